@@ -1,0 +1,88 @@
+"""The JSON API under /api/v1: bearer tokens or the browser session, one error format."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, g, jsonify, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from console.auth.permissions import user_can
+from console.auth.services import user_for_token
+from console.db import console_session
+from console.extensions import csrf
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # bearer calls need no token; session calls are checked in _authenticate
+
+
+class ApiError(Exception):
+    """An error answer: {"error": {"code", "message", "fields"}} with an HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields or {}
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None):
+    body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+    return jsonify(body), status
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    return error_response(exc.status, exc.code, exc.message, exc.fields)
+
+
+@bp.before_request
+def _authenticate():
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        user = user_for_token(console_session(), token.strip()) if scheme.lower() == "bearer" else None
+        if user is None:
+            return error_response(401, "unauthorized", "the bearer token is missing, unknown or revoked")
+        g.api_user = user
+        return None
+    if current_user.is_authenticated:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            try:
+                csrf.protect()
+            except CSRFError as exc:
+                return error_response(400, "csrf", f"CSRF check failed: {exc.description}")
+        g.api_user = current_user._get_current_object()
+        return None
+    return error_response(401, "unauthorized", "send Authorization: Bearer <token>")
+
+
+def api_user():
+    return g.api_user
+
+
+def require(permission: str):
+    """Decorate an endpoint so that callers without `permission` get a 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not user_can(g.api_user, permission):
+                return error_response(403, "forbidden", f"your role ({g.api_user.role}) may not do this")
+            return view(*args, **kwargs)
+
+        wrapped.required_permission = permission
+        return wrapped
+
+    return decorator
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 400 naming the problem."""
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ApiError(400, "invalid_json", "the body must be a JSON object (Content-Type: application/json)")
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "the body must be a JSON object", {"body": "expected an object"})
+    return data

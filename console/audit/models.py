@@ -1,0 +1,61 @@
+"""The append-only, hash-chained audit trail."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from console.db import ConsoleBase
+
+
+class AuditEntry(ConsoleBase):
+    __tablename__ = "audit_entries"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(60))
+    subject_type: Mapped[str] = mapped_column(String(40), default="")
+    subject_id: Mapped[str] = mapped_column(String(120), default="")
+    ticket: Mapped[str] = mapped_column(String(120), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    task: Mapped[str] = mapped_column(String(100), default="")
+    customer: Mapped[str] = mapped_column(String(254), default="")
+    outcome: Mapped[str] = mapped_column(String(30), default="")
+    # Canonical JSON of params (secrets redacted), changes and anything else, exactly as hashed.
+    details: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_audit_entries_created_at", "created_at"),
+        Index("ix_audit_entries_actor_seq", "actor", "seq"),
+        Index("ix_audit_entries_ticket_seq", "ticket", "seq"),
+        Index("ix_audit_entries_task_seq", "task", "seq"),
+        Index("ix_audit_entries_customer_seq", "customer", "seq"),
+        Index("ix_audit_entries_subject", "subject_type", "subject_id"),
+    )
+
+
+class AuditHead(ConsoleBase):
+    """One row holding the chain's tip; updating it first serialises writers on both databases."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(ConsoleBase):
+    """A signed statement 'the chain reached seq N with hash H', HMAC'd with a key outside the database."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    mac: Mapped[str] = mapped_column(String(64))
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -1,0 +1,60 @@
+"""Staff users, roles, login and API tokens."""
+from __future__ import annotations
+
+import time
+
+from flask import Flask, redirect, request, session, url_for
+from flask_login import logout_user
+
+from console.auth.models import ApiToken, StaffUser
+from console.db import console_session
+from console.extensions import login_manager
+
+
+def _load_user(cookie_id: str) -> StaffUser | None:
+    # The cookie carries "id:session_version"; a version that no longer matches means the
+    # user logged out, was disabled or changed role since, so the cookie is dead.
+    try:
+        user_id, version = (int(part) for part in cookie_id.split(":", 1))
+    except (ValueError, AttributeError):
+        return None
+    user = console_session().get(StaffUser, user_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
+
+
+def _session_expired(app: Flask) -> bool:
+    now = int(time.time())
+    login_at = session.get("login_at", 0)
+    seen_at = session.get("seen_at", login_at)
+    if now - login_at > app.config["SESSION_ABSOLUTE_HOURS"] * 3600:
+        return True
+    if now - seen_at > app.config["SESSION_IDLE_MINUTES"] * 60:
+        return True
+    session["seen_at"] = now
+    return False
+
+
+def init_app(app: Flask, admin) -> None:
+    from console.auth.admin import StaffUserView, ApiTokenView
+    from console.auth.views import bp
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.user_loader(_load_user)
+    app.register_blueprint(bp)
+
+    @app.before_request
+    def _enforce_timeouts():
+        if "_user_id" in session and request.endpoint not in ("static", "admin.static"):
+            if _session_expired(app):
+                logout_user()
+                session.clear()
+                return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        return None
+
+    admin_db = app.extensions["console_db"].console_admin
+    admin.add_view(StaffUserView(StaffUser, admin_db, name="Staff users", category="Admin", endpoint="staff_users"))
+    admin.add_view(ApiTokenView(ApiToken, admin_db, name="API tokens", category="Admin", endpoint="api_tokens"))

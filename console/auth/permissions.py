@@ -1,0 +1,42 @@
+"""The one table of what each role may do (CONTRACT.md, 'Roles and permissions')."""
+from __future__ import annotations
+
+RUN_TASKS = "tasks.run"  # low- and medium-risk tasks
+REQUEST_HIGH_RISK = "tasks.request_high_risk"
+APPROVE_RUNS = "runs.approve"
+UNDO_RUNS = "runs.undo"
+LOOKUP = "lookup.read"  # runbooks, customers and orders
+REVEAL_PII = "lookup.reveal"
+READ_AUDIT = "audit.read"
+VERIFY_AUDIT = "audit.verify"
+READ_STATS = "stats.read"  # the whole-team dashboard
+READ_TEAM_STATS = "stats.read_team"  # an agent's own-team view
+WORK_TICKETS = "tickets.work"
+LOG_DEV_TIME = "tickets.log_dev_time"
+MANAGE_USERS = "users.manage"
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "agent": frozenset({RUN_TASKS, REQUEST_HIGH_RISK, LOOKUP, REVEAL_PII, READ_TEAM_STATS, WORK_TICKETS}),
+    "lead": frozenset(
+        {RUN_TASKS, REQUEST_HIGH_RISK, APPROVE_RUNS, UNDO_RUNS, LOOKUP, REVEAL_PII, READ_AUDIT, READ_STATS,
+         READ_TEAM_STATS, WORK_TICKETS}
+    ),
+    # Product owners see aggregates only: no task runs and never unmasked personal data.
+    "product_owner": frozenset({LOOKUP, READ_STATS, READ_TEAM_STATS}),
+    "developer": frozenset({LOOKUP, REVEAL_PII, READ_AUDIT, READ_STATS, READ_TEAM_STATS, LOG_DEV_TIME}),
+    "admin": frozenset(
+        {RUN_TASKS, REQUEST_HIGH_RISK, APPROVE_RUNS, UNDO_RUNS, LOOKUP, REVEAL_PII, READ_AUDIT, VERIFY_AUDIT,
+         READ_STATS, READ_TEAM_STATS, WORK_TICKETS, LOG_DEV_TIME, MANAGE_USERS}
+    ),
+}
+
+
+def role_can(role: str | None, permission: str) -> bool:
+    return permission in ROLE_PERMISSIONS.get(role or "", frozenset())
+
+
+def user_can(user, permission: str) -> bool:
+    """True when an authenticated, active user's role grants the permission."""
+    if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    return role_can(user.role, permission)

@@ -1,0 +1,161 @@
+"""The `support-console` command."""
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+
+import click
+
+from console.config import ConfigError
+
+# Each domain contributes its own command group from console/<domain>/cli.py.
+DOMAIN_COMMANDS = ("console.tasks.cli", "console.audit.cli", "console.runbooks.cli")
+
+
+def make_app(*, demo: bool = False, strict: bool = False):
+    """Create the app for a command; a configuration problem is one clear line, not a traceback."""
+    from console import create_app
+
+    try:
+        return create_app({"DEMO": True} if demo else None, instance_secrets=not strict)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """Support Console: audited self-service tasks, runbooks and deflection tracking."""
+
+
+@main.command()
+def init():
+    """Create or upgrade both schemas (idempotent)."""
+    from console.migrations import create_target_schema, upgrade_console
+
+    app = make_app()
+    dbs = app.extensions["console_db"]
+    try:
+        upgrade_console(dbs.console_engine)
+        create_target_schema(dbs.target_engine)
+    except Exception as exc:  # an unreachable or refused database: say which, in one line
+        raise click.ClickException(f"could not initialise the databases: {exc.__class__.__name__}: {exc}") from None
+    click.echo("Schemas are up to date.")
+
+
+@main.command("demo-data")
+@click.option("--customers", default=1000, show_default=True, type=click.IntRange(0, 10_000_000))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--history-days", default=180, show_default=True, type=click.IntRange(0, 3650))
+def demo_data(customers: int, seed: int, history_days: int):
+    """Load the demo shop, the demo staff users and the ticket history (no duplicates)."""
+    from console.demo import load_demo
+
+    app = make_app()
+    with app.app_context():
+        report = load_demo(app, customers=customers, seed=seed, history_days=history_days, progress=True)
+    for line in report:
+        click.echo(line)
+
+
+def _serve(app, host: str, port: int) -> None:
+    from console.serving import run_gunicorn
+
+    run_gunicorn(app, host, port)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+def serve(host: str, port: int):
+    """Serve the console (SECRET_KEY and CONSOLE_AUDIT_KEY are required)."""
+    _serve(make_app(strict=True), host, port)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--customers", default=1000, show_default=True, type=click.IntRange(0, 10_000_000))
+def demo(host: str, port: int, customers: int):
+    """Run init, then demo-data, then serve, and print the URL and the demo logins."""
+    from console.demo import demo_banner, load_demo
+    from console.migrations import create_target_schema, upgrade_console
+
+    app = make_app(demo=True)
+    dbs = app.extensions["console_db"]
+    upgrade_console(dbs.console_engine)
+    create_target_schema(dbs.target_engine)
+    with app.app_context():
+        report = load_demo(app, customers=customers, seed=0, history_days=180, progress=True)
+    for line in report:
+        click.echo(line)
+    click.echo(demo_banner(f"http://{host}:{port}/", app))
+    _serve(app, host, port)
+
+
+@main.group()
+def users():
+    """Manage staff users."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", required=True, help="agent, lead, product_owner, developer or admin")
+@click.option("--name", default="")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(email: str, role: str, name: str, password_stdin: bool):
+    """Create a staff user; without --password-stdin a random password is printed once."""
+    import secrets
+
+    from console.auth.services import AccountError, create_user
+    from console.db import console_session
+
+    generated = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = generated = secrets.token_urlsafe(12)
+    app = make_app()
+    with app.app_context():
+        try:
+            user = create_user(console_session(), email, role, password, name=name, actor="cli")
+        except AccountError as exc:
+            raise click.ClickException(f"{exc.field}: {exc}") from None
+        click.echo(f"Created {user.email} ({user.role}).")
+    if generated:
+        click.echo(f"Password (shown once): {generated}")
+
+
+@main.group()
+def tokens():
+    """Manage API tokens."""
+
+
+@tokens.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="What the token is for, e.g. 'helpdesk integration'.")
+def tokens_create(email: str, name: str):
+    """Print a new API token for the user as the last line."""
+    from console.auth.services import create_token, find_user
+    from console.db import console_session
+
+    app = make_app()
+    with app.app_context():
+        session = console_session()
+        user = find_user(session, email)
+        if user is None:
+            raise click.ClickException(f"email: no staff user {email}")
+        if not user.active:
+            raise click.ClickException(f"email: {user.email} is disabled")
+        token = create_token(session, user, name, actor="cli")
+        click.echo(f"API token for {user.email} ({user.role}); it is shown only now:")
+        click.echo(token)
+
+
+for _module in DOMAIN_COMMANDS:
+    try:
+        _group = import_module(_module)
+    except ModuleNotFoundError as exc:
+        if exc.name != _module:
+            raise
+        continue
+    main.add_command(_group.group)

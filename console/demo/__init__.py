@@ -1,0 +1,40 @@
+"""`demo-data`: the demo shop, the demo staff and the ticket history, loaded idempotently."""
+from __future__ import annotations
+
+from flask import Flask
+
+from console.db import console_session, databases
+from console.demo.staff import DEMO_STAFF, load_staff
+
+
+def load_demo(app: Flask, *, customers: int, seed: int, history_days: int, progress: bool = False) -> list[str]:
+    """Load everything the demo needs and return lines to print."""
+    from console.demo.shop import load_shop
+
+    dbs = databases(app)
+    counts = load_shop(dbs.target_engine, customers=customers, seed=seed, progress=progress)
+    report = ["Shop: " + ", ".join(f"{n} {table}" for table, n in counts.items()) if counts else "Shop: up to date"]
+    created, password = load_staff(console_session())
+    report.append(f"Staff: {created} demo users created" if created else "Staff: demo users already exist")
+    if password:
+        report.append(f"Demo password (shown once; set CONSOLE_DEMO_PASSWORD to choose it): {password}")
+    app.extensions["demo_password"] = password
+    return report + _load_history(app, seed=seed, history_days=history_days, progress=progress)
+
+
+def _load_history(app: Flask, *, seed: int, history_days: int, progress: bool) -> list[str]:
+    try:
+        from console.demo.history import load_history
+    except ModuleNotFoundError:
+        return []
+    return load_history(app, seed=seed, history_days=history_days, progress=progress)
+
+
+def demo_banner(url: str, app: Flask) -> str:
+    """A short box with the URL and the logins."""
+    password = app.extensions.get("demo_password") or "(your CONSOLE_DEMO_PASSWORD, or the one printed on the first run)"
+    lines = [f"Support Console demo: {url}", ""]
+    lines += [f"  {email:<20} {role.replace('_', ' ')}" for email, role, _ in DEMO_STAFF]
+    lines += ["", f"  password: {password}", "", "Try: log in as agent@example.com and unlock locked@example.com"]
+    width = max(len(line) for line in lines) + 2
+    return "\n".join(["┌" + "─" * width + "┐"] + [f"│ {line:<{width - 2}} │" for line in lines] + ["└" + "─" * width + "┘"])

@@ -1,0 +1,38 @@
+"""Schema management: Alembic for the console's tables, create-if-missing for the demo shop."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+
+HERE = Path(__file__).resolve().parent
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(HERE / "console"))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade_console(engine: Engine) -> None:
+    """Bring the console schema to the newest revision of every branch (idempotent)."""
+    command.upgrade(alembic_config(engine), "heads")
+
+
+def console_schema_is_current(engine: Engine) -> bool:
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    return current == set(script.get_heads())
+
+
+def create_target_schema(engine: Engine) -> None:
+    """Create the demo shop's tables where they are missing; a real product owns its own schema."""
+    from admin_tasks.shop_schema import ShopBase
+
+    ShopBase.metadata.create_all(engine, checkfirst=True)

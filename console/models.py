@@ -1,0 +1,7 @@
+"""Every console table, imported in one place so Alembic and tests see the whole schema."""
+from console.db import ConsoleBase
+
+from console.auth.models import ApiToken, StaffUser  # noqa: F401
+from console.audit.models import AuditCheckpoint, AuditEntry, AuditHead  # noqa: F401
+
+metadata = ConsoleBase.metadata

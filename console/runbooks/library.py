@@ -1,0 +1,94 @@
+"""The runbooks of one directory, loaded and indexed, reloaded when the files change.
+
+Runbook files are the source of truth, so every process builds its own copy and
+notices edits by the files' modification times; nothing is shared between processes.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from console.runbooks.loader import Runbook, load_runbooks
+from console.runbooks.search import RunbookIndex, SearchHit, related_runbooks
+
+Fingerprint = tuple[tuple[str, int, int], ...]
+
+
+@dataclass(frozen=True)
+class RunbookCatalog:
+    """One consistent set of loaded runbooks and their search index."""
+
+    runbooks: tuple[Runbook, ...]
+    index: RunbookIndex
+    fingerprint: Fingerprint
+    by_slug: dict[str, Runbook] = field(default_factory=dict)
+
+
+def directory_fingerprint(directory: Path) -> Fingerprint:
+    """Summarise the directory's `*.md` files by name, mtime and size."""
+    try:
+        entries = list(os.scandir(directory))
+        own = directory.stat()
+    except OSError:
+        return ()
+    marks = [(".", own.st_mtime_ns, 0)]
+    for entry in entries:
+        if entry.name.endswith(".md"):
+            try:
+                stat = entry.stat()
+            except OSError:
+                continue  # deleted while we looked; the next check sees it gone
+            marks.append((entry.name, stat.st_mtime_ns, stat.st_size))
+    return tuple(sorted(marks))
+
+
+def build_catalog(directory: Path, fingerprint: Fingerprint) -> RunbookCatalog:
+    runbooks = tuple(load_runbooks(directory))
+    return RunbookCatalog(
+        runbooks=runbooks,
+        index=RunbookIndex(runbooks),
+        fingerprint=fingerprint,
+        by_slug={runbook.slug: runbook for runbook in runbooks},
+    )
+
+
+class RunbookLibrary:
+    """Loaded runbooks of a directory, looked at again at most every `check_interval` seconds."""
+
+    def __init__(self, directory: str | Path, *, check_interval: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self.directory = Path(directory)
+        self.check_interval = check_interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._checked_at: float | None = None
+        self._catalog: RunbookCatalog | None = None
+
+    def catalog(self) -> RunbookCatalog:
+        """Return the current catalog, reloading first if the files changed."""
+        now = self._clock()
+        catalog = self._catalog
+        if catalog is not None and self._checked_at is not None and now - self._checked_at < self.check_interval:
+            return catalog
+        with self._lock:
+            fingerprint = directory_fingerprint(self.directory)
+            if self._catalog is None or self._catalog.fingerprint != fingerprint:
+                self._catalog = build_catalog(self.directory, fingerprint)
+            self._checked_at = now
+            return self._catalog
+
+    def all(self) -> tuple[Runbook, ...]:
+        return self.catalog().runbooks
+
+    def get(self, slug: str) -> Runbook | None:
+        return self.catalog().by_slug.get(slug)
+
+    def search(self, query: str, limit: int = 20) -> list[SearchHit]:
+        return self.catalog().index.search(query, limit=limit)
+
+    def related(self, runbook: Runbook, limit: int = 5) -> list[Runbook]:
+        return related_runbooks(runbook, self.all(), limit=limit)

@@ -1,0 +1,204 @@
+"""In-memory runbook search: symptoms beat titles, titles beat bodies.
+
+Agents type what the customer said ("can't log in", "where's my parcel"), so terms are
+normalised before matching: contractions expanded, a few phrases joined ("log in" ->
+"login"), a small synonym table applied and a light suffix stemmer run. The index is
+built once per set of runbook files; a query touches only the postings of its terms.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+import re
+import unicodedata
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from console.runbooks.loader import Runbook
+
+MAX_QUERY_CHARS = 300
+MAX_QUERY_TERMS = 20
+MAX_PREFIX_EXPANSIONS = 20
+
+# Field weights are tiered so that one term in a symptom outranks that term in every other field.
+SYMPTOM_WEIGHT = 8.0
+TITLE_WEIGHT = 4.0
+TAG_WEIGHT = 2.0  # category and task names
+BODY_WEIGHT = 1.0
+BODY_WEIGHT_CAP = 2.0
+SECONDARY_SHARE = 0.25  # how much the other fields add to the best one
+PHRASE_BONUS = 6.0  # a whole symptom phrase in the query (or the query inside one)
+PREFIX_FACTOR = 0.7
+
+STOP_WORDS = frozenset("""
+a about after again all also am an and any are as at be been before being both but by could
+did do does doing down during each few for from further get got had has have having he her
+here hers him his how i if in into is it its itself just me more most my myself no nor not
+now of off on once only or other our ours out over own please same she should so some such
+than that the their them then there these they this those through to too under until up very
+was we were what which while who whom why will with would you your yours hi hello thanks thank
+""".split())
+
+_CONTRACTIONS = (
+    (re.compile(r"\bcan'?t\b"), "cannot"),
+    (re.compile(r"\bwon'?t\b"), "will not"),
+    (re.compile(r"\bcouldn'?t\b|\bunable\b"), "cannot"),
+    (re.compile(r"n't\b"), " not"),
+    (re.compile(r"'(?:s|re|ve|ll|d|m)\b"), ""),
+)
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
+_WORD = re.compile(r"[^\W_]+")
+_LINK_TARGET = re.compile(r"\]\([^)]*\)")
+
+PHRASES = {
+    ("can", "not"): "cannot",
+    ("log", "in"): "login", ("logged", "in"): "login", ("logging", "in"): "login",
+    ("log", "on"): "login", ("sign", "in"): "login", ("signed", "in"): "login",
+    ("signing", "in"): "login", ("sign", "on"): "login",
+    ("e", "mail"): "email", ("e", "mails"): "email", ("pass", "word"): "password",
+    ("money", "back"): "refund", ("check", "out"): "checkout",
+}
+SYNONYMS = {
+    "signin": "login", "logon": "login", "signon": "login", "logins": "login",
+    "mail": "email", "emails": "email", "mails": "email",
+    "pwd": "password", "passwd": "password",
+    "parcel": "package", "parcels": "package", "packages": "package", "shipment": "delivery",
+    "incorrect": "wrong", "mistyped": "wrong", "typo": "wrong",
+    "reimburse": "refund", "reimbursement": "refund", "chargeback": "refund",
+    "erase": "delete", "gdpr": "delete", "forget": "delete", "forgotten": "delete",
+    "anonymise": "anonymize", "anonymised": "anonymize",
+    "locked": "lock", "lockout": "lock",
+    "addr": "address", "tracking": "track",
+    "canceled": "cancel", "cancelled": "cancel", "cancellation": "cancel",
+}
+_SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ions", "ion", "able",
+             "ies", "ied", "ed", "es", "s", "al", "ly", "e", "y")
+
+
+def stem(word: str) -> str:
+    """Strip one common English suffix so that 'shipped' and 'shipping' meet at 'ship'."""
+    if len(word) <= 3 or not word.isascii() or word.isdigit():
+        return word
+    for suffix in _SUFFIXES:
+        if not word.endswith(suffix) or len(word) - len(suffix) < 3:
+            continue
+        if suffix == "s" and word.endswith(("ss", "us", "is")):
+            return word
+        base = word[: -len(suffix)]
+        if len(base) >= 4 and base[-1] == base[-2] and base[-1] not in "aeiousz":
+            base = base[:-1]  # shipp -> ship, cancell -> cancel
+        return base
+    return word
+
+
+def terms(text: str) -> list[str]:
+    """Normalise text into search terms, in order (duplicates kept)."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower().translate(_APOSTROPHES)
+    for pattern, replacement in _CONTRACTIONS:
+        text = pattern.sub(replacement, text)
+    words = _WORD.findall(text.replace("'", ""))
+    joined: list[str] = []
+    i = 0
+    while i < len(words):
+        pair = PHRASES.get((words[i], words[i + 1])) if i + 1 < len(words) else None
+        if pair:
+            joined.append(pair)
+            i += 2
+        else:
+            joined.append(words[i])
+            i += 1
+    return [stem(SYNONYMS.get(word, word)) for word in joined if word not in STOP_WORDS]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    runbook: Runbook
+    score: float
+    matched_symptoms: tuple[str, ...]
+
+
+class RunbookIndex:
+    """An inverted index over runbooks' symptoms, title, category, tasks and body."""
+
+    def __init__(self, runbooks: Sequence[Runbook]):
+        self.runbooks = list(runbooks)
+        self._postings: dict[str, dict[int, float]] = defaultdict(dict)
+        self._symptom_terms: list[list[tuple[str, frozenset[str]]]] = []
+        for doc, runbook in enumerate(self.runbooks):
+            self._add(doc, runbook)
+        count = max(len(self.runbooks), 1)
+        self._idf = {term: math.log(1 + count / len(docs)) for term, docs in self._postings.items()}
+        self._vocabulary = sorted(self._postings)
+
+    def _add(self, doc: int, runbook: Runbook) -> None:
+        symptoms = [(phrase, frozenset(terms(phrase))) for phrase in runbook.symptoms]
+        self._symptom_terms.append(symptoms)
+        fields: dict[str, list[float]] = defaultdict(list)
+        for term in set().union(*(found for _phrase, found in symptoms)):
+            fields[term].append(SYMPTOM_WEIGHT)
+        for term in set(terms(runbook.title)):
+            fields[term].append(TITLE_WEIGHT)
+        for term in set(terms(" ".join((runbook.category, *runbook.tasks)).replace("_", " "))):
+            fields[term].append(TAG_WEIGHT)
+        for term, count in Counter(terms(_LINK_TARGET.sub("]", runbook.body))).items():
+            fields[term].append(min(BODY_WEIGHT * (1 + 0.5 * math.log(count)), BODY_WEIGHT_CAP))
+        for term, weights in fields.items():
+            best = max(weights)
+            self._postings[term][doc] = best + SECONDARY_SHARE * (sum(weights) - best)
+
+    def _expand(self, query_terms: list[str], last_word_complete: bool) -> list[tuple[str, float]]:
+        wanted = [(term, 1.0) for term in query_terms if term in self._postings]
+        last = query_terms[-1]
+        if not last_word_complete and last not in self._postings and len(last) >= 3:
+            # The agent may still be typing the last word: match it as a prefix.
+            start = bisect_left(self._vocabulary, last)
+            for term in self._vocabulary[start:start + MAX_PREFIX_EXPANSIONS]:
+                if not term.startswith(last):
+                    break
+                wanted.append((term, PREFIX_FACTOR))
+        return wanted
+
+    def search(self, query: object, limit: int = 20) -> list[SearchHit]:
+        """Rank runbooks for a free-text query; never raises, whatever the input."""
+        if not isinstance(query, str):
+            return []
+        query = query[:MAX_QUERY_CHARS]
+        query_terms = list(dict.fromkeys(terms(query)))[:MAX_QUERY_TERMS]
+        if not query_terms or not self.runbooks:
+            return []
+        wanted = self._expand(query_terms, last_word_complete=query[-1:].isspace())
+        scores: dict[int, float] = defaultdict(float)
+        matched: dict[int, int] = defaultdict(int)
+        for term, factor in wanted:
+            weight = self._idf[term] * factor
+            for doc, field_weight in self._postings[term].items():
+                scores[doc] += weight * field_weight
+                matched[doc] += 1
+        query_set = frozenset(term for term, _factor in wanted)
+        total = len(query_terms)
+        hits = []
+        for doc, score in scores.items():
+            coverage = min(matched[doc], total) / total
+            symptoms = tuple(phrase for phrase, found in self._symptom_terms[doc] if found & query_set)
+            if any(found and (found <= query_set or set(query_terms) <= found)
+                   for _phrase, found in self._symptom_terms[doc]):
+                score += PHRASE_BONUS * total
+            hits.append((score * coverage, doc, symptoms))
+        best = heapq.nlargest(max(limit, 0), hits, key=lambda hit: (hit[0], -hit[1]))
+        return [SearchHit(self.runbooks[doc], round(score, 4), symptoms) for score, doc, symptoms in best]
+
+
+def related_runbooks(runbook: Runbook, candidates: Iterable[Runbook], limit: int = 5) -> list[Runbook]:
+    """Pick runbooks sharing tasks or category with this one, the closest first."""
+    tasks = set(runbook.tasks)
+    scored = []
+    for other in candidates:
+        if other.slug == runbook.slug or other.has_error:
+            continue
+        score = 2 * len(tasks & set(other.tasks)) + (3 if other.category == runbook.category else 0)
+        if score:
+            scored.append((-score, other.title.lower(), other))
+    return [other for _score, _title, other in sorted(scored, key=lambda item: item[:2])[:limit]]

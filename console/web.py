@@ -1,0 +1,80 @@
+"""App-wide HTTP behaviour: health check, security headers, error pages."""
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, Flask, g, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import text
+from werkzeug.exceptions import HTTPException
+
+from console.db import databases
+
+bp = Blueprint("web", __name__)
+
+
+@bp.route("/healthz")
+def healthz():
+    dbs = databases()
+    try:
+        with dbs.console_engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        with dbs.target_engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure means 'not ready'; say which, never a traceback
+        return jsonify({"status": "unavailable", "error": exc.__class__.__name__}), 503
+    return jsonify({"status": "ok"})
+
+
+def csp_nonce() -> str:
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def _error(status: int, title: str, message: str, code: str):
+    if _wants_json():
+        return jsonify({"error": {"code": code, "message": message, "fields": {}}}), status
+    return render_template("error.html", title=title, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+
+    @app.after_request
+    def _security_headers(response):
+        nonce = csp_nonce()
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint and request.endpoint not in ("static", "admin.static"):
+            # Pages and answers can carry personal data: never keep them in a shared cache.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc):
+        return _error(400, "The form expired", "The form's security token was missing or wrong "
+                      "(CSRF check). Go back, reload the page and try again.", "csrf")
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        return _error(exc.code or 500, exc.name, exc.description or exc.name, exc.name.lower().replace(" ", "_"))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return _error(500, "Something went wrong", "The error was logged. Nothing was changed by this page.",
+                      "internal_error")

@@ -1,0 +1,75 @@
+"""Login, logout and session invalidation through the real browser forms."""
+from sqlalchemy import select
+
+from console.audit.models import AuditEntry
+
+
+def test_login_page_has_the_contract_fields(client):
+    html = client.get("/login").get_data(as_text=True)
+    for field in ('name="email"', 'name="password"', 'name="csrf_token"'):
+        assert field in html
+
+
+def test_login_then_every_page_carries_a_csrf_meta_tag(login_as, client):
+    login_as("agent")
+    html = client.get("/admin/").get_data(as_text=True)
+    assert '<meta name="csrf-token" content="' in html
+
+
+def test_wrong_password_is_generic_and_audited(client, auth, make_user, console_db):
+    user = make_user("agent")
+    response = auth.login(user.email, "wrong password!!")
+    assert response.status_code == 401
+    assert "Email or password is not right." in response.get_data(as_text=True)
+    unknown = auth.login("nobody@example.com", "wrong password!!")
+    assert unknown.get_data(as_text=True).count("Email or password is not right.") == 1
+    actions = console_db.scalars(select(AuditEntry.action).where(AuditEntry.actor == user.email)).all()
+    assert "login.failed" in actions
+
+
+def test_login_without_csrf_token_is_refused(client, make_user):
+    user = make_user("agent")
+    from tests.conftest import TEST_PASSWORD
+
+    response = client.post("/login", data={"email": user.email, "password": TEST_PASSWORD})
+    assert response.status_code == 400
+    assert "security token" in response.get_data(as_text=True)
+
+
+def test_successful_login_is_audited(auth, make_user, console_db):
+    user = make_user("lead")
+    assert auth.login(user.email).status_code == 302
+    entry = console_db.scalars(select(AuditEntry).where(AuditEntry.action == "login")).all()[-1]
+    assert entry.actor == user.email
+
+
+def test_logout_needs_post_and_kills_copied_cookie(app, client, auth, login_as):
+    login_as("agent")
+    assert client.get("/logout").status_code == 405
+    cookie = client.get_cookie("session").value
+    assert auth.logout().status_code == 302
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    response = thief.get("/admin/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_disabling_a_user_kills_their_session(app, client, login_as, console_db):
+    from console.auth.services import set_active
+
+    user = login_as("agent")
+    assert client.get("/admin/").status_code == 200
+    set_active(console_db, user, False, actor="admin@example.com")
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_next_parameter_cannot_redirect_off_site(client, auth, make_user):
+    user = make_user("agent")
+    page = client.get("/login?next=//evil.example/")
+    from tests.conftest import TEST_PASSWORD, csrf_token_from
+
+    token = csrf_token_from(page.get_data(as_text=True))
+    response = client.post("/login?next=//evil.example/",
+                           data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token})
+    assert response.headers["Location"].endswith("/admin/")

@@ -1,0 +1,192 @@
+"""Shared fixtures: one app per test session, each test inside a rolled-back transaction.
+
+TEST_DATABASE_URL=postgresql+psycopg://user@host/db switches to PostgreSQL: the run creates
+two databases of its own (console and target) next to that one and drops them at the end.
+"""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from console import create_app
+from console.migrations import create_target_schema, upgrade_console
+
+TEST_PASSWORD = "correct horse battery staple"
+TEST_AUDIT_KEY = "test-audit-key-" + "k" * 32
+
+
+def _postgres_admin(url: str):
+    return create_engine(url, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory):
+    """URLs of a fresh console database and a fresh target database for this run."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        folder = tmp_path_factory.mktemp("db")
+        yield {"console": f"sqlite:///{folder}/console.db", "target": f"sqlite:///{folder}/shop.db"}
+        return
+    admin = _postgres_admin(base)
+    stem = f"sc_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    names = {"console": f"{stem}_console", "target": f"{stem}_target"}
+    with admin.connect() as conn:
+        for name in names.values():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    parsed = make_url(base)
+    yield {kind: parsed.set(database=name).render_as_string(hide_password=False) for kind, name in names.items()}
+    with admin.connect() as conn:
+        for name in names.values():
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def config_for(database_urls, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "CONSOLE_AUDIT_KEY": TEST_AUDIT_KEY,
+        "CONSOLE_DATABASE_URL": database_urls["console"],
+        "TARGET_DATABASE_URL": database_urls["target"],
+        "RATELIMIT_ENABLED": False,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def app(database_urls):
+    app = create_app(config_for(database_urls))
+    dbs = app.extensions["console_db"]
+    upgrade_console(dbs.console_engine)
+    create_target_schema(dbs.target_engine)
+    yield app
+    dbs.dispose()
+
+
+@pytest.fixture
+def dbs(app):
+    """Both databases, bound to outer transactions that are rolled back after the test.
+
+    No app context stays pushed during the test: a request would reuse it, and with it `g`
+    (the logged-in user, the CSRF token). Test code gets its own sessions on the same
+    connections (`console_db`, `target_db`); wrap service calls that need the app in
+    `with app.app_context():`, never a client call.
+    """
+    from tests import factories
+
+    dbs = app.extensions["console_db"]
+    console_conn = dbs.console_engine.connect()
+    console_tx = console_conn.begin()
+    target_conn = dbs.target_engine.connect()
+    target_tx = target_conn.begin()
+    dbs.bind(console_conn, target_conn, join_transaction_mode="create_savepoint")
+    console_db, target_db = dbs.console_factory(), dbs.target_factory()
+    factories.use_sessions(console_db, target_db)
+    yield dbs
+    factories.use_sessions(None, None)
+    console_db.close()
+    target_db.close()
+    console_tx.rollback()
+    target_tx.rollback()
+    console_conn.close()
+    target_conn.close()
+    dbs.bind(dbs.console_engine, dbs.target_engine, join_transaction_mode="conservative_savepoint")
+
+
+@pytest.fixture
+def console_db(dbs):
+    from tests import factories
+
+    return factories.SESSIONS["console"]
+
+
+@pytest.fixture
+def target_db(dbs):
+    from tests import factories
+
+    return factories.SESSIONS["target"]
+
+
+@pytest.fixture
+def client(app, dbs):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|name="csrf-token" content="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+class AuthActions:
+    """Log in and out through the real forms, CSRF token included."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email: str, password: str = TEST_PASSWORD):
+        page = self.client.get("/login")
+        token = csrf_token_from(page.get_data(as_text=True))
+        return self.client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+    def csrf(self, path: str = "/admin/") -> str:
+        return csrf_token_from(self.client.get(path).get_data(as_text=True))
+
+    def logout(self):
+        return self.client.post("/logout", data={"csrf_token": self.csrf()})
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def make_user(dbs):
+    """Create a staff user with TEST_PASSWORD: make_user('agent') or make_user('lead', email=...)."""
+    from tests.factories import StaffUserFactory
+
+    def make(role: str = "agent", **fields):
+        return StaffUserFactory(role=role, **fields)
+
+    return make
+
+
+@pytest.fixture
+def login_as(auth, make_user):
+    """Create a user of the role and log the test client in as them."""
+
+    def login(role: str = "agent", **fields):
+        user = make_user(role, **fields)
+        response = auth.login(user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return user
+
+    return login
+
+
+@pytest.fixture
+def api_token(dbs, make_user):
+    """Create a user of the role and return (user, bearer headers)."""
+    from console.auth.services import create_token
+
+    def make(role: str = "agent", **fields):
+        user = make_user(role, **fields)
+        token = create_token(dbs.console, user, "test")
+        return user, {"Authorization": f"Bearer {token}"}
+
+    return make
