@@ -5,3 +5,4 @@ from console.auth.models import ApiToken, StaffUser  # noqa: F401
 from console.audit.models import AuditCheckpoint, AuditEntry, AuditHead  # noqa: F401
 
 metadata = ConsoleBase.metadata
+from console.deflection.models import Ticket, TicketEvent  # noqa: F401,E402

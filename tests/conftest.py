@@ -24,26 +24,51 @@ def _postgres_admin(url: str):
     return create_engine(url, isolation_level="AUTOCOMMIT")
 
 
+class TestDatabases:
+    """Creates fresh console and target databases (SQLite files, or PostgreSQL databases)."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.base = os.environ.get("TEST_DATABASE_URL")
+        self.created: list[str] = []
+
+    def create(self) -> dict:
+        if not self.base:
+            folder = self.folder / uuid.uuid4().hex[:8]
+            folder.mkdir()
+            return {"console": f"sqlite:///{folder}/console.db", "target": f"sqlite:///{folder}/shop.db"}
+        stem = f"sc_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        names = {"console": f"{stem}_console", "target": f"{stem}_target"}
+        admin = _postgres_admin(self.base)
+        with admin.connect() as conn:
+            for name in names.values():
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+                self.created.append(name)
+        admin.dispose()
+        parsed = make_url(self.base)
+        return {kind: parsed.set(database=name).render_as_string(hide_password=False) for kind, name in names.items()}
+
+    def drop_all(self) -> None:
+        if not self.created:
+            return
+        admin = _postgres_admin(self.base)
+        with admin.connect() as conn:
+            for name in self.created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def database_urls(tmp_path_factory):
-    """URLs of a fresh console database and a fresh target database for this run."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        folder = tmp_path_factory.mktemp("db")
-        yield {"console": f"sqlite:///{folder}/console.db", "target": f"sqlite:///{folder}/shop.db"}
-        return
-    admin = _postgres_admin(base)
-    stem = f"sc_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    names = {"console": f"{stem}_console", "target": f"{stem}_target"}
-    with admin.connect() as conn:
-        for name in names.values():
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    parsed = make_url(base)
-    yield {kind: parsed.set(database=name).render_as_string(hide_password=False) for kind, name in names.items()}
-    with admin.connect() as conn:
-        for name in names.values():
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+def test_databases(tmp_path_factory):
+    databases = TestDatabases(tmp_path_factory.mktemp("db"))
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(scope="session")
+def database_urls(test_databases):
+    """URLs of the console and target databases shared by this run's rolled-back tests."""
+    return test_databases.create()
 
 
 def config_for(database_urls, **overrides) -> dict:
@@ -67,6 +92,27 @@ def app(database_urls):
     create_target_schema(dbs.target_engine)
     yield app
     dbs.dispose()
+
+
+@pytest.fixture
+def isolated_app(test_databases):
+    """Make an app on brand-new databases whose commits are real (concurrency, faults, CLI).
+
+    isolated_app(**config_overrides) -> app; the databases are dropped at the end of the run.
+    """
+    made = []
+
+    def make(**overrides):
+        app = create_app(config_for(test_databases.create(), **overrides))
+        dbs = app.extensions["console_db"]
+        upgrade_console(dbs.console_engine)
+        create_target_schema(dbs.target_engine)
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        app.extensions["console_db"].dispose()
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def load_shop(engine: Engine, *, customers: int = 1000, seed: int = 0, progress:
         with conn.begin():
             for table, count in restore_named_records(conn, now or utcnow()).items():
                 inserted[table] += count
-        first_missing, next_ids = _resume_point(conn)
+            first_missing, next_ids = _resume_point(conn)
         generator = ShopGenerator(seed, next_ids)
         writer, restore = _prepare_writer(conn)
         try:
@@ -84,10 +84,15 @@ def _prepare_writer(conn: Connection) -> tuple[Writer, Callable[[], None]]:
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
         return _copy_rows, lambda: None
     if conn.dialect.name == "sqlite":
-        cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-        conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}")
-        conn.rollback()  # close the autobegun transaction so each chunk can begin its own
-        return _executemany_rows, lambda: conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
+        with conn.begin():
+            cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar())
+            conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}")
+
+        def restore() -> None:
+            with conn.begin():
+                conn.exec_driver_sql(f"PRAGMA cache_size = {cache}")
+
+        return _executemany_rows, restore
     return _insert_rows, lambda: None
 
 
@@ -125,10 +130,9 @@ def _sqlite_insert(table_name: str) -> tuple[str, tuple[int, ...]]:
 
         table = ShopBase.metadata.tables[table_name]
         columns = COLUMNS[table_name]
-        statement = insert(table).values({name: None for name in columns})
-        compiled = statement.compile(dialect=sqlite.dialect(paramstyle="qmark"))
-        order = compiled.positiontup
-        assert tuple(order) == columns, (order, columns)  # parameters are passed in COLUMNS order
+        compiled = insert(table).compile(dialect=sqlite.dialect(), column_keys=list(columns))
+        if tuple(compiled.positiontup) != columns:
+            raise RuntimeError(f"{table_name}: INSERT parameters {compiled.positiontup} are not in COLUMNS order")
         datetimes = tuple(i for i, name in enumerate(columns) if table.c[name].type.python_type is datetime)
         _SQLITE_INSERTS[table_name] = (str(compiled), datetimes)
     return _SQLITE_INSERTS[table_name]
@@ -144,7 +148,7 @@ def _sqlite_params(rows: list[tuple], datetime_positions: tuple[int, ...]) -> li
         for i in datetime_positions:
             if row[i] is not None:
                 row[i] = row[i].isoformat(" ", "microseconds")
-        params.append(row)
+        params.append(tuple(row))
     return params
 
 

@@ -1,5 +1,5 @@
-"""runbooks domain."""
+"""Runbooks: Markdown guides in `runbooks/*.md`, loaded, rendered, searched and checked."""
 
 
 def init_app(app, admin) -> None:
-    """Register this domain's views and blueprints."""
+    """Register the runbook views and blueprints."""

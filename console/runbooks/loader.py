@@ -19,6 +19,8 @@ ESCALATION_FIELDS = ("class", "team")
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FRONT_MATTER_FENCE = "---"
 FRONT_MATTER_END = ("---", "...")
+# libyaml's loader is the same safe loader, several times faster; PyYAML may be built without it.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ def parse_runbook(text: str, *, path: Path, slug: str, problems: list[RunbookPro
 
 
 def _read_front_matter(runbook: Runbook, source: str, *, first_line: int, problems: list[RunbookProblem]) -> None:
-    loader = yaml.SafeLoader(source)
+    loader = SAFE_LOADER(source)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

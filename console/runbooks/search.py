@@ -15,6 +15,7 @@ from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from console.runbooks.loader import Runbook
 
@@ -73,10 +74,15 @@ SYNONYMS = {
     "addr": "address", "tracking": "track",
     "canceled": "cancel", "cancelled": "cancel", "cancellation": "cancel",
 }
+_PHRASE_PATTERN = re.compile(
+    r"\b(" + "|".join(sorted({first for first, _second in PHRASES})) + r")[\W_]+("
+    + "|".join(sorted({second for _first, second in PHRASES})) + r")\b"
+)
 _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ions", "ion", "able",
              "ies", "ied", "ed", "es", "s", "al", "ly", "e", "y")
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """Strip one common English suffix so that 'shipped' and 'shipping' meet at 'ship'."""
     if len(word) <= 3 or not word.isascii() or word.isdigit():
@@ -95,22 +101,24 @@ def stem(word: str) -> str:
 
 def terms(text: str) -> list[str]:
     """Normalise text into search terms, in order (duplicates kept)."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower().translate(_APOSTROPHES)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.lower().translate(_APOSTROPHES)
     for pattern, replacement in _CONTRACTIONS:
         text = pattern.sub(replacement, text)
-    words = _WORD.findall(text.replace("'", ""))
-    joined: list[str] = []
-    i = 0
-    while i < len(words):
-        pair = PHRASES.get((words[i], words[i + 1])) if i + 1 < len(words) else None
-        if pair:
-            joined.append(pair)
-            i += 2
-        else:
-            joined.append(words[i])
-            i += 1
-    return [stem(SYNONYMS.get(word, word)) for word in joined if word not in STOP_WORDS]
+    text = _PHRASE_PATTERN.sub(_join_phrase, text.replace("'", ""))
+    joined = _WORD.findall(text)
+    return [term for term in map(_term, joined) if term]
+
+
+def _join_phrase(match: re.Match) -> str:
+    return PHRASES.get((match.group(1), match.group(2)), match.group(0))
+
+
+@lru_cache(maxsize=65536)
+def _term(word: str) -> str:
+    return "" if word in STOP_WORDS else stem(SYNONYMS.get(word, word))
 
 
 @dataclass(frozen=True)
@@ -130,11 +138,12 @@ class RunbookIndex:
         for doc, runbook in enumerate(self.runbooks):
             self._add(doc, runbook)
         count = max(len(self.runbooks), 1)
+        self._postings = dict(self._postings)  # a plain dict: a lookup must never insert
         self._idf = {term: math.log(1 + count / len(docs)) for term, docs in self._postings.items()}
         self._vocabulary = sorted(self._postings)
 
     def _add(self, doc: int, runbook: Runbook) -> None:
-        symptoms = [(phrase, frozenset(terms(phrase))) for phrase in runbook.symptoms]
+        symptoms = [(phrase, found) for phrase in runbook.symptoms if (found := frozenset(terms(phrase)))]
         self._symptom_terms.append(symptoms)
         fields: dict[str, list[float]] = defaultdict(list)
         for term in set().union(*(found for _phrase, found in symptoms)):
@@ -172,23 +181,30 @@ class RunbookIndex:
         wanted = self._expand(query_terms, last_word_complete=query[-1:].isspace())
         scores: dict[int, float] = defaultdict(float)
         matched: dict[int, int] = defaultdict(int)
+        in_symptoms: set[int] = set()
         for term, factor in wanted:
             weight = self._idf[term] * factor
             for doc, field_weight in self._postings[term].items():
                 scores[doc] += weight * field_weight
                 matched[doc] += 1
+                if field_weight >= SYMPTOM_WEIGHT:
+                    in_symptoms.add(doc)
         query_set = frozenset(term for term, _factor in wanted)
+        exact_set = frozenset(query_terms)
         total = len(query_terms)
-        hits = []
-        for doc, score in scores.items():
-            coverage = min(matched[doc], total) / total
-            symptoms = tuple(phrase for phrase, found in self._symptom_terms[doc] if found & query_set)
-            if any(found and (found <= query_set or set(query_terms) <= found)
-                   for _phrase, found in self._symptom_terms[doc]):
-                score += PHRASE_BONUS * total
-            hits.append((score * coverage, doc, symptoms))
-        best = heapq.nlargest(max(limit, 0), hits, key=lambda hit: (hit[0], -hit[1]))
-        return [SearchHit(self.runbooks[doc], round(score, 4), symptoms) for score, doc, symptoms in best]
+        for doc in in_symptoms:
+            if any(found <= query_set or exact_set <= found for _phrase, found in self._symptom_terms[doc]):
+                scores[doc] += PHRASE_BONUS * total
+        ranked = heapq.nlargest(
+            max(limit, 0),
+            ((score * min(matched[doc], total) / total, doc) for doc, score in scores.items()),
+            key=lambda hit: (hit[0], -hit[1]),
+        )
+        return [
+            SearchHit(self.runbooks[doc], round(score, 4),
+                      tuple(phrase for phrase, found in self._symptom_terms[doc] if found & query_set))
+            for score, doc in ranked
+        ]
 
 
 def related_runbooks(runbook: Runbook, candidates: Iterable[Runbook], limit: int = 5) -> list[Runbook]:

@@ -1,0 +1,51 @@
+"""Configuration from the environment and its one-line errors."""
+import os
+
+import pytest
+
+from console.config import ConfigError, load_config
+
+
+def test_relative_sqlite_paths_resolve_against_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config({"SECRET_KEY": "k", "CONSOLE_AUDIT_KEY": "a"})
+    assert cfg["CONSOLE_DATABASE_URL"] == f"sqlite:///{tmp_path}/instance/console.db"
+    assert cfg["TARGET_DATABASE_URL"] == f"sqlite:///{tmp_path}/instance/shop.db"
+
+
+def test_malformed_target_url_is_one_clear_line(monkeypatch):
+    monkeypatch.setenv("TARGET_DATABASE_URL", "not a url")
+    with pytest.raises(ConfigError) as err:
+        load_config({"SECRET_KEY": "k", "CONSOLE_AUDIT_KEY": "a"})
+    assert "TARGET_DATABASE_URL" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_unsupported_database_is_refused(monkeypatch):
+    monkeypatch.setenv("CONSOLE_DATABASE_URL", "mysql://root@localhost/x")
+    with pytest.raises(ConfigError, match="CONSOLE_DATABASE_URL: unsupported database"):
+        load_config({"SECRET_KEY": "k", "CONSOLE_AUDIT_KEY": "a"})
+
+
+def test_secret_key_is_required_outside_demo(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set.*export SECRET_KEY"):
+        load_config()
+
+
+def test_demo_generates_and_keeps_secrets_in_instance(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("CONSOLE_AUDIT_KEY", raising=False)
+    first = load_config(demo=True)
+    second = load_config(demo=True)
+    assert first["SECRET_KEY"] == second["SECRET_KEY"] and len(first["SECRET_KEY"]) > 40
+    assert first["CONSOLE_AUDIT_KEY"] != first["SECRET_KEY"]
+    assert oct(os.stat(tmp_path / "instance" / "secret_key").st_mode & 0o777) == "0o600"
+
+
+def test_environment_lists_are_parsed(monkeypatch):
+    monkeypatch.setenv("DISABLED_TASKS", "cancel_order, refund_order,")
+    monkeypatch.setenv("TASK_PACKAGES", "admin_tasks,more_tasks")
+    cfg = load_config({"SECRET_KEY": "k", "CONSOLE_AUDIT_KEY": "a"})
+    assert cfg["DISABLED_TASKS"] == ["cancel_order", "refund_order"]
+    assert cfg["TASK_PACKAGES"] == ["admin_tasks", "more_tasks"]

@@ -1,0 +1,43 @@
+"""Health check, security headers and error answers."""
+
+
+def test_healthz_answers_ok_when_both_databases_answer(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_healthz_is_503_when_a_database_is_down(isolated_app, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    app = isolated_app()
+    dbs = app.extensions["console_db"]
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("connect", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(dbs.target_engine, "connect", refuse)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "unavailable"
+
+
+def test_pages_carry_security_headers(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "script-src 'self' 'nonce-" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "Strict-Transport-Security" not in response.headers  # only over HTTPS
+
+
+def test_unknown_api_path_is_a_json_404(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_unknown_page_is_a_clean_404(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "Traceback" not in response.get_data(as_text=True)
