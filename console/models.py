@@ -6,3 +6,4 @@ from console.audit.models import AuditCheckpoint, AuditEntry, AuditHead  # noqa:
 
 metadata = ConsoleBase.metadata
 from console.deflection.models import Ticket, TicketEvent  # noqa: F401,E402
+from console.runbooks.models import RunbookSearchMiss, RunbookTick  # noqa: F401,E402

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import factory
 
-from admin_tasks.shop_schema import Customer, Order, Payment, Shipment
+from admin_tasks.shop_schema import Customer, Order, OutboxEmail, Payment, Shipment
 from console.auth.models import StaffUser
 from console.auth.services import hash_password
 from console.db import utcnow
@@ -127,3 +127,19 @@ class ShipmentFactory(factory.alchemy.SQLAlchemyModelFactory):
     city = "Testville"
     postcode = "12345"
     country = "DE"
+
+
+class OutboxEmailFactory(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        model = OutboxEmail
+        sqlalchemy_session_factory = _target_session
+        sqlalchemy_session_persistence = "flush"
+
+    id = factory.Sequence(lambda n: 9_000_000 + n)
+    customer_id = factory.LazyAttribute(lambda e: CustomerFactory().id)
+    order_id = None
+    to_address = "customer@example.org"
+    template = "shipping_notification"
+    subject = "Your order is on its way"
+    created_at = factory.LazyFunction(utcnow)
+    sent_at = factory.LazyFunction(utcnow)

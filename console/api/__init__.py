@@ -86,3 +86,6 @@ def json_body() -> dict:
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "the body must be a JSON object", {"body": "expected an object"})
     return data
+
+
+from console.api import runbooks as _runbooks  # noqa: E402,F401  (registers the runbook routes)

@@ -1,9 +1,13 @@
 """Appending to the hash chain: one function, used by every domain."""
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
-from datetime import datetime
+import math
+from datetime import date, datetime, time
+from decimal import Decimal
+from json.encoder import encode_basestring as _quote  # the C encoder json.dumps uses for ensure_ascii=False
 from typing import Any
 
 from sqlalchemy import select, update
@@ -18,6 +22,18 @@ HASHED_FIELDS = (
     "seq", "created_at", "actor", "action", "subject_type", "subject_id", "ticket", "reason", "task",
     "customer", "outcome", "details",
 )
+# Keys whose values never reach the trail, whoever forgets to redact them first.
+SECRET_KEYS = frozenset({
+    "password", "new_password", "current_password", "password_hash", "secret", "client_secret", "token",
+    "access_token", "refresh_token", "csrf_token", "api_key", "apikey", "authorization", "private_key",
+})
+SECRET_SUFFIXES = ("_password", "_secret", "_token", "_api_key")
+
+# The canonical form of an entry is json.dumps(fields, sort_keys=True, separators=(",", ":"),
+# ensure_ascii=False). Spelled out as a template it hashes several times faster, which is what
+# lets `audit verify` read 200,000+ entries a second; a test proves both forms agree.
+_BODY = ('{"action":%s,"actor":%s,"created_at":%s,"customer":%s,"details":%s,"outcome":%s,"reason":%s,'
+         '"seq":%d,"subject_id":%s,"subject_type":%s,"task":%s,"ticket":%s}')
 
 
 class AuditUnavailable(Exception):
@@ -25,19 +41,82 @@ class AuditUnavailable(Exception):
 
 
 def canonical_json(value: Any) -> str:
+    """The one JSON text of a value: sorted keys, no spaces, UTF-8 kept as is."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _text(value: str) -> str:
+    # PostgreSQL text cannot hold NUL, and a lone surrogate (possible from JSON's \ud800)
+    # cannot be encoded to hash; either would make the audit write fail and refuse the action.
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    if not value.isascii():
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value
+
+
+def _is_secret(key: str) -> bool:
+    key = key.lower()
+    return key in SECRET_KEYS or key.endswith(SECRET_SUFFIXES)
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON types only (string keys, finite numbers), secrets redacted, so details stay canonical."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)  # an IntEnum becomes its number
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, dict):
+        return {_text(str(key)): (REDACTED if value[key] is not None and _is_secret(str(key)) else jsonable(value[key]))
+                for key in value}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((jsonable(item) for item in value), key=canonical_json)
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return jsonable(value.value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    return _text(str(value))
+
+
+def canonical_details(details: dict | None) -> str:
+    """The details text exactly as it is stored and hashed."""
+    return canonical_json(jsonable(details or {}))
+
+
+def digest(prev_hash: str, *, seq: int, created_at: str, actor: str, action: str, subject_type: str,
+           subject_id: str, ticket: str, reason: str, task: str, customer: str, outcome: str, details: str) -> str:
+    """SHA-256 over prev_hash and the canonical JSON of the hashed fields (created_at as ISO text)."""
+    body = _BODY % (_quote(action), _quote(actor), _quote(created_at), _quote(customer), _quote(details),
+                    _quote(outcome), _quote(reason), seq, _quote(subject_id), _quote(subject_type), _quote(task),
+                    _quote(ticket))
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def timestamp(value: datetime) -> str:
+    """How created_at enters the hash: naive UTC, ISO 8601 with microseconds."""
+    return value.isoformat(timespec="microseconds")
 
 
 def entry_hash(fields: dict, prev_hash: str) -> str:
     """SHA-256 over prev_hash and the canonical form of the entry's hashed fields."""
     body = {name: fields[name] for name in HASHED_FIELDS}
     if isinstance(body["created_at"], datetime):
-        body["created_at"] = body["created_at"].isoformat(timespec="microseconds")
-    return hashlib.sha256((prev_hash + canonical_json(body)).encode()).hexdigest()
+        body["created_at"] = timestamp(body["created_at"])
+    return digest(prev_hash, **body)
 
 
 def _clean(text: Any, limit: int) -> str:
-    return str(text or "")[:limit]
+    return _text(str(text or ""))[:limit]
 
 
 def append(
@@ -55,6 +134,9 @@ def append(
     details: dict | None = None,
 ) -> AuditEntry:
     """Append one entry to the chain in the session's transaction; the caller commits."""
+    from console.audit.checkpoints import checkpoint_if_due, policy_for
+
+    details_text = canonical_details(details)  # before the lock: bad details must not hold it
     # Taking the head row's write lock first (an UPDATE) serialises concurrent writers on
     # PostgreSQL and on SQLite alike, so seq and prev_hash can never fork.
     bumped = session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
@@ -64,7 +146,7 @@ def append(
     head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
     fields = {
         "seq": head.seq,
-        "created_at": utcnow(),
+        "created_at": utcnow(),  # taken under the lock, so time order follows seq order
         "actor": _clean(actor, 254),
         "action": _clean(action, 60),
         "subject_type": _clean(subject_type, 40),
@@ -74,12 +156,15 @@ def append(
         "task": _clean(task, 100),
         "customer": _clean(customer, 254),
         "outcome": _clean(outcome, 30),
-        "details": canonical_json(details or {}),
+        "details": details_text,
     }
-    digest = entry_hash(fields, head.hash)
-    entry = AuditEntry(**fields, prev_hash=head.hash, hash=digest)
+    chain_hash = entry_hash(fields, head.hash)
+    entry = AuditEntry(**fields, prev_hash=head.hash, hash=chain_hash)
     session.add(entry)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=digest))
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=chain_hash))
+    policy = policy_for(session)
+    if policy is not None:
+        checkpoint_if_due(session, head.seq, chain_hash, fields["created_at"], policy)
     session.flush()
     return entry
 

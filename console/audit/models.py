@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from console.db import ConsoleBase
@@ -28,6 +28,8 @@ class AuditEntry(ConsoleBase):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
+    # Every filter of the audit view has a (column, seq) index, so a filtered page is one
+    # short index range read in seq order, however long the trail grows.
     __table_args__ = (
         Index("ix_audit_entries_created_at", "created_at"),
         Index("ix_audit_entries_actor_seq", "actor", "seq"),
@@ -35,6 +37,8 @@ class AuditEntry(ConsoleBase):
         Index("ix_audit_entries_task_seq", "task", "seq"),
         Index("ix_audit_entries_customer_seq", "customer", "seq"),
         Index("ix_audit_entries_subject", "subject_type", "subject_id"),
+        Index("ix_audit_entries_action_seq", "action", "seq"),
+        Index("ix_audit_entries_outcome_seq", "outcome", "seq"),
     )
 
 
@@ -58,4 +62,24 @@ class AuditCheckpoint(ConsoleBase):
     hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     mac: Mapped[str] = mapped_column(String(64))
+    # Unused: checkpoints are append-only like the entries; results live in AuditVerification.
     verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AuditVerification(ConsoleBase):
+    """The outcome of one `audit verify` run, shown on the home page."""
+
+    __tablename__ = "audit_verifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(DateTime)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    entries: Mapped[int] = mapped_column(Integer)
+    last_seq: Mapped[int] = mapped_column(Integer)  # the head the run checked up to
+    checkpoint_seq: Mapped[int | None] = mapped_column(Integer)  # the newest checkpoint that verified
+    checkpoint_at: Mapped[datetime | None] = mapped_column(DateTime)
+    first_bad_seq: Mapped[int | None] = mapped_column(Integer)
+    problem: Mapped[str] = mapped_column(Text, default="")
+    warnings: Mapped[str] = mapped_column(Text, default="")
+    seconds: Mapped[float] = mapped_column(default=0.0)
+    source: Mapped[str] = mapped_column(String(254), default="cli")  # cli, or the staff email of "Verify now"

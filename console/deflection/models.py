@@ -1,16 +1,26 @@
-"""Tickets, keyed by their helpdesk reference, and the events that decide their outcome."""
+"""Tickets, keyed by their helpdesk reference, the events that decide their outcome, and the rollups.
+
+The rollups are kept current by `console.deflection.tickets.add_ticket_event`, so that the
+dashboard and the stats API read a few thousand summed rows instead of millions of events.
+"""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from console.db import ConsoleBase, utcnow
 
 EVENT_KINDS = ("runbook_viewed", "task_run", "resolved", "escalated", "dev_time", "reopened", "root_cause")
 ESCALATION_CLASSES = ("knowledge", "small_change", "specialist")
+ESCALATION_CLASS_HELP = {
+    "knowledge": "I only needed to understand how to help the customer (a policy, what a status means).",
+    "small_change": "A small data or code fix that most developers could make, but there is no task for it.",
+    "specialist": "It needs the special skills of one or two people (payments disputes, security, data protection).",
+}
 OUTCOMES = ("open", "deflected_by_task", "deflected_by_runbook", "resolved", "escalated")
+DEFLECTED = ("deflected_by_task", "deflected_by_runbook")
 
 
 class Ticket(ConsoleBase):
@@ -25,7 +35,17 @@ class Ticket(ConsoleBase):
     customer: Mapped[str] = mapped_column(String(254), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # When the current outcome was reached: the first escalation, or the last resolution.
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The rest is derived from the events too (see outcome.TicketFacts).
+    task: Mapped[str] = mapped_column(String(100), default="")
+    false_deflection: Mapped[bool] = mapped_column(Boolean, default=False)
+    escalation_class: Mapped[str] = mapped_column(String(20), default="")
+    missing_tool: Mapped[str] = mapped_column(String(200), default="")
+    assignee: Mapped[str] = mapped_column(String(254), default="")
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    escalation_closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    dev_minutes: Mapped[int] = mapped_column(Integer, default=0)
 
     events: Mapped[list["TicketEvent"]] = relationship(back_populates="ticket", lazy="raise",
                                                         order_by="TicketEvent.id")
@@ -33,6 +53,7 @@ class Ticket(ConsoleBase):
     __table_args__ = (
         Index("ix_tickets_outcome_closed", "outcome", "closed_at"),
         Index("ix_tickets_created", "created_at"),
+        Index("ix_tickets_assignee_escalated", "assignee", "escalated_at"),
     )
 
     def __str__(self) -> str:
@@ -50,10 +71,14 @@ class TicketEvent(ConsoleBase):
     task: Mapped[str] = mapped_column(String(100), default="")
     run_id: Mapped[int | None] = mapped_column(Integer)
     run_status: Mapped[str] = mapped_column(String(30), default="")
+    # Set on the event of an undo run: the id of the run it undid.
+    undo_of: Mapped[int | None] = mapped_column(Integer)
     runbook: Mapped[str] = mapped_column(String(120), default="")
     escalation_class: Mapped[str] = mapped_column(String(20), default="")
     category: Mapped[str] = mapped_column(String(60), default="")
     missing_tool: Mapped[str] = mapped_column(String(200), default="")
+    # The developer on support duty when the escalation was made.
+    assignee: Mapped[str] = mapped_column(String(254), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     minutes: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -63,4 +88,51 @@ class TicketEvent(ConsoleBase):
         Index("ix_ticket_events_ticket", "ticket_id", "id"),
         Index("ix_ticket_events_kind_created", "kind", "created_at"),
         Index("ix_ticket_events_task_created", "task", "created_at"),
+    )
+
+
+class TicketRollup(ConsoleBase):
+    """Decided tickets per day and per everything the dashboard groups or filters by."""
+
+    __tablename__ = "ticket_rollup"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    team: Mapped[str] = mapped_column(String(60))
+    category: Mapped[str] = mapped_column(String(60))
+    outcome: Mapped[str] = mapped_column(String(30))
+    escalation_class: Mapped[str] = mapped_column(String(20))
+    task: Mapped[str] = mapped_column(String(100))
+    false_deflection: Mapped[bool] = mapped_column(Boolean)
+    missing_tool: Mapped[str] = mapped_column(String(200))
+    tickets: Mapped[int] = mapped_column(Integer, default=0)
+    dev_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    # Tickets with any developer time logged: the denominator of "mean developer minutes".
+    timed: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        Index("ux_ticket_rollup_key", "day", "team", "category", "outcome", "escalation_class", "task",
+              "false_deflection", "missing_tool", unique=True),
+        Index("ix_ticket_rollup_outcome_day", "outcome", "day"),
+    )
+
+
+class EventRollup(ConsoleBase):
+    """Ticket events per day, kind, subject (task, runbook or developer) and status."""
+
+    __tablename__ = "ticket_event_rollup"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    team: Mapped[str] = mapped_column(String(60))
+    category: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(30))
+    subject: Mapped[str] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(30))
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    minutes: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        Index("ux_ticket_event_rollup_key", "day", "team", "category", "kind", "subject", "status", unique=True),
+        Index("ix_ticket_event_rollup_kind", "kind", "subject", "day"),
     )

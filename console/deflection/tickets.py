@@ -1,14 +1,30 @@
-"""Opening tickets and recording their events: the one way anything is linked to a ticket."""
+"""Opening tickets and recording their events: the one way anything is linked to a ticket.
+
+`add_ticket_event` also keeps the ticket's derived facts and both rollups current, assigns a
+new escalation to the developer on support duty, and queues the escalation notification,
+which is sent only once the transaction commits.
+"""
 from __future__ import annotations
 
-from sqlalchemy import select
+from flask import current_app, has_app_context
+from sqlalchemy import event as sa_event, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from console.auth.models import StaffUser
 from console.db import utcnow
 from console.deflection.models import EVENT_KINDS, Ticket, TicketEvent
-from console.deflection.outcome import derive_outcome
+from console.deflection.outcome import derive_facts
+from console.deflection.rollup import RollupDeltas, event_entries, ticket_entry
 
 MAX_REF_LENGTH = 120
+EVENT_FIELDS = frozenset({"task", "run_id", "run_status", "undo_of", "runbook", "escalation_class", "category",
+                          "missing_tool", "assignee", "note", "minutes"})
+TEXT_LIMITS = {"task": 100, "run_status": 30, "runbook": 120, "escalation_class": 20, "category": 60,
+               "missing_tool": 200, "assignee": 254}
+FACT_FIELDS = ("outcome", "closed_at", "task", "false_deflection", "category", "escalation_class", "missing_tool",
+               "assignee", "escalated_at", "escalation_closed_at", "dev_minutes")
+PENDING_NOTIFICATIONS = "deflection_notifications"
 
 
 class TicketError(ValueError):
@@ -21,7 +37,9 @@ class TicketError(ValueError):
 
 def clean_ref(ref: str) -> str:
     """A helpdesk reference, trimmed; refuse empty, overlong or control characters."""
-    ref = (ref or "").strip()
+    ref = (ref or "").strip() if isinstance(ref, str) or ref is None else None
+    if ref is None:
+        raise TicketError("ticket", "a ticket reference must be text")
     if not ref:
         raise TicketError("ticket", "a ticket reference is required")
     if len(ref) > MAX_REF_LENGTH:
@@ -31,32 +49,40 @@ def clean_ref(ref: str) -> str:
     return ref
 
 
+def clean_category(value: str) -> str:
+    """Categories are compared as lower-case words: 'Orders ' and 'orders' are one category."""
+    return " ".join((value or "").split()).lower()[:60]
+
+
 def find_ticket(session: Session, ref: str) -> Ticket | None:
-    return session.scalar(select(Ticket).where(Ticket.ref == ref.strip()))
+    return session.scalar(select(Ticket).where(Ticket.ref == (ref or "").strip()))
 
 
-def open_ticket(session: Session, ref: str) -> Ticket:
-    """Return the ticket with this reference, creating it when new (flushes, no commit)."""
+def _team_of(session: Session, actor: str) -> str:
+    team = session.scalar(select(StaffUser.team).where(StaffUser.email == actor)) if actor else None
+    return team or "support"
+
+
+def open_ticket(session: Session, ref: str, *, actor: str = "", lock: bool = False) -> Ticket:
+    """Return the ticket with this reference, creating it when new (flushes, no commit).
+
+    A new ticket belongs to the team of the staff member who opened it.
+    """
     ref = clean_ref(ref)
-    ticket = find_ticket(session, ref)
-    if ticket is None:
-        ticket = Ticket(ref=ref, created_at=utcnow(), updated_at=utcnow())
-        session.add(ticket)
-        session.flush()
+    query = select(Ticket).where(Ticket.ref == ref)
+    if lock:
+        query = query.with_for_update()
+    ticket = session.scalar(query)
+    if ticket is not None:
+        return ticket
+    now = utcnow()
+    ticket = Ticket(ref=ref, created_at=now, updated_at=now, team=_team_of(session, actor))
+    try:
+        with session.begin_nested():
+            session.add(ticket)
+    except IntegrityError:  # another request created it first: use theirs
+        ticket = session.scalar(query)
     return ticket
-
-
-def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", **fields) -> TicketEvent:
-    """Record an event on the ticket (created if new) and refresh its derived outcome; no commit."""
-    if kind not in EVENT_KINDS:
-        raise TicketError("kind", f"unknown ticket event {kind!r}")
-    ticket = open_ticket(session, ref)
-    event = TicketEvent(ticket_id=ticket.id, kind=kind, actor=actor, created_at=fields.pop("created_at", utcnow()),
-                        **fields)
-    session.add(event)
-    session.flush()
-    refresh_outcome(session, ticket)
-    return event
 
 
 def ticket_events(session: Session, ticket: Ticket) -> list[TicketEvent]:
@@ -64,11 +90,110 @@ def ticket_events(session: Session, ticket: Ticket) -> list[TicketEvent]:
                                 .order_by(TicketEvent.id)))
 
 
-def refresh_outcome(session: Session, ticket: Ticket) -> str:
+def _clean_fields(fields: dict) -> dict:
+    unknown = set(fields) - EVENT_FIELDS
+    if unknown:
+        raise TicketError(sorted(unknown)[0], f"unknown ticket event field(s): {', '.join(sorted(unknown))}")
+    for name, limit in TEXT_LIMITS.items():
+        if name in fields:
+            fields[name] = str(fields[name] or "")[:limit]
+    if "category" in fields:
+        fields["category"] = clean_category(fields["category"])
+    return fields
+
+
+def _assignee(session: Session, ticket: Ticket, when) -> str:
+    """Keep the developer of an escalation still open; otherwise whoever is on duty now."""
+    from console.deflection.rotation import duty_on
+
+    if ticket.outcome == "escalated" and ticket.escalation_closed_at is None and ticket.assignee:
+        return ticket.assignee
+    duty = duty_on(session, when, current_app.config if has_app_context() else {})
+    return duty.developer if duty else ""
+
+
+def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", **fields) -> TicketEvent:
+    """Record an event on the ticket (created if new) and refresh its derived facts; no commit."""
+    if kind not in EVENT_KINDS:
+        raise TicketError("kind", f"unknown ticket event {kind!r}")
+    created_at = fields.pop("created_at", None) or utcnow()
+    fields = _clean_fields(fields)
+    ticket = open_ticket(session, ref, actor=actor, lock=True)
     events = ticket_events(session, ticket)
-    ticket.outcome = derive_outcome(events)
+    first_escalation = kind == "escalated" and ticket.outcome != "escalated"
+    if kind == "escalated" and not fields.get("assignee"):
+        fields["assignee"] = _assignee(session, ticket, created_at)
+    event = TicketEvent(ticket_id=ticket.id, kind=kind, actor=actor or "", created_at=created_at, **fields)
+    session.add(event)
+    session.flush()
+    events.append(event)
+    deltas = RollupDeltas()
+    _refresh(ticket, events, deltas)
+    runbooks = [earlier.runbook for earlier in events if earlier.kind == "runbook_viewed"]
+    deltas.add_events(event_entries(event, ticket, first_escalation=first_escalation, runbooks_before=runbooks))
+    deltas.write(session)
+    if first_escalation:
+        _queue_notification(session, ticket, event)
+    return event
+
+
+def _refresh(ticket: Ticket, events: list[TicketEvent], deltas: RollupDeltas) -> str:
+    before = ticket_entry(ticket)
+    facts = derive_facts(events)
+    for name in FACT_FIELDS:
+        value = getattr(facts, name)
+        if name == "category" and not value:
+            continue  # keep a category given when the ticket was opened
+        setattr(ticket, name, value)
     ticket.updated_at = utcnow()
-    if events and events[-1].category:
-        ticket.category = events[-1].category
-    ticket.closed_at = ticket.updated_at if ticket.outcome != "open" else None
+    deltas.move_ticket(before, ticket_entry(ticket))
     return ticket.outcome
+
+
+def refresh_outcome(session: Session, ticket: Ticket) -> str:
+    """Recompute a ticket's derived facts from its events and move it in the rollup; no commit."""
+    deltas = RollupDeltas()
+    outcome = _refresh(ticket, ticket_events(session, ticket), deltas)
+    deltas.write(session)
+    return outcome
+
+
+def _queue_notification(session: Session, ticket: Ticket, event: TicketEvent) -> None:
+    text = (f"New escalation on ticket {ticket.ref} ({event.escalation_class or 'no class'}"
+            f"{', ' + event.category if event.category else ''}) for {event.assignee or 'nobody on duty'}")
+    if event.missing_tool:
+        text += f"; missing tool: {event.missing_tool}"
+    session.info.setdefault(PENDING_NOTIFICATIONS, []).append({
+        "text": text, "ticket": ticket.ref, "escalation_class": event.escalation_class,
+        "category": event.category, "missing_tool": event.missing_tool, "assignee": event.assignee,
+        "actor": event.actor, "note": (event.note or "")[:500],
+    })
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _send_notifications(session: Session) -> None:
+    pending = session.info.pop(PENDING_NOTIFICATIONS, None)
+    if not pending:
+        return
+    app = current_app._get_current_object() if has_app_context() else None
+    for message in pending:
+        fields = dict(message)
+        _notify(app, fields.pop("text"), **fields)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _drop_notifications(session: Session) -> None:
+    session.info.pop(PENDING_NOTIFICATIONS, None)
+
+
+def _notify(app, text: str, **fields) -> None:
+    """Send through the console's webhook notifier; without one, log the message."""
+    try:
+        from console.notify import notify
+    except ModuleNotFoundError as exc:
+        if exc.name != "console.notify":
+            raise
+        if app is not None:
+            app.logger.info("%s", text)
+        return
+    notify(app, text, **fields)

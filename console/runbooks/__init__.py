@@ -1,5 +1,14 @@
 """Runbooks: Markdown guides in `runbooks/*.md`, loaded, rendered, searched and checked."""
+from __future__ import annotations
 
 
 def init_app(app, admin) -> None:
-    """Register the runbook views and blueprints."""
+    """Give the app its runbook library, the runbook pages and the home-page search."""
+    from console.admin.home import HomeSection, add_home_section
+    from console.auth.permissions import LOOKUP
+    from console.runbooks.library import RunbookLibrary
+    from console.runbooks.views import RunbookView
+
+    app.extensions["runbooks"] = RunbookLibrary(app.config["RUNBOOKS_DIR"])
+    admin.add_view(RunbookView(name="Runbooks", endpoint="runbooks", url="/admin/runbooks"))
+    add_home_section(app, HomeSection(permission=LOOKUP, template="runbooks/home_search.html", order=8))

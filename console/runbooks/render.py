@@ -148,8 +148,14 @@ def render_markdown(
     task_url: TaskUrl = default_task_url,
     runbook_url: RunbookUrl = default_runbook_url,
     available_tasks: Collection[str] | None = None,
+    ticked: Collection[str] | None = None,
 ) -> RenderedRunbook:
-    """Render a runbook body to sanitised HTML for one ticket context."""
+    """Render a runbook body to sanitised HTML for one ticket context.
+
+    `available_tasks` (when given) are the tasks the reader may run; other task links become
+    disabled labels. `ticked` (when given) are the checklist ids ticked on the ticket, and
+    replace the boxes ticked in the source.
+    """
     result = RenderedRunbook()
     env = {
         "slug": slug,
@@ -157,10 +163,12 @@ def render_markdown(
         "task_url": task_url,
         "runbook_url": runbook_url,
         "available_tasks": available_tasks,
+        "ticked": ticked,
         "result": result,
     }
     tokens = _MARKDOWN.parse(body, env)
-    result.html = clean_html(_MARKDOWN.renderer.render(tokens, _MARKDOWN.options, env))
+    made_ids = frozenset(h.anchor for h in result.headings) | frozenset(c.check_id for c in result.checklist)
+    result.html = clean_html(_MARKDOWN.renderer.render(tokens, _MARKDOWN.options, env), made_ids)
     return result
 
 
@@ -227,7 +235,7 @@ def _rewrite_link(children: list[Token], index: int, line: int, env: dict) -> No
 def _make_missing_task(children: list[Token], index: int) -> None:
     opening = children[index]
     opening.tag = "span"
-    opening.attrs = {"class": MISSING_TASK_CLASS, "title": "This task is not available in this console"}
+    opening.attrs = {"class": MISSING_TASK_CLASS, "title": "You cannot run this task here"}
     for child in children[index + 1:]:
         if child.type == "link_close":
             child.tag = "span"
@@ -242,7 +250,10 @@ def _checkbox_token(inline: Token, env: dict, used_ids: set[str], line: int) -> 
         n += 1
         check_id = f"{base}-{n}"
     used_ids.add(check_id)
-    checked = "checked" in (inline.children[1].content if len(inline.children) > 1 else "")
+    if env["ticked"] is not None:
+        checked = check_id in env["ticked"]
+    else:
+        checked = "checked" in (inline.children[1].content if len(inline.children) > 1 else "")
     env["result"].checklist.append(ChecklistItem(check_id=check_id, text=text, checked=checked, line=line))
     checkbox = Token("runbook_check", "input", 0)
     checkbox.meta = {"check_id": check_id, "checked": checked}

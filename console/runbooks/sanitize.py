@@ -37,34 +37,37 @@ ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "th": {"class"},
     **{tag: {"id"} for tag in _HEADINGS},
 }
-# Ids are limited to the ones the renderer makes, so raw HTML cannot clobber page elements.
 _ID_VALUE = re.compile(r"^[a-z0-9][a-z0-9_:-]{0,150}$")
 _CLASS_VALUE = re.compile(r"^[A-Za-z0-9_ -]{1,200}$")
 
 
-def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
-    if attribute == "id":
-        return value if _ID_VALUE.match(value) else None
-    if attribute == "class":
-        return value if _CLASS_VALUE.match(value) else None
-    if tag == "input" and attribute == "type":
-        return value if value.lower() == "checkbox" else None
-    return value
+def _cleaner(allowed_ids: frozenset[str]) -> nh3.Cleaner:
+    def attribute_filter(_tag: str, attribute: str, value: str) -> str | None:
+        # Only ids the renderer made survive, so raw HTML cannot clobber the page's elements.
+        if attribute == "id":
+            return value if value in allowed_ids and _ID_VALUE.match(value) else None
+        if attribute == "class":
+            return value if _CLASS_VALUE.match(value) else None
+        return value
+
+    return nh3.Cleaner(
+        tags=set(ALLOWED_TAGS),
+        attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=attribute_filter,
+        # Every input is a checkbox, whatever the source says: no text or password fields.
+        set_tag_attribute_values={"input": {"type": "checkbox"}},
+        url_schemes=set(SAFE_URL_SCHEMES),
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
 
 
-_CLEANER = nh3.Cleaner(
-    tags=set(ALLOWED_TAGS),
-    attributes=ALLOWED_ATTRIBUTES,
-    attribute_filter=_attribute_filter,
-    url_schemes=set(SAFE_URL_SCHEMES),
-    link_rel="noopener noreferrer",
-    strip_comments=True,
-)
+_AUTHORED = _cleaner(frozenset())
 
 
-def clean_html(html: str) -> str:
-    """Return the HTML with everything outside the allow-list removed."""
-    return _CLEANER.clean(html)
+def clean_html(html: str, allowed_ids: frozenset[str] = frozenset()) -> str:
+    """Return the HTML with everything outside the allow-list removed; keep only `allowed_ids`."""
+    return (_cleaner(allowed_ids) if allowed_ids else _AUTHORED).clean(html)
 
 
 def url_is_safe(url: str) -> bool:

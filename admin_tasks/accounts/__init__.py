@@ -1,0 +1,1 @@
+"""Account tasks: signing in, confirmation and password emails, email changes and erasure."""

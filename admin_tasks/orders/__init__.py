@@ -1,0 +1,1 @@
+"""Order tasks: addresses, cancellation, refunds, shipping emails and stuck orders."""

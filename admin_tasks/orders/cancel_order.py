@@ -1,0 +1,48 @@
+"""Cancel an order that has not shipped yet."""
+from typing import Annotated
+
+from console.tasks import Param, Refusal, TaskContext, task
+
+CANCELLABLE = ("pending", "paid", "processing")
+
+
+@task(title="Cancel an order", category="Orders", risk="medium", undo=True)
+def cancel_order(
+    ctx: TaskContext,
+    order_id: Annotated[int, Param("Order number", min=1)],
+) -> str:
+    """Stop an order that has not left the warehouse (pending, paid or processing) so that it never ships, and
+    tell the customer. A card payment that was only authorized is voided, which releases the hold on the
+    customer's card: nothing was charged. A captured payment is left alone: cancelling does not send money back,
+    so refund the order straight after, on the same ticket. Shipped and delivered orders are refused (that is a
+    return), as are orders already cancelled or refunded. Undo puts the order back into its previous status; it is
+    refused once a refund has been issued or when the cancellation voided an authorization, which cannot be
+    revived (the customer must order again)."""
+    order = ctx.get("orders", order_id, lock=True)
+    status = order["status"]
+    if status in ("shipped", "delivered"):
+        raise Refusal(f"order {order_id} has already shipped (status: {status}); treat it as a return")
+    if status == "cancelled":
+        raise Refusal(f"order {order_id} is already cancelled")
+    if status not in CANCELLABLE:
+        raise Refusal(f"order {order_id} is {status}; there is nothing left to cancel")
+
+    ctx.update("orders", order, status="cancelled", status_changed_at=ctx.now, updated_at=ctx.now)
+    voided = captured = 0
+    for payment in ctx.find_all("payments", order_id=order_id):
+        if payment["status"] == "authorized":
+            ctx.update("payments", payment, status="voided")
+            voided += payment["amount_cents"]
+        elif payment["status"] == "captured":
+            captured += payment["amount_cents"]
+    customer = ctx.get("customers", order["customer_id"])
+    ctx.send_email(to=customer["email"], template="order_cancelled", subject=f"Your order {order_id} is cancelled",
+                   customer_id=customer["id"], order_id=order_id)
+
+    result = f"Cancelled order {order_id}"
+    if voided:
+        result += f"; voided the authorized payment of {voided} cents, nothing was charged"
+    refundable = min(captured, order["total_cents"]) - order["refunded_cents"]
+    if refundable > 0:
+        result += f"; {refundable} cents were captured: refund them with refund_order"
+    return result

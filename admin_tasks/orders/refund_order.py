@@ -1,0 +1,50 @@
+"""Send money back to the customer for part or all of an order."""
+from typing import Annotated
+
+from console.tasks import Money, Param, Refusal, TaskContext, task
+
+APPROVAL_ABOVE_CENTS = 10000
+
+
+def refund_risk(params: dict) -> str:
+    """Refunds above 100.00 need a second pair of eyes."""
+    return "high" if params["amount_cents"] > APPROVAL_ABOVE_CENTS else "medium"
+
+
+@task(title="Refund an order", category="Orders", risk=refund_risk,
+      undo_note="A refund sends real money back to the customer's card; it cannot be taken back from the console.")
+def refund_order(
+    ctx: TaskContext,
+    order_id: Annotated[int, Param("Order number", min=1)],
+    amount_cents: Annotated[Money, Param("Amount to refund, in cents", min=1,
+                                         help="2600 for 26.00. At most the total minus what was already refunded.")],
+) -> str:
+    """Refund part or all of an order to the card it was paid with, and email the customer. The amount can be
+    at most what is still refundable: the order total minus earlier refunds. Only money that was actually
+    charged can go back, so the order's payment must be captured: a pending order, or one cancelled before
+    it was charged, is refused. The refund is recorded on the order, and an order refunded in full becomes
+    refunded. Refunds above 10000 cents wait for a lead's approval."""
+    order = ctx.get("orders", order_id, lock=True)
+    payments = ctx.find_all("payments", order_id=order_id)
+    if not any(payment["status"] == "captured" for payment in payments):
+        states = ", ".join(sorted({payment["status"] for payment in payments})) or "none"
+        raise Refusal(f"order {order_id} was never charged (payment: {states}); there is nothing to refund")
+    refundable = order["total_cents"] - order["refunded_cents"]
+    if refundable <= 0:
+        raise Refusal(f"order {order_id} is already refunded in full")
+    if amount_cents > refundable:
+        raise Refusal(f"order {order_id} has only {refundable} cents left to refund, not {amount_cents}")
+
+    refunded = order["refunded_cents"] + amount_cents
+    changes = {"refunded_cents": refunded, "updated_at": ctx.now}
+    if refunded == order["total_cents"]:
+        changes.update(status="refunded", status_changed_at=ctx.now)
+    ctx.update("orders", order, **changes)
+    ctx.insert("refunds", order_id=order_id, amount_cents=amount_cents, reason=ctx.reason, created_at=ctx.now)
+    customer = ctx.get("customers", order["customer_id"])
+    if customer["status"] != "anonymized":
+        ctx.send_email(to=customer["email"], template="refund_issued",
+                       subject=f"We have refunded {amount_cents / 100:.2f} {order['currency']} on order {order_id}",
+                       customer_id=customer["id"], order_id=order_id)
+    left = refundable - amount_cents
+    return f"Refunded {amount_cents} cents on order {order_id}; {left} cents left to refund"

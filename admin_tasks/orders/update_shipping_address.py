@@ -1,0 +1,67 @@
+"""Correct the delivery address of an order before it ships."""
+from typing import Annotated
+
+from console.tasks import Param, Refusal, TaskContext, task
+
+NOT_SHIPPED = ("pending", "paid", "processing")
+
+
+@task(title="Update an order's shipping address", category="Orders", risk="medium", undo=True)
+def update_shipping_address(
+    ctx: TaskContext,
+    *,
+    order_id: Annotated[int, Param("Order number", min=1)],
+    recipient_name: Annotated[str, Param("Recipient name", max_length=200)],
+    line1: Annotated[str, Param("Street and number", max_length=200)],
+    line2: Annotated[str, Param("Address line 2", help="Flat, floor or c/o; leave empty if there is none.",
+                                max_length=200)] = "",
+    city: Annotated[str, Param("City", max_length=100)],
+    postcode: Annotated[str, Param("Postcode", max_length=20)],
+    country: Annotated[str, Param("Country", help="The two-letter code: DE, FR, NL.", pattern=r"^[A-Za-z]{2}$",
+                                  max_length=2)],
+) -> str:
+    """Replace the whole delivery address of an order that has not shipped yet (pending, paid or processing),
+    and email the customer about it, because a changed address is a common fraud pattern. Fill in every field,
+    even those that do not change. The address lives on the order's shipment, which the shop creates once the
+    order is paid; before that there is nothing to change yet, and the task says so rather than inventing a
+    shipment. Shipped, delivered, cancelled and refunded orders are refused: once the parcel has left, only the
+    carrier can redirect it. Undo puts the previous address back, as long as the order still has not shipped."""
+    address = _clean(recipient_name=recipient_name, line1=line1, line2=line2, city=city, postcode=postcode,
+                     country=country)
+    order = ctx.get("orders", order_id, lock=True)
+    if order["status"] in ("shipped", "delivered"):
+        raise Refusal(f"order {order_id} has already shipped (status: {order['status']}); "
+                      f"only the carrier can redirect it")
+    if order["status"] not in NOT_SHIPPED:
+        raise Refusal(f"order {order_id} is {order['status']}; it will not ship")
+    shipments = ctx.find_all("shipments", order_id=order_id, lock=True)
+    pending = [shipment for shipment in shipments if shipment["status"] == "pending"]
+    if not shipments:
+        raise Refusal(f"order {order_id} has no shipment yet (status: {order['status']}); "
+                      f"its address can be changed once it is paid")
+    if not pending:
+        raise Refusal(f"order {order_id} has already shipped (shipment: {shipments[0]['status']})")
+    if all(all(shipment[field] == value for field, value in address.items()) for shipment in pending):
+        raise Refusal(f"order {order_id} already ships to this address; nothing to change")
+
+    for shipment in pending:
+        ctx.update("shipments", shipment, **address)
+    customer = ctx.get("customers", order["customer_id"])
+    ctx.send_email(to=customer["email"], template="shipping_address_changed",
+                   subject=f"The delivery address of your order {order_id} has changed",
+                   customer_id=customer["id"], order_id=order_id)
+    return f"Order {order_id} now ships to {_one_line(address)}"
+
+
+def _clean(**fields: str) -> dict:
+    # The runner has already trimmed the text and refused blank required fields.
+    address = dict(fields)
+    address["line2"] = address["line2"] or None
+    address["country"] = address["country"].upper()
+    return address
+
+
+def _one_line(address: dict) -> str:
+    parts = [address["recipient_name"], address["line1"], address["line2"],
+             f"{address['postcode']} {address['city']}", address["country"]]
+    return ", ".join(part for part in parts if part)

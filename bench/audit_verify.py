@@ -1,0 +1,150 @@
+"""Benchmark `audit verify` on a large generated trail: `python -m bench.audit_verify`.
+
+It builds a console database (a temporary SQLite file, or a fresh PostgreSQL database next
+to --url) holding N chained entries (default 1,000,000) with realistic details and a signed
+checkpoint every 1,000, then times the same verify pass that `support-console audit verify`
+runs. Targets: at least 200,000 entries per second, and a peak RSS under 300 MB.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, insert, text, update
+from sqlalchemy.engine import make_url
+
+from console.audit.chain import GENESIS, canonical_details, digest, timestamp
+from console.audit.checkpoints import CheckpointPolicy, sign
+from console.audit.models import AuditCheckpoint, AuditEntry, AuditHead
+from console.audit.verify import verify_trail
+from console.db import make_engine, utcnow
+from console.migrations import upgrade_console
+
+TARGET_PER_SECOND = 200_000
+TARGET_RSS_MB = 300
+KEY = "bench-audit-key"
+EVERY = 1000
+TASKS = ["unlock_account", "change_email", "cancel_order", "refund_order", "fix_stuck_order", ""]
+ACTIONS = ["task.run", "login", "login.failed", "logout", "run.approve", "pii.reveal", "token.create"]
+OUTCOMES = ["succeeded", "failed", "refused", "pending_approval", ""]
+
+
+def fake_entries(count: int, rng: random.Random):
+    """Yield (entry fields, prev_hash, hash) in seq order, with a chain as append builds it."""
+    start = utcnow() - timedelta(days=365)
+    prev = GENESIS
+    for seq in range(1, count + 1):
+        task = rng.choice(TASKS)
+        customer = f"customer{rng.randrange(100_000)}@example.com"
+        changes = [{"table": "customers", "key": {"id": rng.randrange(10**6)},
+                    "before": {"status": "locked", "failed_logins": rng.randrange(10)},
+                    "after": {"status": "active", "failed_logins": 0}}] if task else []
+        fields = {
+            "seq": seq,
+            "created_at": start + timedelta(seconds=seq * 3, microseconds=rng.randrange(10**6)),
+            "actor": f"agent{rng.randrange(200)}@example.com",
+            "action": rng.choice(ACTIONS),
+            "subject_type": "run" if task else "user",
+            "subject_id": str(rng.randrange(10**7)),
+            "ticket": f"T-{rng.randrange(10**6)}" if task else "",
+            "reason": "Customer called: cannot log in after too many attempts, verified identity by phone",
+            "task": task,
+            "customer": customer if task else "",
+            "outcome": rng.choice(OUTCOMES) if task else "",
+            "details": canonical_details({"params": {"email": customer}, "changes": changes}),
+        }
+        chain_hash = digest(prev, **{**fields, "created_at": timestamp(fields["created_at"])})
+        yield fields, prev, chain_hash
+        prev = chain_hash
+
+
+def fill(engine, count: int, seed: int, batch: int = 5000) -> None:
+    """Write `count` chained entries, a checkpoint every EVERY entries, and the head."""
+    rng = random.Random(seed)
+    rows, checkpoints, last_hash = [], [], GENESIS
+    with engine.begin() as conn:
+        for fields, prev, chain_hash in fake_entries(count, rng):
+            rows.append({**fields, "prev_hash": prev, "hash": chain_hash})
+            if fields["seq"] % EVERY == 0:
+                at = fields["created_at"]
+                checkpoints.append({"seq": fields["seq"], "hash": chain_hash, "created_at": at,
+                                    "mac": sign(KEY, fields["seq"], chain_hash, at)})
+            if len(rows) >= batch:
+                conn.execute(insert(AuditEntry), rows)
+                rows = []
+            last_hash = chain_hash
+        if rows:
+            conn.execute(insert(AuditEntry), rows)
+        if checkpoints:
+            conn.execute(insert(AuditCheckpoint), checkpoints)
+        conn.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=count, hash=last_hash))
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+
+
+def run(url: str | None, count: int, seed: int, rounds: int) -> bool:
+    scratch = None
+    admin = None
+    if url:
+        base = make_url(url)
+        name = f"bench_audit_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        console_url = base.set(database=name).render_as_string(hide_password=False)
+    else:
+        scratch = tempfile.TemporaryDirectory()
+        console_url = f"sqlite:///{Path(scratch.name) / 'console.db'}"
+    engine = make_engine(console_url)
+    try:
+        upgrade_console(engine)
+        started = time.perf_counter()
+        fill(engine, count, seed)
+        print(f"generated {count:,} entries on {engine.dialect.name} in {time.perf_counter() - started:.1f} s")
+        rss_before = peak_rss_mb()
+        policy = CheckpointPolicy(key=KEY, every=EVERY, interval=timedelta(days=3650))
+        best = None
+        for n in range(rounds):
+            result = verify_trail(engine, KEY, policy=policy)
+            if not result.ok:
+                print(f"verify failed: {result.summary}")
+                return False
+            rate = result.entries / result.seconds
+            print(f"round {n + 1}: {result.summary} in {result.seconds:.2f} s = {rate:,.0f} entries/s "
+                  f"({result.checkpoints:,} checkpoints)")
+            best = max(best or 0, rate)
+        peak = peak_rss_mb()
+        print(f"best: {best:,.0f} entries/s (target {TARGET_PER_SECOND:,}); peak RSS {peak:.0f} MB "
+              f"(before verifying {rss_before:.0f} MB; target < {TARGET_RSS_MB} MB)")
+        return best >= TARGET_PER_SECOND and peak < TARGET_RSS_MB
+    finally:
+        engine.dispose()
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+        if scratch is not None:
+            scratch.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--url", help="a PostgreSQL URL; the benchmark creates and drops its own database beside it")
+    args = parser.parse_args(argv)
+    return 0 if run(args.url, args.entries, args.seed, args.rounds) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Task runs over JSON: read, list, approve, reject, undo and reconcile (CONTRACT.md)."""
+from __future__ import annotations
+
+from flask import jsonify, request
+from sqlalchemy import select
+
+from console.api import ApiError, api_user, bp, json_body, require
+from console.api.tasks import run_body, text_field
+from console.auth.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, user_can
+from console.db import console_session
+from console.tasks.models import TaskRun
+from console.tasks.runner import approve_run, reconcile_run, reject_run, undo_run
+
+MAX_LIMIT = 200
+LIST_FILTERS = ("ticket", "customer", "task", "status", "actor")
+
+
+def _may_read_runs() -> None:
+    if not (user_can(api_user(), RUN_TASKS) or user_can(api_user(), READ_AUDIT)):
+        raise ApiError(403, "forbidden", f"your role ({api_user().role}) may not read task runs")
+
+
+def _run(run_id: int) -> TaskRun:
+    run = console_session().get(TaskRun, run_id)
+    if run is None:
+        raise ApiError(404, "not_found", f"no run {run_id}")
+    return run
+
+
+def _reason_only() -> str:
+    """The decision's reason from a body like {"reason": "..."}; a missing body counts as no reason."""
+    body = json_body() if request.get_data() else {}
+    fields: dict = {}
+    reason = text_field(body, "reason", fields)
+    if fields:
+        raise ApiError(400, "invalid", "reason must be a string", fields)
+    return reason
+
+
+def _bounded_int(name: str, default: int | None, low: int, high: int) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or len(raw) > 12 or not low <= int(raw) <= high:
+        raise ApiError(400, "invalid", f"{name} must be a whole number from {low} to {high}",
+                       {name: f"expected a whole number from {low} to {high}"})
+    return int(raw)
+
+
+@bp.get("/runs")
+def list_runs():
+    """Runs, newest first; filter by ticket, customer, task, status, actor or order; page with ?before=<id>."""
+    _may_read_runs()
+    limit = _bounded_int("limit", 50, 1, MAX_LIMIT)
+    before = _bounded_int("before", None, 1, 2**63 - 1)
+    order_id = _bounded_int("order", None, 0, 2**63 - 1)
+    query = select(TaskRun).order_by(TaskRun.id.desc()).limit(limit)
+    for name in LIST_FILTERS:
+        value = request.args.get(name)
+        if value:
+            query = query.where(getattr(TaskRun, name) == value[:254])
+    if order_id is not None:
+        query = query.where(TaskRun.order_id == order_id)
+    if before is not None:
+        query = query.where(TaskRun.id < before)
+    return jsonify({"runs": [run_body(run) for run in console_session().scalars(query)]})
+
+
+@bp.get("/runs/<int:run_id>")
+def get_run(run_id: int):
+    _may_read_runs()
+    return jsonify({"run": run_body(_run(run_id))})
+
+
+@bp.post("/runs/<int:run_id>/approve")
+@require(APPROVE_RUNS)
+def approve(run_id: int):
+    """Approve another person's pending run; it executes now."""
+    _run(run_id)
+    return jsonify({"run": run_body(approve_run(run_id, api_user(), _reason_only()))})
+
+
+@bp.post("/runs/<int:run_id>/reject")
+@require(APPROVE_RUNS)
+def reject(run_id: int):
+    _run(run_id)
+    return jsonify({"run": run_body(reject_run(run_id, api_user(), _reason_only()))})
+
+
+@bp.post("/runs/<int:run_id>/undo")
+@require(UNDO_RUNS)
+def undo(run_id: int):
+    """Undo a succeeded run with a new, audited run; the ticket defaults to the original's."""
+    original = _run(run_id)
+    body = json_body() if request.get_data() else {}
+    fields: dict = {}
+    ticket = text_field(body, "ticket", fields) or original.ticket
+    reason = text_field(body, "reason", fields)
+    if fields:
+        raise ApiError(400, "invalid", "the request has invalid fields: " + ", ".join(sorted(fields)), fields)
+    return jsonify({"run": run_body(undo_run(run_id, api_user(), ticket, reason))}), 201
+
+
+@bp.post("/runs/<int:run_id>/reconcile")
+@require(APPROVE_RUNS)
+def reconcile(run_id: int):
+    """Settle an interrupted run by comparing its intent with the target rows."""
+    _run(run_id)
+    return jsonify({"run": run_body(reconcile_run(run_id, api_user()))})

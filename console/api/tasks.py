@@ -1,0 +1,89 @@
+"""Tasks over JSON: list, preview and run (CONTRACT.md). Every call goes through the runner."""
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from console.api import ApiError, api_user, bp, json_body
+from console.tasks.registry import may_run
+from console.tasks.runner import RunRequest, TaskError, preview, run_to_dict, start_run
+from console.tasks.views import describe_task, find_task, jsonable, preview_to_dict, runnable_tasks
+
+
+def run_body(run) -> dict:
+    return jsonable(run_to_dict(run))
+
+
+@bp.errorhandler(TaskError)
+def _task_error(exc: TaskError):
+    """The runner's refusals and errors in the API's error format; a refused or failed run comes along."""
+    body = {"error": {"code": exc.code, "message": exc.message, "fields": exc.fields or {}}}
+    if exc.run is not None:
+        body["run"] = run_body(exc.run)
+    return jsonify(body), exc.status
+
+
+def text_field(body: dict, name: str, fields: dict) -> str:
+    """A string member of the body ("" when absent or null); a wrong type is noted in `fields`."""
+    value = body.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        fields[name] = "must be a string"
+        return ""
+    return value
+
+
+def _run_request(name: str) -> RunRequest:
+    """Parse the body in the runner's order: the task and the caller's right to it first, then the input."""
+    spec = find_task(name)
+    if spec is None:
+        raise ApiError(404, "not_found", f"no task named {name!r}")
+    if not may_run(api_user(), spec):
+        raise ApiError(403, "forbidden", f"your role ({api_user().role}) may not run {name}")
+    body = json_body()
+    fields: dict = {}
+    params = body.get("params", {})
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        fields["params"] = "must be an object of parameter values, e.g. {\"order_id\": 1004}"
+        params = {}
+    ticket = text_field(body, "ticket", fields)
+    reason = text_field(body, "reason", fields)
+    if fields:
+        raise ApiError(400, "invalid", "the request has invalid fields: " + ", ".join(sorted(fields)), fields)
+    return RunRequest(task=name, params=params, ticket=ticket, reason=reason, actor=api_user(),
+                      idempotency_key=request.headers.get("Idempotency-Key") or None, source="api")
+
+
+@bp.get("/tasks")
+def list_tasks():
+    """The tasks the caller may run, each with its JSON Schema."""
+    return jsonify({"tasks": [describe_task(spec) for spec in runnable_tasks(api_user())]})
+
+
+@bp.get("/tasks/<name>")
+def get_task(name: str):
+    spec = find_task(name)
+    if spec is None:
+        raise ApiError(404, "not_found", f"no task named {name!r}")
+    if not may_run(api_user(), spec):
+        raise ApiError(403, "forbidden", f"your role ({api_user().role}) may not run {name}")
+    return jsonify({"task": describe_task(spec)})
+
+
+@bp.post("/tasks/<name>/preview")
+def preview_task(name: str):
+    """What the run would change; writes nothing."""
+    result = preview(_run_request(name))
+    return jsonify(preview_to_dict(find_task(name), result))
+
+
+@bp.post("/tasks/<name>/runs")
+def create_run(name: str):
+    """Run the task (or ask for approval); 201 with the run, 422 with the run when refused."""
+    run = start_run(_run_request(name))
+    if run.status in ("refused", "failed"):  # a replayed refusal answers as the first one did
+        return jsonify({"error": {"code": run.status, "message": run.error or run.status, "fields": {}},
+                        "run": run_body(run)}), 422
+    return jsonify({"run": run_body(run)}), 201

@@ -1,0 +1,119 @@
+"""Small SVG charts drawn on the server: no script, no CDN, a <title> tooltip on every mark."""
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+PALETTE = ("#2e7d32", "#66bb6a", "#90a4ae", "#e53935", "#fb8c00", "#8e24aa", "#1e88e5", "#6d4c41")
+LINE_COLOUR = "#1565c0"
+FONT = 'font-family="system-ui, sans-serif" font-size="11"'
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.1f}"
+
+
+def _nice_max(value: float) -> float:
+    if value <= 0:
+        return 1.0
+    magnitude = 10 ** (len(str(int(value))) - 1)
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def _legend(series_names: list[str], colours: list[str], x: int, y: int, extra: list[tuple[str, str]] = ()) -> str:
+    parts, offset = [], x
+    for name, colour in list(zip(series_names, colours)) + list(extra):
+        parts.append(f'<rect x="{offset}" y="{y - 9}" width="10" height="10" fill="{colour}"/>'
+                     f'<text x="{offset + 14}" y="{y}" {FONT}>{escape(name)}</text>')
+        offset += 24 + 7 * len(name)
+    return "".join(parts)
+
+
+def column_chart(title: str, labels: list[str], series: list[tuple[str, list[float]]], *,
+                 line: tuple[str, list[float]] | None = None, reference: tuple[str, list[float]] | None = None,
+                 width: int = 760, height: int = 260, label_every: int = 1) -> Markup:
+    """Stacked columns per label; an optional rate line (0..1, right axis) and a reference line (left axis)."""
+    left, right, top, bottom = 48, 44 if line else 12, 26, 38
+    plot_w, plot_h = width - left - right, height - top - bottom
+    count = max(len(labels), 1)
+    totals = [sum(values[i] for _name, values in series) for i in range(len(labels))]
+    peak = max(totals + (reference[1] if reference else []) + [0])
+    y_max = _nice_max(peak)
+    slot = plot_w / count
+    bar_w = max(slot * 0.7, 1)
+    colours = list(PALETTE[:len(series)])
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
+           f'aria-label="{escape(title)}" class="deflection-chart">',
+           f'<title>{escape(title)}</title>']
+    for tick in range(5):
+        value = y_max * tick / 4
+        y = top + plot_h - plot_h * tick / 4
+        out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e0e0e0"/>'
+                   f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" {FONT}>{_number(value)}</text>')
+        if line:
+            out.append(f'<text x="{left + plot_w + 6}" y="{y + 4:.1f}" {FONT}>{tick * 25}%</text>')
+    for i, label in enumerate(labels):
+        x = left + slot * i + (slot - bar_w) / 2
+        base = top + plot_h
+        for (name, values), colour in zip(series, colours):
+            value = values[i]
+            h = plot_h * value / y_max if y_max else 0
+            base -= h
+            if value:
+                out.append(f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="{colour}">'
+                           f'<title>{escape(label)}: {escape(name)} {_number(value)}</title></rect>')
+        if i % max(label_every, 1) == 0:
+            out.append(f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 14}" text-anchor="middle" {FONT}>'
+                       f'{escape(label)}</text>')
+    extra = []
+    if reference:
+        points = " ".join(f"{left + slot * i + slot / 2:.1f},{top + plot_h - plot_h * v / y_max:.1f}"
+                          for i, v in enumerate(reference[1]))
+        out.append(f'<polyline points="{points}" fill="none" stroke="#d32f2f" stroke-width="2" '
+                   f'stroke-dasharray="6 4"><title>{escape(reference[0])}</title></polyline>')
+        extra.append((reference[0], "#d32f2f"))
+    if line:
+        name, rates = line
+        points = " ".join(f"{left + slot * i + slot / 2:.1f},{top + plot_h - plot_h * min(max(r, 0), 1):.1f}"
+                          for i, r in enumerate(rates))
+        out.append(f'<polyline points="{points}" fill="none" stroke="{LINE_COLOUR}" stroke-width="2"/>')
+        for i, rate in enumerate(rates):
+            out.append(f'<circle cx="{left + slot * i + slot / 2:.1f}" '
+                       f'cy="{top + plot_h - plot_h * min(max(rate, 0), 1):.1f}" r="3" fill="{LINE_COLOUR}">'
+                       f'<title>{escape(labels[i])}: {escape(name)} {rate:.0%}</title></circle>')
+        extra.append((name, LINE_COLOUR))
+    out.append(_legend([name for name, _values in series], colours, left, height - 6, extra))
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def bar_chart(title: str, labels: list[str], series: list[tuple[str, list[float]]], *, width: int = 760,
+              bar_height: int = 20) -> Markup:
+    """Horizontal stacked bars, one per label (categories, tasks, runbooks)."""
+    left, right, top = min(max(len(label) for label in labels) * 7 + 12, 300) if labels else 80, 60, 8
+    height = top + bar_height * 1.4 * max(len(labels), 1) + 30
+    plot_w = width - left - right
+    totals = [sum(values[i] for _name, values in series) for i in range(len(labels))]
+    x_max = _nice_max(max(totals + [0]))
+    colours = list(PALETTE[:len(series)])
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0f}" width="100%" role="img" '
+           f'aria-label="{escape(title)}" class="deflection-chart">',
+           f'<title>{escape(title)}</title>']
+    for i, label in enumerate(labels):
+        y = top + i * bar_height * 1.4
+        out.append(f'<text x="{left - 6}" y="{y + bar_height * 0.7:.1f}" text-anchor="end" {FONT}>'
+                   f'{escape(label[:40])}</text>')
+        x = left
+        for (name, values), colour in zip(series, colours):
+            w = plot_w * values[i] / x_max if x_max else 0
+            if values[i]:
+                out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{bar_height}" fill="{colour}">'
+                           f'<title>{escape(label)}: {escape(name)} {_number(values[i])}</title></rect>')
+            x += w
+        out.append(f'<text x="{x + 4:.1f}" y="{y + bar_height * 0.7:.1f}" {FONT}>{_number(totals[i])}</text>')
+    if len(series) > 1:
+        out.append(_legend([name for name, _values in series], colours, left, int(height) - 6))
+    out.append("</svg>")
+    return Markup("".join(out))

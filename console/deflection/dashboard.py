@@ -1,0 +1,198 @@
+"""The product owner's dashboard: each panel is a table, a chart drawn from the same rows, and a CSV."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable
+
+from markupsafe import Markup
+
+from console.admin.base import neutralize_formula
+from console.deflection import charts, insights, metrics
+from console.deflection.metrics import StatsFilter
+
+
+@dataclass
+class Panel:
+    """One dashboard panel: rows under named columns, and the chart drawn from them."""
+
+    key: str
+    title: str
+    question: str
+    columns: list[tuple[str, str]]
+    rows: list[dict]
+    chart: Markup | None = None
+    notes: list[str] = field(default_factory=list)
+    searches: list[dict] = field(default_factory=list)  # runbook gaps only: searches that found nothing
+
+    def csv(self) -> str:
+        """The rows as CSV; cells that a spreadsheet would run as formulas are made inert."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([label for _key, label in self.columns])
+        for row in self.rows:
+            writer.writerow([neutralize_formula(_cell(row.get(key))) for key, _label in self.columns])
+        return out.getvalue()
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return "; ".join(f"{name} {count}" for name, count in value.items() if count)
+    return value
+
+
+def _percent(value) -> str:
+    return "" if value is None else f"{value:.0%}"
+
+
+@dataclass(frozen=True)
+class Context:
+    session: object
+    stats_filter: StatsFilter
+    today: date
+    capacity_hours: float
+
+
+def deflection_panel(ctx: Context) -> Panel:
+    answer = metrics.deflection(ctx.session, ctx.stats_filter, "week")
+    rows = [row | {"rate": _percent(row["deflection_rate"])} for row in answer["rows"]]
+    labels = [row["week"][5:] for row in rows]
+    chart = charts.column_chart(
+        "Tickets per week by outcome, and the deflection rate", labels,
+        [("by a task", [row["deflected_by_task"] for row in rows]),
+         ("by a runbook", [row["deflected_by_runbook"] for row in rows]),
+         ("resolved otherwise", [row["resolved"] for row in rows]),
+         ("escalated", [row["escalated"] for row in rows])],
+        line=("deflection rate", [row["deflection_rate"] for row in rows]),
+        label_every=max(len(rows) // 13, 1))
+    totals = answer["totals"]
+    return Panel("deflection", "Deflection rate by week",
+                 "How many tickets does the console keep away from the developers?",
+                 [("week", "Week of"), ("tickets", "Tickets"), ("deflected_by_task", "By a task"),
+                  ("deflected_by_runbook", "By a runbook"), ("resolved", "Resolved otherwise"),
+                  ("escalated", "Escalated"), ("rate", "Deflection rate")], rows, chart,
+                 [f"Over the range: {totals['tickets']} tickets with an outcome, {totals['deflected']} deflected, "
+                  f"{totals['escalated']} escalated, deflection rate {totals['deflection_rate']:.0%}."])
+
+
+def funnel_panel(ctx: Context) -> Panel:
+    rows = metrics.funnel(ctx.session, ctx.stats_filter)
+    for row in rows:
+        row["category"] = row["category"] or "(none)"
+    chart = charts.bar_chart("Escalation funnel by category", [row["category"] for row in rows], [
+        ("by a task", [row["deflected_by_task"] for row in rows]),
+        ("by a runbook", [row["deflected_by_runbook"] for row in rows]),
+        ("resolved otherwise", [row["resolved"] for row in rows]),
+        ("knowledge", [row["knowledge"] for row in rows]),
+        ("small change", [row["small_change"] for row in rows]),
+        ("specialist", [row["specialist"] for row in rows]),
+    ]) if rows else None
+    return Panel("funnel", "Escalation funnel by category",
+                 "Where do tickets end: solved with a task, with a runbook, or escalated (and of which class)?",
+                 [("category", "Category"), ("tickets", "Tickets"), ("deflected_by_task", "Solved with a task"),
+                  ("deflected_by_runbook", "Solved with a runbook"), ("resolved", "Resolved otherwise"),
+                  ("escalated", "Escalated"), ("knowledge", "knowledge"), ("small_change", "small_change"),
+                  ("specialist", "specialist")], rows, chart)
+
+
+TREND_ARROWS = {"up": "▲", "down": "▼", "steady": "▶", "new": "new", "none": ""}
+
+
+def opportunity_panel(ctx: Context) -> Panel:
+    rows = insights.opportunities(ctx.session, ctx.stats_filter)
+    for row in rows:
+        trend = row["trend"]
+        change = f" {trend['change']:+.0%}" if trend["change"] is not None else ""
+        row["trend_text"] = f"{TREND_ARROWS[trend['direction']]}{change}".strip()
+    top = rows[:10]
+    chart = charts.bar_chart("Tool opportunities: escalations × mean developer minutes",
+                             [f"{row['category'] or '(none)'}: {row['missing_tool']}" for row in top],
+                             [("score", [row["score"] for row in top])]) if top else None
+    window = f"{rows[0]['from']} to {rows[0]['to']}" if rows else "the last 90 days"
+    return Panel("opportunities", "Tool-opportunity ranking", "Which tool or runbook should we build next?",
+                 [("category", "Category"), ("missing_tool", "Missing tool (agents' answer)"),
+                  ("escalations", "Escalations"), ("mean_dev_minutes", "Mean developer minutes"),
+                  ("score", "Score"), ("classes", "Classes"), ("previous_escalations", "Previous 90 days"),
+                  ("trend_text", "Trend")], rows, chart,
+                 [f"Escalations from {window}, scored escalations × mean developer minutes; "
+                  "the trend compares with the 90 days before."])
+
+
+def health_panel(ctx: Context) -> Panel:
+    rows = insights.tool_health(ctx.session, ctx.stats_filter)
+    for row in rows:
+        row["success"] = _percent(row["success_rate"]) if row["uses"] else ""
+    used = [row for row in rows if row["uses"]]
+    chart = charts.bar_chart("Task runs by result", [row["task"] for row in used], [
+        ("succeeded", [row["succeeded"] for row in used]),
+        ("refused", [row["refused"] for row in used]),
+        ("rejected", [row["rejected"] for row in used]),
+        ("failed", [row["failed"] for row in used]),
+    ]) if used else None
+    return Panel("health", "Tool health", "Do the tools work, and do they really settle the ticket?",
+                 [("task", "Task"), ("uses", "Uses"), ("success", "Success rate"), ("refused", "Refusals"),
+                  ("failed", "Failures"), ("rejected", "Rejected"), ("undos", "Undos"),
+                  ("deflections", "Tickets deflected"), ("false_deflections", "False deflections")], rows, chart,
+                 ["A false deflection is an escalation after the task had succeeded on the ticket."])
+
+
+def tax_panel(ctx: Context) -> Panel:
+    answer = metrics.support_tax(ctx.session, ctx.stats_filter, ctx.capacity_hours)
+    rows = [row | {"share_text": _percent(row["share"])} for row in answer["rows"]]
+    chart = charts.column_chart("Developer hours on escalations per week", [row["week"][5:] for row in rows],
+                                [("developer hours", [row["dev_hours"] for row in rows])],
+                                reference=("team capacity", [row["capacity_hours"] for row in rows]),
+                                label_every=max(len(rows) // 13, 1))
+    totals = answer["totals"]
+    return Panel("tax", "Support tax", "How much of the team's time goes to support?",
+                 [("week", "Week of"), ("dev_hours", "Developer hours"), ("capacity_hours", "Capacity hours"),
+                  ("share_text", "Share of capacity"), ("escalations", "Escalations")], rows, chart,
+                 [f"{totals['dev_hours']} developer hours over the range, {_percent(totals['share'])} of a capacity "
+                  f"of {answer['capacity_hours_per_week']:g} hours a week (TEAM_CAPACITY_HOURS)."])
+
+
+def impact_panel(ctx: Context) -> Panel:
+    rows = insights.impact(ctx.session, ctx.stats_filter, today=ctx.today)
+    for row in rows:
+        row["change_text"] = _percent(row["change"]) if row["change"] is not None else (
+            "too early to tell" if row["window_days"] < insights.MIN_IMPACT_DAYS else "")
+    shown = [row for row in rows if row["escalations_before"] is not None]
+    chart = charts.bar_chart("Escalations in the tool's category, before and after it shipped",
+                             [f"{row['task']} ({row['window_days']} days)" for row in shown],
+                             [("before", [row["escalations_before"] for row in shown]),
+                              ("after", [row["escalations_after"] for row in shown])]) if shown else None
+    return Panel("impact", "Impact of shipped tools", "Did a tool we shipped reduce escalations?",
+                 [("task", "Task"), ("category", "Category"), ("first_run", "First run"),
+                  ("window_days", "Window (days)"), ("escalations_before", "Escalations before"),
+                  ("escalations_after", "Escalations after"), ("change_text", "Change"),
+                  ("tickets_before", "Tickets before"), ("tickets_after", "Tickets after")], rows, chart,
+                 ["Equal windows on both sides of the first run, up to 90 days; not limited by the date range."])
+
+
+def gaps_panel(ctx: Context) -> Panel:
+    answer = insights.runbook_gaps(ctx.session, ctx.stats_filter)
+    rows = [row | {"share_text": _percent(row["share"])} for row in answer["escalated_after_reading"]]
+    chart = charts.bar_chart("Runbooks read before an escalation", [row["runbook"] for row in rows],
+                             [("escalated after reading", [row["escalated_after"] for row in rows])]) if rows else None
+    notes = []
+    searches = answer["unanswered_searches"]
+    if searches is None:
+        notes.append("Searches with no result are not recorded by this installation yet.")
+    return Panel("gaps", "Runbook gaps", "Which runbooks do not settle the ticket, and what do agents look for in vain?",
+                  [("runbook", "Runbook"), ("views", "Views"), ("escalated_after", "Escalated after reading"),
+                   ("share_text", "Share")], rows, chart, notes, searches or [])
+
+
+PANELS: dict[str, Callable[[Context], Panel]] = {
+    "deflection": deflection_panel,
+    "funnel": funnel_panel,
+    "opportunities": opportunity_panel,
+    "health": health_panel,
+    "tax": tax_panel,
+    "impact": impact_panel,
+    "gaps": gaps_panel,
+}

@@ -1,0 +1,220 @@
+"""What to build next and how the built tools do: opportunities, tool health, impact, runbook gaps.
+
+- Tool opportunity: escalations grouped by category and "missing tool" answer, over the 90
+  days up to the end of the range, scored escalations × mean developer minutes (the mean over
+  the escalations that have time logged), with the trend against the 90 days before.
+- Tool health: per task, runs with a final status, success rate, refusals, failures,
+  rejections, undos, tickets it deflected and false deflections (an escalation after it
+  succeeded on the ticket).
+- Impact of a shipped tool: the task "shipped" on the day of its first run; its category is
+  the one its deflected tickets are filed under. Escalations (and tickets) in that category
+  over equal windows before and after: up to 90 days, as long as the data on both sides allows.
+- Runbook gaps: runbooks viewed on tickets that were escalated anyway, and searches that
+  found nothing (when the runbooks domain records them).
+"""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+
+from flask import current_app, has_app_context
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from console.deflection.metrics import StatsFilter, _where, previous
+from console.deflection.models import ESCALATION_CLASSES, EventRollup, TicketRollup
+
+OPPORTUNITY_DAYS = 90
+IMPACT_DAYS = 90
+MIN_IMPACT_DAYS = 7
+NO_ANSWER = "(no answer)"
+
+
+def _trend(now: int, before: int) -> dict:
+    if before == 0:
+        return {"direction": "new" if now else "none", "change": None}
+    change = round((now - before) / before, 4)
+    direction = "up" if change > 0.1 else "down" if change < -0.1 else "steady"
+    return {"direction": direction, "change": change}
+
+
+def opportunities(session: Session, stats_filter: StatsFilter, *, days: int = OPPORTUNITY_DAYS,
+                  limit: int = 20) -> list[dict]:
+    """The tool-opportunity ranking, best first."""
+    window = StatsFilter(stats_filter.end - timedelta(days=days - 1), stats_filter.end,
+                         stats_filter.category, stats_filter.team)
+    earlier = previous(window)
+    recent = case((TicketRollup.day >= window.start, 1), else_=0)
+    query = (select(TicketRollup.category, TicketRollup.missing_tool, TicketRollup.escalation_class, recent,
+                    func.sum(TicketRollup.tickets), func.sum(TicketRollup.dev_minutes), func.sum(TicketRollup.timed))
+             .where(TicketRollup.outcome == "escalated",
+                    *_where(TicketRollup, StatsFilter(earlier.start, window.end, window.category, window.team)))
+             .group_by(TicketRollup.category, TicketRollup.missing_tool, TicketRollup.escalation_class, recent))
+    groups: dict[tuple, dict] = {}
+    for category, missing_tool, escalation_class, is_recent, tickets, minutes, timed in session.execute(query):
+        answer = " ".join((missing_tool or "").split()).rstrip(".")
+        key = (category, answer.lower())
+        group = groups.setdefault(key, {"category": category, "answers": Counter(), "escalations": 0,
+                                        "previous_escalations": 0, "minutes": 0, "timed": 0,
+                                        "classes": Counter()})
+        if not is_recent:
+            group["previous_escalations"] += int(tickets or 0)
+            continue
+        group["answers"][answer] += int(tickets or 0)
+        group["escalations"] += int(tickets or 0)
+        group["minutes"] += int(minutes or 0)
+        group["timed"] += int(timed or 0)
+        group["classes"][escalation_class] += int(tickets or 0)
+    rows = []
+    for group in groups.values():
+        if not group["escalations"]:
+            continue
+        mean = group["minutes"] / group["timed"] if group["timed"] else 0.0
+        answer = group["answers"].most_common(1)[0][0]
+        rows.append({
+            "category": group["category"],
+            "missing_tool": answer or NO_ANSWER,
+            "escalations": group["escalations"],
+            "mean_dev_minutes": round(mean, 1),
+            "score": round(group["escalations"] * mean, 1),
+            "classes": {name: group["classes"].get(name, 0) for name in ESCALATION_CLASSES},
+            "previous_escalations": group["previous_escalations"],
+            "trend": _trend(group["escalations"], group["previous_escalations"]),
+            "from": window.start.isoformat(), "to": window.end.isoformat(),
+        })
+    rows.sort(key=lambda row: (-row["score"], -row["escalations"], row["category"], row["missing_tool"]))
+    return rows[:limit]
+
+
+def known_tasks() -> list[str]:
+    """The names of the enabled tasks of this app, when the task registry is there."""
+    registry = current_app.extensions.get("task_registry") if has_app_context() else None
+    return sorted(spec.name for spec in registry) if registry is not None else []
+
+
+def tool_health(session: Session, stats_filter: StatsFilter) -> list[dict]:
+    """Per task: uses, success rate, refusals, failures, rejections, undos, deflections, false deflections."""
+    runs = (select(EventRollup.kind, EventRollup.subject, EventRollup.status, func.sum(EventRollup.events))
+            .where(EventRollup.kind.in_(("task_run", "undo")), *_where(EventRollup, stats_filter))
+            .group_by(EventRollup.kind, EventRollup.subject, EventRollup.status))
+    rows: dict[str, dict] = {}
+
+    def row(task: str) -> dict:
+        return rows.setdefault(task, {"task": task, "uses": 0, "succeeded": 0, "success_rate": 0.0, "refused": 0,
+                                      "failed": 0, "rejected": 0, "undos": 0, "deflections": 0,
+                                      "false_deflections": 0})
+
+    for name in known_tasks():
+        row(name)
+    for kind, task, status, events in session.execute(runs):
+        events = int(events or 0)
+        if kind == "undo":
+            row(task)["undos"] += events if status == "succeeded" else 0
+            continue
+        entry = row(task)
+        entry["uses"] += events
+        if status in ("succeeded", "refused", "failed", "rejected"):
+            entry[status] += events
+    credited = (select(TicketRollup.task, TicketRollup.outcome, TicketRollup.false_deflection,
+                       func.sum(TicketRollup.tickets))
+                .where(TicketRollup.task != "", *_where(TicketRollup, stats_filter))
+                .where((TicketRollup.outcome == "deflected_by_task") | TicketRollup.false_deflection.is_(True))
+                .group_by(TicketRollup.task, TicketRollup.outcome, TicketRollup.false_deflection))
+    for task, outcome, false_deflection, tickets in session.execute(credited):
+        entry = row(task)
+        if false_deflection:
+            entry["false_deflections"] += int(tickets or 0)
+        elif outcome == "deflected_by_task":
+            entry["deflections"] += int(tickets or 0)
+    for entry in rows.values():
+        entry["success_rate"] = round(entry["succeeded"] / entry["uses"], 4) if entry["uses"] else 0.0
+    return sorted(rows.values(), key=lambda entry: (-entry["uses"], entry["task"]))
+
+
+def _first_runs(session: Session) -> dict[str, date]:
+    query = (select(EventRollup.subject, func.min(EventRollup.day))
+             .where(EventRollup.kind == "task_run").group_by(EventRollup.subject))
+    return {task: day for task, day in session.execute(query) if task}
+
+
+def _task_categories(session: Session, since: date) -> dict[str, str]:
+    query = (select(TicketRollup.task, TicketRollup.category, func.sum(TicketRollup.tickets))
+             .where(TicketRollup.outcome == "deflected_by_task", TicketRollup.day >= since,
+                    TicketRollup.category != "", TicketRollup.task != "")
+             .group_by(TicketRollup.task, TicketRollup.category))
+    best: dict[str, tuple[int, str]] = {}
+    for task, category, tickets in session.execute(query):
+        if (int(tickets or 0), category) > best.get(task, (0, "")):
+            best[task] = (int(tickets or 0), category)
+    return {task: category for task, (_count, category) in best.items()}
+
+
+def impact(session: Session, stats_filter: StatsFilter, *, today: date, days: int = IMPACT_DAYS) -> list[dict]:
+    """For each task that has run: escalations in its category before and after its first run."""
+    first_runs = _first_runs(session)
+    if not first_runs:
+        return []
+    data_start = session.scalar(select(func.min(TicketRollup.day)))
+    if data_start is None:
+        return []
+    categories = _task_categories(session, min(first_runs.values()))
+    scope = StatsFilter(data_start, today, stats_filter.category, stats_filter.team)
+    is_escalated = case((TicketRollup.outcome == "escalated", 1), else_=0)
+    query = (select(TicketRollup.category, TicketRollup.day, is_escalated, func.sum(TicketRollup.tickets))
+             .where(*_where(TicketRollup, scope))
+             .group_by(TicketRollup.category, TicketRollup.day, is_escalated))
+    daily: dict[str, list[tuple[date, int, int]]] = defaultdict(list)
+    for category, day, escalated, tickets in session.execute(query):
+        daily[category].append((day, int(escalated), int(tickets or 0)))
+    rows = []
+    for task, first in sorted(first_runs.items(), key=lambda item: (item[1], item[0])):
+        category = categories.get(task, "")
+        if stats_filter.category and category != stats_filter.category:
+            continue
+        window = min(days, (today - first).days, (first - data_start).days)
+        row = {"task": task, "category": category, "first_run": first.isoformat(), "window_days": max(window, 0),
+               "escalations_before": None, "escalations_after": None, "tickets_before": None,
+               "tickets_after": None, "change": None}
+        if category and window >= MIN_IMPACT_DAYS:
+            before = [(escalated, tickets) for day, escalated, tickets in daily.get(category, [])
+                      if first - timedelta(days=window) <= day < first]
+            after = [(escalated, tickets) for day, escalated, tickets in daily.get(category, [])
+                     if first <= day < first + timedelta(days=window)]
+            row["escalations_before"] = sum(tickets for escalated, tickets in before if escalated)
+            row["escalations_after"] = sum(tickets for escalated, tickets in after if escalated)
+            row["tickets_before"] = sum(tickets for _escalated, tickets in before)
+            row["tickets_after"] = sum(tickets for _escalated, tickets in after)
+            if row["escalations_before"]:
+                row["change"] = round((row["escalations_after"] - row["escalations_before"])
+                                      / row["escalations_before"], 4)
+        rows.append(row)
+    return rows
+
+
+def runbook_gaps(session: Session, stats_filter: StatsFilter, limit: int = 20) -> dict:
+    """Runbooks read on tickets that were escalated anyway, and searches that found nothing."""
+    query = (select(EventRollup.kind, EventRollup.subject, func.sum(EventRollup.events))
+             .where(EventRollup.kind.in_(("runbook_viewed", "runbook_then_escalated")),
+                    *_where(EventRollup, StatsFilter(stats_filter.start, stats_filter.end, "", stats_filter.team)))
+             .group_by(EventRollup.kind, EventRollup.subject))
+    views: Counter = Counter()
+    escalated: Counter = Counter()
+    for kind, runbook, events in session.execute(query):
+        (views if kind == "runbook_viewed" else escalated)[runbook] += int(events or 0)
+    rows = [{"runbook": runbook, "escalated_after": count, "views": views.get(runbook, 0),
+             "share": round(count / views[runbook], 4) if views.get(runbook) else 0.0}
+            for runbook, count in escalated.items() if count]
+    rows.sort(key=lambda row: (-row["escalated_after"], row["runbook"]))
+    return {"escalated_after_reading": rows[:limit], "unanswered_searches": unanswered_searches(session, stats_filter,
+                                                                                                 limit)}
+
+
+def unanswered_searches(session: Session, stats_filter: StatsFilter, limit: int = 20) -> list[dict] | None:
+    """Searches that found no runbook, from the runbooks domain; None when it does not record them."""
+    try:
+        from console.runbooks.gaps import unanswered_searches as recorded
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("console.runbooks.gaps",):
+            raise
+        return None
+    return recorded(session, stats_filter.start, stats_filter.end, limit=limit)

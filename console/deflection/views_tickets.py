@@ -1,0 +1,196 @@
+"""Ticket pages: start a ticket, see it, resolve, escalate, reopen, log developer time; the on-duty page."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask_admin import expose
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+
+from console.admin.base import ConsoleView, deny
+from console.auth.permissions import LOG_DEV_TIME, READ_STATS, WORK_TICKETS, user_can
+from console.db import console_session, utcnow
+from console.deflection import workflow
+from console.deflection.models import ESCALATION_CLASS_HELP, ESCALATION_CLASSES, OUTCOMES, Ticket
+from console.deflection.rotation import duty_on, schedule
+from console.deflection.tickets import TicketError, clean_ref, find_ticket, ticket_events
+
+PAGE_SIZE = 50
+
+
+def optional_url(endpoint: str, **values) -> str | None:
+    """A URL for an endpoint another domain may or may not provide."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def ticket_page_url(ref: str) -> str:
+    return url_for("tickets.ticket_page", ref=ref)
+
+
+def may_list_tickets(user) -> bool:
+    return user_can(user, LOG_DEV_TIME) or (user_can(user, WORK_TICKETS) and user_can(user, READ_STATS))
+
+
+class TicketView(ConsoleView):
+    """Agents work a ticket here; developers close the escalations routed to them."""
+
+    permission = WORK_TICKETS
+
+    def is_accessible(self) -> bool:
+        return user_can(current_user, WORK_TICKETS) or user_can(current_user, LOG_DEV_TIME)
+
+    @expose("/")
+    def index(self):
+        tickets, older = [], None
+        filters = {name: (request.args.get(name) or "").strip()[:120]
+                   for name in ("outcome", "category", "assignee", "q")}
+        if may_list_tickets(current_user):
+            tickets, older = self._list(filters)
+        return self.render("deflection/tickets.html", tickets=tickets, older=older, filters=filters,
+                           outcomes=OUTCOMES, categories=workflow.categories(),
+                           current_ref=session.get("ticket_ref"), can_list=may_list_tickets(current_user),
+                           can_work=user_can(current_user, WORK_TICKETS))
+
+    def _list(self, filters: dict):
+        query = select(Ticket).order_by(Ticket.id.desc()).limit(PAGE_SIZE + 1)
+        if filters["outcome"] in OUTCOMES:
+            query = query.where(Ticket.outcome == filters["outcome"])
+        if filters["category"]:
+            query = query.where(Ticket.category == filters["category"].lower())
+        if filters["assignee"]:
+            assignee = current_user.email if filters["assignee"] == "me" else filters["assignee"].lower()
+            query = query.where(Ticket.assignee == assignee)
+        if filters["q"]:
+            query = query.where(Ticket.ref == filters["q"])
+        before = request.args.get("before", type=int)
+        if before:
+            query = query.where(Ticket.id < before)
+        tickets = list(console_session().scalars(query))
+        older = None
+        if len(tickets) > PAGE_SIZE:
+            tickets = tickets[:PAGE_SIZE]
+            older = url_for(".index", before=tickets[-1].id, **{k: v for k, v in filters.items() if v})
+        return tickets, older
+
+    @expose("/start", methods=("POST",))
+    def start(self):
+        if not user_can(current_user, WORK_TICKETS):
+            return deny()
+        try:
+            ref = clean_ref(request.form.get("ref", ""))
+        except TicketError as exc:
+            flash(f"Ticket reference: {exc}", "error")
+            return redirect(request.form.get("next") or url_for(".index"))
+        session["ticket_ref"] = ref
+        return redirect(ticket_page_url(ref))
+
+    @expose("/stop", methods=("POST",))
+    def stop(self):
+        session.pop("ticket_ref", None)
+        flash("You are no longer working on a ticket.", "info")
+        return redirect(url_for(".index"))
+
+    @expose("/view")
+    def ticket_page(self):
+        try:
+            ref = clean_ref(request.args.get("ref", ""))
+        except TicketError as exc:
+            abort(400, description=f"Ticket reference: {exc}")
+        return self._render_ticket(ref)
+
+    def _render_ticket(self, ref: str, *, errors: dict | None = None, form: dict | None = None, status: int = 200):
+        db = console_session()
+        ticket = find_ticket(db, ref)
+        events = ticket_events(db, ticket) if ticket else []
+        runs = [event for event in events if event.kind == "task_run"]
+        runbooks = list(dict.fromkeys(event.runbook for event in events if event.kind == "runbook_viewed"))
+        return self.render(
+            "deflection/ticket.html", ref=ref, ticket=ticket, events=events, runs=runs, runbooks=runbooks,
+            helpdesk_url=workflow.helpdesk_url(ref), is_current=session.get("ticket_ref") == ref,
+            classes=ESCALATION_CLASSES, class_help=ESCALATION_CLASS_HELP, categories=workflow.categories(),
+            can_work=user_can(current_user, WORK_TICKETS), can_log_time=user_can(current_user, LOG_DEV_TIME),
+            errors=errors or {}, form=form or {}, optional_url=optional_url,
+        ), status
+
+    def _record(self, outcome: str):
+        if not user_can(current_user, WORK_TICKETS):
+            return deny()
+        ref = request.form.get("ref", "")
+        form = request.form.to_dict()
+        try:
+            ref = clean_ref(ref)
+            parsed = workflow.parse_outcome(form | {"outcome": outcome})
+            ticket, changed = workflow.record_outcome(console_session(), ref, parsed, actor=current_user.email)
+            console_session().commit()
+        except TicketError as exc:
+            console_session().rollback()
+            if exc.field == "ticket":
+                abort(400, description=f"Ticket reference: {exc}")
+            return self._render_ticket(ref, errors={exc.field: str(exc)}, form=form | {"action": outcome},
+                                       status=400)
+        if not changed:
+            flash(f"Ticket {ref} was already {outcome}; nothing changed.", "info")
+        elif outcome == "escalated":
+            who = ticket.assignee or "nobody (no developer is on the support rotation)"
+            flash(f"Escalated ticket {ref} to {who}, the developer on support duty.", "success")
+        else:
+            flash(f"Ticket {ref} is now {ticket.outcome.replace('_', ' ')}.", "success")
+        return redirect(ticket_page_url(ref))
+
+    @expose("/resolve", methods=("POST",))
+    def resolve(self):
+        return self._record("resolved")
+
+    @expose("/escalate", methods=("POST",))
+    def escalate(self):
+        return self._record("escalated")
+
+    @expose("/reopen", methods=("POST",))
+    def reopen(self):
+        return self._record("reopened")
+
+    @expose("/time", methods=("POST",))
+    def log_time(self):
+        if not user_can(current_user, LOG_DEV_TIME):
+            return deny()
+        form = request.form.to_dict()
+        ref = form.get("ref", "")
+        try:
+            ref = clean_ref(ref)
+            workflow.log_dev_time(console_session(), ref, actor=current_user.email, minutes=form.get("minutes"),
+                                  note=form.get("note", ""), root_cause=form.get("root_cause", ""),
+                                  close=form.get("close") == "1")
+            console_session().commit()
+        except TicketError as exc:
+            console_session().rollback()
+            if exc.field == "ticket" and find_ticket(console_session(), ref) is None:
+                abort(404, description=f"There is no ticket {ref!r}.")
+            return self._render_ticket(ref, errors={exc.field: str(exc)}, form=form | {"action": "time"},
+                                       status=400)
+        flash(f"Logged {form.get('minutes')} minutes on ticket {ref}"
+              + (" and closed the escalation." if form.get("close") == "1" else "."), "success")
+        return redirect(ticket_page_url(ref))
+
+
+class OnDutyView(ConsoleView):
+    """The support rotation, and the open escalations routed to each developer."""
+
+    permission = LOG_DEV_TIME
+
+    def is_accessible(self) -> bool:
+        return user_can(current_user, LOG_DEV_TIME) or user_can(current_user, READ_STATS)
+
+    @expose("/")
+    def index(self):
+        db = console_session()
+        today = utcnow().date()
+        mine = workflow.open_escalations(db, current_user.email)
+        everyone = list(db.scalars(select(Ticket).where(Ticket.outcome == "escalated",
+                                                        Ticket.escalation_closed_at.is_(None))
+                                   .order_by(Ticket.escalated_at).limit(200)))
+        return self.render("deflection/on_duty.html", mine=mine, everyone=everyone,
+                           duty=duty_on(db, today), upcoming=schedule(db, today, 6),
+                           sprint_days=current_app.config.get("SPRINT_DAYS"))

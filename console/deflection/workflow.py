@@ -1,0 +1,202 @@
+"""What staff do to a ticket: resolve, escalate, reopen, log developer time, write a root cause.
+
+Every function validates first (TicketError names the field), then records the ticket event
+and an audit entry in the caller's transaction; the caller commits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, has_app_context
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from console.audit.chain import append as audit
+from console.deflection.models import ESCALATION_CLASSES, Ticket, TicketEvent
+from console.deflection.tickets import (
+    TicketError, add_ticket_event, clean_category, clean_ref, find_ticket, open_ticket, ticket_events,
+)
+
+RECORDABLE_OUTCOMES = ("resolved", "escalated", "reopened")
+DEFAULT_CATEGORIES = ("account", "orders", "payments", "privacy", "general")
+MAX_NOTE = 4000
+MAX_DEV_MINUTES = 24 * 60
+
+
+@dataclass
+class OutcomeRequest:
+    """A recorded outcome as the API and the forms send it."""
+
+    outcome: str
+    escalation_class: str = ""
+    category: str = ""
+    missing_tool: str = ""
+    note: str = ""
+
+
+def categories() -> list[str]:
+    """The categories offered in the forms (config TICKET_CATEGORIES)."""
+    configured = current_app.config.get("TICKET_CATEGORIES") if has_app_context() else None
+    if isinstance(configured, str):
+        configured = configured.split(",")
+    found = [clean_category(name) for name in (configured or DEFAULT_CATEGORIES)]
+    return [name for name in dict.fromkeys(found) if name]
+
+
+def _text(data: dict, name: str, limit: int, *, one_line: bool = False) -> str:
+    value = data.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TicketError(name, f"{name} must be text")
+    value = value.strip()
+    if one_line:
+        value = " ".join(value.split())
+    if len(value) > limit:
+        raise TicketError(name, f"{name} is at most {limit} characters")
+    return value
+
+
+def parse_outcome(data: dict) -> OutcomeRequest:
+    """Validate an outcome body: TicketError names the first bad field."""
+    outcome = data.get("outcome")
+    if outcome not in RECORDABLE_OUTCOMES:
+        raise TicketError("outcome", "outcome must be one of: " + ", ".join(RECORDABLE_OUTCOMES))
+    escalation_class = data.get("escalation_class") or ""
+    if escalation_class and escalation_class not in ESCALATION_CLASSES:
+        raise TicketError("escalation_class", "escalation_class must be one of: " + ", ".join(ESCALATION_CLASSES))
+    if outcome == "escalated" and not escalation_class:
+        raise TicketError("escalation_class", "escalation_class is required when the outcome is escalated: "
+                          + ", ".join(ESCALATION_CLASSES))
+    category = _text(data, "category", 60, one_line=True)
+    return OutcomeRequest(
+        outcome=outcome,
+        escalation_class=escalation_class if outcome == "escalated" else "",
+        category=clean_category(category),
+        missing_tool=_text(data, "missing_tool", 200, one_line=True) if outcome == "escalated" else "",
+        note=_text(data, "note", MAX_NOTE),
+    )
+
+
+def _last_decision(events: list[TicketEvent]) -> TicketEvent | None:
+    decisive = [event for event in events if event.kind in RECORDABLE_OUTCOMES]
+    return decisive[-1] if decisive else None
+
+
+def _is_repeat(last: TicketEvent | None, request: OutcomeRequest) -> bool:
+    if last is None or last.kind != request.outcome:
+        return False
+    if request.outcome != "escalated":
+        return True
+    return (last.escalation_class, last.missing_tool, last.note) == (
+        request.escalation_class, request.missing_tool, request.note) and (
+        not request.category or last.category == request.category)
+
+
+def record_outcome(session: Session, ref: str, request: OutcomeRequest, *, actor: str) -> tuple[Ticket, bool]:
+    """Record a resolution, escalation or reopening; a repeat of the last one changes nothing.
+
+    Returns (ticket, changed). Reopening a ticket that is already open changes nothing either.
+    """
+    ref = clean_ref(ref)
+    ticket = open_ticket(session, ref, actor=actor)
+    events = ticket_events(session, ticket)
+    last = _last_decision(events)
+    if _is_repeat(last, request) or (request.outcome == "reopened" and ticket.outcome == "open"):
+        return ticket, False
+    fields = {"category": request.category, "note": request.note}
+    if request.outcome == "escalated":
+        fields.update(escalation_class=request.escalation_class, missing_tool=request.missing_tool)
+    event = add_ticket_event(session, ref, request.outcome, actor=actor, **fields)
+    audit(session, actor=actor, action=f"ticket.{request.outcome}", subject_type="ticket", subject_id=ref,
+          ticket=ref, outcome=ticket.outcome,
+          details={key: value for key, value in fields.items() if value and key != "note"}
+          | ({"assignee": event.assignee} if event.assignee else {}))
+    return ticket, True
+
+
+def parse_minutes(value) -> int:
+    """Developer minutes: a whole number from 1 to 1440."""
+    try:
+        minutes = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise TicketError("minutes", "minutes must be a whole number") from None
+    if not 1 <= minutes <= MAX_DEV_MINUTES:
+        raise TicketError("minutes", f"minutes must be between 1 and {MAX_DEV_MINUTES}")
+    return minutes
+
+
+def log_dev_time(session: Session, ref: str, *, actor: str, minutes, note: str = "", root_cause: str = "",
+                 close: bool = False) -> Ticket:
+    """A developer logs time on an escalation, may add a 5-whys root cause, and may close it."""
+    ticket = find_ticket(session, clean_ref(ref))
+    if ticket is None:
+        raise TicketError("ticket", f"no ticket {ref!r}")
+    if ticket.outcome != "escalated" and ticket.escalated_at is None:
+        raise TicketError("ticket", "time is logged on escalated tickets only")
+    minutes = parse_minutes(minutes)
+    note = _text({"note": note}, "note", MAX_NOTE)
+    root_cause = _text({"root_cause": root_cause}, "root_cause", MAX_NOTE)
+    add_ticket_event(session, ticket.ref, "dev_time", actor=actor, minutes=minutes, note=note)
+    if root_cause:
+        add_ticket_event(session, ticket.ref, "root_cause", actor=actor, note=root_cause)
+    if close and ticket.outcome == "escalated" and ticket.escalation_closed_at is None:
+        add_ticket_event(session, ticket.ref, "resolved", actor=actor, note="escalation closed by the developer")
+    audit(session, actor=actor, action="ticket.dev_time", subject_type="ticket", subject_id=ticket.ref,
+          ticket=ticket.ref, outcome=ticket.outcome,
+          details={"minutes": minutes, "closed": bool(close), "root_cause": bool(root_cause)})
+    return ticket
+
+
+def open_escalations(session: Session, developer: str, limit: int = 50) -> list[Ticket]:
+    """Escalations routed to this developer that nobody has closed yet, oldest first."""
+    return list(session.scalars(
+        select(Ticket).where(Ticket.assignee == developer, Ticket.outcome == "escalated",
+                             Ticket.escalation_closed_at.is_(None))
+        .order_by(Ticket.escalated_at).limit(limit)))
+
+
+def ticket_to_dict(session: Session, ticket: Ticket) -> dict:
+    """The API's view of a ticket and its events."""
+    events = ticket_events(session, ticket)
+    return {
+        "ref": ticket.ref,
+        "outcome": ticket.outcome,
+        "category": ticket.category,
+        "team": ticket.team,
+        "task": ticket.task,
+        "false_deflection": ticket.false_deflection,
+        "escalation_class": ticket.escalation_class,
+        "missing_tool": ticket.missing_tool,
+        "assignee": ticket.assignee,
+        "dev_minutes": ticket.dev_minutes,
+        "created_at": _iso(ticket.created_at),
+        "closed_at": _iso(ticket.closed_at),
+        "escalation_closed_at": _iso(ticket.escalation_closed_at),
+        "helpdesk_url": helpdesk_url(ticket.ref),
+        "events": [event_to_dict(event) for event in events],
+    }
+
+
+def event_to_dict(event: TicketEvent) -> dict:
+    data = {"id": event.id, "kind": event.kind, "at": _iso(event.created_at), "actor": event.actor}
+    for name in ("task", "run_id", "run_status", "undo_of", "runbook", "escalation_class", "category",
+                 "missing_tool", "assignee", "note", "minutes"):
+        value = getattr(event, name)
+        if value not in (None, "", 0):
+            data[name] = value
+    return data
+
+
+def _iso(value):
+    return value.isoformat(timespec="seconds") + "Z" if value else None
+
+
+def helpdesk_url(ref: str) -> str | None:
+    """The ticket's page in the helpdesk, from HELPDESK_URL_TEMPLATE ('{ref}' is replaced)."""
+    from urllib.parse import quote
+
+    template = current_app.config.get("HELPDESK_URL_TEMPLATE") if has_app_context() else ""
+    if not template or not template.lower().startswith(("https://", "http://")):
+        return None
+    return template.replace("{ref}", quote(ref, safe=""))

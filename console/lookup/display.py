@@ -1,0 +1,47 @@
+"""How lookup pages show values: money, times with their zone, and personal data masked or not."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from console.lookup import masking
+
+
+def when(value: datetime | None) -> str:
+    """'2026-01-01 12:00 UTC': the shop stores naive UTC, so the zone is named, never implied."""
+    if value is None:
+        return ""
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def money(cents: int | None, currency: str = "EUR") -> str:
+    if cents is None:
+        return ""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole:,}.{part:02d} {currency}"
+
+
+class PersonalData:
+    """Show personal data whole when this record is revealed, masked otherwise."""
+
+    def __init__(self, revealed: bool = False):
+        self.revealed = revealed
+
+    def email(self, value) -> str:
+        return masking.shown(value, "email", self.revealed)
+
+    def name(self, value) -> str:
+        return masking.shown(value, "name", self.revealed)
+
+    def phone(self, value) -> str:
+        return masking.shown(value, "phone", self.revealed)
+
+    def postcode(self, value) -> str:
+        return masking.shown(value, "postcode", self.revealed)
+
+    def text(self, value) -> str:
+        return masking.shown(value, "text", self.revealed)
+
+
+MASKED = PersonalData(False)
+HELPERS = {"when": when, "money": money}

@@ -1,0 +1,67 @@
+"""What the console itself knows about a customer or an order: task runs and tickets.
+
+These tables belong to the tasks and deflection domains; a console built without one of them
+still shows customers and orders, so each is looked up only when its model can be imported.
+"""
+from __future__ import annotations
+
+from importlib import import_module
+
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+RECENT = 20
+
+
+_TABLES_PRESENT: dict[tuple[int, str], bool] = {}
+
+
+def _model(module: str, name: str):
+    try:
+        return getattr(import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def _present(session: Session, model) -> bool:
+    """True when the model's table exists: a console whose migrations lag its code still shows lookups."""
+    if model is None:
+        return False
+    engine = session.get_bind()
+    key = (id(getattr(engine, "engine", engine)), model.__tablename__)
+    if key not in _TABLES_PRESENT:
+        _TABLES_PRESENT[key] = inspect(engine).has_table(model.__tablename__)
+    return _TABLES_PRESENT[key]
+
+
+def task_run_model():
+    return _model("console.tasks.models", "TaskRun")
+
+
+def ticket_model():
+    return _model("console.deflection.models", "Ticket")
+
+
+def runs_about(session: Session, *, customer: str | None = None, order_id: int | None = None) -> list | None:
+    """Return the latest task runs about a customer (by email) or an order; None if runs are not built."""
+    TaskRun = task_run_model()
+    if not _present(session, TaskRun):
+        return None
+    if order_id is not None and hasattr(TaskRun, "order_id"):
+        where = TaskRun.order_id == order_id
+    elif customer is not None and hasattr(TaskRun, "customer"):
+        where = TaskRun.customer == customer
+    else:
+        return None
+    columns = [getattr(TaskRun, name) for name in ("id", "task", "status", "ticket", "actor", "created_at")]
+    return list(session.execute(select(*columns).where(where).order_by(TaskRun.id.desc()).limit(RECENT)))
+
+
+def tickets_about(session: Session, customer: str) -> list | None:
+    """Return the latest tickets about a customer (by email); None if tickets are not built."""
+    Ticket = ticket_model()
+    if not _present(session, Ticket) or not hasattr(Ticket, "customer"):
+        return None
+    return list(session.execute(
+        select(Ticket.id, Ticket.ref, Ticket.outcome, Ticket.category, Ticket.created_at)
+        .where(Ticket.customer == customer).order_by(Ticket.id.desc()).limit(RECENT)))

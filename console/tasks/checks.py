@@ -1,0 +1,134 @@
+"""The checks every run request passes first, in DESIGN.md's order: resolve and permission,
+then the ticket and the reason, then the parameters.
+
+The reason rule: trimmed; required; at most 2000 characters; newlines and tabs are kept
+(a reason may be a short paragraph, with CRLF stored as LF); any other control character
+is refused, because it would corrupt the audit's text and CSV exports.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from console.deflection.tickets import TicketError, clean_ref
+from console.tasks.params import ParamErrors, coerce_params
+from console.tasks.policy import risk_of
+from console.tasks.registry import may_run, task_registry
+from console.tasks.spec import TaskSpec
+
+MAX_REASON_LENGTH = 2000
+MAX_IDEMPOTENCY_KEY_LENGTH = 200
+_REASON_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+SOURCES = ("web", "api", "cli")
+
+
+class TaskError(Exception):
+    """A request that did not succeed; `status` is the HTTP status the API answers with."""
+
+    def __init__(self, status: int, code: str, message: str, fields: dict | None = None, run=None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.fields = fields or {}
+        self.run = run
+
+    def __repr__(self) -> str:
+        return f"TaskError({self.status}, {self.code!r}, {self.message!r})"
+
+
+@dataclass
+class RunRequest:
+    """One request to preview or run a task, from the web, the API or the CLI."""
+
+    task: str
+    params: dict[str, Any]
+    ticket: str
+    reason: str
+    actor: Any  # a StaffUser
+    idempotency_key: str | None = None
+    source: str = "web"
+
+
+@dataclass(frozen=True)
+class CheckedRequest:
+    spec: TaskSpec
+    params: dict
+    ticket: str
+    reason: str
+    risk: str
+
+
+def clean_reason(reason: Any) -> str:
+    """Apply the reason rule (module docstring); raise ValueError with the message for the field."""
+    if reason is not None and not isinstance(reason, str):
+        raise ValueError("a reason must be text")
+    text = (reason or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise ValueError("a reason is required")
+    if len(text) > MAX_REASON_LENGTH:
+        raise ValueError(f"a reason is at most {MAX_REASON_LENGTH} characters")
+    if _REASON_CONTROL.search(text):
+        raise ValueError("a reason may contain newlines and tabs but no other control characters")
+    return text
+
+
+def clean_ticket(ticket: Any) -> str:
+    if ticket is not None and not isinstance(ticket, str):
+        raise TicketError("ticket", "a ticket reference must be text")
+    return clean_ref(ticket)
+
+
+def clean_idempotency_key(key: Any) -> str | None:
+    if key is None or key == "":
+        return None
+    if not isinstance(key, str) or not key.strip():
+        raise TaskError(400, "invalid", "the Idempotency-Key must be text",
+                        {"idempotency_key": "must be text"})
+    key = key.strip()
+    if len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or any(ord(ch) < 32 or ord(ch) == 127 for ch in key):
+        raise TaskError(400, "invalid", "the Idempotency-Key is invalid",
+                        {"idempotency_key": f"at most {MAX_IDEMPOTENCY_KEY_LENGTH} printable characters"})
+    return key
+
+
+def resolve(name: str, user) -> TaskSpec:
+    """The enabled task the user may run; 404 or 403 otherwise."""
+    spec = task_registry().get(name) if isinstance(name, str) else None
+    if spec is None:
+        raise TaskError(404, "not_found", f"there is no task {name!r} (unknown or disabled)")
+    if not may_run(user, spec):
+        role = getattr(user, "role", None) or "anonymous"
+        raise TaskError(403, "forbidden", f"your role ({role}) may not run {spec.name}")
+    return spec
+
+
+def check_request(req: RunRequest) -> CheckedRequest:
+    """Resolve and permit (404/403), then ticket, reason and parameters (one 400 naming every field)."""
+    if req.source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}")
+    spec = resolve(req.task, req.actor)
+    fields: dict[str, str] = {}
+    ticket = reason = ""
+    try:
+        ticket = clean_ticket(req.ticket)
+    except TicketError as exc:
+        fields["ticket"] = str(exc)
+    try:
+        reason = clean_reason(req.reason)
+    except ValueError as exc:
+        fields["reason"] = str(exc)
+    params: dict = {}
+    try:
+        params = coerce_params(spec, req.params)
+    except ParamErrors as exc:
+        fields.update(exc.fields)
+    if fields:
+        raise TaskError(400, "invalid", "the request is invalid: " + "; ".join(
+            f"{name}: {message}" for name, message in fields.items()), fields)
+    risk = risk_of(spec, params)
+    if not may_run(req.actor, spec, risk):
+        permission = "request high-risk runs" if risk == "high" else "run tasks"
+        raise TaskError(403, "forbidden", f"your role ({req.actor.role}) may not {permission} of {spec.name}")
+    return CheckedRequest(spec=spec, params=params, ticket=ticket, reason=reason, risk=risk)

@@ -1,0 +1,241 @@
+"""TaskContext: everything a task may touch, and the record of what it changed.
+
+A task reads and writes the target database only through its context, so the runner can
+show a preview, lock rows, detect concurrent changes and audit the exact diff.
+"""
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import MetaData, Table, insert, select, update
+from sqlalchemy.exc import NoSuchTableError
+from sqlalchemy.orm import Session
+
+from console.tasks.params import jsonable
+from console.tasks.spec import Refusal
+
+OUTBOX_TABLE = "email_outbox"
+
+
+class TargetTables:
+    """Reflected target tables, loaded on first use and kept for the app's lifetime."""
+
+    def __init__(self):
+        self.metadata = MetaData()
+        self._tables: dict[str, Table] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str, connection) -> Table:
+        table = self._tables.get(name)
+        if table is not None:
+            return table
+        with self._lock:
+            if name not in self._tables:
+                try:
+                    self._tables[name] = Table(name, self.metadata, autoload_with=connection)
+                except NoSuchTableError:
+                    raise LookupError(f"the target database has no table {name!r}") from None
+            return self._tables[name]
+
+
+def thing(table: str) -> str:
+    """A table name in words, singular: 'orders' -> 'order', 'order_items' -> 'order item'."""
+    words = table.replace("_", " ")
+    if words.endswith("ies"):
+        return words[:-3] + "y"
+    if words.endswith("sses"):
+        return words[:-2]
+    if words.endswith("s") and not words.endswith("ss"):
+        return words[:-1]
+    return words
+
+
+def _same(a, b) -> bool:
+    return a is b or (type(a) is type(b) and a == b) or (
+        a is not None and b is not None and not isinstance(a, bool) and not isinstance(b, bool) and a == b)
+
+
+class TaskContext:
+    """What a task may use: reads, conditional writes, emails after commit, and who asked and why."""
+
+    def __init__(self, session: Session, tables: TargetTables, *, actor: str, ticket: str, reason: str,
+                 params: dict, now: datetime, is_preview: bool):
+        self.session = session
+        self.actor = actor
+        self.ticket = ticket
+        self.reason = reason
+        self.params = params
+        self.now = now
+        self.is_preview = is_preview
+        self._tables = tables
+        # Row locks exist only on PostgreSQL, and a preview never waits for them.
+        self._locks = not is_preview and session.get_bind().dialect.name == "postgresql"
+        self.changes: list[dict] = []
+        self._updated: dict[tuple[str, Any], dict] = {}
+        self.effects: list[dict] = []
+        self.seen: dict[str, Any] = {}
+
+    # ---- reading -----------------------------------------------------------------------
+
+    def _table(self, name: str) -> Table:
+        if not isinstance(name, str) or not name:
+            raise ValueError("a table name is required")
+        return self._tables.get(name, self.session.connection())
+
+    @staticmethod
+    def _key_column(table: Table):
+        columns = list(table.primary_key.columns)
+        if len(columns) != 1:
+            raise ValueError(f"table {table.name!r} has no single-column primary key; look rows up by columns")
+        return columns[0]
+
+    @staticmethod
+    def _column(table: Table, name: str):
+        if name not in table.c:
+            raise ValueError(f"table {table.name!r} has no column {name!r}")
+        return table.c[name]
+
+    def _rows(self, table_name: str, key, where: dict, lock: bool, limit: int) -> list[dict]:
+        table = self._table(table_name)
+        conditions = []
+        if key is not None:
+            conditions.append(self._key_column(table) == key)
+        for name, value in where.items():
+            column = self._column(table, name)
+            conditions.append(column.is_(None) if value is None else column == value)
+        if not conditions:
+            raise ValueError("give a key or at least one column=value condition")
+        statement = select(table).where(*conditions).limit(limit)
+        if len(table.primary_key.columns):
+            statement = statement.order_by(*table.primary_key.columns)
+        if lock and self._locks:
+            statement = statement.with_for_update()
+        rows = [dict(row._mapping) for row in self.session.execute(statement)]
+        if rows:
+            self._notice(table_name, rows[0])
+        return rows
+
+    def _notice(self, table_name: str, row: dict) -> None:
+        """Remember the customer and order a task looked at, for run history."""
+        if table_name == "customers":
+            self.seen.setdefault("customer", row.get("email"))
+            self.seen.setdefault("customer_id", row.get("id"))
+        elif table_name == "orders":
+            self.seen.setdefault("order_id", row.get("id"))
+            self.seen.setdefault("customer_id", row.get("customer_id"))
+
+    @staticmethod
+    def _describe(table_name: str, key, where: dict) -> str:
+        if key is not None:
+            return f"{thing(table_name)} {key}"
+        return f"{thing(table_name)} with " + " and ".join(f"{name} {value}" for name, value in where.items())
+
+    def find(self, table: str, key=None, *, lock: bool = False, **where) -> dict | None:
+        """The one row matching the key or the conditions, or None; Refusal when several match."""
+        rows = self._rows(table, key, where, lock, limit=2)
+        if len(rows) > 1:
+            raise Refusal(f"more than one {self._describe(table, key, where)}; be more specific")
+        return rows[0] if rows else None
+
+    def get(self, table: str, key=None, *, lock: bool = False, **where) -> dict:
+        """The one row matching the key or the conditions; Refusal ("order 1002 not found") when none."""
+        row = self.find(table, key, lock=lock, **where)
+        if row is None:
+            if key is not None:
+                raise Refusal(f"{thing(table)} {key} not found")
+            raise Refusal(f"no {self._describe(table, None, where)}")
+        return row
+
+    def all(self, table: str, *, lock: bool = False, limit: int = 1000, **where) -> list[dict]:
+        """Every row matching the conditions (at most `limit`), in key order."""
+        return self._rows(table, None, where, lock, limit)
+
+    # ---- writing -----------------------------------------------------------------------
+
+    def update(self, table: str, row: dict, **values) -> None:
+        """Change columns of a row read with get/find, only if they still hold what was read."""
+        target = self._table(table)
+        key_column = self._key_column(target)
+        if key_column.name not in row:
+            raise ValueError(f"update needs a row read from {table!r} with get() or find()")
+        key = row[key_column.name]
+        for name in values:
+            self._column(target, name)
+            if name == key_column.name:
+                raise ValueError("a task cannot change a primary key")
+            if name not in row:
+                raise ValueError(f"the row passed to update has no column {name!r}; read it with get()")
+        changed = {name: value for name, value in values.items() if not _same(row[name], value)}
+        if not changed:
+            return
+        conditions = [key_column == key]
+        for name in changed:
+            column = target.c[name]
+            conditions.append(column.is_(None) if row[name] is None else column == row[name])
+        result = self.session.execute(update(target).where(*conditions).values(**changed))
+        if result.rowcount != 1:
+            raise Refusal(f"{thing(table)} {key} changed while you were working; preview again")
+        self._record_update(table, key, {name: row[name] for name in changed}, changed)
+        row.update(changed)
+
+    def _record_update(self, table: str, key, before: dict, after: dict) -> None:
+        existing = self._updated.get((table, key))
+        if existing is None:
+            change = {"table": table, "key": jsonable(key), "before": {}, "after": {}}
+            self._updated[(table, key)] = change
+            self.changes.append(change)
+            existing = change
+        for name, value in before.items():
+            existing["before"].setdefault(name, jsonable(value))
+        for name, value in after.items():
+            existing["after"][name] = jsonable(value)
+
+    def insert(self, table: str, **values) -> Any:
+        """Insert a row and return its key; the preview shows it without a key."""
+        target = self._table(table)
+        for name in values:
+            self._column(target, name)
+        result = self.session.execute(insert(target).values(**values))
+        key = result.inserted_primary_key[0] if result.inserted_primary_key else None
+        self.changes.append({"table": table, "key": None if self.is_preview else jsonable(key), "before": None,
+                             "after": {name: jsonable(value) for name, value in values.items()}})
+        return key
+
+    def send_email(self, to: str, template: str, subject: str, customer_id: int | None = None,
+                   order_id: int | None = None) -> None:
+        """Queue an email in the shop's outbox once the change has committed (never in a preview)."""
+        if not to or not isinstance(to, str):
+            raise ValueError("send_email needs a recipient address")
+        if not template or not subject:
+            raise ValueError("send_email needs a template and a subject")
+        self.effects.append({"kind": "email", "to": to, "template": template, "subject": subject,
+                             "customer_id": customer_id, "order_id": order_id})
+
+    # ---- for the runner ----------------------------------------------------------------
+
+    def effect_lines(self) -> list[str]:
+        return [f"email {effect['template']!r} to {effect['to']}" for effect in self.effects]
+
+    def customer_email(self) -> str:
+        """The email of the customer this run concerns, looked up from an order when needed."""
+        if self.seen.get("customer"):
+            return self.seen["customer"]
+        customer_id = self.seen.get("customer_id")
+        if customer_id is None:
+            return ""
+        table = self._table("customers")
+        email = self.session.scalar(select(table.c.email).where(self._key_column(table) == customer_id))
+        return email or ""
+
+    def write_outbox(self) -> int:
+        """Insert the queued emails (the runner calls this after the target commit)."""
+        if not self.effects:
+            return 0
+        table = self._table(OUTBOX_TABLE)
+        self.session.execute(insert(table), [
+            {"to_address": e["to"], "template": e["template"], "subject": e["subject"][:200],
+             "customer_id": e["customer_id"], "order_id": e["order_id"], "created_at": self.now}
+            for e in self.effects])
+        return len(self.effects)

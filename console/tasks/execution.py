@@ -1,0 +1,258 @@
+"""Running a task function: the rolled-back preview, and the audited, locked, committed execution.
+
+Execution order (DESIGN.md step 6): the audit intent is committed with the run row first
+(if it cannot be written, nothing runs); then the task runs again for real in ONE target
+transaction, with row locks on PostgreSQL; the commit; the after-commit effects (outbox
+emails); then the outcome, the diff and the ticket event in one console commit.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
+
+from console.audit.chain import AuditUnavailable, append, canonical_json, record_event
+from console.db import console_session, target_session, utcnow
+from console.deflection.tickets import add_ticket_event
+from console.tasks.checks import TaskError
+from console.tasks.context import TargetTables, TaskContext
+from console.tasks.models import TaskRun
+from console.tasks.spec import Refusal, TaskSpec
+
+log = logging.getLogger(__name__)
+NOW = "<now>"
+
+
+class TaskFailure(Exception):
+    """The task crashed or the database refused the change; the message is safe to show."""
+
+
+@dataclass
+class Rehearsal:
+    """What a run did (or would do): its changes, effects, result and the customer it concerns."""
+
+    changes: list[dict]
+    effects: list[dict]
+    effect_lines: list[str]
+    result: str
+    customer: str = ""
+    order_id: int | None = None
+    context: TaskContext | None = field(default=None, repr=False)
+
+
+def target_tables() -> TargetTables:
+    tables = current_app.extensions.get("task_tables")
+    if tables is None:
+        tables = current_app.extensions.setdefault("task_tables", TargetTables())
+    return tables
+
+
+def fingerprint(changes: list[dict], effects: list[dict], now: datetime) -> str:
+    """SHA-256 of the canonical changes and effects, blind to the run's clock and to new keys.
+
+    A preview recomputed later must hash the same when the data is the same, so values equal
+    to the run's `now` and the keys of inserted rows (unknown until they exist) are normalised.
+    """
+    return hashlib.sha256(canonical_json(normalise(changes, effects, now)).encode()).hexdigest()
+
+
+def normalise(changes: list[dict], effects: list[dict], now: datetime) -> dict:
+    stamp = now.isoformat()
+
+    def values(mapping):
+        if mapping is None:
+            return None
+        return {name: (NOW if value == stamp else value) for name, value in mapping.items()}
+
+    return {
+        "changes": [{"table": c["table"], "key": None if c["before"] is None else c["key"],
+                     "before": values(c["before"]), "after": values(c["after"])} for c in changes],
+        "effects": [{k: v for k, v in e.items()} for e in effects],
+    }
+
+
+def _failure_message(exc: Exception) -> str:
+    if isinstance(exc, SQLAlchemyError):
+        original = getattr(exc, "orig", None) or exc
+        text = str(original).strip().splitlines()[0] if str(original).strip() else ""
+        return f"database error ({original.__class__.__name__}): {text}"[:1000]
+    return f"the task failed ({exc.__class__.__name__}: {exc})"[:1000]
+
+
+def _call(fn: Callable, ctx: TaskContext, args: tuple, params: dict) -> str:
+    result = fn(ctx, *args, **params)
+    return "" if result is None else str(result)[:4000]
+
+
+def _subject(spec: TaskSpec | None, params: dict, ctx: TaskContext) -> tuple[str, int | None]:
+    customer, order_id = "", None
+    for p in (spec.params if spec else ()):
+        value = params.get(p.name)
+        if p.kind == "email" and p.name in ("email", "customer_email") and value:
+            customer = value
+        if p.kind == "int" and p.name == "order_id" and value is not None:
+            order_id = value
+    return customer or ctx.customer_email(), order_id if order_id is not None else ctx.seen.get("order_id")
+
+
+def rehearse(spec: TaskSpec, params: dict, *, actor: str, ticket: str, reason: str, now: datetime,
+             fn: Callable | None = None, args: tuple = ()) -> Rehearsal:
+    """Run the task in a target transaction and roll it back; raise Refusal or TaskFailure."""
+    session = target_session()
+    session.rollback()
+    ctx = TaskContext(session, target_tables(), actor=actor, ticket=ticket, reason=reason, params=params,
+                      now=now, is_preview=True)
+    try:
+        result = _call(fn or spec.fn, ctx, args, params)
+        customer, order_id = _subject(spec, params, ctx)
+    except Refusal:
+        raise
+    except Exception as exc:
+        log.exception("preview of task %s failed", spec.name)
+        raise TaskFailure(_failure_message(exc)) from exc
+    finally:
+        session.rollback()
+    return Rehearsal(changes=ctx.changes, effects=ctx.effects, effect_lines=ctx.effect_lines(), result=result,
+                     customer=customer, order_id=order_id, context=ctx)
+
+
+class Drift(Exception):
+    """The change about to be committed differs from the one that was approved."""
+
+
+def apply(spec: TaskSpec, params: dict, *, actor: str, ticket: str, reason: str, now: datetime,
+          fn: Callable | None = None, args: tuple = (), expected_hash: str | None = None) -> Rehearsal:
+    """Run the task for real in one target transaction and commit; raise Refusal, Drift or TaskFailure."""
+    session = target_session()
+    session.rollback()  # start from a fresh snapshot, never one left over from an earlier read
+    ctx = TaskContext(session, target_tables(), actor=actor, ticket=ticket, reason=reason, params=params,
+                      now=now, is_preview=False)
+    try:
+        result = _call(fn or spec.fn, ctx, args, params)
+        if expected_hash is not None and fingerprint(ctx.changes, ctx.effects, now) != expected_hash:
+            raise Drift("changed since approval")
+        customer, order_id = _subject(spec, params, ctx)
+        session.commit()
+    except (Refusal, Drift):
+        session.rollback()
+        raise
+    except Exception as exc:
+        session.rollback()
+        log.exception("task %s failed", spec.name)
+        raise TaskFailure(_failure_message(exc)) from exc
+    return Rehearsal(changes=ctx.changes, effects=ctx.effects, effect_lines=ctx.effect_lines(), result=result,
+                     customer=customer, order_id=order_id, context=ctx)
+
+
+def run_effects(rehearsal: Rehearsal) -> str:
+    """Queue the run's emails in their own transaction; return an error message, or ""."""
+    if not rehearsal.effects:
+        return ""
+    session = target_session()
+    try:
+        rehearsal.context.write_outbox()
+        session.commit()
+    except Exception as exc:
+        session.rollback()
+        log.exception("after-commit effects failed")
+        return "the change was committed but its emails could not be queued: " + _failure_message(exc)
+    return ""
+
+
+# ---- the console side ------------------------------------------------------------------
+
+def audit_fields(run: TaskRun) -> dict:
+    return {"subject_type": "task_run", "subject_id": run.id, "ticket": run.ticket, "task": run.task,
+            "customer": run.customer or ""}
+
+
+def write_run(run: TaskRun, *, action: str, actor: str | None = None, reason: str | None = None,
+              details: dict | None = None, ticket_event: bool = True, before_commit: Callable | None = None):
+    """Save the run, its ticket event and one audit entry in one console commit (503 when the audit fails)."""
+    session = console_session()
+    try:
+        session.add(run)
+        session.flush()
+        if before_commit is not None:
+            before_commit(session)
+        if ticket_event:
+            add_ticket_event(session, run.ticket, "task_run", actor=run.actor, task=run.task, run_id=run.id,
+                             run_status=run.status)
+    except SQLAlchemyError as exc:
+        session.rollback()
+        raise TaskError(503, "audit_unavailable", f"the console database cannot be written, so nothing was run "
+                                                  f"({exc.__class__.__name__})") from exc
+    try:
+        record_event(session, actor=actor or run.actor, action=action, reason=run.reason if reason is None else reason,
+                     outcome=run.status, details=details or {}, **audit_fields(run))
+    except AuditUnavailable as exc:
+        raise TaskError(503, "audit_unavailable", f"{exc}; nothing was run") from exc
+
+
+def settle(run: TaskRun, status: str, *, rehearsal: Rehearsal | None = None, result: str = "", error: str = "",
+           action: str = "task.outcome", actor: str | None = None, details: dict | None = None,
+           before_commit: Callable | None = None) -> TaskRun:
+    """Give a run its final status with the outcome audited; raise TaskError when it did not succeed."""
+    run.status = status
+    run.finished_at = utcnow()
+    run.error = error[:4000]
+    run.result = result or (rehearsal.result if rehearsal else "")
+    if status == "succeeded" and rehearsal is not None:
+        run.changes = json.dumps(rehearsal.changes)
+        run.effects = json.dumps(rehearsal.effects)
+        run.customer = run.customer or rehearsal.customer or ""
+        run.order_id = run.order_id if run.order_id is not None else rehearsal.order_id
+    elif status != "succeeded":
+        run.changes, run.effects = "[]", "[]"
+    body = {"changes": json.loads(run.changes), "effects": json.loads(run.effects), "result": run.result,
+            "error": run.error, **(details or {})}
+    try:
+        write_run(run, action=action, actor=actor, details=body, before_commit=before_commit)
+    except TaskError as exc:
+        if status in ("succeeded",) or run.started_at is not None:
+            raise TaskError(503, "audit_unavailable",
+                            f"run {run.id}: the outcome could not be recorded ({exc.message}); the run stays "
+                            "interrupted until it is reconciled") from exc
+        raise
+    if status != "succeeded":
+        raise TaskError(422, status, run.error or status, run=run)
+    return run
+
+
+def execute(run: TaskRun, spec: TaskSpec, params: dict, *, now: datetime, expected: Rehearsal | None,
+            fn: Callable | None = None, args: tuple = (), expected_hash: str | None = None,
+            refusal_status: str = "refused", refusal_prefix: str = "", intent_details: dict | None = None,
+            before_intent: Callable | None = None, before_settle: Callable[[Any, str], None] | None = None,
+            intent_actor: str | None = None) -> TaskRun:
+    """Intent, apply, effects, outcome: the one execution path (module docstring)."""
+    run.status = "interrupted"
+    run.started_at = now
+    expected_changes = expected.changes if expected is not None else json.loads(run.changes or "[]")
+    expected_effects = expected.effects if expected is not None else json.loads(run.effects or "[]")
+    run.changes, run.effects = json.dumps(expected_changes), json.dumps(expected_effects)
+    write_run(run, action="task.intent", actor=intent_actor, ticket_event=False, before_commit=before_intent,
+              details={"params": json.loads(run.params), "now": now.isoformat(), "source": run.source,
+                       "expected": normalise(expected_changes, expected_effects, now), **(intent_details or {})})
+
+    def finish(status, **kwargs):
+        hook = (lambda session: before_settle(session, status)) if before_settle else None
+        return settle(run, status, before_commit=hook, **kwargs)
+
+    try:
+        done = apply(spec, params, actor=run.actor, ticket=run.ticket, reason=run.reason, now=now, fn=fn, args=args,
+                     expected_hash=expected_hash)
+    except Drift as exc:
+        return finish("failed", error=str(exc))
+    except Refusal as exc:
+        return finish(refusal_status, error=refusal_prefix + exc.message)
+    except TaskFailure as exc:
+        return finish("failed", error=str(exc))
+    effects_error = run_effects(done)
+    return finish("succeeded", rehearsal=done, details={"effects_error": effects_error} if effects_error else None,
+                  result=done.result + (f" ({effects_error})" if effects_error else ""))

@@ -1,0 +1,94 @@
+"""Task runs and the idempotency keys that replay them."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from console.db import ConsoleBase, utcnow
+
+# "interrupted" is also the state of a run between its audit intent and its outcome: a healthy
+# run leaves it within milliseconds, a crash leaves it there until reconciled.
+STATUSES = ("pending_approval", "succeeded", "failed", "refused", "rejected", "interrupted")
+FINAL_STATUSES = ("succeeded", "failed", "refused", "rejected")
+SOURCES = ("web", "api", "cli")
+
+
+class TaskRun(ConsoleBase):
+    __tablename__ = "task_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))
+    ticket: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(254))
+    # JSON text; secrets are "[redacted]".
+    params: Mapped[str] = mapped_column(Text, default="{}")
+    # JSON list of {"table", "key", "before", "after"}: the preview while pending, the real diff after.
+    changes: Mapped[str] = mapped_column(Text, default="[]")
+    effects: Mapped[str] = mapped_column(Text, default="[]")
+    result: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    risk: Mapped[str] = mapped_column(String(10), default="low")
+    source: Mapped[str] = mapped_column(String(10), default="web")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Who decided a run that needed approval (for a rejected run: who rejected it), when and why.
+    approved_by: Mapped[str | None] = mapped_column(String(254))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    approval_reasons: Mapped[str] = mapped_column(Text, default="")
+    preview_hash: Mapped[str] = mapped_column(String(64), default="")
+    undo_of: Mapped[int | None] = mapped_column(ForeignKey("task_runs.id"))
+    # Set on the original while its undo runs or once it succeeded: a run is undone at most once.
+    undone_by: Mapped[int | None] = mapped_column(Integer)
+    customer: Mapped[str] = mapped_column(String(254), default="")
+    order_id: Mapped[int | None] = mapped_column(Integer)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (
+        Index("ix_task_runs_task_created", "task", "created_at"),
+        Index("ix_task_runs_ticket_created", "ticket", "created_at"),
+        Index("ix_task_runs_customer_created", "customer", "created_at"),
+        Index("ix_task_runs_order_created", "order_id", "created_at"),
+        Index("ix_task_runs_status_created", "status", "created_at"),
+        Index("ix_task_runs_actor_task_created", "actor", "task", "created_at"),
+        Index("ix_task_runs_undo_of", "undo_of"),
+    )
+
+    @property
+    def params_data(self) -> dict:
+        return json.loads(self.params or "{}")
+
+    @property
+    def changes_data(self) -> list:
+        return json.loads(self.changes or "[]")
+
+    @property
+    def effects_data(self) -> list:
+        return json.loads(self.effects or "[]")
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    def __str__(self) -> str:
+        return f"Run {self.id} ({self.task}, {self.status})"
+
+
+class IdempotencyKey(ConsoleBase):
+    """A claimed Idempotency-Key; the unique constraint makes concurrent duplicates resolve to one run."""
+
+    __tablename__ = "task_idempotency_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("task_runs.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("actor", "key", name="uq_task_idempotency_keys_actor_key"),)

@@ -1,0 +1,146 @@
+"""Discovery: scan TASK_PACKAGES for `@task` functions and build the app's registry.
+
+The registry belongs to the app (`app.extensions["task_registry"]`); nothing is kept in
+module globals, so two apps (or two tests) never see each other's tasks.
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from flask import current_app
+
+from console.auth.permissions import REQUEST_HIGH_RISK, RUN_TASKS, user_can
+from console.tasks.spec import TaskDefinitionError, TaskSpec, build_spec
+
+
+class TaskRegistry:
+    """The tasks one app knows, by name; disabled tasks are kept but never resolved."""
+
+    def __init__(self, specs: Iterable[TaskSpec], disabled: Iterable[str] = ()):
+        self._specs = {spec.name: spec for spec in specs}
+        self.disabled = frozenset(disabled)
+        # Names in DISABLED_TASKS that match no task: shown by `tasks check`, harmless at run time.
+        self.unknown_disabled = sorted(self.disabled - set(self._specs))
+
+    def get(self, name: str) -> TaskSpec | None:
+        """The enabled task of this name, else None."""
+        if name in self.disabled:
+            return None
+        return self._specs.get(name)
+
+    def __contains__(self, name: str) -> bool:
+        return self.get(name) is not None
+
+    def __iter__(self) -> Iterator[TaskSpec]:
+        """Enabled tasks, by category then title."""
+        return iter(sorted((s for s in self._specs.values() if s.name not in self.disabled),
+                           key=lambda s: (s.category.lower(), s.title.lower())))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def all_specs(self) -> list[TaskSpec]:
+        """Every discovered task, disabled ones included (for `tasks list`)."""
+        return sorted(self._specs.values(), key=lambda s: (s.category.lower(), s.title.lower()))
+
+    def for_user(self, user) -> list[TaskSpec]:
+        """The enabled tasks this user may run (or request, when they need approval)."""
+        return [spec for spec in self if may_run(user, spec)]
+
+    def by_category(self, user=None) -> dict[str, list[TaskSpec]]:
+        grouped: dict[str, list[TaskSpec]] = {}
+        for spec in (self.for_user(user) if user is not None else self):
+            grouped.setdefault(spec.category, []).append(spec)
+        return grouped
+
+
+def may_run(user, spec: TaskSpec, risk: str | None = None) -> bool:
+    """True when the user's role is among the task's roles and the permission table allows the risk.
+
+    Without a known risk (a risk that depends on the parameters), either permission will do;
+    the runner checks again once the parameters are known.
+    """
+    if user is None or getattr(user, "role", None) not in spec.roles:
+        return False
+    risk = risk or (spec.risk if isinstance(spec.risk, str) else None)
+    if risk == "high":
+        return user_can(user, REQUEST_HIGH_RISK)
+    if risk is None:
+        return user_can(user, RUN_TASKS) or user_can(user, REQUEST_HIGH_RISK)
+    return user_can(user, RUN_TASKS)
+
+
+def _module_file(module) -> str:
+    path = getattr(module, "__file__", None) or module.__name__
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _import(name: str, where: str):
+    try:
+        return importlib.import_module(name)
+    except TaskDefinitionError:
+        raise
+    except Exception as exc:  # a plugin that does not even import must still name its file
+        origin = where
+        spec = getattr(exc, "filename", None)
+        if isinstance(exc, SyntaxError) and spec:
+            origin = f"{spec}:{exc.lineno}"
+        raise TaskDefinitionError(f"{origin}: cannot import {name} ({exc.__class__.__name__}: {exc})") from exc
+
+
+def _package_modules(package_name: str) -> list:
+    """The package and every module below it, skipping tests and private modules."""
+    package = _import(package_name, package_name.replace(".", "/"))
+    modules = [package]
+    search_path = getattr(package, "__path__", None)
+    if search_path is None:
+        return modules
+    for info in sorted(pkgutil.walk_packages(search_path, prefix=package.__name__ + ".",
+                                             onerror=lambda name: None), key=lambda i: i.name):
+        leaf = info.name.rsplit(".", 1)[-1]
+        if leaf.startswith(("_", "test_")) or leaf in ("conftest", "tests"):
+            continue
+        where = str(Path(info.module_finder.path) / (leaf + ("/__init__.py" if info.ispkg else ".py")))
+        modules.append(_import(info.name, where))
+    return modules
+
+
+def discover(packages: Iterable[str] | str, disabled: Iterable[str] | str = ()) -> TaskRegistry:
+    """Import every module under the packages and build their tasks; raise TaskDefinitionError on any mistake."""
+    if isinstance(packages, str):
+        packages = [item.strip() for item in packages.split(",") if item.strip()]
+    if isinstance(disabled, str):
+        disabled = [item.strip() for item in disabled.split(",") if item.strip()]
+    importlib.invalidate_caches()  # plugin files written since start-up (`tasks new`) must be seen
+    specs: dict[str, TaskSpec] = {}
+    seen_modules: set[str] = set()
+    for package_name in packages:
+        for module in _package_modules(package_name):
+            if module.__name__ in seen_modules:
+                continue
+            seen_modules.add(module.__name__)
+            file = _module_file(module)
+            for _attr, fn in inspect.getmembers(module, inspect.isfunction):
+                # A task imported into another module belongs to the module that defines it.
+                if getattr(fn, "__task_spec__", None) is None or fn.__module__ != module.__name__:
+                    continue
+                spec = build_spec(fn, file)
+                if spec.name in specs:
+                    raise TaskDefinitionError(
+                        f"{file}: task {spec.name!r} is already defined in {specs[spec.name].file}; "
+                        "task names must be unique (pass name=... to @task)")
+                specs[spec.name] = spec
+    return TaskRegistry(specs.values(), disabled)
+
+
+def task_registry(app=None) -> TaskRegistry:
+    """The registry of the given (or current) app."""
+    return (app or current_app).extensions["task_registry"]
+

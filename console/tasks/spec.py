@@ -1,0 +1,275 @@
+"""What a task is: the `@task` decorator, parameter markers, and the spec built from a function.
+
+The decorator only attaches metadata; `build_spec` (called by discovery) reads the signature
+and turns every mistake into a `TaskDefinitionError` that names the plugin's file.
+"""
+from __future__ import annotations
+
+import enum
+import inspect
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Annotated, Callable, Literal, Union, get_args, get_origin
+
+RISKS = ("low", "medium", "high")
+DEFAULT_ROLES = ("agent", "lead", "admin")
+# Names the runner, the forms and the API use around a task's own parameters.
+RESERVED_NAMES = frozenset({"ctx", "ticket", "reason", "csrf_token", "params", "task", "idempotency_key"})
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
+
+
+class Email(str):
+    """An email address parameter: validated and lower-cased."""
+
+
+class Money(int):
+    """An amount in cents (an int >= 0)."""
+
+
+class Secret(str):
+    """A parameter whose value never reaches the audit, the run record or the API."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """How a parameter is shown and constrained: `Annotated[int, Param("Order number", min=1)]`."""
+
+    label: str
+    help: str | None = None
+    min: Any = None
+    max: Any = None
+    pattern: str | None = None
+    max_length: int | None = None
+
+
+class Refusal(Exception):
+    """The task cannot apply; the message says why (for example "order 1002 has already shipped")."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class TaskDefinitionError(Exception):
+    """A plugin is invalid; the message names its file."""
+
+
+@dataclass(frozen=True)
+class TaskDeclaration:
+    """What `@task` attaches to the function (`fn.__task_spec__`)."""
+
+    title: str
+    category: str
+    risk: str | Callable[[dict], str]
+    roles: tuple[str, ...]
+    undo: bool | Callable
+    undo_note: str
+    name: str | None
+
+
+def task(fn: Callable | None = None, *, title: str, category: str = "General",
+         risk: str | Callable[[dict], str] = "low", roles: tuple[str, ...] | list[str] = DEFAULT_ROLES,
+         undo: bool | Callable = False, undo_note: str = "", name: str | None = None):
+    """Mark a function as a task; discovery (console.tasks.registry) reads the mark."""
+
+    def attach(func: Callable) -> Callable:
+        func.__task_spec__ = TaskDeclaration(title=title, category=category, risk=risk, roles=tuple(roles),
+                                             undo=undo, undo_note=undo_note, name=name)
+        return func
+
+    return attach(fn) if fn is not None else attach
+
+
+# kind -> the Python annotation it comes from; choices are "choice" (Literal or Enum).
+KINDS = ("str", "int", "bool", "date", "choice", "email", "money", "secret")
+_PLAIN_KINDS = {Email: "email", Money: "money", Secret: "secret", str: "str", int: "int", bool: "bool",
+                date: "date"}
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One typed parameter of a task."""
+
+    name: str
+    kind: str
+    label: str
+    help: str = ""
+    required: bool = True
+    default: Any = None
+    min: Any = None
+    max: Any = None
+    pattern: str | None = None
+    max_length: int | None = None
+    # For kind "choice": the allowed values (Enum members or literals) in declaration order.
+    choices: tuple = ()
+    enum: type[enum.Enum] | None = None
+
+    @property
+    def is_secret(self) -> bool:
+        return self.kind == "secret"
+
+    def choice_pairs(self) -> list[tuple[str, str]]:
+        """(submitted value, label) pairs for a select."""
+        if self.enum is not None:
+            return [(str(member.value), member.name.replace("_", " ").capitalize()) for member in self.choices]
+        return [(str(value), str(value)) for value in self.choices]
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A discovered task: its metadata, its parameters and the function that does the work."""
+
+    name: str
+    title: str
+    category: str
+    description: str
+    risk: str | Callable[[dict], str]
+    roles: tuple[str, ...]
+    params: tuple[ParamSpec, ...]
+    fn: Callable = field(repr=False)
+    undo: bool | Callable = False
+    undo_note: str = ""
+    module: str = ""
+    file: str = ""
+
+    @property
+    def undoable(self) -> bool:
+        return bool(self.undo)
+
+    @property
+    def risk_label(self) -> str:
+        """The static risk, or "varies" when it depends on the parameters."""
+        return self.risk if isinstance(self.risk, str) else "varies"
+
+    @property
+    def summary_line(self) -> str:
+        return self.description.splitlines()[0] if self.description else ""
+
+    def param(self, name: str) -> ParamSpec | None:
+        return next((p for p in self.params if p.name == name), None)
+
+    def json_schema(self) -> dict:
+        from console.tasks.params import json_schema
+
+        return json_schema(self)
+
+    def form_class(self, base=None):
+        from console.tasks.params import form_class
+
+        return form_class(self, base)
+
+
+def _fail(where: str, message: str) -> TaskDefinitionError:
+    return TaskDefinitionError(f"{where}: {message}")
+
+
+def _unwrap_optional(annotation) -> tuple[Any, bool]:
+    """`X | None` -> (X, True); anything else -> (annotation, False)."""
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) == 1 and len(get_args(annotation)) == 2:
+            return args[0], True
+    return annotation, False
+
+
+def _param_spec(where: str, name: str, annotation, default) -> ParamSpec:
+    meta = None
+    if get_origin(annotation) is Annotated:
+        base, *extras = get_args(annotation)
+        meta = next((extra for extra in extras if isinstance(extra, Param)), None)
+        annotation = base
+    annotation, nullable = _unwrap_optional(annotation)
+    choices: tuple = ()
+    enum_cls = None
+    if get_origin(annotation) is Literal:
+        kind, choices = "choice", tuple(get_args(annotation))
+        if not choices or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in choices):
+            raise _fail(where, f"parameter {name!r}: Literal values must be strings or integers")
+    elif isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        kind, enum_cls, choices = "choice", annotation, tuple(annotation)
+    elif annotation in _PLAIN_KINDS:
+        kind = _PLAIN_KINDS[annotation]
+    else:
+        shown = getattr(annotation, "__name__", repr(annotation))
+        raise _fail(where, f"parameter {name!r} has an unknown type {shown}; use str, int, bool, date, Literal, "
+                           "Enum, Email, Money or Secret")
+    has_default = default is not inspect.Parameter.empty
+    if nullable and not has_default:
+        raise _fail(where, f"parameter {name!r} may be None, so it needs a default (e.g. = None)")
+    if meta is not None and (meta.min is not None or meta.max is not None) and kind not in ("int", "money", "date"):
+        raise _fail(where, f"parameter {name!r}: min and max apply to int, Money and date parameters")
+    if meta is not None and (meta.pattern or meta.max_length) and kind not in ("str", "email", "secret"):
+        raise _fail(where, f"parameter {name!r}: pattern and max_length apply to text parameters")
+    if enum_cls is not None and not all(isinstance(m.value, (str, int)) for m in enum_cls):
+        raise _fail(where, f"parameter {name!r}: the values of {enum_cls.__name__} must be strings or integers")
+    if meta is not None and meta.pattern is not None:
+        try:
+            re.compile(meta.pattern)
+        except re.error as exc:
+            raise _fail(where, f"parameter {name!r}: invalid pattern {meta.pattern!r} ({exc})") from None
+    label = meta.label if meta is not None else name.replace("_", " ").capitalize()
+    # An unticked checkbox sends nothing, so a bool is never "missing": it is False.
+    required = not has_default and kind != "bool"
+    return ParamSpec(
+        name=name, kind=kind, label=label, help=(meta.help or "") if meta else "", required=required,
+        default=(default if has_default else (False if kind == "bool" else None)),
+        min=meta.min if meta else None, max=meta.max if meta else None,
+        pattern=meta.pattern if meta else None, max_length=meta.max_length if meta else None,
+        choices=choices, enum=enum_cls,
+    )
+
+
+def _check_risk(where: str, risk) -> None:
+    if callable(risk):
+        return
+    if risk not in RISKS:
+        raise _fail(where, f"risk must be one of {', '.join(RISKS)} or a function of the parameters, not {risk!r}")
+
+
+def build_spec(fn: Callable, file: str) -> TaskSpec:
+    """Read a decorated function into a TaskSpec; every error starts with the plugin's file."""
+    from console.auth.models import ROLES
+
+    declaration: TaskDeclaration = fn.__task_spec__
+    name = declaration.name or fn.__name__
+    where = f"{file}: task {name!r}"
+    if not _NAME.match(name):
+        raise _fail(where, "a task name is lower-case letters, digits and underscores, starting with a letter")
+    if not (declaration.title or "").strip():
+        raise _fail(where, "a title is required")
+    description = inspect.getdoc(fn) or ""
+    if not description.strip():
+        raise _fail(where, "a docstring is required; it becomes the task's description")
+    _check_risk(where, declaration.risk)
+    unknown_roles = [role for role in declaration.roles if role not in ROLES]
+    if unknown_roles or not declaration.roles:
+        raise _fail(where, f"roles must be a non-empty list of {', '.join(ROLES)}; got {list(declaration.roles)}")
+    if not (declaration.undo is True or declaration.undo is False or callable(declaration.undo)):
+        raise _fail(where, "undo must be True, False or a function (ctx, run)")
+    try:
+        hints = typing.get_type_hints(fn, include_extras=True)
+    except Exception as exc:  # an annotation that names something undefined
+        raise _fail(where, f"cannot read the annotations ({exc.__class__.__name__}: {exc})") from None
+    signature = inspect.signature(fn)
+    parameters = list(signature.parameters.values())
+    if not parameters or parameters[0].name != "ctx":
+        raise _fail(where, "the first parameter must be `ctx: TaskContext`")
+    params = []
+    for parameter in parameters[1:]:
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD, parameter.POSITIONAL_ONLY):
+            raise _fail(where, f"parameter {parameter.name!r}: use plain named parameters (no *args, **kwargs or /)")
+        if parameter.name in RESERVED_NAMES:
+            raise _fail(where, f"parameter {parameter.name!r} is a reserved name; choose another")
+        if parameter.name not in hints:
+            raise _fail(where, f"parameter {parameter.name!r} has no type annotation")
+        params.append(_param_spec(where, parameter.name, hints[parameter.name], parameter.default))
+    return TaskSpec(
+        name=name, title=declaration.title.strip(), category=(declaration.category or "General").strip(),
+        description=description.strip(), risk=declaration.risk, roles=tuple(declaration.roles),
+        params=tuple(params), fn=fn, undo=declaration.undo, undo_note=declaration.undo_note,
+        module=fn.__module__, file=file,
+    )

@@ -1,0 +1,241 @@
+"""What the web, the API and the CLI show of tasks: the catalog, task descriptions, JSON-safe values.
+
+The views themselves live in views_form.py (catalog, form, preview, confirm) and views_runs.py
+(run pages, history, approvals); this module registers them and holds what they share.
+"""
+from __future__ import annotations
+
+import enum
+import inspect
+from datetime import date, datetime
+from itertools import groupby
+
+from flask import current_app, url_for
+from markupsafe import Markup, escape
+
+from console.auth.permissions import APPROVE_RUNS, LOG_DEV_TIME, RUN_TASKS, user_can
+
+RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
+
+
+def registry():
+    return current_app.extensions["task_registry"]
+
+
+def find_task(name: str):
+    """The enabled task called `name`, or None."""
+    return registry().get(name)
+
+
+def runnable_tasks(user) -> list:
+    """The tasks this user may run, in catalog order."""
+    return registry().for_user(user)
+
+
+def search_tasks(specs: list, query: str) -> list:
+    """Keep the tasks whose name, title, category or description holds every word of the query."""
+    words = [word for word in (query or "").lower().split() if word]
+    if not words:
+        return list(specs)
+
+    def haystack(spec) -> str:
+        return " ".join((spec.name, spec.title, spec.category, spec.description or "")).lower()
+
+    return [spec for spec in specs if all(word in haystack(spec) for word in words)]
+
+
+def by_category(specs: list) -> list[tuple[str, list]]:
+    ordered = sorted(specs, key=lambda spec: (spec.category.lower(), spec.title.lower()))
+    return [(category, list(group)) for category, group in groupby(ordered, key=lambda spec: spec.category)]
+
+
+def headline_risk(spec) -> str:
+    """A fixed risk as is; for a risk that depends on the parameters, the risk at their smallest values."""
+    if isinstance(spec.risk, str):
+        return spec.risk
+    try:
+        return spec.risk_for(smallest_params(spec))
+    except Exception:  # a risk rule that cannot judge made-up values: say the worst, never crash a listing
+        return "high"
+
+
+def risk_rule(spec) -> str:
+    """When the risk depends on the parameters, the rule in words: the risk function's docstring."""
+    if isinstance(spec.risk, str):
+        return ""
+    return inspect.getdoc(spec.risk) or "depends on the values"
+
+
+def smallest_params(spec) -> dict:
+    """Plausible low values for every parameter, taken from the JSON Schema (minimums, first choices)."""
+    values = {}
+    for name, schema in spec.json_schema().get("properties", {}).items():
+        values[name] = sample_value(schema)
+    return values
+
+
+def sample_value(schema: dict):
+    """A value that satisfies a simple JSON Schema property: its default, first choice or minimum."""
+    if "default" in schema:
+        return schema["default"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    for option in schema.get("oneOf", []) + schema.get("anyOf", []):
+        if isinstance(option, dict) and option.get("type") != "null":
+            return sample_value(option)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "string")
+    if kind in ("integer", "number"):
+        if "minimum" in schema:
+            return schema["minimum"]
+        if "exclusiveMinimum" in schema:
+            return schema["exclusiveMinimum"] + 1
+        return min(1, schema.get("maximum", 1))
+    if kind == "boolean":
+        return False
+    if schema.get("format") == "email":
+        return "contract-test@example.invalid"
+    if schema.get("format") == "date":
+        return date.today().isoformat()
+    return "x" * max(1, schema.get("minLength", 1))
+
+
+def describe_task(spec) -> dict:
+    """A task as the API and `tasks list --json` describe it."""
+    return {
+        "name": spec.name,
+        "title": spec.title,
+        "category": spec.category,
+        "risk": headline_risk(spec),
+        "risk_rule": risk_rule(spec),
+        "description": spec.description,
+        "roles": list(spec.roles),
+        "undoable": bool(spec.undo),
+        "params": spec.json_schema(),
+    }
+
+
+def jsonable(value):
+    """Dates as ISO strings, enums as their values, containers walked; JSON answers never guess a format."""
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [jsonable(item) for item in value]
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return jsonable(value.value)
+    return value
+
+
+def redact_params(spec, params: dict) -> dict:
+    """The parameters with every Secret value replaced, as the audit shows them."""
+    secret = {param.name for param in spec.params if param.is_secret} if spec else set()
+    return {name: ("[redacted]" if name in secret else value) for name, value in params.items()}
+
+
+def preview_to_dict(spec, result) -> dict:
+    """A preview as the API answers it (CONTRACT.md: changes and summary, plus what the page shows)."""
+    return {
+        "task": spec.name,
+        "params": jsonable(redact_params(spec, result.params)),
+        "changes": jsonable(result.changes),
+        "effects": list(result.effects),
+        "summary": result.summary,
+        "risk": result.risk,
+        "needs_approval": result.needs_approval,
+        "preview_hash": result.preview_hash,
+    }
+
+
+def ticket_link(ref: str) -> Markup:
+    """The ticket reference, linked to the helpdesk when HELPDESK_URL_TEMPLATE is set."""
+    template = current_app.config.get("HELPDESK_URL_TEMPLATE") or ""
+    if not ref:
+        return Markup("")
+    if "{ref}" in template:
+        from urllib.parse import quote
+
+        href = template.replace("{ref}", quote(ref, safe=""))
+        if href.startswith(("https://", "http://")):
+            return Markup('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>').format(href, ref)
+    return escape(ref)
+
+
+def audit_entry_url(seq: int) -> str | None:
+    """Where the audit view shows entry `seq`, when the audit domain offers such a page."""
+    from werkzeug.routing import BuildError
+
+    for endpoint, args in (("audit.entry", {"seq": seq}), ("audit.details_view", {"id": seq})):
+        try:
+            return url_for(endpoint, **args)
+        except BuildError:
+            continue
+    return None
+
+
+def _pending_approvals(user) -> dict:
+    from console.tasks.views_runs import pending_runs
+
+    runs = pending_runs(limit=10)
+    return {"runs": runs, "me": user.email}
+
+
+def _recent_runs(user) -> dict:
+    from console.tasks.views_runs import recent_runs_of
+
+    return {"runs": recent_runs_of(user.email, limit=5)}
+
+
+def register_views(app, admin) -> None:
+    """Add the task views, the run views and the home-page sections."""
+    from console.admin.home import HomeSection, add_home_section
+    from console.tasks.views_form import TaskCatalogView
+    from console.tasks.views_runs import ApprovalQueueView, RunHistoryView
+
+    admin.add_view(TaskCatalogView(name="Run a task", category="Tasks", endpoint="tasks", url="/admin/tasks"))
+    admin.add_view(RunHistoryView(name="Run history", category="Tasks", endpoint="runs", url="/admin/runs"))
+    admin.add_view(ApprovalQueueView(name="Approvals", category="Tasks", endpoint="approvals",
+                                     url="/admin/approvals"))
+    app.jinja_env.globals.setdefault("ticket_link", ticket_link)
+    add_home_section(app, HomeSection(permission=APPROVE_RUNS, template="tasks/home_approvals.html",
+                                      context=_pending_approvals, order=10))
+    add_home_section(app, HomeSection(permission=RUN_TASKS, template="tasks/home_recent_runs.html",
+                                      context=_recent_runs, order=30))
+    # Developers are the only role with dev time and no task runs; admins see the section too.
+    add_home_section(app, HomeSection(permission=LOG_DEV_TIME, template="tasks/home_write_task.html", order=60))
+
+
+def can_approve(user) -> bool:
+    return user_can(user, APPROVE_RUNS)
+
+
+def _key_label(key) -> str:
+    if key is None:  # an insert in a preview has no key yet
+        return ""
+    if isinstance(key, dict):
+        return ", ".join(f"{name} {value}" for name, value in key.items())
+    return str(key)
+
+
+def change_tables(changes: list) -> list[dict]:
+    """Each change as a before/after table: one row per column, `changed` set where the value differs."""
+    tables = []
+    for change in changes or []:
+        before, after = change.get("before"), change.get("after")
+        columns = list(after or {}) + [name for name in (before or {}) if name not in (after or {})]
+        rows = []
+        for column in columns:
+            old = (before or {}).get(column)
+            new = (after or {}).get(column)
+            rows.append({"column": column, "before": old, "after": new,
+                         "changed": before is None or after is None or old != new})
+        kind = "insert" if before is None else "delete" if after is None else "update"
+        tables.append({"table": change.get("table", ""), "key": _key_label(change.get("key")), "kind": kind,
+                       "rows": rows})
+    return tables

@@ -1,0 +1,176 @@
+"""The task catalog and the task page: form, preview, confirm. Every step goes through the runner."""
+from __future__ import annotations
+
+import uuid
+
+from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask_admin import expose
+from flask_login import current_user
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from werkzeug.datastructures import MultiDict
+from wtforms import BooleanField
+
+from console.admin.base import ConsoleView, deny
+from console.auth.permissions import RUN_TASKS
+from console.tasks.views import by_category, change_tables, find_task, runnable_tasks, search_tasks
+
+CONFIRM_MAX_AGE = 30 * 60  # a preview older than this is shown again rather than confirmed
+MAX_QUERY = 200
+
+
+def _signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="console.tasks.confirm")
+
+
+def _raw_params(spec, form) -> dict:
+    """What the user typed, as strings (booleans as bools); empty boxes are left out so defaults apply."""
+    names = {param.name for param in spec.params}
+    params = {}
+    for field in form:
+        if field.name not in names:
+            continue
+        if isinstance(field, BooleanField):
+            params[field.name] = bool(field.data)
+            continue
+        raw = field.raw_data[0] if field.raw_data else ""
+        if raw not in ("", None):
+            params[field.name] = raw
+    return params
+
+
+def _form(spec, values: dict | None):
+    """The task's form, filled from `values` (query arguments, a post or a signed preview) when given."""
+    form_class = spec.form_class()
+    if not values:
+        return form_class()
+    names = {param.name for param in spec.params}
+    data = MultiDict([(key, value) for key, value in values.items() if key in names])
+    return form_class(formdata=data) if data else form_class()
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+class TaskCatalogView(ConsoleView):
+    """The tasks this user may run, by category, and a page per task."""
+
+    permission = RUN_TASKS
+
+    @expose("/")
+    def index(self):
+        query = request.args.get("q", "")[:MAX_QUERY]
+        specs = runnable_tasks(_user())
+        shown = search_tasks(specs, query)
+        return self.render("tasks/catalog.html", groups=by_category(shown), query=query, shown=len(shown),
+                           total=len(specs))
+
+    @expose("/<name>/", methods=("GET", "POST"))
+    def task_form(self, name: str):
+        from console.tasks.registry import may_run
+
+        spec = find_task(name)
+        if spec is None:
+            abort(404, description=f"There is no task called {name!r}. It may have been renamed or turned off.")
+        if not may_run(_user(), spec):
+            return deny()
+        if request.method == "GET":
+            ticket = request.args.get("ticket") or session.get("ticket_ref", "")
+            return self._render_form(spec, _form(spec, request.args.to_dict()), ticket=ticket,
+                                     reason=request.args.get("reason", ""))
+        action = request.form.get("action", "preview")
+        if action == "preview":
+            form = spec.form_class()(formdata=request.form)
+            return self._preview(spec, form, _raw_params(spec, form), request.form.get("ticket", ""),
+                                 request.form.get("reason", ""))
+        signed = self._load_signed(spec)
+        if signed is None:
+            return self._render_form(spec, _form(spec, None), ticket=request.form.get("ticket", ""),
+                                     reason="", status=400,
+                                     problem="This preview expired or was altered. Fill in the form and preview "
+                                             "again.")
+        if action == "edit":
+            return self._render_form(spec, _form(spec, signed["params"]), ticket=signed["ticket"],
+                                     reason=signed["reason"])
+        if action == "confirm":
+            return self._confirm(spec, signed)
+        abort(400, description="Unknown action; use the Preview or Confirm button.")
+
+    def _render_form(self, spec, form, *, ticket="", reason="", errors=None, problem="", status=200):
+        from console.tasks.views import headline_risk, risk_rule
+
+        return self.render("tasks/form.html", spec=spec, form=form, ticket=ticket, reason=reason,
+                           errors=errors or {}, problem=problem, risk=headline_risk(spec),
+                           risk_rule=risk_rule(spec)), status
+
+    def _request(self, spec, params, ticket, reason, **extra):
+        from console.tasks.runner import RunRequest
+
+        return RunRequest(task=spec.name, params=params, ticket=ticket, reason=reason, actor=_user(),
+                          source="web", **extra)
+
+    def _preview(self, spec, form, params, ticket, reason, *, notice=""):
+        from console.tasks.runner import TaskError, preview
+
+        try:
+            result = preview(self._request(spec, params, ticket, reason))
+        except TaskError as exc:
+            return self._task_error(spec, form, exc, ticket, reason)
+        token = _signer().dumps({
+            "task": spec.name, "user": _user().id, "params": params, "ticket": ticket, "reason": reason,
+            "hash": result.preview_hash, "key": uuid.uuid4().hex,
+        })
+        return self.render("tasks/preview.html", spec=spec, preview=result, tables=change_tables(result.changes),
+                           ticket=ticket, reason=reason, token=token, notice=notice,
+                           shown_params=_shown_params(spec, result.params))
+
+    def _task_error(self, spec, form, exc, ticket, reason):
+        if exc.status == 403:
+            return deny()
+        if exc.status == 404:
+            abort(404, description=exc.message)
+        fields = exc.fields or {}
+        return self._render_form(spec, form, ticket=ticket, reason=reason, errors=fields,
+                                 problem=exc.message, status=exc.status)
+
+    def _load_signed(self, spec) -> dict | None:
+        try:
+            data = _signer().loads(request.form.get("confirmation", ""), max_age=CONFIRM_MAX_AGE)
+        except (SignatureExpired, BadSignature):
+            return None
+        if not isinstance(data, dict) or data.get("task") != spec.name or data.get("user") != _user().id:
+            return None
+        return data
+
+    def _confirm(self, spec, signed):
+        from console.tasks.runner import TaskError, start_run
+
+        request_ = self._request(spec, signed["params"], signed["ticket"], signed["reason"],
+                                 idempotency_key=f"web-{signed['key']}", expected_preview_hash=signed["hash"])
+        try:
+            run = start_run(request_)
+        except TaskError as exc:
+            if exc.run is not None:
+                flash(f"Run {exc.run.id} was {exc.run.status}: {exc.message}", "error")
+                return redirect(url_for("runs.run_page", run_id=exc.run.id), code=303)
+            if exc.status == 409:
+                form = _form(spec, signed["params"])
+                return self._preview(spec, form, signed["params"], signed["ticket"], signed["reason"],
+                                     notice=f"{exc.message}. This is the preview with the data as it is now; "
+                                            "check it and confirm again.")
+            return self._task_error(spec, _form(spec, signed["params"]), exc, signed["ticket"], signed["reason"])
+        if run.status == "pending_approval":
+            flash(f"Run {run.id} is waiting for a lead's approval. It changes nothing until it is approved.", "info")
+        else:
+            flash(f"Run {run.id} {run.status}." + (f" {run.result}" if run.result else ""), "success")
+        return redirect(url_for("runs.run_page", run_id=run.id), code=303)
+
+
+def _shown_params(spec, params: dict) -> list[tuple[str, object]]:
+    """(label, value) pairs of the typed parameters, secrets masked."""
+    shown = []
+    for param in spec.params:
+        if param.name in params:
+            value = "[redacted]" if param.is_secret else params[param.name]
+            shown.append((param.label, value))
+    return shown

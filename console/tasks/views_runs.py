@@ -1,0 +1,197 @@
+"""Run pages, run history and the approval queue; approve, reject, undo and reconcile go through the runner."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_login import current_user
+from sqlalchemy import select
+
+from console.admin.base import ConsoleView, deny
+from console.auth.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, user_can
+from console.db import console_session, utcnow
+from console.tasks.views import audit_entry_url, change_tables, find_task, jsonable
+
+PAGE_SIZE = 50
+STATUSES = ("pending_approval", "succeeded", "failed", "refused", "rejected", "interrupted")
+FILTERS = ("ticket", "customer", "task", "status", "actor")
+MAX_FILTER = 254
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _run_or_404(run_id: int):
+    from console.tasks.models import TaskRun
+
+    run = console_session().get(TaskRun, run_id)
+    if run is None:
+        abort(404, description=f"There is no run {run_id}.")
+    return run
+
+
+def pending_runs(limit: int = 100) -> list:
+    """Runs waiting for approval, oldest first (the one that has waited longest is decided first)."""
+    from console.tasks.models import TaskRun
+
+    query = select(TaskRun).where(TaskRun.status == "pending_approval").order_by(TaskRun.id).limit(limit)
+    return list(console_session().scalars(query))
+
+
+def recent_runs_of(actor: str, limit: int = 5) -> list:
+    from console.tasks.models import TaskRun
+
+    query = select(TaskRun).where(TaskRun.actor == actor).order_by(TaskRun.id.desc()).limit(limit)
+    return list(console_session().scalars(query))
+
+
+def approval_expires_at(run):
+    return run.created_at + timedelta(hours=current_app.config.get("APPROVAL_TTL_HOURS", 24))
+
+
+def history(filters: dict, before: int | None, order_id: int | None) -> list:
+    """One page of runs, newest first, narrowed by ticket, customer, task, status, actor or order."""
+    from console.tasks.models import TaskRun
+
+    query = select(TaskRun).order_by(TaskRun.id.desc()).limit(PAGE_SIZE + 1)
+    for name in FILTERS:
+        if filters.get(name):
+            query = query.where(getattr(TaskRun, name) == filters[name])
+    if order_id is not None:
+        query = query.where(TaskRun.order_id == order_id)
+    if before is not None:
+        query = query.where(TaskRun.id < before)
+    return list(console_session().scalars(query))
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+class RunHistoryView(ConsoleView):
+    """Every run, filterable; a page per run with its diff, audit entries and the lead's actions."""
+
+    permission = RUN_TASKS
+
+    def is_accessible(self) -> bool:
+        # Developers and auditors read runs without running tasks themselves.
+        return super().is_accessible() or user_can(current_user, READ_AUDIT)
+
+    @expose("/")
+    def index(self):
+        filters = {name: request.args.get(name, "").strip()[:MAX_FILTER] for name in FILTERS}
+        filters["customer"] = filters["customer"].lower()
+        order_id = _int_arg("order")
+        runs = history(filters, _int_arg("before"), order_id)
+        more = len(runs) > PAGE_SIZE
+        runs = runs[:PAGE_SIZE]
+        older = None
+        if more:
+            args = {key: value for key, value in filters.items() if value}
+            if order_id is not None:
+                args["order"] = order_id
+            older = url_for(".index", before=runs[-1].id, **args)
+        tasks = sorted(spec.name for spec in current_app.extensions["task_registry"].all_specs())
+        return self.render("tasks/runs.html", runs=runs, filters=filters, order_id=order_id, older=older,
+                           statuses=STATUSES, tasks=tasks)
+
+    @expose("/<int:run_id>")
+    def run_page(self, run_id: int):
+        return self._render_run(_run_or_404(run_id))
+
+    def _render_run(self, run, *, problem: str = "", status: int = 200):
+        from console.audit.models import AuditEntry
+        from console.tasks.models import TaskRun
+        from console.tasks.runner import run_to_dict, undo_status
+
+        db = console_session()
+        user = _user()
+        data = jsonable(run_to_dict(run))
+        spec = find_task(run.task)
+        entries = list(db.scalars(select(AuditEntry).where(AuditEntry.subject_type == "task_run",
+                                                           AuditEntry.subject_id == str(run.id))
+                                  .order_by(AuditEntry.seq)))
+        undone_by = list(db.scalars(select(TaskRun).where(TaskRun.undo_of == run.id).order_by(TaskRun.id)))
+        undoable, undo_reason = undo_status(run)
+        pending = run.status == "pending_approval"
+        return self.render(
+            "tasks/run.html", run=run, data=data, spec=spec, tables=change_tables(data.get("changes") or []),
+            entries=[(entry, audit_entry_url(entry.seq)) for entry in entries], undone_by=undone_by,
+            may_decide=pending and user_can(user, APPROVE_RUNS) and run.actor != user.email,
+            own_pending=pending and run.actor == user.email,
+            expires_at=approval_expires_at(run) if pending else None, now=utcnow(),
+            may_undo=undoable and user_can(user, UNDO_RUNS), undo_reason=undo_reason,
+            may_reconcile=run.status == "interrupted" and user_can(user, APPROVE_RUNS),
+            problem=problem,
+        ), status
+
+    def _act(self, run_id: int, permission: str, action):
+        """Check the permission, call the runner, then show the run (or the error on the run's page)."""
+        from console.tasks.runner import TaskError
+
+        run = _run_or_404(run_id)
+        if not user_can(_user(), permission):
+            return deny()
+        try:
+            outcome, message = action(run)
+        except TaskError as exc:
+            console_session().rollback()
+            return self._render_run(_run_or_404(run_id), problem=exc.message, status=exc.status)
+        flash(message, "success")
+        return redirect(url_for(".run_page", run_id=outcome.id), code=303)
+
+    @expose("/<int:run_id>/approve", methods=("POST",))
+    def approve(self, run_id: int):
+        from console.tasks.runner import approve_run
+
+        def act(run):
+            done = approve_run(run.id, _user(), request.form.get("reason", ""))
+            return done, f"Approved run {done.id}; it {done.status}."
+
+        return self._act(run_id, APPROVE_RUNS, act)
+
+    @expose("/<int:run_id>/reject", methods=("POST",))
+    def reject(self, run_id: int):
+        from console.tasks.runner import reject_run
+
+        def act(run):
+            done = reject_run(run.id, _user(), request.form.get("reason", ""))
+            return done, f"Rejected run {done.id}. Nothing was changed."
+
+        return self._act(run_id, APPROVE_RUNS, act)
+
+    @expose("/<int:run_id>/undo", methods=("POST",))
+    def undo(self, run_id: int):
+        from console.tasks.runner import undo_run
+
+        def act(run):
+            ticket = request.form.get("ticket", "").strip() or run.ticket
+            done = undo_run(run.id, _user(), ticket, request.form.get("reason", ""))
+            return done, f"Undid run {run.id} with run {done.id} ({done.status})."
+
+        return self._act(run_id, UNDO_RUNS, act)
+
+    @expose("/<int:run_id>/reconcile", methods=("POST",))
+    def reconcile(self, run_id: int):
+        from console.tasks.runner import reconcile_run
+
+        def act(run):
+            done = reconcile_run(run.id, _user())
+            return done, f"Reconciled run {done.id}: it is now {done.status}."
+
+        return self._act(run_id, APPROVE_RUNS, act)
+
+
+class ApprovalQueueView(ConsoleView):
+    """High-risk runs waiting for a second pair of eyes."""
+
+    permission = APPROVE_RUNS
+
+    @expose("/")
+    def index(self):
+        runs = pending_runs()
+        return self.render("tasks/approvals.html", runs=[(run, approval_expires_at(run)) for run in runs],
+                           now=utcnow(), me=_user().email)

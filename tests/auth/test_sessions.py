@@ -1,0 +1,56 @@
+"""Session lifetime: idle and absolute timeouts, cookie flags, rotation at login."""
+import time
+
+from tests.conftest import csrf_token_from
+
+
+REAL_TIME = time.time
+
+
+def _later(monkeypatch, seconds):
+    """Make the clock read `seconds` from now (time.time is patched process-wide)."""
+    monkeypatch.setattr(time, "time", lambda: REAL_TIME() + seconds)
+
+
+def test_idle_session_expires(client, login_as, monkeypatch):
+    login_as("agent")
+    assert client.get("/admin/").status_code == 200
+    _later(monkeypatch, 61 * 60)
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_activity_keeps_the_session_alive_until_the_absolute_limit(isolated_app, monkeypatch):
+    from tests.committed import make_committed_user
+
+    app = isolated_app(SESSION_IDLE_MINUTES=60, SESSION_ABSOLUTE_HOURS=2)
+    email = make_committed_user(app, "agent")
+    client = app.test_client()
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    from tests.conftest import TEST_PASSWORD
+
+    client.post("/login", data={"email": email, "password": TEST_PASSWORD, "csrf_token": token})
+    for minutes in (50, 100):  # each request within the idle window
+        _later(monkeypatch, minutes * 60)
+        assert client.get("/admin/").status_code == 200
+    _later(monkeypatch, 121 * 60)
+    assert client.get("/admin/").status_code == 302
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(client, make_user, auth):
+    user = make_user("agent")
+    response = auth.login(user.email)
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # plain HTTP in tests; CONSOLE_HTTPS=1 turns it on
+
+
+def test_login_starts_a_fresh_session(client, make_user, auth):
+    user = make_user("agent")
+    client.get("/login")
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker before login"
+    auth.login(user.email)
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session["_user_id"].startswith(f"{user.id}:")
