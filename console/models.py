@@ -5,5 +5,6 @@ from console.auth.models import ApiToken, StaffUser  # noqa: F401
 from console.audit.models import AuditCheckpoint, AuditEntry, AuditHead  # noqa: F401
 
 metadata = ConsoleBase.metadata
-from console.deflection.models import Ticket, TicketEvent  # noqa: F401,E402
+from console.deflection.models import EventRollup, Ticket, TicketEvent, TicketRollup  # noqa: F401,E402
 from console.runbooks.models import RunbookSearchMiss, RunbookTick  # noqa: F401,E402
+from console.tasks.models import IdempotencyKey, TaskRun  # noqa: F401,E402

@@ -16,6 +16,8 @@ from sqlalchemy.engine import make_url
 from console import create_app
 from console.migrations import create_target_schema, upgrade_console
 
+pytest_plugins = ["console.tasks.testing"]  # run_task, preview_task, demo_shop, target_row for task tests
+
 TEST_PASSWORD = "correct horse battery staple"
 TEST_AUDIT_KEY = "test-audit-key-" + "k" * 32
 

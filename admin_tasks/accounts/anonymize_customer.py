@@ -8,7 +8,8 @@ OPEN_ORDER_STATUSES = ("pending", "paid", "processing", "shipped")
 ERASED = "[erased]"
 
 
-@task(title="Anonymize a customer (erasure request)", category="Accounts", risk="high",
+@task(title="Anonymize a customer (erasure request)", category="Accounts", risk="high", redact_before=True,
+      examples=[{"email": "locked@example.com"}],
       undo_note="Anonymizing cannot be undone: the point of an erasure is that no copy of the personal data is "
                 "kept to restore it from.")
 def anonymize_customer(
@@ -31,14 +32,14 @@ def anonymize_customer(
     orders = ctx.find_all("orders", customer_id=customer["id"])
     still_open = [order for order in orders if order["status"] in OPEN_ORDER_STATUSES]
     if still_open:
-        listed = ", ".join(f"{order['id']} ({order['status']})" for order in sorted(still_open, key=_by_id))
+        listed = ", ".join(f"{order['id']} ({order['status']})" for order in still_open)
         raise Refusal(f"{email} has open orders: {listed}; erase once they are delivered, cancelled or refunded")
 
     anonymous_address = f"anonymized-{customer['id']}@invalid"
     ctx.update("customers", customer, email=anonymous_address, name="Anonymized customer", phone=None,
                status="anonymized", email_confirmed=False, failed_login_count=0, updated_at=ctx.now)
     shipments = 0
-    for order in sorted(orders, key=_by_id):
+    for order in orders:
         for shipment in ctx.find_all("shipments", order_id=order["id"]):
             ctx.update("shipments", shipment, recipient_name=ERASED, line1=ERASED, line2=None, city=ERASED,
                        postcode=ERASED, tracking_number=None)
@@ -46,9 +47,10 @@ def anonymize_customer(
     emails = ctx.find_all("email_outbox", customer_id=customer["id"])
     for sent in emails:
         ctx.update("email_outbox", sent, to_address=anonymous_address)
-    return (f"Anonymized customer {customer['id']} ({len(orders)} orders kept for accounting, "
-            f"{shipments} shipment addresses and {len(emails)} email addresses erased)")
+    return (f"Anonymized customer {customer['id']}: kept {_count(len(orders), 'order')} for accounting, erased "
+            f"the address on {_count(shipments, 'shipment')} and {_count(len(emails), 'email')}")
 
 
-def _by_id(row: dict) -> int:
-    return row["id"]
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}{'' if number == 1 else 's'}"
+

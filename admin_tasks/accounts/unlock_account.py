@@ -4,7 +4,8 @@ from typing import Annotated
 from console.tasks import Email, Param, Refusal, TaskContext, task
 
 
-@task(title="Unlock a customer account", category="Accounts", risk="low", undo=True)
+@task(title="Unlock a customer account", category="Accounts", risk="low", undo=True,
+      examples=[{"email": "locked@example.com"}])
 def unlock_account(
     ctx: TaskContext,
     email: Annotated[Email, Param("Customer email", help="The address the customer signs in with.")],
@@ -16,5 +17,6 @@ def unlock_account(
     customer = ctx.get("customers", lock=True, email=email)
     if customer["status"] != "locked":
         raise Refusal(f"{email} is not locked (status: {customer['status']})")
+    failed = customer["failed_login_count"]
     ctx.update("customers", customer, status="active", failed_login_count=0, updated_at=ctx.now)
-    return f"Unlocked {email}; failed sign-ins reset from {customer['failed_login_count']} to 0"
+    return f"Unlocked {email}; failed sign-ins reset from {failed} to 0"

@@ -6,7 +6,25 @@ from console.tasks import Param, Refusal, TaskContext, task
 CANCELLABLE = ("pending", "paid", "processing")
 
 
-@task(title="Cancel an order", category="Orders", risk="medium", undo=True)
+def reopen_order(ctx: TaskContext, run) -> str:
+    """Put a cancelled order back into the status it had, unless money moved since the cancellation."""
+    [change] = [change for change in run.changes if change["table"] == "orders"]
+    order_id = change["key"]
+    if any(change["table"] == "payments" for change in run.changes):
+        raise Refusal(f"run {run.id} voided the payment authorization of order {order_id}, and a voided "
+                      f"authorization cannot be revived; the customer must order again")
+    order = ctx.get("orders", order_id, lock=True)
+    for column, after in change["after"].items():
+        if order[column] != ctx.from_json("orders", column, after):
+            raise Refusal(f"order {order_id} changed since run {run.id} (status: {order['status']}, "
+                          f"refunded: {order['refunded_cents']} cents)")
+    restored = {column: ctx.from_json("orders", column, before) for column, before in change["before"].items()}
+    ctx.update("orders", order, **restored)
+    return f"Order {order_id} is {restored['status']} again"
+
+
+@task(title="Cancel an order", category="Orders", risk="medium", undo=reopen_order,
+      examples=[{"order_id": 1001}])
 def cancel_order(
     ctx: TaskContext,
     order_id: Annotated[int, Param("Order number", min=1)],

@@ -12,6 +12,7 @@ def refund_risk(params: dict) -> str:
 
 
 @task(title="Refund an order", category="Orders", risk=refund_risk,
+      examples=[{"order_id": 1004, "amount_cents": 3000}],
       undo_note="A refund sends real money back to the customer's card; it cannot be taken back from the console.")
 def refund_order(
     ctx: TaskContext,

@@ -6,7 +6,29 @@ from console.tasks import Param, Refusal, TaskContext, task
 NOT_SHIPPED = ("pending", "paid", "processing")
 
 
-@task(title="Update an order's shipping address", category="Orders", risk="medium", undo=True)
+def restore_address(ctx: TaskContext, run) -> str:
+    """Put the previous address back on shipments that are still waiting at the warehouse."""
+    for change in run.changes:
+        if change["table"] != "shipments":
+            continue
+        shipment = ctx.get("shipments", change["key"], lock=True)
+        if shipment["status"] != "pending":
+            raise Refusal(f"order {shipment['order_id']} has shipped since run {run.id} (shipment: "
+                          f"{shipment['status']}); only the carrier can redirect it")
+        if any(shipment[column] != after for column, after in change["after"].items()):
+            raise Refusal(f"the address of order {shipment['order_id']} changed again since run {run.id}")
+        ctx.update("shipments", shipment, **change["before"])
+    order = ctx.get("orders", run.params["order_id"])
+    customer = ctx.get("customers", order["customer_id"])
+    ctx.send_email(to=customer["email"], template="shipping_address_changed",
+                   subject=f"The delivery address of your order {order['id']} has changed",
+                   customer_id=customer["id"], order_id=order["id"])
+    return f"Order {order['id']} ships to its previous address again"
+
+
+@task(title="Update an order's shipping address", category="Orders", risk="medium", undo=restore_address,
+      examples=[{"order_id": 1001, "recipient_name": "Alice Example", "line1": "Kastanienallee 5", "city": "Hamburg",
+                 "postcode": "20095", "country": "DE"}])
 def update_shipping_address(
     ctx: TaskContext,
     *,
@@ -26,8 +48,9 @@ def update_shipping_address(
     order is paid; before that there is nothing to change yet, and the task says so rather than inventing a
     shipment. Shipped, delivered, cancelled and refunded orders are refused: once the parcel has left, only the
     carrier can redirect it. Undo puts the previous address back, as long as the order still has not shipped."""
-    address = _clean(recipient_name=recipient_name, line1=line1, line2=line2, city=city, postcode=postcode,
-                     country=country)
+    # The runner has already trimmed the text and turned blank required fields away.
+    address = {"recipient_name": recipient_name, "line1": line1, "line2": line2 or None, "city": city,
+               "postcode": postcode, "country": country.upper()}
     order = ctx.get("orders", order_id, lock=True)
     if order["status"] in ("shipped", "delivered"):
         raise Refusal(f"order {order_id} has already shipped (status: {order['status']}); "
@@ -51,14 +74,6 @@ def update_shipping_address(
                    subject=f"The delivery address of your order {order_id} has changed",
                    customer_id=customer["id"], order_id=order_id)
     return f"Order {order_id} now ships to {_one_line(address)}"
-
-
-def _clean(**fields: str) -> dict:
-    # The runner has already trimmed the text and refused blank required fields.
-    address = dict(fields)
-    address["line2"] = address["line2"] or None
-    address["country"] = address["country"].upper()
-    return address
 
 
 def _one_line(address: dict) -> str:

@@ -89,3 +89,5 @@ def json_body() -> dict:
 
 
 from console.api import runbooks as _runbooks  # noqa: E402,F401  (registers the runbook routes)
+from console.api import tickets as _tickets, stats as _stats  # noqa: E402,F401  (ticket outcomes, deflection stats)
+from console.api import tasks as _tasks, runs as _runs  # noqa: E402,F401  (task and run routes)

@@ -98,12 +98,18 @@ def undo(run_id: int):
     reason = text_field(body, "reason", fields)
     if fields:
         raise ApiError(400, "invalid", "the request has invalid fields: " + ", ".join(sorted(fields)), fields)
-    return jsonify({"run": run_body(undo_run(run_id, api_user(), ticket, reason))}), 201
+    return jsonify({"run": run_body(undo_run(run_id, api_user(), ticket, reason, source="api"))}), 201
 
 
 @bp.post("/runs/<int:run_id>/reconcile")
-@require(APPROVE_RUNS)
+@require(UNDO_RUNS)
 def reconcile(run_id: int):
-    """Settle an interrupted run by comparing its intent with the target rows."""
+    """Settle an interrupted run from the target rows, or by hand with {"settle_as": "succeeded"|"failed"}."""
     _run(run_id)
-    return jsonify({"run": run_body(reconcile_run(run_id, api_user()))})
+    body = json_body() if request.get_data() else {}
+    fields: dict = {}
+    settle_as = text_field(body, "settle_as", fields) or None
+    reason = text_field(body, "reason", fields) or None
+    if fields:
+        raise ApiError(400, "invalid", "the request has invalid fields: " + ", ".join(sorted(fields)), fields)
+    return jsonify({"run": run_body(reconcile_run(run_id, api_user(), settle_as=settle_as, reason=reason))})

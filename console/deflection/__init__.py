@@ -7,7 +7,7 @@ Configuration (app config; each also read from the environment when not given):
 | `SUPPORT_ROTATION` | `CONSOLE_SUPPORT_ROTATION` (comma-separated emails) | every active developer, by email |
 | `SPRINT_DAYS` | `CONSOLE_SPRINT_DAYS` | 14 |
 | `SPRINT_START` | `CONSOLE_SPRINT_START` (YYYY-MM-DD) | 2024-01-01 |
-| `TEAM_CAPACITY_HOURS` | `CONSOLE_TEAM_CAPACITY_HOURS` (developer hours a week) | 80 |
+| `TEAM_CAPACITY_HOURS` | `CONSOLE_TEAM_CAPACITY_HOURS` (developer hours a week) | 200 |
 | `TICKET_CATEGORIES` | `CONSOLE_TICKET_CATEGORIES` (comma-separated) | account, orders, payments, privacy, general |
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ SETTINGS = {
     "SUPPORT_ROTATION": ("CONSOLE_SUPPORT_ROTATION", ""),
     "SPRINT_DAYS": ("CONSOLE_SPRINT_DAYS", "14"),
     "SPRINT_START": ("CONSOLE_SPRINT_START", "2024-01-01"),
-    "TEAM_CAPACITY_HOURS": ("CONSOLE_TEAM_CAPACITY_HOURS", "80"),
+    "TEAM_CAPACITY_HOURS": ("CONSOLE_TEAM_CAPACITY_HOURS", "200"),
     "TICKET_CATEGORIES": ("CONSOLE_TICKET_CATEGORIES", ""),
 }
 

@@ -25,7 +25,6 @@ class Panel:
     rows: list[dict]
     chart: Markup | None = None
     notes: list[str] = field(default_factory=list)
-    searches: list[dict] = field(default_factory=list)  # runbook gaps only: searches that found nothing
 
     def csv(self) -> str:
         """The rows as CSV; cells that a spreadsheet would run as formulas are made inert."""
@@ -158,8 +157,7 @@ def tax_panel(ctx: Context) -> Panel:
 def impact_panel(ctx: Context) -> Panel:
     rows = insights.impact(ctx.session, ctx.stats_filter, today=ctx.today)
     for row in rows:
-        row["change_text"] = _percent(row["change"]) if row["change"] is not None else (
-            "too early to tell" if row["window_days"] < insights.MIN_IMPACT_DAYS else "")
+        row["change_text"] = f"{row['change']:+.0%}" if row["change"] is not None else row["note"]
     shown = [row for row in rows if row["escalations_before"] is not None]
     chart = charts.bar_chart("Escalations in the tool's category, before and after it shipped",
                              [f"{row['task']} ({row['window_days']} days)" for row in shown],
@@ -178,13 +176,20 @@ def gaps_panel(ctx: Context) -> Panel:
     rows = [row | {"share_text": _percent(row["share"])} for row in answer["escalated_after_reading"]]
     chart = charts.bar_chart("Runbooks read before an escalation", [row["runbook"] for row in rows],
                              [("escalated after reading", [row["escalated_after"] for row in rows])]) if rows else None
-    notes = []
-    searches = answer["unanswered_searches"]
-    if searches is None:
-        notes.append("Searches with no result are not recorded by this installation yet.")
-    return Panel("gaps", "Runbook gaps", "Which runbooks do not settle the ticket, and what do agents look for in vain?",
-                  [("runbook", "Runbook"), ("views", "Views"), ("escalated_after", "Escalated after reading"),
-                   ("share_text", "Share")], rows, chart, notes, searches or [])
+    return Panel("gaps", "Runbook gaps: read, then escalated", "Which runbooks do not settle the ticket?",
+                 [("runbook", "Runbook"), ("views", "Views"), ("escalated_after", "Escalated after reading"),
+                  ("share_text", "Share")], rows, chart,
+                 ["A runbook counts once per escalated ticket on which it was read before the escalation."])
+
+
+def searches_panel(ctx: Context) -> Panel:
+    rows = insights.unanswered_searches(ctx.session, ctx.stats_filter)
+    chart = charts.bar_chart("Searches that found no runbook", [row["example"] for row in rows],
+                             [("searches", [row["searches"] for row in rows])]) if rows else None
+    return Panel("searches", "Runbook gaps: searches with no result", "What do agents look for in vain?",
+                 [("example", "Agents searched for"), ("terms", "Search terms"), ("searches", "Searches"),
+                  ("last_searched", "Last searched")], rows, chart,
+                 ["Wording variants of one search count together. Not split by team."])
 
 
 PANELS: dict[str, Callable[[Context], Panel]] = {
@@ -195,4 +200,5 @@ PANELS: dict[str, Callable[[Context], Panel]] = {
     "tax": tax_panel,
     "impact": impact_panel,
     "gaps": gaps_panel,
+    "searches": searches_panel,
 }

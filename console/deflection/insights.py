@@ -9,13 +9,13 @@
 - Impact of a shipped tool: the task "shipped" on the day of its first run; its category is
   the one its deflected tickets are filed under. Escalations (and tickets) in that category
   over equal windows before and after: up to 90 days, as long as the data on both sides allows.
-- Runbook gaps: runbooks viewed on tickets that were escalated anyway, and searches that
-  found nothing (when the runbooks domain records them).
+- Runbook gaps: runbooks viewed on tickets that were escalated anyway (counted at the
+  escalation), and searches that found nothing (recorded by the runbooks domain; not by team).
 """
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app, has_app_context
 from sqlalchemy import case, func, select
@@ -174,7 +174,13 @@ def impact(session: Session, stats_filter: StatsFilter, *, today: date, days: in
         window = min(days, (today - first).days, (first - data_start).days)
         row = {"task": task, "category": category, "first_run": first.isoformat(), "window_days": max(window, 0),
                "escalations_before": None, "escalations_after": None, "tickets_before": None,
-               "tickets_after": None, "change": None}
+               "tickets_after": None, "change": None, "note": ""}
+        if not category:
+            row["note"] = "no ticket deflected by it has a category yet"
+        elif (first - data_start).days < MIN_IMPACT_DAYS:
+            row["note"] = "it ran from the start of the records: nothing to compare with"
+        elif (today - first).days < MIN_IMPACT_DAYS:
+            row["note"] = "too early to tell"
         if category and window >= MIN_IMPACT_DAYS:
             before = [(escalated, tickets) for day, escalated, tickets in daily.get(category, [])
                       if first - timedelta(days=window) <= day < first]
@@ -192,7 +198,7 @@ def impact(session: Session, stats_filter: StatsFilter, *, today: date, days: in
 
 
 def runbook_gaps(session: Session, stats_filter: StatsFilter, limit: int = 20) -> dict:
-    """Runbooks read on tickets that were escalated anyway, and searches that found nothing."""
+    """Runbooks read on tickets that were escalated anyway, most such escalations first."""
     query = (select(EventRollup.kind, EventRollup.subject, func.sum(EventRollup.events))
              .where(EventRollup.kind.in_(("runbook_viewed", "runbook_then_escalated")),
                     *_where(EventRollup, StatsFilter(stats_filter.start, stats_filter.end, "", stats_filter.team)))
@@ -205,16 +211,15 @@ def runbook_gaps(session: Session, stats_filter: StatsFilter, limit: int = 20) -
              "share": round(count / views[runbook], 4) if views.get(runbook) else 0.0}
             for runbook, count in escalated.items() if count]
     rows.sort(key=lambda row: (-row["escalated_after"], row["runbook"]))
-    return {"escalated_after_reading": rows[:limit], "unanswered_searches": unanswered_searches(session, stats_filter,
-                                                                                                 limit)}
+    return {"escalated_after_reading": rows[:limit]}
 
 
-def unanswered_searches(session: Session, stats_filter: StatsFilter, limit: int = 20) -> list[dict] | None:
-    """Searches that found no runbook, from the runbooks domain; None when it does not record them."""
-    try:
-        from console.runbooks.gaps import unanswered_searches as recorded
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("console.runbooks.gaps",):
-            raise
-        return None
-    return recorded(session, stats_filter.start, stats_filter.end, limit=limit)
+def unanswered_searches(session: Session, stats_filter: StatsFilter, limit: int = 20) -> list[dict]:
+    """Searches that found no runbook in the range (recorded by the runbooks domain), most searched first."""
+    from console.runbooks.gaps import search_gaps
+
+    since = datetime.combine(stats_filter.start, time.min)
+    until = datetime.combine(stats_filter.end + timedelta(days=1), time.min)
+    return [{"terms": gap.terms, "example": gap.example, "searches": gap.searches,
+             "last_searched": gap.last_searched.isoformat(timespec="seconds")}
+            for gap in search_gaps(session, since=since, until=until, limit=limit)]

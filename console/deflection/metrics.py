@@ -20,7 +20,7 @@ from console.deflection.models import DEFLECTED, ESCALATION_CLASSES, EventRollup
 GROUPS = ("week", "category", "task")
 DEFAULT_DAYS = 182  # 26 weeks: the half-year the product owner plans with
 MAX_DAYS = 3660
-DEFAULT_CAPACITY_HOURS = 80.0
+DEFAULT_CAPACITY_HOURS = 200.0  # five developers, forty hours a week
 
 
 class FilterError(ValueError):
@@ -58,11 +58,12 @@ def _date(args, name: str) -> date | None:
 def parse_filter(args, *, today: date, forced_team: str | None = None, default_days: int = DEFAULT_DAYS) -> StatsFilter:
     """Read from, to, category and team (query arguments); FilterError names a bad one.
 
-    Without `to` the range ends today; without `from` it covers `default_days` up to `to`.
+    Without `to` the range ends today; without `from` it starts on the Monday that makes it
+    `default_days` long at most (whole weeks for the weekly charts).
     `forced_team` pins the team (an agent sees their own team only).
     """
     end = _date(args, "to") or today
-    start = _date(args, "from") or end - timedelta(days=default_days - 1)
+    start = _date(args, "from") or week_of(end) - timedelta(weeks=(default_days - 1) // 7)
     if start > end:
         raise FilterError("from", f"from ({start}) is after to ({end})")
     if (end - start).days >= MAX_DAYS:

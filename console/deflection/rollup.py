@@ -112,3 +112,21 @@ def _upsert(session, model, key_columns, measure_columns, deltas: dict) -> None:
     rows.sort(key=lambda row: tuple(str(row[name]) for name in key_columns))
     for start in range(0, len(rows), CHUNK):
         session.execute(statement, rows[start:start + CHUNK])
+
+
+def replay(events: list, ticket) -> list[tuple[tuple, tuple]]:
+    """The event-rollup entries of a ticket's whole history, as add_ticket_event would have added them.
+
+    `ticket` gives the team and the category (its final one, for events that carry none).
+    """
+    from console.deflection.outcome import derive_facts
+
+    entries, runbooks, escalated = [], [], False
+    for number, event in enumerate(events):
+        first = event.kind == "escalated" and not escalated
+        if event.kind == "runbook_viewed":
+            runbooks.append(event.runbook)
+        entries += event_entries(event, ticket, first_escalation=first, runbooks_before=runbooks)
+        if event.kind in ("escalated", "resolved", "reopened"):
+            escalated = derive_facts(events[:number + 1]).outcome == "escalated"
+    return entries

@@ -112,6 +112,14 @@ def _assignee(session: Session, ticket: Ticket, when) -> str:
     return duty.developer if duty else ""
 
 
+def _undo_of(session: Session, run_id: int) -> int | None:
+    """The run that this run undoes, from the task runs (an undone run no longer deflects)."""
+    from console.tasks.models import TaskRun
+
+    run = session.get(TaskRun, run_id)  # the runner's own run: usually already in the session
+    return run.undo_of if run is not None else None
+
+
 def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", **fields) -> TicketEvent:
     """Record an event on the ticket (created if new) and refresh its derived facts; no commit."""
     if kind not in EVENT_KINDS:
@@ -123,6 +131,8 @@ def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", 
     first_escalation = kind == "escalated" and ticket.outcome != "escalated"
     if kind == "escalated" and not fields.get("assignee"):
         fields["assignee"] = _assignee(session, ticket, created_at)
+    if kind == "task_run" and fields.get("run_id") is not None and "undo_of" not in fields:
+        fields["undo_of"] = _undo_of(session, fields["run_id"])
     event = TicketEvent(ticket_id=ticket.id, kind=kind, actor=actor or "", created_at=created_at, **fields)
     session.add(event)
     session.flush()
@@ -159,41 +169,26 @@ def refresh_outcome(session: Session, ticket: Ticket) -> str:
 
 
 def _queue_notification(session: Session, ticket: Ticket, event: TicketEvent) -> None:
+    # The note stays out: it may hold customer details, and chat is no place for them.
     text = (f"New escalation on ticket {ticket.ref} ({event.escalation_class or 'no class'}"
             f"{', ' + event.category if event.category else ''}) for {event.assignee or 'nobody on duty'}")
     if event.missing_tool:
         text += f"; missing tool: {event.missing_tool}"
-    session.info.setdefault(PENDING_NOTIFICATIONS, []).append({
-        "text": text, "ticket": ticket.ref, "escalation_class": event.escalation_class,
-        "category": event.category, "missing_tool": event.missing_tool, "assignee": event.assignee,
-        "actor": event.actor, "note": (event.note or "")[:500],
-    })
+    session.info.setdefault(PENDING_NOTIFICATIONS, []).append(text)
 
 
 @sa_event.listens_for(Session, "after_commit")
 def _send_notifications(session: Session) -> None:
     pending = session.info.pop(PENDING_NOTIFICATIONS, None)
-    if not pending:
-        return
-    app = current_app._get_current_object() if has_app_context() else None
-    for message in pending:
-        fields = dict(message)
-        _notify(app, fields.pop("text"), **fields)
+    if not pending or not has_app_context():
+        return  # outside the app (bulk loads, scripts) there is no webhook to tell
+    from console.notify import notify
+
+    app = current_app._get_current_object()
+    for text in pending:
+        notify(text, app=app)
 
 
 @sa_event.listens_for(Session, "after_rollback")
 def _drop_notifications(session: Session) -> None:
     session.info.pop(PENDING_NOTIFICATIONS, None)
-
-
-def _notify(app, text: str, **fields) -> None:
-    """Send through the console's webhook notifier; without one, log the message."""
-    try:
-        from console.notify import notify
-    except ModuleNotFoundError as exc:
-        if exc.name != "console.notify":
-            raise
-        if app is not None:
-            app.logger.info("%s", text)
-        return
-    notify(app, text, **fields)

@@ -10,10 +10,11 @@ through COPY on PostgreSQL and prepared executemany on SQLite.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import insert, text
+from sqlalchemy import Index, insert, text
 from sqlalchemy.engine import Connection, Engine
 from tqdm import tqdm
 
@@ -25,6 +26,9 @@ from console.demo.shop_named import NamedRecordConflict, restore_named_records
 __all__ = ["load_shop", "NamedRecordConflict"]
 
 CHUNK_CUSTOMERS = 5000
+# Building an index once from sorted data beats millions of random B-tree inserts, but only
+# when the load is big, and big next to what is already there.
+REBUILD_INDEXES_FROM = 50_000
 # A bigger page cache keeps the hot index pages of a multi-million-row load in memory.
 SQLITE_LOAD_CACHE_KIB = 64 * 1024
 
@@ -41,25 +45,25 @@ def load_shop(engine: Engine, *, customers: int = 1000, seed: int = 0, progress:
     inserted = dict.fromkeys(TABLES, 0)
     with engine.connect() as conn:
         with conn.begin():
+            _create_missing_indexes(conn)  # an interrupted big load may have left them dropped
             for table, count in restore_named_records(conn, now or utcnow()).items():
                 inserted[table] += count
             first_missing, next_ids = _resume_point(conn)
+        missing = max(customers - first_missing, 0)
+        rebuild_indexes = missing >= max(REBUILD_INDEXES_FROM, first_missing)
         generator = ShopGenerator(seed, next_ids)
-        writer, restore = _prepare_writer(conn)
-        try:
-            with tqdm(total=max(customers - first_missing, 0), unit="customer", unit_scale=True,
-                      disable=not progress, file=sys.stderr, desc="demo shop") as bar:
-                for start in range(first_missing, customers, CHUNK_CUSTOMERS):
-                    stop = min(start + CHUNK_CUSTOMERS, customers)
-                    rows = generator.batch(start, stop)
-                    with conn.begin():
-                        writer(conn, rows)
-                    for table, table_rows in rows.items():
-                        inserted[table] += len(table_rows)
-                    del rows
-                    bar.update(stop - start)
-        finally:
-            restore()
+        bar = tqdm(total=missing, unit="customer", unit_scale=True, disable=not progress, file=sys.stderr,
+                   desc="demo shop")
+        with bar, _bulk_mode(conn, rebuild_indexes=rebuild_indexes, bar=bar) as writer:
+            for start in range(first_missing, customers, CHUNK_CUSTOMERS):
+                stop = min(start + CHUNK_CUSTOMERS, customers)
+                rows = generator.batch(start, stop)
+                with conn.begin():
+                    writer(conn, rows)
+                for table, table_rows in rows.items():
+                    inserted[table] += len(table_rows)
+                del rows
+                bar.update(stop - start)
         if conn.dialect.name == "postgresql":
             with conn.begin():
                 _reset_sequences(conn)
@@ -79,24 +83,49 @@ def _resume_point(conn: Connection) -> tuple[int, dict[str, int]]:
     return first_missing, next_ids
 
 
-def _prepare_writer(conn: Connection) -> tuple[Writer, Callable[[], None]]:
-    """Pick the fastest way in for this database; return it and how to undo its settings."""
-    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-        return _copy_rows, lambda: None
+@contextmanager
+def _bulk_mode(conn: Connection, *, rebuild_indexes: bool, bar: tqdm) -> Iterator[Writer]:
+    """Yield the fastest writer for this database, with its bulk settings undone afterwards."""
+    sqlite_cache = None
     if conn.dialect.name == "sqlite":
         with conn.begin():
-            cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar())
+            sqlite_cache = int(conn.exec_driver_sql("PRAGMA cache_size").scalar())
             conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_LOAD_CACHE_KIB}")
-
-        def restore() -> None:
+    if rebuild_indexes:
+        with conn.begin():
+            for index in _indexes():
+                index.drop(conn, checkfirst=True)
+    try:
+        if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+            yield _copy_rows
+        elif conn.dialect.name == "sqlite":
+            yield _executemany_rows
+        else:
+            yield _insert_rows
+    finally:
+        if conn.in_transaction():
+            conn.rollback()
+        if rebuild_indexes:
+            bar.set_description("demo shop: rebuilding indexes")
             with conn.begin():
-                conn.exec_driver_sql(f"PRAGMA cache_size = {cache}")
+                _create_missing_indexes(conn)
+        if sqlite_cache is not None:
+            with conn.begin():
+                conn.exec_driver_sql(f"PRAGMA cache_size = {sqlite_cache}")
 
-        return _executemany_rows, restore
-    return _insert_rows, lambda: None
+
+def _indexes() -> list[Index]:
+    return [index for table in TABLES for index in ShopBase.metadata.tables[table].indexes]
+
+
+def _create_missing_indexes(conn: Connection) -> None:
+    for index in _indexes():
+        index.create(conn, checkfirst=True)
 
 
 def _copy_rows(conn: Connection, rows: dict[str, list[tuple]]) -> None:
+    # A crash loses at most the last chunks, which the next run simply loads again.
+    conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
     with conn.connection.driver_connection.cursor() as cursor:
         for table in TABLES:
             if rows[table]:
@@ -105,51 +134,37 @@ def _copy_rows(conn: Connection, rows: dict[str, list[tuple]]) -> None:
                         copy.write_row(row)
 
 
+_SQLITE_INSERTS: dict[str, str] = {}
+
+
 def _executemany_rows(conn: Connection, rows: dict[str, list[tuple]]) -> None:
     # The statement is SQLAlchemy's own INSERT; only the parameters skip its per-row
     # processing, which measured 3-4x slower than the insert itself.
     for table in TABLES:
         if rows[table]:
-            statement, datetime_positions = _sqlite_insert(table)
-            conn.exec_driver_sql(statement, _sqlite_params(rows[table], datetime_positions))
+            if table not in _SQLITE_INSERTS:
+                _SQLITE_INSERTS[table] = _positional_insert(conn, table)
+            conn.exec_driver_sql(_SQLITE_INSERTS[table], rows[table])
+
+
+def _positional_insert(conn: Connection, table: str) -> str:
+    compiled = insert(ShopBase.metadata.tables[table]).compile(dialect=conn.dialect, column_keys=list(COLUMNS[table]))
+    if tuple(compiled.positiontup or ()) != COLUMNS[table]:
+        raise RuntimeError(f"{table}: INSERT parameters {compiled.positiontup} are not in COLUMNS order")
+    return str(compiled)
 
 
 def _insert_rows(conn: Connection, rows: dict[str, list[tuple]]) -> None:
-    for table in TABLES:
-        if rows[table]:
-            columns = COLUMNS[table]
-            conn.execute(insert(ShopBase.metadata.tables[table]), [dict(zip(columns, row)) for row in rows[table]])
-
-
-_SQLITE_INSERTS: dict[str, tuple[str, tuple[int, ...]]] = {}
-
-
-def _sqlite_insert(table_name: str) -> tuple[str, tuple[int, ...]]:
-    if table_name not in _SQLITE_INSERTS:
-        from sqlalchemy.dialects import sqlite
-
-        table = ShopBase.metadata.tables[table_name]
-        columns = COLUMNS[table_name]
-        compiled = insert(table).compile(dialect=sqlite.dialect(), column_keys=list(columns))
-        if tuple(compiled.positiontup) != columns:
-            raise RuntimeError(f"{table_name}: INSERT parameters {compiled.positiontup} are not in COLUMNS order")
-        datetimes = tuple(i for i, name in enumerate(columns) if table.c[name].type.python_type is datetime)
-        _SQLITE_INSERTS[table_name] = (str(compiled), datetimes)
-    return _SQLITE_INSERTS[table_name]
-
-
-def _sqlite_params(rows: list[tuple], datetime_positions: tuple[int, ...]) -> list[tuple]:
-    """Store datetimes as SQLAlchemy's SQLite DateTime type does: 'YYYY-MM-DD HH:MM:SS.ffffff'."""
-    if not datetime_positions:
-        return rows
-    params = []
-    for row in rows:
-        row = list(row)
-        for i in datetime_positions:
-            if row[i] is not None:
-                row[i] = row[i].isoformat(" ", "microseconds")
-        params.append(tuple(row))
-    return params
+    """Insert through SQLAlchemy's type processing: slow, but right on any database."""
+    for name in TABLES:
+        if rows[name]:
+            table = ShopBase.metadata.tables[name]
+            datetimes = {column for column in COLUMNS[name] if table.c[column].type.python_type is datetime}
+            conn.execute(insert(table), [
+                {column: datetime.fromisoformat(value) if column in datetimes and value else value
+                 for column, value in zip(COLUMNS[name], row)}
+                for row in rows[name]
+            ])
 
 
 def _reset_sequences(conn: Connection) -> None:

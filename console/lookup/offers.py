@@ -1,12 +1,13 @@
 """The tasks a customer or order page offers, each a link to the task's form, pre-filled.
 
 A task applies to a customer when it takes an `email` parameter and to an order when it takes
-an `order_id`; the link carries that value and the ticket being worked on. The task framework
+an `order_id`; the form's link carries that value and the ticket being worked on. The task framework
 is another domain: without its registry or its form the pages simply offer nothing.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from flask import current_app, session, url_for
 
@@ -34,17 +35,33 @@ def _param_names(spec) -> set[str]:
     return {getattr(param, "name", param) for param in getattr(spec, "params", ())}
 
 
-def offered_tasks(user, subject: str, value) -> list[TaskOffer]:
-    """Return the tasks `user` may run on this customer (email) or order (order id), as links."""
-    param = SUBJECT_PARAMS[subject]
+def _applicable(user, subject: str) -> list:
+    """The specs this user may run that take the subject's parameter; [] without the task framework."""
     registry = current_app.extensions.get("task_registry")
-    if registry is None or TASK_FORM_ENDPOINT not in current_app.view_functions or value in (None, ""):
+    if registry is None or TASK_FORM_ENDPOINT not in current_app.view_functions:
         return []
+    param = SUBJECT_PARAMS[subject]
+    return [spec for spec in registry.for_user(user) if param in _param_names(spec)]
+
+
+def task_form_url(user, subject: str, value, name: str) -> str | None:
+    """The task form pre-filled for this customer (email) or order (order id); None if not offered."""
+    if value in (None, "") or not any(spec.name == name for spec in _applicable(user, subject)):
+        return None
     ticket = session.get("ticket_ref") or None
+    return url_for(TASK_FORM_ENDPOINT, name=name, ticket=ticket, **{SUBJECT_PARAMS[subject]: value})
+
+
+def offered_tasks(user, subject: str, value, *, link: Callable[[str], str] | None = None) -> list[TaskOffer]:
+    """Return the tasks `user` may run on this customer or order, as links.
+
+    `link(name)` builds an indirect link: a masked page must not carry the email it masks
+    inside its task links, so customer pages link to a redirect that adds it.
+    """
+    if value in (None, ""):
+        return []
     offers = []
-    for spec in registry.for_user(user):
-        if param not in _param_names(spec):
-            continue
-        url = url_for(TASK_FORM_ENDPOINT, name=spec.name, ticket=ticket, **{param: value})
+    for spec in _applicable(user, subject):
+        url = link(spec.name) if link else task_form_url(user, subject, value, spec.name)
         offers.append(TaskOffer(spec.name, spec.title, getattr(spec, "risk_label", ""), url))
     return offers

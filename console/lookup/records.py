@@ -58,6 +58,10 @@ def customer_record(session: Session, customer_id: int) -> CustomerRecord | None
     return CustomerRecord(customer, orders[:RECENT_ORDERS], len(orders) > RECENT_ORDERS, emails)
 
 
+def customer_email(session: Session, customer_id: int) -> str | None:
+    return session.execute(select(Customer.email).where(Customer.id == customer_id)).scalar()
+
+
 def order_record(session: Session, order_id: int) -> OrderRecord | None:
     """Load an order with its customer, items, payments, refunds, shipments and emails."""
     order = session.execute(select(*ORDER_FIELDS).where(Order.id == order_id)).first()

@@ -1,18 +1,18 @@
 """The customer and order pages: parse the request, ask queries/records, render. Read-only."""
 from __future__ import annotations
 
-from flask import abort, request, url_for
+from flask import abort, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
 from admin_tasks.shop_schema import CUSTOMER_STATUSES, ORDER_STATUSES
-from console.admin.base import ConsoleView, deny
+from console.admin.base import ConsoleView
 from console.audit.chain import AuditUnavailable
 from console.auth.permissions import LOOKUP
 from console.db import console_session, target_session
 from console.lookup import history, queries, records
 from console.lookup.display import HELPERS, MASKED, PersonalData
-from console.lookup.offers import offered_tasks, run_url
+from console.lookup.offers import offered_tasks, run_url, task_form_url
 from console.lookup.paging import BadCursor, Page
 from console.lookup.reveal import RevealRefused, hide_customer, may_reveal, reveal_customer, revealed_until
 
@@ -77,7 +77,7 @@ class _LookupView(ConsoleView):
             reveal_customer(_user(), customer, request.form.get("reason"))
         except RevealRefused as exc:
             if exc.status == 403:
-                return deny()
+                return self.render("admin/forbidden.html"), 403
             return render_page(reveal_error=exc.message, status=400)
         except AuditUnavailable:
             return render_page(reveal_error="The reveal could not be written to the audit trail, so nothing was "
@@ -117,6 +117,18 @@ class CustomerLookupView(_LookupView):
         hide_customer(customer_id)
         return self._detail(customer_id)
 
+    # Not `<name>`: Flask-Admin's view wrapper takes `name` itself.
+    @expose("/<int:customer_id>/tasks/<task_name>")
+    def run_task(self, customer_id: int, task_name: str):
+        """Open a task's form for this customer; the email goes into the form, never into the masked page."""
+        email = records.customer_email(target_session(), customer_id)
+        if email is None:
+            abort(404, description=f"No customer with the number {customer_id}.")
+        url = task_form_url(_user(), "customer", email, task_name)
+        if url is None:
+            abort(404, description=f"The task {task_name!r} does not apply to customers, or your role may not run it.")
+        return redirect(url)
+
     def _record(self, customer_id: int):
         record = records.customer_record(target_session(), customer_id)
         if record is None:
@@ -133,7 +145,8 @@ class CustomerLookupView(_LookupView):
             "lookup/customer.html", record=record, c=record.customer, pii=PersonalData(until is not None),
             revealed_until=until, may_reveal=may_reveal(user), reveal_error=reveal_error,
             reveal_url=url_for(".reveal", customer_id=customer_id), hide_url=url_for(".hide", customer_id=customer_id),
-            offers=offered_tasks(user, "customer", email), runs=history.runs_about(console, customer=email),
+            offers=offered_tasks(user, "customer", email,
+                                 link=lambda name: url_for(".run_task", customer_id=customer_id, task_name=name)), runs=history.runs_about(console, customer=email),
             tickets=history.tickets_about(console, email), run_url=run_url, **HELPERS,
         ), status
 
@@ -153,7 +166,7 @@ class OrderLookupView(_LookupView):
         customer_id = None
         if base["customer"]:
             if not base["customer"].isdigit() or int(base["customer"]) > queries.MAX_ID:
-                return self._listing(self._bad_customer, base)
+                return self._listing(self._bad_customer, dict(base, customer=""))
             customer_id = int(base["customer"])
 
         def find(session, **kw):

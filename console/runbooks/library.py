@@ -12,10 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from console.runbooks.loader import Runbook, load_runbooks
-from console.runbooks.search import RunbookIndex, SearchHit, related_runbooks
+from console.runbooks.loader import Runbook, load_runbook
+from console.runbooks.search import RunbookIndex, RunbookTerms, SearchHit, analyse, related_runbooks
 
-Fingerprint = tuple[tuple[str, int, int], ...]
+FileMark = tuple[str, int, int]  # name, mtime in ns, size
+Fingerprint = tuple[FileMark, ...]
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class RunbookCatalog:
     index: RunbookIndex
     fingerprint: Fingerprint
     by_slug: dict[str, Runbook] = field(default_factory=dict)
+    # What each unchanged file gave last time, so a reload re-reads only the edited files.
+    files: dict[FileMark, tuple[Runbook, RunbookTerms]] = field(default_factory=dict)
 
 
 def directory_fingerprint(directory: Path) -> Fingerprint:
@@ -37,7 +40,7 @@ def directory_fingerprint(directory: Path) -> Fingerprint:
         return ()
     marks = [(".", own.st_mtime_ns, 0)]
     for entry in entries:
-        if entry.name.endswith(".md"):
+        if entry.name.endswith(".md") and entry.is_file():
             try:
                 stat = entry.stat()
             except OSError:
@@ -46,13 +49,26 @@ def directory_fingerprint(directory: Path) -> Fingerprint:
     return tuple(sorted(marks))
 
 
-def build_catalog(directory: Path, fingerprint: Fingerprint) -> RunbookCatalog:
-    runbooks = tuple(load_runbooks(directory))
+def build_catalog(directory: Path, fingerprint: Fingerprint, previous: RunbookCatalog | None = None) -> RunbookCatalog:
+    """Load and index the runbooks, reusing the previous catalog's work for unchanged files."""
+    reusable = previous.files if previous is not None else {}
+    files: dict[FileMark, tuple[Runbook, RunbookTerms]] = {}
+    for mark in fingerprint:
+        if mark[0] == ".":
+            continue
+        if mark in reusable:
+            files[mark] = reusable[mark]
+        else:
+            runbook = load_runbook(directory / mark[0])
+            files[mark] = (runbook, analyse(runbook))
+    loaded = sorted(files.values(), key=lambda pair: pair[0].slug)
+    runbooks = tuple(runbook for runbook, _terms in loaded)
     return RunbookCatalog(
         runbooks=runbooks,
-        index=RunbookIndex(runbooks),
+        index=RunbookIndex(runbooks, [found for _runbook, found in loaded]),
         fingerprint=fingerprint,
         by_slug={runbook.slug: runbook for runbook in runbooks},
+        files=files,
     )
 
 
@@ -77,7 +93,7 @@ class RunbookLibrary:
         with self._lock:
             fingerprint = directory_fingerprint(self.directory)
             if self._catalog is None or self._catalog.fingerprint != fingerprint:
-                self._catalog = build_catalog(self.directory, fingerprint)
+                self._catalog = build_catalog(self.directory, fingerprint, self._catalog)
             self._checked_at = now
             return self._catalog
 

@@ -32,6 +32,9 @@ BODY_WEIGHT_CAP = 2.0
 SECONDARY_SHARE = 0.25  # how much the other fields add to the best one
 PHRASE_BONUS = 6.0  # a whole symptom phrase in the query (or the query inside one)
 PREFIX_FACTOR = 0.7
+# A runbook matching under half of the query's words is noise, not an answer; an agent seeing
+# only such hits has found a gap.
+MIN_COVERAGE = 0.5
 
 STOP_WORDS = frozenset("""
 a about after again all also am an and any are as at be been before being both but by could
@@ -128,35 +131,53 @@ class SearchHit:
     matched_symptoms: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class RunbookTerms:
+    """One runbook's contribution to the index: a weight per term, and its symptom phrases' terms."""
+
+    weights: dict[str, float]
+    phrases: tuple[tuple[str, frozenset[str]], ...]
+
+
+def analyse(runbook: Runbook) -> RunbookTerms:
+    """Weigh every term of a runbook by the best field it appears in (symptoms, title, tags, body)."""
+    phrases = tuple((phrase, found) for phrase in runbook.symptoms if (found := frozenset(terms(phrase))))
+    fields: dict[str, list[float]] = defaultdict(list)
+    for term in frozenset().union(*(found for _phrase, found in phrases)):
+        fields[term].append(SYMPTOM_WEIGHT)
+    for term in set(terms(runbook.title)):
+        fields[term].append(TITLE_WEIGHT)
+    for term in set(terms(" ".join((runbook.category, *runbook.tasks)).replace("_", " "))):
+        fields[term].append(TAG_WEIGHT)
+    for term, count in Counter(terms(_LINK_TARGET.sub("]", runbook.body))).items():
+        fields[term].append(min(BODY_WEIGHT * (1 + 0.5 * math.log(count)), BODY_WEIGHT_CAP))
+    weights = {term: max(found) + SECONDARY_SHARE * (sum(found) - max(found)) for term, found in fields.items()}
+    return RunbookTerms(weights=weights, phrases=phrases)
+
+
 class RunbookIndex:
     """An inverted index over runbooks' symptoms, title, category, tasks and body."""
 
-    def __init__(self, runbooks: Sequence[Runbook]):
+    def __init__(self, runbooks: Sequence[Runbook], analysed: Sequence[RunbookTerms] | None = None):
         self.runbooks = list(runbooks)
-        self._postings: dict[str, dict[int, float]] = defaultdict(dict)
-        self._symptom_terms: list[list[tuple[str, frozenset[str]]]] = []
-        for doc, runbook in enumerate(self.runbooks):
-            self._add(doc, runbook)
+        analysed = list(analysed) if analysed is not None else [analyse(runbook) for runbook in self.runbooks]
+        postings: dict[str, dict[int, float]] = defaultdict(dict)
+        # Which symptom phrases hold a term, to spot a whole phrase in the query without scanning phrases.
+        symptom_postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self._symptoms: list[list[tuple[str, int]]] = []  # per runbook: (phrase, number of terms)
+        for doc, found in enumerate(analysed):
+            for term, weight in found.weights.items():
+                postings[term][doc] = weight
+            for number, (phrase, phrase_terms) in enumerate(found.phrases):
+                for term in phrase_terms:
+                    symptom_postings[term].append((doc, number))
+            self._symptoms.append([(phrase, len(phrase_terms)) for phrase, phrase_terms in found.phrases])
         count = max(len(self.runbooks), 1)
-        self._postings = dict(self._postings)  # a plain dict: a lookup must never insert
+        # Plain dicts: a lookup must never insert, whatever another thread reads meanwhile.
+        self._postings = dict(postings)
+        self._symptom_postings = dict(symptom_postings)
         self._idf = {term: math.log(1 + count / len(docs)) for term, docs in self._postings.items()}
         self._vocabulary = sorted(self._postings)
-
-    def _add(self, doc: int, runbook: Runbook) -> None:
-        symptoms = [(phrase, found) for phrase in runbook.symptoms if (found := frozenset(terms(phrase)))]
-        self._symptom_terms.append(symptoms)
-        fields: dict[str, list[float]] = defaultdict(list)
-        for term in set().union(*(found for _phrase, found in symptoms)):
-            fields[term].append(SYMPTOM_WEIGHT)
-        for term in set(terms(runbook.title)):
-            fields[term].append(TITLE_WEIGHT)
-        for term in set(terms(" ".join((runbook.category, *runbook.tasks)).replace("_", " "))):
-            fields[term].append(TAG_WEIGHT)
-        for term, count in Counter(terms(_LINK_TARGET.sub("]", runbook.body))).items():
-            fields[term].append(min(BODY_WEIGHT * (1 + 0.5 * math.log(count)), BODY_WEIGHT_CAP))
-        for term, weights in fields.items():
-            best = max(weights)
-            self._postings[term][doc] = best + SECONDARY_SHARE * (sum(weights) - best)
 
     def _expand(self, query_terms: list[str], last_word_complete: bool) -> list[tuple[str, float]]:
         wanted = [(term, 1.0) for term in query_terms if term in self._postings]
@@ -181,30 +202,45 @@ class RunbookIndex:
         wanted = self._expand(query_terms, last_word_complete=query[-1:].isspace())
         scores: dict[int, float] = defaultdict(float)
         matched: dict[int, int] = defaultdict(int)
-        in_symptoms: set[int] = set()
         for term, factor in wanted:
             weight = self._idf[term] * factor
             for doc, field_weight in self._postings[term].items():
                 scores[doc] += weight * field_weight
                 matched[doc] += 1
-                if field_weight >= SYMPTOM_WEIGHT:
-                    in_symptoms.add(doc)
-        query_set = frozenset(term for term, _factor in wanted)
-        exact_set = frozenset(query_terms)
         total = len(query_terms)
-        for doc in in_symptoms:
-            if any(found <= query_set or exact_set <= found for _phrase, found in self._symptom_terms[doc]):
-                scores[doc] += PHRASE_BONUS * total
+        whole_phrase, touched = self._phrase_hits(wanted, frozenset(query_terms))
+        for doc in whole_phrase:
+            scores[doc] += PHRASE_BONUS * total
+        floor = MIN_COVERAGE * total
         ranked = heapq.nlargest(
             max(limit, 0),
-            ((score * min(matched[doc], total) / total, doc) for doc, score in scores.items()),
-            key=lambda hit: (hit[0], -hit[1]),
+            ((score * min(matched[doc], total) / total, -doc) for doc, score in scores.items() if matched[doc] >= floor),
         )
         return [
-            SearchHit(self.runbooks[doc], round(score, 4),
-                      tuple(phrase for phrase, found in self._symptom_terms[doc] if found & query_set))
-            for score, doc in ranked
+            SearchHit(self.runbooks[-negated], round(score, 4),
+                      tuple(self._symptoms[-negated][phrase][0] for phrase in sorted(touched.get(-negated, ()))))
+            for score, negated in ranked
         ]
+
+    def _phrase_hits(self, wanted: list[tuple[str, float]], exact: frozenset[str]) -> tuple[set[int], dict]:
+        """Find the runbooks with a whole symptom in the query (or the query inside a symptom).
+
+        Also return, per runbook, the symptom phrases that share a term with the query.
+        """
+        counts: dict[tuple[int, int], int] = defaultdict(int)
+        exact_counts: dict[tuple[int, int], int] = defaultdict(int)
+        for term, _factor in wanted:
+            for key in self._symptom_postings.get(term, ()):
+                counts[key] += 1
+                if term in exact:
+                    exact_counts[key] += 1
+        whole: set[int] = set()
+        touched: dict[int, set[int]] = defaultdict(set)
+        for (doc, phrase), count in counts.items():
+            touched[doc].add(phrase)
+            if count == self._symptoms[doc][phrase][1] or exact_counts[(doc, phrase)] == len(exact):
+                whole.add(doc)
+        return whole, touched
 
 
 def related_runbooks(runbook: Runbook, candidates: Iterable[Runbook], limit: int = 5) -> list[Runbook]:

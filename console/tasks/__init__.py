@@ -1,5 +1,31 @@
-"""tasks domain."""
+"""The task plugin framework: the ONLY module that task plugins import.
+
+    from console.tasks import Money, Param, Refusal, TaskContext, task
+
+A plugin declares one decorated function per task (see admin_tasks/ and docs); discovery,
+forms, the runner, the audit and approvals live behind this API.
+"""
+from __future__ import annotations
+
+from console.tasks.context import TaskContext
+from console.tasks.spec import Email, Money, Param, Refusal, Secret, task
+
+__all__ = ["Email", "Money", "Param", "Refusal", "Secret", "TaskContext", "task", "init_app"]
 
 
 def init_app(app, admin) -> None:
-    """Register this domain's views and blueprints."""
+    """Build this app's task registry from TASK_PACKAGES, then register the task views, API and CLI."""
+    from console.tasks.context import TargetTables
+    from console.tasks.policy import check_policy_config
+    from console.tasks.registry import discover
+
+    check_policy_config(app.config)
+    # Raises TaskDefinitionError naming the plugin file: a broken plugin stops start-up.
+    app.extensions["task_registry"] = discover(app.config["TASK_PACKAGES"], app.config.get("DISABLED_TASKS", ()))
+    app.extensions["task_tables"] = TargetTables()
+
+    # ---- Views, API routes and CLI commands of the tasks domain: register them below. ----
+    # (Owned by the web/API/CLI helper; the registry above is ready to use here.)
+    from console.tasks.views import register_views
+
+    register_views(app, admin)

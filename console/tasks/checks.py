@@ -49,6 +49,8 @@ class RunRequest:
     actor: Any  # a StaffUser
     idempotency_key: str | None = None
     source: str = "web"
+    # The hash of the preview the person confirmed: the run stops with a 409 if the data has moved since.
+    expected_preview_hash: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,3 +134,18 @@ def check_request(req: RunRequest) -> CheckedRequest:
         permission = "request high-risk runs" if risk == "high" else "run tasks"
         raise TaskError(403, "forbidden", f"your role ({req.actor.role}) may not {permission} of {spec.name}")
     return CheckedRequest(spec=spec, params=params, ticket=ticket, reason=reason, risk=risk)
+
+
+def get_run(run_id):
+    """The run with this id, or TaskError 404."""
+    from console.db import console_session
+    from console.tasks.models import TaskRun
+
+    try:
+        number = int(run_id)
+    except (TypeError, ValueError):
+        number = None
+    run = console_session().get(TaskRun, number) if number is not None and 0 < number < 2**63 else None
+    if run is None:
+        raise TaskError(404, "not_found", f"there is no run {run_id}")
+    return run

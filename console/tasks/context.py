@@ -6,7 +6,7 @@ show a preview, lock rows, detect concurrent changes and audit the exact diff.
 from __future__ import annotations
 
 import threading
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import MetaData, Table, insert, select, update
@@ -70,10 +70,12 @@ class TaskContext:
         self.now = now
         self.is_preview = is_preview
         self._tables = tables
-        # Row locks exist only on PostgreSQL, and a preview never waits for them.
-        self._locks = not is_preview and session.get_bind().dialect.name == "postgresql"
+        # Row locks exist only on PostgreSQL. A preview takes them too: it then waits for a run in
+        # flight on the same rows and shows fresh values instead of refusing on a stale read.
+        self._locks = session.get_bind().dialect.name == "postgresql"
         self.changes: list[dict] = []
         self._updated: dict[tuple[str, Any], dict] = {}
+        self._written: dict[tuple[str, Any], dict] = {}
         self.effects: list[dict] = []
         self.seen: dict[str, Any] = {}
 
@@ -97,7 +99,7 @@ class TaskContext:
             raise ValueError(f"table {table.name!r} has no column {name!r}")
         return table.c[name]
 
-    def _rows(self, table_name: str, key, where: dict, lock: bool, limit: int) -> list[dict]:
+    def _rows(self, table_name: str, key, where: dict, lock: bool, limit: int | None) -> list[dict]:
         table = self._table(table_name)
         conditions = []
         if key is not None:
@@ -148,8 +150,8 @@ class TaskContext:
             raise Refusal(f"no {self._describe(table, None, where)}")
         return row
 
-    def all(self, table: str, *, lock: bool = False, limit: int = 1000, **where) -> list[dict]:
-        """Every row matching the conditions (at most `limit`), in key order."""
+    def find_all(self, table: str, *, lock: bool = False, limit: int | None = None, **where) -> list[dict]:
+        """Every row matching the conditions (at most `limit`), in key order; [] when none."""
         return self._rows(table, None, where, lock, limit)
 
     # ---- writing -----------------------------------------------------------------------
@@ -167,18 +169,22 @@ class TaskContext:
                 raise ValueError("a task cannot change a primary key")
             if name not in row:
                 raise ValueError(f"the row passed to update has no column {name!r}; read it with get()")
-        changed = {name: value for name, value in values.items() if not _same(row[name], value)}
+        # The caller's dict keeps the values it read; what this run wrote since is tracked here,
+        # so that a second update of the same row compares against the right values.
+        written = self._written.setdefault((table, key), {})
+        current = {**row, **written}
+        changed = {name: value for name, value in values.items() if not _same(current[name], value)}
         if not changed:
             return
         conditions = [key_column == key]
         for name in changed:
             column = target.c[name]
-            conditions.append(column.is_(None) if row[name] is None else column == row[name])
+            conditions.append(column.is_(None) if current[name] is None else column == current[name])
         result = self.session.execute(update(target).where(*conditions).values(**changed))
         if result.rowcount != 1:
             raise Refusal(f"{thing(table)} {key} changed while you were working; preview again")
-        self._record_update(table, key, {name: row[name] for name in changed}, changed)
-        row.update(changed)
+        self._record_update(table, key, {name: current[name] for name in changed}, changed)
+        written.update(changed)
 
     def _record_update(self, table: str, key, before: dict, after: dict) -> None:
         existing = self._updated.get((table, key))
@@ -212,6 +218,20 @@ class TaskContext:
             raise ValueError("send_email needs a template and a subject")
         self.effects.append({"kind": "email", "to": to, "template": template, "subject": subject,
                              "customer_id": customer_id, "order_id": order_id})
+
+    def from_json(self, table: str, column: str, value):
+        """Turn a value stored in a run's JSON diff back into the column's Python type."""
+        if value is None or not isinstance(value, str):
+            return value
+        try:
+            python_type = self._column(self._table(table), column).type.python_type
+        except NotImplementedError:
+            return value
+        if python_type is datetime:
+            return datetime.fromisoformat(value)
+        if python_type is date:
+            return date.fromisoformat(value)
+        return value
 
     # ---- for the runner ----------------------------------------------------------------
 

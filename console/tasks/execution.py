@@ -23,6 +23,7 @@ from console.deflection.tickets import add_ticket_event
 from console.tasks.checks import TaskError
 from console.tasks.context import TargetTables, TaskContext
 from console.tasks.models import TaskRun
+from console.tasks.params import REDACTED
 from console.tasks.spec import Refusal, TaskSpec
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,18 @@ class Rehearsal:
     customer: str = ""
     order_id: int | None = None
     context: TaskContext | None = field(default=None, repr=False)
+    redact_before: bool = False
+
+    def stored_changes(self) -> list[dict]:
+        """The changes as stored and audited: with the task's `redact_before`, no before values."""
+        return stored_changes(self.changes, self.redact_before)
+
+
+def stored_changes(changes: list[dict], redact_before: bool) -> list[dict]:
+    if not redact_before:
+        return changes
+    return [{**c, "before": None if c["before"] is None else {name: REDACTED for name in c["before"]}}
+            for c in changes]
 
 
 def target_tables() -> TargetTables:
@@ -85,8 +98,8 @@ def _failure_message(exc: Exception) -> str:
     return f"the task failed ({exc.__class__.__name__}: {exc})"[:1000]
 
 
-def _call(fn: Callable, ctx: TaskContext, args: tuple, params: dict) -> str:
-    result = fn(ctx, *args, **params)
+def _call(fn: Callable, ctx: TaskContext, params: dict) -> str:
+    result = fn(ctx, **params)
     return "" if result is None else str(result)[:4000]
 
 
@@ -102,14 +115,14 @@ def _subject(spec: TaskSpec | None, params: dict, ctx: TaskContext) -> tuple[str
 
 
 def rehearse(spec: TaskSpec, params: dict, *, actor: str, ticket: str, reason: str, now: datetime,
-             fn: Callable | None = None, args: tuple = ()) -> Rehearsal:
+             fn: Callable | None = None) -> Rehearsal:
     """Run the task in a target transaction and roll it back; raise Refusal or TaskFailure."""
     session = target_session()
     session.rollback()
     ctx = TaskContext(session, target_tables(), actor=actor, ticket=ticket, reason=reason, params=params,
                       now=now, is_preview=True)
     try:
-        result = _call(fn or spec.fn, ctx, args, params)
+        result = _call(fn or spec.fn, ctx, params)
         customer, order_id = _subject(spec, params, ctx)
     except Refusal:
         raise
@@ -119,7 +132,7 @@ def rehearse(spec: TaskSpec, params: dict, *, actor: str, ticket: str, reason: s
     finally:
         session.rollback()
     return Rehearsal(changes=ctx.changes, effects=ctx.effects, effect_lines=ctx.effect_lines(), result=result,
-                     customer=customer, order_id=order_id, context=ctx)
+                     customer=customer, order_id=order_id, context=ctx, redact_before=spec.redact_before)
 
 
 class Drift(Exception):
@@ -127,14 +140,14 @@ class Drift(Exception):
 
 
 def apply(spec: TaskSpec, params: dict, *, actor: str, ticket: str, reason: str, now: datetime,
-          fn: Callable | None = None, args: tuple = (), expected_hash: str | None = None) -> Rehearsal:
+          fn: Callable | None = None, expected_hash: str | None = None) -> Rehearsal:
     """Run the task for real in one target transaction and commit; raise Refusal, Drift or TaskFailure."""
     session = target_session()
     session.rollback()  # start from a fresh snapshot, never one left over from an earlier read
     ctx = TaskContext(session, target_tables(), actor=actor, ticket=ticket, reason=reason, params=params,
                       now=now, is_preview=False)
     try:
-        result = _call(fn or spec.fn, ctx, args, params)
+        result = _call(fn or spec.fn, ctx, params)
         if expected_hash is not None and fingerprint(ctx.changes, ctx.effects, now) != expected_hash:
             raise Drift("changed since approval")
         customer, order_id = _subject(spec, params, ctx)
@@ -147,7 +160,7 @@ def apply(spec: TaskSpec, params: dict, *, actor: str, ticket: str, reason: str,
         log.exception("task %s failed", spec.name)
         raise TaskFailure(_failure_message(exc)) from exc
     return Rehearsal(changes=ctx.changes, effects=ctx.effects, effect_lines=ctx.effect_lines(), result=result,
-                     customer=customer, order_id=order_id, context=ctx)
+                     customer=customer, order_id=order_id, context=ctx, redact_before=spec.redact_before)
 
 
 def run_effects(rehearsal: Rehearsal) -> str:
@@ -196,15 +209,15 @@ def write_run(run: TaskRun, *, action: str, actor: str | None = None, reason: st
 
 
 def settle(run: TaskRun, status: str, *, rehearsal: Rehearsal | None = None, result: str = "", error: str = "",
-           action: str = "task.outcome", actor: str | None = None, details: dict | None = None,
-           before_commit: Callable | None = None) -> TaskRun:
-    """Give a run its final status with the outcome audited; raise TaskError when it did not succeed."""
+           action: str = "task.outcome", actor: str | None = None, reason: str | None = None,
+           details: dict | None = None, before_commit: Callable | None = None, raise_failure: bool = True) -> TaskRun:
+    """Give a run its final status with the outcome audited; raise TaskError 422 when it did not succeed."""
     run.status = status
     run.finished_at = utcnow()
     run.error = error[:4000]
     run.result = result or (rehearsal.result if rehearsal else "")
     if status == "succeeded" and rehearsal is not None:
-        run.changes = json.dumps(rehearsal.changes)
+        run.changes = json.dumps(rehearsal.stored_changes())
         run.effects = json.dumps(rehearsal.effects)
         run.customer = run.customer or rehearsal.customer or ""
         run.order_id = run.order_id if run.order_id is not None else rehearsal.order_id
@@ -213,30 +226,33 @@ def settle(run: TaskRun, status: str, *, rehearsal: Rehearsal | None = None, res
     body = {"changes": json.loads(run.changes), "effects": json.loads(run.effects), "result": run.result,
             "error": run.error, **(details or {})}
     try:
-        write_run(run, action=action, actor=actor, details=body, before_commit=before_commit)
+        write_run(run, action=action, actor=actor, reason=reason, details=body, before_commit=before_commit)
     except TaskError as exc:
-        if status in ("succeeded",) or run.started_at is not None:
+        if run.started_at is not None:
             raise TaskError(503, "audit_unavailable",
                             f"run {run.id}: the outcome could not be recorded ({exc.message}); the run stays "
                             "interrupted until it is reconciled") from exc
         raise
-    if status != "succeeded":
+    if status != "succeeded" and raise_failure:
         raise TaskError(422, status, run.error or status, run=run)
     return run
 
 
 def execute(run: TaskRun, spec: TaskSpec, params: dict, *, now: datetime, expected: Rehearsal | None,
-            fn: Callable | None = None, args: tuple = (), expected_hash: str | None = None,
-            refusal_status: str = "refused", refusal_prefix: str = "", intent_details: dict | None = None,
-            before_intent: Callable | None = None, before_settle: Callable[[Any, str], None] | None = None,
-            intent_actor: str | None = None) -> TaskRun:
-    """Intent, apply, effects, outcome: the one execution path (module docstring)."""
+            fn: Callable | None = None, expected_hash: str | None = None, refusal_status: str = "refused",
+            refusal_prefix: str = "", intent_details: dict | None = None, intent_actor: str | None = None,
+            before_settle: Callable[[Any, str], None] | None = None) -> TaskRun:
+    """Intent, apply, effects, outcome: the one execution path (module docstring).
+
+    The caller may have made uncommitted console changes (an approval, an undo claim); they
+    commit together with the intent, or not at all.
+    """
     run.status = "interrupted"
     run.started_at = now
-    expected_changes = expected.changes if expected is not None else json.loads(run.changes or "[]")
+    expected_changes = expected.stored_changes() if expected is not None else json.loads(run.changes or "[]")
     expected_effects = expected.effects if expected is not None else json.loads(run.effects or "[]")
     run.changes, run.effects = json.dumps(expected_changes), json.dumps(expected_effects)
-    write_run(run, action="task.intent", actor=intent_actor, ticket_event=False, before_commit=before_intent,
+    write_run(run, action="task.intent", actor=intent_actor, ticket_event=False,
               details={"params": json.loads(run.params), "now": now.isoformat(), "source": run.source,
                        "expected": normalise(expected_changes, expected_effects, now), **(intent_details or {})})
 
@@ -245,7 +261,7 @@ def execute(run: TaskRun, spec: TaskSpec, params: dict, *, now: datetime, expect
         return settle(run, status, before_commit=hook, **kwargs)
 
     try:
-        done = apply(spec, params, actor=run.actor, ticket=run.ticket, reason=run.reason, now=now, fn=fn, args=args,
+        done = apply(spec, params, actor=run.actor, ticket=run.ticket, reason=run.reason, now=now, fn=fn,
                      expected_hash=expected_hash)
     except Drift as exc:
         return finish("failed", error=str(exc))

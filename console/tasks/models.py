@@ -35,6 +35,8 @@ class TaskRun(ConsoleBase):
     risk: Mapped[str] = mapped_column(String(10), default="low")
     source: Mapped[str] = mapped_column(String(10), default="web")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # When the audit intent was written: the start of the window a crash can interrupt.
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Who decided a run that needed approval (for a rejected run: who rejected it), when and why.
     approved_by: Mapped[str | None] = mapped_column(String(254))

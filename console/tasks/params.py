@@ -274,11 +274,12 @@ def _field(p: ParamSpec):
     elif p.kind == "date":
         cls = fields.DateField
     else:
-        pairs = p.choice_pairs()
-        if not p.required:
-            pairs = [("", "—")] + pairs
-        return fields.SelectField(p.label, choices=pairs, default=None if default is None else str(jsonable(default)),
-                                  validators=checks, description=p.help)
+        from wtforms.fields.choices import SelectChoice
+
+        pairs = ([] if p.required else [("", "—")]) + p.choice_pairs()
+        return fields.SelectField(p.label, choices=[SelectChoice(value, label) for value, label in pairs],
+                                  default=None if default is None else str(jsonable(default)), validators=checks,
+                                  description=p.help)
     return cls(p.label, validators=checks, default=default, description=p.help)
 
 

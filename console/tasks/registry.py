@@ -74,8 +74,7 @@ def may_run(user, spec: TaskSpec, risk: str | None = None) -> bool:
     return user_can(user, RUN_TASKS)
 
 
-def _module_file(module) -> str:
-    path = getattr(module, "__file__", None) or module.__name__
+def _relative(path: str) -> str:
     try:
         return str(Path(path).resolve().relative_to(Path.cwd()))
     except ValueError:
@@ -85,59 +84,89 @@ def _module_file(module) -> str:
 def _import(name: str, where: str):
     try:
         return importlib.import_module(name)
-    except TaskDefinitionError:
-        raise
     except Exception as exc:  # a plugin that does not even import must still name its file
         origin = where
-        spec = getattr(exc, "filename", None)
-        if isinstance(exc, SyntaxError) and spec:
-            origin = f"{spec}:{exc.lineno}"
-        raise TaskDefinitionError(f"{origin}: cannot import {name} ({exc.__class__.__name__}: {exc})") from exc
+        if isinstance(exc, SyntaxError) and getattr(exc, "filename", None):
+            origin = f"{_relative(exc.filename)}:{exc.lineno}"
+        raise TaskDefinitionError(origin, f"cannot import {name} ({exc.__class__.__name__}: {exc})") from exc
 
 
-def _package_modules(package_name: str) -> list:
-    """The package and every module below it, skipping tests and private modules."""
-    package = _import(package_name, package_name.replace(".", "/"))
-    modules = [package]
-    search_path = getattr(package, "__path__", None)
-    if search_path is None:
-        return modules
-    for info in sorted(pkgutil.walk_packages(search_path, prefix=package.__name__ + ".",
-                                             onerror=lambda name: None), key=lambda i: i.name):
-        leaf = info.name.rsplit(".", 1)[-1]
-        if leaf.startswith(("_", "test_")) or leaf in ("conftest", "tests"):
-            continue
-        where = str(Path(info.module_finder.path) / (leaf + ("/__init__.py" if info.ispkg else ".py")))
-        modules.append(_import(info.name, where))
-    return modules
+class _Scan:
+    """One pass over the packages; raises at the first mistake, or collects them all (`tasks check`)."""
+
+    def __init__(self, collect: bool):
+        self.collect = collect
+        self.errors: list[TaskDefinitionError] = []
+        self.specs: dict[str, TaskSpec] = {}
+        self.seen_modules: set[str] = set()
+
+    def fail(self, error: TaskDefinitionError) -> None:
+        if not self.collect:
+            raise error
+        self.errors.append(error)
+
+    def package(self, package_name: str) -> None:
+        try:
+            package = _import(package_name, package_name.replace(".", "/"))
+        except TaskDefinitionError as exc:
+            return self.fail(exc)
+        self.module(package)
+        for info in sorted(pkgutil.walk_packages(getattr(package, "__path__", None) or [],
+                                                 prefix=package.__name__ + ".", onerror=lambda name: None),
+                           key=lambda i: i.name):
+            leaf = info.name.rsplit(".", 1)[-1]
+            if leaf.startswith(("_", "test_")) or leaf in ("conftest", "tests"):
+                continue
+            where = _relative(str(Path(info.module_finder.path) / (leaf + ("/__init__.py" if info.ispkg else ".py"))))
+            try:
+                self.module(_import(info.name, where))
+            except TaskDefinitionError as exc:
+                self.fail(exc)
+
+    def module(self, module) -> None:
+        if module.__name__ in self.seen_modules:
+            return
+        self.seen_modules.add(module.__name__)
+        file = _relative(getattr(module, "__file__", None) or module.__name__)
+        for _attr, fn in inspect.getmembers(module, inspect.isfunction):
+            # A task imported into another module belongs to the module that defines it.
+            if getattr(fn, "__task_spec__", None) is None or fn.__module__ != module.__name__:
+                continue
+            try:
+                spec = build_spec(fn, file)
+            except TaskDefinitionError as exc:
+                self.fail(exc)
+                continue
+            if spec.name in self.specs:
+                self.fail(TaskDefinitionError(
+                    file, f"task {spec.name!r} is already defined in {self.specs[spec.name].file}; "
+                          "task names must be unique (pass name=... to @task)"))
+                continue
+            self.specs[spec.name] = spec
+
+
+def _names(value: Iterable[str] | str) -> list[str]:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return list(value or ())
 
 
 def discover(packages: Iterable[str] | str, disabled: Iterable[str] | str = ()) -> TaskRegistry:
     """Import every module under the packages and build their tasks; raise TaskDefinitionError on any mistake."""
-    if isinstance(packages, str):
-        packages = [item.strip() for item in packages.split(",") if item.strip()]
-    if isinstance(disabled, str):
-        disabled = [item.strip() for item in disabled.split(",") if item.strip()]
     importlib.invalidate_caches()  # plugin files written since start-up (`tasks new`) must be seen
-    specs: dict[str, TaskSpec] = {}
-    seen_modules: set[str] = set()
-    for package_name in packages:
-        for module in _package_modules(package_name):
-            if module.__name__ in seen_modules:
-                continue
-            seen_modules.add(module.__name__)
-            file = _module_file(module)
-            for _attr, fn in inspect.getmembers(module, inspect.isfunction):
-                # A task imported into another module belongs to the module that defines it.
-                if getattr(fn, "__task_spec__", None) is None or fn.__module__ != module.__name__:
-                    continue
-                spec = build_spec(fn, file)
-                if spec.name in specs:
-                    raise TaskDefinitionError(
-                        f"{file}: task {spec.name!r} is already defined in {specs[spec.name].file}; "
-                        "task names must be unique (pass name=... to @task)")
-                specs[spec.name] = spec
-    return TaskRegistry(specs.values(), disabled)
+    scan = _Scan(collect=False)
+    for package_name in _names(packages):
+        scan.package(package_name)
+    return TaskRegistry(scan.specs.values(), _names(disabled))
+
+
+def check_packages(packages: Iterable[str] | str) -> list[tuple[str, str]]:
+    """Every invalid plugin under the packages as (file, message) pairs; [] when all are valid. No app needed."""
+    importlib.invalidate_caches()
+    scan = _Scan(collect=True)
+    for package_name in _names(packages):
+        scan.package(package_name)
+    return [(error.file, error.detail) for error in scan.errors]
 
 
 def task_registry(app=None) -> TaskRegistry:

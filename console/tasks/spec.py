@@ -54,7 +54,12 @@ class Refusal(Exception):
 
 
 class TaskDefinitionError(Exception):
-    """A plugin is invalid; the message names its file."""
+    """A plugin is invalid; the message starts with its file (`.file`), then what is wrong (`.detail`)."""
+
+    def __init__(self, file: str, detail: str):
+        super().__init__(f"{file}: {detail}")
+        self.file = file
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -68,16 +73,25 @@ class TaskDeclaration:
     undo: bool | Callable
     undo_note: str
     name: str | None
+    examples: tuple = ()
+    redact_before: bool = False
 
 
 def task(fn: Callable | None = None, *, title: str, category: str = "General",
          risk: str | Callable[[dict], str] = "low", roles: tuple[str, ...] | list[str] = DEFAULT_ROLES,
-         undo: bool | Callable = False, undo_note: str = "", name: str | None = None):
-    """Mark a function as a task; discovery (console.tasks.registry) reads the mark."""
+         undo: bool | Callable = False, undo_note: str = "", name: str | None = None,
+         examples: list[dict] | tuple = (), redact_before: bool = False):
+    """Mark a function as a task; discovery (console.tasks.registry) reads the mark.
+
+    `examples`: sample raw parameters (the contract test and the docs use the first).
+    `redact_before`: store and audit the `before` values of updated rows as "[redacted]"
+    (an erasure must not keep the erased data in its own diff); the live preview shows them.
+    """
 
     def attach(func: Callable) -> Callable:
         func.__task_spec__ = TaskDeclaration(title=title, category=category, risk=risk, roles=tuple(roles),
-                                             undo=undo, undo_note=undo_note, name=name)
+                                             undo=undo, undo_note=undo_note, name=name,
+                                             examples=tuple(examples), redact_before=bool(redact_before))
         return func
 
     return attach(fn) if fn is not None else attach
@@ -134,6 +148,8 @@ class TaskSpec:
     undo_note: str = ""
     module: str = ""
     file: str = ""
+    examples: tuple = ()
+    redact_before: bool = False
 
     @property
     def undoable(self) -> bool:
@@ -162,8 +178,9 @@ class TaskSpec:
         return form_class(self, base)
 
 
-def _fail(where: str, message: str) -> TaskDefinitionError:
-    return TaskDefinitionError(f"{where}: {message}")
+def _fail(where: tuple[str, str], message: str) -> TaskDefinitionError:
+    file, name = where
+    return TaskDefinitionError(file, f"task {name!r}: {message}")
 
 
 def _unwrap_optional(annotation) -> tuple[Any, bool]:
@@ -176,7 +193,7 @@ def _unwrap_optional(annotation) -> tuple[Any, bool]:
     return annotation, False
 
 
-def _param_spec(where: str, name: str, annotation, default) -> ParamSpec:
+def _param_spec(where: tuple[str, str], name: str, annotation, default) -> ParamSpec:
     meta = None
     if get_origin(annotation) is Annotated:
         base, *extras = get_args(annotation)
@@ -223,7 +240,7 @@ def _param_spec(where: str, name: str, annotation, default) -> ParamSpec:
     )
 
 
-def _check_risk(where: str, risk) -> None:
+def _check_risk(where: tuple[str, str], risk) -> None:
     if callable(risk):
         return
     if risk not in RISKS:
@@ -236,7 +253,7 @@ def build_spec(fn: Callable, file: str) -> TaskSpec:
 
     declaration: TaskDeclaration = fn.__task_spec__
     name = declaration.name or fn.__name__
-    where = f"{file}: task {name!r}"
+    where = (file, name)
     if not _NAME.match(name):
         raise _fail(where, "a task name is lower-case letters, digits and underscores, starting with a letter")
     if not (declaration.title or "").strip():
@@ -267,9 +284,21 @@ def build_spec(fn: Callable, file: str) -> TaskSpec:
         if parameter.name not in hints:
             raise _fail(where, f"parameter {parameter.name!r} has no type annotation")
         params.append(_param_spec(where, parameter.name, hints[parameter.name], parameter.default))
-    return TaskSpec(
+    if declaration.redact_before and declaration.undo is True:
+        raise _fail(where, "the generic undo restores the before values, which redact_before=True does not keep")
+    if not all(isinstance(example, dict) for example in declaration.examples):
+        raise _fail(where, "examples must be a list of dicts of raw parameter values")
+    spec = TaskSpec(
         name=name, title=declaration.title.strip(), category=(declaration.category or "General").strip(),
         description=description.strip(), risk=declaration.risk, roles=tuple(declaration.roles),
         params=tuple(params), fn=fn, undo=declaration.undo, undo_note=declaration.undo_note,
-        module=fn.__module__, file=file,
+        module=fn.__module__, file=file, examples=declaration.examples, redact_before=declaration.redact_before,
     )
+    from console.tasks.params import ParamErrors, coerce_params
+
+    for number, example in enumerate(declaration.examples, 1):
+        try:
+            coerce_params(spec, example)
+        except ParamErrors as exc:
+            raise _fail(where, f"example {number} is invalid: {exc}") from None
+    return spec

@@ -10,9 +10,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField
 
-from console.admin.base import ConsoleView, deny
 from console.auth.permissions import RUN_TASKS
-from console.tasks.views import by_category, change_tables, find_task, runnable_tasks, search_tasks
+from console.tasks.views import TaskPagesView, by_category, change_tables, find_task, runnable_tasks, search_tasks
 
 CONFIRM_MAX_AGE = 30 * 60  # a preview older than this is shown again rather than confirmed
 MAX_QUERY = 200
@@ -52,10 +51,17 @@ def _user():
     return current_user._get_current_object()
 
 
-class TaskCatalogView(ConsoleView):
+class TaskCatalogView(TaskPagesView):
     """The tasks this user may run, by category, and a page per task."""
 
     permission = RUN_TASKS
+
+    def _handle_view(self, view_name, **kwargs):
+        # Flask-Admin passes the method name positionally and the URL values as keywords; the task page's
+        # URL value is `name`, so the stock signature (name, **kwargs) would receive it twice.
+        if not self.is_accessible():
+            return self.forbid()
+        return None
 
     @expose("/")
     def index(self):
@@ -73,7 +79,7 @@ class TaskCatalogView(ConsoleView):
         if spec is None:
             abort(404, description=f"There is no task called {name!r}. It may have been renamed or turned off.")
         if not may_run(_user(), spec):
-            return deny()
+            return self.forbid()
         if request.method == "GET":
             ticket = request.args.get("ticket") or session.get("ticket_ref", "")
             return self._render_form(spec, _form(spec, request.args.to_dict()), ticket=ticket,
@@ -126,7 +132,7 @@ class TaskCatalogView(ConsoleView):
 
     def _task_error(self, spec, form, exc, ticket, reason):
         if exc.status == 403:
-            return deny()
+            return self.forbid()
         if exc.status == 404:
             abort(404, description=exc.message)
         fields = exc.fields or {}

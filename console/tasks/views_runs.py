@@ -8,10 +8,9 @@ from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 
-from console.admin.base import ConsoleView, deny
 from console.auth.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, user_can
 from console.db import console_session, utcnow
-from console.tasks.views import audit_entry_url, change_tables, find_task, jsonable
+from console.tasks.views import TaskPagesView, audit_entry_url, change_tables, find_task, jsonable
 
 PAGE_SIZE = 50
 STATUSES = ("pending_approval", "succeeded", "failed", "refused", "rejected", "interrupted")
@@ -33,11 +32,10 @@ def _run_or_404(run_id: int):
 
 
 def pending_runs(limit: int = 100) -> list:
-    """Runs waiting for approval, oldest first (the one that has waited longest is decided first)."""
-    from console.tasks.models import TaskRun
+    """Runs waiting for approval, oldest first; the runner rejects the expired ones first."""
+    from console.tasks.runner import pending_approvals
 
-    query = select(TaskRun).where(TaskRun.status == "pending_approval").order_by(TaskRun.id).limit(limit)
-    return list(console_session().scalars(query))
+    return pending_approvals(limit)
 
 
 def recent_runs_of(actor: str, limit: int = 5) -> list:
@@ -71,7 +69,19 @@ def _int_arg(name: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 10 else None
 
 
-class RunHistoryView(ConsoleView):
+def _undo_preview(run, user):
+    """(what undoing would change, None) for a lead when the run can be undone now, else (None, why not)."""
+    from console.tasks.runner import TaskError, preview_undo
+
+    if run.status != "succeeded" or not user_can(user, UNDO_RUNS):
+        return None, ""
+    try:
+        return preview_undo(run.id, user), ""
+    except TaskError as exc:
+        return None, exc.message
+
+
+class RunHistoryView(TaskPagesView):
     """Every run, filterable; a page per run with its diff, audit entries and the lead's actions."""
 
     permission = RUN_TASKS
@@ -105,7 +115,7 @@ class RunHistoryView(ConsoleView):
     def _render_run(self, run, *, problem: str = "", status: int = 200):
         from console.audit.models import AuditEntry
         from console.tasks.models import TaskRun
-        from console.tasks.runner import run_to_dict, undo_status
+        from console.tasks.runner import run_to_dict
 
         db = console_session()
         user = _user()
@@ -115,7 +125,7 @@ class RunHistoryView(ConsoleView):
                                                            AuditEntry.subject_id == str(run.id))
                                   .order_by(AuditEntry.seq)))
         undone_by = list(db.scalars(select(TaskRun).where(TaskRun.undo_of == run.id).order_by(TaskRun.id)))
-        undoable, undo_reason = undo_status(run)
+        undo_preview, undo_reason = _undo_preview(run, user)
         pending = run.status == "pending_approval"
         return self.render(
             "tasks/run.html", run=run, data=data, spec=spec, tables=change_tables(data.get("changes") or []),
@@ -123,8 +133,9 @@ class RunHistoryView(ConsoleView):
             may_decide=pending and user_can(user, APPROVE_RUNS) and run.actor != user.email,
             own_pending=pending and run.actor == user.email,
             expires_at=approval_expires_at(run) if pending else None, now=utcnow(),
-            may_undo=undoable and user_can(user, UNDO_RUNS), undo_reason=undo_reason,
-            may_reconcile=run.status == "interrupted" and user_can(user, APPROVE_RUNS),
+            undo_preview=undo_preview, undo_tables=change_tables(undo_preview.changes) if undo_preview else [],
+            undo_reason=undo_reason,
+            may_reconcile=run.status == "interrupted" and user_can(user, UNDO_RUNS),
             problem=problem,
         ), status
 
@@ -134,7 +145,7 @@ class RunHistoryView(ConsoleView):
 
         run = _run_or_404(run_id)
         if not user_can(_user(), permission):
-            return deny()
+            return self.forbid()
         try:
             outcome, message = action(run)
         except TaskError as exc:
@@ -179,13 +190,14 @@ class RunHistoryView(ConsoleView):
         from console.tasks.runner import reconcile_run
 
         def act(run):
-            done = reconcile_run(run.id, _user())
+            settle_as = request.form.get("settle_as") or None
+            done = reconcile_run(run.id, _user(), settle_as=settle_as, reason=request.form.get("reason") or None)
             return done, f"Reconciled run {done.id}: it is now {done.status}."
 
-        return self._act(run_id, APPROVE_RUNS, act)
+        return self._act(run_id, UNDO_RUNS, act)
 
 
-class ApprovalQueueView(ConsoleView):
+class ApprovalQueueView(TaskPagesView):
     """High-risk runs waiting for a second pair of eyes."""
 
     permission = APPROVE_RUNS

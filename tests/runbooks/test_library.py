@@ -76,3 +76,19 @@ def test_missing_directory_is_an_empty_library(tmp_path):
 
     assert library.all() == () and library.search("anything") == []
     assert directory_fingerprint(tmp_path / "missing") == ()
+
+
+def test_a_reload_reads_only_the_files_that_changed(write_runbook):
+    kept = write_runbook("kept")
+    edited = write_runbook("edited")
+    clock = Clock()
+    library = RunbookLibrary(kept.parent, clock=clock)
+    before_kept, before_edited = library.get("kept"), library.get("edited")
+
+    edited.write_text(edited.read_text().replace("Customer cannot log in", "Edited title"))
+    bump_mtime(edited)
+    clock.now += 5
+
+    assert library.get("kept") is before_kept
+    assert library.get("edited") is not before_edited and library.get("edited").title == "Edited title"
+    assert library.search("edited")[0].runbook.slug == "edited"

@@ -72,6 +72,13 @@ def test_matching_more_of_the_query_ranks_higher_and_symptoms_are_reported():
     assert hits[0].matched_symptoms == ("customer cannot log in",)
 
 
+def test_runbooks_matching_under_half_the_words_are_left_out():
+    index = RunbookIndex([runbook("cards", body="Card payments are captured at checkout.")])
+
+    assert index.search("gift card balance") == []
+    assert [hit.runbook.slug for hit in index.search("card balance")] == ["cards"]
+
+
 def test_prefix_of_the_last_word_matches_while_typing():
     index = RunbookIndex([runbook("refunds", symptoms=("refund request",))])
 

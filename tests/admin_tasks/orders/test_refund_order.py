@@ -1,7 +1,9 @@
+import pytest
 from sqlalchemy import select
 
 from admin_tasks.shop_schema import OutboxEmail, Refund
-from tests.admin_tasks.conftest import REASON, change_to, changes_of
+from console.tasks.runner import TaskError
+from console.tasks.testing import TEST_REASON
 from tests.factories import CustomerFactory, OrderFactory, PaymentFactory
 
 
@@ -11,137 +13,150 @@ def _charged_order(**fields):
     return order
 
 
-def _refunds(target_db, order) -> list[tuple[int, str]]:
-    rows = target_db.scalars(select(Refund).where(Refund.order_id == order.id).order_by(Refund.id))
-    return [(row.amount_cents, row.reason) for row in rows]
+@pytest.fixture
+def refunds(dbs, target_db):
+    """(amount_cents, reason) of an order's refunds, oldest first."""
+
+    def read(order) -> list[tuple[int, str]]:
+        rows = target_db.execute(select(Refund.amount_cents, Refund.reason).where(Refund.order_id == order.id)
+                                 .order_by(Refund.id))
+        return [tuple(row) for row in rows]
+
+    return read
 
 
-def test_refund_order_records_a_partial_refund_and_emails_the_customer(desk, target_db):
+def _state(target_row, order) -> tuple:
+    row = target_row("orders", id=order.id)
+    return row["refunded_cents"], row["status"]
+
+
+def test_refund_order_records_a_partial_refund_and_emails_the_customer(run_task, target_row, refunds, outbox):
     order = _charged_order(delivered=True, total_cents=25000)
 
-    run = desk.run("refund_order", order_id=order.id, amount_cents=3000)
+    run = run_task("refund_order", order_id=order.id, amount_cents=3000)
 
-    assert (run.status, run.risk) == ("succeeded", "medium")
+    assert (run.status, run.risk) == ("succeeded", "medium"), run.error
     assert run.result == f"Refunded 3000 cents on order {order.id}; 22000 cents left to refund"
-    target_db.refresh(order)
-    assert (order.refunded_cents, order.status) == (3000, "delivered")
-    assert _refunds(target_db, order) == [(3000, REASON)]
-    customer = order.customer_id
-    assert [template for _to, template in desk.outbox(customer_id=customer, order_id=order.id)] == ["refund_issued"]
-    [refund_change] = change_to(changes_of(run), "refunds")
-    assert refund_change["before"] is None
+    assert _state(target_row, order) == (3000, "delivered")
+    assert refunds(order) == [(3000, TEST_REASON)]
+    assert [template for _to, template in outbox(order_id=order.id)] == ["refund_issued"]
 
 
-def test_refund_order_of_the_rest_marks_the_order_refunded(desk, target_db):
+def test_refund_order_of_the_rest_marks_the_order_refunded(run_task, target_row):
     order = _charged_order(delivered=True, total_cents=5000, refunded_cents=1000)
 
-    run = desk.run("refund_order", order_id=order.id, amount_cents=4000)
+    assert run_task("refund_order", order_id=order.id, amount_cents=4000).status == "succeeded"
 
-    assert run.status == "succeeded"
-    target_db.refresh(order)
-    assert (order.refunded_cents, order.status) == (5000, "refunded")
+    assert _state(target_row, order) == (5000, "refunded")
 
 
-def test_refund_order_above_10000_cents_waits_for_a_lead_then_runs(desk, target_db):
+def test_refund_order_above_10000_cents_waits_for_a_lead(run_task, approve, target_row, refunds):
     order = _charged_order(delivered=True, total_cents=25000)
 
-    requested = desk.run("refund_order", order_id=order.id, amount_cents=12000)
+    requested = run_task("refund_order", order_id=order.id, amount_cents=12000)
+
     assert (requested.status, requested.risk) == ("pending_approval", "high")
-    target_db.refresh(order)
-    assert order.refunded_cents == 0
-
-    approved = desk.run_approved("refund_order", order_id=order.id, amount_cents=12000)
-    assert approved.status == "succeeded"
-    target_db.refresh(order)
-    assert order.refunded_cents == 12000
+    assert (_state(target_row, order), refunds(order)) == ((0, "delivered"), [])
+    assert approve(requested).status == "succeeded"
+    assert _state(target_row, order) == (12000, "delivered")
 
 
-def test_refund_order_refuses_more_than_is_left_to_refund(desk, target_db):
+def test_refund_order_refuses_more_than_is_left_to_refund(run_task, target_row, refunds, outbox):
     order = _charged_order(delivered=True, total_cents=5000, refunded_cents=3000)
 
-    assert desk.refusal("refund_order", order_id=order.id, amount_cents=2500) == (
-        f"order {order.id} has only 2000 cents left to refund, not 2500")
+    run = run_task("refund_order", order_id=order.id, amount_cents=2500)
 
-    target_db.refresh(order)
-    assert order.refunded_cents == 3000
-    assert _refunds(target_db, order) == []
-    assert desk.outbox(order_id=order.id) == []
+    assert (run.status, run.error) == ("refused", f"order {order.id} has only 2000 cents left to refund, not 2500")
+    assert _state(target_row, order) == (3000, "delivered")
+    assert refunds(order) == outbox(order_id=order.id) == []
 
 
-def test_refund_order_refuses_an_order_refunded_in_full(desk):
+def test_refund_order_refuses_an_order_refunded_in_full(run_task):
     order = _charged_order(status="refunded", total_cents=5000, refunded_cents=5000)
 
-    assert desk.refusal("refund_order", order_id=order.id, amount_cents=100) == (
-        f"order {order.id} is already refunded in full")
+    run = run_task("refund_order", order_id=order.id, amount_cents=100)
+
+    assert (run.status, run.error) == ("refused", f"order {order.id} is already refunded in full")
 
 
-def test_refund_order_refuses_orders_that_were_never_charged(desk, target_db):
+def test_refund_order_refuses_orders_that_were_never_charged(run_task, target_row):
     pending = OrderFactory(status="pending")
     PaymentFactory(order_id=pending.id, status="authorized")
     cancelled = OrderFactory(status="cancelled")
     PaymentFactory(order_id=cancelled.id, status="voided")
     unpaid = OrderFactory(status="pending")
 
-    assert desk.refusal("refund_order", order_id=pending.id, amount_cents=100) == (
-        f"order {pending.id} was never charged (payment: authorized); there is nothing to refund")
-    assert desk.refusal("refund_order", order_id=cancelled.id, amount_cents=100) == (
-        f"order {cancelled.id} was never charged (payment: voided); there is nothing to refund")
-    assert desk.refusal("refund_order", order_id=unpaid.id, amount_cents=100) == (
-        f"order {unpaid.id} was never charged (payment: none); there is nothing to refund")
-    target_db.refresh(pending)
-    assert pending.refunded_cents == 0
+    for order, payment in ((pending, "authorized"), (cancelled, "voided"), (unpaid, "none")):
+        run = run_task("refund_order", order_id=order.id, amount_cents=100)
+
+        assert (run.status, run.error) == (
+            "refused", f"order {order.id} was never charged (payment: {payment}); there is nothing to refund")
+        assert target_row("orders", id=order.id)["refunded_cents"] == 0
 
 
-def test_refund_order_refunds_an_order_cancelled_after_it_was_charged(desk, target_db):
+def test_refund_order_refunds_an_order_cancelled_after_it_was_charged(run_task, target_row):
     order = _charged_order(status="cancelled", total_cents=5000)
 
-    run = desk.run("refund_order", order_id=order.id, amount_cents=5000)
+    assert run_task("refund_order", order_id=order.id, amount_cents=5000).status == "succeeded"
 
-    assert run.status == "succeeded"
-    target_db.refresh(order)
-    assert (order.refunded_cents, order.status) == (5000, "refunded")
+    assert _state(target_row, order) == (5000, "refunded")
 
 
-def test_refund_order_refuses_an_unknown_order(desk):
-    assert "order 8999999 not found" in desk.refusal("refund_order", order_id=8999999, amount_cents=100)
+def test_refund_order_refuses_an_unknown_order(run_task):
+    run = run_task("refund_order", order_id=8999999, amount_cents=100)
+
+    assert (run.status, run.error) == ("refused", "order 8999999 not found")
 
 
-def test_refund_order_rejects_a_zero_amount(desk):
+def test_refund_order_rejects_a_zero_amount(run_task):
     order = _charged_order(delivered=True)
 
-    assert set(desk.invalid_fields("refund_order", order_id=order.id, amount_cents=0)) == {"amount_cents"}
+    with pytest.raises(TaskError) as invalid:
+        run_task("refund_order", order_id=order.id, amount_cents=0)
+
+    assert (invalid.value.status, set(invalid.value.fields)) == (400, {"amount_cents"})
 
 
-def test_refund_order_does_not_email_an_anonymized_customer(desk, target_db):
+def test_refund_order_does_not_email_an_anonymized_customer(run_task, outbox, refunds):
     customer = CustomerFactory(status="anonymized", email="anonymized-1@invalid")
     order = _charged_order(customer_id=customer.id, delivered=True)
 
-    assert desk.run("refund_order", order_id=order.id, amount_cents=500).status == "succeeded"
+    assert run_task("refund_order", order_id=order.id, amount_cents=500).status == "succeeded"
 
-    assert desk.outbox(customer_id=customer.id) == []
-    assert _refunds(target_db, order) == [(500, REASON)]
+    assert refunds(order) == [(500, TEST_REASON)]
+    assert outbox(customer_id=customer.id) == []
 
 
-def test_refund_order_preview_shows_the_refund_and_writes_nothing(desk, target_db):
+def test_refund_order_preview_shows_the_refund_and_writes_nothing(preview_task, target_row, refunds, count_rows):
     order = _charged_order(delivered=True, total_cents=25000)
-    emails_before = desk.count(OutboxEmail)
+    emails = count_rows(OutboxEmail)
 
-    shown = desk.preview("refund_order", order_id=order.id, amount_cents=3000)
+    shown = preview_task("refund_order", order_id=order.id, amount_cents=3000)
 
-    [order_change] = change_to(shown.changes, "orders")
-    assert (order_change["before"]["refunded_cents"], order_change["after"]["refunded_cents"]) == (0, 3000)
-    [refund_change] = change_to(shown.changes, "refunds")
-    assert (refund_change["before"], refund_change["after"]["amount_cents"]) == (None, 3000)
-    assert len(shown.effects) == 1
+    order_change, refund_change = shown.changes
+    assert (order_change["table"], order_change["before"]["refunded_cents"],
+            order_change["after"]["refunded_cents"]) == ("orders", 0, 3000)
+    assert (refund_change["table"], refund_change["before"], refund_change["after"]["amount_cents"]) == (
+        "refunds", None, 3000)
+    assert [line.split(" to ")[0] for line in shown.effects] == ["email 'refund_issued'"]
     assert (shown.risk, shown.needs_approval) == ("medium", False)
-    target_db.refresh(order)
-    assert order.refunded_cents == 0
-    assert _refunds(target_db, order) == []
-    assert desk.count(OutboxEmail) == emails_before
+    assert (_state(target_row, order), refunds(order)) == ((0, "delivered"), [])
+    assert count_rows(OutboxEmail) == emails
 
 
-def test_refund_order_is_not_undoable(desk):
-    order = _charged_order(delivered=True)
-    run = desk.run("refund_order", order_id=order.id, amount_cents=100)
+def test_refund_order_cannot_be_undone(run_task, undo):
+    run = run_task("refund_order", order_id=_charged_order(delivered=True).id, amount_cents=100)
 
-    assert desk.undo_refusal(run)
+    with pytest.raises(TaskError) as refused:
+        undo(run)
+
+    assert "cannot be undone" in refused.value.message
+
+
+def test_refund_order_on_the_demo_shop(demo_shop, run_task, target_row):
+    assert run_task("refund_order", order_id=1004, amount_cents=30000).error == (
+        "order 1004 has only 25000 cents left to refund, not 30000")
+
+    assert run_task("refund_order", order_id=1004, amount_cents=3000).status == "succeeded"
+    assert target_row("orders", id=1004)["refunded_cents"] == 3000
+    assert target_row("refunds", order_id=1004)["amount_cents"] == 3000

@@ -1,0 +1,87 @@
+"""Tickets over JSON: a helpdesk integration records outcomes and reads them (CONTRACT.md)."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import jsonify
+
+from console.api import ApiError, api_user, bp, json_body, require
+from console.auth.permissions import LOG_DEV_TIME, WORK_TICKETS, user_can
+from console.db import console_session
+from console.deflection import workflow
+from console.deflection.tickets import TicketError, clean_ref, find_ticket
+
+
+def _ticket_error(exc: TicketError) -> ApiError:
+    field = "ref" if exc.field == "ticket" else exc.field
+    return ApiError(400, "invalid", str(exc), {field: str(exc)})
+
+
+def may_read_tickets(view):
+    """Agents and leads (who work tickets) and developers (who close escalations) may read a ticket."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        user = api_user()
+        if not (user_can(user, WORK_TICKETS) or user_can(user, LOG_DEV_TIME)):
+            raise ApiError(403, "forbidden", f"your role ({user.role}) may not read tickets")
+        return view(*args, **kwargs)
+
+    wrapped.required_permission = WORK_TICKETS
+    return wrapped
+
+
+@bp.post("/tickets/<path:ref>/outcome")
+@require(WORK_TICKETS)
+def record_ticket_outcome(ref: str):
+    """Record `resolved`, `escalated` or `reopened`; the same outcome twice changes nothing."""
+    body = json_body()
+    session = console_session()
+    try:
+        ref = clean_ref(ref)
+        request = workflow.parse_outcome(body)
+        ticket, changed = workflow.record_outcome(session, ref, request, actor=api_user().email)
+        session.commit()
+    except TicketError as exc:
+        session.rollback()
+        raise _ticket_error(exc) from None
+    return jsonify({"ticket": workflow.ticket_to_dict(session, ticket), "changed": changed})
+
+
+@bp.post("/tickets/<path:ref>/dev-time")
+@require(LOG_DEV_TIME)
+def log_ticket_dev_time(ref: str):
+    """A developer logs minutes on an escalation, optionally a root cause, and may close it."""
+    body = json_body()
+    session = console_session()
+    close = body.get("close", False)
+    if not isinstance(close, bool):
+        raise ApiError(400, "invalid", "close must be true or false", {"close": "must be true or false"})
+    try:
+        ref = clean_ref(ref)
+        if find_ticket(session, ref) is None:
+            raise ApiError(404, "not_found", f"no ticket {ref!r}")
+        ticket = workflow.log_dev_time(session, ref, actor=api_user().email, minutes=body.get("minutes"),
+                                       note=_text(body, "note"), root_cause=_text(body, "root_cause"), close=close)
+        session.commit()
+    except TicketError as exc:
+        session.rollback()
+        raise _ticket_error(exc) from None
+    return jsonify({"ticket": workflow.ticket_to_dict(session, ticket)})
+
+
+def _text(body: dict, name: str) -> str:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ApiError(400, "invalid", f"{name} must be a string", {name: "must be a string"})
+    return value or ""
+
+
+@bp.get("/tickets/<path:ref>")
+@may_read_tickets
+def get_ticket(ref: str):
+    session = console_session()
+    ticket = find_ticket(session, ref)
+    if ticket is None:
+        raise ApiError(404, "not_found", f"no ticket {ref.strip()!r}")
+    return jsonify({"ticket": workflow.ticket_to_dict(session, ticket)})

@@ -1,0 +1,134 @@
+"""Re-hashing the trail in bulk, fast enough for millions of entries.
+
+Python needs about 10 µs to build an entry's canonical JSON from fourteen fetched columns.
+The databases build the same text in C: SQLite's json_object() and PostgreSQL's to_json()
+escape strings exactly as json.dumps(ensure_ascii=False) does (tests hold them to that), so
+SQLite hands over the canonical bytes to hash and PostgreSQL compares the SHA-256 itself.
+
+Trusting the database here costs nothing: a database that lied about these results could
+equally lie about the rows. A mismatch is never taken on the database's word: that entry is
+fetched and hashed again in Python, so a quirk of the SQL form can only slow verify down,
+never make it fail or pass wrongly. Any other database, or a column of an unexpected type
+(which makes the SQL form fail), gets the plain Python pass.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from console.audit.chain import digest, timestamp
+from console.audit.models import AuditEntry
+
+# Key order is the canonical (sorted) one; json_object keeps the order it is given.
+_SQLITE_PROOF = """
+SELECT seq, prev_hash, hash, CAST(prev_hash || json_object(
+    'action', action, 'actor', actor, 'created_at', replace(created_at, ' ', 'T'), 'customer', customer,
+    'details', details, 'outcome', outcome, 'reason', reason, 'seq', seq, 'subject_id', subject_id,
+    'subject_type', subject_type, 'task', task, 'ticket', ticket) AS BLOB)
+FROM audit_entries ORDER BY seq
+"""
+
+
+def _pg_json(column: str) -> str:
+    return f"pg_catalog.to_json({column})::text"
+
+
+_POSTGRES_BODY = " || ".join([
+    "prev_hash", "'{\"action\":'", _pg_json("action"), "',\"actor\":'", _pg_json("actor"),
+    "',\"created_at\":\"'", "pg_catalog.to_char(created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.US')",
+    "'\",\"customer\":'", _pg_json("customer"), "',\"details\":'", _pg_json("details"),
+    "',\"outcome\":'", _pg_json("outcome"), "',\"reason\":'", _pg_json("reason"), "',\"seq\":'", "seq::text",
+    "',\"subject_id\":'", _pg_json("subject_id"), "',\"subject_type\":'", _pg_json("subject_type"),
+    "',\"task\":'", _pg_json("task"), "',\"ticket\":'", _pg_json("ticket"), "'}'",
+])
+# The rows whose content does not hash to their stored hash; PostgreSQL scans in parallel.
+_POSTGRES_SUSPECTS = f"""
+SELECT seq FROM audit_entries
+WHERE (pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to({_POSTGRES_BODY}, 'UTF8')), 'hex') = hash) IS NOT TRUE
+ORDER BY seq
+"""
+_LINKS = "SELECT seq, prev_hash, hash FROM audit_entries ORDER BY seq"
+# Past this many SQL-side mismatches that Python clears, the SQL form is not worth it here.
+MAX_FALSE_ALARMS = 1000
+
+_ENTRY_COLUMNS = (
+    AuditEntry.seq, AuditEntry.created_at, AuditEntry.actor, AuditEntry.action, AuditEntry.subject_type,
+    AuditEntry.subject_id, AuditEntry.ticket, AuditEntry.reason, AuditEntry.task, AuditEntry.customer,
+    AuditEntry.outcome, AuditEntry.details, AuditEntry.prev_hash, AuditEntry.hash,
+)
+
+
+def python_matches(row) -> bool:
+    """Whether a full entry row hashes to its stored hash, computed in Python."""
+    try:
+        return digest(row.prev_hash, seq=row.seq, created_at=timestamp(row.created_at), actor=row.actor,
+                      action=row.action, subject_type=row.subject_type, subject_id=row.subject_id,
+                      ticket=row.ticket, reason=row.reason, task=row.task, customer=row.customer,
+                      outcome=row.outcome, details=row.details) == row.hash
+    except (AttributeError, TypeError, ValueError):  # a NULL or mistyped column cannot be what was hashed
+        return False
+
+
+def recheck(conn: Connection, seq: int) -> bool:
+    """Hash entry `seq` again in Python (the SQL form disagreed with its stored hash)."""
+    row = conn.execute(select(*_ENTRY_COLUMNS).where(AuditEntry.seq == seq)).first()
+    return row is not None and python_matches(row)
+
+
+def fast_rows(conn: Connection, batch: int):
+    """Rows (seq, prev_hash, hash, proof) and whether proof is bytes to hash; None when Python must do it all.
+
+    The raw driver cursors skip SQLAlchemy's row objects, a third of the time per entry; they
+    run inside the connection's transaction, so they read the same snapshot.
+    """
+    dialect = conn.dialect.name
+    driver = conn.connection.driver_connection
+    if dialect == "sqlite":
+        cursor = driver.cursor()
+        cursor.arraysize = batch
+        cursor.execute(_SQLITE_PROOF)
+        return cursor, True
+    if dialect == "postgresql":
+        bad = _postgres_first_bad(conn, driver)
+        if bad is None:
+            return None
+        return _postgres_links(driver, batch, bad), False
+    return None
+
+
+def _postgres_links(driver, batch: int, bad: int):
+    with driver.cursor(name="audit_verify_links") as cursor:  # server-side: memory stays flat
+        cursor.itersize = batch
+        cursor.execute(_LINKS)
+        for seq, prev_hash, chain_hash in cursor:
+            yield seq, prev_hash, chain_hash, seq != bad
+
+
+def _postgres_first_bad(conn: Connection, driver) -> int | None:
+    """The first seq whose content truly does not match its hash (0 for none); None if SQL cannot tell."""
+    # No LIMIT: with one the planner walks the primary key alone instead of scanning in parallel.
+    with driver.cursor() as cursor:
+        cursor.execute(_POSTGRES_SUSPECTS)
+        suspects = [seq for (seq,) in cursor]
+    false_alarms = 0
+    for seq in suspects:
+        if not recheck(conn, seq):
+            return seq
+        false_alarms += 1
+        if false_alarms > MAX_FALSE_ALARMS:
+            return None
+    return 0
+
+
+def python_rows(conn: Connection, batch: int):
+    """Rows (seq, prev_hash, hash, matches) hashed entirely in Python: slower, but needs nothing of the database."""
+    return _python_rows(conn, batch), False
+
+
+def _python_rows(conn: Connection, batch: int):
+    result = conn.execution_options(yield_per=batch).execute(select(*_ENTRY_COLUMNS).order_by(AuditEntry.seq))
+    try:
+        for row in result:
+            yield row.seq, row.prev_hash, row.hash, python_matches(row)
+    finally:
+        result.close()

@@ -1,0 +1,253 @@
+"""Six months of believable ticket history for the demo, so the dashboard tells a story on first start.
+
+The story: volume grows, a holiday season brings more order problems, and the ten starter tasks
+"ship" one after another. Before a task ships, its tickets are escalated with a missing-tool
+answer and cost developer time; afterwards most are deflected by the task, with a few
+refusals, failures, reopened tickets and false deflections. Problems that never got a tool
+keep being escalated: they top the opportunity ranking.
+
+Dates are relative to today, and everything else comes from the seed, so a given seed on a
+given day always gives the same history. A second run adds nothing: the history is loaded
+only when no demo ticket (reference DEMO-...) exists yet. Rows go in with bulk inserts,
+and the rollups are computed from the same functions add_ticket_event uses.
+"""
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from types import SimpleNamespace
+
+from flask import Flask
+from sqlalchemy import func, insert, select, text
+
+from console.db import console_session, utcnow
+from console.deflection.models import Ticket, TicketEvent
+from console.deflection.outcome import derive_facts
+from console.deflection.rollup import RollupDeltas, replay, ticket_entry
+from console.deflection.rotation import duty_on, rotation
+from console.deflection.tickets import FACT_FIELDS
+
+REF_PREFIX = "DEMO-"
+AGENTS = {"support": ("agent@example.com", "agent2@example.com", "lead@example.com"),
+          "night-shift": ("lead2@example.com", "agent2@example.com")}
+CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A kind of ticket: where it is filed, what solves it, and what it costs when escalated."""
+
+    category: str
+    runbook: str
+    task: str | None  # the starter task that solves it, once shipped
+    ships: float  # when the task ships, as a share of the history (0 = before it starts)
+    missing_tool: str
+    escalation_class: str
+    dev_minutes: int
+    weight: float
+    season: float = 1.0  # extra weight in the holiday season
+    growth: float = 0.0  # extra weight by the end of the history
+
+
+PROBLEMS = (
+    Problem("account", "cannot-log-in", "unlock_account", 0.0, "a task to unlock an account", "small_change", 25, 10),
+    Problem("account", "password-reset", "send_password_reset", 0.0, "a task to send a password reset",
+            "small_change", 20, 8),
+    Problem("account", "confirmation-email-missing", "resend_confirmation_email", 0.12,
+            "a task to resend the confirmation email", "small_change", 20, 7),
+    Problem("account", "change-email-address", "change_email", 0.25, "a task to change a customer's email address",
+            "small_change", 45, 5),
+    Problem("orders", "cancel-order", "cancel_order", 0.33, "a task to cancel an order", "small_change", 35, 6,
+            season=1.5),
+    Problem("orders", "wrong-shipping-address", "update_shipping_address", 0.42,
+            "a task to change the shipping address of an order", "small_change", 30, 5, season=1.8),
+    Problem("orders", "order-stuck-in-processing", "fix_stuck_order", 0.5, "a task to fix an order stuck in processing",
+            "small_change", 80, 6, season=2.0),
+    Problem("orders", "where-is-my-order", "resend_shipping_notification", 0.58,
+            "a task to resend the shipping notification", "knowledge", 20, 9, season=2.2),
+    Problem("payments", "refund-request", "refund_order", 0.68, "a task to refund part of an order", "small_change",
+            50, 7, season=1.4),
+    Problem("privacy", "delete-account-and-data", "anonymize_customer", 0.82, "a task to anonymize a customer",
+            "specialist", 120, 2),
+    Problem("orders", "wrong-shipping-address", None, 1.1, "a task to split an order into two shipments",
+            "small_change", 95, 2, season=2.0, growth=5),
+    Problem("account", "", None, 1.1, "a task to merge duplicate customer accounts", "small_change", 70, 3, growth=1),
+    Problem("payments", "refund-request", None, 1.1, "a task to change the payment method of an unpaid order",
+            "small_change", 60, 3, growth=2),
+    Problem("payments", "", None, 1.1, "a runbook about vouchers that were not applied", "knowledge", 25, 3),
+    Problem("payments", "", None, 1.1, "a runbook about chargebacks and payment disputes", "specialist", 150, 1.2),
+    Problem("privacy", "delete-account-and-data", None, 1.1, "a task to export a customer's data", "specialist",
+            100, 1),
+    Problem("general", "escalating-a-ticket", None, 1.1, "", "specialist", 130, 2),
+)
+WEEKDAY_FACTOR = (1.25, 1.15, 1.05, 1.0, 0.95, 0.45, 0.35)
+ROOT_CAUSES = (
+    "Why 1: the customer could not finish checkout.\nWhy 2: the order stayed in processing.\n"
+    "Why 3: the warehouse callback timed out.\nWhy 4: the retry queue was paused during a deploy.\n"
+    "Why 5: the deploy runbook does not say to resume it.",
+    "Why 1: support asked for a data fix.\nWhy 2: there is no task for it.\n"
+    "Why 3: it looked rare.\nWhy 4: nobody counted how often it happens.\nWhy 5: escalations were not categorised.",
+    "Why 1: the email bounced.\nWhy 2: the customer typed the address wrong at signup.\n"
+    "Why 3: the signup form does not ask to confirm it.\nWhy 4: it was removed to shorten signup.\n"
+    "Why 5: the trade-off was never reviewed.",
+)
+
+
+def load_history(app: Flask, *, seed: int, history_days: int, progress: bool = False) -> list[str]:
+    """Load `history_days` of ticket history once; return report lines."""
+    session = console_session()
+    existing = session.scalar(select(func.count(Ticket.id)).where(Ticket.ref.like(REF_PREFIX + "%")))
+    if existing:
+        return [f"Ticket history: already loaded ({existing} demo tickets)"]
+    if history_days <= 0:
+        return ["Ticket history: none requested"]
+    story = HistoryWriter(seed, history_days, utcnow(), rotation(session, app.config), app.config)
+    tickets = story.generate()
+    events = _insert(session, tickets)
+    session.commit()
+    return [f"Ticket history: {len(tickets)} tickets and {events} events over {history_days} days"]
+
+
+class HistoryWriter:
+    """Builds the tickets and their events, day by day, from one seeded random generator."""
+
+    def __init__(self, seed: int, days: int, now: datetime, developers: list[str], config):
+        self.rng = random.Random(f"history-{seed}")
+        self.days = days
+        self.now = now
+        self.start = now.date() - timedelta(days=days)
+        self.developers = developers
+        self.config = config
+        self.tickets: list[dict] = []
+
+    def generate(self) -> list[dict]:
+        """Tickets as column values, each with its events (oldest first) under "events"."""
+        for offset in range(self.days + 1):
+            day = self.start + timedelta(days=offset)
+            share = offset / self.days
+            volume = (18 + 16 * share) * WEEKDAY_FACTOR[day.weekday()] * (1.25 if 0.6 <= share <= 0.8 else 1)
+            for _ in range(max(0, round(self.rng.gauss(volume, math.sqrt(volume))))):
+                self._ticket(day, share, self._pick(share))
+        return self.tickets
+
+    def _pick(self, share: float) -> Problem:
+        season = 0.6 <= share <= 0.8
+        weights = [p.weight * (p.season if season else 1) + p.growth * share for p in PROBLEMS]
+        return self.rng.choices(PROBLEMS, weights)[0]
+
+    def _ticket(self, day: date, share: float, problem: Problem) -> None:
+        rng = self.rng
+        team = "support" if rng.random() < 0.75 else "night-shift"
+        agent = rng.choice(AGENTS[team])
+        opened = datetime.combine(day, time(7)) + timedelta(minutes=rng.randint(0, 11 * 60))
+        if opened > self.now:
+            return
+        ticket = {"id": None, "ref": f"{REF_PREFIX}{len(self.tickets) + 10001}", "team": team, "category": "",
+                  "customer": "", "created_at": opened, "events": []}
+        self.tickets.append(ticket)
+        clock = [opened]
+
+        def add(kind: str, minutes_later: float, **fields) -> bool:
+            clock[0] += timedelta(minutes=minutes_later)
+            if clock[0] > self.now:
+                return False  # the story of this ticket has not happened yet
+            ticket["events"].append(SimpleNamespace(kind=kind, created_at=clock[0], actor=fields.pop("actor", agent),
+                                                    **_blank_event() | fields))
+            return True
+
+        shipped = problem.task is not None and share >= problem.ships
+        if problem.runbook and rng.random() < (0.55 if shipped else 0.8):
+            add("runbook_viewed", rng.uniform(1, 6), runbook=problem.runbook)
+        if shipped:
+            self._with_tool(ticket, problem, add)
+        elif rng.random() < (0.18 if problem.escalation_class == "knowledge" else 0.08) and problem.runbook:
+            add("resolved", rng.uniform(5, 30), category=problem.category)
+        else:
+            self._escalate(problem, add)
+
+    def _with_tool(self, ticket: dict, problem: Problem, add) -> None:
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.07:
+            add("task_run", rng.uniform(2, 8), task=problem.task, run_status="refused")
+            if rng.random() < 0.5:
+                add("resolved", rng.uniform(5, 20), category=problem.category)
+            else:
+                self._escalate(problem, add, why="the task was refused")
+            return
+        if roll < 0.09:
+            add("task_run", rng.uniform(2, 8), task=problem.task, run_status="failed")
+            self._escalate(problem, add, why="the task failed")
+            return
+        if problem.task in ("refund_order", "anonymize_customer") and rng.random() < 0.04:
+            add("task_run", rng.uniform(2, 8), task=problem.task, run_status="rejected")
+        if not add("task_run", rng.uniform(2, 8), task=problem.task, run_status="succeeded"):
+            return
+        if not add("resolved", rng.uniform(1, 10), category=problem.category):
+            return
+        follow_up = rng.random()
+        if follow_up < 0.045:  # a false deflection: the customer comes back and it needs a developer
+            add("reopened", rng.uniform(600, 4000), note="the customer wrote back: the problem is still there")
+            self._escalate(problem, add, why="the task did not settle it")
+        elif follow_up < 0.075:
+            if add("reopened", rng.uniform(600, 4000), note="the customer wrote back"):
+                add("resolved", rng.uniform(10, 120), category=problem.category, note="explained the next steps")
+
+    def _escalate(self, problem: Problem, add, why: str = "") -> None:
+        rng = self.rng
+        escalation_class = problem.escalation_class
+        if rng.random() < 0.15:
+            escalation_class = rng.choice(("knowledge", "small_change", "specialist"))
+        missing = problem.missing_tool if rng.random() < 0.92 else ""
+        if not add("escalated", rng.uniform(5, 40), escalation_class=escalation_class, category=problem.category,
+                   missing_tool=missing, note=f"Checked the customer and the order; {why or 'no runbook covers it'}."):
+            return
+        escalation = self.tickets[-1]["events"][-1]
+        duty = duty_on(None, escalation.created_at, self.config, developers=self.developers)
+        escalation.assignee = duty.developer if duty else ""
+        developer = escalation.assignee or "dev@example.com"
+        minutes = max(5, round(rng.lognormvariate(math.log(problem.dev_minutes), 0.45)))
+        if not add("dev_time", rng.uniform(60, 2880), actor=developer, minutes=minutes,
+                   note="Looked into it and fixed it."):
+            return
+        if escalation_class != "knowledge" and rng.random() < 0.3:
+            add("root_cause", 1, actor=developer, note=rng.choice(ROOT_CAUSES))
+        add("resolved", 2, actor=developer, note="escalation closed by the developer")
+
+
+def _blank_event() -> dict:
+    return {"task": "", "run_id": None, "run_status": "", "undo_of": None, "runbook": "", "escalation_class": "",
+            "category": "", "missing_tool": "", "assignee": "", "note": "", "minutes": 0}
+
+
+def _insert(session, tickets: list[dict]) -> int:
+    """Bulk insert tickets and their events with their facts, add their rollups; return the number of events."""
+    next_ticket = (session.scalar(select(func.max(Ticket.id))) or 0) + 1
+    next_event = (session.scalar(select(func.max(TicketEvent.id))) or 0) + 1
+    deltas = RollupDeltas()
+    ticket_rows, event_rows = [], []
+    for ticket in tickets:
+        ticket["id"], next_ticket = next_ticket, next_ticket + 1
+        history = ticket.pop("events")
+        facts = derive_facts(history)
+        for name in FACT_FIELDS:
+            ticket[name] = getattr(facts, name)
+        ticket["updated_at"] = history[-1].created_at if history else ticket["created_at"]
+        row = SimpleNamespace(**ticket)
+        deltas.add_ticket(ticket_entry(row))
+        deltas.add_events(replay(history, row))
+        ticket_rows.append(ticket)
+        for event in history:
+            event_rows.append(vars(event) | {"id": next_event, "ticket_id": ticket["id"]})
+            next_event += 1
+    for table, rows in ((Ticket.__table__, ticket_rows), (TicketEvent.__table__, event_rows)):
+        for start in range(0, len(rows), CHUNK):
+            session.execute(insert(table), rows[start:start + CHUNK])
+    deltas.write(session)
+    if session.get_bind().dialect.name == "postgresql":
+        for table in ("tickets", "ticket_events"):
+            session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                 f"(SELECT max(id) FROM {table}))"))
+    return len(event_rows)

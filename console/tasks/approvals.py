@@ -1,0 +1,128 @@
+"""Four-eyes approval: a second person approves (and so executes) or rejects a pending run.
+
+The approver must hold APPROVE_RUNS and must not be the requester (403 whatever the role).
+Only a `pending_approval` run can be decided (409); the decision is a conditional UPDATE,
+so two approvers racing cannot both win. A run left undecided for APPROVAL_TTL_HOURS is
+rejected with "approval expired". At execution the change is recomputed under row locks;
+if it no longer hashes to the approved preview, nothing is written and the run fails with
+"changed since approval".
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from console.audit.chain import append
+from console.auth.permissions import APPROVE_RUNS, user_can
+from console.db import console_session, utcnow
+from console.notify import notify
+from console.tasks.checks import TaskError, clean_reason, get_run
+from console.tasks.execution import audit_fields, execute, settle
+from console.tasks.models import TaskRun
+from console.tasks.params import ParamErrors, coerce_params
+from console.tasks.registry import task_registry
+
+
+def _ttl() -> timedelta:
+    return timedelta(hours=current_app.config.get("APPROVAL_TTL_HOURS", 24))
+
+
+def _claim(run: TaskRun, status: str, decider: str | None, reason: str, now) -> None:
+    """Move the run out of pending_approval, or 409 when someone else already did."""
+    session = console_session()
+    moved = session.execute(
+        update(TaskRun).where(TaskRun.id == run.id, TaskRun.status == "pending_approval")
+        .values(status=status, approved_by=decider, approved_at=now if decider else None, decision_reason=reason)
+        .execution_options(synchronize_session=False))
+    if moved.rowcount != 1:
+        session.rollback()
+        session.refresh(run)
+        raise TaskError(409, "conflict", f"run {run.id} is {run.status}, not pending approval")
+    run.status, run.approved_by, run.decision_reason = status, decider, reason
+    run.approved_at = now if decider else None
+
+
+def _expire(run: TaskRun) -> bool:
+    """Reject the run as expired if it waited longer than APPROVAL_TTL_HOURS; True when it did."""
+    if run.status != "pending_approval" or run.created_at > utcnow() - _ttl():
+        return False
+    try:
+        _claim(run, "rejected", None, "", utcnow())
+    except TaskError:
+        return False  # decided meanwhile
+    settle(run, "rejected", error="approval expired", action="run.expire", actor="system",
+           reason="not approved within the time limit", raise_failure=False)
+    notify(f"Run {run.id} ({run.task}) by {run.actor} on ticket {run.ticket} expired without approval.")
+    return True
+
+
+def _decider_checks(run_id, approver, reason, verb: str) -> tuple[TaskRun, str]:
+    run = get_run(run_id)
+    if approver is None or getattr(approver, "email", None) == run.actor:
+        raise TaskError(403, "forbidden", f"you cannot {verb} your own run; another lead or admin must")
+    if not user_can(approver, APPROVE_RUNS):
+        raise TaskError(403, "forbidden", f"your role ({approver.role}) may not {verb} runs")
+    try:
+        reason = clean_reason(reason)
+    except ValueError as exc:
+        raise TaskError(400, "invalid", str(exc), {"reason": str(exc)}) from None
+    if run.status != "pending_approval":
+        raise TaskError(409, "conflict", f"run {run.id} is {run.status}, not pending approval")
+    if _expire(run):
+        raise TaskError(409, "conflict", f"run {run.id} cannot be {verb}d: approval expired", run=run)
+    return run, reason
+
+
+def approve_run(run_id, approver, reason) -> TaskRun:
+    """Approve a pending run and execute it; TaskError when it cannot be approved or does not succeed."""
+    run, reason = _decider_checks(run_id, approver, reason, "approve")
+    spec = task_registry().get(run.task)
+    if spec is None:
+        raise TaskError(409, "conflict", f"task {run.task} is no longer available (unknown or disabled); "
+                                         "reject the run instead")
+    try:
+        params = coerce_params(spec, run.params_data)
+    except ParamErrors as exc:
+        raise TaskError(409, "conflict", f"task {run.task} changed its parameters since the request ({exc}); "
+                                         "reject the run and ask again") from None
+    now = utcnow()
+    _claim(run, "interrupted", approver.email, reason, now)
+    append(console_session(), actor=approver.email, action="run.approve", reason=reason, outcome="approved",
+           details={"preview_hash": run.preview_hash, "requested_by": run.actor}, **audit_fields(run))
+    try:
+        run = execute(run, spec, params, now=now, expected=None, expected_hash=run.preview_hash,
+                      refusal_status="failed", refusal_prefix="changed since approval: ",
+                      intent_actor=approver.email, intent_details={"approved_by": approver.email})
+    except TaskError as exc:
+        if exc.run is not None:
+            notify(f"Run {run.id} ({run.task}) was approved by {approver.email} and {exc.run.status}: {exc.message}")
+        raise
+    notify(f"Run {run.id} ({run.task}) was approved by {approver.email} and succeeded: {run.result}")
+    return run
+
+
+def reject_run(run_id, approver, reason) -> TaskRun:
+    """Reject a pending run with a reason; nothing of it ever runs."""
+    run, reason = _decider_checks(run_id, approver, reason, "reject")
+    _claim(run, "rejected", approver.email, reason, utcnow())
+    settle(run, "rejected", error=f"rejected by {approver.email}: {reason}", action="run.reject",
+           actor=approver.email, reason=reason, raise_failure=False)
+    notify(f"Run {run.id} ({run.task}) by {run.actor} was rejected by {approver.email}: {reason}")
+    return run
+
+
+def expire_stale_approvals() -> int:
+    """Reject every run that waited longer than APPROVAL_TTL_HOURS; return how many."""
+    cutoff = utcnow() - _ttl()
+    stale = console_session().scalars(select(TaskRun).where(TaskRun.status == "pending_approval",
+                                                            TaskRun.created_at <= cutoff)).all()
+    return sum(1 for run in stale if _expire(run))
+
+
+def pending_approvals(limit: int = 200) -> list[TaskRun]:
+    """The approval queue, oldest first, with expired runs rejected first."""
+    expire_stale_approvals()
+    return list(console_session().scalars(select(TaskRun).where(TaskRun.status == "pending_approval")
+                                          .order_by(TaskRun.created_at, TaskRun.id).limit(limit)))

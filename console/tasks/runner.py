@@ -1,0 +1,212 @@
+"""The runner: the one path that the web UI, the API and the CLI take to preview and run tasks.
+
+Order of checks (DESIGN.md "One path for every task run"): resolve + permission (404/403)
+-> ticket + reason + parameters (400) -> idempotency (replay, or 409) -> rate limit (429,
+before any work) -> preview in a rolled-back transaction (422 and a `refused` run on a
+Refusal) -> policy (approval?) -> execute (console.tasks.execution).
+Every function uses `current_app` and the request-scoped sessions; each raises TaskError for
+every outcome that is not a success.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from console.db import console_session, utcnow
+from console.notify import notify
+from console.tasks import idempotency
+from console.tasks.approvals import approve_run, expire_stale_approvals, pending_approvals, reject_run
+from console.tasks.checks import (CheckedRequest, RunRequest, TaskError, check_request, clean_idempotency_key,
+                                  clean_reason, get_run)
+from console.tasks.execution import (Rehearsal, TaskFailure, execute, fingerprint, rehearse, settle, write_run)
+from console.tasks.models import TaskRun
+from console.tasks.params import has_secrets, params_to_json
+from console.tasks.policy import Decision, decide, rate_limit_exceeded
+from console.tasks.reconcile import find_interrupted_runs, reconcile_run
+from console.tasks.registry import may_run
+from console.tasks.spec import Refusal
+from console.tasks.undo import preview_undo, undo_run, undo_status
+
+__all__ = [
+    "Preview", "RunRequest", "TaskError", "approve_run", "clean_reason", "expire_stale_approvals",
+    "find_interrupted_runs", "get_run", "may_run", "pending_approvals", "preview", "preview_undo", "reconcile_run",
+    "reject_run", "run_history", "run_to_dict", "start_run", "undo_run", "undo_status",
+]
+
+
+@dataclass
+class Preview:
+    """What a run would do; nothing of it is written."""
+
+    task: str
+    title: str
+    params: dict  # typed values (secrets included: never store or show this dict as is)
+    changes: list[dict]
+    effects: list[str]
+    summary: str
+    risk: str
+    needs_approval: bool
+    preview_hash: str
+    approval_reasons: list[str] = field(default_factory=list)
+    result: str = ""
+
+    def to_dict(self) -> dict:
+        return {"task": self.task, "changes": self.changes, "effects": self.effects, "summary": self.summary,
+                "risk": self.risk, "needs_approval": self.needs_approval, "approval_reasons": self.approval_reasons,
+                "preview_hash": self.preview_hash, "result": self.result}
+
+
+def describe(title: str, changes: list[dict], effect_lines: list[str], result: str) -> str:
+    """One readable sentence of what a run changes."""
+    parts = []
+    for change in changes:
+        if change["before"] is None:
+            parts.append(f"insert a row into {change['table']}")
+        else:
+            parts.append(f"update {change['table']} {change['key']} ({', '.join(change['after'])})")
+    parts += [f"send {line}" for line in effect_lines]
+    text = f"{title}: " + ("; ".join(parts) if parts else "no change")
+    return text + (f". {result}" if result else "")
+
+
+def _rehearse(checked: CheckedRequest, actor: str, now) -> Rehearsal:
+    return rehearse(checked.spec, checked.params, actor=actor, ticket=checked.ticket, reason=checked.reason,
+                    now=now)
+
+
+def _make_preview(checked: CheckedRequest, rehearsal: Rehearsal, decision: Decision, now) -> Preview:
+    return Preview(
+        task=checked.spec.name, title=checked.spec.title, params=checked.params, changes=rehearsal.changes,
+        effects=rehearsal.effect_lines, summary=describe(checked.spec.title, rehearsal.changes,
+                                                          rehearsal.effect_lines, rehearsal.result),
+        risk=decision.risk, needs_approval=decision.needs_approval,
+        preview_hash=fingerprint(rehearsal.changes, rehearsal.effects, now),
+        approval_reasons=decision.reasons, result=rehearsal.result)
+
+
+def preview(req: RunRequest) -> Preview:
+    """Check the request and show what it would change; writes nothing anywhere (422 on a refusal)."""
+    checked = check_request(req)
+    now = utcnow()
+    try:
+        rehearsal = _rehearse(checked, req.actor.email, now)
+    except Refusal as exc:
+        raise TaskError(422, "refused", exc.message) from None
+    except TaskFailure as exc:
+        raise TaskError(422, "failed", str(exc)) from None
+    return _make_preview(checked, rehearsal, decide(checked.spec, checked.params, checked.risk, req.actor.role), now)
+
+
+def _new_run(req: RunRequest, checked: CheckedRequest, key: str | None) -> TaskRun:
+    spec, params = checked.spec, checked.params
+    customer = next((params[p.name] for p in spec.params
+                     if p.kind == "email" and p.name in ("email", "customer_email") and params.get(p.name)), "")
+    order_id = params.get("order_id") if spec.param("order_id") and spec.param("order_id").kind == "int" else None
+    return TaskRun(task=spec.name, ticket=checked.ticket, reason=checked.reason, actor=req.actor.email,
+                   params=json.dumps(params_to_json(spec, params)), risk=checked.risk, source=req.source,
+                   idempotency_key=key, created_at=utcnow(), customer=customer, order_id=order_id)
+
+
+def _attach(run: TaskRun, claim, status: str) -> None:
+    """Give the run its status and an id, and point the idempotency claim at it (committed with the run)."""
+    run.status = status
+    session = console_session()
+    session.add(run)
+    session.flush()
+    if claim is not None:
+        claim.run_id = run.id
+
+
+def start_run(req: RunRequest) -> TaskRun:
+    """Run a task (-> succeeded) or ask for its approval (-> pending_approval); TaskError otherwise."""
+    checked = check_request(req)
+    key = clean_idempotency_key(req.idempotency_key)
+    claim = None
+    if key is not None:
+        found = idempotency.claim(req.actor.email, key, idempotency.request_hash(checked))
+        if isinstance(found, TaskRun):
+            return idempotency.replay(found)
+        claim = found
+    try:
+        return _start(req, checked, key, claim)
+    except TaskError as exc:
+        if claim is not None and exc.run is None:
+            idempotency.release(claim)
+        raise
+
+
+def _start(req: RunRequest, checked: CheckedRequest, key: str | None, claim) -> TaskRun:
+    spec = checked.spec
+    limited = rate_limit_exceeded(spec, req.actor.email)
+    if limited:
+        raise TaskError(429, "rate_limited", limited)
+    decision = decide(spec, checked.params, checked.risk, req.actor.role)
+    if decision.needs_approval and has_secrets(spec):
+        raise TaskError(422, "refused", f"this run of {spec.name} needs approval, and a run with a secret "
+                                        "parameter cannot wait for one: secrets are never stored")
+    now = utcnow()
+    run = _new_run(req, checked, key)
+    try:
+        rehearsal = _rehearse(checked, req.actor.email, now)
+    except (Refusal, TaskFailure) as exc:
+        status = "refused" if isinstance(exc, Refusal) else "failed"
+        _attach(run, claim, status)
+        # settle raises the 422 that carries the recorded run
+        return settle(run, status, error=exc.message if isinstance(exc, Refusal) else str(exc),
+                      details={"params": json.loads(run.params), "stage": "preview"})
+    if req.expected_preview_hash and req.expected_preview_hash != fingerprint(rehearsal.changes, rehearsal.effects,
+                                                                              now):
+        raise TaskError(409, "conflict", "the data changed since your preview; preview again")
+    run.customer = run.customer or rehearsal.customer
+    run.order_id = run.order_id if run.order_id is not None else rehearsal.order_id
+    if decision.needs_approval:
+        return _ask_approval(run, claim, checked, rehearsal, decision, now)
+    _attach(run, claim, "interrupted")
+    return execute(run, spec, checked.params, now=now, expected=rehearsal)
+
+
+def _ask_approval(run: TaskRun, claim, checked: CheckedRequest, rehearsal: Rehearsal, decision: Decision,
+                  now) -> TaskRun:
+    run.changes, run.effects = json.dumps(rehearsal.stored_changes()), json.dumps(rehearsal.effects)
+    run.preview_hash = fingerprint(rehearsal.changes, rehearsal.effects, now)
+    run.approval_reasons = "; ".join(decision.reasons)
+    run.result = describe(checked.spec.title, rehearsal.changes, rehearsal.effect_lines, rehearsal.result)
+    _attach(run, claim, "pending_approval")
+    write_run(run, action="task.request_approval", details={
+        "params": json.loads(run.params), "changes": rehearsal.stored_changes(), "effects": rehearsal.effects,
+        "preview_hash": run.preview_hash, "approval_reasons": decision.reasons})
+    notify(f"Run {run.id} ({run.task}) by {run.actor} on ticket {run.ticket} awaits approval: "
+           f"{run.approval_reasons}. {run.result}")
+    return run
+
+
+def run_history(*, ticket: str | None = None, customer: str | None = None, task: str | None = None,
+                order_id: int | None = None, actor: str | None = None, status: str | None = None,
+                limit: int = 50) -> list[TaskRun]:
+    """Newest runs first, filtered by any of ticket, customer email, task, order, actor and status."""
+    query = select(TaskRun)
+    for column, value in ((TaskRun.ticket, ticket), (TaskRun.customer, customer), (TaskRun.task, task),
+                          (TaskRun.order_id, order_id), (TaskRun.actor, actor), (TaskRun.status, status)):
+        if value is not None:
+            query = query.where(column == value)
+    return list(console_session().scalars(query.order_by(TaskRun.id.desc()).limit(max(1, min(limit, 500)))))
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def run_to_dict(run: TaskRun) -> dict:
+    """CONTRACT.md's RUN, plus what the run pages need."""
+    return {
+        "id": run.id, "task": run.task, "status": run.status, "ticket": run.ticket, "reason": run.reason,
+        "actor": run.actor, "params": run.params_data, "changes": run.changes_data, "result": run.result or "",
+        "error": run.error or "", "created_at": _iso(run.created_at), "approved_by": run.approved_by,
+        "risk": run.risk, "source": run.source, "effects": run.effects_data, "started_at": _iso(run.started_at),
+        "finished_at": _iso(run.finished_at), "approved_at": _iso(run.approved_at),
+        "decision_reason": run.decision_reason or "", "approval_reasons": run.approval_reasons or "",
+        "preview_hash": run.preview_hash or "", "undo_of": run.undo_of, "undone_by": run.undone_by,
+        "customer": run.customer or "", "order_id": run.order_id,
+    }

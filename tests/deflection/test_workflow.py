@@ -1,0 +1,86 @@
+"""Resolving, escalating, reopening and developer time: validation, idempotency, the audit entry."""
+import pytest
+from sqlalchemy import func, select
+
+from console.audit.models import AuditEntry
+from console.deflection.models import Ticket, TicketEvent
+from console.deflection.tickets import TicketError
+from console.deflection.workflow import log_dev_time, open_escalations, parse_outcome, record_outcome
+
+
+@pytest.mark.parametrize("body, field", [
+    ({}, "outcome"),
+    ({"outcome": "deflected"}, "outcome"),
+    ({"outcome": "escalated"}, "escalation_class"),
+    ({"outcome": "escalated", "escalation_class": "urgent"}, "escalation_class"),
+    ({"outcome": "resolved", "escalation_class": "urgent"}, "escalation_class"),
+    ({"outcome": "escalated", "escalation_class": "knowledge", "category": 5}, "category"),
+    ({"outcome": "escalated", "escalation_class": "knowledge", "missing_tool": "x" * 201}, "missing_tool"),
+    ({"outcome": "resolved", "note": "x" * 4001}, "note"),
+])
+def test_bad_outcomes_name_the_field(body, field):
+    with pytest.raises(TicketError) as caught:
+        parse_outcome(body)
+    assert caught.value.field == field
+
+
+def test_text_is_tidied_and_categories_lower_cased():
+    parsed = parse_outcome({"outcome": "escalated", "escalation_class": "small_change", "category": " Orders ",
+                            "missing_tool": "  a task  to split\n orders ", "note": " checked "})
+    assert (parsed.category, parsed.missing_tool, parsed.note) == ("orders", "a task to split orders", "checked")
+    resolved = parse_outcome({"outcome": "resolved", "escalation_class": "knowledge", "missing_tool": "ignored"})
+    assert (resolved.escalation_class, resolved.missing_tool) == ("", "")
+
+
+def events_of(session, ref):
+    return session.scalars(select(TicketEvent.kind).join(Ticket).where(Ticket.ref == ref)
+                           .order_by(TicketEvent.id)).all()
+
+
+def test_recording_the_same_outcome_twice_changes_nothing(app, console_db):
+    escalation = parse_outcome({"outcome": "escalated", "escalation_class": "knowledge", "note": "n"})
+    with app.app_context():
+        _ticket, first = record_outcome(console_db, "T-10", escalation, actor="agent@example.com")
+        _ticket, second = record_outcome(console_db, "T-10", escalation, actor="agent@example.com")
+        other = parse_outcome({"outcome": "escalated", "escalation_class": "specialist", "note": "n"})
+        _ticket, third = record_outcome(console_db, "T-10", other, actor="agent@example.com")
+        reopen = parse_outcome({"outcome": "reopened"})
+        record_outcome(console_db, "T-10", reopen, actor="agent@example.com")
+        _ticket, reopened_twice = record_outcome(console_db, "T-10", reopen, actor="agent@example.com")
+    assert (first, second, third, reopened_twice) == (True, False, True, False)
+    assert events_of(console_db, "T-10") == ["escalated", "escalated", "reopened"]
+    audited = console_db.scalar(select(func.count(AuditEntry.seq)).where(AuditEntry.ticket == "T-10"))
+    assert audited == 3
+
+
+def test_a_developer_logs_time_adds_a_root_cause_and_closes_the_escalation(app, console_db, make_user):
+    developer = make_user("developer")
+    with app.app_context():
+        record_outcome(console_db, "T-11", parse_outcome({"outcome": "escalated", "escalation_class": "small_change"}),
+                       actor="agent@example.com")
+        ticket = console_db.scalar(select(Ticket).where(Ticket.ref == "T-11"))
+        assert ticket in open_escalations(console_db, ticket.assignee)
+        log_dev_time(console_db, "T-11", actor=developer.email, minutes="45", root_cause="Why 1: ...", close=True)
+    assert events_of(console_db, "T-11") == ["escalated", "dev_time", "root_cause", "resolved"]
+    assert (ticket.outcome, ticket.dev_minutes) == ("escalated", 45)
+    assert ticket.escalation_closed_at is not None
+    assert ticket not in open_escalations(console_db, ticket.assignee)
+
+
+@pytest.mark.parametrize("minutes", ["", "ten", "0", "1441", None])
+def test_minutes_must_be_a_sensible_whole_number(app, console_db, minutes):
+    with app.app_context():
+        record_outcome(console_db, "T-12", parse_outcome({"outcome": "escalated", "escalation_class": "knowledge"}),
+                       actor="agent@example.com")
+        with pytest.raises(TicketError) as caught:
+            log_dev_time(console_db, "T-12", actor="dev@example.com", minutes=minutes)
+    assert caught.value.field == "minutes"
+
+
+def test_time_is_logged_on_escalations_only(app, console_db):
+    with app.app_context():
+        record_outcome(console_db, "T-13", parse_outcome({"outcome": "resolved"}), actor="agent@example.com")
+        with pytest.raises(TicketError, match="escalated tickets only"):
+            log_dev_time(console_db, "T-13", actor="dev@example.com", minutes=5)
+        with pytest.raises(TicketError, match="no ticket"):
+            log_dev_time(console_db, "T-unknown", actor="dev@example.com", minutes=5)

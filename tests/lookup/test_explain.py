@@ -1,0 +1,125 @@
+"""Every query the lookup pages send is served by an index: no table scans and no sorts of whole tables.
+
+The plans are read from the database itself (EXPLAIN QUERY PLAN on SQLite; EXPLAIN on PostgreSQL
+with sequential scans and full sorts priced out, so a plan still holding one has no index to use).
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import event
+
+from console.lookup import queries, records
+from console.lookup.queries import Search, customer_listing, order_listing, parse_search
+from tests.factories import CustomerFactory, OrderFactory
+from tests.lookup.conftest import add_order_rows
+
+
+def _capture(target_db, run):
+    """Run `run()` and return the SELECTs it sent, with their parameters."""
+    engine = target_db.get_bind().engine
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert seen, "the scenario sent no query"
+    return seen
+
+
+def _plan(target_db, statement, parameters) -> list[str]:
+    conn = target_db.connection()
+    if conn.dialect.name == "sqlite":
+        return [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    conn.exec_driver_sql("SET LOCAL enable_sort = off")
+    return [row[0] for row in conn.exec_driver_sql("EXPLAIN " + statement, parameters)]
+
+
+def _walks_the_primary_key(table: str, statement: str) -> bool:
+    """SQLite keeps a table in id order, so 'SCAN t' ordered by t.id, filtered on t.id only, stops at LIMIT."""
+    flat = " ".join(statement.split())
+    where = re.search(r" WHERE (.*?) ORDER BY ", flat)
+    columns = set(re.findall(r"\b(\w+\.\w+)\b", where.group(1))) if where else set()
+    return f"ORDER BY {table}.id" in flat and columns <= {f"{table}.id"}
+
+
+def _assert_indexed(target_db, statement, parameters):
+    plan = _plan(target_db, statement, parameters)
+    text = "\n".join(plan)
+    if target_db.connection().dialect.name == "sqlite":
+        for line in plan:
+            table_scan = line.startswith("SCAN ") and "INDEX" not in line and "(subquery" not in line
+            if table_scan and _walks_the_primary_key(line.split()[1], statement):
+                continue
+            assert not table_scan, f"table scan:\n{text}\n{statement}"
+        assert "TEMP B-TREE" not in text, f"sort not served by an index:\n{text}\n{statement}"
+    else:
+        assert "Seq Scan" not in text, f"table scan:\n{text}\n{statement}"
+        full_sorts = [line for line in plan if line.strip().lstrip("-> ").startswith("Sort ")]
+        assert not full_sorts, f"sort not served by an index:\n{text}\n{statement}"
+    return plan
+
+
+@pytest.fixture
+def shop(target_db):
+    customer = CustomerFactory(email="plan.check@example.com")
+    orders = [OrderFactory(customer_id=customer.id) for _ in range(3)]
+    add_order_rows(target_db, orders[0], items=2)
+    for _ in range(5):
+        CustomerFactory(locked=True)
+    return customer, orders[0]
+
+
+def _scenarios(customer, order):
+    none = Search("none")
+    cursor_of = {param: sort.encode(order) for param, sort in queries.ORDER_SORTS.items()}
+    yield "customers, newest first", lambda s: customer_listing(s, search=none)
+    for param in queries.CUSTOMER_SORTS:
+        yield f"customers sorted {param}", lambda s, p=param: customer_listing(s, search=none, sort=p)
+    yield "customers by status", lambda s: customer_listing(s, search=none, status="locked")
+    yield "customers, last page", lambda s: customer_listing(s, search=none, direction="last")
+    yield "customer by email", lambda s: customer_listing(s, search=parse_search("plan.check@example.com"))
+    yield "customers by email prefix", lambda s: customer_listing(s, search=parse_search("plan.ch"))
+    yield "customers by number", lambda s: customer_listing(s, search=parse_search(str(order.id)))
+    for param in queries.ORDER_SORTS:
+        yield f"orders sorted {param}", lambda s, p=param: order_listing(s, search=none, sort=p)
+        yield f"orders sorted {param}, next page", lambda s, p=param: order_listing(
+            s, search=none, sort=p, direction="after", cursor=cursor_of[p])
+        yield f"orders sorted {param}, previous page", lambda s, p=param: order_listing(
+            s, search=none, sort=p, direction="before", cursor=cursor_of[p])
+    yield "orders by status", lambda s: order_listing(s, search=none, status="paid")
+    yield "orders by status, next page", lambda s: order_listing(
+        s, search=none, status="paid", direction="after", cursor=cursor_of["-created"])
+    yield "orders of a customer", lambda s: order_listing(s, search=none, customer_id=customer.id)
+    yield "orders by customer email", lambda s: order_listing(s, search=parse_search("plan.check@example.com"))
+    yield "order by number", lambda s: order_listing(s, search=parse_search(str(order.id)))
+    yield "customer page", lambda s: records.customer_record(s, customer.id)
+    yield "order page", lambda s: records.order_record(s, order.id)
+
+
+def test_every_lookup_query_uses_an_index(target_db, shop):
+    customer, order = shop
+    for name, scenario in _scenarios(customer, order):
+        for statement, parameters in _capture(target_db, lambda: scenario(target_db)):
+            try:
+                _assert_indexed(target_db, statement, parameters)
+            except AssertionError as exc:
+                raise AssertionError(f"{name}: {exc}") from None
+
+
+def test_an_email_prefix_is_an_index_range(target_db, shop):
+    (statement, parameters), *_ = _capture(
+        target_db, lambda: customer_listing(target_db, search=parse_search("plan.ch")))
+    plan = "\n".join(_plan(target_db, statement, parameters))
+    if target_db.connection().dialect.name == "sqlite":
+        assert "email>? AND email<?" in plan, plan  # LIKE 'plan.ch%' became a range on the unique index
+    else:
+        assert "Index Cond" in plan and "~>=~" in plan and "ix_customers_email_pattern" in plan, plan

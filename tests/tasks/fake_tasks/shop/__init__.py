@@ -1,0 +1,1 @@
+"""Fake tasks on the demo shop's tables, for the framework's own tests (TASK_PACKAGES override)."""

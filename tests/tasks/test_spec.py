@@ -1,0 +1,181 @@
+"""The @task decorator and the spec read from a function's signature."""
+
+import enum
+from datetime import date
+from typing import Annotated, Literal
+
+import pytest
+
+from console.tasks import Email, Money, Param, Secret, TaskContext, task
+from console.tasks.spec import TaskDefinitionError, build_spec
+
+FILE = "admin_tasks/example.py"
+
+
+def test_the_decorator_only_attaches_metadata():
+    def plain(ctx: TaskContext, order_id: int) -> str:
+        """Do it."""
+        return f"did {order_id}"
+
+    decorated = task(title="Plain", category="Orders")(plain)
+
+    assert decorated is plain
+    assert decorated(None, order_id=3) == "did 3"
+    assert plain.__task_spec__.title == "Plain"
+    assert plain.__task_spec__.roles == ("agent", "lead", "admin")
+
+
+def test_a_spec_takes_its_name_description_and_parameters_from_the_function():
+    class Tier(enum.Enum):
+        BASIC = "basic"
+        GOLD = "gold"
+
+    @task(title=" Refund ", category="Orders", risk="medium", undo=True)
+    def refund(
+        ctx: TaskContext,
+        order_id: Annotated[int, Param("Order number", min=1)],
+        amount: Annotated[Money, Param("Amount", help="in cents")],
+        email: Email,
+        token: Secret,
+        day: date,
+        express: bool,
+        tier: Tier,
+        size: Literal["s", "m"] = "m",
+        *,
+        note: str | None = None,
+    ) -> str:
+        """Refund an order.
+
+        More words.
+        """
+
+    spec = build_spec(refund, FILE)
+
+    assert (spec.name, spec.title, spec.category, spec.risk) == ("refund", "Refund", "Orders", "medium")
+    assert spec.description.startswith("Refund an order.") and spec.summary_line == "Refund an order."
+    assert spec.undoable and spec.file == FILE
+    kinds = {p.name: (p.kind, p.required) for p in spec.params}
+    assert kinds == {"order_id": ("int", True), "amount": ("money", True), "email": ("email", True),
+                     "token": ("secret", True), "day": ("date", True), "express": ("bool", False),
+                     "tier": ("choice", True), "size": ("choice", False), "note": ("str", False)}
+    assert spec.param("order_id").label == "Order number" and spec.param("order_id").min == 1
+    assert spec.param("amount").help == "in cents"
+    assert spec.param("email").label == "Email"  # derived from the name when there is no Param
+    assert spec.param("tier").choice_pairs() == [("basic", "Basic"), ("gold", "Gold")]
+    assert spec.param("size").default == "m" and spec.param("express").default is False
+    assert spec.param("token").is_secret and not spec.param("email").is_secret
+
+
+def test_name_overrides_the_function_name_and_a_risk_function_is_kept():
+    def risk(params):
+        return "high"
+
+    @task(title="T", name="other_name", risk=risk)
+    def fn(ctx: TaskContext) -> str:
+        """Doc."""
+
+    spec = build_spec(fn, FILE)
+    assert spec.name == "other_name" and spec.risk is risk and spec.risk_label == "varies"
+
+
+def _error(fn) -> str:
+    with pytest.raises(TaskDefinitionError) as caught:
+        build_spec(fn, FILE)
+    assert caught.value.file == FILE
+    assert str(caught.value).startswith(f"{FILE}: task ")
+    return caught.value.detail
+
+
+def test_a_missing_annotation_names_the_file_and_the_parameter():
+    @task(title="T")
+    def fn(ctx: TaskContext, order_id) -> str:
+        """Doc."""
+
+    assert "parameter 'order_id' has no type annotation" in _error(fn)
+
+
+def test_an_unknown_type_is_an_error():
+    @task(title="T")
+    def fn(ctx: TaskContext, ratio: float) -> str:
+        """Doc."""
+
+    assert "unknown type float" in _error(fn)
+
+
+@pytest.mark.parametrize("declare, expected", [
+    (dict(title=""), "a title is required"),
+    (dict(title="T", risk="extreme"), "risk must be one of low, medium, high"),
+    (dict(title="T", roles=("agent", "boss")), "roles must be"),
+    (dict(title="T", roles=()), "roles must be"),
+    (dict(title="T", undo="yes"), "undo must be True, False or a function"),
+    (dict(title="T", name="Bad Name"), "lower-case letters"),
+    (dict(title="T", examples=[{"order_id": "x"}]), "example 1 is invalid"),
+    (dict(title="T", examples=["order_id=1"]), "examples must be a list of dicts"),
+    (dict(title="T", undo=True, redact_before=True), "generic undo restores the before values"),
+])
+def test_bad_declarations_are_errors(declare, expected):
+    @task(**declare)
+    def fn(ctx: TaskContext, order_id: int) -> str:
+        """Doc."""
+
+    assert expected in _error(fn)
+
+
+def test_a_docstring_is_required():
+    @task(title="T")
+    def fn(ctx: TaskContext) -> str:
+        return ""
+
+    assert "a docstring is required" in _error(fn)
+
+
+def test_the_first_parameter_is_the_context():
+    @task(title="T")
+    def fn(order_id: int) -> str:
+        """Doc."""
+
+    assert "first parameter must be `ctx: TaskContext`" in _error(fn)
+
+
+def test_reserved_names_and_var_args_are_refused():
+    @task(title="T")
+    def reserved(ctx: TaskContext, reason: str) -> str:
+        """Doc."""
+
+    @task(title="T")
+    def var_args(ctx: TaskContext, *orders: int) -> str:
+        """Doc."""
+
+    assert "reserved name" in _error(reserved)
+    assert "no *args" in _error(var_args)
+
+
+def test_constraints_must_fit_the_type():
+    @task(title="T")
+    def min_on_text(ctx: TaskContext, note: Annotated[str, Param("Note", min=3)]) -> str:
+        """Doc."""
+
+    @task(title="T")
+    def pattern_on_int(ctx: TaskContext, n: Annotated[int, Param("N", pattern=r"\d+")]) -> str:
+        """Doc."""
+
+    @task(title="T")
+    def bad_pattern(ctx: TaskContext, note: Annotated[str, Param("Note", pattern="(")]) -> str:
+        """Doc."""
+
+    @task(title="T")
+    def nullable_without_default(ctx: TaskContext, note: str | None) -> str:
+        """Doc."""
+
+    assert "min and max apply to int" in _error(min_on_text)
+    assert "pattern and max_length apply to text" in _error(pattern_on_int)
+    assert "invalid pattern" in _error(bad_pattern)
+    assert "needs a default" in _error(nullable_without_default)
+
+
+def test_an_annotation_naming_something_undefined_is_an_error():
+    def fn(ctx, order_id: "Undefined") -> str:  # noqa: F821
+        """Doc."""
+
+    task(title="T")(fn)
+    assert "cannot read the annotations" in _error(fn)

@@ -1,0 +1,370 @@
+"""The task pages: catalog, form, preview -> confirm, run pages, approvals, undo and history."""
+import re
+
+import pytest
+from flask import url_for
+from sqlalchemy import func, select
+
+from admin_tasks.shop_schema import Refund
+from console.audit.models import AuditEntry
+from console.tasks.models import TaskRun
+from tests.conftest import AuthActions, csrf_token_from
+
+REFUND = "/admin/tasks/refund_order/"
+
+
+@pytest.fixture
+def colleague(app, dbs, make_user):
+    """Another browser, logged in as a new user of the role."""
+
+    def login(role: str):
+        other = app.test_client()
+        response = AuthActions(other).login(make_user(role).email)
+        assert response.status_code == 302
+        return other
+
+    return login
+
+
+def form_post(client, path, data, *, token=True):
+    """POST a page form, with the CSRF token from the page unless told otherwise."""
+    if token:
+        data = dict(data, csrf_token=csrf_token_from(client.get("/admin/").get_data(as_text=True)))
+    return client.post(path, data=data)
+
+
+def confirmation(html: str) -> str:
+    match = re.search(r'name="confirmation" value="([^"]+)"', html)
+    assert match, "no confirmation token on the preview"
+    return match.group(1)
+
+
+def preview_refund(client, amount="3000", **extra):
+    data = {"action": "preview", "order_id": "1004", "amount_cents": amount, "ticket": "T-1",
+            "reason": "customer returned an item"}
+    data.update(extra)
+    return form_post(client, REFUND, data)
+
+
+def confirm(client, path, html):
+    return form_post(client, path, {"action": "confirm", "confirmation": confirmation(html)})
+
+
+def run_id_from(response) -> int:
+    assert response.status_code == 303, response.get_data(as_text=True)[:800]
+    return int(response.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+
+
+# ---- catalog --------------------------------------------------------------------------------
+
+def test_catalog_groups_the_tasks_an_agent_may_run(client, login_as):
+    login_as("agent")
+    html = client.get("/admin/tasks/").get_data(as_text=True)
+    assert ">Orders</h2>" in html and ">Accounts</h2>" in html
+    assert 'href="/admin/tasks/refund_order/"' in html
+    assert 'href="/admin/tasks/unlock_account/"' in html
+
+
+@pytest.mark.parametrize("role", ["product_owner", "developer"])
+def test_roles_that_cannot_run_tasks_get_no_catalog_and_no_form(client, login_as, role):
+    login_as(role)
+    assert client.get("/admin/tasks/").status_code == 403
+    assert client.get(REFUND).status_code == 403
+
+
+def test_anonymous_users_are_sent_to_login(client):
+    response = client.get(REFUND)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_search_keeps_matching_tasks_and_escapes_the_query(client, login_as):
+    login_as("agent")
+    html = client.get("/admin/tasks/?q=refund").get_data(as_text=True)
+    assert "refund_order" in html and "unlock_account" not in html
+    html = client.get("/admin/tasks/?q=<script>x</script>").get_data(as_text=True)
+    assert "<script>x</script>" not in html and "&lt;script&gt;" in html
+    assert "No task matches" in html
+
+
+# ---- the task form ----------------------------------------------------------------------------
+
+def test_form_has_labelled_fields_and_is_prefilled_from_the_query(app, client, login_as):
+    login_as("agent")
+    with app.test_request_context():
+        path = url_for("tasks.task_form", name="refund_order", ticket="T-9", order_id=1004, amount_cents=3000)
+    html = client.get(path).get_data(as_text=True)
+    for name in ("order_id", "amount_cents", "ticket", "reason"):
+        assert f'<label for="{name}"' in html
+    assert re.search(r'id="order_id"[^>]*value="1004"|value="1004"[^>]*id="order_id"', html)
+    assert re.search(r'id="ticket"[^>]*value="T-9"', html)
+
+
+def test_ticket_defaults_to_the_current_ticket_of_the_session(client, login_as):
+    login_as("agent")
+    with client.session_transaction() as session:
+        session["ticket_ref"] = "T-77"
+    assert re.search(r'id="ticket"[^>]*value="T-77"', client.get(REFUND).get_data(as_text=True))
+
+
+def test_unknown_task_is_a_404(client, login_as):
+    login_as("agent")
+    assert client.get("/admin/tasks/no_such_task/").status_code == 404
+
+
+def test_missing_ticket_and_reason_are_named_next_to_their_fields(client, login_as, demo_shop):
+    login_as("agent")
+    response = preview_refund(client, ticket="", reason="")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert 'id="ticket-error"' in html and 'id="reason-error"' in html
+
+
+def test_a_bad_value_is_named_next_to_its_field(client, login_as, demo_shop):
+    login_as("agent")
+    response = preview_refund(client, amount="lots")
+    assert response.status_code == 400
+    assert 'id="amount_cents-error"' in response.get_data(as_text=True)
+
+
+def test_a_refusal_at_preview_says_why_and_changes_nothing(client, login_as, demo_shop, target_row):
+    login_as("agent")
+    response = preview_refund(client, amount="30000")
+    assert response.status_code == 422
+    assert "25000" in response.get_data(as_text=True)
+    assert target_row("orders", id=1004)["refunded_cents"] == 0
+
+
+# ---- preview -> confirm -----------------------------------------------------------------------
+
+def test_preview_shows_the_diff_and_confirm_runs_it(client, login_as, demo_shop, target_row, console_db):
+    login_as("agent")
+    preview = preview_refund(client)
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200
+    assert "refunded_cents" in html and 'class="diff-after">3000' in html
+    assert "refund_issued" in html  # the email is listed as an effect
+    assert "Confirm and run" in html
+    assert target_row("orders", id=1004)["refunded_cents"] == 0  # the preview wrote nothing
+
+    run_id = run_id_from(confirm(client, REFUND, html))
+    assert target_row("orders", id=1004)["refunded_cents"] == 3000
+    page = client.get(f"/admin/runs/{run_id}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "succeeded" in text
+    assert 'id="audit"' in text and "T-1" in text
+    entries = console_db.scalars(select(AuditEntry).where(AuditEntry.subject_type == "task_run",
+                                                          AuditEntry.subject_id == str(run_id))).all()
+    assert entries and all(f'id="audit-{entry.seq}"' in text for entry in entries)
+
+
+def test_confirming_twice_runs_once(client, login_as, demo_shop, target_db):
+    login_as("agent")
+    html = preview_refund(client).get_data(as_text=True)
+    first = run_id_from(confirm(client, REFUND, html))
+    second = run_id_from(confirm(client, REFUND, html))
+    assert first == second
+    assert target_db.scalar(select(func.count()).select_from(Refund).where(Refund.order_id == 1004)) == 1
+
+
+def test_a_tampered_confirmation_is_refused(client, login_as, demo_shop, target_row):
+    login_as("agent")
+    token = confirmation(preview_refund(client).get_data(as_text=True))
+    response = form_post(client, REFUND, {"action": "confirm", "confirmation": token[:-3] + "abc"})
+    assert response.status_code == 400 and "expired or was altered" in response.get_data(as_text=True)
+    assert target_row("orders", id=1004)["refunded_cents"] == 0
+
+
+def test_a_confirmation_is_bound_to_the_user_who_previewed(client, login_as, colleague, demo_shop, target_row):
+    login_as("agent")
+    token = confirmation(preview_refund(client).get_data(as_text=True))
+    response = form_post(colleague("agent"), REFUND, {"action": "confirm", "confirmation": token})
+    assert response.status_code == 400
+    assert target_row("orders", id=1004)["refunded_cents"] == 0
+
+
+def test_change_the_values_brings_the_form_back_filled(client, login_as, demo_shop):
+    login_as("agent")
+    token = confirmation(preview_refund(client).get_data(as_text=True))
+    html = form_post(client, REFUND, {"action": "edit", "confirmation": token}).get_data(as_text=True)
+    assert re.search(r'value="3000"', html) and "customer returned an item" in html
+
+
+@pytest.mark.parametrize("action", ["preview", "confirm", "edit"])
+def test_every_task_form_post_needs_the_csrf_token(client, login_as, demo_shop, target_row, action):
+    login_as("agent")
+    token = confirmation(preview_refund(client).get_data(as_text=True))
+    data = {"action": action, "confirmation": token, "order_id": "1004", "amount_cents": "3000", "ticket": "T-1",
+            "reason": "r"}
+    assert form_post(client, REFUND, data, token=False).status_code == 400
+    assert target_row("orders", id=1004)["refunded_cents"] == 0
+
+
+# ---- approval ---------------------------------------------------------------------------------
+
+def request_big_refund(client) -> int:
+    html = preview_refund(client, amount="20000").get_data(as_text=True)
+    assert "Needs a lead" in html and "Confirm and ask for approval" in html
+    return run_id_from(confirm(client, REFUND, html))
+
+
+def test_a_lead_approves_a_high_risk_run_from_the_queue(client, login_as, colleague, demo_shop, target_row):
+    login_as("agent")
+    run_id = request_big_refund(client)
+    own = client.get(f"/admin/runs/{run_id}").get_data(as_text=True)
+    assert "You requested this run" in own and 'action="/admin/runs/%d/approve"' % run_id not in own
+    assert target_row("orders", id=1004)["refunded_cents"] == 0
+
+    lead = colleague("lead")
+    assert f"/admin/runs/{run_id}" in lead.get("/admin/approvals/").get_data(as_text=True)
+    assert f"/admin/runs/{run_id}" in lead.get("/admin/").get_data(as_text=True)  # the home section
+    assert f'action="/admin/runs/{run_id}/approve"' in lead.get(f"/admin/runs/{run_id}").get_data(as_text=True)
+    response = form_post(lead, f"/admin/runs/{run_id}/approve", {"reason": "checked the return"})
+    assert response.status_code == 303
+    assert target_row("orders", id=1004)["refunded_cents"] == 20000
+    assert "succeeded" in lead.get(f"/admin/runs/{run_id}").get_data(as_text=True)
+
+
+def test_an_agent_cannot_approve(client, login_as, demo_shop, target_row):
+    login_as("agent")
+    run_id = request_big_refund(client)
+    response = form_post(client, f"/admin/runs/{run_id}/approve", {"reason": "looks fine"})
+    assert response.status_code == 403
+    assert target_row("orders", id=1004)["refunded_cents"] == 0
+
+
+def test_a_lead_cannot_approve_their_own_run(client, login_as, demo_shop, target_row):
+    login_as("lead")
+    html = preview_refund(client, amount="20000").get_data(as_text=True)
+    run_id = run_id_from(confirm(client, REFUND, html))
+    response = form_post(client, f"/admin/runs/{run_id}/approve", {"reason": "mine"})
+    assert response.status_code == 403 and "your own run" in response.get_data(as_text=True)
+    assert target_row("orders", id=1004)["refunded_cents"] == 0
+
+
+def test_a_lead_rejects_with_a_reason(client, login_as, colleague, demo_shop, target_row, console_db):
+    login_as("agent")
+    run_id = request_big_refund(client)
+    lead = colleague("lead")
+    assert form_post(lead, f"/admin/runs/{run_id}/reject", {"reason": "no return received"}).status_code == 303
+    console_db.expire_all()
+    assert console_db.get(TaskRun, run_id).status == "rejected"
+    again = form_post(lead, f"/admin/runs/{run_id}/approve", {"reason": "changed my mind"})
+    assert again.status_code == 409
+    assert target_row("orders", id=1004)["refunded_cents"] == 0
+
+
+# ---- undo and history -------------------------------------------------------------------------
+
+def unlock_locked_customer(client) -> int:
+    path = "/admin/tasks/unlock_account/"
+    html = form_post(client, path, {"action": "preview", "email": "locked@example.com", "ticket": "T-5",
+                                    "reason": "customer verified by phone"}).get_data(as_text=True)
+    return run_id_from(confirm(client, path, html))
+
+
+def test_a_lead_undoes_a_run_from_its_page(client, login_as, colleague, demo_shop, target_row, console_db):
+    login_as("agent")
+    run_id = unlock_locked_customer(client)
+    assert target_row("customers", email="locked@example.com")["status"] == "active"
+    assert 'id="undo-heading"' not in client.get(f"/admin/runs/{run_id}").get_data(as_text=True)
+
+    lead = colleague("lead")
+    assert 'id="undo-heading"' in lead.get(f"/admin/runs/{run_id}").get_data(as_text=True)
+    undo_id = run_id_from(form_post(lead, f"/admin/runs/{run_id}/undo", {"ticket": "T-5", "reason": "wrong account"}))
+    assert target_row("customers", email="locked@example.com")["status"] == "locked"
+    console_db.expire_all()
+    assert console_db.get(TaskRun, undo_id).undo_of == run_id
+    page = lead.get(f"/admin/runs/{run_id}").get_data(as_text=True)
+    assert f"/admin/runs/{undo_id}" in page and 'id="undo-unavailable"' in page
+
+
+def test_an_agent_cannot_undo(client, login_as, demo_shop, target_row):
+    login_as("agent")
+    run_id = unlock_locked_customer(client)
+    assert form_post(client, f"/admin/runs/{run_id}/undo", {"reason": "oops"}).status_code == 403
+    assert target_row("customers", email="locked@example.com")["status"] == "active"
+
+
+def test_history_filters_by_ticket_customer_and_task(client, login_as, demo_shop):
+    login_as("agent")
+    unlock_id = unlock_locked_customer(client)
+    refund_id = run_id_from(confirm(client, REFUND, preview_refund(client).get_data(as_text=True)))
+
+    def listed(query):
+        html = client.get(f"/admin/runs/?{query}").get_data(as_text=True)
+        return {int(n) for n in re.findall(r'href="/admin/runs/(\d+)"', html)}
+
+    assert listed("ticket=T-5") == {unlock_id}
+    assert listed("customer=locked@example.com") == {unlock_id}
+    assert listed("task=refund_order") == {refund_id}
+    assert listed("order=1004") == {refund_id}
+    assert listed("ticket=<b>nothing</b>") == set()
+
+
+def test_run_pages_404_for_unknown_runs(client, login_as):
+    login_as("agent")
+    assert client.get("/admin/runs/999999").status_code == 404
+
+
+def test_developers_read_runs_but_cannot_decide(client, login_as):
+    login_as("developer")
+    assert client.get("/admin/runs/").status_code == 200
+    assert client.get("/admin/approvals/").status_code == 403
+
+
+def test_home_sections_per_role(client, auth, make_user):
+    for role, marker in (("agent", "Run a task"), ("lead", "Waiting for your approval"),
+                         ("developer", "support-console tasks new")):
+        auth.login(make_user(role).email)
+        assert marker in client.get("/admin/").get_data(as_text=True), role
+        auth.logout()
+
+
+def test_every_task_and_run_post_route_needs_csrf(app, client, login_as):
+    login_as("lead")
+    posts = [rule for rule in app.url_map.iter_rules()
+             if rule.endpoint.split(".")[0] in ("tasks", "runs", "approvals") and "POST" in rule.methods]
+    assert len(posts) >= 5
+    for rule in posts:
+        path = rule.rule.replace("<name>", "refund_order").replace("<int:run_id>", "1")
+        assert client.post(path, data={"reason": "x"}).status_code == 400, path
+
+
+def test_confirm_after_the_data_changed_shows_the_new_preview(client, login_as, demo_shop, target_db, target_row):
+    from sqlalchemy import update
+
+    from admin_tasks.shop_schema import Order
+
+    login_as("agent")
+    html = preview_refund(client).get_data(as_text=True)
+    target_db.execute(update(Order).where(Order.id == 1004).values(refunded_cents=1000))
+    target_db.flush()
+    response = confirm(client, REFUND, html)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and "changed since your preview" in text
+    assert 'class="diff-before">1000' in text  # the new preview starts from the new value
+    assert target_row("orders", id=1004)["refunded_cents"] == 1000
+
+
+def test_a_lead_reconciles_an_interrupted_run(client, login_as, colleague, demo_shop, console_db):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from console.db import utcnow
+
+    login_as("agent")
+    run_id = unlock_locked_customer(client)
+    # As if the console died after the target commit, before writing the outcome.
+    console_db.execute(update(TaskRun).where(TaskRun.id == run_id)
+                       .values(status="interrupted", started_at=utcnow() - timedelta(hours=1)))
+    console_db.flush()
+    assert 'id="reconcile-heading"' not in client.get(f"/admin/runs/{run_id}").get_data(as_text=True)
+    lead = colleague("lead")
+    assert 'id="reconcile-heading"' in lead.get(f"/admin/runs/{run_id}").get_data(as_text=True)
+    response = form_post(lead, f"/admin/runs/{run_id}/reconcile", {"settle_as": "", "reason": "after the outage"})
+    assert response.status_code == 303
+    console_db.expire_all()
+    assert console_db.get(TaskRun, run_id).status == "succeeded"
+    again = form_post(lead, f"/admin/runs/{run_id}/reconcile", {"settle_as": ""})
+    assert again.status_code == 409 and "not interrupted" in again.get_data(as_text=True)
