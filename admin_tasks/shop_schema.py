@@ -84,6 +84,10 @@ class Order(ShopBase):
         Index("ix_orders_status_created", "status", "created_at"),
         Index("ix_orders_created", "created_at"),
         Index("ix_orders_total", "total_cents"),
+        # Totals repeat thousands of times; paging by (total, id) needs id inside the index, or
+        # every page re-reads and re-sorts a whole group of equal totals. SQLite indexes carry the
+        # rowid (= id) already, so only PostgreSQL needs it.
+        Index("ix_orders_total_id", "total_cents", "id").ddl_if(dialect="postgresql"),
     )
 
     def __str__(self) -> str:

@@ -7,7 +7,7 @@ APPROVAL_ABOVE_CENTS = 10000
 
 
 def refund_risk(params: dict) -> str:
-    """Refunds above 100.00 need a second pair of eyes."""
+    """High when amount_cents is above 10000 (100.00), otherwise medium."""
     return "high" if params["amount_cents"] > APPROVAL_ABOVE_CENTS else "medium"
 
 

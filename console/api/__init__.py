@@ -78,9 +78,39 @@ def require(permission: str):
     return decorator
 
 
+def _invalid_text_member(data) -> str | None:
+    """The top-level member holding a lone surrogate, or "body"; None when every string is valid Unicode.
+
+    JSON's \\ud800 escapes decode to lone surrogates, which no database driver can encode (a 500
+    before this check). Walked without recursion: the body may be nested as deep as json allows.
+    """
+    stack = [("", data)]
+    while stack:
+        member, value = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return member or "body"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                stack.append((member or "body", key))
+                stack.append((member or (key[:60] if key.isprintable() and key.isascii() else "body"), item))
+        elif isinstance(value, list):
+            stack.extend((member, item) for item in value)
+    return None
+
+
 def json_body() -> dict:
     """The request's JSON object, or a 400 naming the problem."""
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # json.loads gives up on very deep nesting with this, not a ValueError
+        raise ApiError(400, "invalid_json", "the body is nested too deeply", {"body": "nested too deeply"}) from None
+    bad = _invalid_text_member(data)
+    if bad is not None:
+        raise ApiError(400, "invalid_json", f"{bad} holds text that is not valid Unicode (a lone surrogate)",
+                       {bad: "not valid Unicode text (a lone surrogate such as \\ud800)"})
     if data is None:
         raise ApiError(400, "invalid_json", "the body must be a JSON object (Content-Type: application/json)")
     if not isinstance(data, dict):
@@ -91,3 +121,4 @@ def json_body() -> dict:
 from console.api import runbooks as _runbooks  # noqa: E402,F401  (registers the runbook routes)
 from console.api import tickets as _tickets, stats as _stats  # noqa: E402,F401  (ticket outcomes, deflection stats)
 from console.api import tasks as _tasks, runs as _runs  # noqa: E402,F401  (task and run routes)
+from console.api import audit as _audit  # noqa: E402,F401  (the audit trail)

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify, request, url_for
-from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.routing import BuildError
 
 from console.api import ApiError, api_user, bp, require
 from console.auth.permissions import LOOKUP
 from console.db import console_session
 from console.runbooks.describe import describe_rendered, describe_runbook
-from console.runbooks.gaps import record_search_miss
+from console.runbooks.gaps import note_search_miss
 from console.runbooks.render import default_task_url, render_markdown
 from console.runbooks.search import MAX_QUERY_CHARS
 
@@ -40,12 +39,7 @@ def list_runbooks():
         return jsonify({"runbooks": [describe_runbook(runbook) for runbook in _library().all()]})
     hits = _library().search(query, limit=MAX_RESULTS)
     if not hits:
-        try:
-            record_search_miss(console_session(), query, actor=api_user().email)
-            console_session().commit()
-        except SQLAlchemyError:
-            console_session().rollback()
-            current_app.logger.exception("could not record a runbook search miss")
+        note_search_miss(console_session(), query, actor=api_user().email)
     return jsonify({"runbooks": [
         {**describe_runbook(hit.runbook), "score": hit.score, "matched_symptoms": list(hit.matched_symptoms)}
         for hit in hits

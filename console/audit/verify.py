@@ -2,7 +2,8 @@
 
 The pass reads one consistent snapshot (REPEATABLE READ on PostgreSQL; a read transaction
 on SQLite), so writers appending meanwhile are neither blocked nor mistaken for tampering.
-It stops at the first bad entry and names it by seq.
+It stops at the first bad entry and names it by seq. docs/AUDIT.md says what it can and
+cannot detect.
 """
 from __future__ import annotations
 
@@ -25,21 +26,23 @@ from console.audit.models import AuditCheckpoint, AuditHead, AuditVerification
 from console.db import utcnow
 
 BATCH = 20_000
+SLACK = timedelta(minutes=15)  # how late an hourly checkpoint may be before it counts as missing
 
 
 @dataclass(frozen=True)
 class Anchor:
-    """A (seq, hash) pair kept outside the database, e.g. a line the checkpoint cron job logged."""
+    """A (seq, hash) pair kept outside the database: a line the checkpoint job printed."""
 
     seq: int
     hash: str
 
     @classmethod
     def parse(cls, text: str) -> Anchor:
-        seq, _, chain_hash = text.partition(":")
-        if not seq.strip().isdigit() or len(chain_hash.strip()) != 64:
-            raise ValueError(f"anchor {text!r}: expected SEQ:HASH, e.g. 1000:<64 hex digits>")
-        return cls(int(seq), chain_hash.strip().lower())
+        seq, _, chain_hash = text.strip().partition(":")
+        chain_hash = chain_hash.strip().lower()
+        if not seq.isdigit() or len(chain_hash) != 64 or any(c not in "0123456789abcdef" for c in chain_hash):
+            raise ValueError(f"anchor {text[:80]!r}: expected SEQ:HASH, e.g. 1000:<64 hex digits>")
+        return cls(int(seq), chain_hash)
 
 
 @dataclass
@@ -99,7 +102,24 @@ class _Pass:
         self.anchors = defaultdict(list)
         for anchor in anchors:
             self.anchors[anchor.seq].append(anchor)
+        self.signed_seqs = sorted(self.checkpoints)
+        self.gap_at = self._first_gap()
         self.good_checkpoint_seq = 0
+
+    def _first_gap(self) -> int | None:
+        # append signs a checkpoint at least every `every` entries, so checkpoints further apart
+        # than that mean some were deleted (to hide a rewritten stretch of the chain).
+        if self.policy is None:
+            return None
+        every = self.policy.every
+        for low, high in zip([0] + self.signed_seqs, self.signed_seqs):
+            if high - low > every:
+                return low + every
+        return None
+
+    def _gap(self, seq: int, after: int, until: str) -> Broken:
+        return Broken(seq, f"no signed checkpoint after seq {after} {until}, though one is signed every "
+                           f"{self.policy.every} entries: checkpoints were deleted")
 
     def vouch(self, seq: int, chain_hash: str) -> None:
         """Hold entry `seq` (hash `chain_hash`) against the checkpoints and anchors for it."""
@@ -115,8 +135,10 @@ class _Pass:
                 self.result.checkpoint_at = checkpoint.created_at
         for anchor in self.anchors.pop(seq, ()):
             if anchor.hash != chain_hash:
-                raise Broken(seq, "differs from the external anchor given on the command line: the chain was "
-                                  "rewritten")
+                raise Broken(seq, "differs from the anchor given with --anchor: the chain was rewritten")
+        if seq == self.gap_at:
+            following = min(s for s in self.signed_seqs if s > seq)
+            raise self._gap(seq, self.good_checkpoint_seq, f"until seq {following}")
 
     def _signed(self, checkpoint) -> None:
         if not signature_matches(self.key, checkpoint.seq, checkpoint.hash, checkpoint.created_at, checkpoint.mac):
@@ -132,7 +154,7 @@ class _Pass:
         does not match is re-hashed in Python by `recheck(seq)` before it is called modified.
         """
         expected, prev, prev_prev = 1, GENESIS, None
-        pending = self.checkpoints.keys() | self.anchors.keys()
+        pending = self.checkpoints.keys() | self.anchors.keys() | ({self.gap_at} if self.gap_at else set())
         sha256 = hashlib.sha256
         for seq, prev_hash, chain_hash, proof in rows:
             if seq != expected:
@@ -165,65 +187,71 @@ class _Pass:
                           "match its hash")
 
     def tail(self, last_seq: int, last_hash: str, head) -> None:
-        """What lies after the last entry: checkpoints or a head that vouch for more."""
-        beyond = sorted(self.checkpoints)
-        if beyond:
-            checkpoint = self.checkpoints[beyond[0]][0]
+        """What lies after the last entry: checkpoints, anchors or a head that vouch for more."""
+        if self.checkpoints:
+            checkpoint = self.checkpoints[min(self.checkpoints)][0]
             self._signed(checkpoint)
             raise Broken(last_seq + 1, f"missing: the trail ends at seq {last_seq}, but the signed checkpoint of "
                                        f"{_when(checkpoint.created_at)} vouches for seq {checkpoint.seq} "
                                        "(the tail was deleted)")
         if self.anchors:
-            raise Broken(last_seq + 1, f"missing: the trail ends at seq {last_seq}, but the external anchor vouches "
+            raise Broken(last_seq + 1, f"missing: the trail ends at seq {last_seq}, but the --anchor vouches "
                                        f"for seq {min(self.anchors)} (the tail was deleted)")
         if head is None:
             if last_seq:
                 raise Broken(last_seq + 1, "the head row is missing: entries after this one may have been deleted")
-            return
-        if head.seq > last_seq:
+        elif head.seq > last_seq:
             raise Broken(last_seq + 1, f"missing: the head row records seq {head.seq}, but the trail ends at seq "
                                        f"{last_seq} (the tail was deleted)")
-        if head.seq < last_seq:
+        elif head.seq < last_seq:
             raise Broken(head.seq + 1, f"beyond the head: the head row records seq {head.seq} (written outside the "
                                        "console, or the head was rewound)")
-        if head.hash != last_hash:
+        elif head.hash != last_hash:
             raise Broken(last_seq, "the head row records a different hash for this entry (rewritten)")
+        newest = self.signed_seqs[-1] if self.signed_seqs else 0
+        if self.policy is not None and last_seq - newest > self.policy.every:
+            raise self._gap(newest + self.policy.every, newest, f"though the trail goes on to seq {last_seq}")
 
-    def warnings(self, checkpoint_rows, last_seq: int, now: datetime) -> list[str]:
-        """Signs of deleted checkpoints or a checkpoint job that is not running; not proof of tampering."""
+    def late_checkpoints(self, checkpoint_rows, now: datetime) -> list[tuple[int, str]]:
+        """(seq, warning) where a checkpoint is missing in time: deleted, or the hourly job did not run."""
+        if self.policy is None or not checkpoint_rows:
+            return []
+        limit = self.policy.interval + SLACK
         found = []
-        if self.policy is None:
-            return found
-        seqs = sorted({row.seq for row in checkpoint_rows if row.seq <= last_seq})
-        gaps = [(a, b) for a, b in zip([0] + seqs, seqs + [last_seq]) if b - a > self.policy.every]
-        if gaps:
-            a, b = gaps[0]
-            more = f" (and {len(gaps) - 1} more such gaps)" if len(gaps) > 1 else ""
-            found.append(f"no signed checkpoint between seq {a} and seq {b}, more than {self.policy.every} entries "
-                         f"apart{more}: checkpoints were deleted, or entries were written without CONSOLE_AUDIT_KEY")
-        newest = max((row.created_at for row in checkpoint_rows), default=None)
-        slack = self.policy.interval + timedelta(minutes=15)
-        if newest is not None and now - newest > slack:
-            found.append(f"the newest signed checkpoint is from {_when(newest)}: run `support-console audit "
-                         "checkpoint` from cron at least hourly; if it does run, recent checkpoints were deleted")
+        ordered = sorted(checkpoint_rows, key=lambda row: (row.created_at, row.seq))
+        for earlier, later in zip(ordered, ordered[1:]):
+            if later.created_at - earlier.created_at > limit:
+                found.append((earlier.seq + 1, f"no signed checkpoint between {_when(earlier.created_at)} and "
+                                               f"{_when(later.created_at)}: checkpoints were deleted, or "
+                                               "`support-console audit checkpoint` did not run hourly"))
+                break
+        newest = ordered[-1]
+        if now - newest.created_at > limit:
+            found.append((newest.seq + 1, f"the newest signed checkpoint is from {_when(newest.created_at)}: "
+                                          "`support-console audit checkpoint` is not running hourly, or newer "
+                                          "checkpoints were deleted"))
         return found
 
 
 def verify_trail(engine: Engine, key: str, *, policy: CheckpointPolicy | None = None, anchors=(),
-                 batch: int = BATCH) -> Verification:
-    """Verify the whole trail in the console database behind `engine`."""
+                 strict: bool = False, batch: int = BATCH) -> Verification:
+    """Verify the whole trail in the console database behind `engine`.
+
+    With `strict`, a checkpoint missing in time fails the pass instead of warning: use it when
+    the hourly checkpoint job runs, as it then bounds what a truncation can hide to an hour.
+    """
     started = time.perf_counter()
     try:
-        result = _verify(engine, key, policy, anchors, batch, fast=True)
+        result = _verify(engine, key, policy, anchors, strict, batch, fast=True)
     except (DBAPIError, engine.dialect.loaded_dbapi.Error):
         # The SQL form refuses a column of an unexpected type (say, a BLOB put in by hand):
         # go again in plain Python, which reports that entry as modified.
-        result = _verify(engine, key, policy, anchors, batch, fast=False)
+        result = _verify(engine, key, policy, anchors, strict, batch, fast=False)
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _verify(engine: Engine, key: str, policy, anchors, batch: int, *, fast: bool) -> Verification:
+def _verify(engine: Engine, key: str, policy, anchors, strict: bool, batch: int, *, fast: bool) -> Verification:
     result = Verification()
     with _snapshot(engine) as conn:
         checkpoint_rows = conn.execute(
@@ -240,8 +268,11 @@ def _verify(engine: Engine, key: str, policy, anchors, batch: int, *, fast: bool
             finally:
                 rows.close()
             check.tail(last_seq, last_hash, head)
+            late = check.late_checkpoints(checkpoint_rows, utcnow())
+            if strict and late:
+                raise Broken(*late[0])
             result.entries = result.last_seq = last_seq
-            result.warnings = check.warnings(checkpoint_rows, last_seq, utcnow())
+            result.warnings = [text for _, text in late]
         except Broken as broken:
             result.ok = False
             result.first_bad_seq = broken.seq

@@ -66,7 +66,7 @@ def init_app(app, admin) -> None:
     from console.deflection.views_tickets import OnDutyView, TicketView, ticket_page_url
 
     configure(app.config)
-    admin.add_view(TicketView(name="Tickets", category="Tickets", endpoint="tickets", url="/admin/tickets"))
+    admin.add_view(TicketView(name="Start or find a ticket", category="Tickets", endpoint="tickets", url="/admin/tickets"))
     admin.add_view(OnDutyView(name="Support duty", category="Tickets", endpoint="on_duty", url="/admin/on-duty"))
     admin.add_view(dash.DashboardView(name="Deflection dashboard", category="Deflection", endpoint="deflection",
                                       url="/admin/deflection"))

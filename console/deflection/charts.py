@@ -1,39 +1,44 @@
 """Small SVG charts drawn on the server: no script, no CDN, a <title> tooltip on every mark."""
 from __future__ import annotations
 
+import math
+
 from markupsafe import Markup, escape
 
 PALETTE = ("#2e7d32", "#66bb6a", "#90a4ae", "#e53935", "#fb8c00", "#8e24aa", "#1e88e5", "#6d4c41")
 LINE_COLOUR = "#1565c0"
-FONT = 'font-family="system-ui, sans-serif" font-size="11"'
+FONT = 'font-family="system-ui, sans-serif" font-size="12"'
+CHAR_WIDTH = 6.6  # of FONT, on average
 
 
 def _number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() or abs(value) >= 100 else f"{value:,.1f}"
 
 
-def _nice_max(value: float) -> float:
+def _nice_max(value: float, ticks: int = 4) -> float:
+    """The smallest round number of at least `value` that splits into `ticks` round steps."""
     if value <= 0:
-        return 1.0
-    magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return step * magnitude
-    return 10 * magnitude
+        return float(ticks)
+    step = value / ticks
+    magnitude = 10 ** math.floor(math.log10(step))
+    for factor in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if step <= factor * magnitude * (1 + 1e-9):
+            return factor * magnitude * ticks
+    return 10 * magnitude * ticks
 
 
 def _legend(series_names: list[str], colours: list[str], x: int, y: int, extra: list[tuple[str, str]] = ()) -> str:
     parts, offset = [], x
     for name, colour in list(zip(series_names, colours)) + list(extra):
-        parts.append(f'<rect x="{offset}" y="{y - 9}" width="10" height="10" fill="{colour}"/>'
-                     f'<text x="{offset + 14}" y="{y}" {FONT}>{escape(name)}</text>')
-        offset += 24 + 7 * len(name)
+        parts.append(f'<rect x="{offset:.0f}" y="{y - 9}" width="10" height="10" fill="{colour}"/>'
+                     f'<text x="{offset + 14:.0f}" y="{y}" {FONT}>{escape(name)}</text>')
+        offset += 24 + CHAR_WIDTH * len(name)
     return "".join(parts)
 
 
 def column_chart(title: str, labels: list[str], series: list[tuple[str, list[float]]], *,
                  line: tuple[str, list[float]] | None = None, reference: tuple[str, list[float]] | None = None,
-                 width: int = 760, height: int = 260, label_every: int = 1) -> Markup:
+                 width: int = 640, height: int = 280, label_every: int = 1) -> Markup:
     """Stacked columns per label; an optional rate line (0..1, right axis) and a reference line (left axis)."""
     left, right, top, bottom = 48, 44 if line else 12, 26, 38
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -89,10 +94,12 @@ def column_chart(title: str, labels: list[str], series: list[tuple[str, list[flo
     return Markup("".join(out))
 
 
-def bar_chart(title: str, labels: list[str], series: list[tuple[str, list[float]]], *, width: int = 760,
+def bar_chart(title: str, labels: list[str], series: list[tuple[str, list[float]]], *, width: int = 720,
               bar_height: int = 20) -> Markup:
     """Horizontal stacked bars, one per label (categories, tasks, runbooks)."""
-    left, right, top = min(max(len(label) for label in labels) * 7 + 12, 300) if labels else 80, 60, 8
+    longest = max((len(label) for label in labels), default=10)
+    left, right, top = round(min(longest * CHAR_WIDTH + 12, 340)), 60, 8
+    fits = int((left - 12) / CHAR_WIDTH)
     height = top + bar_height * 1.4 * max(len(labels), 1) + 30
     plot_w = width - left - right
     totals = [sum(values[i] for _name, values in series) for i in range(len(labels))]
@@ -104,7 +111,7 @@ def bar_chart(title: str, labels: list[str], series: list[tuple[str, list[float]
     for i, label in enumerate(labels):
         y = top + i * bar_height * 1.4
         out.append(f'<text x="{left - 6}" y="{y + bar_height * 0.7:.1f}" text-anchor="end" {FONT}>'
-                   f'{escape(label[:40])}</text>')
+                   f'{escape(label if len(label) <= fits else label[:fits - 1] + "…")}</text>')
         x = left
         for (name, values), colour in zip(series, colours):
             w = plot_w * values[i] / x_max if x_max else 0

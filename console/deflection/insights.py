@@ -176,9 +176,9 @@ def impact(session: Session, stats_filter: StatsFilter, *, today: date, days: in
                "escalations_before": None, "escalations_after": None, "tickets_before": None,
                "tickets_after": None, "change": None, "note": ""}
         if not category:
-            row["note"] = "no ticket deflected by it has a category yet"
+            row["note"] = "no category yet"
         elif (first - data_start).days < MIN_IMPACT_DAYS:
-            row["note"] = "it ran from the start of the records: nothing to compare with"
+            row["note"] = "in use since the records start"
         elif (today - first).days < MIN_IMPACT_DAYS:
             row["note"] = "too early to tell"
         if category and window >= MIN_IMPACT_DAYS:

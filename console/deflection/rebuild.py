@@ -31,12 +31,13 @@ def rebuild(session: Session) -> int:
         by_ticket = {ticket_id: list(group) for ticket_id, group in groupby(events, key=lambda e: e.ticket_id)}
         for ticket in tickets:
             history = by_ticket.get(ticket.id, [])
+            opened_with = "" if any(event.category for event in history) else ticket.category
             facts = derive_facts(history)
             for name in FACT_FIELDS:
                 if name != "category" or facts.category:
                     setattr(ticket, name, getattr(facts, name))
             deltas.add_ticket(ticket_entry(ticket))
-            deltas.add_events(replay(history, ticket))
+            deltas.add_events(replay(history, ticket.team, opened_with))
         count += len(tickets)
         session.flush()
         session.expunge_all()

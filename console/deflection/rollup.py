@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from types import SimpleNamespace
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -95,38 +96,50 @@ class RollupDeltas:
         self.events.clear()
 
 
+_UPSERTS: dict[tuple[str, str], object] = {}
+
+
+def _upsert_statement(dialect: str, model, key_columns, measure_columns):
+    """INSERT ... ON CONFLICT (key) DO UPDATE SET n = n + excluded.n, built once per table and dialect."""
+    cache_key = (dialect, model.__tablename__)
+    if cache_key not in _UPSERTS:
+        table = model.__table__
+        statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+        _UPSERTS[cache_key] = statement.on_conflict_do_update(
+            index_elements=list(key_columns),
+            set_={name: table.c[name] + statement.excluded[name] for name in measure_columns},
+        )
+    return _UPSERTS[cache_key]
+
+
 def _upsert(session, model, key_columns, measure_columns, deltas: dict) -> None:
     rows = [dict(zip(key_columns, key)) | dict(zip(measure_columns, measures))
             for key, measures in deltas.items() if any(measures)]
     if not rows:
         return
-    table = model.__table__
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(key_columns),
-        set_={name: table.c[name] + statement.excluded[name] for name in measure_columns},
-    )
+    statement = _upsert_statement(session.get_bind().dialect.name, model, key_columns, measure_columns)
     # Sorted keys make concurrent writers take row locks in the same order (no deadlocks).
     rows.sort(key=lambda row: tuple(str(row[name]) for name in key_columns))
     for start in range(0, len(rows), CHUNK):
         session.execute(statement, rows[start:start + CHUNK])
 
 
-def replay(events: list, ticket) -> list[tuple[tuple, tuple]]:
+def replay(events: list, team: str, category: str = "") -> list[tuple[tuple, tuple]]:
     """The event-rollup entries of a ticket's whole history, as add_ticket_event would have added them.
 
-    `ticket` gives the team and the category (its final one, for events that carry none).
+    `category` is the one the ticket was opened with; each event then counts under the latest
+    category known when it happened, as it does when events arrive one by one.
     """
     from console.deflection.outcome import derive_facts
 
     entries, runbooks, escalated = [], [], False
     for number, event in enumerate(events):
+        category = event.category or category
         first = event.kind == "escalated" and not escalated
         if event.kind == "runbook_viewed":
             runbooks.append(event.runbook)
-        entries += event_entries(event, ticket, first_escalation=first, runbooks_before=runbooks)
+        moment = SimpleNamespace(team=team, category=category)
+        entries += event_entries(event, moment, first_escalation=first, runbooks_before=runbooks)
         if event.kind in ("escalated", "resolved", "reopened"):
             escalated = derive_facts(events[:number + 1]).outcome == "escalated"
     return entries

@@ -8,31 +8,31 @@ keep being escalated: they top the opportunity ranking.
 
 Dates are relative to today, and everything else comes from the seed, so a given seed on a
 given day always gives the same history. A second run adds nothing: the history is loaded
-only when no demo ticket (reference DEMO-...) exists yet. Rows go in with bulk inserts,
-and the rollups are computed from the same functions add_ticket_event uses.
+only when no demo ticket (reference DEMO-...) exists yet. Rows go in with
+console.deflection.bulk, which derives facts and rollups as add_ticket_event does.
 """
 from __future__ import annotations
 
 import math
 import random
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
 
 from flask import Flask
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select
+from tqdm import tqdm
 
 from console.db import console_session, utcnow
-from console.deflection.models import Ticket, TicketEvent
-from console.deflection.outcome import derive_facts
-from console.deflection.rollup import RollupDeltas, replay, ticket_entry
+from console.deflection.bulk import insert_history
+from console.deflection.models import Ticket
 from console.deflection.rotation import duty_on, rotation
-from console.deflection.tickets import FACT_FIELDS
 
 REF_PREFIX = "DEMO-"
 AGENTS = {"support": ("agent@example.com", "agent2@example.com", "lead@example.com"),
           "night-shift": ("lead2@example.com", "agent2@example.com")}
-CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,10 @@ def load_history(app: Flask, *, seed: int, history_days: int, progress: bool = F
     if history_days <= 0:
         return ["Ticket history: none requested"]
     story = HistoryWriter(seed, history_days, utcnow(), rotation(session, app.config), app.config)
-    tickets = story.generate()
-    events = _insert(session, tickets)
+    days = tqdm(story.by_day(), total=history_days + 1, unit="day", desc="ticket history", disable=not progress,
+                file=sys.stderr)
+    tickets = [ticket for day in days for ticket in day]
+    events = insert_history(session, tickets)
     session.commit()
     return [f"Ticket history: {len(tickets)} tickets and {events} events over {history_days} days"]
 
@@ -113,8 +115,10 @@ def load_history(app: Flask, *, seed: int, history_days: int, progress: bool = F
 class HistoryWriter:
     """Builds the tickets and their events, day by day, from one seeded random generator."""
 
-    def __init__(self, seed: int, days: int, now: datetime, developers: list[str], config):
+    def __init__(self, seed: int, days: int, now: datetime, developers: list[str], config, *, scale: float = 1.0):
         self.rng = random.Random(f"history-{seed}")
+        self.scale = scale  # tickets per day, as a multiple of the demo's (the benchmark uses ~55)
+        self.count = 0
         self.days = days
         self.now = now
         self.start = now.date() - timedelta(days=days)
@@ -124,13 +128,19 @@ class HistoryWriter:
 
     def generate(self) -> list[dict]:
         """Tickets as column values, each with its events (oldest first) under "events"."""
+        return [ticket for day in self.by_day() for ticket in day]
+
+    def by_day(self) -> Iterator[list[dict]]:
+        """The tickets opened on each day, one day at a time (bulk loads stay small in memory)."""
         for offset in range(self.days + 1):
             day = self.start + timedelta(days=offset)
             share = offset / self.days
             volume = (18 + 16 * share) * WEEKDAY_FACTOR[day.weekday()] * (1.25 if 0.6 <= share <= 0.8 else 1)
+            volume *= self.scale
+            self.tickets = []
             for _ in range(max(0, round(self.rng.gauss(volume, math.sqrt(volume))))):
                 self._ticket(day, share, self._pick(share))
-        return self.tickets
+            yield self.tickets
 
     def _pick(self, share: float) -> Problem:
         season = 0.6 <= share <= 0.8
@@ -144,8 +154,8 @@ class HistoryWriter:
         opened = datetime.combine(day, time(7)) + timedelta(minutes=rng.randint(0, 11 * 60))
         if opened > self.now:
             return
-        ticket = {"id": None, "ref": f"{REF_PREFIX}{len(self.tickets) + 10001}", "team": team, "category": "",
-                  "customer": "", "created_at": opened, "events": []}
+        self.count += 1
+        ticket = {"ref": f"{REF_PREFIX}{self.count + 10000}", "team": team, "created_at": opened, "events": []}
         self.tickets.append(ticket)
         clock = [opened]
 
@@ -220,34 +230,3 @@ class HistoryWriter:
 def _blank_event() -> dict:
     return {"task": "", "run_id": None, "run_status": "", "undo_of": None, "runbook": "", "escalation_class": "",
             "category": "", "missing_tool": "", "assignee": "", "note": "", "minutes": 0}
-
-
-def _insert(session, tickets: list[dict]) -> int:
-    """Bulk insert tickets and their events with their facts, add their rollups; return the number of events."""
-    next_ticket = (session.scalar(select(func.max(Ticket.id))) or 0) + 1
-    next_event = (session.scalar(select(func.max(TicketEvent.id))) or 0) + 1
-    deltas = RollupDeltas()
-    ticket_rows, event_rows = [], []
-    for ticket in tickets:
-        ticket["id"], next_ticket = next_ticket, next_ticket + 1
-        history = ticket.pop("events")
-        facts = derive_facts(history)
-        for name in FACT_FIELDS:
-            ticket[name] = getattr(facts, name)
-        ticket["updated_at"] = history[-1].created_at if history else ticket["created_at"]
-        row = SimpleNamespace(**ticket)
-        deltas.add_ticket(ticket_entry(row))
-        deltas.add_events(replay(history, row))
-        ticket_rows.append(ticket)
-        for event in history:
-            event_rows.append(vars(event) | {"id": next_event, "ticket_id": ticket["id"]})
-            next_event += 1
-    for table, rows in ((Ticket.__table__, ticket_rows), (TicketEvent.__table__, event_rows)):
-        for start in range(0, len(rows), CHUNK):
-            session.execute(insert(table), rows[start:start + CHUNK])
-    deltas.write(session)
-    if session.get_bind().dialect.name == "postgresql":
-        for table in ("tickets", "ticket_events"):
-            session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                 f"(SELECT max(id) FROM {table}))"))
-    return len(event_rows)

@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import Index, insert, text
+from sqlalchemy import ForeignKeyConstraint, Index, MetaData, insert, inspect, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.schema import AddConstraint, DropConstraint
 from tqdm import tqdm
 
 from admin_tasks.shop_schema import ShopBase
@@ -45,7 +46,7 @@ def load_shop(engine: Engine, *, customers: int = 1000, seed: int = 0, progress:
     inserted = dict.fromkeys(TABLES, 0)
     with engine.connect() as conn:
         with conn.begin():
-            _create_missing_indexes(conn)  # an interrupted big load may have left them dropped
+            _restore_indexes_and_keys(conn)  # an interrupted big load may have left them dropped
             for table, count in restore_named_records(conn, now or utcnow()).items():
                 inserted[table] += count
             first_missing, next_ids = _resume_point(conn)
@@ -95,6 +96,11 @@ def _bulk_mode(conn: Connection, *, rebuild_indexes: bool, bar: tqdm) -> Iterato
         with conn.begin():
             for index in _indexes():
                 index.drop(conn, checkfirst=True)
+            if conn.dialect.name == "postgresql":
+                # Checking each child row's parent doubled the load time; the constraint
+                # is added back at the end, which checks every row in one pass.
+                for foreign_key in _foreign_keys(conn, present=True):
+                    conn.execute(DropConstraint(foreign_key))
     try:
         if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
             yield _copy_rows
@@ -108,7 +114,13 @@ def _bulk_mode(conn: Connection, *, rebuild_indexes: bool, bar: tqdm) -> Iterato
         if rebuild_indexes:
             bar.set_description("demo shop: rebuilding indexes")
             with conn.begin():
-                _create_missing_indexes(conn)
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+                _restore_indexes_and_keys(conn)
+            if conn.dialect.name == "postgresql":
+                with conn.begin():
+                    for table in TABLES:
+                        conn.exec_driver_sql(f"ANALYZE {table}")
         if sqlite_cache is not None:
             with conn.begin():
                 conn.exec_driver_sql(f"PRAGMA cache_size = {sqlite_cache}")
@@ -118,9 +130,28 @@ def _indexes() -> list[Index]:
     return [index for table in TABLES for index in ShopBase.metadata.tables[table].indexes]
 
 
-def _create_missing_indexes(conn: Connection) -> None:
+def _foreign_keys(conn: Connection, *, present: bool) -> list[ForeignKeyConstraint]:
+    """Return the shop's foreign keys that are (or are not) in the database now."""
+    # Copies: AddConstraint marks its constraint as "not part of CREATE TABLE", which would
+    # silently drop the foreign keys from every later create_all() of ShopBase.
+    schema = MetaData()
+    for table in ShopBase.metadata.sorted_tables:
+        table.to_metadata(schema)
+    inspector = inspect(conn)
+    found = []
+    for name in TABLES:
+        names = {foreign_key["name"] for foreign_key in inspector.get_foreign_keys(name)}
+        found += [fk for fk in schema.tables[name].foreign_key_constraints if (fk.name in names) == present]
+    return found
+
+
+def _restore_indexes_and_keys(conn: Connection) -> None:
+    """Create the shop's indexes (and, on PostgreSQL, foreign keys) that a bulk load dropped."""
     for index in _indexes():
         index.create(conn, checkfirst=True)
+    if conn.dialect.name == "postgresql":
+        for foreign_key in _foreign_keys(conn, present=False):
+            conn.execute(AddConstraint(foreign_key))
 
 
 def _copy_rows(conn: Connection, rows: dict[str, list[tuple]]) -> None:

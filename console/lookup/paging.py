@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, literal_column, select, tuple_
+from sqlalchemy import Select, func, literal_column, select, text, tuple_
 from sqlalchemy.orm import Session
 
 PAGE_SIZE = 25
@@ -29,6 +29,9 @@ class SortOrder:
     label: str
     columns: tuple
     descending: bool
+    # Text compared byte by byte, as SQLite does: on PostgreSQL that is the order of a
+    # text_pattern_ops index, the only index a LIKE 'prefix%' can use whatever the collation.
+    byte_order: bool = False
 
     @property
     def param(self) -> str:
@@ -89,6 +92,14 @@ def _bound(columns: tuple, values: tuple):
     return values[0] if len(values) == 1 else tuple_(*values)
 
 
+def _byte_order_clauses(column, value, ascending: bool):
+    """PostgreSQL's pattern operators: the WHERE and ORDER BY a text_pattern_ops index serves."""
+    order = text(f"{column.table.name}.{column.name} USING {'~<~' if ascending else '~>~'}")
+    if value is None:
+        return None, order
+    return column.op("~>~" if ascending else "~<~")(value), order
+
+
 def keyset_page(session: Session, statement: Select, sort: SortOrder, *, direction: str = "first",
                 cursor: str | None = None, size: int = PAGE_SIZE) -> Page:
     """Run `statement` (filters applied, no ORDER BY) for one page in `sort` order.
@@ -107,11 +118,17 @@ def keyset_page(session: Session, statement: Select, sort: SortOrder, *, directi
     # flips the rows afterwards, so both ends of a million rows cost the same.
     backwards = direction in ("before", "last")
     ascending = sort.descending == backwards
-    key = _key(sort.columns)
-    if values is not None:
-        bound = _bound(sort.columns, values)
-        statement = statement.where(key > bound if ascending else key < bound)
-    order = [c.asc() if ascending else c.desc() for c in sort.columns]
+    if sort.byte_order and session.get_bind().dialect.name == "postgresql":
+        after, order_by = _byte_order_clauses(sort.columns[0], values[0] if values else None, ascending)
+        if after is not None:
+            statement = statement.where(after)
+        order = [order_by]
+    else:
+        key = _key(sort.columns)
+        if values is not None:
+            bound = _bound(sort.columns, values)
+            statement = statement.where(key > bound if ascending else key < bound)
+        order = [c.asc() if ascending else c.desc() for c in sort.columns]
     rows = list(session.execute(statement.order_by(*order).limit(size + 1)))
     more = len(rows) > size
     rows = rows[:size]

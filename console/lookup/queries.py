@@ -43,7 +43,7 @@ ORDER_SORTS = _sorts(
     SortOrder("id", "Highest number first", (Order.id,), True),
     SortOrder("id", "Lowest number first", (Order.id,), False),
 )
-EMAIL_ORDER = SortOrder("email", "Email A to Z", (Customer.email,), False)
+EMAIL_ORDER = SortOrder("email", "Email A to Z", (Customer.email,), False, byte_order=True)
 # The only orders an index serves together with a status or customer filter.
 FILTERED_SORTS = ("-created", "created")
 DEFAULT_SORT = "-created"

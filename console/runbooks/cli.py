@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from console.runbooks.lint import check_runbooks, has_errors
+from console.runbooks.loader import runbook_files
 
 
 @click.group("runbooks")
@@ -37,7 +38,7 @@ def check(directory: Path | None):
     problems = check_runbooks(directory, known_tasks(registry))
     for problem in problems:
         click.echo(str(problem), err=problem.severity == "error")
-    checked = len(list(directory.glob("*.md"))) if directory.is_dir() else 0
+    checked = len(runbook_files(directory))
     errors = sum(problem.severity == "error" for problem in problems)
     warnings = len(problems) - errors
     click.echo(f"{checked} runbook{'s' if checked != 1 else ''} checked in {directory}: "

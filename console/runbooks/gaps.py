@@ -4,12 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from console.db import utcnow
 from console.runbooks.models import MAX_QUERY_LENGTH, RunbookSearchMiss
-from console.runbooks.search import terms
+from console.runbooks.search import EMAIL_PATTERN, terms
 
 # A reload or a second click on "Search" is the same gap, not a new one.
 REPEAT_WINDOW = timedelta(minutes=10)
@@ -26,14 +28,19 @@ class SearchGap:
 
 
 def gap_key(query: str) -> str:
-    """Reduce a query to its sorted search terms, so wording variants count as one gap."""
-    return " ".join(sorted(set(terms(query))))[:MAX_QUERY_LENGTH]
+    """Reduce a query to its sorted search terms, so wording variants count as one gap.
+
+    Email addresses and numbers (order ids) are left out: they name a customer, not a gap.
+    """
+    found = {term for term in terms(EMAIL_PATTERN.sub(" ", query)) if not term.isdigit()}
+    return " ".join(sorted(found))[:MAX_QUERY_LENGTH]
 
 
 def record_search_miss(session: Session, query: str, *, actor: str = "", ticket: str = "") -> RunbookSearchMiss | None:
     """Record a search that found nothing (flushes, no commit); None when it is noise or a repeat."""
-    query = " ".join(str(query).split())[:MAX_QUERY_LENGTH]
-    key = gap_key(query)
+    key = gap_key(str(query))
+    # The product owner reads the gaps and must never see a customer's address.
+    query = " ".join(EMAIL_PATTERN.sub("[email]", str(query)).split())[:MAX_QUERY_LENGTH]
     if not key:
         return None  # punctuation or stop words only: nothing a runbook could answer
     now = utcnow()
@@ -49,6 +56,18 @@ def record_search_miss(session: Session, query: str, *, actor: str = "", ticket:
     session.add(miss)
     session.flush()
     return miss
+
+
+def note_search_miss(session: Session, query: str, *, actor: str, ticket: str = "") -> bool:
+    """Record and commit a search that found nothing; a refusing database is logged, never shown."""
+    try:
+        recorded = record_search_miss(session, query, actor=actor, ticket=ticket) is not None
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        current_app.logger.exception("could not record a runbook search miss")
+        return False
+    return recorded
 
 
 def search_gaps(session: Session, *, since: datetime | None = None, until: datetime | None = None,

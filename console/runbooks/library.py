@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from console.runbooks.loader import Runbook, load_runbook
+from console.runbooks.loader import Runbook, is_runbook_file, load_runbook
 from console.runbooks.search import RunbookIndex, RunbookTerms, SearchHit, analyse, related_runbooks
 
 FileMark = tuple[str, int, int]  # name, mtime in ns, size
@@ -40,7 +40,7 @@ def directory_fingerprint(directory: Path) -> Fingerprint:
         return ()
     marks = [(".", own.st_mtime_ns, 0)]
     for entry in entries:
-        if entry.name.endswith(".md") and entry.is_file():
+        if is_runbook_file(entry.name) and entry.is_file():
             try:
                 stat = entry.stat()
             except OSError:

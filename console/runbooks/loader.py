@@ -76,12 +76,22 @@ class Runbook:
         return f"{self.path.name}:{first.line}: {first.message}"
 
 
-def load_runbooks(directory: str | Path) -> list[Runbook]:
-    """Load every `*.md` file in a directory, sorted by slug; a missing directory gives []."""
+def is_runbook_file(name: str) -> bool:
+    """Tell runbooks from the folder's own notes: README.md and `_*.md` are not runbooks."""
+    return name.endswith(".md") and not name.startswith("_") and name.lower() != "readme.md"
+
+
+def runbook_files(directory: str | Path) -> list[Path]:
+    """The runbook files of a folder, sorted; a missing folder has none."""
     root = Path(directory)
     if not root.is_dir():
         return []
-    return [load_runbook(path) for path in sorted(root.glob("*.md")) if path.is_file()]
+    return sorted(path for path in root.glob("*.md") if is_runbook_file(path.name) and path.is_file())
+
+
+def load_runbooks(directory: str | Path) -> list[Runbook]:
+    """Load every runbook file in a directory, sorted by file name."""
+    return [load_runbook(path) for path in runbook_files(directory)]
 
 
 def load_runbook(path: str | Path) -> Runbook:

@@ -111,9 +111,12 @@ class RenderedRunbook:
     unsafe: list[UnsafeContent] = field(default_factory=list)
 
 
-def anchor_slug(text: str) -> str:
+CHECK_ID_TEXT_LENGTH = 48  # enough of the item to read the id; edits past it keep the ticks
+
+
+def anchor_slug(text: str, length: int = 80) -> str:
     """Make a heading anchor: lower-case words joined by hyphens."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80].rstrip("-") or "section"
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:length].rstrip("-") or "section"
 
 
 def fill_task_params(link: TaskLink, context: Mapping[str, object] | None) -> dict[str, str]:
@@ -244,7 +247,7 @@ def _make_missing_task(children: list[Token], index: int) -> None:
 
 def _checkbox_token(inline: Token, env: dict, used_ids: set[str], line: int) -> Token:
     text = _inline_text(inline.children or [])
-    base = f"{env['slug']}:{anchor_slug(text)}"
+    base = f"{env['slug']}:{anchor_slug(text, CHECK_ID_TEXT_LENGTH)}"
     check_id, n = base, 1
     while check_id in used_ids:
         n += 1

@@ -32,8 +32,8 @@ BODY_WEIGHT_CAP = 2.0
 SECONDARY_SHARE = 0.25  # how much the other fields add to the best one
 PHRASE_BONUS = 6.0  # a whole symptom phrase in the query (or the query inside one)
 PREFIX_FACTOR = 0.7
-# A runbook matching under half of the query's words is noise, not an answer; an agent seeing
-# only such hits has found a gap.
+# A runbook matching under half of the query (words weighed by rarity) is noise, not an
+# answer; an agent seeing only such hits has found a gap.
 MIN_COVERAGE = 0.5
 
 STOP_WORDS = frozenset("""
@@ -55,6 +55,7 @@ _CONTRACTIONS = (
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
 _WORD = re.compile(r"[^\W_]+")
 _LINK_TARGET = re.compile(r"\]\([^)]*\)")
+EMAIL_PATTERN = re.compile(r"\S+@\S+")
 
 PHRASES = {
     ("can", "not"): "cannot",
@@ -178,6 +179,8 @@ class RunbookIndex:
         self._symptom_postings = dict(symptom_postings)
         self._idf = {term: math.log(1 + count / len(docs)) for term, docs in self._postings.items()}
         self._vocabulary = sorted(self._postings)
+        # An unknown word weighs like a typical one; an unknown number (an order id) weighs nothing.
+        self._mean_idf = sum(self._idf.values()) / len(self._idf) if self._idf else 1.0
 
     def _expand(self, query_terms: list[str], last_word_complete: bool) -> list[tuple[str, float]]:
         wanted = [(term, 1.0) for term in query_terms if term in self._postings]
@@ -196,25 +199,41 @@ class RunbookIndex:
         if not isinstance(query, str):
             return []
         query = query[:MAX_QUERY_CHARS]
-        query_terms = list(dict.fromkeys(terms(query)))[:MAX_QUERY_TERMS]
+        # An email address pasted with the question names the customer, not the problem.
+        query_terms = list(dict.fromkeys(terms(EMAIL_PATTERN.sub(" ", query))))[:MAX_QUERY_TERMS]
         if not query_terms or not self.runbooks:
             return []
         wanted = self._expand(query_terms, last_word_complete=query[-1:].isspace())
+        # Coverage counts each query word by its rarity: matching only "cannot" out of
+        # "cannot login" covers less than half of what the agent asked.
+        importance = {term: self._idf.get(term, 0.0 if term.isdigit() else self._mean_idf) for term in query_terms}
+        expansions = [term for term, factor in wanted if factor != 1.0]
+        if expansions:
+            importance[query_terms[-1]] = sum(self._idf[term] for term in expansions) / len(expansions)
         scores: dict[int, float] = defaultdict(float)
-        matched: dict[int, int] = defaultdict(int)
+        covered: dict[int, float] = defaultdict(float)
+        prefix_docs: set[int] = set()
         for term, factor in wanted:
             weight = self._idf[term] * factor
-            for doc, field_weight in self._postings[term].items():
+            postings = self._postings[term]
+            for doc, field_weight in postings.items():
                 scores[doc] += weight * field_weight
-                matched[doc] += 1
-        total = len(query_terms)
+            if factor == 1.0:
+                share = importance[term]
+                for doc in postings:
+                    covered[doc] += share
+            else:
+                prefix_docs.update(postings)
+        for doc in prefix_docs:
+            covered[doc] += importance[query_terms[-1]]
         whole_phrase, touched = self._phrase_hits(wanted, frozenset(query_terms))
         for doc in whole_phrase:
-            scores[doc] += PHRASE_BONUS * total
+            scores[doc] += PHRASE_BONUS * len(query_terms)
+        total = sum(importance.values()) or 1.0
         floor = MIN_COVERAGE * total
         ranked = heapq.nlargest(
             max(limit, 0),
-            ((score * min(matched[doc], total) / total, -doc) for doc, score in scores.items() if matched[doc] >= floor),
+            ((score * min(covered[doc], total) / total, -doc) for doc, score in scores.items() if covered[doc] >= floor),
         )
         return [
             SearchHit(self.runbooks[-negated], round(score, 4),

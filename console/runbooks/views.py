@@ -15,7 +15,7 @@ from console.admin.base import ConsoleView
 from console.auth.permissions import LOOKUP, WORK_TICKETS, user_can
 from console.db import console_session
 from console.deflection.tickets import TicketError, clean_ref, find_ticket
-from console.runbooks.gaps import record_search_miss
+from console.runbooks.gaps import note_search_miss
 from console.runbooks.lint import REVIEW_MAX_AGE_DAYS
 from console.runbooks.models import MAX_CHECK_ID_LENGTH
 from console.runbooks.render import default_task_url, render_markdown
@@ -24,6 +24,7 @@ from console.runbooks.tickets import outcomes_after_viewing, record_view, set_ti
 
 TASK_FORM_ENDPOINT = "tasks.task_form"
 ESCALATION_GUIDE = "escalating-a-ticket"
+TICKETS_ENDPOINT = "tickets.index"
 MAX_RESULTS = 50
 _ORDER_ID = re.compile(r"^[0-9]{1,12}$")
 
@@ -81,20 +82,19 @@ def _task_url(name: str, params: dict[str, str]) -> str:
         return default_task_url(name, params)
 
 
+def _optional_url(endpoint: str) -> str | None:
+    """The URL of another domain's page, or None when that domain is not there."""
+    try:
+        return url_for(endpoint)
+    except BuildError:
+        return None
+
+
 def _runnable_tasks(user) -> set[str]:
     registry = current_app.extensions.get("task_registry")
     if registry is None:
         return set()
     return {spec.name for spec in registry.for_user(user)}
-
-
-def _commit_quietly(what: str) -> None:
-    """Commit a side record; if the database refuses, log it and still show the page."""
-    try:
-        console_session().commit()
-    except SQLAlchemyError:
-        console_session().rollback()
-        current_app.logger.exception("could not record %s", what)
 
 
 class RunbookView(ConsoleView):
@@ -107,16 +107,8 @@ class RunbookView(ConsoleView):
         query = request.args.get("q", "")[:MAX_QUERY_CHARS]
         catalog = library().catalog()
         hits = catalog.index.search(query, limit=MAX_RESULTS) if query.strip() else []
-        recorded = False
-        if query.strip() and not hits:
-            try:
-                recorded = record_search_miss(console_session(), query, actor=_user().email,
-                                              ticket=_ticket_ref()) is not None
-            except SQLAlchemyError:
-                console_session().rollback()
-                current_app.logger.exception("could not record a runbook search miss")
-            else:
-                _commit_quietly("a runbook search miss")
+        recorded = bool(query.strip()) and not hits and note_search_miss(
+            console_session(), query, actor=_user().email, ticket=_ticket_ref())
         groups: dict[str, list] = {}
         for runbook in sorted(catalog.runbooks, key=lambda r: (r.category.lower(), r.title.lower())):
             groups.setdefault(runbook.category or "uncategorised", []).append(runbook)
@@ -146,17 +138,18 @@ class RunbookView(ConsoleView):
         if ref and not runbook.has_error:
             try:
                 record_view(session_db, ref, slug, actor=user.email)
+                session_db.commit()
             except (SQLAlchemyError, TicketError):
+                # The agent still gets the runbook; only the deflection count misses this view.
                 session_db.rollback()
                 current_app.logger.exception("could not record a runbook view")
-            else:
-                _commit_quietly("a runbook view")
         overdue = runbook.reviewed is not None and (date.today() - runbook.reviewed).days > REVIEW_MAX_AGE_DAYS
         return self.render(
             "runbooks/page.html", runbook=runbook, body=Markup(rendered.html), rendered=rendered,
             related=library().related(runbook), outcomes=outcomes_after_viewing(session_db, slug),
             ticket=ref, known=known, overdue=overdue, review_days=REVIEW_MAX_AGE_DAYS,
             can_tick=bool(ref) and user_can(user, WORK_TICKETS),
+            start_ticket_url=_optional_url(TICKETS_ENDPOINT) if user_can(user, WORK_TICKETS) else None,
         )
 
     @expose("/<slug>/ticks", methods=("POST",))

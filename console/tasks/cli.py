@@ -24,12 +24,17 @@ def _app():
     """The app of a test's CLI runner when there is one, else the app from the environment."""
     from flask.cli import ScriptInfo
 
-    info = click.get_current_context().find_object(ScriptInfo)
-    if info is not None:
-        return info.load_app()
-    from console.cli import make_app
+    from console.tasks.spec import TaskDefinitionError
 
-    return make_app()
+    info = click.get_current_context().find_object(ScriptInfo)
+    try:
+        if info is not None:
+            return info.load_app()
+        from console.cli import make_app
+
+        return make_app()
+    except TaskDefinitionError as exc:
+        raise click.ClickException(f"{exc}\n(`support-console tasks check` lists every invalid plugin)") from None
 
 
 def _packages() -> list[str]:

@@ -94,7 +94,7 @@ def _failure_message(exc: Exception) -> str:
     if isinstance(exc, SQLAlchemyError):
         original = getattr(exc, "orig", None) or exc
         text = str(original).strip().splitlines()[0] if str(original).strip() else ""
-        return f"database error ({original.__class__.__name__}): {text}"[:1000]
+        return f"database error ({exc.__class__.__name__}): {text}"[:1000]
     return f"the task failed ({exc.__class__.__name__}: {exc})"[:1000]
 
 

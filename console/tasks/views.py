@@ -15,8 +15,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from console.admin.base import ConsoleView, deny
-
-from console.auth.permissions import APPROVE_RUNS, LOG_DEV_TIME, RUN_TASKS, user_can
+from console.auth.permissions import APPROVE_RUNS, LOG_DEV_TIME, RUN_TASKS
 
 RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
 
@@ -167,6 +166,7 @@ def preview_to_dict(spec, result) -> dict:
         "summary": result.summary,
         "risk": result.risk,
         "needs_approval": result.needs_approval,
+        "approval_reasons": list(result.approval_reasons),
         "preview_hash": result.preview_hash,
     }
 
@@ -183,6 +183,18 @@ def ticket_link(ref: str) -> Markup:
         if href.startswith(("https://", "http://")):
             return Markup('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>').format(href, ref)
     return escape(ref)
+
+
+def console_ticket_url(ref: str) -> str | None:
+    """The console's own page of the ticket, when the deflection domain offers one."""
+    from werkzeug.routing import BuildError
+
+    if not ref:
+        return None
+    try:
+        return url_for("tickets.ticket_page", ref=ref)
+    except BuildError:
+        return None
 
 
 def audit_entry_url(seq: int) -> str | None:
@@ -221,16 +233,13 @@ def register_views(app, admin) -> None:
     admin.add_view(ApprovalQueueView(name="Approvals", category="Tasks", endpoint="approvals",
                                      url="/admin/approvals"))
     app.jinja_env.globals.setdefault("ticket_link", ticket_link)
+    app.jinja_env.globals.setdefault("console_ticket_url", console_ticket_url)
     add_home_section(app, HomeSection(permission=APPROVE_RUNS, template="tasks/home_approvals.html",
                                       context=_pending_approvals, order=10))
     add_home_section(app, HomeSection(permission=RUN_TASKS, template="tasks/home_recent_runs.html",
                                       context=_recent_runs, order=30))
     # Developers are the only role with dev time and no task runs; admins see the section too.
     add_home_section(app, HomeSection(permission=LOG_DEV_TIME, template="tasks/home_write_task.html", order=60))
-
-
-def can_approve(user) -> bool:
-    return user_can(user, APPROVE_RUNS)
 
 
 def _key_label(key) -> str:

@@ -122,12 +122,15 @@ class TaskCatalogView(TaskPagesView):
             result = preview(self._request(spec, params, ticket, reason))
         except TaskError as exc:
             return self._task_error(spec, form, exc, ticket, reason)
+        secrets = [param for param in spec.params if param.is_secret]
+        # The confirmation is signed, not encrypted: secrets stay out of it and are typed again to confirm.
+        kept = {name: value for name, value in params.items() if name not in {param.name for param in secrets}}
         token = _signer().dumps({
-            "task": spec.name, "user": _user().id, "params": params, "ticket": ticket, "reason": reason,
+            "task": spec.name, "user": _user().id, "params": kept, "ticket": ticket, "reason": reason,
             "hash": result.preview_hash, "key": uuid.uuid4().hex,
         })
         return self.render("tasks/preview.html", spec=spec, preview=result, tables=change_tables(result.changes),
-                           ticket=ticket, reason=reason, token=token, notice=notice,
+                           ticket=ticket, reason=reason, token=token, notice=notice, secrets=secrets,
                            shown_params=_shown_params(spec, result.params))
 
     def _task_error(self, spec, form, exc, ticket, reason):
@@ -151,7 +154,12 @@ class TaskCatalogView(TaskPagesView):
     def _confirm(self, spec, signed):
         from console.tasks.runner import TaskError, start_run
 
-        request_ = self._request(spec, signed["params"], signed["ticket"], signed["reason"],
+        params = dict(signed["params"])
+        for param in spec.params:
+            if param.is_secret and request.form.get(param.name):
+                params[param.name] = request.form[param.name]
+        signed = dict(signed, params=params)
+        request_ = self._request(spec, params, signed["ticket"], signed["reason"],
                                  idempotency_key=f"web-{signed['key']}", expected_preview_hash=signed["hash"])
         try:
             run = start_run(request_)

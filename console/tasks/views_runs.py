@@ -126,10 +126,12 @@ class RunHistoryView(TaskPagesView):
                                   .order_by(AuditEntry.seq)))
         undone_by = list(db.scalars(select(TaskRun).where(TaskRun.undo_of == run.id).order_by(TaskRun.id)))
         undo_preview, undo_reason = _undo_preview(run, user)
+        may_read_audit = user_can(user, READ_AUDIT)
         pending = run.status == "pending_approval"
         return self.render(
             "tasks/run.html", run=run, data=data, spec=spec, tables=change_tables(data.get("changes") or []),
-            entries=[(entry, audit_entry_url(entry.seq)) for entry in entries], undone_by=undone_by,
+            entries=[(entry, audit_entry_url(entry.seq) if may_read_audit else None) for entry in entries],
+            undone_by=undone_by,
             may_decide=pending and user_can(user, APPROVE_RUNS) and run.actor != user.email,
             own_pending=pending and run.actor == user.email,
             expires_at=approval_expires_at(run) if pending else None, now=utcnow(),

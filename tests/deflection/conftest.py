@@ -40,3 +40,19 @@ def event(app, console_db):
 def rollup_by_outcome(session) -> dict[str, int]:
     rows = session.execute(select(TicketRollup.outcome, func.sum(TicketRollup.tickets)).group_by(TicketRollup.outcome))
     return {outcome: int(total) for outcome, total in rows if total}
+
+
+@pytest.fixture
+def api_token(console_db, make_user):
+    """(user, bearer headers) for a new user of the role.
+
+    Overrides conftest's fixture of the same name, which writes through the app-context-scoped
+    session outside any app context (reported to the lead).
+    """
+    from console.auth.services import create_token
+
+    def make(role: str = "agent", **fields):
+        user = make_user(role, **fields)
+        return user, {"Authorization": f"Bearer {create_token(console_db, user, 'test')}"}
+
+    return make

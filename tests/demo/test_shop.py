@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy import Index, create_engine, func, inspect, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -267,3 +267,73 @@ def test_a_bad_customer_count_is_refused_by_name(new_shop_db, bad):
     with pytest.raises(ValueError, match="customers must be a whole number"):
         load_shop(engine, customers=bad)
     assert row_counts(engine) == dict.fromkeys(TABLES, 0)
+
+
+def schema_objects(engine) -> dict[str, tuple]:
+    """The indexes and foreign keys each shop table has in the database."""
+    inspector = inspect(engine)
+    return {
+        table: (sorted(ix["name"] for ix in inspector.get_indexes(table)),
+                sorted(fk["name"] for fk in inspector.get_foreign_keys(table)))
+        for table in TABLES
+    }
+
+
+def test_a_big_load_rebuilds_indexes_and_gives_the_same_rows(new_shop_db, monkeypatch):
+    small, big = new_shop_db(), new_shop_db()
+    expected_schema = schema_objects(small)
+    load_shop(small, customers=40, now=NOW)
+    monkeypatch.setattr(shop, "REBUILD_INDEXES_FROM", 10)
+    dropped = []
+    real_drop = Index.drop
+    monkeypatch.setattr(Index, "drop", lambda index, *a, **kw: (dropped.append(index.name), real_drop(index, *a, **kw)))
+
+    load_shop(big, customers=40, now=NOW)
+
+    assert "ix_orders_created" in dropped
+    assert schema_objects(big) == expected_schema
+    assert schema_objects(new_shop_db()) == expected_schema  # ShopBase's own schema is left whole
+    assert expected_schema["orders"][0] and expected_schema["orders"][1]
+    assert dump(big) == dump(small)
+
+
+def test_an_interrupted_big_load_keeps_whole_customers_and_resumes(new_shop_db, monkeypatch):
+    engine, direct = new_shop_db(), new_shop_db()
+    expected_schema = schema_objects(engine)
+    load_shop(direct, customers=30, now=NOW)
+    monkeypatch.setattr(shop, "REBUILD_INDEXES_FROM", 10)
+    monkeypatch.setattr(shop, "CHUNK_CUSTOMERS", 12)
+    real_batch = shop_generated.ShopGenerator.batch
+
+    def batch_then_fail(generator, start, stop):
+        if start >= 12:
+            raise KeyboardInterrupt
+        return real_batch(generator, start, stop)
+
+    monkeypatch.setattr(shop_generated.ShopGenerator, "batch", batch_then_fail)
+    with pytest.raises(KeyboardInterrupt):
+        load_shop(engine, customers=30, now=NOW)
+
+    assert schema_objects(engine) == expected_schema
+    partial = dump(engine)
+    assert [c[0] for c in partial["customers"] if c[0] >= 1000] == list(range(1000, 1012))
+    assert {o[1] for o in partial["orders"]} <= {c[0] for c in partial["customers"]}
+
+    monkeypatch.setattr(shop_generated.ShopGenerator, "batch", real_batch)
+    load_shop(engine, customers=30, now=NOW)
+    assert dump(engine) == dump(direct)
+
+
+def test_a_load_puts_back_indexes_a_killed_load_left_dropped(new_shop_db):
+    engine = new_shop_db()
+    expected_schema = schema_objects(engine)
+    with engine.begin() as conn:
+        for index in ShopBase.metadata.tables["orders"].indexes:
+            index.drop(conn)
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("ALTER TABLE order_items DROP CONSTRAINT fk_order_items_order_id_orders")
+    assert schema_objects(engine) != expected_schema
+
+    load_shop(engine, customers=3, now=NOW)
+
+    assert schema_objects(engine) == expected_schema

@@ -184,3 +184,21 @@ def test_a_bad_cursor_is_refused(target_db):
         order_listing(target_db, search=parse_search(""), sort="-created", direction="after", cursor="yesterday~1")
     with pytest.raises(BadCursor):
         order_listing(target_db, search=parse_search(""), sort="-id", direction="after", cursor="1~2")
+
+
+def test_prefix_results_page_in_byte_order_both_ways(target_db):
+    emails = ["pg.b@example.com", "pg.a@example.com", "pg.z@example.com", "pg.C@example.com", "pg.-@example.com"]
+    for email in emails:
+        CustomerFactory(email=email.lower())
+    expected = sorted(e.lower() for e in emails)  # byte order: '-' < 'a' < 'b' < 'c' < 'z'
+
+    def page(**kw):
+        return customer_listing(target_db, search=parse_search("pg."), size=2, **kw).page
+
+    pages = [page()]
+    while pages[-1].next_cursor:
+        pages.append(page(direction="after", cursor=pages[-1].next_cursor))
+    assert [row.email for p in pages for row in p.rows] == expected
+    back = page(direction="before", cursor=pages[-1].prev_cursor)
+    assert [row.email for row in back.rows] == expected[2:4]
+    assert [row.email for row in page(direction="last").rows] == expected[3:]

@@ -15,6 +15,13 @@ def test_gap_key_ignores_wording_order_and_punctuation():
     assert gap_key("!!! the ???") == ""
 
 
+def test_customer_addresses_and_order_numbers_are_not_kept(console_db):
+    miss = record_search_miss(console_db, "alice@example.com wants gift card 1004", actor="a@example.com")
+
+    assert miss.query == "[email] wants gift card 1004" and miss.terms == "card gift want"
+    assert record_search_miss(console_db, "bob@example.com 1003", actor="a@example.com") is None
+
+
 def test_noise_is_not_recorded(console_db):
     assert record_search_miss(console_db, "?!", actor="a@example.com") is None
     assert console_db.scalars(select(RunbookSearchMiss)).all() == []

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from console.runbooks.lint import Problem, check_runbooks, has_errors
+from console.runbooks.loader import runbook_files
 from tests.runbooks.conftest import GOOD_FRONT, SHIPPED_RUNBOOKS
 
 TODAY = date(2026, 11, 27)
@@ -162,7 +163,7 @@ def test_shipped_runbooks_pass_with_the_starter_tasks(starter_tasks):
 
 
 def test_shipped_runbooks_cover_the_issue_and_name_escalation_classes():
-    texts = {path.stem: path.read_text() for path in SHIPPED_RUNBOOKS.glob("*.md")}
+    texts = {path.stem: path.read_text() for path in runbook_files(SHIPPED_RUNBOOKS)}
 
     assert {"cannot-log-in", "confirmation-email-missing", "change-email-address", "password-reset",
             "order-stuck-in-processing", "wrong-shipping-address", "where-is-my-order", "refund-request",

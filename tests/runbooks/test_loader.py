@@ -116,6 +116,14 @@ def test_load_runbooks_keeps_going_past_broken_files(write_runbook):
     assert [r.has_error for r in runbooks] == [True, False, False]
 
 
+def test_readme_and_underscore_files_are_notes_not_runbooks(write_runbook):
+    folder = write_runbook("real").parent
+    (folder / "README.md").write_text("# How to write a runbook\n")
+    (folder / "_template.md").write_text("---\ntitle: x\n---\n")
+
+    assert [r.slug for r in load_runbooks(folder)] == ["real"]
+
+
 def test_missing_directory_loads_nothing(tmp_path):
     assert load_runbooks(tmp_path / "nope") == []
 

@@ -9,6 +9,8 @@ The named demo records are loaded, so examples may point at alice's orders or th
 """
 from __future__ import annotations
 
+import re
+
 import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import inspect, select
@@ -107,7 +109,7 @@ def test_form_renders_with_a_label_for_every_parameter(spec, client, make_user, 
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     for param in spec.params:
-        assert f'<label for="{param.name}"' in html, param.name
+        assert re.search(f'<label[^>]* for="{param.name}"', html), param.name
         assert f'name="{param.name}"' in html, param.name
 
 
@@ -138,11 +140,13 @@ def test_preview_writes_nothing_to_either_database(spec, app, request_for, conso
 def test_a_refusal_leaves_both_databases_unchanged(spec, app, request_for, console_db, target_db, monkeypatch):
     # Make every write refuse right after it is made, so a task that gets as far as writing proves the
     # runner throws its partial change away; a task that refuses earlier proves the same for its own refusal.
+    writes = []
     for method in ("update", "insert", "send_email"):
         original = getattr(TaskContext, method)
 
-        def refuse_after(self, *args, _original=original, **kwargs):
+        def refuse_after(self, *args, _original=original, _method=method, **kwargs):
             _original(self, *args, **kwargs)
+            writes.append(_method)
             raise Refusal("contract test: refused after a write")
 
         monkeypatch.setattr(TaskContext, method, refuse_after)
@@ -153,6 +157,8 @@ def test_a_refusal_leaves_both_databases_unchanged(spec, app, request_for, conso
     assert (refused.value.status, refused.value.code) == (422, "refused"), refused.value.message
     run = refused.value.run
     assert run is not None and run.status == "refused"
+    if writes:  # the task got as far as a write: the refusal must be the one raised after it, not swallowed
+        assert "contract test: refused after a write" in run.error
     assert snapshot(target_db, ShopBase.metadata) == target_before
     console_after = snapshot(console_db, ConsoleBase.metadata)
     assert all(name.startswith(RUN_TRAIL_PREFIXES) for name in changed_tables(console_before, console_after))

@@ -1,0 +1,1 @@
+"""Reproducible benchmarks on large generated data: `python -m bench --help`."""

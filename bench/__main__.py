@@ -1,0 +1,87 @@
+"""Run benchmark suites: `python -m bench --db sqlite --customers 1000000`.
+
+Each suite in SUITES is a `run(ctx) -> SuiteResult` function, imported only when selected, so
+adding one is a module in bench/ and a line here. The results print as Markdown and are written
+as JSON to bench/out/ with the machine, the date and the command.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import shlex
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench.harness import DEFAULT_DATA_DIR, QUICK_CUSTOMERS, BenchContext, git_revision, machine, markdown
+
+# name -> "module:function"; the function takes a BenchContext and returns a SuiteResult.
+SUITES = {
+    "lookup": "bench.lookup:run",
+}
+OUT_DIR = Path(__file__).resolve().parent / "out"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="sqlite",
+                        help="'sqlite' (files under --data-dir) or a PostgreSQL URL such as "
+                             "postgresql+psycopg://postgres@127.0.0.1:5432/bench (created if missing)")
+    parser.add_argument("--customers", type=int, default=1_000_000, help="generated customers (about 3 orders each)")
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_CUSTOMERS:,} customers and fewer samples: a smoke test")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--suite", action="append", choices=sorted(SUITES), help="run only these (default: all)")
+    parser.add_argument("--reps", type=int, default=30, help="timed A/B pairs per scenario")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed calls of each side first")
+    parser.add_argument("--budget", type=float, default=30.0,
+                        help="seconds one side may spend on a scenario before it stops early (at least 5 samples)")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="where SQLite databases are kept")
+    parser.add_argument("--profile", metavar="SCENARIO",
+                        help="profile the console side of the scenarios whose name contains this, instead of timing")
+    parser.add_argument("--out", type=Path, default=OUT_DIR, help="where the JSON results go")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.customers, args.reps, args.warmup, args.budget = QUICK_CUSTOMERS, 5, 1, 5.0
+    if args.customers < 1:
+        parser.error("--customers must be at least 1")
+    if args.db != "sqlite" and not args.db.startswith("postgresql"):
+        parser.error("--db is 'sqlite' or a postgresql+psycopg:// URL")
+    return args
+
+
+def run_suite(name: str, ctx: BenchContext):
+    module, function = SUITES[name].split(":")
+    return getattr(importlib.import_module(module), function)(ctx)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    command = "python -m bench " + shlex.join(sys.argv[1:] if argv is None else argv)
+    started = datetime.now(timezone.utc)
+    report = {"command": command, "date": started.isoformat(timespec="seconds"), "revision": git_revision(),
+              "machine": machine(), "db": "sqlite" if args.db == "sqlite" else "postgresql",
+              "customers": args.customers, "seed": args.seed, "suites": []}
+    print(f"{command}\n{report['machine']['cpu']}, {report['machine']['cores']} cores, "
+          f"{report['machine']['memory_gb']} GB; {started:%Y-%m-%d %H:%M} UTC", flush=True)
+    for name in args.suite or list(SUITES):
+        ctx = BenchContext(db=args.db, customers=args.customers, seed=args.seed, reps=args.reps, warmup=args.warmup,
+                           budget_s=args.budget, data_dir=args.data_dir, profile=args.profile)
+        clock = time.perf_counter()
+        result = run_suite(name, ctx)
+        result.facts["seconds"] = round(time.perf_counter() - clock, 1)
+        report["suites"].append(result.to_json())
+        if result.comparisons:
+            print("\n" + markdown(result) + "\n", flush=True)
+    if args.profile:
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"{'-'.join(args.suite or SUITES)}-{report['db']}-{args.customers}-{started:%Y%m%dT%H%M%S}.json"
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"JSON: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""What every benchmark suite shares: the databases, A/B timing, statistics and the report.
+
+A suite is a function `run(ctx: BenchContext) -> SuiteResult`, named in bench.__main__.SUITES.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import sqlite3
+import statistics
+import subprocess
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Engine, make_url
+
+from console.db import make_engine
+
+QUICK_CUSTOMERS = 10_000
+DEFAULT_DATA_DIR = Path(tempfile.gettempdir()) / "support-console-bench"
+
+
+@dataclass
+class Stats:
+    """Milliseconds per call: median, p95 and how many samples they come from."""
+
+    median_ms: float
+    p95_ms: float
+    n: int
+
+    @classmethod
+    def of(cls, seconds: list[float]) -> "Stats":
+        ms = sorted(s * 1000 for s in seconds)
+        # Nearest rank: the p95 is a time that was really measured, never an interpolation.
+        p95 = ms[min(len(ms) - 1, max(0, -(-95 * len(ms) // 100) - 1))]
+        return cls(round(statistics.median(ms), 2), round(p95, 2), len(ms))
+
+
+@dataclass
+class Comparison:
+    """One scenario timed on the baseline (A) and on the console (B)."""
+
+    scenario: str
+    baseline: Stats
+    console: Stats
+    note: str = ""
+
+    @property
+    def ratio_median(self) -> float:
+        return round(self.baseline.median_ms / self.console.median_ms, 1)
+
+    @property
+    def ratio_p95(self) -> float:
+        return round(self.baseline.p95_ms / self.console.p95_ms, 1)
+
+
+@dataclass
+class SuiteResult:
+    suite: str
+    comparisons: list[Comparison] = field(default_factory=list)
+    facts: dict = field(default_factory=dict)  # anything else worth keeping (row counts, targets, RSS)
+
+    def to_json(self) -> dict:
+        rows = []
+        for c in self.comparisons:
+            rows.append({"scenario": c.scenario, "baseline": asdict(c.baseline), "console": asdict(c.console),
+                         "ratio_median": c.ratio_median, "ratio_p95": c.ratio_p95, "note": c.note})
+        return {"suite": self.suite, "scenarios": rows, "facts": self.facts}
+
+
+def measure_ab(a: Callable[[], object], b: Callable[[], object], *, reps: int, warmup: int, budget_s: float,
+               min_samples: int = 5) -> tuple[list[float], list[float]]:
+    """Time `a` and `b` in alternation (ABBA...), after `warmup` untimed calls of each.
+
+    Stops after `reps` pairs, or earlier once either side has spent `budget_s` and has at least
+    `min_samples` samples: a baseline that takes 10 s per call gets 5 samples, not 30.
+    """
+    for _ in range(warmup):
+        a()
+        b()
+    times_a: list[float] = []
+    times_b: list[float] = []
+    spent = {"a": 0.0, "b": 0.0}
+    for i in range(reps):
+        order = (("a", a, times_a), ("b", b, times_b)) if i % 2 == 0 else (("b", b, times_b), ("a", a, times_a))
+        for name, call, times in order:
+            started = time.perf_counter()
+            call()
+            elapsed = time.perf_counter() - started
+            times.append(elapsed)
+            spent[name] += elapsed
+        if len(times_a) >= min_samples and max(spent.values()) > budget_s:
+            break
+    return times_a, times_b
+
+
+def markdown(result: SuiteResult) -> str:
+    lines = [f"### {result.suite}", "",
+             "| scenario | baseline median / p95 (ms) | console median / p95 (ms) | ratio (median) | n |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for c in result.comparisons:
+        lines.append(f"| {c.scenario} | {c.baseline.median_ms:,.1f} / {c.baseline.p95_ms:,.1f} | "
+                     f"{c.console.median_ms:,.2f} / {c.console.p95_ms:,.2f} | {c.ratio_median:,.1f}× | "
+                     f"{c.baseline.n} / {c.console.n} |")
+    return "\n".join(lines)
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def machine() -> dict:
+    """What the numbers were measured on."""
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        memory_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError):
+        memory_gb = None
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": memory_gb, "os": platform.platform(),
+            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
+
+
+def git_revision() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=Path(__file__).resolve().parent, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+@dataclass
+class BenchContext:
+    """The run's settings, and the databases a suite asks for."""
+
+    db: str  # "sqlite" or a PostgreSQL URL
+    customers: int
+    seed: int
+    reps: int
+    warmup: int
+    budget_s: float
+    data_dir: Path
+    profile: str | None = None
+    facts: dict = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db == "sqlite"
+
+    def database_url(self, name: str) -> str:
+        """A database of this run: a file under data_dir, or a database on the PostgreSQL server."""
+        if self.is_sqlite:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            return f"sqlite:///{self.data_dir / name}.db"
+        url = make_url(self.db)
+        wanted = url.set(database=url.database if name == "shop" else f"{url.database}_{name}")
+        _create_postgres_database(wanted)
+        return wanted.render_as_string(hide_password=False)
+
+    def shop_url(self) -> str:
+        return self.database_url(f"shop-{self.customers}-seed{self.seed}" if self.is_sqlite else "shop")
+
+    def load_shop(self) -> Engine:
+        """Fill the target database with the demo shop at the requested size (resumes a partial load)."""
+        from console.demo.shop import load_shop
+        from console.migrations import create_target_schema
+
+        engine = make_engine(self.shop_url())
+        create_target_schema(engine)
+        _create_missing_indexes(engine)
+        started = time.perf_counter()
+        load_shop(engine, customers=self.customers, seed=self.seed, progress=True)
+        self.facts["load_seconds"] = round(time.perf_counter() - started, 1)
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE")
+            with engine.connect() as conn:
+                self.facts["postgresql"] = conn.exec_driver_sql("SHOW server_version").scalar()
+        with engine.connect() as conn:
+            for table in ("customers", "orders"):
+                self.facts[f"{table}_rows"] = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+        return engine
+
+
+def _create_postgres_database(url) -> None:
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                  {"name": url.database}).scalar()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        admin.dispose()
+
+
+def _create_missing_indexes(engine: Engine) -> None:
+    """A database loaded by an older schema lacks newer indexes; create_all only adds tables."""
+    from admin_tasks.shop_schema import ShopBase
+
+    inspector = inspect(engine)
+    for table in ShopBase.metadata.sorted_tables:
+        present = {index["name"] for index in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if index.name not in present:
+                index.create(engine, checkfirst=True)

@@ -1,0 +1,32 @@
+"""GET /api/v1/audit: the trail in seq order, for shipping it to another store."""
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from console.api import ApiError, bp, require
+from console.audit.browse import entries_after, entry_record
+from console.auth.permissions import READ_AUDIT
+from console.db import console_session
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+def _whole_number(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    text = raw.strip()
+    if not text.isdigit() or len(text) > 18 or not low <= int(text) <= high:
+        rule = f"a whole number from {low} to {high}" if high < 10**18 else f"a whole number of at least {low}"
+        raise ApiError(400, "invalid", f"{name} must be {rule}", {name: f"must be {rule}, got {raw[:40]!r}"})
+    return int(text)
+
+
+@bp.get("/audit")
+@require(READ_AUDIT)
+def audit_entries():
+    """Entries after seq `after` (default 0), at most `limit` (default 100, at most 1000), in seq order."""
+    after = _whole_number("after", 0, 0, 10**18)
+    limit = _whole_number("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    return jsonify({"entries": [entry_record(entry) for entry in entries_after(console_session(), after, limit)]})

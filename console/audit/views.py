@@ -1,0 +1,119 @@
+"""The read-only audit trail in Flask-Admin: filtered keyset pages, one entry with its diff, CSV export.
+
+There is no create, edit, delete or bulk action here at all, so there is no endpoint to forge
+a POST against; the database triggers refuse changes underneath as well.
+"""
+from __future__ import annotations
+
+from flask import Response, current_app, flash, redirect, request, stream_with_context, url_for
+from flask_admin import expose
+from flask_login import current_user
+from sqlalchemy import select
+
+from console.admin.base import ConsoleView, deny
+from console.audit import browse, diff, rehash
+from console.audit.chain import GENESIS, record_event
+from console.audit.checkpoints import latest_checkpoint, policy_from_config
+from console.audit.models import AuditEntry, AuditHead
+from console.audit.verify import latest_verification, record_verification, verify_trail
+from console.auth.permissions import READ_AUDIT, VERIFY_AUDIT, user_can
+from console.db import console_session, databases, utcnow
+
+OUTCOMES = ("succeeded", "failed", "refused", "rejected", "pending_approval", "approved", "interrupted", "undone")
+COMMON_ACTIONS = ("login", "login.failed", "logout", "user.create", "user.role_change", "user.disable", "user.enable",
+                  "token.create", "token.revoke", "task.run", "run.approve", "run.reject", "run.undo", "pii.reveal",
+                  "audit.export")
+
+
+class AuditTrailView(ConsoleView):
+    permission = READ_AUDIT
+
+    def inaccessible_callback(self, name, **kwargs):
+        # deny() renders forbidden.html without Flask-Admin's template context (theme,
+        # admin_view), which fails for logged-in users; render it through the view instead.
+        if current_user.is_authenticated:
+            return self.render("admin/forbidden.html"), 403
+        return deny()
+
+    def _render_list(self, flt, page, error=None, status=200):
+        return self.render("audit/list.html", flt=flt, page=page, error=error, outcomes=OUTCOMES,
+                           actions=COMMON_ACTIONS, can_verify=user_can(current_user, VERIFY_AUDIT)), status
+
+    @expose("/")
+    def index(self):
+        try:
+            flt = browse.parse_filter(request.args)
+            before = browse.parse_seq(request.args, "before")
+            after = browse.parse_seq(request.args, "after")
+            at = browse.parse_seq(request.args, "at")
+        except browse.FilterError as exc:
+            return self._render_list(browse.TrailFilter(), browse.Page([]), error=exc, status=400)
+        if at is not None:
+            before = at + 1
+        page = browse.page(console_session(), flt, before=before, after=after)
+        return self._render_list(flt, page)
+
+    @expose("/entry/<int:seq>")
+    def entry(self, seq: int):
+        session = console_session()
+        entry = session.get(AuditEntry, seq)
+        if entry is None:
+            return self.render("audit/missing.html", seq=seq), 404
+        details = browse.parsed_details(entry)
+        previous = session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == seq - 1)) if seq > 1 else GENESIS
+        integrity = {
+            "content": rehash.python_matches(entry),
+            "linked": previous == entry.prev_hash,
+        }
+        has_next = session.scalar(select(AuditEntry.seq).where(AuditEntry.seq == seq + 1)) is not None
+        return self.render("audit/entry.html", entry=entry, changes=diff.changes_of(details),
+                           other=diff.other_details(details), integrity=integrity, has_next=has_next)
+
+    @expose("/export.csv")
+    def export(self):
+        try:
+            flt = browse.parse_filter(request.args)
+        except browse.FilterError as exc:
+            return self._render_list(browse.TrailFilter(), browse.Page([]), error=exc, status=400)
+        session = console_session()
+        # Recorded and committed before the first byte leaves: no audit, no export (fail closed).
+        record_event(session, actor=current_user.email, action="audit.export", subject_type="audit",
+                     details={"format": "csv", "filters": flt.describe()})
+        filename = f"audit-{utcnow():%Y%m%d-%H%M%S}.csv"
+        return Response(stream_with_context(browse.export_csv(session, flt)), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    @expose("/verify", methods=["POST"])
+    def verify(self):
+        if not user_can(current_user, VERIFY_AUDIT):
+            return self.inaccessible_callback("verify")
+        result = run_verification(source=current_user.email)
+        flash(result.summary, "success" if result.ok else "error")
+        return redirect(url_for("admin.index"))
+
+
+def run_verification(*, source: str):
+    """Verify the trail from a fresh snapshot and keep the result for the home page."""
+    app = current_app._get_current_object()
+    result = verify_trail(databases(app).console_engine, app.config["CONSOLE_AUDIT_KEY"],
+                          policy=policy_from_config(app.config))
+    session = console_session()
+    record_verification(session, result, source=source)
+    session.commit()
+    return result
+
+
+def home_context(user) -> dict:
+    """What the home page shows about the trail's checks."""
+    session = console_session()
+    verification = latest_verification(session)
+    head = session.scalar(select(AuditHead.seq).where(AuditHead.id == 1)) or 0
+    checked_age = utcnow() - verification.checked_at if verification else None
+    return {
+        "verification": verification,
+        "checkpoint": latest_checkpoint(session),
+        "head_seq": head,
+        "stale": checked_age is None or checked_age.total_seconds() > 26 * 3600,
+        "can_verify": user_can(user, VERIFY_AUDIT),
+        "warnings": [line for line in (verification.warnings if verification else "").splitlines() if line],
+    }

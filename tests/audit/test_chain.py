@@ -1,0 +1,144 @@
+"""Appending: the canonical form, the links, the details as stored, and checkpoints on append."""
+import enum
+import hashlib
+import inspect
+import json
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from console.audit import chain
+from console.audit.chain import GENESIS, REDACTED, append, canonical_json, digest, entry_hash, record_event
+from console.audit.checkpoints import signature_matches
+from console.audit.models import AuditCheckpoint, AuditEntry
+from tests.conftest import TEST_AUDIT_KEY
+
+TEXT = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(fields=st.fixed_dictionaries({name: TEXT for name in (
+    "actor", "action", "subject_type", "subject_id", "ticket", "reason", "task", "customer", "outcome", "details")}),
+    seq=st.integers(min_value=1, max_value=2**31), prev=st.text(alphabet="0123456789abcdef", min_size=64, max_size=64))
+def test_the_fast_hash_is_sha256_of_prev_hash_and_canonical_json(fields, seq, prev):
+    created_at = "2026-01-31T12:34:56.000001"
+    body = json.dumps({**fields, "seq": seq, "created_at": created_at}, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False)
+    expected = hashlib.sha256((prev + body).encode()).hexdigest()
+    assert digest(prev, seq=seq, created_at=created_at, **fields) == expected
+
+
+def test_append_keeps_the_signature_every_domain_calls():
+    names = list(inspect.signature(append).parameters)
+    assert names == ["session", "actor", "action", "subject_type", "subject_id", "ticket", "reason", "task",
+                     "customer", "outcome", "details"]
+    assert "commit" in inspect.signature(record_event).parameters
+
+
+def test_entries_chain_one_to_the_next(app, console_db):
+    start = console_db.scalar(select(func.count()).select_from(AuditEntry))
+    with app.app_context():
+        first = record_event(console_db, actor="lead@example.com", action="login", subject_type="user",
+                             subject_id=7)
+        second = record_event(console_db, actor="lead@example.com", action="logout", subject_type="user",
+                              subject_id=7)
+    assert second.seq == first.seq + 1 == start + 2
+    assert first.prev_hash == (GENESIS if start == 0 else console_db.get(AuditEntry, start).hash)
+    assert second.prev_hash == first.hash
+    for entry in (first, second):
+        fields = {name: getattr(entry, name) for name in chain.HASHED_FIELDS}
+        assert entry_hash(fields, entry.prev_hash) == entry.hash
+    assert first.subject_id == "7"
+
+
+class Colour(enum.Enum):
+    RED = "red"
+
+
+def test_details_are_stored_as_canonical_json_whatever_they_hold(app, console_db):
+    details = {
+        "nan": float("nan"), "inf": float("-inf"), "when": datetime(2026, 1, 2, 3, 4, 5), "day": date(2026, 1, 2),
+        "money": Decimal("12.30"), "tags": {"b", "a"}, "pair": (1, 2), 3: "number key", "colour": Colour.RED,
+        "raw": b"\x00\xff", "nested": [{"z": 1, "a": None}], "text": "caf\u00e9 \u2603 \ud83d\ude00 nul:\x00",
+        "broken": "lone \ud800 surrogate",
+    }
+    with app.app_context():
+        entry = record_event(console_db, actor="agent@example.com", action="task.run", details=details)
+    stored = console_db.scalar(select(AuditEntry.details).where(AuditEntry.seq == entry.seq))
+    parsed = json.loads(stored)
+    assert canonical_json(parsed) == stored
+    assert parsed["nan"] == "nan" and parsed["inf"] == "-inf"
+    assert parsed["when"] == "2026-01-02T03:04:05" and parsed["money"] == "12.30"
+    assert parsed["tags"] == ["a", "b"] and parsed["pair"] == [1, 2] and parsed["3"] == "number key"
+    assert parsed["colour"] == "red" and parsed["raw"] == "00ff"
+    assert "\x00" not in parsed["text"] and "\ud800" not in parsed["broken"]
+
+
+def test_secrets_never_reach_the_trail(app, console_db):
+    details = {"params": {"email": "a@example.com", "password": "hunter2", "api_key": "k-123",
+                          "new_password": "x", "reset_token": "t", "note": "keep me"},
+               "changes": [{"table": "customers", "key": {"id": 1}, "before": {"password_hash": "$argon2$old"},
+                            "after": {"password_hash": "$argon2$new"}}],
+               "token": None}
+    with app.app_context():
+        entry = record_event(console_db, actor="agent@example.com", action="task.run", details=details)
+    stored = json.loads(entry.details)
+    params = stored["params"]
+    assert params["password"] == params["api_key"] == params["new_password"] == params["reset_token"] == REDACTED
+    assert params["email"] == "a@example.com" and params["note"] == "keep me"
+    assert stored["changes"][0]["before"]["password_hash"] == REDACTED
+    assert stored["token"] is None
+    assert "hunter2" not in entry.details and "argon2" not in entry.details
+
+
+def test_text_fields_are_cut_to_their_columns_and_cleaned(app, console_db):
+    with app.app_context():
+        entry = record_event(console_db, actor="x" * 300, action="a" * 100, reason="line\x00break",
+                             outcome="o" * 50)
+    assert len(entry.actor) == 254 and len(entry.action) == 60 and len(entry.outcome) == 30
+    assert entry.reason == "line\ufffdbreak"
+
+
+def test_a_checkpoint_is_signed_every_n_entries(trail):
+    made = trail(AUDIT_CHECKPOINT_EVERY=4)
+    made.record(10)
+    rows = made.sql("SELECT seq, hash, created_at, mac FROM audit_checkpoints ORDER BY seq")
+    assert [row.seq for row in rows] == [1, 5, 9]
+    for seq in (1, 5, 9):
+        entry = made.entry(seq)
+        checkpoint = next(row for row in rows if row.seq == seq)
+        assert checkpoint.hash == entry.hash
+    with made.engine.connect() as conn:
+        stored = conn.execute(select(AuditCheckpoint)).all()
+    assert all(signature_matches(TEST_AUDIT_KEY, row.seq, row.hash, row.created_at, row.mac) for row in stored)
+
+
+def test_a_checkpoint_is_signed_when_the_last_is_an_hour_old(trail, monkeypatch):
+    made = trail(AUDIT_CHECKPOINT_EVERY=1000)
+    made.record(2)
+    assert [row.seq for row in made.sql("SELECT seq FROM audit_checkpoints")] == [1]
+    later = chain.utcnow() + timedelta(minutes=61)
+    monkeypatch.setattr(chain, "utcnow", lambda: later)
+    made.record(1)
+    assert [row.seq for row in made.sql("SELECT seq FROM audit_checkpoints ORDER BY seq")] == [1, 3]
+
+
+def test_a_session_without_the_key_appends_without_signing(trail):
+    from sqlalchemy.orm import Session
+
+    made = trail()
+    with Session(made.engine) as session:
+        record_event(session, actor="script@example.com", action="import")
+    assert made.count() == 1
+    assert made.count("audit_checkpoints") == 0
+
+
+def test_nothing_is_appended_when_the_caller_rolls_back(app, console_db):
+    before = console_db.scalar(select(func.count()).select_from(AuditEntry))
+    with app.app_context():
+        append(console_db, actor="agent@example.com", action="task.run")
+        console_db.rollback()
+    assert console_db.scalar(select(func.count()).select_from(AuditEntry)) == before

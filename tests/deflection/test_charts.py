@@ -1,0 +1,22 @@
+"""Server-side SVG charts: escaped labels, no script, sensible with empty or zero data."""
+from console.deflection.charts import bar_chart, column_chart
+
+
+def test_labels_and_names_are_escaped():
+    svg = str(bar_chart("<b>title</b>", ["<script>alert(1)</script>"], [("a & b", [3])]))
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "a &amp; b" in svg
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+
+
+def test_columns_stack_and_carry_a_tooltip_per_mark():
+    svg = str(column_chart("t", ["w1", "w2"], [("deflected", [2, 0]), ("escalated", [1, 3])],
+                           line=("rate", [0.66, 0.0]), reference=("capacity", [4, 4])))
+    assert svg.count("<rect") == 3 + 4  # three non-zero bars, plus a legend swatch per series and line
+    assert "w1: deflected 2" in svg and "w2: escalated 3" in svg and "w1: rate 66%" in svg
+    assert "<polyline" in svg and "capacity" in svg
+
+
+def test_all_zero_data_still_draws_an_empty_chart():
+    svg = str(column_chart("t", ["w1"], [("tickets", [0])]))
+    assert "<rect" in svg and "nan" not in svg.lower()
+    assert str(bar_chart("t", [], [("n", [])])).endswith("<title>t</title></svg>")

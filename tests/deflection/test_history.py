@@ -1,0 +1,71 @@
+"""The demo history: deterministic, loaded once, and telling a story on the dashboard."""
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from console.deflection import insights, metrics
+from console.deflection.metrics import StatsFilter
+from console.deflection.models import Ticket
+from console.demo.history import HistoryWriter, load_history
+
+NOW = datetime(2026, 6, 30, 12, 0)
+ROTA = ["dev@example.com", "dev2@example.com"]
+CONFIG = {"SPRINT_DAYS": 14, "SPRINT_START": datetime(2024, 1, 1).date()}
+
+
+def generated(seed: int, days: int = 60):
+    tickets = HistoryWriter(seed, days, NOW, ROTA, CONFIG).generate()
+    return [(t["ref"], t["team"], t["created_at"], [(e.kind, e.created_at, e.task, e.run_status, e.assignee)
+                                                    for e in t["events"]]) for t in tickets]
+
+
+def test_the_same_seed_and_day_give_the_same_history_and_another_seed_another():
+    assert generated(3) == generated(3)
+    assert generated(3) != generated(4)
+
+
+def test_nothing_happens_after_now_and_escalations_follow_the_rotation():
+    tickets = HistoryWriter(1, 60, NOW, ROTA, CONFIG).generate()
+    events = [event for ticket in tickets for event in ticket["events"]]
+    assert max(event.created_at for event in events) <= NOW
+    assignees = {event.assignee for event in events if event.kind == "escalated"}
+    assert assignees == set(ROTA)
+
+
+@pytest.fixture
+def loaded(app, dbs):
+    from console.db import console_session
+
+    with app.app_context():
+        first = load_history(app, seed=0, history_days=180)
+        second = load_history(app, seed=0, history_days=180)
+        console_session().close()
+    return first, second
+
+
+def test_a_second_run_adds_nothing(loaded, console_db):
+    first, second = loaded
+    count = console_db.scalar(select(func.count(Ticket.id)).where(Ticket.ref.like("DEMO-%")))
+    assert first[0].startswith(f"Ticket history: {count} tickets") and count > 3000
+    assert second == [f"Ticket history: already loaded ({count} demo tickets)"]
+
+
+def test_the_dashboard_tells_a_story(loaded, console_db):
+    from console.db import utcnow
+
+    today = utcnow().date()
+    half_year = StatsFilter(today - timedelta(days=180), today)
+    weeks = [row for row in metrics.deflection(console_db, half_year, "week")["rows"] if row["tickets"] > 20]
+    assert weeks[-1]["deflection_rate"] - weeks[1]["deflection_rate"] > 0.2  # the tools pay off
+    assert len(insights.opportunities(console_db, half_year)) >= 5
+    shipped = [row for row in insights.impact(console_db, half_year, today=today) if row["change"] is not None]
+    fewer = [row for row in shipped if row["escalations_after"] < row["escalations_before"]]
+    assert len(shipped) >= 5 and len(fewer) >= len(shipped) - 1 and min(row["change"] for row in fewer) < -0.3
+    health = {row["task"]: row for row in insights.tool_health(console_db, half_year)}
+    assert sum(row["false_deflections"] for row in health.values()) > 0
+    reopened = console_db.scalar(select(func.count(Ticket.id)).where(Ticket.outcome == "resolved"))
+    assert reopened > 0
+    open_escalations = console_db.scalar(select(func.count(Ticket.id)).where(
+        Ticket.outcome == "escalated", Ticket.escalation_closed_at.is_(None)))
+    assert open_escalations > 0  # the developer on duty has work on their page

@@ -1,0 +1,148 @@
+"""What every fuzzed or faulted call must leave behind: an answer in the API's format, whole writes only, and
+an audit chain that still verifies.
+
+Snapshots read the databases through the raw connections that the `dbs` fixture binds the app to, never
+through a session: a session started inside `rolled_back` would lose its savepoint when the example ends.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import select
+
+import console.models  # noqa: F401  (registers every console table on ConsoleBase.metadata)
+from admin_tasks.shop_schema import ShopBase
+from console.audit.chain import GENESIS, HASHED_FIELDS, entry_hash
+from console.audit.models import AuditEntry, AuditHead
+from console.db import ConsoleBase
+from console.tasks.params import jsonable
+
+ERROR_STATUSES = range(400, 500)
+
+
+def connections(dbs) -> tuple:
+    """The (console, target) connections the app's sessions are bound to during a `dbs` test."""
+    return dbs.console_factory.kw["bind"], dbs.target_factory.kw["bind"]
+
+
+@contextmanager
+def rolled_back(dbs):
+    """Undo everything an example wrote, so that every example starts from the same data.
+
+    A SAVEPOINT on each connection: the app's sessions (join mode create_savepoint) nest their
+    own savepoints inside it, so even what they commit is rolled back here.
+    """
+    savepoints = [conn.begin_nested() for conn in connections(dbs)]
+    try:
+        yield
+    finally:
+        for savepoint in reversed(savepoints):
+            if savepoint.is_active:
+                savepoint.rollback()
+
+
+def _rows(conn, metadata) -> dict[str, dict]:
+    tables = {}
+    for table in metadata.sorted_tables:
+        key = list(table.primary_key.columns)
+        rows = conn.execute(select(table).order_by(*key)).mappings()
+        tables[table.name] = {tuple(row[c.name] for c in key) if len(key) > 1 else row[key[0].name]: dict(row)
+                              for row in rows}
+    return tables
+
+
+class Snapshot:
+    """Every row of both databases (the fuzz tests keep them small: each example starts from the same data)."""
+
+    def __init__(self, dbs):
+        console, target = connections(dbs)
+        self.console = _rows(console, ConsoleBase.metadata)
+        self.target = _rows(target, ShopBase.metadata)
+
+    def differences(self, other: Snapshot, side: str) -> list[str]:
+        mine, theirs = getattr(self, side), getattr(other, side)
+        found = []
+        for name in mine:
+            if mine[name] != theirs[name]:
+                added = sorted(set(theirs[name]) - set(mine[name]), key=str)
+                gone = sorted(set(mine[name]) - set(theirs[name]), key=str)
+                changed = sorted((k for k in set(mine[name]) & set(theirs[name]) if mine[name][k] != theirs[name][k]),
+                                 key=str)
+                found.append(f"{side}.{name}: added {added[:5]}, removed {gone[:5]}, changed {changed[:5]}")
+        return found
+
+
+def assert_unchanged(before: Snapshot, after: Snapshot, *sides: str, what: str = "") -> None:
+    """Nothing was written to the given sides ("console", "target"; both by default)."""
+    problems = [line for side in (sides or ("console", "target")) for line in before.differences(after, side)]
+    assert not problems, f"{what}: a refused call wrote " + "; ".join(problems)
+
+
+def chain_problems(conn, after_seq: int = 0, prev_hash: str | None = None) -> list[str]:
+    """Recompute the chain from entry `after_seq` + 1 on (prev_hash: that entry's hash); [] when it holds."""
+    if prev_hash is None:
+        prev_hash = GENESIS if after_seq == 0 else conn.scalar(select(AuditEntry.hash).where(
+            AuditEntry.seq == after_seq))
+    problems, expected, prev = [], after_seq + 1, prev_hash
+    for row in conn.execute(select(AuditEntry.__table__).where(AuditEntry.seq > after_seq)
+                            .order_by(AuditEntry.seq)).mappings():
+        if row["seq"] != expected:
+            problems.append(f"seq {expected} is missing (next is {row['seq']})")
+        if row["prev_hash"] != prev:
+            problems.append(f"seq {row['seq']}: prev_hash does not link to the entry before")
+        if entry_hash({name: row[name] for name in HASHED_FIELDS}, row["prev_hash"]) != row["hash"]:
+            problems.append(f"seq {row['seq']}: hash does not match its fields")
+        prev, expected = row["hash"], row["seq"] + 1
+    head = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
+    if head is not None and (head.seq, head.hash) != (expected - 1, prev):
+        problems.append(f"the head says seq {head.seq}, the chain ends at {expected - 1}")
+    return problems
+
+
+def check_answer(response, what: str = "") -> dict:
+    """A 2xx, or a 4xx in the API's error format; never a 5xx, never HTML. Return the JSON body."""
+    status = response.status_code
+    text = response.get_data(as_text=True)
+    assert 200 <= status < 300 or status in ERROR_STATUSES, f"{what}: answered {status}: {text[:800]}"
+    assert response.mimetype == "application/json", f"{what}: answered {status} as {response.mimetype}: {text[:300]}"
+    body = response.get_json()
+    if status in ERROR_STATUSES:
+        error = body.get("error") if isinstance(body, dict) else None
+        assert isinstance(error, dict), f"{what}: {status} without an error object: {text[:300]}"
+        assert isinstance(error.get("code"), str) and error["code"], f"{what}: error without a code: {error}"
+        assert isinstance(error.get("message"), str) and error["message"].strip(), f"{what}: no message: {error}"
+        assert isinstance(error.get("fields"), dict), f"{what}: fields is not an object: {error}"
+    return body
+
+
+def assert_whole_run(before: Snapshot, after: Snapshot, run: dict) -> None:
+    """The target changed exactly as the succeeded run says: its updates, its inserts, its emails, nothing else."""
+    changes = run["changes"]
+    updates = {(c["table"], c["key"]): c["after"] for c in changes if c["before"] is not None}
+    inserts: dict[str, list[dict]] = {}
+    for change in changes:
+        if change["before"] is None:
+            inserts.setdefault(change["table"], []).append(change["after"])
+    emails = [effect for effect in run.get("effects", []) if effect.get("kind") == "email"]
+    for table, old in before.target.items():
+        new = after.target[table]
+        assert not set(old) - set(new), f"run {run['id']} deleted {table} rows {set(old) - set(new)}"
+        changed = {key for key in set(old) & set(new) if old[key] != new[key]}
+        assert changed == {key for (name, key) in updates if name == table}, (
+            f"run {run['id']} changed {table} rows {changed}, its diff says {sorted(updates)}")
+        for key in changed:
+            assert {c: jsonable(new[key][c]) for c in updates[(table, key)]} == updates[(table, key)], (
+                f"run {run['id']}: {table} {key} does not hold the values of the diff")
+        added = [new[key] for key in set(new) - set(old)]
+        expected = len(inserts.get(table, [])) + (len(emails) if table == "email_outbox" else 0)
+        assert len(added) == expected, f"run {run['id']} added {len(added)} {table} rows, expected {expected}"
+        for values in inserts.get(table, []):
+            assert any({c: jsonable(row[c]) for c in values} == values for row in added), (
+                f"run {run['id']}: no new {table} row holds {values}")
+
+
+def bearer(console_db, user) -> dict:
+    """Bearer headers for a user made in the test's transaction (conftest's api_token needs an app context)."""
+    from console.auth.services import create_token
+
+    return {"Authorization": f"Bearer {create_token(console_db, user, 'fuzz')}"}

@@ -1,0 +1,103 @@
+"""Runs racing on PostgreSQL with real commits: row locks and the idempotency constraint hold."""
+import os
+import threading
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from admin_tasks.shop_schema import Customer, Order, Refund
+from console.auth.models import StaffUser
+from console.db import console_session, utcnow
+from console.tasks.models import TaskRun
+from console.tasks.runner import RunRequest, TaskError, start_run
+from tests.committed import make_committed_user
+from tests.tasks.fake_tasks import SHOP
+
+pytestmark = [
+    pytest.mark.postgres_only,
+    pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+                       reason="row locks and concurrent commits need PostgreSQL"),
+]
+THREADS = 50
+ORDER_ID = 7001
+TOTAL = 10000
+
+
+@pytest.fixture
+def shop_app(isolated_app):
+    app = isolated_app(TASK_PACKAGES=[SHOP])
+    now = utcnow()
+    with app.extensions["console_db"].target_engine.begin() as conn:
+        conn.execute(insert(Customer).values(id=1, email="racer@example.org", name="Racer", status="active",
+                                             email_confirmed=True, failed_login_count=0, created_at=now,
+                                             updated_at=now))
+        conn.execute(insert(Order).values(id=ORDER_ID, customer_id=1, status="delivered", total_cents=TOTAL,
+                                          refunded_cents=0, created_at=now, updated_at=now, status_changed_at=now))
+    return app
+
+
+def _race(app, emails: list[str], make_request) -> list:
+    """Start every request at the same moment, each in its own thread and app context."""
+    barrier = threading.Barrier(len(emails))
+    outcomes: list = [None] * len(emails)
+
+    def worker(index: int, email: str):
+        with app.app_context():
+            actor = console_session().scalar(select(StaffUser).where(StaffUser.email == email))
+            request = make_request(index, actor)
+            barrier.wait()
+            try:
+                run = start_run(request)
+                outcomes[index] = ("ran", run.id, run.status, "")
+            except TaskError as exc:
+                outcomes[index] = ("error", exc.run.id if exc.run else None, exc.code, exc.message)
+            except Exception as exc:  # anything else would be a 500
+                outcomes[index] = ("crash", None, exc.__class__.__name__, str(exc))
+
+    threads = [threading.Thread(target=worker, args=(i, email)) for i, email in enumerate(emails)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not any(thread.is_alive() for thread in threads), "a run hung"
+    return outcomes
+
+
+def test_concurrent_refunds_never_exceed_the_order_total(shop_app):
+    agents = [make_committed_user(shop_app, "agent") for _ in range(5)]
+    amount = 300
+
+    outcomes = _race(shop_app, [agents[i % 5] for i in range(THREADS)], lambda i, actor: RunRequest(
+        task="fake_refund", params={"order_id": ORDER_ID, "amount_cents": amount}, ticket=f"T-{i}",
+        reason="racing refunds", actor=actor, source="api"))
+
+    kinds = Counter(outcome[2] for outcome in outcomes)
+    assert set(kinds) <= {"succeeded", "refused"}, outcomes
+    dbs = shop_app.extensions["console_db"]
+    with dbs.target_engine.connect() as conn:
+        refunded = conn.scalar(select(Order.refunded_cents).where(Order.id == ORDER_ID))
+        refund_rows = conn.scalar(select(func.coalesce(func.sum(Refund.amount_cents), 0)))
+    assert refunded <= TOTAL
+    assert refunded == refund_rows == amount * kinds["succeeded"]
+    # Row locks make every run see the latest total: all that fit succeed, the rest are refused for lack of money.
+    assert kinds["succeeded"] == TOTAL // amount
+    assert all("cents left to refund" in outcome[3] for outcome in outcomes if outcome[2] == "refused")
+    with dbs.console_engine.connect() as conn:
+        statuses = Counter(conn.scalars(select(TaskRun.status)))
+    assert statuses == Counter({"succeeded": kinds["succeeded"], "refused": kinds["refused"]})
+
+
+def test_fifty_identical_requests_with_one_key_make_one_run(shop_app):
+    agent = make_committed_user(shop_app, "agent")
+
+    outcomes = _race(shop_app, [agent] * THREADS, lambda i, actor: RunRequest(
+        task="fake_refund", params={"order_id": ORDER_ID, "amount_cents": 500}, ticket="T-1", reason="once",
+        actor=actor, idempotency_key="same-key", source="api"))
+
+    assert {outcome[:3] for outcome in outcomes} == {("ran", outcomes[0][1], "succeeded")}, outcomes
+    dbs = shop_app.extensions["console_db"]
+    with dbs.console_engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(TaskRun)) == 1
+    with dbs.target_engine.connect() as conn:
+        assert conn.scalar(select(Order.refunded_cents).where(Order.id == ORDER_ID)) == 500
