@@ -199,9 +199,11 @@ def measure(app, rounds: int, naive: bool) -> list[tuple[str, str, float, float 
     return results
 
 
-def run(url: str | None, tickets: int, seed: int, rounds: int, naive: bool) -> bool:
+def run(url: str | None, tickets: int, seed: int, rounds: int, naive: bool, reuse: str | None = None) -> bool:
     admin, name, folder = None, None, None
-    if url:
+    if reuse:
+        database = reuse
+    elif url:
         admin = create_engine(url, isolation_level="AUTOCOMMIT")
         name = f"sc_bench_deflection_{uuid.uuid4().hex[:8]}"
         with admin.connect() as conn:
@@ -215,9 +217,15 @@ def run(url: str | None, tickets: int, seed: int, rounds: int, naive: bool) -> b
                           "CONSOLE_DATABASE_URL": database, "TARGET_DATABASE_URL": database})
         upgrade_console(app.extensions["console_db"].console_engine)
         dialect = app.extensions["console_db"].console_engine.dialect.name
-        print(f"Deflection benchmark on {dialect}: loading {tickets:,} tickets over {DAYS} days ...", file=sys.stderr)
-        count, events, seconds = load(app, tickets, seed)
-        print(f"Loaded {count:,} tickets and {events:,} events in {seconds:.0f} s", file=sys.stderr)
+        with app.app_context():
+            session = console_session()
+            count = session.scalar(select(func.count(Ticket.id)))
+            events = session.scalar(select(func.count(TicketEvent.id)))
+        if not count:
+            print(f"Deflection benchmark on {dialect}: loading {tickets:,} tickets over {DAYS} days ...",
+                  file=sys.stderr)
+            count, events, seconds = load(app, tickets, seed)
+            print(f"Loaded {count:,} tickets and {events:,} events in {seconds:.0f} s", file=sys.stderr)
         results = measure(app, rounds, naive)
         app.extensions["console_db"].dispose()
     finally:
@@ -245,8 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--no-naive", dest="naive", action="store_false", help="skip the slow naive versions")
     parser.add_argument("--url", help="a PostgreSQL URL; the benchmark creates and drops its own database beside it")
+    parser.add_argument("--reuse", metavar="URL", help="a database to fill once and keep (loading is skipped when it "
+                                                       "already holds tickets)")
     args = parser.parse_args(argv)
-    return 0 if run(args.url, args.tickets, args.seed, args.rounds, args.naive) else 1
+    return 0 if run(args.url, args.tickets, args.seed, args.rounds, args.naive, args.reuse) else 1
 
 
 if __name__ == "__main__":

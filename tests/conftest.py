@@ -228,13 +228,13 @@ def login_as(auth, make_user):
 
 
 @pytest.fixture
-def api_token(dbs, make_user):
+def api_token(console_db, make_user):
     """Create a user of the role and return (user, bearer headers)."""
     from console.auth.services import create_token
 
     def make(role: str = "agent", **fields):
         user = make_user(role, **fields)
-        token = create_token(dbs.console, user, "test")
+        token = create_token(console_db, user, "test")
         return user, {"Authorization": f"Bearer {token}"}
 
     return make

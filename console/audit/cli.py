@@ -1,23 +1,34 @@
 """`support-console audit`: verify the trail, sign a checkpoint."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import click
+
 
 @click.group(name="audit")
 def group():
     """The tamper-evident audit trail."""
 
 
-def _app():
-    """The app of a test's CLI runner when there is one, else the app from the environment."""
+@contextmanager
+def _app_context():
+    """The app of a test's CLI runner when there is one, else one from the environment (closed after)."""
     from flask.cli import ScriptInfo
 
     info = click.get_current_context().find_object(ScriptInfo)
     if info is not None:
-        return info.load_app()
-    from console.cli import make_app  # at call time: console.cli imports this module while it loads
+        app, owned = info.load_app(), False
+    else:
+        from console.cli import make_app  # at call time: console.cli imports this module while it loads
 
-    return make_app()
+        app, owned = make_app(), True
+    try:
+        with app.app_context():
+            yield app
+    finally:
+        if owned:
+            app.extensions["console_db"].dispose()
 
 
 @group.command()
@@ -39,8 +50,7 @@ def verify(ctx, anchors: tuple[str, ...], strict: bool, no_record: bool):
         parsed = [Anchor.parse(text) for text in anchors]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--anchor") from None
-    app = _app()
-    with app.app_context():
+    with _app_context() as app:
         try:
             result = verify_trail(databases(app).console_engine, app.config["CONSOLE_AUDIT_KEY"],
                                   policy=policy_from_config(app.config), anchors=parsed, strict=strict)
@@ -76,8 +86,7 @@ def checkpoint():
     from console.audit.checkpoints import write_checkpoint
     from console.db import console_session
 
-    app = _app()
-    with app.app_context():
+    with _app_context() as app:
         session = console_session()
         try:
             made = write_checkpoint(session, app.config["CONSOLE_AUDIT_KEY"])

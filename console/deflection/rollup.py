@@ -130,16 +130,19 @@ def replay(events: list, team: str, category: str = "") -> list[tuple[tuple, tup
     `category` is the one the ticket was opened with; each event then counts under the latest
     category known when it happened, as it does when events arrive one by one.
     """
-    from console.deflection.outcome import derive_facts
-
-    entries, runbooks, escalated = [], [], False
-    for number, event in enumerate(events):
+    entries, runbooks = [], []
+    escalation_seen = decided = False  # the outcome is `escalated` exactly when both hold (outcome.py)
+    for event in events:
         category = event.category or category
-        first = event.kind == "escalated" and not escalated
+        first = event.kind == "escalated" and not (escalation_seen and decided)
         if event.kind == "runbook_viewed":
             runbooks.append(event.runbook)
         moment = SimpleNamespace(team=team, category=category)
         entries += event_entries(event, moment, first_escalation=first, runbooks_before=runbooks)
-        if event.kind in ("escalated", "resolved", "reopened"):
-            escalated = derive_facts(events[:number + 1]).outcome == "escalated"
+        if event.kind == "escalated":
+            escalation_seen = decided = True
+        elif event.kind == "resolved":
+            decided = True
+        elif event.kind == "reopened":
+            decided = False
     return entries

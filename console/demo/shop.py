@@ -30,8 +30,9 @@ CHUNK_CUSTOMERS = 5000
 # Building an index once from sorted data beats millions of random B-tree inserts, but only
 # when the load is big, and big next to what is already there.
 REBUILD_INDEXES_FROM = 50_000
-# A bigger page cache keeps the hot index pages of a multi-million-row load in memory.
-SQLITE_LOAD_CACHE_KIB = 64 * 1024
+# A bigger page cache keeps hot index pages in memory. Measured at 300k customers (CPU s / peak
+# RSS): default 2 MiB 42 / 87 MB, 32 MiB 39 / 164 MB, 64 MiB 35 / 218 MB; the peak budget is 300 MB.
+SQLITE_LOAD_CACHE_KIB = 32 * 1024
 
 Writer = Callable[[Connection, dict[str, list[tuple]]], None]
 

@@ -45,7 +45,7 @@ FIRST_NAMES = (
 )
 LAST_NAMES = (
     "Muller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Dubois", "Martin",
-    "Bernard", "Moreau", "Laurent", "Lefevre", "deJong", "Jansen", "deVries", "Bakker", "Visser", "Smit",
+    "Bernard", "Moreau", "Laurent", "Lefevre", "de Jong", "Jansen", "de Vries", "Bakker", "Visser", "Smit",
     "Peeters", "Janssens", "Maes", "Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Garcia", "Lopez",
     "Martinez", "Sanchez", "Romero", "Gruber", "Huber", "Bauer", "Wolf", "Kelly", "Murphy", "Walsh",
     "Byrne", "Virtanen", "Korhonen", "Nieminen", "Hoffmann", "Koch", "Richter", "Klein", "Girard", "Mertens",
@@ -87,7 +87,7 @@ DAY = 86400
 
 
 def customer_email(first: str, last: str, n: int) -> str:
-    return f"{first}.{last}.{n}@example.net".lower()
+    return f"{first}.{last.replace(' ', '')}.{n}@example.net".lower()
 
 
 @lru_cache(maxsize=4096)
@@ -107,7 +107,7 @@ def stamp(seconds: int) -> str:
 
 
 class ShopGenerator:
-    """Generate generated customers n = start, start+1, ... with their orders, items and so on.
+    """Make the rows of generated customers n = start, start+1, ... and of everything they own.
 
     `next_ids` holds the next free id of every table but customers (whose id is
     FIRST_CUSTOMER_ID + n); ids are handed out in generation order and advanced in place.

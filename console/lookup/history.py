@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from flask import current_app
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 RECENT = 20
-
-
-_TABLES_PRESENT: dict[tuple[int, str], bool] = {}
 
 
 def _model(module: str, name: str):
@@ -24,14 +22,13 @@ def _model(module: str, name: str):
 
 
 def _present(session: Session, model) -> bool:
-    """True when the model's table exists: a console whose migrations lag its code still shows lookups."""
+    """True when the model's table exists (checked once per app): lookups work while migrations lag."""
     if model is None:
         return False
-    engine = session.get_bind()
-    key = (id(getattr(engine, "engine", engine)), model.__tablename__)
-    if key not in _TABLES_PRESENT:
-        _TABLES_PRESENT[key] = inspect(engine).has_table(model.__tablename__)
-    return _TABLES_PRESENT[key]
+    present = current_app.extensions.setdefault("lookup_tables_present", {})
+    if model.__tablename__ not in present:
+        present[model.__tablename__] = inspect(session.get_bind()).has_table(model.__tablename__)
+    return present[model.__tablename__]
 
 
 def task_run_model():
@@ -54,7 +51,8 @@ def runs_about(session: Session, *, customer: str | None = None, order_id: int |
     else:
         return None
     columns = [getattr(TaskRun, name) for name in ("id", "task", "status", "ticket", "actor", "created_at")]
-    return list(session.execute(select(*columns).where(where).order_by(TaskRun.id.desc()).limit(RECENT)))
+    return list(session.execute(select(*columns).where(where)
+                                .order_by(TaskRun.created_at.desc(), TaskRun.id.desc()).limit(RECENT)))
 
 
 def tickets_about(session: Session, customer: str) -> list | None:
@@ -64,4 +62,4 @@ def tickets_about(session: Session, customer: str) -> list | None:
         return None
     return list(session.execute(
         select(Ticket.id, Ticket.ref, Ticket.outcome, Ticket.category, Ticket.created_at)
-        .where(Ticket.customer == customer).order_by(Ticket.id.desc()).limit(RECENT)))
+        .where(Ticket.customer == customer).order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(RECENT)))

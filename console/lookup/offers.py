@@ -44,12 +44,16 @@ def _applicable(user, subject: str) -> list:
     return [spec for spec in registry.for_user(user) if param in _param_names(spec)]
 
 
+def _form_url(subject: str, value, name: str) -> str:
+    ticket = session.get("ticket_ref") or None
+    return url_for(TASK_FORM_ENDPOINT, name=name, ticket=ticket, **{SUBJECT_PARAMS[subject]: value})
+
+
 def task_form_url(user, subject: str, value, name: str) -> str | None:
     """The task form pre-filled for this customer (email) or order (order id); None if not offered."""
     if value in (None, "") or not any(spec.name == name for spec in _applicable(user, subject)):
         return None
-    ticket = session.get("ticket_ref") or None
-    return url_for(TASK_FORM_ENDPOINT, name=name, ticket=ticket, **{SUBJECT_PARAMS[subject]: value})
+    return _form_url(subject, value, name)
 
 
 def offered_tasks(user, subject: str, value, *, link: Callable[[str], str] | None = None) -> list[TaskOffer]:
@@ -62,6 +66,6 @@ def offered_tasks(user, subject: str, value, *, link: Callable[[str], str] | Non
         return []
     offers = []
     for spec in _applicable(user, subject):
-        url = link(spec.name) if link else task_form_url(user, subject, value, spec.name)
+        url = link(spec.name) if link else _form_url(subject, value, spec.name)
         offers.append(TaskOffer(spec.name, spec.title, getattr(spec, "risk_label", ""), url))
     return offers

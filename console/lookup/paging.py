@@ -5,9 +5,8 @@ then costs the same as reading page 1: one index range scan of `size + 1` rows.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Select, func, literal_column, select, text, tuple_
 from sqlalchemy.orm import Session
@@ -77,7 +76,6 @@ class Page:
     next_cursor: str | None = None
     prev_cursor: str | None = None
     has_prev: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def has_next(self) -> bool:

@@ -71,8 +71,8 @@ class _LookupView(ConsoleView):
             context["pager"] = _pager(".index", base, listing.page)
         return self.render(self.list_template, **context), 400 if error else 200
 
-    def _reveal(self, customer, render_page):
-        """Handle a reveal form: audit and unmask, or re-render the page saying what is wrong."""
+    def _reveal(self, customer, render_page, done_url: str):
+        """Handle a reveal form: audit, unmask and go back to the page, or re-render it saying what is wrong."""
         try:
             reveal_customer(_user(), customer, request.form.get("reason"))
         except RevealRefused as exc:
@@ -83,7 +83,8 @@ class _LookupView(ConsoleView):
             return render_page(reveal_error="The reveal could not be written to the audit trail, so nothing was "
                                             "revealed. Try again, and tell an admin if it keeps failing.",
                                status=503)
-        return render_page(status=200)
+        # Redirect after the POST, so reloading the page does not reveal (and audit) twice.
+        return redirect(done_url, 303)
 
 
 class CustomerLookupView(_LookupView):
@@ -110,12 +111,13 @@ class CustomerLookupView(_LookupView):
     @expose("/<int:customer_id>/reveal", methods=("POST",))
     def reveal(self, customer_id: int):
         record = self._record(customer_id)
-        return self._reveal(record.customer, lambda **kw: self._detail(customer_id, record=record, **kw))
+        return self._reveal(record.customer, lambda **kw: self._detail(customer_id, record=record, **kw),
+                            url_for(".detail", customer_id=customer_id))
 
     @expose("/<int:customer_id>/hide", methods=("POST",))
     def hide(self, customer_id: int):
         hide_customer(customer_id)
-        return self._detail(customer_id)
+        return redirect(url_for(".detail", customer_id=customer_id), 303)
 
     # Not `<name>`: Flask-Admin's view wrapper takes `name` itself.
     @expose("/<int:customer_id>/tasks/<task_name>")
@@ -188,13 +190,13 @@ class OrderLookupView(_LookupView):
         record = self._record(order_id)
         if record.customer is None:
             abort(404, description=f"Order {order_id} has no customer record to reveal.")
-        return self._reveal(record.customer, lambda **kw: self._detail(order_id, record=record, **kw))
+        return self._reveal(record.customer, lambda **kw: self._detail(order_id, record=record, **kw),
+                            url_for(".detail", order_id=order_id))
 
     @expose("/<int:order_id>/hide", methods=("POST",))
     def hide(self, order_id: int):
-        record = self._record(order_id)
-        hide_customer(record.order.customer_id)
-        return self._detail(order_id, record=record)
+        hide_customer(self._record(order_id).order.customer_id)
+        return redirect(url_for(".detail", order_id=order_id), 303)
 
     def _record(self, order_id: int):
         record = records.order_record(target_session(), order_id)

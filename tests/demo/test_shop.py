@@ -337,3 +337,14 @@ def test_a_load_puts_back_indexes_a_killed_load_left_dropped(new_shop_db):
     load_shop(engine, customers=3, now=NOW)
 
     assert schema_objects(engine) == expected_schema
+
+
+def test_the_portable_writer_gives_the_same_rows(new_shop_db, monkeypatch):
+    fast, portable = new_shop_db(), new_shop_db()
+    load_shop(fast, customers=30, now=NOW)
+    monkeypatch.setattr(shop, "_copy_rows", shop._insert_rows)
+    monkeypatch.setattr(shop, "_executemany_rows", shop._insert_rows)
+
+    load_shop(portable, customers=30, now=NOW)
+
+    assert dump(portable) == dump(fast)

@@ -12,7 +12,8 @@ MASKED_EMAIL = "al•••p@e•••.com"
 
 
 def _reveal(client, auth, path, reason="Customer asked about their address, T-77"):
-    return client.post(path, data={"csrf_token": auth.csrf(path.rsplit("/", 1)[0]), "reason": reason})
+    return client.post(path, data={"csrf_token": auth.csrf(path.rsplit("/", 1)[0]), "reason": reason},
+                       follow_redirects=True)
 
 
 def test_detail_pages_are_masked_until_revealed(client, login_as, alice):
@@ -30,7 +31,7 @@ def test_a_reveal_shows_the_record_and_is_audited(client, auth, login_as, alice,
     customer, _ = alice
     user = login_as(role)
     response = _reveal(client, auth, f"/admin/customers/{customer.id}/reveal")
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.request.path == f"/admin/customers/{customer.id}"
     html = response.get_data(as_text=True)
     assert EMAIL in html and "Alice Lookup" in html and "+49 1512345678" in html
     assert "revealed until" in html
@@ -76,7 +77,9 @@ def test_mask_again_hides_it_at_once(client, auth, login_as, alice):
     login_as("agent")
     _reveal(client, auth, f"/admin/customers/{customer.id}/reveal")
     path = f"/admin/customers/{customer.id}"
-    html = client.post(path + "/hide", data={"csrf_token": auth.csrf(path)}).get_data(as_text=True)
+    response = client.post(path + "/hide", data={"csrf_token": auth.csrf(path)})
+    assert response.status_code == 303 and response.headers["Location"] == path
+    html = client.get(path).get_data(as_text=True)
     assert EMAIL not in html and MASKED_EMAIL in html
 
 

@@ -139,3 +139,11 @@ def test_lists_never_count_everything_or_use_offset(client, login_as, sql_log):
         if "count(" in flat:
             assert "limit" in flat, flat  # only counts with a bound
         assert " offset " not in flat or "offset 0" in flat or "offset ?" in flat or "offset %(" in flat, flat
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_home_page_starts_with_the_lookup_box(client, login_as, role):
+    login_as(role)
+    html = client.get("/admin/").get_data(as_text=True)
+    assert "Find a customer or an order" in html
+    assert 'action="/admin/customers/"' in html

@@ -141,6 +141,37 @@ def assert_whole_run(before: Snapshot, after: Snapshot, run: dict) -> None:
                 f"run {run['id']}: no new {table} row holds {values}")
 
 
+def audit_outcomes(conn, run_id) -> list[tuple[str, str]]:
+    """(action, outcome) of a run's audit entries, oldest first."""
+    return [tuple(row) for row in conn.execute(
+        select(AuditEntry.action, AuditEntry.outcome).where(AuditEntry.subject_type == "task_run",
+                                                            AuditEntry.subject_id == str(run_id))
+        .order_by(AuditEntry.seq))]
+
+
+def check_run_call(answer: dict, status: int, before: Snapshot, after: Snapshot, conn, what: str) -> None:
+    """What a call that may create, decide, undo or reconcile a run may leave behind.
+
+    With a run in the answer: a succeeded run changed exactly its diff, any other status left the target
+    alone, and the run's final status is audited. Without one, a 4xx wrote nothing anywhere.
+    """
+    run = answer.get("run") if isinstance(answer, dict) else None
+    if run is None:
+        assert status not in ERROR_STATUSES or not before.differences(after, "console") + before.differences(
+            after, "target"), f"{what}: a refused call wrote " + "; ".join(
+            before.differences(after, "console") + before.differences(after, "target"))
+        return
+    if status in ERROR_STATUSES:
+        assert status == 422 and run["status"] in ("refused", "failed") and answer["error"]["code"] == run["status"], (
+            f"{what}: {status} with a {run['status']} run")
+    if run["status"] == "succeeded":
+        assert_whole_run(before, after, run)
+    else:
+        assert_unchanged(before, after, "target", what=what)
+    assert run["status"] in {outcome for _action, outcome in audit_outcomes(conn, run["id"])}, (
+        f"{what}: run {run['id']} is {run['status']} but no audit entry says so")
+
+
 def bearer(console_db, user) -> dict:
     """Bearer headers for a user made in the test's transaction (conftest's api_token needs an app context)."""
     from console.auth.services import create_token

@@ -50,7 +50,7 @@ def raw_body(draw, value=any_json):
     ascii_only = draw(st.booleans())
     text = json.dumps(data, ensure_ascii=ascii_only)  # Python writes NaN/Infinity, which is not JSON
     body = text.encode("utf-8", "surrogatepass")  # lone surrogates become invalid UTF-8 when not escaped
-    mangle = draw(st.sampled_from(["none"] * 6 + ["truncate", "garbage", "empty", "bom", "latin1"]))
+    mangle = draw(st.sampled_from(["none"] * 10 + ["truncate", "garbage", "empty", "bom", "latin1"]))
     if mangle == "truncate" and body:
         body = body[:draw(st.integers(0, len(body) - 1))]
     elif mangle == "garbage":
@@ -61,9 +61,10 @@ def raw_body(draw, value=any_json):
         body = b"\xef\xbb\xbf" + body
     elif mangle == "latin1":
         body = text.encode("latin-1", "replace")
-    content_type = draw(st.sampled_from([
-        "application/json", "application/json", "application/json; charset=utf-8", "application/problem+json",
-        "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None]))
+    content_type = draw(mostly(st.sampled_from(["application/json", "application/json; charset=utf-8"]),
+                               st.sampled_from(["application/problem+json", "application/json; charset=latin-1",
+                                                "text/plain", "application/x-www-form-urlencoded",
+                                                "multipart/form-data; boundary=x", None]), 4))
     return body, content_type
 
 
@@ -94,13 +95,14 @@ def valid_value(name: str, schema: dict):
                  if v is not None and (low is None or v >= low) and (high is None or v <= high)]
         return st.one_of(st.sampled_from(edges), st.integers(min_value=low, max_value=high))
     if fmt == "email":
-        return st.one_of(st.sampled_from(NAMED_EMAILS), EMAILS)
+        return mostly(st.sampled_from(NAMED_EMAILS), EMAILS, 3)
     if fmt == "date":
         return st.dates(min_value=date(1900, 1, 1)).map(date.isoformat)
     limit = schema.get("maxLength", 100)
     if "pattern" in schema:
         return st.from_regex(schema["pattern"], fullmatch=True).filter(lambda s: len(s) <= limit)
-    return st.one_of(st.text(min_size=1, max_size=min(limit, 60)), st.sampled_from(NASTY_TEXT).map(lambda s: s[:limit]))
+    clean = st.text(st.characters(exclude_categories=("Cc", "Cs", "Z")), min_size=1, max_size=min(limit, 60))
+    return mostly(clean, st.sampled_from(NASTY_TEXT).map(lambda s: s[:limit]), 4)
 
 
 @st.composite
@@ -109,7 +111,7 @@ def params_for(draw, schema: dict):
     properties = schema["properties"]
     params = {name: draw(valid_value(name, prop)) for name, prop in properties.items()
               if name in schema["required"] or draw(st.booleans())}
-    shape = draw(st.sampled_from(["valid"] * 4 + ["junk values", "missing", "extra", "strings", "not an object"]))
+    shape = draw(st.sampled_from(["valid"] * 5 + ["junk values", "missing", "extra", "strings", "not an object"]))
     if shape == "junk values" and params:
         for name in draw(st.lists(st.sampled_from(sorted(params)), min_size=1, unique=True)):
             params[name] = draw(any_json)
@@ -126,7 +128,32 @@ def params_for(draw, schema: dict):
 
 
 # Mostly good tickets and reasons, so that the parameters get past the first 400 often enough.
-_ticket = st.sampled_from(["T-1", "ZD-4711", "  T-2  ", "\u05d8-\u0661"])
-_reason = st.sampled_from(["customer asked", "line one\nline two", "refund per policy", "\U0001f525 urgent"])
-tickets = st.one_of(_ticket, _ticket, _ticket, nasty_text, any_json)
-reasons = st.one_of(_reason, _reason, _reason, nasty_text, any_json)
+good_ticket = st.sampled_from(["T-1", "ZD-4711", "  T-2  ", "\u05d8-\u0661"])
+good_reason = st.sampled_from(["customer asked", "line one\nline two", "refund per policy", "\U0001f525 urgent"])
+tickets = st.one_of(nasty_text, any_json, good_ticket)
+reasons = st.one_of(nasty_text, any_json, good_reason)
+
+
+@st.composite
+def mostly(draw, good, bad, one_in: int = 8):
+    """`good`, except one draw in `one_in` from `bad` (st.one_of does not weight its branches)."""
+    # sampled_from shrinks towards its first element and ints are drawn boundary-heavy; so "good" goes first
+    return draw(good) if draw(st.sampled_from([True] * (one_in - 1) + [False])) else draw(bad)
+
+
+@st.composite
+def run_body(draw, schema: dict):
+    """A preview or run body: mostly a good ticket and reason, params from the schema, now and then mangled."""
+    body = {"params": draw(params_for(schema)), "ticket": draw(mostly(good_ticket, tickets)),
+            "reason": draw(mostly(good_reason, reasons))}
+    for name in draw(st.lists(st.sampled_from(sorted(body)), unique=True, max_size=3)):
+        if draw(st.sampled_from([False] * 9 + [True])):  # a dropped field, now and then
+            del body[name]
+    if draw(st.sampled_from([False] * 5 + [True])):  # unknown top-level members
+        body.update(draw(st.dictionaries(nasty_text, any_json, max_size=2)))
+    return body
+
+
+# Header values as a server hands them over: UTF-8 bytes read as Latin-1; no line breaks (the client refuses).
+header_text = nasty_text.map(lambda s: s.encode("utf-8", "surrogatepass").decode("latin-1")).filter(
+    lambda s: not any(ch in s for ch in "\r\n\x00"))

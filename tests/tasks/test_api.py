@@ -10,22 +10,6 @@ RUN_KEYS = {"id", "task", "status", "ticket", "reason", "actor", "params", "chan
             "approved_by"}
 
 
-@pytest.fixture
-def api_token(console_db, make_user):
-    """(user, bearer headers) for a new user of the role.
-
-    Overrides conftest's fixture of the same name, which writes through the app-context-scoped session outside
-    any app context (reported to the lead).
-    """
-    from console.auth.services import create_token
-
-    def make(role: str = "agent"):
-        user = make_user(role)
-        return user, {"Authorization": f"Bearer {create_token(console_db, user, 'test')}"}
-
-    return make
-
-
 def refund(amount=3000, **extra):
     body = {"params": {"order_id": 1004, "amount_cents": amount}, "ticket": "T-1", "reason": "returned an item"}
     body.update(extra)

@@ -210,8 +210,14 @@ def test_the_generated_test_passes_against_the_generated_plugin(plugin_project, 
     test.write_text(generated.read_text())
     env = dict(os.environ, TASK_PACKAGES=f"admin_tasks,{package}",
                PYTHONPATH=os.pathsep.join([str(PROJECT), str(root)]))
-    completed = subprocess.run(
-        [sys.executable, "-m", "pytest", str(test), "-q", "-p", "no:cacheprovider", "-p", "tests.conftest", "-c", str(PROJECT / "pyproject.toml"), "--rootdir", str(PROJECT)],
-        cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-2000:]
-    assert "4 passed" in completed.stdout
+    common = ["-q", "-p", "no:cacheprovider", "-c", str(PROJECT / "pyproject.toml"), "--rootdir", str(PROJECT)]
+    own = subprocess.run([sys.executable, "-m", "pytest", str(test), "-p", "tests.conftest", *common],
+                         cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300)
+    assert own.returncode == 0, own.stdout[-3000:] + own.stderr[-2000:]
+    assert "4 passed" in own.stdout
+    # The contract test picks the new task up like any other.
+    contract = subprocess.run([sys.executable, "-m", "pytest", "tests/tasks/test_contract.py", "-k",
+                               "reset_failed_logins", *common],
+                              cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300)
+    assert contract.returncode == 0, contract.stdout[-3000:] + contract.stderr[-2000:]
+    assert "6 passed" in contract.stdout

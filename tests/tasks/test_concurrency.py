@@ -45,8 +45,9 @@ def _race(app, emails: list[str], make_request) -> list:
     def worker(index: int, email: str):
         with app.app_context():
             actor = console_session().scalar(select(StaffUser).where(StaffUser.email == email))
+            console_session().commit()  # give the connection back: 50 threads share a pool of 30
             request = make_request(index, actor)
-            barrier.wait()
+            barrier.wait(60)
             try:
                 run = start_run(request)
                 outcomes[index] = ("ran", run.id, run.status, "")

@@ -1,0 +1,86 @@
+"""The task page with every parameter type: labelled fields, typed preview, secrets never echoed."""
+import re
+
+from tests.conftest import AuthActions
+from tests.tasks.test_views import confirmation, form_post
+
+
+EVERY_KIND = '''
+import enum
+from datetime import date
+from typing import Annotated, Literal
+
+from console.tasks import Email, Money, Param, Secret, TaskContext, task
+
+
+class Channel(enum.Enum):
+    EMAIL = "email"
+    PHONE = "phone"
+
+
+@task(title="Every kind", category="Test")
+def every_kind(
+    ctx: TaskContext,
+    email: Annotated[Email, Param("Customer email")],
+    note: Annotated[str, Param("Note", pattern="[a-z ]+", max_length=40, help="Lower-case words.")],
+    count: Annotated[int, Param("Count", min=1, max=5)],
+    urgent: Annotated[bool, Param("Urgent")],
+    since: Annotated[date, Param("Since")],
+    size: Annotated[Literal["s", "m", "l"], Param("Size")],
+    channel: Annotated[Channel, Param("Channel")],
+    amount: Annotated[Money, Param("Amount")],
+    code: Annotated[Secret, Param("One-time code")],
+    comment: Annotated[str, Param("Comment")] = "none",
+) -> str:
+    """Write every parameter into the customer's name, so a test can see each one arrive typed."""
+    customer = ctx.get("customers", email=email, lock=True)
+    ctx.update("customers", customer, name=f"{note}|{count}|{urgent}|{since.isoformat()}|{size}|{channel.value}|"
+                                            f"{amount}|{len(code)}|{comment}")
+    return "written"
+'''
+
+
+def test_every_parameter_type_renders_previews_and_runs(tmp_path, monkeypatch, isolated_app):
+    from admin_tasks.shop_schema import Customer
+    from console.db import utcnow
+    from tests.committed import make_committed_user
+
+    package = f"sc_kinds_{tmp_path.name[-12:].replace('-', '_')}"
+    (tmp_path / package).mkdir()
+    (tmp_path / package / "__init__.py").write_text(EVERY_KIND)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    app = isolated_app(TASK_PACKAGES=[package])
+    with app.extensions["console_db"].target_engine.begin() as conn:
+        conn.execute(Customer.__table__.insert().values(id=7, email="kim@example.com", name="Kim", status="active",
+                                                        email_confirmed=True, failed_login_count=0,
+                                                        created_at=utcnow(), updated_at=utcnow()))
+    client = app.test_client()
+    AuthActions(client).login(make_committed_user(app, "agent"))
+    path = "/admin/tasks/every_kind/"
+    form = client.get(path).get_data(as_text=True)
+    for name in ("email", "note", "count", "urgent", "since", "size", "channel", "amount", "code", "comment"):
+        assert re.search(f'<label[^>]* for="{name}"', form), name
+    assert 'type="checkbox"' in form and 'type="date"' in form and 'type="password"' in form
+    assert '<option value="phone">' in form and '<option value="m">' in form
+
+    data = {"action": "preview", "email": "Kim@Example.com", "note": "call back", "count": "3", "urgent": "y",
+            "since": "2024-01-02", "size": "m", "channel": "phone", "amount": "250", "code": "s3cr3t-code",
+            "ticket": "T-K", "reason": "every kind"}
+    preview = form_post(client, path, data)
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200, html[:2000]
+    assert "call back|3|True|2024-01-02|m|phone|250|11|none" in html
+    assert "s3cr3t-code" not in html and "[redacted]" in html and 'id="confirm-code"' in html
+    assert "s3cr3t-code" not in confirmation(html)  # not even inside the signed confirmation
+
+    without_secret = form_post(client, path, {"action": "confirm", "confirmation": confirmation(html)})
+    assert without_secret.status_code == 400 and 'id="code-error"' in without_secret.get_data(as_text=True)
+    done = form_post(client, path, {"action": "confirm", "confirmation": confirmation(html), "code": "s3cr3t-code"})
+    run_page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "succeeded" in run_page and "s3cr3t-code" not in run_page
+
+    bad = form_post(client, path, dict(data, note="UPPER", count="9", since="02/01/2024", size="xl"))
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 400
+    for name in ("note", "count", "since", "size"):
+        assert f'id="{name}-error"' in text, name
