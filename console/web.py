@@ -6,6 +6,7 @@ import secrets
 from flask import Blueprint, Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from console.db import databases
@@ -72,6 +73,13 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         return _error(exc.code or 500, exc.name, exc.description or exc.name, exc.name.lower().replace(" ", "_"))
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(exc):
+        # A database that cannot be reached (down, restarting, out of connections) is an outage, not a bug.
+        app.logger.error("database unavailable on %s %s: %s", request.method, request.path, exc.orig or exc)
+        return _error(503, "A database is unavailable", "A database cannot be reached right now, so nothing was "
+                      "done. Try again in a minute; if it keeps happening, tell an admin.", "database_unavailable")
 
     @app.errorhandler(Exception)
     def _unexpected(exc):

@@ -4,8 +4,10 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import jsonify
+from sqlalchemy.exc import SQLAlchemyError
 
 from console.api import ApiError, api_user, bp, json_body, require
+from console.audit.chain import AuditUnavailable
 from console.auth.permissions import LOG_DEV_TIME, WORK_TICKETS, user_can
 from console.db import console_session
 from console.deflection import workflow
@@ -15,6 +17,12 @@ from console.deflection.tickets import TicketError, clean_ref, find_ticket
 def _ticket_error(exc: TicketError) -> ApiError:
     field = "ref" if exc.field == "ticket" else exc.field
     return ApiError(400, "invalid", str(exc), {field: str(exc)})
+
+
+def _unaudited(session, exc: SQLAlchemyError) -> AuditUnavailable:
+    """The event and its audit entry commit together; when that fails, neither exists (503, never a 500)."""
+    session.rollback()
+    return AuditUnavailable(f"the audit trail could not be written: {exc.__class__.__name__}")
 
 
 def may_read_tickets(view):
@@ -45,6 +53,8 @@ def record_ticket_outcome(ref: str):
     except TicketError as exc:
         session.rollback()
         raise _ticket_error(exc) from None
+    except SQLAlchemyError as exc:
+        raise _unaudited(session, exc) from exc
     return jsonify({"ticket": workflow.ticket_to_dict(session, ticket), "changed": changed})
 
 
@@ -67,6 +77,8 @@ def log_ticket_dev_time(ref: str):
     except TicketError as exc:
         session.rollback()
         raise _ticket_error(exc) from None
+    except SQLAlchemyError as exc:
+        raise _unaudited(session, exc) from exc
     return jsonify({"ticket": workflow.ticket_to_dict(session, ticket)})
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text
+from sqlalchemy import Boolean, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from console.db import ConsoleBase
@@ -81,5 +81,5 @@ class AuditVerification(ConsoleBase):
     first_bad_seq: Mapped[int | None] = mapped_column(Integer)
     problem: Mapped[str] = mapped_column(Text, default="")
     warnings: Mapped[str] = mapped_column(Text, default="")
-    seconds: Mapped[float] = mapped_column(default=0.0)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
     source: Mapped[str] = mapped_column(String(254), default="cli")  # cli, or the staff email of "Verify now"

@@ -14,14 +14,14 @@
 """
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from console.deflection.metrics import StatsFilter, _where, previous
+from console.deflection.metrics import StatsFilter, _where, in_range, previous
 from console.deflection.models import ESCALATION_CLASSES, EventRollup, TicketRollup
 
 OPPORTUNITY_DAYS = 90
@@ -44,11 +44,13 @@ def opportunities(session: Session, stats_filter: StatsFilter, *, days: int = OP
     window = StatsFilter(stats_filter.end - timedelta(days=days - 1), stats_filter.end,
                          stats_filter.category, stats_filter.team)
     earlier = previous(window)
-    recent = case((TicketRollup.day >= window.start, 1), else_=0)
+    recent_rows = in_range(TicketRollup, window.start, window.end)
+    recent = case((recent_rows, 1), else_=0)
     query = (select(TicketRollup.category, TicketRollup.missing_tool, TicketRollup.escalation_class, recent,
                     func.sum(TicketRollup.tickets), func.sum(TicketRollup.dev_minutes), func.sum(TicketRollup.timed))
              .where(TicketRollup.outcome == "escalated",
-                    *_where(TicketRollup, StatsFilter(earlier.start, window.end, window.category, window.team)))
+                    or_(recent_rows, in_range(TicketRollup, earlier.start, earlier.end)),
+                    *_where(TicketRollup, window, dated=False))
              .group_by(TicketRollup.category, TicketRollup.missing_tool, TicketRollup.escalation_class, recent))
     groups: dict[tuple, dict] = {}
     for category, missing_tool, escalation_class, is_recent, tickets, minutes, timed in session.execute(query):
@@ -132,15 +134,24 @@ def tool_health(session: Session, stats_filter: StatsFilter) -> list[dict]:
 
 
 def _first_runs(session: Session) -> dict[str, date]:
-    query = (select(EventRollup.subject, func.min(EventRollup.day))
-             .where(EventRollup.kind == "task_run").group_by(EventRollup.subject))
-    return {task: day for task, day in session.execute(query) if task}
+    """The day each task first ran: its first week from the weekly rows, then the day within it."""
+    weeks = session.execute(select(EventRollup.subject, func.min(EventRollup.day))
+                            .where(EventRollup.grain == "w", EventRollup.kind == "task_run")
+                            .group_by(EventRollup.subject)).all()
+    first = {}
+    for task, week in weeks:
+        if task:
+            first[task] = session.scalar(select(func.min(EventRollup.day)).where(
+                EventRollup.grain == "d", EventRollup.kind == "task_run", EventRollup.subject == task,
+                EventRollup.day.between(week, week + timedelta(days=6))))
+    return first
 
 
 def _task_categories(session: Session, since: date) -> dict[str, str]:
     query = (select(TicketRollup.task, TicketRollup.category, func.sum(TicketRollup.tickets))
-             .where(TicketRollup.outcome == "deflected_by_task", TicketRollup.day >= since,
-                    TicketRollup.category != "", TicketRollup.task != "")
+             .where(TicketRollup.grain == "w", TicketRollup.outcome == "deflected_by_task",
+                    TicketRollup.day >= since - timedelta(days=6), TicketRollup.category != "",
+                    TicketRollup.task != "")
              .group_by(TicketRollup.task, TicketRollup.category))
     best: dict[str, tuple[int, str]] = {}
     for task, category, tickets in session.execute(query):
@@ -149,23 +160,24 @@ def _task_categories(session: Session, since: date) -> dict[str, str]:
     return {task: category for task, (_count, category) in best.items()}
 
 
+def _window(session: Session, category: str, team: str, start: date, end: date) -> tuple[int, int]:
+    """(escalations, tickets) decided in a category between two days, both included."""
+    is_escalated = case((TicketRollup.outcome == "escalated", 1), else_=0)
+    query = (select(is_escalated, func.sum(TicketRollup.tickets))
+             .where(in_range(TicketRollup, start, end), TicketRollup.category == category,
+                    *([TicketRollup.team == team] if team else []))
+             .group_by(is_escalated))
+    counts = {int(escalated): int(tickets or 0) for escalated, tickets in session.execute(query)}
+    return counts.get(1, 0), sum(counts.values())
+
+
 def impact(session: Session, stats_filter: StatsFilter, *, today: date, days: int = IMPACT_DAYS) -> list[dict]:
     """For each task that has run: escalations in its category before and after its first run."""
     first_runs = _first_runs(session)
-    if not first_runs:
-        return []
-    data_start = session.scalar(select(func.min(TicketRollup.day)))
-    if data_start is None:
+    data_start = session.scalar(select(func.min(TicketRollup.day)).where(TicketRollup.grain == "d"))
+    if not first_runs or data_start is None:
         return []
     categories = _task_categories(session, min(first_runs.values()))
-    scope = StatsFilter(data_start, today, stats_filter.category, stats_filter.team)
-    is_escalated = case((TicketRollup.outcome == "escalated", 1), else_=0)
-    query = (select(TicketRollup.category, TicketRollup.day, is_escalated, func.sum(TicketRollup.tickets))
-             .where(*_where(TicketRollup, scope))
-             .group_by(TicketRollup.category, TicketRollup.day, is_escalated))
-    daily: dict[str, list[tuple[date, int, int]]] = defaultdict(list)
-    for category, day, escalated, tickets in session.execute(query):
-        daily[category].append((day, int(escalated), int(tickets or 0)))
     rows = []
     for task, first in sorted(first_runs.items(), key=lambda item: (item[1], item[0])):
         category = categories.get(task, "")
@@ -181,15 +193,12 @@ def impact(session: Session, stats_filter: StatsFilter, *, today: date, days: in
             row["note"] = "in use since the records start"
         elif (today - first).days < MIN_IMPACT_DAYS:
             row["note"] = "too early to tell"
-        if category and window >= MIN_IMPACT_DAYS:
-            before = [(escalated, tickets) for day, escalated, tickets in daily.get(category, [])
-                      if first - timedelta(days=window) <= day < first]
-            after = [(escalated, tickets) for day, escalated, tickets in daily.get(category, [])
-                     if first <= day < first + timedelta(days=window)]
-            row["escalations_before"] = sum(tickets for escalated, tickets in before if escalated)
-            row["escalations_after"] = sum(tickets for escalated, tickets in after if escalated)
-            row["tickets_before"] = sum(tickets for _escalated, tickets in before)
-            row["tickets_after"] = sum(tickets for _escalated, tickets in after)
+        else:
+            span = timedelta(days=window)
+            row["escalations_before"], row["tickets_before"] = _window(
+                session, category, stats_filter.team, first - span, first - timedelta(days=1))
+            row["escalations_after"], row["tickets_after"] = _window(
+                session, category, stats_filter.team, first, first + span - timedelta(days=1))
             if row["escalations_before"]:
                 row["change"] = round((row["escalations_after"] - row["escalations_before"])
                                       / row["escalations_before"], 4)

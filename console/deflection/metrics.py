@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from console.deflection.models import DEFLECTED, ESCALATION_CLASSES, EventRollup, TicketRollup
@@ -73,8 +73,22 @@ def parse_filter(args, *, today: date, forced_team: str | None = None, default_d
     return StatsFilter(start, end, category, team)
 
 
+def in_range(model, start: date, end: date):
+    """The rollup rows that cover [start, end] exactly once: whole weeks weekly, the ragged ends daily."""
+    first_week = start if start.weekday() == 0 else week_of(start) + timedelta(weeks=1)
+    last_week = week_of(end) if end.weekday() == 6 else week_of(end) - timedelta(weeks=1)
+    if first_week > last_week:
+        return and_(model.grain == "d", model.day.between(start, end))
+    parts = [and_(model.grain == "w", model.day.between(first_week, last_week))]
+    if start < first_week:
+        parts.append(and_(model.grain == "d", model.day.between(start, first_week - timedelta(days=1))))
+    if end > last_week + timedelta(days=6):
+        parts.append(and_(model.grain == "d", model.day.between(last_week + timedelta(weeks=1), end)))
+    return or_(*parts)
+
+
 def _where(model, stats_filter: StatsFilter, *, dated: bool = True) -> list:
-    conditions = [model.day >= stats_filter.start, model.day <= stats_filter.end] if dated else []
+    conditions = [in_range(model, stats_filter.start, stats_filter.end)] if dated else []
     if stats_filter.category:
         conditions.append(model.category == stats_filter.category)
     if stats_filter.team:

@@ -9,7 +9,7 @@ add up instead of overwriting each other.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -18,9 +18,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from console.deflection.models import EventRollup, TicketRollup
 from console.deflection.outcome import TERMINAL_RUN_STATUSES
 
-TICKET_KEY = ("day", "team", "category", "outcome", "escalation_class", "task", "false_deflection", "missing_tool")
+TICKET_KEY = ("grain", "day", "team", "category", "outcome", "escalation_class", "task", "false_deflection", "missing_tool")
 TICKET_MEASURES = ("tickets", "dev_minutes", "timed")
-EVENT_KEY = ("day", "team", "category", "kind", "subject", "status")
+EVENT_KEY = ("grain", "day", "team", "category", "kind", "subject", "status")
 EVENT_MEASURES = ("events", "minutes")
 CHUNK = 5000
 
@@ -89,11 +89,22 @@ class RollupDeltas:
                 total[index] += value
 
     def write(self, session) -> None:
-        """Apply the pending additions in the session's transaction."""
-        _upsert(session, TicketRollup, TICKET_KEY, TICKET_MEASURES, self.tickets)
-        _upsert(session, EventRollup, EVENT_KEY, EVENT_MEASURES, self.events)
+        """Apply the pending additions, per day and per week, in the session's transaction."""
+        _upsert(session, TicketRollup, TICKET_KEY, TICKET_MEASURES, by_grain(self.tickets, len(TICKET_MEASURES)))
+        _upsert(session, EventRollup, EVENT_KEY, EVENT_MEASURES, by_grain(self.events, len(EVENT_MEASURES)))
         self.tickets.clear()
         self.events.clear()
+
+
+def by_grain(deltas: dict[tuple, list[int]], width: int) -> dict[tuple, list[int]]:
+    """Each (day, ...) addition as a daily one and as one to its week (keyed by the Monday)."""
+    expanded: dict[tuple, list[int]] = defaultdict(lambda: [0] * width)
+    for (day, *rest), measures in deltas.items():
+        for key in (("d", day, *rest), ("w", day - timedelta(days=day.weekday()), *rest)):
+            total = expanded[key]
+            for index, value in enumerate(measures):
+                total[index] += value
+    return expanded
 
 
 _UPSERTS: dict[tuple[str, str], object] = {}

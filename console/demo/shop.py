@@ -24,7 +24,7 @@ from console.db import utcnow
 from console.demo.shop_generated import COLUMNS, FIRST_CUSTOMER_ID, FIRST_ROW_ID, TABLES, ShopGenerator
 from console.demo.shop_named import NamedRecordConflict, restore_named_records
 
-__all__ = ["load_shop", "NamedRecordConflict"]
+__all__ = ["load_shop", "NamedRecordConflict", "ShopSchemaMissing"]
 
 CHUNK_CUSTOMERS = 5000
 # Building an index once from sorted data beats millions of random B-tree inserts, but only
@@ -37,6 +37,10 @@ SQLITE_LOAD_CACHE_KIB = 32 * 1024
 Writer = Callable[[Connection, dict[str, list[tuple]]], None]
 
 
+class ShopSchemaMissing(ValueError):
+    """The target database lacks the demo shop's tables."""
+
+
 def load_shop(engine: Engine, *, customers: int = 1000, seed: int = 0, progress: bool = False,
               now: datetime | None = None) -> dict[str, int]:
     """Fill the target database with the demo shop; return the rows inserted per table."""
@@ -47,6 +51,7 @@ def load_shop(engine: Engine, *, customers: int = 1000, seed: int = 0, progress:
     inserted = dict.fromkeys(TABLES, 0)
     with engine.connect() as conn:
         with conn.begin():
+            _check_schema(conn)
             _restore_indexes_and_keys(conn)  # an interrupted big load may have left them dropped
             for table, count in restore_named_records(conn, now or utcnow()).items():
                 inserted[table] += count
@@ -70,6 +75,15 @@ def load_shop(engine: Engine, *, customers: int = 1000, seed: int = 0, progress:
             with conn.begin():
                 _reset_sequences(conn)
     return inserted
+
+
+def _check_schema(conn: Connection) -> None:
+    inspector = inspect(conn)
+    missing = [table for table in TABLES if not inspector.has_table(table)]
+    if missing:
+        raise ShopSchemaMissing(
+            f"the target database has no {', '.join(missing)} table(s); run `support-console init` first"
+        )
 
 
 def _resume_point(conn: Connection) -> tuple[int, dict[str, int]]:

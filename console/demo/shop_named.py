@@ -25,7 +25,7 @@ ALICE_ADDRESS = {
 }
 
 
-class NamedRecordConflict(Exception):
+class NamedRecordConflict(ValueError):
     """A named record's email is taken by another customer."""
 
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from console.audit.chain import append
 from console.auth.permissions import APPROVE_RUNS, user_can
@@ -89,8 +90,13 @@ def approve_run(run_id, approver, reason) -> TaskRun:
                                          "reject the run and ask again") from None
     now = utcnow()
     _claim(run, "interrupted", approver.email, reason, now)
-    append(console_session(), actor=approver.email, action="run.approve", reason=reason, outcome="approved",
-           details={"preview_hash": run.preview_hash, "requested_by": run.actor}, **audit_fields(run))
+    try:
+        append(console_session(), actor=approver.email, action="run.approve", reason=reason, outcome="approved",
+               details={"preview_hash": run.preview_hash, "requested_by": run.actor}, **audit_fields(run))
+    except SQLAlchemyError as exc:  # fail closed: no audited approval, no execution (the claim rolls back too)
+        console_session().rollback()
+        raise TaskError(503, "audit_unavailable", f"the audit trail could not be written ({exc.__class__.__name__}); "
+                                                  f"run {run.id} was not approved and nothing was run") from exc
     try:
         run = execute(run, spec, params, now=now, expected=None, expected_hash=run.preview_hash,
                       refusal_status="failed", refusal_prefix="changed since approval: ",

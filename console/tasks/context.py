@@ -27,14 +27,14 @@ class TargetTables:
         self._tables: dict[str, Table] = {}
         self._lock = threading.Lock()
 
-    def get(self, name: str, connection) -> Table:
+    def get(self, name: str, session: Session) -> Table:
         table = self._tables.get(name)
         if table is not None:
             return table
         with self._lock:
             if name not in self._tables:
                 try:
-                    self._tables[name] = Table(name, self.metadata, autoload_with=connection)
+                    self._tables[name] = Table(name, self.metadata, autoload_with=session.connection())
                 except NoSuchTableError:
                     raise LookupError(f"the target database has no table {name!r}") from None
             return self._tables[name]
@@ -84,7 +84,7 @@ class TaskContext:
     def _table(self, name: str) -> Table:
         if not isinstance(name, str) or not name:
             raise ValueError("a table name is required")
-        return self._tables.get(name, self.session.connection())
+        return self._tables.get(name, self.session)
 
     @staticmethod
     def _key_column(table: Table):

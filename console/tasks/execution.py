@@ -17,7 +17,7 @@ from typing import Any, Callable
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from console.audit.chain import AuditUnavailable, append, canonical_json, record_event
+from console.audit.chain import AuditUnavailable, canonical_json, record_event
 from console.db import console_session, target_session, utcnow
 from console.deflection.tickets import add_ticket_event
 from console.tasks.checks import TaskError
@@ -241,7 +241,7 @@ def settle(run: TaskRun, status: str, *, rehearsal: Rehearsal | None = None, res
 def execute(run: TaskRun, spec: TaskSpec, params: dict, *, now: datetime, expected: Rehearsal | None,
             fn: Callable | None = None, expected_hash: str | None = None, refusal_status: str = "refused",
             refusal_prefix: str = "", intent_details: dict | None = None, intent_actor: str | None = None,
-            before_settle: Callable[[Any, str], None] | None = None) -> TaskRun:
+            on_intent: Callable | None = None, before_settle: Callable[[Any, str], None] | None = None) -> TaskRun:
     """Intent, apply, effects, outcome: the one execution path (module docstring).
 
     The caller may have made uncommitted console changes (an approval, an undo claim); they
@@ -252,7 +252,7 @@ def execute(run: TaskRun, spec: TaskSpec, params: dict, *, now: datetime, expect
     expected_changes = expected.stored_changes() if expected is not None else json.loads(run.changes or "[]")
     expected_effects = expected.effects if expected is not None else json.loads(run.effects or "[]")
     run.changes, run.effects = json.dumps(expected_changes), json.dumps(expected_effects)
-    write_run(run, action="task.intent", actor=intent_actor, ticket_event=False,
+    write_run(run, action="task.intent", actor=intent_actor, ticket_event=False, before_commit=on_intent,
               details={"params": json.loads(run.params), "now": now.isoformat(), "source": run.source,
                        "expected": normalise(expected_changes, expected_effects, now), **(intent_details or {})})
 

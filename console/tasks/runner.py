@@ -109,14 +109,15 @@ def _new_run(req: RunRequest, checked: CheckedRequest, key: str | None) -> TaskR
                    idempotency_key=key, created_at=utcnow(), customer=customer, order_id=order_id)
 
 
-def _attach(run: TaskRun, claim, status: str) -> None:
-    """Give the run its status and an id, and point the idempotency claim at it (committed with the run)."""
-    run.status = status
-    session = console_session()
-    session.add(run)
-    session.flush()
-    if claim is not None:
+def _point(claim, run: TaskRun):
+    """A hook for the run's first commit: point the idempotency claim at the run, in the same transaction."""
+    if claim is None:
+        return None
+
+    def point(_session):
         claim.run_id = run.id
+
+    return point
 
 
 def start_run(req: RunRequest) -> TaskRun:
@@ -152,10 +153,9 @@ def _start(req: RunRequest, checked: CheckedRequest, key: str | None, claim) -> 
         rehearsal = _rehearse(checked, req.actor.email, now)
     except (Refusal, TaskFailure) as exc:
         status = "refused" if isinstance(exc, Refusal) else "failed"
-        _attach(run, claim, status)
         # settle raises the 422 that carries the recorded run
         return settle(run, status, error=exc.message if isinstance(exc, Refusal) else str(exc),
-                      details={"params": json.loads(run.params), "stage": "preview"})
+                      details={"params": json.loads(run.params), "stage": "preview"}, before_commit=_point(claim, run))
     if req.expected_preview_hash and req.expected_preview_hash != fingerprint(rehearsal.changes, rehearsal.effects,
                                                                               now):
         raise TaskError(409, "conflict", "the data changed since your preview; preview again")
@@ -163,18 +163,17 @@ def _start(req: RunRequest, checked: CheckedRequest, key: str | None, claim) -> 
     run.order_id = run.order_id if run.order_id is not None else rehearsal.order_id
     if decision.needs_approval:
         return _ask_approval(run, claim, checked, rehearsal, decision, now)
-    _attach(run, claim, "interrupted")
-    return execute(run, spec, checked.params, now=now, expected=rehearsal)
+    return execute(run, spec, checked.params, now=now, expected=rehearsal, on_intent=_point(claim, run))
 
 
 def _ask_approval(run: TaskRun, claim, checked: CheckedRequest, rehearsal: Rehearsal, decision: Decision,
                   now) -> TaskRun:
+    run.status = "pending_approval"
     run.changes, run.effects = json.dumps(rehearsal.stored_changes()), json.dumps(rehearsal.effects)
     run.preview_hash = fingerprint(rehearsal.changes, rehearsal.effects, now)
     run.approval_reasons = "; ".join(decision.reasons)
     run.result = describe(checked.spec.title, rehearsal.changes, rehearsal.effect_lines, rehearsal.result)
-    _attach(run, claim, "pending_approval")
-    write_run(run, action="task.request_approval", details={
+    write_run(run, action="task.request_approval", before_commit=_point(claim, run), details={
         "params": json.loads(run.params), "changes": rehearsal.stored_changes(), "effects": rehearsal.effects,
         "preview_hash": run.preview_hash, "approval_reasons": decision.reasons})
     notify(f"Run {run.id} ({run.task}) by {run.actor} on ticket {run.ticket} awaits approval: "

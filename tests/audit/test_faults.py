@@ -54,7 +54,8 @@ def broken_client(made, role: str = "lead"):
     email = make_committed_user(made.app, role)
     client = made.app.test_client()
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    assert client.post("/login", data={"email": email, "password": TEST_PASSWORD, "csrf_token": token}).status_code == 302
+    response = client.post("/login", data={"email": email, "password": TEST_PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
     made.sql("ALTER TABLE audit_entries RENAME TO audit_entries_gone")
     return client
 

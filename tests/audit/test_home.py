@@ -10,7 +10,8 @@ def logged_in(made, role: str):
     email = make_committed_user(made.app, role)
     client = made.app.test_client()
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    assert client.post("/login", data={"email": email, "password": TEST_PASSWORD, "csrf_token": token}).status_code == 302
+    response = client.post("/login", data={"email": email, "password": TEST_PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
     return client
 
 

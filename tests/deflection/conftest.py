@@ -37,8 +37,9 @@ def event(app, console_db):
     return add
 
 
-def rollup_by_outcome(session) -> dict[str, int]:
-    rows = session.execute(select(TicketRollup.outcome, func.sum(TicketRollup.tickets)).group_by(TicketRollup.outcome))
+def rollup_by_outcome(session, grain: str = "d") -> dict[str, int]:
+    rows = session.execute(select(TicketRollup.outcome, func.sum(TicketRollup.tickets))
+                           .where(TicketRollup.grain == grain).group_by(TicketRollup.outcome))
     return {outcome: int(total) for outcome, total in rows if total}
 
 

@@ -15,11 +15,11 @@ EVENT_FIELDS = ("task", "run_id", "run_status", "undo_of", "runbook", "escalatio
 def snapshot(session):
     tickets = {t.ref: tuple(getattr(t, name) for name in FACT_FIELDS + ("team",))
                for t in session.scalars(select(Ticket))}
-    tickets_rollup = {tuple(getattr(r, c) for c in ("day", "team", "category", "outcome", "escalation_class", "task",
+    tickets_rollup = {tuple(getattr(r, c) for c in ("grain", "day", "team", "category", "outcome", "escalation_class", "task",
                                                     "false_deflection", "missing_tool")): (r.tickets, r.dev_minutes,
                                                                                           r.timed)
                       for r in session.scalars(select(TicketRollup)) if r.tickets}
-    events_rollup = {(r.day, r.team, r.category, r.kind, r.subject, r.status): (r.events, r.minutes)
+    events_rollup = {(r.grain, r.day, r.team, r.category, r.kind, r.subject, r.status): (r.events, r.minutes)
                      for r in session.scalars(select(EventRollup)) if r.events}
     return tickets, tickets_rollup, events_rollup
 

@@ -51,6 +51,17 @@ def test_totals_agree_with_a_direct_sql_count(history, console_db, days_back, le
     assert sum(row["tickets"] for row in answer["rows"]) == totals["tickets"]
 
 
+def test_any_range_reads_each_ticket_once_from_the_daily_and_weekly_rows(history, console_db):
+    first = history - timedelta(days=41)
+    for offset, length in [(0, 1), (0, 7), (1, 6), (2, 20), (5, 9), (6, 8), (7, 14), (3, 35), (0, 42), (13, 2)]:
+        start = first + timedelta(days=offset)
+        end = start + timedelta(days=length - 1)
+        answer = metrics.deflection(console_db, StatsFilter(start, end), "week")["totals"]
+        counts = sql_counts(console_db, start, end)
+        assert (answer["tickets"], answer["escalated"]) == (sum(counts.values()), counts.get("escalated", 0)), \
+            (start, end)
+
+
 @pytest.mark.parametrize("group_by", ["category", "task"])
 def test_every_grouping_adds_up_to_the_totals(history, console_db, group_by):
     stats_filter = StatsFilter(history - timedelta(days=42), history)

@@ -49,7 +49,8 @@ def test_the_ticket_moves_in_the_rollup_as_its_outcome_changes(event, console_db
     assert rollup_by_outcome(console_db) == {"resolved": 1} == direct_counts(console_db)
     event("T-1", "escalated", 80, escalation_class="small_change", missing_tool="a better unlock")
     assert rollup_by_outcome(console_db) == {"escalated": 1} == direct_counts(console_db)
-    row = console_db.scalars(select(TicketRollup).where(TicketRollup.tickets > 0)).one()
+    assert rollup_by_outcome(console_db, "w") == {"escalated": 1}
+    row = console_db.scalars(select(TicketRollup).where(TicketRollup.tickets > 0, TicketRollup.grain == "d")).one()
     assert (row.day, row.category, row.task, row.false_deflection) == (date(2026, 3, 2), "account", "unlock_account",
                                                                      True)
 
@@ -59,9 +60,10 @@ def test_developer_minutes_follow_the_ticket_into_the_rollup(event, console_db, 
     event("T-2", "escalated", 0, escalation_class="specialist", category="payments")
     event("T-2", "dev_time", 90, actor="oncall@example.com", minutes=40)
     event("T-2", "dev_time", 95, actor="oncall@example.com", minutes=20)
-    row = console_db.scalars(select(TicketRollup).where(TicketRollup.tickets > 0)).one()
-    assert (row.tickets, row.dev_minutes, row.timed) == (1, 60, 1)
+    row = console_db.scalars(select(TicketRollup).where(TicketRollup.tickets > 0, TicketRollup.grain == "w")).one()
+    assert (row.day, row.tickets, row.dev_minutes, row.timed) == (date(2026, 3, 2), 1, 60, 1)
     logged = console_db.scalar(select(func.sum(EventRollup.minutes)).where(EventRollup.kind == "dev_time",
+                                                                          EventRollup.grain == "d",
                                                                           EventRollup.subject == "oncall@example.com"))
     assert logged == 60
 
@@ -71,7 +73,7 @@ def test_task_runs_count_once_they_are_final_and_undos_apart(event, console_db):
     event("T-3", "task_run", 1, task="cancel_order", run_status="succeeded")
     event("T-3", "task_run", 2, task="cancel_order", run_status="succeeded", undo_of=12345)
     rows = console_db.execute(select(EventRollup.kind, EventRollup.status, EventRollup.events)
-                              .where(EventRollup.subject == "cancel_order")).all()
+                              .where(EventRollup.subject == "cancel_order", EventRollup.grain == "d")).all()
     assert sorted(rows) == [("task_run", "succeeded", 1), ("undo", "succeeded", 1)]
 
 
@@ -79,7 +81,8 @@ def test_a_runbook_read_before_the_first_escalation_is_counted_once(event, conso
     event("T-4", "runbook_viewed", 0, runbook="refund-request")
     event("T-4", "escalated", 5, escalation_class="knowledge")
     event("T-4", "escalated", 9, escalation_class="specialist")  # a reclassification, not a new escalation
-    count = console_db.scalar(select(EventRollup.events).where(EventRollup.kind == "runbook_then_escalated"))
+    count = console_db.scalar(select(EventRollup.events).where(EventRollup.kind == "runbook_then_escalated",
+                                                               EventRollup.grain == "d"))
     assert count == 1
 
 

@@ -43,10 +43,13 @@ class StatementLog:
     """The SQL statements both engines ran while it was recording."""
 
     def __init__(self):
-        self.statements: list[tuple[str, str]] = []  # (database, statement)
+        self.statements: list[tuple[str, str, object]] = []  # (database, statement, parameters)
 
     def selects(self, database: str | None = None) -> list[str]:
-        return [sql for db, sql in self.statements
+        return [sql for sql, _ in self.selects_with_parameters(database)]
+
+    def selects_with_parameters(self, database: str | None = None) -> list[tuple[str, object]]:
+        return [(sql, parameters) for db, sql, parameters in self.statements
                 if sql.lstrip().upper().startswith("SELECT") and (database is None or db == database)]
 
 
@@ -58,7 +61,7 @@ def sql_log(app, dbs):
     engines = {"console": dbs.console_engine, "target": dbs.target_engine}
     for name, engine in engines.items():
         def record(conn, cursor, statement, parameters, context, executemany, _name=name):
-            log.statements.append((_name, statement))
+            log.statements.append((_name, statement, parameters))
 
         event.listen(engine, "before_cursor_execute", record)
         listeners.append((engine, record))

@@ -121,9 +121,6 @@ def test_list_and_customer_pages_cost_a_bounded_number_of_queries(client, login_
     assert len(_target_selects(client, sql_log, "/admin/customers/")) == 1
     assert len(_target_selects(client, sql_log, "/admin/customers/?status=active")) == 2  # page + bounded count
     assert len(_target_selects(client, sql_log, f"/admin/customers/{customer.id}")) == 3
-    for sql in sql_log.selects("target"):
-        assert "count(*)" not in sql.lower() or "LIMIT" in sql.upper()
-        assert "OFFSET" not in sql.upper() or "OFFSET ?" in sql or "OFFSET %(" in sql
 
 
 def test_lists_never_count_everything_or_use_offset(client, login_as, sql_log):
@@ -134,11 +131,15 @@ def test_lists_never_count_everything_or_use_offset(client, login_as, sql_log):
     for path in ("/admin/orders/", "/admin/orders/?status=paid", "/admin/orders/?sort=-total", "/admin/customers/",
                  "/admin/customers/?q=customer", "/admin/orders/?page=last"):
         assert client.get(path).status_code == 200, path
-    for sql in sql_log.selects("target"):
+    selects = sql_log.selects_with_parameters("target")
+    assert any("count(" in sql.lower() for sql, _ in selects)  # the status filter's bounded count ran
+    for sql, parameters in selects:
         flat = " ".join(sql.split()).lower()
         if "count(" in flat:
             assert "limit" in flat, flat  # only counts with a bound
-        assert " offset " not in flat or "offset 0" in flat or "offset ?" in flat or "offset %(" in flat, flat
+        if " offset " in flat:  # SQLite's dialect always writes "LIMIT ? OFFSET ?"; the offset must be 0
+            position = flat[:flat.index(" offset ?")].count("?")
+            assert parameters[position] == 0, (flat, parameters)
 
 
 @pytest.mark.parametrize("role", ROLES)

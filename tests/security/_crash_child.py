@@ -39,7 +39,7 @@ def main(job: dict) -> int:
     with app.app_context():
         actor = console_session().scalar(select(StaffUser).where(StaffUser.email == job["actor"]))
         try:
-            start_run(RunRequest(task=job["task"], params=job["params"], ticket=job["ticket"], reason="crash test",
+            start_run(RunRequest(task=job["task"], params=job["params"], ticket=job["ticket"], reason=job["reason"],
                                  actor=actor, idempotency_key=job.get("key"), source="api"))
         except TaskError as exc:
             print(f"not killed: {exc!r}", file=sys.stderr)

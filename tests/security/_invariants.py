@@ -171,9 +171,3 @@ def check_run_call(answer: dict, status: int, before: Snapshot, after: Snapshot,
     assert run["status"] in {outcome for _action, outcome in audit_outcomes(conn, run["id"])}, (
         f"{what}: run {run['id']} is {run['status']} but no audit entry says so")
 
-
-def bearer(console_db, user) -> dict:
-    """Bearer headers for a user made in the test's transaction (conftest's api_token needs an app context)."""
-    from console.auth.services import create_token
-
-    return {"Authorization": f"Bearer {create_token(console_db, user, 'fuzz')}"}

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 
 from console.audit.models import AuditEntry
-from tests.security._invariants import (Snapshot, assert_unchanged, bearer, chain_problems, check_answer,
-                                        check_run_call, connections, rolled_back)
+from tests.security._invariants import (Snapshot, assert_unchanged, chain_problems, check_answer, check_run_call,
+                                        connections, rolled_back)
 from tests.security._strategies import (any_json, good_reason, good_ticket, header_text, mostly, nasty_text,
                                         path_segment, raw_body)
 
@@ -31,10 +31,9 @@ def fuzz_settings(examples: int):
 class Scene:
     """The demo shop, staff of every role, and runs in each state, made once per test before the examples."""
 
-    def __init__(self, client, dbs, console_db, make_user):
+    def __init__(self, client, dbs, api_token):
         self.client, self.dbs = client, dbs
-        self.tokens = {role: bearer(console_db, make_user(role))
-                       for role in ("agent", "lead", "admin", "developer", "product_owner")}
+        self.tokens = {role: api_token(role)[1] for role in ("agent", "lead", "admin", "developer", "product_owner")}
         self.runs = {
             "pending": self.start("refund_order", order_id=1004, amount_cents=20000),  # above the agent cap
             "succeeded": self.start("unlock_account", email="locked@example.com"),  # undoable
@@ -73,8 +72,8 @@ class Scene:
 
 
 @pytest.fixture
-def scene(client, dbs, console_db, demo_shop, make_user):
-    return Scene(client, dbs, console_db, make_user)
+def scene(client, dbs, demo_shop, api_token):
+    return Scene(client, dbs, api_token)
 
 
 def _body_kwargs(body: bytes, content_type) -> dict:

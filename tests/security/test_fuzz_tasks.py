@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlalchemy import select
 
 from console.audit.models import AuditEntry
-from tests.security._invariants import (Snapshot, assert_unchanged, audit_outcomes, bearer, chain_problems,
+from tests.security._invariants import (Snapshot, assert_unchanged, audit_outcomes, chain_problems,
                                         check_answer, check_run_call, connections, rolled_back)
 from tests.security._strategies import header_text, run_body
 
@@ -23,9 +23,8 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_he
 ROLES = ("agent", "lead", "admin")
 
 
-def test_every_task_schema_fuzzed_through_preview_and_runs(app, client, dbs, console_db, demo_shop, make_user,
-                                                           record_property):
-    tokens = {role: bearer(console_db, make_user(role)) for role in ROLES}
+def test_every_task_schema_fuzzed_through_preview_and_runs(app, client, dbs, demo_shop, api_token, record_property):
+    tokens = {role: api_token(role)[1] for role in ROLES}
     listed = {role: check_answer(client.get("/api/v1/tasks", headers=headers))["tasks"]
               for role, headers in tokens.items()}
     schemas = {task["name"]: task["params"] for tasks in listed.values() for task in tasks}

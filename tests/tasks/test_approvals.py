@@ -8,8 +8,6 @@ from admin_tasks.shop_schema import Order, Refund
 from console.deflection.models import TicketEvent
 from console.tasks.models import TaskRun
 from console.tasks.runner import approve_run, pending_approvals, reject_run, start_run
-from tests.tasks.fake_tasks import (attempt, audit_for, counts, fake_tasks, fresh, request_for,  # noqa: F401
-                                    shop_order, staff, within)
 
 pytestmark = pytest.mark.usefixtures("fake_tasks")
 

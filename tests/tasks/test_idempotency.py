@@ -9,8 +9,6 @@ from console.tasks.checks import check_request
 from console.tasks.idempotency import request_hash
 from console.tasks.models import IdempotencyKey, TaskRun
 from console.tasks.runner import start_run
-from tests.tasks.fake_tasks import (attempt, counts, fake_tasks, fresh, request_for, shop_order, staff,  # noqa: F401
-                                    within)
 
 pytestmark = pytest.mark.usefixtures("fake_tasks")
 

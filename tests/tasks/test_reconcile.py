@@ -6,8 +6,6 @@ from admin_tasks.shop_schema import Order, OutboxEmail
 from console.tasks.models import TaskRun
 from console.tasks.runner import find_interrupted_runs, reconcile_run, start_run, undo_run
 from tests.factories import CustomerFactory
-from tests.tasks.fake_tasks import (attempt, audit_for, fake_tasks, fresh, request_for, shop_order,  # noqa: F401
-                                    staff, within)
 
 pytestmark = pytest.mark.usefixtures("fake_tasks")
 

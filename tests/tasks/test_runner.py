@@ -8,8 +8,7 @@ from console.deflection.models import Ticket, TicketEvent
 from console.tasks.runner import preview, run_history, run_to_dict, start_run
 from console.tasks.policy import Decision
 from tests.factories import SESSIONS, CustomerFactory
-from tests.tasks.fake_tasks import (REASON, TICKET, attempt, audit_for, counts, fake_tasks, fresh,  # noqa: F401
-                                    request_for, shop_order, staff, within)
+from tests.tasks.fake_tasks import REASON, TICKET
 
 pytestmark = pytest.mark.usefixtures("fake_tasks")
 CONTRACT_KEYS = {"id", "task", "status", "ticket", "reason", "actor", "params", "changes", "result", "error",

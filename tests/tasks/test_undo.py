@@ -6,8 +6,6 @@ from admin_tasks.shop_schema import Customer, Order
 from console.deflection.models import Ticket, TicketEvent
 from console.tasks.runner import preview_undo, start_run, undo_run, undo_status
 from tests.factories import CustomerFactory
-from tests.tasks.fake_tasks import (attempt, audit_for, counts, fake_tasks, fresh, request_for,  # noqa: F401
-                                    shop_order, staff, within)
 
 pytestmark = pytest.mark.usefixtures("fake_tasks")
 

@@ -1,6 +1,6 @@
 """Fake task packages for the framework's tests, and fixtures that put them in the app.
 
-Test modules import the fixtures they use: `from tests.tasks.fake_tasks import fake_tasks, staff, ...`.
+tests/tasks/conftest.py makes the fixtures below available to every test in tests/tasks.
 """
 from __future__ import annotations
 

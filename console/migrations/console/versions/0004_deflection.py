@@ -1,8 +1,8 @@
-"""deflection: derived ticket facts, escalation routing, and the daily rollups behind the dashboard
+"""deflection: derived ticket facts, escalation routing, and the daily and weekly rollups behind the dashboard
 
 Revision ID: 0004_deflection
 Revises: 0002_tickets
-Create Date: 2026-11-27 08:42:28.571420
+Create Date: 2026-11-27 09:22:30.674396
 """
 from alembic import op
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ def upgrade() -> None:
     # Existing rows get neutral facts; `support-console deflection rebuild` recomputes them and the rollups.
     op.create_table('ticket_event_rollup',
     sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('grain', sa.String(length=1), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('team', sa.String(length=60), nullable=False),
     sa.Column('category', sa.String(length=60), nullable=False),
@@ -29,11 +30,12 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket_event_rollup'))
     )
     with op.batch_alter_table('ticket_event_rollup', schema=None) as batch_op:
-        batch_op.create_index('ix_ticket_event_rollup_kind', ['kind', 'subject', 'day'], unique=False)
-        batch_op.create_index('ux_ticket_event_rollup_key', ['day', 'team', 'category', 'kind', 'subject', 'status'], unique=True)
+        batch_op.create_index('ix_ticket_event_rollup_kind', ['grain', 'kind', 'day'], unique=False)
+        batch_op.create_index('ux_ticket_event_rollup_key', ['grain', 'day', 'team', 'category', 'kind', 'subject', 'status'], unique=True)
 
     op.create_table('ticket_rollup',
     sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('grain', sa.String(length=1), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('team', sa.String(length=60), nullable=False),
     sa.Column('category', sa.String(length=60), nullable=False),
@@ -48,8 +50,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket_rollup'))
     )
     with op.batch_alter_table('ticket_rollup', schema=None) as batch_op:
-        batch_op.create_index('ix_ticket_rollup_outcome_day', ['outcome', 'day'], unique=False)
-        batch_op.create_index('ux_ticket_rollup_key', ['day', 'team', 'category', 'outcome', 'escalation_class', 'task', 'false_deflection', 'missing_tool'], unique=True)
+        batch_op.create_index('ix_ticket_rollup_outcome_day', ['grain', 'outcome', 'day'], unique=False)
+        batch_op.create_index('ux_ticket_rollup_key', ['grain', 'day', 'team', 'category', 'outcome', 'escalation_class', 'task', 'false_deflection', 'missing_tool'], unique=True)
 
     with op.batch_alter_table('ticket_events', schema=None) as batch_op:
         batch_op.add_column(sa.Column('undo_of', sa.Integer(), nullable=True))
