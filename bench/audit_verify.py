@@ -91,10 +91,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
-def run(url: str | None, count: int, seed: int, rounds: int) -> bool:
+def run(url: str | None, count: int, seed: int, rounds: int, workers: int | None, keep: str | None) -> bool:
     scratch = None
     admin = None
-    if url:
+    if keep:
+        console_url = f"sqlite:///{Path(keep).resolve()}"
+    elif url:
         base = make_url(url)
         name = f"bench_audit_{uuid.uuid4().hex[:8]}"
         admin = create_engine(url, isolation_level="AUTOCOMMIT")
@@ -107,21 +109,28 @@ def run(url: str | None, count: int, seed: int, rounds: int) -> bool:
     engine = make_engine(console_url)
     try:
         upgrade_console(engine)
-        started = time.perf_counter()
-        fill(engine, count, seed)
-        print(f"generated {count:,} entries on {engine.dialect.name} in {time.perf_counter() - started:.1f} s")
+        with engine.connect() as conn:
+            present = conn.scalar(text("SELECT COUNT(*) FROM audit_entries"))
+        if present != count:
+            if present:
+                print(f"{keep} holds {present:,} entries, not {count:,}: use another --keep file")
+                return False
+            started = time.perf_counter()
+            fill(engine, count, seed)
+            print(f"generated {count:,} entries on {engine.dialect.name} in {time.perf_counter() - started:.1f} s")
         rss_before = peak_rss_mb()
         policy = CheckpointPolicy(key=KEY, every=EVERY, interval=timedelta(days=3650))
         best = None
         for n in range(rounds):
             cpu = time.process_time()
-            result = verify_trail(engine, KEY, policy=policy)
+            result = verify_trail(engine, KEY, policy=policy, workers=workers)
             cpu = time.process_time() - cpu
             if not result.ok:
                 print(f"verify failed: {result.summary}")
                 return False
             rate = result.entries / result.seconds
-            # CPU time shows what this process needs when the machine is shared with other work.
+            # CPU time shows what this process needs when the machine is shared with other work
+            # (worker processes, when a SQLite trail is split, are not in it).
             print(f"round {n + 1}: {result.summary} in {result.seconds:.2f} s = {rate:,.0f} entries/s "
                   f"({result.entries / cpu:,.0f} per CPU-second of this process; {result.checkpoints:,} checkpoints)")
             best = max(best or 0, rate)
@@ -145,8 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--url", help="a PostgreSQL URL; the benchmark creates and drops its own database beside it")
+    parser.add_argument("--workers", type=int, help="processes for a SQLite trail (default: as `audit verify` picks)")
+    parser.add_argument("--keep", metavar="FILE", help="a SQLite file to keep the generated trail in and reuse")
     args = parser.parse_args(argv)
-    return 0 if run(args.url, args.entries, args.seed, args.rounds) else 1
+    return 0 if run(args.url, args.entries, args.seed, args.rounds, args.workers, args.keep) else 1
 
 
 if __name__ == "__main__":

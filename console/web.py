@@ -6,7 +6,7 @@ import secrets
 from flask import Blueprint, Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from console.db import databases
@@ -73,6 +73,14 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         return _error(exc.code or 500, exc.name, exc.description or exc.name, exc.name.lower().replace(" ", "_"))
+
+    @app.errorhandler(DataError)
+    def _unstorable_value(exc):
+        # A value the database cannot hold (a NUL character, a number beyond a 32-bit column) that got past
+        # validation: bad input, so a 400, never a 500. The statement failed, so nothing of it was written.
+        app.logger.warning("unstorable value on %s %s: %s", request.method, request.path, exc.orig or exc)
+        return _error(400, "A value cannot be stored", "A value in the request cannot be stored by the database "
+                      "(a NUL character, or a number out of range), so nothing was done.", "invalid")
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(exc):

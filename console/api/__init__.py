@@ -79,10 +79,11 @@ def require(permission: str):
 
 
 def _invalid_text_member(data) -> str | None:
-    """The top-level member holding a lone surrogate, or "body"; None when every string is valid Unicode.
+    """The top-level member holding a NUL or a lone surrogate, or "body"; None when every string can be stored.
 
-    JSON's \\ud800 escapes decode to lone surrogates, which no database driver can encode (a 500
-    before this check). Walked without recursion: the body may be nested as deep as json allows.
+    JSON's \\u0000 and \\ud800 escapes decode to characters that PostgreSQL text cannot hold or no
+    driver can encode (a 500 before this check). Walked without recursion: the body may be nested
+    as deep as json allows.
     """
     stack = [("", data)]
     while stack:
@@ -91,6 +92,8 @@ def _invalid_text_member(data) -> str | None:
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:
+                return member or "body"
+            if "\x00" in value:
                 return member or "body"
         elif isinstance(value, dict):
             for key, item in value.items():
@@ -109,8 +112,8 @@ def json_body() -> dict:
         raise ApiError(400, "invalid_json", "the body is nested too deeply", {"body": "nested too deeply"}) from None
     bad = _invalid_text_member(data)
     if bad is not None:
-        raise ApiError(400, "invalid_json", f"{bad} holds text that is not valid Unicode (a lone surrogate)",
-                       {bad: "not valid Unicode text (a lone surrogate such as \\ud800)"})
+        raise ApiError(400, "invalid_json", f"{bad} holds a character that cannot be stored (NUL or a lone surrogate)",
+                       {bad: "cannot hold a NUL character (\\u0000) or a lone surrogate (such as \\ud800)"})
     if data is None:
         raise ApiError(400, "invalid_json", "the body must be a JSON object (Content-Type: application/json)")
     if not isinstance(data, dict):

@@ -75,8 +75,10 @@ def recheck(conn: Connection, seq: int) -> bool:
     return row is not None and python_matches(row)
 
 
-def fast_rows(conn: Connection, batch: int):
+def fast_rows(conn: Connection, batch: int, seqs: tuple[int, int] | None = None):
     """Rows (seq, prev_hash, hash, proof) and whether proof is bytes to hash; None when Python must do it all.
+
+    `seqs` = (low, high) limits SQLite to one range of the trail (for the parallel pass).
 
     The raw driver cursors skip SQLAlchemy's row objects, a third of the time per entry; they
     run inside the connection's transaction, so they read the same snapshot.
@@ -86,7 +88,11 @@ def fast_rows(conn: Connection, batch: int):
     if dialect == "sqlite":
         cursor = driver.cursor()
         cursor.arraysize = batch
-        cursor.execute(_SQLITE_PROOF)
+        if seqs is None:
+            cursor.execute(_SQLITE_PROOF)
+        else:
+            cursor.execute(_SQLITE_PROOF.replace("FROM audit_entries", "FROM audit_entries WHERE seq BETWEEN ? AND ?"),
+                           seqs)
         return cursor, True
     if dialect == "postgresql":
         bad = _postgres_first_bad(conn, driver)

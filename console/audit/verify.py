@@ -14,15 +14,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from console.audit import rehash
+from console.audit import parallel, rehash
 from console.audit.chain import GENESIS
 from console.audit.checkpoints import CheckpointPolicy, signature_matches
-from console.audit.models import AuditCheckpoint, AuditHead, AuditVerification
+from console.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditVerification
 from console.db import utcnow
 
 BATCH = 20_000
@@ -146,14 +146,15 @@ class _Pass:
                                          "bad signature: it was forged or altered, e.g. by someone who recomputed "
                                          "the chain without CONSOLE_AUDIT_KEY (or the key has changed since)")
 
-    def entries(self, rows, hashing: bool, recheck) -> tuple[int, str]:
+    def entries(self, rows, hashing: bool, recheck, start=(1, GENESIS, None)) -> tuple[int, str]:
         """Check every entry in seq order; return the last seq and hash.
 
         Each row is (seq, prev_hash, hash, proof): with `hashing`, proof is the entry's canonical
         bytes to hash here; otherwise it says whether the content matched its hash. A row that
         does not match is re-hashed in Python by `recheck(seq)` before it is called modified.
+        `start` is (first seq, hash of the one before, hash of the one before that).
         """
-        expected, prev, prev_prev = 1, GENESIS, None
+        expected, prev, prev_prev = start
         pending = self.checkpoints.keys() | self.anchors.keys() | ({self.gap_at} if self.gap_at else set())
         sha256 = hashlib.sha256
         for seq, prev_hash, chain_hash, proof in rows:
@@ -234,24 +235,26 @@ class _Pass:
 
 
 def verify_trail(engine: Engine, key: str, *, policy: CheckpointPolicy | None = None, anchors=(),
-                 strict: bool = False, batch: int = BATCH) -> Verification:
+                 strict: bool = False, workers: int | None = None, batch: int = BATCH) -> Verification:
     """Verify the whole trail in the console database behind `engine`.
 
     With `strict`, a checkpoint missing in time fails the pass instead of warning: use it when
     the hourly checkpoint job runs, as it then bounds what a truncation can hide to an hour.
+    `workers` overrides how many processes re-hash a long SQLite trail (see parallel.py).
     """
     started = time.perf_counter()
     try:
-        result = _verify(engine, key, policy, anchors, strict, batch, fast=True)
+        result = _verify(engine, key, policy, anchors, strict, batch, workers, fast=True)
     except (DBAPIError, engine.dialect.loaded_dbapi.Error):
         # The SQL form refuses a column of an unexpected type (say, a BLOB put in by hand):
         # go again in plain Python, which reports that entry as modified.
-        result = _verify(engine, key, policy, anchors, strict, batch, fast=False)
+        result = _verify(engine, key, policy, anchors, strict, batch, 1, fast=False)
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _verify(engine: Engine, key: str, policy, anchors, strict: bool, batch: int, *, fast: bool) -> Verification:
+def _verify(engine: Engine, key: str, policy, anchors, strict: bool, batch: int, workers: int | None, *,
+            fast: bool) -> Verification:
     result = Verification()
     with _snapshot(engine) as conn:
         checkpoint_rows = conn.execute(
@@ -262,11 +265,18 @@ def _verify(engine: Engine, key: str, policy, anchors, strict: bool, batch: int,
         check = _Pass(key, policy, checkpoint_rows, anchors, result)
         try:
             check.vouch(0, GENESIS)
-            rows, hashing = (fast and rehash.fast_rows(conn, batch)) or rehash.python_rows(conn, batch)
-            try:
-                last_seq, last_hash = check.entries(rows, hashing, lambda seq: rehash.recheck(conn, seq))
-            finally:
-                rows.close()
+            last_seq = conn.scalar(select(func.max(AuditEntry.seq))) or 0
+            processes = parallel.worker_count(engine.dialect.name, last_seq, workers) if fast else 1
+            last_hash = None
+            if processes > 1 and last_seq:
+                last_hash = parallel.check_ranges(engine, key, policy, check, checkpoint_rows, anchors, last_seq,
+                                                  processes, batch)
+            if last_hash is None:
+                rows, hashing = (fast and rehash.fast_rows(conn, batch)) or rehash.python_rows(conn, batch)
+                try:
+                    last_seq, last_hash = check.entries(rows, hashing, lambda seq: rehash.recheck(conn, seq))
+                finally:
+                    rows.close()
             check.tail(last_seq, last_hash, head)
             late = check.late_checkpoints(checkpoint_rows, utcnow())
             if strict and late:

@@ -126,7 +126,7 @@ def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", 
         raise TicketError("kind", f"unknown ticket event {kind!r}")
     created_at = fields.pop("created_at", None) or utcnow()
     fields = _clean_fields(fields)
-    ticket = open_ticket(session, ref, actor=actor, lock=False)
+    ticket = open_ticket(session, ref, actor=actor, lock=True)
     events = ticket_events(session, ticket)
     first_escalation = kind == "escalated" and ticket.outcome != "escalated"
     if kind == "escalated" and not fields.get("assignee"):

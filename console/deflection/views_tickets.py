@@ -200,9 +200,7 @@ class OnDutyView(PoliteDenial, ConsoleView):
         db = console_session()
         today = utcnow().date()
         mine = workflow.open_escalations(db, current_user.email)
-        everyone = list(db.scalars(select(Ticket).where(Ticket.outcome == "escalated",
-                                                        Ticket.escalation_closed_at.is_(None))
-                                   .order_by(Ticket.escalated_at).limit(200)))
+        everyone = workflow.open_escalations(db, None, limit=200)
         return self.render("deflection/on_duty.html", mine=mine, everyone=everyone,
                            duty=duty_on(db, today), upcoming=schedule(db, today, 6),
                            sprint_days=current_app.config.get("SPRINT_DAYS"))

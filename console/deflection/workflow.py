@@ -148,12 +148,13 @@ def log_dev_time(session: Session, ref: str, *, actor: str, minutes, note: str =
     return ticket
 
 
-def open_escalations(session: Session, developer: str, limit: int = 50) -> list[Ticket]:
-    """Escalations routed to this developer that nobody has closed yet, oldest first."""
-    return list(session.scalars(
-        select(Ticket).where(Ticket.assignee == developer, Ticket.outcome == "escalated",
-                             Ticket.escalation_closed_at.is_(None))
-        .order_by(Ticket.escalated_at).limit(limit)))
+def open_escalations(session: Session, developer: str | None, limit: int = 50) -> list[Ticket]:
+    """Escalations routed to this developer (None: to anyone) that nobody has closed yet, oldest first."""
+    query = (select(Ticket).where(Ticket.outcome == "escalated", Ticket.escalation_closed_at.is_(None))
+             .order_by(Ticket.escalated_at).limit(limit))
+    if developer is not None:
+        query = query.where(Ticket.assignee == developer)
+    return list(session.scalars(query))
 
 
 def ticket_to_dict(session: Session, ticket: Ticket) -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from admin_tasks.shop_schema import Customer, Order, OrderItem, OutboxEmail, Payment, Refund, Shipment
@@ -66,7 +67,7 @@ class OrderRecord:
         return self.order.total_cents - self.order.refunded_cents
 
 
-def customer_record(session: Session, customer_id: int) -> CustomerRecord | None:
+def customer_record(session: Session | Connection, customer_id: int) -> CustomerRecord | None:
     """Load a customer with their most recent orders and emails; None when there is no such customer."""
     key = {"customer_id": customer_id}
     customer = session.execute(_CUSTOMER, key).first()
@@ -77,11 +78,11 @@ def customer_record(session: Session, customer_id: int) -> CustomerRecord | None
     return CustomerRecord(customer, orders[:RECENT_ORDERS], len(orders) > RECENT_ORDERS, emails)
 
 
-def customer_email(session: Session, customer_id: int) -> str | None:
+def customer_email(session: Session | Connection, customer_id: int) -> str | None:
     return session.execute(_CUSTOMER_EMAIL, {"customer_id": customer_id}).scalar()
 
 
-def order_record(session: Session, order_id: int) -> OrderRecord | None:
+def order_record(session: Session | Connection, order_id: int) -> OrderRecord | None:
     """Load an order with its customer, items, payments, refunds, shipments and emails."""
     key = {"order_id": order_id}
     order = session.execute(_ORDER, key).first()

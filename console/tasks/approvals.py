@@ -61,7 +61,9 @@ def _expire(run: TaskRun) -> bool:
 
 def _decider_checks(run_id, approver, reason, verb: str) -> tuple[TaskRun, str]:
     run = get_run(run_id)
-    if approver is None or getattr(approver, "email", None) == run.actor:
+    if approver is None:
+        raise TaskError(403, "forbidden", "sign in to decide runs")
+    if approver.email == run.actor:
         raise TaskError(403, "forbidden", f"you cannot {verb} your own run; another lead or admin must")
     if not user_can(approver, APPROVE_RUNS):
         raise TaskError(403, "forbidden", f"your role ({approver.role}) may not {verb} runs")

@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from console.db import console_session
 from console.deflection.tickets import TicketError, clean_ref
+from console.tasks.models import TaskRun
 from console.tasks.params import ParamErrors, coerce_params
 from console.tasks.policy import risk_of
 from console.tasks.registry import may_run, task_registry
@@ -136,11 +138,8 @@ def check_request(req: RunRequest) -> CheckedRequest:
     return CheckedRequest(spec=spec, params=params, ticket=ticket, reason=reason, risk=risk)
 
 
-def get_run(run_id):
+def get_run(run_id) -> TaskRun:
     """The run with this id, or TaskError 404."""
-    from console.db import console_session
-    from console.tasks.models import TaskRun
-
     try:
         number = int(run_id)
     except (TypeError, ValueError):

@@ -52,6 +52,41 @@ class Rehearsal:
         return stored_changes(self.changes, self.redact_before)
 
 
+@dataclass
+class Preview:
+    """What a run would do; nothing of it is written."""
+
+    task: str
+    title: str
+    params: dict  # typed values (secrets included: never store or show this dict as is)
+    changes: list[dict]
+    effects: list[str]
+    summary: str
+    risk: str
+    needs_approval: bool
+    preview_hash: str
+    approval_reasons: list[str] = field(default_factory=list)
+    result: str = ""
+
+    def to_dict(self) -> dict:
+        return {"task": self.task, "changes": self.changes, "effects": self.effects, "summary": self.summary,
+                "risk": self.risk, "needs_approval": self.needs_approval, "approval_reasons": self.approval_reasons,
+                "preview_hash": self.preview_hash, "result": self.result}
+
+
+def describe(title: str, changes: list[dict], effect_lines: list[str], result: str) -> str:
+    """One readable sentence of what a run changes."""
+    parts = []
+    for change in changes:
+        if change["before"] is None:
+            parts.append(f"insert a row into {change['table']}")
+        else:
+            parts.append(f"update {change['table']} {change['key']} ({', '.join(change['after'])})")
+    parts += [f"send {line}" for line in effect_lines]
+    text = f"{title}: " + ("; ".join(parts) if parts else "no change")
+    return text + (f". {result}" if result else "")
+
+
 def stored_changes(changes: list[dict], redact_before: bool) -> list[dict]:
     if not redact_before:
         return changes

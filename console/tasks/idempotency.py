@@ -47,6 +47,7 @@ def claim(actor: str, key: str, digest: str) -> IdempotencyKey | TaskRun:
     """Claim the key (-> the claim row) or find the run of an earlier identical request (-> that run)."""
     session = console_session()
     deadline = time.monotonic() + current_app.config.get("IDEMPOTENCY_WAIT_SECONDS", WAIT_SECONDS)
+    vanished = 0
     while True:
         row = IdempotencyKey(actor=actor, key=key, request_hash=digest, created_at=utcnow())
         session.add(row)
@@ -57,8 +58,11 @@ def claim(actor: str, key: str, digest: str) -> IdempotencyKey | TaskRun:
             session.rollback()
         existing = session.scalar(select(IdempotencyKey).where(IdempotencyKey.actor == actor,
                                                                IdempotencyKey.key == key))
-        if existing is None:
-            continue  # released meanwhile: claim it again
+        if existing is None:  # released meanwhile: claim it again, but never spin on a failing insert
+            vanished += 1
+            if vanished > 3:
+                raise TaskError(503, "unavailable", "the Idempotency-Key could not be recorded; retry later")
+            continue
         if not hmac.compare_digest(existing.request_hash, digest):
             raise TaskError(409, "conflict", "this Idempotency-Key was already used with a different request",
                             {"idempotency_key": "already used with a different body"})

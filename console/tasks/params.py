@@ -15,7 +15,9 @@ from email_validator import EmailNotValidError, validate_email
 from console.tasks.spec import RESERVED_NAMES, ParamSpec, TaskSpec
 
 REDACTED = "[redacted]"
-MAX_INT = 2**63 - 1
+# Whole numbers are compared with 32-bit integer columns (ids): on PostgreSQL a bigger value is an
+# "integer out of range" error, not a row that is not found.
+MAX_INT = 2**31 - 1
 # Amounts land in 32-bit integer columns on PostgreSQL; a bigger value is a typo, not a refund.
 MAX_MONEY = 2**31 - 1
 MAX_TEXT = 10_000

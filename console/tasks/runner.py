@@ -10,7 +10,6 @@ every outcome that is not a success.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
@@ -20,7 +19,8 @@ from console.tasks import idempotency
 from console.tasks.approvals import approve_run, expire_stale_approvals, pending_approvals, reject_run
 from console.tasks.checks import (CheckedRequest, RunRequest, TaskError, check_request, clean_idempotency_key,
                                   clean_reason, get_run)
-from console.tasks.execution import (Rehearsal, TaskFailure, execute, fingerprint, rehearse, settle, write_run)
+from console.tasks.execution import (Preview, Rehearsal, TaskFailure, describe, execute, fingerprint, rehearse,
+                                     settle, write_run)
 from console.tasks.models import TaskRun
 from console.tasks.params import has_secrets, params_to_json
 from console.tasks.policy import Decision, decide, rate_limit_exceeded
@@ -34,41 +34,6 @@ __all__ = [
     "find_interrupted_runs", "get_run", "may_run", "pending_approvals", "preview", "preview_undo", "reconcile_run",
     "reject_run", "run_history", "run_to_dict", "start_run", "undo_run", "undo_status",
 ]
-
-
-@dataclass
-class Preview:
-    """What a run would do; nothing of it is written."""
-
-    task: str
-    title: str
-    params: dict  # typed values (secrets included: never store or show this dict as is)
-    changes: list[dict]
-    effects: list[str]
-    summary: str
-    risk: str
-    needs_approval: bool
-    preview_hash: str
-    approval_reasons: list[str] = field(default_factory=list)
-    result: str = ""
-
-    def to_dict(self) -> dict:
-        return {"task": self.task, "changes": self.changes, "effects": self.effects, "summary": self.summary,
-                "risk": self.risk, "needs_approval": self.needs_approval, "approval_reasons": self.approval_reasons,
-                "preview_hash": self.preview_hash, "result": self.result}
-
-
-def describe(title: str, changes: list[dict], effect_lines: list[str], result: str) -> str:
-    """One readable sentence of what a run changes."""
-    parts = []
-    for change in changes:
-        if change["before"] is None:
-            parts.append(f"insert a row into {change['table']}")
-        else:
-            parts.append(f"update {change['table']} {change['key']} ({', '.join(change['after'])})")
-    parts += [f"send {line}" for line in effect_lines]
-    text = f"{title}: " + ("; ".join(parts) if parts else "no change")
-    return text + (f". {result}" if result else "")
 
 
 def _rehearse(checked: CheckedRequest, actor: str, now) -> Rehearsal:

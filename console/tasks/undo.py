@@ -20,7 +20,7 @@ from console.db import console_session, utcnow
 from console.deflection.tickets import TicketError
 from console.tasks.checks import TaskError, clean_reason, clean_ticket, get_run
 from console.tasks.context import TaskContext, thing
-from console.tasks.execution import TaskFailure, execute, fingerprint, rehearse, settle
+from console.tasks.execution import Preview, TaskFailure, describe, execute, fingerprint, rehearse, settle
 from console.tasks.models import TaskRun
 from console.tasks.params import jsonable
 from console.tasks.registry import task_registry
@@ -107,8 +107,6 @@ def _check(run_id, actor) -> tuple[TaskRun, TaskSpec]:
 
 def preview_undo(run_id, actor):
     """What undoing the run would change; writes nothing (422 when it would be refused)."""
-    from console.tasks.runner import Preview, describe
-
     original, spec = _check(run_id, actor)
     now = utcnow()
     try:

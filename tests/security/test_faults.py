@@ -222,8 +222,9 @@ def test_the_target_connection_killed_mid_transaction_fails_the_run_and_the_next
     def kill_on_insert(conn, cursor, statement, parameters, context, executemany):
         if state["armed"] and statement.lstrip().upper().startswith("INSERT INTO REFUNDS"):
             state["armed"] = False
+            pid = conn.connection.dbapi_connection.info.backend_pid
             with admin.connect() as other:
-                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": conn.connection.dbapi_connection.info.backend_pid})
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
             state["killed"] += 1
 
     with during_apply(monkeypatch, lambda: state.update(armed=True), lambda: state.update(armed=False)):
