@@ -73,13 +73,6 @@ def _app_ctx_id() -> int:
     return id(app_ctx._get_current_object())
 
 
-class AdminHandle:
-    """What Flask-Admin 2 wants instead of a bare session: an object with `.session`."""
-
-    def __init__(self, session: scoped_session):
-        self.session = session
-
-
 class Databases:
     """Engines and session factories for one app."""
 
@@ -91,8 +84,6 @@ class Databases:
         self.target_factory = sessionmaker(bind=self.target_engine, expire_on_commit=False)
         self.console = scoped_session(self.console_factory, scopefunc=_app_ctx_id)
         self.target = scoped_session(self.target_factory, scopefunc=_app_ctx_id)
-        self.console_admin = AdminHandle(self.console)
-        self.target_admin = AdminHandle(self.target)
 
     def bind(self, console_bind, target_bind, **options) -> None:
         """Point both factories at given connections (tests bind to an outer transaction)."""

@@ -5,7 +5,9 @@ and tests walk app.url_map to prove it.
 """
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+import warnings
+
+from flask import redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
@@ -22,11 +24,11 @@ def neutralize_formula(value):
     return value
 
 
-def deny(status: int = 403):
+def deny(view, status: int = 403):
     """Send anonymous users to login, and show others a clean 'not allowed' page."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
-    return render_template("admin/forbidden.html"), status
+    return view.render("admin/forbidden.html"), status
 
 
 class ConsoleViewMixin:
@@ -38,7 +40,7 @@ class ConsoleViewMixin:
         return bool(self.permission) and user_can(current_user, self.permission)
 
     def inaccessible_callback(self, name, **kwargs):
-        return deny()
+        return deny(self)
 
     def is_visible(self) -> bool:
         return self.is_accessible()
@@ -61,6 +63,14 @@ class ConsoleModelView(ConsoleViewMixin, ModelView):
     page_size = 25
     can_set_page_size = False
 
+    def __init__(self, model, session, *args, **kwargs):
+        # Flask-Admin 2 deprecates bare sessions in favour of Flask-SQLAlchemy's `db`, which
+        # this project does not use; a scoped session is the supported plain-SQLAlchemy path.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Passing a session object directly is deprecated",
+                                    category=DeprecationWarning)
+            super().__init__(model, session, *args, **kwargs)
+
     def get_export_value(self, model, name):
         return neutralize_formula(super().get_export_value(model, name))
 
@@ -72,7 +82,7 @@ class ConsoleIndexView(AdminIndexView):
         return current_user.is_authenticated and current_user.is_active
 
     def inaccessible_callback(self, name, **kwargs):
-        return deny()
+        return deny(self)
 
     @expose("/")
     def index(self):

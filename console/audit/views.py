@@ -33,7 +33,7 @@ class AuditTrailView(ConsoleView):
         # admin_view), which fails for logged-in users; render it through the view instead.
         if current_user.is_authenticated:
             return self.render("admin/forbidden.html"), 403
-        return deny()
+        return deny(self)
 
     def _render_list(self, flt, page, error=None, status=200):
         return self.render("audit/list.html", flt=flt, page=page, error=error, outcomes=OUTCOMES,

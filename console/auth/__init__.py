@@ -55,6 +55,6 @@ def init_app(app: Flask, admin) -> None:
                 return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
         return None
 
-    admin_db = app.extensions["console_db"].console_admin
+    admin_db = app.extensions["console_db"].console
     admin.add_view(StaffUserView(StaffUser, admin_db, name="Staff users", category="Admin", endpoint="staff_users"))
     admin.add_view(ApiTokenView(ApiToken, admin_db, name="API tokens", category="Admin", endpoint="api_tokens"))

@@ -5,6 +5,7 @@ from flask import flash
 from flask_admin.actions import action
 from flask_login import current_user
 from wtforms import PasswordField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, Length
 
 from console.admin.base import ConsoleModelView
@@ -30,7 +31,7 @@ class StaffUserView(ConsoleModelView):
                                       description="Leave empty to keep the current password."),
     }
     form_overrides = {"role": SelectField}
-    form_args = {"role": {"choices": [(r, r.replace("_", " ")) for r in ROLES]}}
+    form_args = {"role": {"choices": [SelectChoice(r, r.replace("_", " ")) for r in ROLES]}}
 
     def on_model_change(self, form, model: StaffUser, is_created: bool):
         model.email = services.normalize_email(model.email)

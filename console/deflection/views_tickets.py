@@ -35,7 +35,7 @@ class PoliteDenial:
 
     def refuse(self):
         if not current_user.is_authenticated:
-            return deny()
+            return deny(self)
         return self.render("admin/forbidden.html"), 403
 
     def inaccessible_callback(self, name, **kwargs):

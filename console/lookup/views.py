@@ -6,9 +6,9 @@ from flask_admin import expose
 from flask_login import current_user
 
 from admin_tasks.shop_schema import CUSTOMER_STATUSES, ORDER_STATUSES
-from console.admin.base import ConsoleView
+from console.admin.base import ConsoleView, deny
 from console.audit.chain import AuditUnavailable
-from console.auth.permissions import LOOKUP
+from console.auth.permissions import LOOKUP, RUN_TASKS, user_can
 from console.db import console_session, target_session
 from console.lookup import history, queries, records
 from console.lookup.display import HELPERS, MASKED, PersonalData
@@ -123,6 +123,8 @@ class CustomerLookupView(_LookupView):
     @expose("/<int:customer_id>/tasks/<task_name>")
     def run_task(self, customer_id: int, task_name: str):
         """Open a task's form for this customer; the email goes into the form, never into the masked page."""
+        if not user_can(_user(), RUN_TASKS):
+            return deny(self)
         email = records.customer_email(target_session().connection(), customer_id)
         if email is None:
             abort(404, description=f"No customer with the number {customer_id}.")

@@ -138,14 +138,21 @@ def _call(fn: Callable, ctx: TaskContext, params: dict) -> str:
     return "" if result is None else str(result)[:4000]
 
 
-def _subject(spec: TaskSpec | None, params: dict, ctx: TaskContext) -> tuple[str, int | None]:
+def subject_from_params(spec: TaskSpec, params: dict) -> tuple[str, int | None]:
+    """The customer email and order a run concerns, when its parameters name them (for run history)."""
     customer, order_id = "", None
-    for p in (spec.params if spec else ()):
+    for p in spec.params:
         value = params.get(p.name)
         if p.kind == "email" and p.name in ("email", "customer_email") and value:
             customer = value
         if p.kind == "int" and p.name == "order_id" and value is not None:
             order_id = value
+    return customer, order_id
+
+
+def _subject(spec: TaskSpec, params: dict, ctx: TaskContext) -> tuple[str, int | None]:
+    """The run's customer and order: from the parameters, else from the rows the task read."""
+    customer, order_id = subject_from_params(spec, params)
     return customer or ctx.customer_email(), order_id if order_id is not None else ctx.seen.get("order_id")
 
 

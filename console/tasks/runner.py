@@ -20,7 +20,7 @@ from console.tasks.approvals import approve_run, expire_stale_approvals, pending
 from console.tasks.checks import (CheckedRequest, RunRequest, TaskError, check_request, clean_idempotency_key,
                                   clean_reason, get_run)
 from console.tasks.execution import (Preview, Rehearsal, TaskFailure, describe, execute, fingerprint, rehearse,
-                                     settle, write_run)
+                                     settle, subject_from_params, write_run)
 from console.tasks.models import TaskRun
 from console.tasks.params import has_secrets, params_to_json
 from console.tasks.policy import Decision, decide, rate_limit_exceeded
@@ -66,9 +66,7 @@ def preview(req: RunRequest) -> Preview:
 
 def _new_run(req: RunRequest, checked: CheckedRequest, key: str | None) -> TaskRun:
     spec, params = checked.spec, checked.params
-    customer = next((params[p.name] for p in spec.params
-                     if p.kind == "email" and p.name in ("email", "customer_email") and params.get(p.name)), "")
-    order_id = params.get("order_id") if spec.param("order_id") and spec.param("order_id").kind == "int" else None
+    customer, order_id = subject_from_params(spec, params)
     return TaskRun(task=spec.name, ticket=checked.ticket, reason=checked.reason, actor=req.actor.email,
                    params=json.dumps(params_to_json(spec, params)), risk=checked.risk, source=req.source,
                    idempotency_key=key, created_at=utcnow(), customer=customer, order_id=order_id)

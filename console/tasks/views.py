@@ -24,14 +24,7 @@ class TaskPagesView(ConsoleView):
     """A tasks page; a role without access sees the console's "not allowed" page (403)."""
 
     def forbid(self):
-        # console.admin.base.deny renders the page without Flask-Admin's context (theme, admin_view), which
-        # fails for a logged-in user; rendering through the view gives the template what it needs.
-        if not current_user.is_authenticated:
-            return deny()
-        return self.render("admin/forbidden.html"), 403
-
-    def inaccessible_callback(self, name, **kwargs):
-        return self.forbid()
+        return deny(self)
 
 
 def registry():

@@ -1,0 +1,104 @@
+"""THE authorization policy, written from CONTRACT.md's role table, independently of the code.
+
+Every (endpoint, method) that the app serves must appear here; test_matrix.py walks
+app.url_map and fails on any endpoint missing from this table, so nothing ships unreviewed.
+A value is the set of roles that may use the endpoint; everyone else gets 403, and anonymous
+or disabled users are sent to log in (401 on the API).
+"""
+from __future__ import annotations
+
+AGENT, LEAD, PO, DEV, ADMIN = "agent", "lead", "product_owner", "developer", "admin"
+STAFF = frozenset({AGENT, LEAD, PO, DEV, ADMIN})
+RUNNERS = frozenset({AGENT, LEAD, ADMIN})  # run and request tasks
+APPROVERS = frozenset({LEAD, ADMIN})  # approve, reject, undo, reconcile
+AUDIT_READERS = frozenset({LEAD, DEV, ADMIN})
+PII_REVEALERS = frozenset({AGENT, LEAD, DEV, ADMIN})  # never the product owner
+TICKET_WORKERS = frozenset({AGENT, LEAD, ADMIN})
+RUN_READERS = RUNNERS | {DEV}  # developers read runs as they read the audit trail
+TICKET_READERS = TICKET_WORKERS | {DEV}  # developers open the escalated tickets routed to them
+ON_DUTY_READERS = frozenset({LEAD, PO, DEV, ADMIN})  # who is on duty and what they carry
+DEV_TIME = frozenset({DEV, ADMIN})
+ADMINS = frozenset({ADMIN})
+PUBLIC = "public"  # no login needed
+
+POLICY: dict[tuple[str, str], frozenset | str] = {
+    # app-wide
+    ("web.healthz", "GET"): PUBLIC,
+    ("static", "GET"): PUBLIC,
+    ("admin.static", "GET"): PUBLIC,
+    ("auth.login", "GET"): PUBLIC,
+    ("auth.login", "POST"): PUBLIC,
+    ("auth.logout", "POST"): PUBLIC,
+    ("admin.index", "GET"): STAFF,
+    # staff users and API tokens: admins only, every Flask-Admin route included
+    **{(f"{view}.{route}", method): ADMINS
+       for view in ("staff_users", "api_tokens")
+       for route, methods in (("index_view", ("GET",)), ("action_view", ("POST",)), ("ajax_lookup", ("GET",)),
+                              ("ajax_update", ("POST",)), ("delete_view", ("POST",)), ("details_view", ("GET",)),
+                              ("edit_view", ("GET", "POST")), ("export", ("GET",)), ("create_view", ("GET", "POST")))
+       for method in methods},
+    # lookup
+    ("customers.index", "GET"): STAFF,
+    ("customers.detail", "GET"): STAFF,
+    ("customers.reveal", "POST"): PII_REVEALERS,
+    ("customers.hide", "POST"): STAFF,  # masking again is harmless
+    ("customers.run_task", "GET"): RUNNERS,
+    ("orders.index", "GET"): STAFF,
+    ("orders.detail", "GET"): STAFF,
+    ("orders.reveal", "POST"): PII_REVEALERS,
+    ("orders.hide", "POST"): STAFF,
+    # tasks and runs
+    ("tasks.index", "GET"): RUNNERS,
+    ("tasks.task_form", "GET"): RUNNERS,
+    ("tasks.task_form", "POST"): RUNNERS,
+    ("runs.index", "GET"): RUN_READERS,
+    ("runs.run_page", "GET"): RUN_READERS,
+    ("runs.approve", "POST"): APPROVERS,
+    ("runs.reject", "POST"): APPROVERS,
+    ("runs.undo", "POST"): APPROVERS,
+    ("runs.reconcile", "POST"): APPROVERS,
+    ("approvals.index", "GET"): APPROVERS,
+    # audit
+    ("audit.index", "GET"): AUDIT_READERS,
+    ("audit.entry", "GET"): AUDIT_READERS,
+    ("audit.export", "GET"): AUDIT_READERS,
+    ("audit.verify", "POST"): ADMINS,
+    # runbooks
+    ("runbooks.index", "GET"): STAFF,
+    ("runbooks.page", "GET"): STAFF,
+    ("runbooks.tick", "POST"): TICKET_WORKERS,
+    # tickets and deflection
+    ("tickets.index", "GET"): TICKET_READERS,
+    ("tickets.ticket_page", "GET"): TICKET_READERS,
+    ("tickets.start", "POST"): TICKET_WORKERS,
+    ("tickets.stop", "POST"): TICKET_READERS,
+    ("tickets.resolve", "POST"): TICKET_WORKERS,
+    ("tickets.escalate", "POST"): TICKET_WORKERS,
+    ("tickets.reopen", "POST"): TICKET_WORKERS,
+    ("tickets.log_time", "POST"): DEV_TIME,
+    ("on_duty.index", "GET"): ON_DUTY_READERS,
+    ("deflection.index", "GET"): STAFF,
+    ("deflection.csv", "GET"): STAFF,
+    # JSON API
+    ("api.list_tasks", "GET"): STAFF,  # lists only what the caller may run (empty for PO and developers)
+    ("api.get_task", "GET"): RUNNERS,
+    ("api.preview_task", "POST"): RUNNERS,
+    ("api.create_run", "POST"): RUNNERS,
+    ("api.list_runs", "GET"): RUN_READERS,
+    ("api.get_run", "GET"): RUN_READERS,
+    ("api.approve", "POST"): APPROVERS,
+    ("api.reject", "POST"): APPROVERS,
+    ("api.undo", "POST"): APPROVERS,
+    ("api.reconcile", "POST"): APPROVERS,
+    ("api.audit_entries", "GET"): AUDIT_READERS,
+    ("api.list_runbooks", "GET"): STAFF,
+    ("api.get_runbook", "GET"): STAFF,
+    ("api.deflection_stats", "GET"): STAFF,
+    ("api.impact_stats", "GET"): STAFF,
+    ("api.opportunity_stats", "GET"): STAFF,
+    ("api.support_tax_stats", "GET"): STAFF,
+    ("api.tool_health_stats", "GET"): STAFF,
+    ("api.get_ticket", "GET"): TICKET_READERS,
+    ("api.record_ticket_outcome", "POST"): TICKET_WORKERS,
+    ("api.log_ticket_dev_time", "POST"): DEV_TIME,
+}
