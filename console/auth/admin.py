@@ -1,7 +1,8 @@
 """Admin-only views over staff users and API tokens; every change goes through services."""
 from __future__ import annotations
 
-from flask import flash
+from flask import flash, request
+from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
 from wtforms import PasswordField, SelectField
@@ -24,7 +25,7 @@ class StaffUserView(ConsoleModelView):
     column_filters = ("role", "active")
     column_default_sort = ("email", False)
     column_details_exclude_list = ("password_hash", "session_version")
-    form_columns = ("email", "name", "role", "team", "active")
+    form_columns = ("email", "name", "role", "team", "active", "new_password")
     form_extra_fields = {
         "new_password": PasswordField("New password", validators=[Optional(), Length(min=services.MIN_PASSWORD_LENGTH,
                                                                                        max=500)],
@@ -67,6 +68,24 @@ class ApiTokenView(ConsoleModelView):
     column_default_sort = ("created_at", True)
     column_details_exclude_list = ("token_hash",)
     column_exclude_list = ("token_hash",)
+
+    list_template = "auth/token_list.html"
+
+    @expose("/issue/", methods=("GET", "POST"))
+    def issue(self):
+        """Issue a token for a staff user; it is shown on this page once and stored only as a hash."""
+        email = (request.form.get("email") or "").strip()
+        name = (request.form.get("name") or "").strip()
+        error = token = None
+        if request.method == "POST":
+            user = services.find_user(self.session, email)
+            if user is None or not user.active:
+                error = f"No enabled staff user with the email {email!r}."
+            else:
+                token = services.create_token(self.session, user, name, actor=current_user.email)
+        users = self.session.query(StaffUser).filter(StaffUser.active.is_(True)).order_by(StaffUser.email).all()
+        return self.render("auth/token_issue.html", users=users, email=email, name=name, token=token,
+                           error=error), (400 if error else 200)
 
     @action("revoke", "Revoke", "Revoke the selected tokens? Scripts using them stop working at once.")
     def action_revoke(self, ids):

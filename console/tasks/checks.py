@@ -13,7 +13,7 @@ from typing import Any
 
 from console.db import console_session
 from console.deflection.tickets import TicketError, clean_ref
-from console.tasks.models import TaskRun
+from console.tasks.models import SOURCES, TaskRun
 from console.tasks.params import ParamErrors, coerce_params
 from console.tasks.policy import risk_of
 from console.tasks.registry import may_run, task_registry
@@ -22,7 +22,6 @@ from console.tasks.spec import TaskSpec
 MAX_REASON_LENGTH = 2000
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
 _REASON_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-SOURCES = ("web", "api", "cli")
 
 
 class TaskError(Exception):

@@ -37,6 +37,8 @@ POLICY: dict[tuple[str, str], frozenset | str] = {
                               ("ajax_update", ("POST",)), ("delete_view", ("POST",)), ("details_view", ("GET",)),
                               ("edit_view", ("GET", "POST")), ("export", ("GET",)), ("create_view", ("GET", "POST")))
        for method in methods},
+    ("api_tokens.issue", "GET"): ADMINS,
+    ("api_tokens.issue", "POST"): ADMINS,
     # lookup
     ("customers.index", "GET"): STAFF,
     ("customers.detail", "GET"): STAFF,
