@@ -123,10 +123,29 @@ def markdown(result: SuiteResult) -> str:
         lines.append(f"| {c.scenario} | {c.baseline.median_ms:,.1f} / {c.baseline.p95_ms:,.1f} | "
                      f"{c.console.median_ms:,.2f} / {c.console.p95_ms:,.2f} | {c.ratio_median:,.1f}× | {cpu} | "
                      f"{c.baseline.n} / {c.console.n} |")
-    shown = {key: value for key, value in result.facts.items() if isinstance(value, (int, float, str, tuple, list))}
+    shown = {key: value for key, value in result.facts.items()
+             if isinstance(value, (int, float, str, tuple, list)) or key.startswith("calibration")}
     if shown:
         lines += ["", "; ".join(f"{key}: {value}" for key, value in shown.items())]
     return "\n".join(lines)
+
+
+def calibrate(rounds: int = 15) -> dict:
+    """Time a fixed pure-Python loop: on an idle machine its wall time equals its CPU time.
+
+    When the machine (or the host under a VM) is busy, wall time grows past CPU time for this
+    loop exactly as for every request measured after it; the ratio says how much.
+    """
+    samples = []
+    for _ in range(rounds):
+        cpu, wall = time.process_time(), time.perf_counter()
+        total = 0
+        for i in range(100_000):
+            total += i * i
+        samples.append(((time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000))
+    wall_ms = statistics.median(s[0] for s in samples)
+    cpu_ms = statistics.median(s[1] for s in samples)
+    return {"wall_ms": round(wall_ms, 2), "cpu_ms": round(cpu_ms, 2), "wall_over_cpu": round(wall_ms / cpu_ms, 2)}
 
 
 def peak_rss_mb() -> float:

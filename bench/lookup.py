@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, relationship
 
 from admin_tasks.shop_schema import ShopBase
-from bench.harness import BenchContext, Comparison, Stats, SuiteResult, measure_ab, peak_rss_mb
+from bench.harness import BenchContext, Comparison, Stats, SuiteResult, calibrate, measure_ab, peak_rss_mb
 from console.lookup import queries
 
 PASSWORD = "bench-password-1234"
@@ -260,7 +260,8 @@ def run(ctx: BenchContext) -> SuiteResult:
     app, (stock_customers, stock_orders) = build_app(ctx, ctx.shop_url())
     subjects = pick_subjects(app)
     client = logged_in_client(app)
-    result = SuiteResult("lookup", facts={**ctx.facts, "subjects": subjects, "load_average_before": os.getloadavg()})
+    result = SuiteResult("lookup", facts={**ctx.facts, "subjects": subjects, "load_average_before": os.getloadavg(),
+                                          "calibration_before": calibrate()})
     for scenario in scenarios(stock_customers, stock_orders, subjects):
         if ctx.profile and ctx.profile.lower() not in scenario.name.lower():
             continue
@@ -277,6 +278,7 @@ def run(ctx: BenchContext) -> SuiteResult:
               f"console {comparison.console.median_ms:,.2f} ms (p95 {comparison.console.p95_ms:,.2f})", flush=True)
     result.facts["peak_rss_mb"] = peak_rss_mb()
     result.facts["load_average_after"] = os.getloadavg()
+    result.facts["calibration_after"] = calibrate()
     shop.dispose()
     app.extensions["console_db"].dispose()
     return result

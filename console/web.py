@@ -78,19 +78,19 @@ def init_app(app: Flask) -> None:
     def _unstorable_value(exc):
         # A value the database cannot hold (a NUL character, a number beyond a 32-bit column) that got past
         # validation: bad input, so a 400, never a 500. The statement failed, so nothing of it was written.
-        app.logger.warning("unstorable value on %s %s: %s", request.method, request.path, exc.orig or exc)
+        app.logger.warning("unstorable value on %s %r: %s", request.method, request.path, exc.orig or exc)
         return _error(400, "A value cannot be stored", "A value in the request cannot be stored by the database "
                       "(a NUL character, or a number out of range), so nothing was done.", "invalid")
 
     @app.errorhandler(OperationalError)
     def _database_unavailable(exc):
         # A database that cannot be reached (down, restarting, out of connections) is an outage, not a bug.
-        app.logger.error("database unavailable on %s %s: %s", request.method, request.path, exc.orig or exc)
+        app.logger.error("database unavailable on %s %r: %s", request.method, request.path, exc.orig or exc)
         return _error(503, "A database is unavailable", "A database cannot be reached right now, so nothing was "
                       "done. Try again in a minute; if it keeps happening, tell an admin.", "database_unavailable")
 
     @app.errorhandler(Exception)
     def _unexpected(exc):
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        app.logger.exception("unhandled error on %s %r", request.method, request.path)
         return _error(500, "Something went wrong", "The error was logged. Nothing was changed by this page.",
                       "internal_error")

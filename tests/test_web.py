@@ -41,3 +41,15 @@ def test_unknown_page_is_a_clean_404(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_logged_request_paths_cannot_forge_log_lines(app, caplog):
+    """A path with an encoded newline is logged escaped (%r), on one line, never as two lines."""
+    forged = "/x%0A2026-01-01 INFO admin@example.com logged in"
+    with app.test_request_context(forged), caplog.at_level("ERROR"):
+        response = app.handle_user_exception(RuntimeError("boom"))
+    status = response[1] if isinstance(response, tuple) else response.status_code
+    assert status == 500
+    messages = [record.getMessage() for record in caplog.records if "unhandled error" in record.getMessage()]
+    assert messages and all("\n" not in message for message in messages)
+    assert "\\n2026-01-01" in messages[0]

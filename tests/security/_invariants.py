@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 import console.models  # noqa: F401  (registers every console table on ConsoleBase.metadata)
 from admin_tasks.shop_schema import ShopBase
@@ -41,6 +41,9 @@ def rolled_back(dbs):
                 savepoint.rollback()
 
 
+META = {"console": ConsoleBase.metadata, "target": ShopBase.metadata}
+
+
 def _rows(conn, metadata) -> dict[str, dict]:
     tables = {}
     for table in metadata.sorted_tables:
@@ -51,24 +54,59 @@ def _rows(conn, metadata) -> dict[str, dict]:
     return tables
 
 
-class Snapshot:
-    """Every row of both databases (the fuzz tests keep them small: each example starts from the same data)."""
+def _digests(conn, metadata) -> dict[str, str]:
+    """One MD5 per table over all its rows in key order, in a single round trip (PostgreSQL)."""
+    parts = []
+    for table in metadata.sorted_tables:
+        order = ", ".join(f't."{column.name}"' for column in table.primary_key.columns)
+        parts.append(f"SELECT '{table.name}' AS name, md5(coalesce(string_agg(t::text, '|' ORDER BY {order}), '')) "
+                     f'AS digest FROM "{table.name}" AS t')
+    return dict(conn.execute(text(" UNION ALL ".join(parts))).all())
 
-    def __init__(self, dbs):
-        console, target = connections(dbs)
-        self.console = _rows(console, ConsoleBase.metadata)
-        self.target = _rows(target, ShopBase.metadata)
+
+class Snapshot:
+    """Every row of both databases, compared table by table.
+
+    On PostgreSQL a snapshot first takes one digest per table (one round trip per database) and reads
+    the rows only when asked; `eager` reads them at once, as a baseline must (later they may have changed).
+    """
+
+    def __init__(self, dbs, *, eager: bool = False):
+        self.conns = dict(zip(("console", "target"), connections(dbs)))
+        self._rows: dict[str, dict] = {}
+        if self.conns["target"].dialect.name == "postgresql":
+            self.digests = {side: _digests(conn, META[side]) for side, conn in self.conns.items()}
+            if eager:
+                for side in self.conns:
+                    self.rows(side)
+        else:  # SQLite answers in-process: the rows are the digest
+            self.digests = {side: self.rows(side) for side in self.conns}
+
+    def rows(self, side: str) -> dict[str, dict]:
+        if side not in self._rows:
+            self._rows[side] = _rows(self.conns[side], META[side])
+        return self._rows[side]
+
+    @property
+    def console(self) -> dict[str, dict]:
+        return self.rows("console")
+
+    @property
+    def target(self) -> dict[str, dict]:
+        return self.rows("target")
 
     def differences(self, other: Snapshot, side: str) -> list[str]:
-        mine, theirs = getattr(self, side), getattr(other, side)
         found = []
-        for name in mine:
-            if mine[name] != theirs[name]:
-                added = sorted(set(theirs[name]) - set(mine[name]), key=str)
-                gone = sorted(set(mine[name]) - set(theirs[name]), key=str)
-                changed = sorted((k for k in set(mine[name]) & set(theirs[name]) if mine[name][k] != theirs[name][k]),
-                                 key=str)
-                found.append(f"{side}.{name}: added {added[:5]}, removed {gone[:5]}, changed {changed[:5]}")
+        for name, digest in self.digests[side].items():
+            if digest == other.digests[side][name]:
+                continue
+            mine, theirs = self.rows(side)[name], other.rows(side)[name]
+            if mine == theirs:
+                continue
+            added = sorted(set(theirs) - set(mine), key=str)
+            gone = sorted(set(mine) - set(theirs), key=str)
+            changed = sorted((k for k in set(mine) & set(theirs) if mine[k] != theirs[k]), key=str)
+            found.append(f"{side}.{name}: added {added[:5]}, removed {gone[:5]}, changed {changed[:5]}")
         return found
 
 

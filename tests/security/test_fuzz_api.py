@@ -41,7 +41,7 @@ class Scene:
         }
         assert [run["status"] for run in self.runs.values()] == ["pending_approval", "succeeded", "refused"]
         self.console_conn = connections(dbs)[0]
-        self.baseline = Snapshot(dbs)
+        self.baseline = Snapshot(dbs, eager=True)
         assert not chain_problems(self.console_conn)
         self.head = self.console_conn.scalar(select(AuditEntry.seq).order_by(AuditEntry.seq.desc()).limit(1))
         self.tally: dict[str, int] = {}

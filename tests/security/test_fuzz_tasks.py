@@ -30,7 +30,7 @@ def test_every_task_schema_fuzzed_through_preview_and_runs(app, client, dbs, dem
     schemas = {task["name"]: task["params"] for tasks in listed.values() for task in tasks}
     assert set(schemas) == {spec.name for spec in app.extensions["task_registry"]}, "a task escaped the fuzzing"
     console_conn = connections(dbs)[0]
-    baseline = Snapshot(dbs)
+    baseline = Snapshot(dbs, eager=True)
     assert not chain_problems(console_conn)
     head = console_conn.scalar(select(AuditEntry.seq).order_by(AuditEntry.seq.desc()).limit(1)) or 0
     tally: dict[str, int] = {}
