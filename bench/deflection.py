@@ -15,6 +15,7 @@ The target is under 200 ms per panel and per call (the median of --rounds runs).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -141,7 +142,8 @@ def sql_totals(session, f: StatsFilter) -> dict:
 
 
 def timed(call, rounds: int) -> float:
-    call()  # warm the caches, as a dashboard that is in use has them
+    """The median wall time of `rounds` calls, in ms, after one call that warms the caches."""
+    call()
     samples = []
     for _ in range(rounds):
         started = time.perf_counter()
@@ -264,7 +266,9 @@ def run(url: str | None, tickets: int, seed: int, rounds: int, naive: bool, reus
             admin.dispose()
         if folder is not None:
             folder.cleanup()
-    print(f"\n{dialect}: {count:,} tickets, {events:,} events; median of {rounds} runs; target {TARGET_MS:.0f} ms")
+    busy = " ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"\n{dialect}: {count:,} tickets, {events:,} events; median of {rounds} runs; target {TARGET_MS:.0f} ms; "
+          f"load average {busy} on {os.cpu_count()} CPUs")
     print(f"{'range':<9} {'what':<52} {'rollup ms':>10} {'naive ORM ms':>13}")
     worst = 0.0
     for label, what, fast, slow in results:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from console.api import ApiError, bp, require
-from console.audit.browse import entries_after, entry_record
+from console.audit.browse import MAX_SEQ, entries_after, entry_record
 from console.auth.permissions import READ_AUDIT
 from console.db import console_session
 
@@ -17,8 +17,8 @@ def _whole_number(name: str, default: int, low: int, high: int) -> int:
     if raw is None:
         return default
     text = raw.strip()
-    if not text.isdigit() or len(text) > 18 or not low <= int(text) <= high:
-        rule = f"a whole number from {low} to {high}" if high < 10**18 else f"a whole number of at least {low}"
+    if not (text.isascii() and text.isdigit()) or len(text) > 18 or not low <= int(text) <= high:  # not "²"
+        rule = f"a whole number from {low} to {high}"
         raise ApiError(400, "invalid", f"{name} must be {rule}", {name: f"must be {rule}, got {raw[:40]!r}"})
     return int(text)
 
@@ -27,6 +27,6 @@ def _whole_number(name: str, default: int, low: int, high: int) -> int:
 @require(READ_AUDIT)
 def audit_entries():
     """Entries after seq `after` (default 0), at most `limit` (default 100, at most 1000), in seq order."""
-    after = _whole_number("after", 0, 0, 10**18)
+    after = _whole_number("after", 0, 0, MAX_SEQ)
     limit = _whole_number("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     return jsonify({"entries": [entry_record(entry) for entry in entries_after(console_session(), after, limit)]})

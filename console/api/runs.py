@@ -9,6 +9,7 @@ from console.api.tasks import run_body, text_field
 from console.auth.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, user_can
 from console.db import console_session
 from console.tasks.models import TaskRun
+from console.tasks.params import MAX_INT
 from console.tasks.runner import approve_run, reconcile_run, reject_run, undo_run
 
 MAX_LIMIT = 200
@@ -21,7 +22,8 @@ def _may_read_runs() -> None:
 
 
 def _run(run_id: int) -> TaskRun:
-    run = console_session().get(TaskRun, run_id)
+    # Beyond a 32-bit id nothing can exist, and PostgreSQL would refuse to compare it with the column.
+    run = console_session().get(TaskRun, run_id) if 0 < run_id <= MAX_INT else None
     if run is None:
         raise ApiError(404, "not_found", f"no run {run_id}")
     return run
@@ -41,7 +43,7 @@ def _bounded_int(name: str, default: int | None, low: int, high: int) -> int | N
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or len(raw) > 12 or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12 or not low <= int(raw) <= high:  # not "²"
         raise ApiError(400, "invalid", f"{name} must be a whole number from {low} to {high}",
                        {name: f"expected a whole number from {low} to {high}"})
     return int(raw)
@@ -52,8 +54,8 @@ def list_runs():
     """Runs, newest first; filter by ticket, customer, task, status, actor or order; page with ?before=<id>."""
     _may_read_runs()
     limit = _bounded_int("limit", 50, 1, MAX_LIMIT)
-    before = _bounded_int("before", None, 1, 2**63 - 1)
-    order_id = _bounded_int("order", None, 0, 2**63 - 1)
+    before = _bounded_int("before", None, 1, MAX_INT)
+    order_id = _bounded_int("order", None, 0, MAX_INT)
     query = select(TaskRun).order_by(TaskRun.id.desc()).limit(limit)
     for name in LIST_FILTERS:
         value = request.args.get(name)

@@ -23,7 +23,7 @@ def _limit(default: int = 20) -> int:
     raw = request.args.get("limit")
     if raw in (None, ""):
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= 500:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 500:  # "²".isdigit() is True
         raise ApiError(400, "invalid", "limit must be a whole number from 1 to 500", {"limit": "from 1 to 500"})
     return int(raw)
 

@@ -20,6 +20,7 @@ from console.audit.chain import timestamp
 from console.audit.models import AuditEntry
 
 PAGE_SIZE = 50
+MAX_SEQ = 2**31 - 1  # seq is a 32-bit integer column, and PostgreSQL casts parameters to it
 EXPORT_BATCH = 1000
 EXACT_FILTERS = ("actor", "action", "task", "ticket", "customer", "outcome")
 CSV_COLUMNS = ("seq", "created_at", "actor", "action", "subject_type", "subject_id", "ticket", "reason", "task",
@@ -79,6 +80,8 @@ def parse_filter(args) -> TrailFilter:
         value = (args.get(name) or "").strip()
         if len(value) > 254:
             raise FilterError(name, "is longer than 254 characters")
+        if "\x00" in value:  # never stored (append replaces it), and PostgreSQL refuses it in a query
+            raise FilterError(name, "contains a NUL character")
         values[name] = value
     flt = TrailFilter(**values, date_from=_date(args, "from"), date_to=_date(args, "to"))
     if flt.date_from and flt.date_to and flt.date_from > flt.date_to:
@@ -91,8 +94,8 @@ def parse_seq(args, name: str) -> int | None:
     value = (args.get(name) or "").strip()
     if not value:
         return None
-    if not value.isdigit() or len(value) > 18:
-        raise FilterError(name, f"expected a whole number (a seq), got {value[:40]!r}")
+    if not (value.isascii() and value.isdigit()) or len(value) > 10 or int(value) > MAX_SEQ:  # "²".isdigit()
+        raise FilterError(name, f"expected a whole number from 0 to {MAX_SEQ} (a seq), got {value[:40]!r}")
     return int(value)
 
 
@@ -112,7 +115,7 @@ def _conditions(session: Session, flt: TrailFilter) -> list | None:
         if low is None:
             return None
         conditions += [AuditEntry.seq >= low, AuditEntry.created_at >= start]
-    if flt.date_to:
+    if flt.date_to and flt.date_to < date.max:
         end = _midnight(flt.date_to) + timedelta(days=1)
         high = session.scalar(select(AuditEntry.seq).where(AuditEntry.created_at < end)
                               .order_by(AuditEntry.created_at.desc()).limit(1))
@@ -143,7 +146,7 @@ def page(session: Session, flt: TrailFilter, *, before: int | None = None, after
         more_newer = len(rows) > size
         rows = rows[:size][::-1]
         return Page(rows, newer=rows[0].seq if rows and more_newer else None,
-                    older=rows[-1].seq if rows else after + 1)
+                    older=rows[-1].seq if rows else min(after + 1, MAX_SEQ))
     if before is not None:
         query = query.where(AuditEntry.seq < before)
     rows = list(session.scalars(query.order_by(AuditEntry.seq.desc()).limit(size + 1)))

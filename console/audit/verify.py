@@ -40,7 +40,7 @@ class Anchor:
     def parse(cls, text: str) -> Anchor:
         seq, _, chain_hash = text.strip().partition(":")
         chain_hash = chain_hash.strip().lower()
-        if not seq.isdigit() or len(chain_hash) != 64 or any(c not in "0123456789abcdef" for c in chain_hash):
+        if not (seq.isascii() and seq.isdigit()) or len(chain_hash) != 64 or any(c not in "0123456789abcdef" for c in chain_hash):
             raise ValueError(f"anchor {text[:80]!r}: expected SEQ:HASH, e.g. 1000:<64 hex digits>")
         return cls(int(seq), chain_hash)
 

@@ -28,13 +28,6 @@ COMMON_ACTIONS = ("login", "login.failed", "logout", "user.create", "user.role_c
 class AuditTrailView(ConsoleView):
     permission = READ_AUDIT
 
-    def inaccessible_callback(self, name, **kwargs):
-        # deny() renders forbidden.html without Flask-Admin's template context (theme,
-        # admin_view), which fails for logged-in users; render it through the view instead.
-        if current_user.is_authenticated:
-            return self.render("admin/forbidden.html"), 403
-        return deny(self)
-
     def _render_list(self, flt, page, error=None, status=200):
         return self.render("audit/list.html", flt=flt, page=page, error=error, outcomes=OUTCOMES,
                            actions=COMMON_ACTIONS, can_verify=user_can(current_user, VERIFY_AUDIT)), status
@@ -49,14 +42,14 @@ class AuditTrailView(ConsoleView):
         except browse.FilterError as exc:
             return self._render_list(browse.TrailFilter(), browse.Page([]), error=exc, status=400)
         if at is not None:
-            before = at + 1
+            before = min(at + 1, browse.MAX_SEQ)
         page = browse.page(console_session(), flt, before=before, after=after)
         return self._render_list(flt, page)
 
     @expose("/entry/<int:seq>")
     def entry(self, seq: int):
         session = console_session()
-        entry = session.get(AuditEntry, seq)
+        entry = session.get(AuditEntry, seq) if seq <= browse.MAX_SEQ else None
         if entry is None:
             return self.render("audit/missing.html", seq=seq), 404
         details = browse.parsed_details(entry)
@@ -86,7 +79,7 @@ class AuditTrailView(ConsoleView):
     @expose("/verify", methods=["POST"])
     def verify(self):
         if not user_can(current_user, VERIFY_AUDIT):
-            return self.inaccessible_callback("verify")
+            return deny(self)
         result = run_verification(source=current_user.email)
         flash(result.summary, "success" if result.ok else "error")
         return redirect(url_for("admin.index"))

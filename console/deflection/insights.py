@@ -160,15 +160,23 @@ def _task_categories(session: Session, since: date) -> dict[str, str]:
     return {task: category for task, (_count, category) in best.items()}
 
 
-def _window(session: Session, category: str, team: str, start: date, end: date) -> tuple[int, int]:
-    """(escalations, tickets) decided in a category between two days, both included."""
+def _windows(session: Session, category: str, team: str, first: date, days: int) -> dict[str, tuple[int, int]]:
+    """(escalations, tickets) in a category over the `days` before `first` and the `days` from it."""
+    span = timedelta(days=days)
+    before = in_range(TicketRollup, first - span, first - timedelta(days=1))
+    after = in_range(TicketRollup, first, first + span - timedelta(days=1))
+    side = case((before, "before"), else_="after")
     is_escalated = case((TicketRollup.outcome == "escalated", 1), else_=0)
-    query = (select(is_escalated, func.sum(TicketRollup.tickets))
-             .where(in_range(TicketRollup, start, end), TicketRollup.category == category,
+    query = (select(side, is_escalated, func.sum(TicketRollup.tickets))
+             .where(or_(before, after), TicketRollup.category == category,
                     *([TicketRollup.team == team] if team else []))
-             .group_by(is_escalated))
-    counts = {int(escalated): int(tickets or 0) for escalated, tickets in session.execute(query)}
-    return counts.get(1, 0), sum(counts.values())
+             .group_by(side, is_escalated))
+    counts = {"before": [0, 0], "after": [0, 0]}
+    for name, escalated, tickets in session.execute(query):
+        counts[name][1] += int(tickets or 0)
+        if escalated:
+            counts[name][0] += int(tickets or 0)
+    return {name: (escalations, tickets) for name, (escalations, tickets) in counts.items()}
 
 
 def impact(session: Session, stats_filter: StatsFilter, *, today: date, days: int = IMPACT_DAYS) -> list[dict]:
@@ -194,11 +202,9 @@ def impact(session: Session, stats_filter: StatsFilter, *, today: date, days: in
         elif (today - first).days < MIN_IMPACT_DAYS:
             row["note"] = "too early to tell"
         else:
-            span = timedelta(days=window)
-            row["escalations_before"], row["tickets_before"] = _window(
-                session, category, stats_filter.team, first - span, first - timedelta(days=1))
-            row["escalations_after"], row["tickets_after"] = _window(
-                session, category, stats_filter.team, first, first + span - timedelta(days=1))
+            sides = _windows(session, category, stats_filter.team, first, window)
+            row["escalations_before"], row["tickets_before"] = sides["before"]
+            row["escalations_after"], row["tickets_after"] = sides["after"]
             if row["escalations_before"]:
                 row["change"] = round((row["escalations_after"] - row["escalations_before"])
                                       / row["escalations_before"], 4)

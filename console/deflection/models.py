@@ -57,7 +57,7 @@ class Ticket(ConsoleBase):
         Index("ix_tickets_outcome_closed", "outcome", "closed_at"),
         Index("ix_tickets_created", "created_at"),
         # Open escalations, for the developer on duty: a small partial index, whatever the history's size.
-        Index("ix_tickets_open_escalations", "assignee", "escalated_at",
+        Index("ix_tickets_open_escalations", "escalated_at",
               sqlite_where=text("outcome = 'escalated' AND escalation_closed_at IS NULL"),
               postgresql_where=text("outcome = 'escalated' AND escalation_closed_at IS NULL")),
     )
@@ -98,50 +98,48 @@ class TicketEvent(ConsoleBase):
 
 
 class TicketRollup(ConsoleBase):
-    """Decided tickets per day and per everything the dashboard groups or filters by."""
+    """Decided tickets per day (or week) and per everything the dashboard groups or filters by."""
 
     __tablename__ = "ticket_rollup"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    grain: Mapped[str] = mapped_column(String(1))
-    day: Mapped[date] = mapped_column(Date)
-    team: Mapped[str] = mapped_column(String(60))
-    category: Mapped[str] = mapped_column(String(60))
-    outcome: Mapped[str] = mapped_column(String(30))
-    escalation_class: Mapped[str] = mapped_column(String(20))
-    task: Mapped[str] = mapped_column(String(100))
-    false_deflection: Mapped[bool] = mapped_column(Boolean)
-    missing_tool: Mapped[str] = mapped_column(String(200))
+    # The key is the primary key, and on SQLite the table is stored in key order (WITHOUT
+    # ROWID): a date range is then one sequential read that holds every column it needs.
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    team: Mapped[str] = mapped_column(String(60), primary_key=True)
+    category: Mapped[str] = mapped_column(String(60), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(30), primary_key=True)
+    escalation_class: Mapped[str] = mapped_column(String(20), primary_key=True)
+    task: Mapped[str] = mapped_column(String(100), primary_key=True)
+    false_deflection: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    missing_tool: Mapped[str] = mapped_column(String(200), primary_key=True)
     tickets: Mapped[int] = mapped_column(Integer, default=0)
     dev_minutes: Mapped[int] = mapped_column(Integer, default=0)
     # Tickets with any developer time logged: the denominator of "mean developer minutes".
     timed: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
-        Index("ux_ticket_rollup_key", "grain", "day", "team", "category", "outcome", "escalation_class", "task",
-              "false_deflection", "missing_tool", unique=True),
         Index("ix_ticket_rollup_outcome_day", "grain", "outcome", "day"),
+        {"sqlite_with_rowid": False},
     )
 
 
 class EventRollup(ConsoleBase):
-    """Ticket events per day, kind, subject (task, runbook or developer) and status."""
+    """Ticket events per day (or week), kind, subject (task, runbook or developer) and status."""
 
     __tablename__ = "ticket_event_rollup"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    grain: Mapped[str] = mapped_column(String(1))
-    day: Mapped[date] = mapped_column(Date)
-    team: Mapped[str] = mapped_column(String(60))
-    category: Mapped[str] = mapped_column(String(60))
-    kind: Mapped[str] = mapped_column(String(30))
-    subject: Mapped[str] = mapped_column(String(254))
-    status: Mapped[str] = mapped_column(String(30))
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    team: Mapped[str] = mapped_column(String(60), primary_key=True)
+    category: Mapped[str] = mapped_column(String(60), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(254), primary_key=True)
+    status: Mapped[str] = mapped_column(String(30), primary_key=True)
     events: Mapped[int] = mapped_column(Integer, default=0)
     minutes: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (
-        Index("ux_ticket_event_rollup_key", "grain", "day", "team", "category", "kind", "subject", "status",
-              unique=True),
         Index("ix_ticket_event_rollup_kind", "grain", "kind", "day"),
+        {"sqlite_with_rowid": False},
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from console.audit.chain import append as audit
@@ -150,7 +150,9 @@ def log_dev_time(session: Session, ref: str, *, actor: str, minutes, note: str =
 
 def open_escalations(session: Session, developer: str | None, limit: int = 50) -> list[Ticket]:
     """Escalations routed to this developer (None: to anyone) that nobody has closed yet, oldest first."""
-    query = (select(Ticket).where(Ticket.outcome == "escalated", Ticket.escalation_closed_at.is_(None))
+    # Inline the literal: a partial index only serves queries whose WHERE visibly implies its own.
+    escalated = literal("escalated", literal_execute=True)
+    query = (select(Ticket).where(Ticket.outcome == escalated, Ticket.escalation_closed_at.is_(None))
              .order_by(Ticket.escalated_at).limit(limit))
     if developer is not None:
         query = query.where(Ticket.assignee == developer)

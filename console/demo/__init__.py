@@ -9,25 +9,19 @@ from console.demo.staff import DEMO_STAFF, load_staff
 
 def load_demo(app: Flask, *, customers: int, seed: int, history_days: int, progress: bool = False) -> list[str]:
     """Load everything the demo needs and return lines to print."""
+    from console.demo.history import load_history
     from console.demo.shop import load_shop
 
     dbs = databases(app)
     counts = load_shop(dbs.target_engine, customers=customers, seed=seed, progress=progress)
-    report = ["Shop: " + ", ".join(f"{n} {table}" for table, n in counts.items()) if counts else "Shop: up to date"]
+    added = ", ".join(f"{n} {table}" for table, n in counts.items() if n)
+    report = [f"Shop: added {added}" if added else "Shop: up to date"]
     created, password = load_staff(console_session())
     report.append(f"Staff: {created} demo users created" if created else "Staff: demo users already exist")
     if password:
         report.append(f"Demo password (shown once; set CONSOLE_DEMO_PASSWORD to choose it): {password}")
     app.extensions["demo_password"] = password
-    return report + _load_history(app, seed=seed, history_days=history_days, progress=progress)
-
-
-def _load_history(app: Flask, *, seed: int, history_days: int, progress: bool) -> list[str]:
-    try:
-        from console.demo.history import load_history
-    except ModuleNotFoundError:
-        return []
-    return load_history(app, seed=seed, history_days=history_days, progress=progress)
+    return report + load_history(app, seed=seed, history_days=history_days, progress=progress)
 
 
 def demo_banner(url: str, app: Flask) -> str:

@@ -10,12 +10,9 @@ through COPY on PostgreSQL and prepared executemany on SQLite.
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from queue import Full, Queue
-from typing import TypeVar
 
 from sqlalchemy import ForeignKeyConstraint, Index, MetaData, insert, inspect, text
 from sqlalchemy.engine import Connection, Engine
@@ -38,7 +35,6 @@ REBUILD_INDEXES_FROM = 50_000
 SQLITE_LOAD_CACHE_KIB = 32 * 1024
 
 Writer = Callable[[Connection, dict[str, list[tuple]]], None]
-T = TypeVar("T")
 
 
 class ShopSchemaMissing(ValueError):
@@ -63,61 +59,24 @@ def load_shop(engine: Engine, *, customers: int = 1000, seed: int = 0, progress:
         missing = max(customers - first_missing, 0)
         rebuild_indexes = missing >= max(REBUILD_INDEXES_FROM, first_missing)
         generator = ShopGenerator(seed, next_ids)
-        bar = tqdm(total=missing, unit="customer", unit_scale=True, disable=not progress, file=sys.stderr,
-                   desc="demo shop")
+        bar = tqdm(total=missing, unit="customer", unit_scale=True, desc="demo shop", file=sys.stderr,
+                   disable=not progress or not missing)
         with bar, _bulk_mode(conn, rebuild_indexes=rebuild_indexes, bar=bar) as writer:
-            chunks = ((start, min(start + CHUNK_CUSTOMERS, customers))
-                      for start in range(first_missing, customers, CHUNK_CUSTOMERS))
-            batches = ((stop - start, generator.batch(start, stop)) for start, stop in chunks)
-            for customer_count, rows in _made_ahead(batches):
+            # Generating the next chunk in a thread while this one is written measured no faster:
+            # the writer then waits for the GIL after every step SQLite or libpq releases it.
+            for start in range(first_missing, customers, CHUNK_CUSTOMERS):
+                stop = min(start + CHUNK_CUSTOMERS, customers)
+                rows = generator.batch(start, stop)
                 with conn.begin():
                     writer(conn, rows)
                 for table, table_rows in rows.items():
                     inserted[table] += len(table_rows)
                 del rows
-                bar.update(customer_count)
+                bar.update(stop - start)
         if conn.dialect.name == "postgresql":
             with conn.begin():
                 _reset_sequences(conn)
     return inserted
-
-
-def _made_ahead(batches: Iterator[T]) -> Iterator[T]:
-    """Yield from `batches`, making the next one in a thread while the caller writes this one."""
-    # The database works on a chunk (in its own process for PostgreSQL, with the GIL released
-    # for SQLite) while Python makes the next one.
-    ready: Queue = Queue(maxsize=1)
-    stopping = threading.Event()
-    finished = object()
-
-    def hand_over(item) -> bool:
-        while not stopping.is_set():
-            try:
-                ready.put(item, timeout=0.1)
-                return True
-            except Full:
-                continue
-        return False
-
-    def make() -> None:
-        try:
-            for batch in batches:
-                if not hand_over(batch):
-                    return
-            hand_over(finished)
-        except BaseException as exc:  # re-raised in the caller's thread, KeyboardInterrupt included
-            hand_over(exc)
-
-    maker = threading.Thread(target=make, name="demo-shop-maker", daemon=True)
-    maker.start()
-    try:
-        while (item := ready.get()) is not finished:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stopping.set()
-        maker.join()
 
 
 def _check_schema(conn: Connection) -> None:

@@ -77,7 +77,7 @@ class _LookupView(ConsoleView):
             reveal_customer(_user(), customer, request.form.get("reason"))
         except RevealRefused as exc:
             if exc.status == 403:
-                return self.render("admin/forbidden.html"), 403
+                return deny(self)
             return render_page(reveal_error=exc.message, status=400)
         except AuditUnavailable:
             return render_page(reveal_error="The reveal could not be written to the audit trail, so nothing was "

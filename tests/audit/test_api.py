@@ -44,7 +44,8 @@ def test_the_default_limit_is_100(client, api_token, app, console_db):
 
 
 @pytest.mark.parametrize("query, field", [("after=-1", "after"), ("after=abc", "after"), ("after=1.5", "after"),
-                                          ("limit=0", "limit"), ("limit=1001", "limit"), ("limit=", "limit")])
+                                          ("limit=0", "limit"), ("limit=1001", "limit"), ("limit=", "limit"),
+                                          ("after=%C2%B2", "after"), (f"after={2**31}", "after")])
 def test_bad_values_are_a_400_naming_the_field(client, api_token, query, field):
     _, headers = api_token("lead")
     response = client.get(f"/api/v1/audit?{query}", headers=headers)

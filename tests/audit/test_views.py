@@ -96,7 +96,8 @@ def test_a_date_range_selects_by_day(login_as, client, add):
 @pytest.mark.parametrize("args, field", [({"from": "31/01/2026"}, "from"), ({"to": "2026-02-30"}, "to"),
                                          ({"from": "2026-02-02", "to": "2026-02-01"}, "to"),
                                          ({"before": "abc"}, "before"), ({"at": "-3"}, "at"),
-                                         ({"actor": "x" * 300}, "actor")])
+                                         ({"after": "\u00b2"}, "after"), ({"before": str(2**31)}, "before"),
+                                         ({"ticket": "T\x00"}, "ticket"), ({"actor": "x" * 300}, "actor")])
 def test_bad_filter_values_name_the_field(login_as, client, args, field):
     login_as("lead")
     response = client.get("/admin/audit/", query_string=args)
@@ -186,8 +187,15 @@ def test_export_with_a_bad_filter_is_refused_and_not_audited(login_as, client, c
     assert after == before
 
 
-def test_an_unknown_entry_is_a_clear_404(login_as, client):
+@pytest.mark.parametrize("seq", [987654, 2**31, 10**20])
+def test_an_unknown_entry_is_a_clear_404(login_as, client, seq):
     login_as("lead")
-    response = client.get("/admin/audit/entry/987654")
+    response = client.get(f"/admin/audit/entry/{seq}")
     assert response.status_code == 404
-    assert "No audit entry 987654" in response.get_data(as_text=True)
+    assert f"No audit entry {seq}" in response.get_data(as_text=True)
+
+
+def test_the_far_ends_of_the_calendar_and_of_seq_are_fine(login_as, client):
+    login_as("lead")
+    for args in ({"from": "0001-01-01", "to": "9999-12-31"}, {"at": str(2**31 - 1)}, {"after": str(2**31 - 1)}):
+        assert client.get("/admin/audit/", query_string=args).status_code == 200, args

@@ -69,7 +69,7 @@ def test_roles_that_run_no_tasks_are_offered_none(client, login_as, alice, regis
     customer, _ = alice
     login_as(role)
     assert "Unlock the account" not in client.get(f"/admin/customers/{customer.id}").get_data(as_text=True)
-    assert client.get(f"/admin/customers/{customer.id}/tasks/unlock_for_test").status_code == 404
+    assert client.get(f"/admin/customers/{customer.id}/tasks/unlock_for_test").status_code == 403
 
 
 def test_a_task_that_does_not_apply_is_not_redirected_to(client, login_as, alice, registry):

@@ -2,11 +2,23 @@
 from __future__ import annotations
 
 import json
+import os
 import string
 from datetime import date
 from urllib.parse import quote
 
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, settings, strategies as st
+
+# FUZZ_SCALE multiplies every test's number of cases (default 1). PostgreSQL answers over a socket, several
+# times slower per call than in-process SQLite, so it runs 40% as many to keep each file near a minute.
+SCALE = float(os.environ.get("FUZZ_SCALE", "1")) * (
+    0.4 if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql") else 1.0)
+
+
+def fuzz_settings(examples: int) -> settings:
+    """Hypothesis settings for `examples` cases (scaled): no deadline, no example database, fixtures allowed."""
+    return settings(max_examples=max(10, round(examples * SCALE)), deadline=None, database=None,
+                    suppress_health_check=list(HealthCheck))
 
 # Text that has broken real systems: NUL, lone surrogates (JSON can carry them as \ud800),
 # right-to-left overrides, combining marks, emoji sequences, case-folding surprises,

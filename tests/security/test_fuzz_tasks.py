@@ -3,23 +3,21 @@
 Each example starts from the same data (the named demo records), sends one request and checks what it left:
 a 2xx or a 4xx in the API's error format, never a 5xx; a refused call wrote nothing anywhere; a refused or
 failed run wrote its run and audit entries but not a byte of the target; a succeeded run changed exactly the
-rows and emails its diff names; and the audit chain still verifies. FUZZ_EXAMPLES scales the number of cases.
+rows and emails its diff names; and the audit chain still verifies. FUZZ_SCALE scales the number of cases.
 """
 from __future__ import annotations
 
 import json
-import os
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, strategies as st
 from sqlalchemy import select
 
 from console.audit.models import AuditEntry
 from tests.security._invariants import (Snapshot, assert_unchanged, audit_outcomes, chain_problems,
                                         check_answer, check_run_call, connections, rolled_back)
-from tests.security._strategies import header_text, run_body
+from tests.security._strategies import fuzz_settings, header_text, run_body
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))  # per task: previews and runs drawn at random
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+EXAMPLES = 100  # per task, previews and runs drawn at random (scaled: tests.security._strategies.SCALE)
 ROLES = ("agent", "lead", "admin")
 
 
@@ -32,13 +30,14 @@ def test_every_task_schema_fuzzed_through_preview_and_runs(app, client, dbs, dem
     console_conn = connections(dbs)[0]
     baseline = Snapshot(dbs, eager=True)
     assert not chain_problems(console_conn)
-    head = console_conn.scalar(select(AuditEntry.seq).order_by(AuditEntry.seq.desc()).limit(1)) or 0
+    head, head_hash = console_conn.execute(select(AuditEntry.seq, AuditEntry.hash)
+                                           .order_by(AuditEntry.seq.desc()).limit(1)).one()
     tally: dict[str, int] = {}
 
     for name, schema in sorted(schemas.items()):
         runners = [role for role in ROLES if name in {task["name"] for task in listed[role]}]
 
-        @FUZZ
+        @fuzz_settings(EXAMPLES)
         @given(endpoint=st.sampled_from(["preview", "runs"]), role=st.sampled_from(runners), body=run_body(schema),
                key=st.one_of(st.none(), header_text))
         def fuzz(endpoint, role, body, key):
@@ -62,7 +61,7 @@ def test_every_task_schema_fuzzed_through_preview_and_runs(app, client, dbs, dem
                                     if answer["run"]["status"] == "succeeded"
                                     else [("task.request_approval", "pending_approval")])
                         assert audit_outcomes(console_conn, answer["run"]["id"]) == expected, what
-                assert not chain_problems(console_conn, head), what
+                assert not chain_problems(console_conn, head, head_hash), what
             tally[f"{name} {response.status_code}"] = tally.get(f"{name} {response.status_code}", 0) + 1
 
         fuzz()
