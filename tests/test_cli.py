@@ -37,6 +37,7 @@ def test_init_is_idempotent(cli_env):
     second = invoke("init")
     assert second.exit_code == 0, second.output
     assert "up to date" in second.output
+    assert count(cli_env["console"], StaffUser) == 0  # no default accounts outside demo mode
     engine = create_engine(cli_env["console"])
     with engine.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM alembic_version")) >= 1

@@ -19,9 +19,11 @@ from console.audit.verify import latest_verification, record_verification, verif
 from console.auth.permissions import READ_AUDIT, VERIFY_AUDIT, user_can
 from console.db import console_session, databases, utcnow
 
-OUTCOMES = ("succeeded", "failed", "refused", "rejected", "pending_approval", "approved", "interrupted", "undone")
+# Suggestions for the filter fields; any other value can be typed.
+OUTCOMES = ("succeeded", "failed", "refused", "rejected", "pending_approval", "approved", "interrupted")
 COMMON_ACTIONS = ("login", "login.failed", "logout", "user.create", "user.role_change", "user.disable", "user.enable",
-                  "token.create", "token.revoke", "task.run", "run.approve", "run.reject", "run.undo", "pii.reveal",
+                  "token.create", "token.revoke", "task.intent", "task.outcome", "task.request_approval",
+                  "run.approve", "run.reject", "run.expire", "task.reconcile", "pii.reveal", "ticket.dev_time",
                   "audit.export")
 
 

@@ -71,7 +71,8 @@ def open_ticket(session: Session, ref: str, *, actor: str = "", lock: bool = Fal
     ref = clean_ref(ref)
     query = select(Ticket).where(Ticket.ref == ref)
     if lock:
-        query = query.with_for_update()
+        # Sessions keep objects across commits (expire_on_commit=False): reload the row we lock.
+        query = query.with_for_update().execution_options(populate_existing=True)
     ticket = session.scalar(query)
     if ticket is not None:
         return ticket

@@ -2,8 +2,8 @@
 
     python -m tests.security._crash_child '<json job>'
 
-The job holds the app's config (its two database URLs), the actor's email, the task and its params, an
-optional Idempotency-Key, and where to die:
+The job holds the app's config (its two database URLs), the actor's email, the task, its params, ticket and
+reason, an optional Idempotency-Key, and where to die:
 - "after_commit": right after the target transaction committed, before the emails and the audit outcome;
 - "before_commit": inside the target transaction, after the task's writes, just before COMMIT.
 Exit code 3 means the process was never killed (the seam moved; the test then fails).

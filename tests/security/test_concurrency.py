@@ -19,10 +19,12 @@ from tests.security._server import all_at_once, serving
 from tests.security._shop import Shop
 from tests.security._workers import work
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
-    reason="row locks and concurrent writers need PostgreSQL: SQLite serialises every writer on one file lock, "
-           "so these races cannot happen there (set TEST_DATABASE_URL to a PostgreSQL database)")
+pytestmark = [
+    pytest.mark.postgres_only,
+    pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+                       reason="row locks and concurrent writers need PostgreSQL: SQLite serialises every writer on "
+                              "one file lock, so these races cannot happen there (set TEST_DATABASE_URL)"),
+]
 
 THREADS = 50
 ORDER_TOTAL = 25000  # order 1004 of the named demo records, nothing refunded yet

@@ -25,8 +25,13 @@ from console.tasks.runner import RunRequest, TaskError, find_interrupted_runs, s
 from tests.security._shop import Shop
 
 PROJECT = Path(__file__).resolve().parents[2]
-postgres_only = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
-                                   reason="needs PostgreSQL: it terminates server connections (pg_terminate_backend)")
+
+
+def postgres_only(test):
+    """PostgreSQL alone has server connections to terminate (pg_terminate_backend)."""
+    skip = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+                              reason="needs PostgreSQL: it terminates server connections (pg_terminate_backend)")
+    return pytest.mark.postgres_only(skip(test))
 
 
 # ---- injecting faults ---------------------------------------------------------------------------
@@ -298,11 +303,7 @@ def test_a_run_killed_around_the_commit_is_interrupted_then_reconciled_once(isol
 # ---- PostgreSQL restarted while the app serves -----------------------------------------------
 
 def terminate_backends(url: str) -> int:
-    """End every server connection to the database of `url`, as a PostgreSQL restart does.
-
-    Only this test's own databases are touched: the cluster is shared with other test runs on the machine,
-    so it is not really restarted (`pg_ctlcluster ... restart` would disturb them).
-    """
+    """End every server connection to the database of `url` (but this one), as a PostgreSQL restart does."""
     admin = make_engine(url)
     try:
         with admin.connect() as conn:
@@ -317,7 +318,12 @@ def terminate_backends(url: str) -> int:
 
 @postgres_only
 def test_the_app_recovers_on_its_own_when_postgresql_drops_every_connection(isolated_app):
-    """pool_pre_ping replaces the dead pooled connections; a pool without it would hand them out."""
+    """pool_pre_ping replaces the dead pooled connections; a pool without it would hand them out.
+
+    The cluster is shared with other test runs on this machine, so it is not really restarted
+    (`pg_ctlcluster ... restart`): ending every server connection to this test's two databases does to
+    the app's pools exactly what a restart does.
+    """
     shop = Shop(isolated_app())
     assert shop.run("unlock_account", email="locked@example.com").status_code == 201  # the pools hold connections
     bare = make_engine(shop.urls["target"], pool_pre_ping=False)
