@@ -32,7 +32,11 @@ def console_schema_is_current(engine: Engine) -> bool:
 
 
 def create_target_schema(engine: Engine) -> None:
-    """Create the demo shop's tables where they are missing; a real product owns its own schema."""
+    """Create the demo shop's missing tables and indexes; a real product owns its own schema."""
     from admin_tasks.shop_schema import ShopBase
 
     ShopBase.metadata.create_all(engine, checkfirst=True)
+    # create_all skips indexes of tables that already exist; lookups added later still need theirs.
+    for table in ShopBase.metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(engine, checkfirst=True)

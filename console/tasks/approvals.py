@@ -19,7 +19,7 @@ from console.audit.chain import append
 from console.auth.permissions import APPROVE_RUNS, user_can
 from console.db import console_session, utcnow
 from console.notify import notify
-from console.tasks.checks import TaskError, clean_reason, get_run
+from console.tasks.checks import TaskError, clean_reason, database_guard, get_run
 from console.tasks.execution import audit_fields, execute, settle
 from console.tasks.models import TaskRun
 from console.tasks.params import ParamErrors, coerce_params
@@ -78,6 +78,7 @@ def _decider_checks(run_id, approver, reason, verb: str) -> tuple[TaskRun, str]:
     return run, reason
 
 
+@database_guard
 def approve_run(run_id, approver, reason) -> TaskRun:
     """Approve a pending run and execute it; TaskError when it cannot be approved or does not succeed."""
     run, reason = _decider_checks(run_id, approver, reason, "approve")
@@ -111,6 +112,7 @@ def approve_run(run_id, approver, reason) -> TaskRun:
     return run
 
 
+@database_guard
 def reject_run(run_id, approver, reason) -> TaskRun:
     """Reject a pending run with a reason; nothing of it ever runs."""
     run, reason = _decider_checks(run_id, approver, reason, "reject")
@@ -121,6 +123,7 @@ def reject_run(run_id, approver, reason) -> TaskRun:
     return run
 
 
+@database_guard
 def expire_stale_approvals() -> int:
     """Reject every run that waited longer than APPROVAL_TTL_HOURS; return how many."""
     cutoff = utcnow() - _ttl()
@@ -129,6 +132,7 @@ def expire_stale_approvals() -> int:
     return sum(1 for run in stale if _expire(run))
 
 
+@database_guard
 def pending_approvals(limit: int = 200) -> list[TaskRun]:
     """The approval queue, oldest first, with expired runs rejected first."""
     expire_stale_approvals()

@@ -7,11 +7,15 @@ is refused, because it would corrupt the audit's text and CSV exports.
 """
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
+from functools import wraps
 from typing import Any
 
-from console.db import console_session
+from sqlalchemy.exc import SQLAlchemyError
+
+from console.db import console_session, target_session
 from console.deflection.tickets import TicketError, clean_ref
 from console.tasks.models import SOURCES, TaskRun
 from console.tasks.params import ParamErrors, coerce_params
@@ -19,6 +23,7 @@ from console.tasks.policy import risk_of
 from console.tasks.registry import may_run, task_registry
 from console.tasks.spec import TaskSpec
 
+log = logging.getLogger(__name__)
 MAX_REASON_LENGTH = 2000
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
 _REASON_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -37,6 +42,26 @@ class TaskError(Exception):
 
     def __repr__(self) -> str:
         return f"TaskError({self.status}, {self.code!r}, {self.message!r})"
+
+
+def database_guard(fn):
+    """Turn a database that cannot be reached into a 503 TaskError (never a 500), rolling both sessions back."""
+
+    @wraps(fn)
+    def guarded(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            log.exception("%s: a database failed", fn.__name__)
+            for session in (console_session(), target_session()):
+                try:
+                    session.rollback()
+                except SQLAlchemyError:
+                    pass
+            raise TaskError(503, "unavailable", f"a database is unavailable ({exc.__class__.__name__}); "
+                                                "retry in a moment") from exc
+
+    return guarded
 
 
 @dataclass
@@ -137,6 +162,7 @@ def check_request(req: RunRequest) -> CheckedRequest:
     return CheckedRequest(spec=spec, params=params, ticket=ticket, reason=reason, risk=risk)
 
 
+@database_guard
 def get_run(run_id) -> TaskRun:
     """The run with this id, or TaskError 404."""
     try:

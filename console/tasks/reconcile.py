@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from console.audit.models import AuditEntry
 from console.auth.permissions import UNDO_RUNS, user_can
 from console.db import console_session, target_session, utcnow
-from console.tasks.checks import TaskError, clean_reason, get_run
+from console.tasks.checks import TaskError, clean_reason, database_guard, get_run
 from console.tasks.context import TaskContext, thing
 from console.tasks.execution import NOW, normalise, settle, target_tables
 from console.tasks.models import TaskRun
@@ -38,6 +38,7 @@ def _cutoff(seconds: float | None) -> datetime:
     return utcnow() - timedelta(seconds=seconds)
 
 
+@database_guard
 def find_interrupted_runs(older_than_seconds: float | None = None) -> list[TaskRun]:
     """Runs whose intent was written but whose outcome was not, started long enough ago to be stuck."""
     cutoff = _cutoff(older_than_seconds)
@@ -126,6 +127,7 @@ def _queue(missing: list[dict], stamp: str) -> str:
     return f"; queued {len(missing)} email(s) that the interruption lost"
 
 
+@database_guard
 def reconcile_run(run_id, actor, settle_as: str | None = None, reason: str | None = None) -> TaskRun:
     """Settle an interrupted run as succeeded or failed from the target rows (or by hand with settle_as)."""
     run = get_run(run_id)

@@ -18,7 +18,7 @@ from console.notify import notify
 from console.tasks import idempotency
 from console.tasks.approvals import approve_run, expire_stale_approvals, pending_approvals, reject_run
 from console.tasks.checks import (CheckedRequest, RunRequest, TaskError, check_request, clean_idempotency_key,
-                                  clean_reason, get_run)
+                                  clean_reason, database_guard, get_run)
 from console.tasks.execution import (Preview, Rehearsal, TaskFailure, describe, execute, fingerprint, rehearse,
                                      settle, subject_from_params, write_run)
 from console.tasks.models import TaskRun
@@ -51,6 +51,7 @@ def _make_preview(checked: CheckedRequest, rehearsal: Rehearsal, decision: Decis
         approval_reasons=decision.reasons, result=rehearsal.result)
 
 
+@database_guard
 def preview(req: RunRequest) -> Preview:
     """Check the request and show what it would change; writes nothing anywhere (422 on a refusal)."""
     checked = check_request(req)
@@ -83,6 +84,7 @@ def _point(claim, run: TaskRun):
     return point
 
 
+@database_guard
 def start_run(req: RunRequest) -> TaskRun:
     """Run a task (-> succeeded) or ask for its approval (-> pending_approval); TaskError otherwise."""
     checked = check_request(req)
@@ -144,6 +146,7 @@ def _ask_approval(run: TaskRun, claim, checked: CheckedRequest, rehearsal: Rehea
     return run
 
 
+@database_guard
 def run_history(*, ticket: str | None = None, customer: str | None = None, task: str | None = None,
                 order_id: int | None = None, actor: str | None = None, status: str | None = None,
                 limit: int = 50) -> list[TaskRun]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from console.auth.permissions import UNDO_RUNS, user_can
 from console.db import console_session, utcnow
 from console.deflection.tickets import TicketError
-from console.tasks.checks import TaskError, clean_reason, clean_ticket, get_run
+from console.tasks.checks import TaskError, clean_reason, clean_ticket, database_guard, get_run
 from console.tasks.context import TaskContext, thing
 from console.tasks.execution import Preview, TaskFailure, describe, execute, fingerprint, rehearse, settle
 from console.tasks.models import TaskRun
@@ -70,6 +70,7 @@ def _undo_function(spec: TaskSpec, original: TaskRun) -> Callable:
     return lambda ctx, **_params: custom(ctx, past)
 
 
+@database_guard
 def undo_status(run: TaskRun) -> tuple[bool, str]:
     """Whether the run can be undone now and, if not, why (the run page shows one or the other)."""
     if run.undo_of is not None:
@@ -105,6 +106,7 @@ def _check(run_id, actor) -> tuple[TaskRun, TaskSpec]:
     return original, spec
 
 
+@database_guard
 def preview_undo(run_id, actor):
     """What undoing the run would change; writes nothing (422 when it would be refused)."""
     original, spec = _check(run_id, actor)
@@ -125,6 +127,7 @@ def preview_undo(run_id, actor):
                    result=rehearsal.result)
 
 
+@database_guard
 def undo_run(run_id, actor, ticket: str | None = None, reason: str = "", source: str = "web") -> TaskRun:
     """Undo a succeeded run (-> the succeeded undo run); TaskError otherwise (422 when rows changed since)."""
     original, spec = _check(run_id, actor)

@@ -32,8 +32,9 @@ def shop_app(isolated_app):
     # connection limit of a server that other test runs use too.
     dbs = app.extensions["console_db"]
     old = (dbs.console_engine, dbs.target_engine)
-    dbs.console_engine = make_engine(old[0].url.render_as_string(hide_password=False), pool_size=POOL, max_overflow=0, pool_timeout=120)
-    dbs.target_engine = make_engine(old[1].url.render_as_string(hide_password=False), pool_size=POOL, max_overflow=0, pool_timeout=120)
+    dbs.console_engine, dbs.target_engine = (
+        make_engine(engine.url.render_as_string(hide_password=False), pool_size=POOL, max_overflow=0,
+                    pool_timeout=120) for engine in old)
     dbs.bind(dbs.console_engine, dbs.target_engine)
     for engine in old:
         engine.dispose()

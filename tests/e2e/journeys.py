@@ -1,0 +1,47 @@
+"""Steps that several journeys share: reading a before/after table, filling a task form."""
+from __future__ import annotations
+
+import re
+
+
+def change(page, table: str, column: str) -> tuple[str, str]:
+    """(before, after) of `column` in the before/after table of `table` on a preview or run page."""
+    diff = page.locator("table.diff-table").filter(has=page.locator("caption", has_text=re.compile(rf"^\s*{table}\b")))
+    row = diff.locator("tbody tr").filter(has=page.locator("th", has_text=re.compile(rf"^\s*{column}\b")))
+    cells = row.locator("td")
+    return cells.nth(0).inner_text().strip(), cells.nth(1).inner_text().strip()
+
+
+def run_status(page) -> str:
+    """The status badge in a run page's heading."""
+    return page.locator("h1 .badge").inner_text().strip()
+
+
+def fill_why(page, ticket: str, reason: str) -> None:
+    """Fill the ticket and the reason of a task form."""
+    page.get_by_label("Ticket", exact=True).fill(ticket)
+    page.get_by_label("Reason").fill(reason)
+
+
+# The pages each role works in, by role's demo login. Pages that need a run of their own (the preview, the run
+# page, the ticket it was run on) come from the `password_reset_run` fixture.
+KEY_PAGES = {
+    "agent@example.com": [
+        "/admin/", "/admin/tasks/", "/admin/tasks/unlock_account/?email=locked@example.com", "/admin/runs/",
+        "/admin/tickets/", "/admin/runbooks/", "/admin/runbooks/?q=can%27t+log+in", "/admin/runbooks/cannot-log-in/",
+        "/admin/runbooks/refund-request/", "/admin/customers/", "/admin/customers/?q=alice@example.com",
+        "/admin/customers/3", "/admin/orders/", "/admin/orders/?q=1004", "/admin/orders/1004", "/admin/deflection/",
+    ],
+    "lead@example.com": ["/admin/", "/admin/approvals/", "/admin/audit/", "/admin/runs/?status=succeeded"],
+    "po@example.com": ["/admin/", "/admin/deflection/", "/admin/runbooks/"],
+    "dev@example.com": ["/admin/", "/admin/on-duty/", "/admin/audit/", "/admin/tickets/"],
+    "admin@example.com": ["/admin/", "/admin/staff_users/"],
+}
+
+
+def preview_password_reset(page, ticket: str) -> None:
+    """Open the password reset form for alice and preview it."""
+    page.goto("/admin/tasks/send_password_reset/?email=alice@example.com")
+    fill_why(page, ticket, "Customer forgot the password")
+    page.get_by_role("button", name="Preview").click()
+    page.get_by_role("button", name="Confirm and run").wait_for()

@@ -1,0 +1,46 @@
+"""Journey 4: an agent escalates a small change with the tool they missed; the developer on duty sees it."""
+import re
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import login, screenshot, start_ticket
+
+MISSING_TOOL = "a task to split an order into two parcels"
+
+
+def test_escalation_reaches_the_developer_on_duty(new_page):
+    agent = new_page(as_user="agent@example.com")
+    start_ticket(agent, "T-400")
+    escalate = agent.locator("section", has=agent.get_by_role("heading", name="Escalate to the developer on duty"))
+    escalate.get_by_label(re.compile(r"^small_change")).check()
+    escalate.get_by_label("Category").select_option("orders")
+    escalate.get_by_label("Which tool or runbook would have let you resolve this yourself?").fill(MISSING_TOOL)
+    escalate.get_by_label("Note: what you checked and tried").fill("Customer wants the blanket sent ahead of the rest.")
+    escalate.get_by_role("button", name="Escalate").click()
+
+    notice = agent.get_by_role("status").filter(has_text="Escalated ticket T-400")
+    expect(notice).to_be_visible()
+    on_duty = re.search(r"to (\S+@\S+), the developer on support duty", notice.inner_text())
+    assert on_duty, notice.inner_text()
+    developer = on_duty.group(1)
+    expect(agent.locator("h1")).to_contain_text("escalated")
+    details = agent.locator("table.kv")
+    expect(details.locator("tr", has_text="Developer on duty")).to_contain_text(developer)
+    expect(details.locator("tr", has_text="Missing tool")).to_contain_text(MISSING_TOOL)
+    expect(details.locator("tr", has_text="Escalation")).to_contain_text("small change")
+    screenshot(agent, "journey4-escalated", docs=True)
+
+    dev = new_page()
+    login(dev, developer)
+    duty = dev.locator("section", has=dev.get_by_role("heading", name="Support duty"))
+    expect(duty).to_contain_text(f"{developer} (you)")
+    mine = duty.locator("table tbody tr").filter(has=dev.get_by_role("link", name="T-400", exact=True))
+    expect(mine).to_contain_text("small change")
+    expect(mine).to_contain_text(MISSING_TOOL)
+    screenshot(dev, "journey4-developer-home", docs=True)
+
+    dev.get_by_role("link", name="Rotation and all open escalations").click()
+    dev.locator("main").get_by_role("link", name="T-400", exact=True).first.click()
+    expect(dev.locator("h1")).to_contain_text("Ticket T-400")
+    expect(dev.get_by_role("heading", name="Developer time")).to_be_visible()
+    screenshot(dev, "journey4-developer-ticket")

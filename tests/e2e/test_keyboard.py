@@ -1,0 +1,90 @@
+"""Journey 7: the whole of a ticket done with the keyboard alone (Tab, Enter and typing; no mouse).
+
+Log in, start a ticket, search the runbooks, open the runbook, fill the customer's email, follow its task
+button, preview, confirm. The customer forgot their password; journey 1 already used the one locked account.
+"""
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import DEMO_PASSWORD, screenshot
+from tests.e2e.journeys import run_status
+
+MAX_TABS = 80
+
+
+def focused(page) -> str:
+    return page.evaluate("""() => {
+        const el = document.activeElement;
+        return el ? `${el.tagName.toLowerCase()} ${(el.innerText || el.value || el.name || '').trim().slice(0, 60)}` : '';
+    }""")
+
+
+def tab_to(page, locator, what: str) -> None:
+    """Press Tab until `locator` has the focus, and check that the focus can be seen."""
+    seen = []
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        if locator.evaluate("el => el === document.activeElement"):
+            ring = locator.evaluate("""el => {
+                const style = getComputedStyle(el);
+                return (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== 'none';
+            }""")
+            assert ring, f"{what} has the focus but shows no focus ring"
+            return
+        seen.append(focused(page))
+    raise AssertionError(f"Tab never reached {what}; it went through: {seen}")
+
+
+def test_a_ticket_from_login_to_confirmed_run_by_keyboard_only(new_page):
+    page = new_page()
+    page.goto("/login")
+    tab_to(page, page.get_by_label("Email"), "the email field")
+    page.keyboard.type("agent@example.com")
+    page.keyboard.press("Tab")
+    page.keyboard.type(DEMO_PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/admin/")
+
+    # The skip link is the first stop, so the menu can be passed in one key press.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to the main content")).to_be_focused()
+    expect(page.get_by_role("link", name="Skip to the main content")).to_be_in_viewport()
+
+    tab_to(page, page.get_by_label("Helpdesk ticket reference"), "the ticket reference")
+    page.keyboard.type("T-700")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/tickets/view?ref=T-700")
+
+    tab_to(page, page.get_by_role("link", name="Find a runbook"), "Find a runbook")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/admin/runbooks/")
+    # The search field has the focus as soon as the page opens.
+    expect(page.get_by_label("What does the customer say?")).to_be_focused()
+    page.keyboard.type("forgot my password")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/admin/runbooks/?q=*")
+
+    tab_to(page, page.locator("#runbook-results").get_by_role("link", name="Password reset"), "the runbook")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/runbooks/password-reset/")
+
+    tab_to(page, page.get_by_label("Customer email"), "the customer email")
+    page.keyboard.type("alice@example.com")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**email=alice%40example.com*")
+
+    tab_to(page, page.get_by_role("link", name="Send a password reset"), "the task button")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/tasks/send_password_reset/*")
+    expect(page.get_by_label("Customer email")).to_have_value("alice@example.com")
+    expect(page.get_by_label("Ticket", exact=True)).to_have_value("T-700")
+
+    tab_to(page, page.get_by_role("button", name="Preview"), "Preview")
+    screenshot(page, "journey7-keyboard-focus")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Preview: Send a password reset")
+
+    tab_to(page, page.get_by_role("button", name="Confirm and run"), "Confirm and run")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/admin/runs/*")
+    assert run_status(page) == "succeeded"
+    expect(page.locator("main")).to_contain_text("Queued a password reset email to alice@example.com")

@@ -1,0 +1,108 @@
+"""Journeys 2 and 3: refunds on alice's order 1004 (total 25000 cents).
+
+The two journeys refund 3000 and 12000 cents: 15000 in all, so they pass in either order.
+"""
+import re
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import login, main_text, screenshot, start_ticket
+from tests.e2e.journeys import change, fill_why, run_status
+
+
+def cents(text: str) -> int:
+    """'250.00 EUR' -> 25000."""
+    match = re.search(r"(\d+)\.(\d\d)", text)
+    assert match, f"no amount in {text!r}"
+    return int(match.group(1)) * 100 + int(match.group(2))
+
+
+def refunded_on_order_page(page) -> int:
+    row = page.locator("table.kv tr").filter(has=page.locator("th", has_text="Refunded"))
+    return cents(row.locator("td").inner_text())
+
+
+def open_order_by_number(page, number: str) -> None:
+    """Orders menu, search by number, open the order."""
+    page.get_by_role("link", name="Orders", exact=True).first.click()
+    page.get_by_label("Find orders").fill(number)
+    page.get_by_role("button", name="Find").click()
+    page.locator("main table").get_by_role("link", name=number, exact=True).click()
+    expect(page.locator("h1")).to_contain_text(f"Order {number}")
+
+
+def test_agent_finds_order_1004_by_number_and_refunds_3000_cents(new_page):
+    page = new_page(as_user="agent@example.com")
+    start_ticket(page, "T-200")
+    open_order_by_number(page, "1004")
+    expect(page.locator("main")).to_contain_text("250.00 EUR")
+    # Personal data stays masked until revealed with a reason.
+    expect(page.locator("#order-customer")).to_have_text(re.compile("•"))
+    assert "alice@example.com" not in main_text(page)
+    before = refunded_on_order_page(page)
+    screenshot(page, "journey2-order", docs=True)
+
+    page.get_by_role("link", name="Refund an order").click()
+    expect(page.get_by_label("Order number")).to_have_value("1004")
+    expect(page.get_by_label("Ticket", exact=True)).to_have_value("T-200")
+    page.get_by_label("Amount to refund, in cents").fill("3000")
+    page.get_by_label("Reason").fill("Coffee beans arrived crushed")
+    page.get_by_role("button", name="Preview").click()
+    assert change(page, "orders", "refunded_cents") == (str(before), str(before + 3000))
+    assert change(page, "refunds", "amount_cents") == ("—", "3000")
+    expect(page.locator("main")).to_contain_text("it runs as soon as you confirm")
+    screenshot(page, "journey2-preview")
+
+    page.get_by_role("button", name="Confirm and run").click()
+    page.wait_for_url("**/admin/runs/*")
+    assert run_status(page) == "succeeded"
+    assert change(page, "orders", "refunded_cents") == (str(before), str(before + 3000))
+    screenshot(page, "journey2-run", docs=True)
+
+    open_order_by_number(page, "1004")
+    assert refunded_on_order_page(page) == before + 3000
+    expect(page.locator("main")).to_contain_text("Coffee beans arrived crushed")
+
+
+def test_lead_approves_a_high_risk_refund_in_a_second_browser(new_page):
+    agent = new_page()
+    login(agent, "agent@example.com")
+    agent.goto("/admin/orders/1004")
+    before = refunded_on_order_page(agent)
+    agent.get_by_role("link", name="Refund an order").click()
+    agent.get_by_label("Amount to refund, in cents").fill("12000")
+    fill_why(agent, "T-300", "Wool blanket arrived torn; customer sent a photo")
+    agent.get_by_role("button", name="Preview").click()
+    expect(agent.locator("main")).to_contain_text("Needs a lead's approval")
+    expect(agent.locator("main")).to_contain_text("high risk")
+    agent.get_by_role("button", name="Confirm and ask for approval").click()
+    agent.wait_for_url("**/admin/runs/*")
+    run_url = agent.url
+    run_id = run_url.rstrip("/").rsplit("/", 1)[1]
+    assert run_status(agent) == "pending approval"
+    expect(agent.locator("main")).to_contain_text("Another lead or admin must approve it")
+    screenshot(agent, "journey3-pending", docs=True)
+
+    lead = new_page()
+    login(lead, "lead@example.com")
+    expect(lead.locator("#home-approvals")).to_be_visible()
+    lead.get_by_role("link", name="All pending approvals").click()
+    expect(lead.locator("h1")).to_contain_text("Approvals")
+    row = lead.locator("main table tbody tr").filter(has_text="T-300")
+    expect(row).to_contain_text("refund_order")
+    expect(row).to_contain_text("agent@example.com")
+    screenshot(lead, "journey3-approvals", docs=True)
+    row.get_by_role("link", name=re.compile(rf"#{run_id}\b")).click()
+    assert change(lead, "orders", "refunded_cents") == (str(before), str(before + 12000))
+    lead.get_by_label("Reason for approving").fill("Photo of the torn blanket is on the ticket")
+    lead.get_by_role("button", name="Approve and run").click()
+    expect(lead.locator("h1 .badge")).to_have_text("succeeded")
+    screenshot(lead, "journey3-approved")
+
+    agent.reload()
+    assert run_status(agent) == "succeeded"
+    approved = agent.locator("table.kv tr").filter(has=agent.locator("th", has_text="Approved by"))
+    expect(approved).to_contain_text("lead@example.com")
+    expect(approved).to_contain_text("Photo of the torn blanket is on the ticket")
+    assert change(agent, "orders", "refunded_cents") == (str(before), str(before + 12000))
+    screenshot(agent, "journey3-succeeded")
