@@ -18,7 +18,7 @@ from collections import Counter
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from console.deflection.metrics import StatsFilter, _where, in_range, previous
@@ -134,17 +134,18 @@ def tool_health(session: Session, stats_filter: StatsFilter) -> list[dict]:
 
 
 def _first_runs(session: Session) -> dict[str, date]:
-    """The day each task first ran: its first week from the weekly rows, then the day within it."""
-    weeks = session.execute(select(EventRollup.subject, func.min(EventRollup.day))
-                            .where(EventRollup.grain == "w", EventRollup.kind == "task_run")
-                            .group_by(EventRollup.subject)).all()
-    first = {}
-    for task, week in weeks:
-        if task:
-            first[task] = session.scalar(select(func.min(EventRollup.day)).where(
-                EventRollup.grain == "d", EventRollup.kind == "task_run", EventRollup.subject == task,
-                EventRollup.day.between(week, week + timedelta(days=6))))
-    return first
+    """The day each task first ran: its first week from the weekly rows, then the day within that week."""
+    weeks = [(task, week) for task, week in session.execute(
+        select(EventRollup.subject, func.min(EventRollup.day))
+        .where(EventRollup.grain == "w", EventRollup.kind == "task_run").group_by(EventRollup.subject)) if task]
+    if not weeks:
+        return {}
+    days = (select(EventRollup.subject, func.min(EventRollup.day))
+            .where(EventRollup.grain == "d", EventRollup.kind == "task_run",
+                   or_(*(and_(EventRollup.subject == task, EventRollup.day.between(week, week + timedelta(days=6)))
+                         for task, week in weeks)))
+            .group_by(EventRollup.subject))
+    return dict(session.execute(days).all())
 
 
 def _task_categories(session: Session, since: date) -> dict[str, str]:
@@ -160,23 +161,30 @@ def _task_categories(session: Session, since: date) -> dict[str, str]:
     return {task: category for task, (_count, category) in best.items()}
 
 
-def _windows(session: Session, category: str, team: str, first: date, days: int) -> dict[str, tuple[int, int]]:
-    """(escalations, tickets) in a category over the `days` before `first` and the `days` from it."""
-    span = timedelta(days=days)
-    before = in_range(TicketRollup, first - span, first - timedelta(days=1))
-    after = in_range(TicketRollup, first, first + span - timedelta(days=1))
-    side = case((before, "before"), else_="after")
+def _windows(session: Session, team: str, wanted: list[tuple[str, str, date, int]]) -> dict[tuple[str, str], list]:
+    """For each (task, category, first run, days): [escalations, tickets] in the days before and from it.
+
+    One statement for every task (a UNION ALL): the windows of tasks in one category overlap.
+    """
     is_escalated = case((TicketRollup.outcome == "escalated", 1), else_=0)
-    query = (select(side, is_escalated, func.sum(TicketRollup.tickets))
-             .where(or_(before, after), TicketRollup.category == category,
-                    *([TicketRollup.team == team] if team else []))
-             .group_by(side, is_escalated))
-    counts = {"before": [0, 0], "after": [0, 0]}
-    for name, escalated, tickets in session.execute(query):
-        counts[name][1] += int(tickets or 0)
-        if escalated:
-            counts[name][0] += int(tickets or 0)
-    return {name: (escalations, tickets) for name, (escalations, tickets) in counts.items()}
+    parts = []
+    for task, category, first, days in wanted:
+        span = timedelta(days=days)
+        for side, start, end in (("before", first - span, first - timedelta(days=1)),
+                                 ("after", first, first + span - timedelta(days=1))):
+            parts.append(select(literal(task).label("task"), literal(side).label("side"),
+                                is_escalated.label("escalated"), func.sum(TicketRollup.tickets).label("tickets"))
+                         .where(in_range(TicketRollup, start, end), TicketRollup.category == category,
+                                *([TicketRollup.team == team] if team else []))
+                         .group_by(is_escalated))
+    counts: dict[tuple[str, str], list] = {(task, side): [0, 0] for task, *_rest in wanted
+                                           for side in ("before", "after")}
+    if parts:
+        for task, side, escalated, tickets in session.execute(union_all(*parts)):
+            counts[(task, side)][1] += int(tickets or 0)
+            if escalated:
+                counts[(task, side)][0] += int(tickets or 0)
+    return counts
 
 
 def impact(session: Session, stats_filter: StatsFilter, *, today: date, days: int = IMPACT_DAYS) -> list[dict]:
@@ -186,7 +194,7 @@ def impact(session: Session, stats_filter: StatsFilter, *, today: date, days: in
     if not first_runs or data_start is None:
         return []
     categories = _task_categories(session, min(first_runs.values()))
-    rows = []
+    rows, wanted = [], []
     for task, first in sorted(first_runs.items(), key=lambda item: (item[1], item[0])):
         category = categories.get(task, "")
         if stats_filter.category and category != stats_filter.category:
@@ -202,13 +210,16 @@ def impact(session: Session, stats_filter: StatsFilter, *, today: date, days: in
         elif (today - first).days < MIN_IMPACT_DAYS:
             row["note"] = "too early to tell"
         else:
-            sides = _windows(session, category, stats_filter.team, first, window)
-            row["escalations_before"], row["tickets_before"] = sides["before"]
-            row["escalations_after"], row["tickets_after"] = sides["after"]
-            if row["escalations_before"]:
-                row["change"] = round((row["escalations_after"] - row["escalations_before"])
-                                      / row["escalations_before"], 4)
+            wanted.append((task, category, first, window))
         rows.append(row)
+    counts = _windows(session, stats_filter.team, wanted)
+    for row in rows:
+        if (row["task"], "before") not in counts or row["note"]:
+            continue
+        (row["escalations_before"], row["tickets_before"]) = counts[(row["task"], "before")]
+        (row["escalations_after"], row["tickets_after"]) = counts[(row["task"], "after")]
+        if row["escalations_before"]:
+            row["change"] = round((row["escalations_after"] - row["escalations_before"]) / row["escalations_before"], 4)
     return rows
 
 

@@ -39,6 +39,17 @@ KEY_PAGES = {
 }
 
 
+# What axe-core checks: fewer pages than KEY_PAGES (it takes a second or more a page), one of each kind.
+AXE_PAGES = {
+    "agent@example.com": ["/admin/", "/admin/tasks/", "/admin/runbooks/?q=can%27t+log+in", "/admin/runbooks/cannot-log-in/",
+                          "/admin/customers/?q=alice@example.com", "/admin/customers/3", "/admin/orders/1004"],
+    "lead@example.com": ["/admin/", "/admin/approvals/", "/admin/audit/"],
+    "po@example.com": ["/admin/", "/admin/deflection/"],
+    "dev@example.com": ["/admin/", "/admin/on-duty/"],
+    "admin@example.com": ["/admin/", "/admin/staff_users/"],
+}
+
+
 def preview_password_reset(page, ticket: str) -> None:
     """Open the password reset form for alice and preview it."""
     page.goto("/admin/tasks/send_password_reset/?email=alice@example.com")

@@ -87,7 +87,7 @@ def test_lead_approves_a_high_risk_refund_in_a_second_browser(new_page):
     login(lead, "lead@example.com")
     expect(lead.locator("#home-approvals")).to_be_visible()
     lead.get_by_role("link", name="All pending approvals").click()
-    expect(lead.locator("h1")).to_contain_text("Approvals")
+    expect(lead.locator("h1")).to_have_text("Runs waiting for approval")
     row = lead.locator("main table tbody tr").filter(has_text="T-300")
     expect(row).to_contain_text("refund_order")
     expect(row).to_contain_text("agent@example.com")

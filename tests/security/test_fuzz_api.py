@@ -234,6 +234,7 @@ TROUBLEMAKERS = [  # what the fuzzing found once (a 500 each, most on PostgreSQL
     ("GET", "/api/v1/tickets/T%00X", b""),
     ("GET", "/api/v1/stats/deflection?category=%00&team=%00", b""),
     ("GET", "/api/v1/runbooks?q=%00", b""),
+    ("POST", "/api/v1/tickets/%2F0/outcome", b'{"outcome": "resolved"}'),  # was a 308 to ticket "0" (HTML)
     ("GET", "/api/v1/runs?limit=%C2%B2", b""),  # "²": str.isdigit() says yes, int() says no
     ("GET", "/api/v1/audit?after=%C2%B2&limit=%C2%B2", b""),
     ("GET", "/api/v1/stats/opportunities?limit=%C2%B2", b""),
@@ -248,3 +249,11 @@ def test_what_the_fuzzing_found_stays_fixed(scene, method, path, body):
 
     scene.call(method, path, "lead", f"{method} {path} {body[:80]!r}", check, data=body,
                content_type="application/json")
+
+
+def test_a_ticket_reference_keeps_every_slash(scene):
+    """Merging "a//b" into "a/b" (a 308 redirect by default) would record the outcome on another ticket."""
+    def check(status, answer, after):
+        assert status == 200 and answer["ticket"]["ref"] == "a//b", answer
+
+    scene.call("POST", "/api/v1/tickets/a%2F%2Fb/outcome", "agent", "a//b", check, json={"outcome": "resolved"})
