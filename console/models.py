@@ -1,10 +1,9 @@
 """Every console table, imported in one place so Alembic and tests see the whole schema."""
-from console.db import ConsoleBase
-
+from console.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditVerification  # noqa: F401
 from console.auth.models import ApiToken, StaffUser  # noqa: F401
-from console.audit.models import AuditCheckpoint, AuditEntry, AuditHead  # noqa: F401
+from console.db import ConsoleBase
+from console.deflection.models import EventRollup, OutcomeRollup, Ticket, TicketEvent, TicketRollup  # noqa: F401
+from console.runbooks.models import RunbookSearchMiss, RunbookTick  # noqa: F401
+from console.tasks.models import IdempotencyKey, TaskRun  # noqa: F401
 
 metadata = ConsoleBase.metadata
-from console.deflection.models import EventRollup, Ticket, TicketEvent, TicketRollup  # noqa: F401,E402
-from console.runbooks.models import RunbookSearchMiss, RunbookTick  # noqa: F401,E402
-from console.tasks.models import IdempotencyKey, TaskRun  # noqa: F401,E402

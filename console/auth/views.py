@@ -6,7 +6,7 @@ import time
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from console.audit.chain import record_event
+from console.audit.chain import AuditUnavailable, record_event
 from console.auth.forms import LoginForm
 from console.auth.services import authenticate, end_sessions, normalize_email
 from console.db import console_session, utcnow
@@ -34,20 +34,26 @@ def login():
         db = console_session()
         email = normalize_email(form.email.data)
         user = authenticate(db, email, form.password.data)
-        if user is None:
-            record_event(db, actor=email, action="login.failed", subject_type="user",
-                         details={"address": request.remote_addr or ""})
-            flash("Email or password is not right.", "error")
-            status = 401
-        else:
-            next_url = _safe_next(request.args.get("next"))
-            session.clear()  # a fresh session at login: nothing from before survives
-            user.last_login_at = utcnow()
-            login_user(user)
-            session["login_at"] = int(time.time())
-            record_event(db, actor=user.email, action="login", subject_type="user", subject_id=user.id,
-                         details={"address": request.remote_addr or ""})
-            return redirect(next_url)
+        address = {"address": request.remote_addr or ""}
+        try:
+            if user is None:
+                record_event(db, actor=email, action="login.failed", subject_type="user", details=address)
+                flash("Email or password is not right.", "error")
+                status = 401
+            else:
+                user.last_login_at = utcnow()
+                # Audited before the session exists: no audit entry, no login (fail closed).
+                record_event(db, actor=user.email, action="login", subject_type="user", subject_id=user.id,
+                             details=address)
+                next_url = _safe_next(request.args.get("next"))
+                session.clear()  # a fresh session at login: nothing from before survives
+                login_user(user)
+                session["login_at"] = int(time.time())
+                return redirect(next_url)
+        except AuditUnavailable:
+            flash("Logging in is unavailable right now: the audit trail cannot be written. Try again shortly.",
+                  "error")
+            status = 503
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form, demo=current_app.config.get("DEMO")), status

@@ -22,7 +22,7 @@ from sqlalchemy import and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from console.deflection.metrics import StatsFilter, _where, in_range, previous
-from console.deflection.models import ESCALATION_CLASSES, EventRollup, TicketRollup
+from console.deflection.models import ESCALATION_CLASSES, EventRollup, OutcomeRollup, TicketRollup
 
 OPPORTUNITY_DAYS = 90
 IMPACT_DAYS = 90
@@ -166,16 +166,16 @@ def _windows(session: Session, team: str, wanted: list[tuple[str, str, date, int
 
     One statement for every task (a UNION ALL): the windows of tasks in one category overlap.
     """
-    is_escalated = case((TicketRollup.outcome == "escalated", 1), else_=0)
+    is_escalated = case((OutcomeRollup.outcome == "escalated", 1), else_=0)
     parts = []
     for task, category, first, days in wanted:
         span = timedelta(days=days)
         for side, start, end in (("before", first - span, first - timedelta(days=1)),
                                  ("after", first, first + span - timedelta(days=1))):
             parts.append(select(literal(task).label("task"), literal(side).label("side"),
-                                is_escalated.label("escalated"), func.sum(TicketRollup.tickets).label("tickets"))
-                         .where(in_range(TicketRollup, start, end), TicketRollup.category == category,
-                                *([TicketRollup.team == team] if team else []))
+                                is_escalated.label("escalated"), func.sum(OutcomeRollup.tickets).label("tickets"))
+                         .where(in_range(OutcomeRollup, start, end), OutcomeRollup.category == category,
+                                *([OutcomeRollup.team == team] if team else []))
                          .group_by(is_escalated))
     counts: dict[tuple[str, str], list] = {(task, side): [0, 0] for task, *_rest in wanted
                                            for side in ("before", "after")}
@@ -190,7 +190,7 @@ def _windows(session: Session, team: str, wanted: list[tuple[str, str, date, int
 def impact(session: Session, stats_filter: StatsFilter, *, today: date, days: int = IMPACT_DAYS) -> list[dict]:
     """For each task that has run: escalations in its category before and after its first run."""
     first_runs = _first_runs(session)
-    data_start = session.scalar(select(func.min(TicketRollup.day)).where(TicketRollup.grain == "d"))
+    data_start = session.scalar(select(func.min(OutcomeRollup.day)).where(OutcomeRollup.grain == "d"))
     if not first_runs or data_start is None:
         return []
     categories = _task_categories(session, min(first_runs.values()))

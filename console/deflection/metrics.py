@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from console.deflection.models import DEFLECTED, ESCALATION_CLASSES, EventRollup, TicketRollup
+from console.deflection.models import DEFLECTED, ESCALATION_CLASSES, EventRollup, OutcomeRollup, TicketRollup
 
 GROUPS = ("week", "category", "task")
 DEFAULT_DAYS = 182  # 26 weeks: the half-year the product owner plans with
@@ -125,9 +125,10 @@ def deflection(session: Session, stats_filter: StatsFilter, group_by: str = "wee
     """The contract's `GET /stats/deflection` answer: totals and one row per week, category or task."""
     if group_by not in GROUPS:
         raise FilterError("group_by", "group_by must be one of: " + ", ".join(GROUPS))
-    column = {"week": TicketRollup.day, "category": TicketRollup.category, "task": TicketRollup.task}[group_by]
-    query = (select(column, TicketRollup.outcome, func.sum(TicketRollup.tickets))
-             .where(*_where(TicketRollup, stats_filter)).group_by(column, TicketRollup.outcome))
+    model = TicketRollup if group_by == "task" else OutcomeRollup
+    column = getattr(model, "day" if group_by == "week" else group_by)
+    query = (select(column, model.outcome, func.sum(model.tickets))
+             .where(*_where(model, stats_filter)).group_by(column, model.outcome))
     grouped: dict = defaultdict(lambda: defaultdict(int))
     totals: dict[str, int] = defaultdict(int)
     for key, outcome, tickets in session.execute(query):
@@ -148,10 +149,10 @@ def deflection(session: Session, stats_filter: StatsFilter, group_by: str = "wee
 
 def funnel(session: Session, stats_filter: StatsFilter) -> list[dict]:
     """Per category: tickets, solved with a task, with a runbook, otherwise, and escalated by class."""
-    query = (select(TicketRollup.category, TicketRollup.outcome, TicketRollup.escalation_class,
-                    func.sum(TicketRollup.tickets))
-             .where(*_where(TicketRollup, stats_filter))
-             .group_by(TicketRollup.category, TicketRollup.outcome, TicketRollup.escalation_class))
+    query = (select(OutcomeRollup.category, OutcomeRollup.outcome, OutcomeRollup.escalation_class,
+                    func.sum(OutcomeRollup.tickets))
+             .where(*_where(OutcomeRollup, stats_filter))
+             .group_by(OutcomeRollup.category, OutcomeRollup.outcome, OutcomeRollup.escalation_class))
     rows: dict[str, dict] = {}
     for category, outcome, escalation_class, tickets in session.execute(query):
         row = rows.setdefault(category, {"category": category, "tickets": 0, "deflected_by_task": 0,

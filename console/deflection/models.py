@@ -124,6 +124,22 @@ class TicketRollup(ConsoleBase):
     )
 
 
+class OutcomeRollup(ConsoleBase):
+    """The same tickets as TicketRollup, summed over task and missing tool: what the rate and the funnel read."""
+
+    __tablename__ = "ticket_outcome_rollup"
+
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    team: Mapped[str] = mapped_column(String(60), primary_key=True)
+    category: Mapped[str] = mapped_column(String(60), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(30), primary_key=True)
+    escalation_class: Mapped[str] = mapped_column(String(20), primary_key=True)
+    tickets: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
 class EventRollup(ConsoleBase):
     """Ticket events per day (or week), kind, subject (task, runbook or developer) and status."""
 

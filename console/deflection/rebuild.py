@@ -6,7 +6,7 @@ from itertools import groupby
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from console.deflection.models import EventRollup, Ticket, TicketEvent, TicketRollup
+from console.deflection.models import EventRollup, OutcomeRollup, Ticket, TicketEvent, TicketRollup
 from console.deflection.outcome import derive_facts
 from console.deflection.rollup import RollupDeltas, replay, ticket_entry
 from console.deflection.tickets import FACT_FIELDS
@@ -17,6 +17,7 @@ BATCH = 2000
 def rebuild(session: Session) -> int:
     """Rebuild facts and rollups in the session's transaction; return the number of tickets. No commit."""
     session.execute(delete(TicketRollup))
+    session.execute(delete(OutcomeRollup))
     session.execute(delete(EventRollup))
     deltas = RollupDeltas()
     count, last_id = 0, 0

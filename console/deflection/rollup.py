@@ -1,6 +1,7 @@
 """The rollup rows behind the dashboard: what each ticket and event adds, and the upserts.
 
-A decided ticket counts once in `ticket_rollup`, under the key made of its current facts.
+A decided ticket counts once in `ticket_rollup`, under the key made of its current facts, and
+once in `ticket_outcome_rollup`, the same key without task and missing tool (fewer rows).
 When an event changes those facts, the ticket moves: minus one under the old key, plus one
 under the new. Events count in `ticket_event_rollup` under the day they happened. Both are
 applied as `INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n`, so concurrent writers
@@ -15,11 +16,13 @@ from types import SimpleNamespace
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from console.deflection.models import EventRollup, TicketRollup
+from console.deflection.models import EventRollup, OutcomeRollup, TicketRollup
 from console.deflection.outcome import TERMINAL_RUN_STATUSES
 
 TICKET_KEY = ("grain", "day", "team", "category", "outcome", "escalation_class", "task", "false_deflection", "missing_tool")
 TICKET_MEASURES = ("tickets", "dev_minutes", "timed")
+OUTCOME_KEY = ("grain", "day", "team", "category", "outcome", "escalation_class")
+OUTCOME_MEASURES = ("tickets",)
 EVENT_KEY = ("grain", "day", "team", "category", "kind", "subject", "status")
 EVENT_MEASURES = ("events", "minutes")
 CHUNK = 5000
@@ -90,10 +93,21 @@ class RollupDeltas:
 
     def write(self, session) -> None:
         """Apply the pending additions, per day and per week, in the session's transaction."""
-        _upsert(session, TicketRollup, TICKET_KEY, TICKET_MEASURES, by_grain(self.tickets, len(TICKET_MEASURES)))
+        tickets = by_grain(self.tickets, len(TICKET_MEASURES))
+        _upsert(session, TicketRollup, TICKET_KEY, TICKET_MEASURES, tickets)
+        _upsert(session, OutcomeRollup, OUTCOME_KEY, OUTCOME_MEASURES, outcomes_of(tickets))
         _upsert(session, EventRollup, EVENT_KEY, EVENT_MEASURES, by_grain(self.events, len(EVENT_MEASURES)))
         self.tickets.clear()
         self.events.clear()
+
+
+def outcomes_of(tickets: dict[tuple, list[int]]) -> dict[tuple, list[int]]:
+    """The ticket-rollup additions projected on the outcome rollup's key."""
+    outcomes: dict[tuple, list[int]] = defaultdict(lambda: [0])
+    positions = [TICKET_KEY.index(name) for name in OUTCOME_KEY]
+    for key, measures in tickets.items():
+        outcomes[tuple(key[position] for position in positions)][0] += measures[0]
+    return outcomes
 
 
 def by_grain(deltas: dict[tuple, list[int]], width: int) -> dict[tuple, list[int]]:

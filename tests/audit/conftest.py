@@ -106,19 +106,3 @@ def trail(isolated_app):
         return Trail(isolated_app(**config))
 
     return make
-
-
-@pytest.fixture
-def api_token(console_db, make_user):
-    """(user, bearer headers) for a new user of the role.
-
-    Overrides conftest's fixture, which writes through the app-context-scoped session with
-    no app context pushed; this one uses the test's own session.
-    """
-    from console.auth.services import create_token
-
-    def make(role: str = "agent"):
-        user = make_user(role)
-        return user, {"Authorization": f"Bearer {create_token(console_db, user, 'test')}"}
-
-    return make

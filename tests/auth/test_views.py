@@ -73,3 +73,17 @@ def test_next_parameter_cannot_redirect_off_site(client, auth, make_user):
     response = client.post("/login?next=//evil.example/",
                            data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token})
     assert response.headers["Location"].endswith("/admin/")
+
+
+def test_no_login_without_an_audit_entry(client, auth, make_user, monkeypatch):
+    from console.audit.chain import AuditUnavailable
+
+    def unwritable(*args, **kwargs):
+        raise AuditUnavailable("the audit trail could not be written")
+
+    user = make_user("agent")
+    monkeypatch.setattr("console.auth.views.record_event", unwritable)
+    response = auth.login(user.email)
+    assert response.status_code == 503
+    assert "audit trail cannot be written" in response.get_data(as_text=True)
+    assert client.get("/admin/").status_code == 302  # not logged in

@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from console.deflection.bulk import insert_history
-from console.deflection.models import EventRollup, Ticket, TicketEvent, TicketRollup
+from console.deflection.models import EventRollup, OutcomeRollup, Ticket, TicketEvent, TicketRollup
 from console.deflection.tickets import FACT_FIELDS, add_ticket_event
 from console.demo.history import HistoryWriter
 
@@ -19,9 +19,11 @@ def snapshot(session):
                                                     "false_deflection", "missing_tool")): (r.tickets, r.dev_minutes,
                                                                                           r.timed)
                       for r in session.scalars(select(TicketRollup)) if r.tickets}
+    outcomes = {(r.grain, r.day, r.team, r.category, r.outcome, r.escalation_class): r.tickets
+                for r in session.scalars(select(OutcomeRollup)) if r.tickets}
     events_rollup = {(r.grain, r.day, r.team, r.category, r.kind, r.subject, r.status): (r.events, r.minutes)
                      for r in session.scalars(select(EventRollup)) if r.events}
-    return tickets, tickets_rollup, events_rollup
+    return tickets, tickets_rollup, events_rollup, outcomes
 
 
 def test_bulk_and_one_by_one_agree(app, console_db):
@@ -29,7 +31,7 @@ def test_bulk_and_one_by_one_agree(app, console_db):
                             {"SPRINT_DAYS": 14}).generate()
     assert insert_history(console_db, tickets) > 400
     bulk = snapshot(console_db)
-    for model in (TicketEvent, Ticket, TicketRollup, EventRollup):
+    for model in (TicketEvent, Ticket, TicketRollup, OutcomeRollup, EventRollup):
         console_db.execute(delete(model))
     with app.app_context():
         for ticket in tickets:
@@ -40,5 +42,5 @@ def test_bulk_and_one_by_one_agree(app, console_db):
                 add_ticket_event(console_db, ticket["ref"], event.kind, actor=event.actor, created_at=event.created_at,
                                  **{name: getattr(event, name) for name in EVENT_FIELDS})
     one_by_one = snapshot(console_db)
-    assert len(bulk[0]) > 100 and len(bulk[2]) > 30
+    assert len(bulk[0]) > 100 and len(bulk[2]) > 30 and len(bulk[3]) > 30
     assert one_by_one == bulk

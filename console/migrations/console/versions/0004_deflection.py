@@ -32,6 +32,17 @@ def upgrade() -> None:
     with op.batch_alter_table('ticket_event_rollup', schema=None) as batch_op:
         batch_op.create_index('ix_ticket_event_rollup_kind', ['grain', 'kind', 'day'], unique=False)
 
+    op.create_table('ticket_outcome_rollup',
+    sa.Column('grain', sa.String(length=1), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('team', sa.String(length=60), nullable=False),
+    sa.Column('category', sa.String(length=60), nullable=False),
+    sa.Column('outcome', sa.String(length=30), nullable=False),
+    sa.Column('escalation_class', sa.String(length=20), nullable=False),
+    sa.Column('tickets', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('grain', 'day', 'team', 'category', 'outcome', 'escalation_class', name=op.f('pk_ticket_outcome_rollup')),
+    sqlite_with_rowid=False
+    )
     op.create_table('ticket_rollup',
     sa.Column('grain', sa.String(length=1), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
@@ -90,6 +101,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_ticket_rollup_outcome_day')
 
     op.drop_table('ticket_rollup')
+    op.drop_table('ticket_outcome_rollup')
     with op.batch_alter_table('ticket_event_rollup', schema=None) as batch_op:
         batch_op.drop_index('ix_ticket_event_rollup_kind')
 
