@@ -164,7 +164,8 @@ def _task_categories(session: Session, since: date) -> dict[str, str]:
 def _windows(session: Session, team: str, wanted: list[tuple[str, str, date, int]]) -> dict[tuple[str, str], list]:
     """For each (task, category, first run, days): [escalations, tickets] in the days before and from it.
 
-    One statement for every task (a UNION ALL): the windows of tasks in one category overlap.
+    One statement for every window (a UNION ALL, as windows of tasks in one category overlap),
+    each reading whole weeks from the weekly rows and only its ends from the daily ones.
     """
     is_escalated = case((OutcomeRollup.outcome == "escalated", 1), else_=0)
     parts = []

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from console.db import console_session
-from console.deflection.models import Ticket, TicketEvent, TicketRollup
+from console.deflection.models import OutcomeRollup, Ticket, TicketEvent, TicketRollup
 from console.deflection.tickets import add_ticket_event
 
 pytestmark = [
@@ -49,9 +49,10 @@ def test_concurrent_events_keep_every_ticket_once_in_the_rollup(isolated_app):
         session = console_session()
         assert session.scalar(select(func.count(TicketEvent.id))) == THREADS * ROUNDS
         decided = session.scalar(select(func.count(Ticket.id)).where(Ticket.outcome != "open"))
-        for grain in ("d", "w"):
-            counted = session.scalar(select(func.sum(TicketRollup.tickets)).where(TicketRollup.grain == grain))
-            assert counted == decided
+        for model in (TicketRollup, OutcomeRollup):
+            for grain in ("d", "w"):
+                counted = session.scalar(select(func.sum(model.tickets)).where(model.grain == grain))
+                assert counted == decided
         by_outcome = dict(session.execute(select(TicketRollup.outcome, func.sum(TicketRollup.tickets))
                                           .where(TicketRollup.grain == "d").group_by(TicketRollup.outcome)).all())
         direct = dict(session.execute(select(Ticket.outcome, func.count(Ticket.id)).where(Ticket.outcome != "open")

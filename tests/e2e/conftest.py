@@ -128,6 +128,8 @@ KNOWN_CONSOLE_ERRORS = [
     # Flask-Admin's model-list filter menu has `onclick="return false;"`, which the CSP blocks (harmless: the
     # filter script still runs). Fixing it means overriding Flask-Admin's admin/model/layout.html.
     ("/admin/staff_users/", "Executing inline event handler violates the following Content Security Policy"),
+    # The console declares no icon, so Chromium sometimes asks for /favicon.ico and gets a 404.
+    ("/favicon.ico", "Failed to load resource"),
 ]
 
 

@@ -92,3 +92,11 @@ def test_not_allowed_page(new_page):
     page = new_page(as_user="agent@example.com", bypass_csp=True)
     page.goto("/admin/audit/")
     assert_accessible(page, "not allowed")
+
+
+@pytest.mark.parametrize("path", ["/admin/no-such-page", "/admin/tickets/view?ref="])
+def test_error_pages(new_page, path):
+    page = new_page(as_user="agent@example.com", bypass_csp=True)
+    response = page.goto(path)
+    assert response.status in (400, 404)
+    assert_accessible(page, f"error page {path}")

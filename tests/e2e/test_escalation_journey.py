@@ -28,7 +28,7 @@ def test_escalation_reaches_the_developer_on_duty(new_page):
     expect(details.locator("tr", has_text="Developer on duty")).to_contain_text(developer)
     expect(details.locator("tr", has_text="Missing tool")).to_contain_text(MISSING_TOOL)
     expect(details.locator("tr", has_text="Escalation")).to_contain_text("small change")
-    screenshot(agent, "journey4-escalated", docs=True)
+    screenshot(agent, "journey4-escalated")
 
     dev = new_page()
     login(dev, developer)

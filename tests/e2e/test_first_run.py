@@ -22,7 +22,7 @@ def test_login_page_says_it_is_a_demo(new_page):
     expect(page).to_have_title("Log in · Support Console")
     expect(page.get_by_text("This is a demo.")).to_be_visible()
     expect(page.get_by_role("note")).to_contain_text("agent@example.com")
-    screenshot(page, "login", docs=True)
+    screenshot(page, "login")
 
 
 def test_wrong_password_shows_a_generic_message(new_page):
@@ -86,4 +86,4 @@ def test_developer_starts_from_the_escalations_on_duty_and_writing_a_task(new_pa
     expect(duty.get_by_role("link", name="Rotation and all open escalations")).to_be_visible()
     write = section(page, "Write a task")
     expect(write).to_contain_text("support-console tasks new")
-    screenshot(page, "home-developer", docs=True)
+    screenshot(page, "home-developer")

@@ -24,11 +24,9 @@ def tab_to(page, locator, what: str) -> None:
     for _ in range(MAX_TABS):
         page.keyboard.press("Tab")
         if locator.evaluate("el => el === document.activeElement"):
-            ring = locator.evaluate("""el => {
-                const style = getComputedStyle(el);
-                return (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== 'none';
-            }""")
-            assert ring, f"{what} has the focus but shows no focus ring"
+            ring = locator.evaluate("el => { const s = getComputedStyle(el); return [s.outlineStyle, s.outlineWidth]; }")
+            assert ring[0] != "none" and float(ring[1].removesuffix("px")) >= 2, \
+                f"{what} has the focus but no clear focus ring: outline {ring}"
             return
         seen.append(focused(page))
     raise AssertionError(f"Tab never reached {what}; it went through: {seen}")

@@ -57,7 +57,7 @@ def test_agent_finds_order_1004_by_number_and_refunds_3000_cents(new_page):
     page.wait_for_url("**/admin/runs/*")
     assert run_status(page) == "succeeded"
     assert change(page, "orders", "refunded_cents") == (str(before), str(before + 3000))
-    screenshot(page, "journey2-run", docs=True)
+    screenshot(page, "journey2-run")
 
     open_order_by_number(page, "1004")
     assert refunded_on_order_page(page) == before + 3000
@@ -91,7 +91,7 @@ def test_lead_approves_a_high_risk_refund_in_a_second_browser(new_page):
     row = lead.locator("main table tbody tr").filter(has_text="T-300")
     expect(row).to_contain_text("refund_order")
     expect(row).to_contain_text("agent@example.com")
-    screenshot(lead, "journey3-approvals", docs=True)
+    screenshot(lead, "journey3-approvals")
     row.get_by_role("link", name=re.compile(rf"#{run_id}\b")).click()
     assert change(lead, "orders", "refunded_cents") == (str(before), str(before + 12000))
     lead.get_by_label("Reason for approving").fill("Photo of the torn blanket is on the ticket")

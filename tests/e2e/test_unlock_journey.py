@@ -17,14 +17,14 @@ def test_agent_unlocks_an_account_from_the_runbook_and_the_ticket_shows_it(new_p
     page.get_by_role("button", name="Search").click()
     results = page.locator("#runbook-results li")
     expect(results.first).to_contain_text("Customer cannot log in")
-    screenshot(page, "journey1-runbook-search", docs=True)
+    screenshot(page, "journey1-runbook-search")
 
     results.first.get_by_role("link", name="Customer cannot log in").click()
     expect(page.locator("h1")).to_have_text("Customer cannot log in")
     expect(page.locator("main")).to_contain_text("for ticket T-100")
     page.get_by_label("Customer email").fill("locked@example.com")
     page.get_by_role("button", name="Fill").click()
-    screenshot(page, "journey1-runbook", docs=True)
+    screenshot(page, "journey1-runbook")
 
     page.get_by_role("link", name="Unlock the account").click()
     expect(page.locator("h1")).to_have_text("Unlock a customer account")
@@ -45,7 +45,7 @@ def test_agent_unlocks_an_account_from_the_runbook_and_the_ticket_shows_it(new_p
     assert run_status(page) == "succeeded"
     assert "Unlocked locked@example.com" in main_text(page)
     assert change(page, "customers", "status") == ("locked", "active")
-    screenshot(page, "journey1-run", docs=True)
+    screenshot(page, "journey1-run")
 
     page.get_by_role("link", name="ticket page").click()
     expect(page.locator("h1")).to_contain_text("Ticket T-100")
@@ -53,7 +53,7 @@ def test_agent_unlocks_an_account_from_the_runbook_and_the_ticket_shows_it(new_p
     expect(runs).to_contain_text("unlock_account")
     expect(runs).to_contain_text("succeeded")
     expect(page.locator("h2:has-text('Runbooks viewed') + ul")).to_contain_text("cannot-log-in")
-    screenshot(page, "journey1-ticket", docs=True)
+    screenshot(page, "journey1-ticket")
 
     # The customer really is unlocked: the lookup page says so.
     page.goto("/admin/customers/?q=locked@example.com")

@@ -19,6 +19,7 @@ from tests.security._invariants import (Snapshot, assert_unchanged, chain_proble
 from tests.security._strategies import (any_json, fuzz_settings, good_reason, good_ticket, header_text, mostly,
                                         nasty_text, path_segment, raw_body)
 
+
 class Scene:
     """The demo shop, staff of every role, and runs in each state, made once per test before the examples."""
 
@@ -95,6 +96,7 @@ def test_task_preview_and_run_bodies_of_any_shape(scene, record_property):
     def fuzz(name, endpoint, role, body, key):
         headers = {"Idempotency-Key": key} if key is not None else {}
         what = f"{role} POST {name!r}/{endpoint} {body[1]} {body[0][:300]!r}"
+
         def check(status, answer, after):
             if endpoint == "preview":
                 assert_unchanged(scene.baseline, after, what=what)
@@ -152,6 +154,7 @@ def test_ticket_outcomes_and_dev_time_with_any_body(scene, record_property):
     def fuzz(ref, action, data, body):
         role = data.draw(roles[action])
         what = f"{role} POST tickets/{ref!r}/{action} {body[1]} {body[0][:300]!r}"
+
         def check(status, answer, after):
             assert_unchanged(scene.baseline, after, "target", what=what)  # tickets never touch the shop
             if status >= 400:
@@ -197,6 +200,7 @@ def test_query_strings_of_any_shape(scene, record_property):
     def fuzz(path, role, data):
         query = data.draw(query_string(QUERY_PATHS[path]))
         what = f"{role} GET {path}?{query!r}"
+
         def check(status, answer, after):
             # A search that finds nothing is recorded as a gap in the runbooks: the one write a read makes.
             for side in ("console", "target"):
