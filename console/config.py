@@ -86,6 +86,8 @@ def load_config(overrides: dict | None = None, *, demo: bool = False, instance_s
         "SESSION_COOKIE_SECURE": env.get("CONSOLE_HTTPS", "") == "1",
         "REMEMBER_COOKIE_DURATION": 0,
         "WTF_CSRF_TIME_LIMIT": None,
+        # No request needs more; an unbounded body is a memory-exhaustion lever.
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
         "FLASK_ADMIN_SWATCH": "cerulean",
     }
     cfg.update(overrides)

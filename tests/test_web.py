@@ -53,3 +53,11 @@ def test_logged_request_paths_cannot_forge_log_lines(app, caplog):
     messages = [record.getMessage() for record in caplog.records if "unhandled error" in record.getMessage()]
     assert messages and all("\n" not in message for message in messages)
     assert "\\n2026-01-01" in messages[0]
+
+
+def test_oversized_bodies_are_refused_before_they_are_read(client):
+    response = client.post("/api/v1/tickets/T-1/outcome", data=b"x" * (2 * 1024 * 1024),
+                           headers={"Content-Type": "application/json", "Authorization": "Bearer sc_nope"})
+    assert response.status_code in (401, 413)
+    browser = client.post("/login", data={"email": "a@b.c", "password": "x" * (2 * 1024 * 1024)})
+    assert browser.status_code == 413

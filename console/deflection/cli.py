@@ -17,10 +17,13 @@ def rebuild_command():
     from console.deflection.rebuild import rebuild
 
     app = make_app()
-    with app.app_context():
-        session = console_session()
-        count = rebuild(session)
-        session.commit()
+    try:
+        with app.app_context():
+            session = console_session()
+            count = rebuild(session)
+            session.commit()
+    finally:
+        app.extensions["console_db"].dispose()
     click.echo(f"Rebuilt the outcomes and rollups of {count} tickets.")
 
 
@@ -33,8 +36,11 @@ def rotation_command(sprints: int):
     from console.deflection.rotation import schedule
 
     app = make_app()
-    with app.app_context():
-        duties = schedule(console_session(), utcnow().date(), sprints)
+    try:
+        with app.app_context():
+            duties = schedule(console_session(), utcnow().date(), sprints)
+    finally:
+        app.extensions["console_db"].dispose()
     if not duties:
         raise click.ClickException("nobody is on the support rotation: create developers or set SUPPORT_ROTATION")
     for duty in duties:

@@ -170,7 +170,8 @@ class OrderLookupView(_LookupView):
                 "customer": args.get("customer", "")}
         customer_id = None
         if base["customer"]:
-            if not base["customer"].isdigit() or int(base["customer"]) > queries.MAX_ID:
+            digits = base["customer"]
+            if not (digits.isascii() and digits.isdigit()) or int(digits) > queries.MAX_ID:  # "²" is a digit too
                 return self._listing(self._bad_customer, dict(base, customer=""))
             customer_id = int(base["customer"])
 

@@ -66,7 +66,7 @@ def history(filters: dict, before: int | None, order_id: int | None) -> list:
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None  # not "²"
 
 
 def _undo_preview(run, user):

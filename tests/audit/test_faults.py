@@ -68,7 +68,7 @@ def test_a_failed_login_that_cannot_be_audited_is_a_clear_503(trail):
     response = client.post("/login", data={"email": "nobody@example.com", "password": "wrong password!",
                                            "csrf_token": token})
     assert response.status_code == 503
-    assert "The audit trail cannot be written right now, so nothing was done" in response.get_data(as_text=True)
+    assert "the audit trail cannot be written" in response.get_data(as_text=True)
 
 
 def test_an_export_that_cannot_be_audited_is_refused(trail):

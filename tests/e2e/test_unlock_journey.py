@@ -52,7 +52,9 @@ def test_agent_unlocks_an_account_from_the_runbook_and_the_ticket_shows_it(new_p
     runs = page.locator("h2:has-text('Task runs') + ul")
     expect(runs).to_contain_text("unlock_account")
     expect(runs).to_contain_text("succeeded")
-    expect(page.locator("h2:has-text('Runbooks viewed') + ul")).to_contain_text("cannot-log-in")
+    viewed = page.locator("h2:has-text('Runbooks viewed') + ul a")
+    expect(viewed).to_have_count(1)
+    expect(viewed).to_have_attribute("href", "/admin/runbooks/cannot-log-in/")
     screenshot(page, "journey1-ticket")
 
     # The customer really is unlocked: the lookup page says so.

@@ -20,6 +20,7 @@ def fuzz_settings(examples: int) -> settings:
     return settings(max_examples=max(10, round(examples * SCALE)), deadline=None, database=None,
                     suppress_health_check=list(HealthCheck))
 
+
 # Text that has broken real systems: NUL, lone surrogates (JSON can carry them as \ud800),
 # right-to-left overrides, combining marks, emoji sequences, case-folding surprises,
 # injection classics, numbers and keywords as text, and sizes around the limits.
@@ -31,7 +32,7 @@ NASTY_TEXT = [
     "%s%n%x", "{{7*7}}", "${jndi:ldap://x}", "../../etc/passwd", "line\r\nX-Injected: 1", "\\", "\\u0000",
     "1004", "-1", "0", "1e999", "NaN", "Infinity", "true", "null", "[]", "{}", "T-1", "alice@example.com",
     "ALICE@EXAMPLE.COM", " alice@example.com ", "alice@example.com\x00", "alice@ex\u00e4mple.com", "a@b",
-    "x" * 121, "x" * 255, "x" * 2001, "x" * 10_001, "\u00e9" * 5000,
+    "x" * 121, "x" * 255, "x" * 2001, "x" * 10_001, "\u00e9" * 5000, "\u00b2", "\u0663\u0664",
 ]
 
 # Characters drawn mostly from a pool of troublemakers (cheap to generate), sometimes from all of Unicode.
