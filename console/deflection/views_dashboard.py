@@ -12,7 +12,6 @@ from console.auth.permissions import READ_STATS, READ_TEAM_STATS, user_can
 from console.db import console_session, utcnow
 from console.deflection import dashboard, insights, metrics, workflow
 from console.deflection.metrics import FilterError, StatsFilter
-from console.deflection.views_tickets import PoliteDenial
 
 
 def forced_team(user) -> str | None:
@@ -29,7 +28,7 @@ def _context(args) -> dashboard.Context:
     return dashboard.Context(console_session(), stats_filter, utcnow().date(), capacity_hours())
 
 
-class DashboardView(PoliteDenial, ConsoleView):
+class DashboardView(ConsoleView):
     """Deflection rate, funnel, opportunities, tool health, support tax, impact and runbook gaps."""
 
     permission = READ_TEAM_STATS

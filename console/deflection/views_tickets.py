@@ -30,23 +30,11 @@ def ticket_page_url(ref: str) -> str:
     return url_for("tickets.ticket_page", ref=ref)
 
 
-class PoliteDenial:
-    """Render 'not allowed' inside the admin layout (a bare render_template lacks Flask-Admin's context)."""
-
-    def refuse(self):
-        if not current_user.is_authenticated:
-            return deny(self)
-        return self.render("admin/forbidden.html"), 403
-
-    def inaccessible_callback(self, name, **kwargs):
-        return self.refuse()
-
-
 def may_list_tickets(user) -> bool:
     return user_can(user, LOG_DEV_TIME) or (user_can(user, WORK_TICKETS) and user_can(user, READ_STATS))
 
 
-class TicketView(PoliteDenial, ConsoleView):
+class TicketView(ConsoleView):
     """Agents work a ticket here; developers close the escalations routed to them."""
 
     permission = WORK_TICKETS
@@ -90,7 +78,7 @@ class TicketView(PoliteDenial, ConsoleView):
     @expose("/start", methods=("POST",))
     def start(self):
         if not user_can(current_user, WORK_TICKETS):
-            return self.refuse()
+            return deny(self)
         try:
             ref = clean_ref(request.form.get("ref", ""))
         except TicketError as exc:
@@ -129,7 +117,7 @@ class TicketView(PoliteDenial, ConsoleView):
 
     def _record(self, outcome: str):
         if not user_can(current_user, WORK_TICKETS):
-            return self.refuse()
+            return deny(self)
         ref = request.form.get("ref", "")
         form = request.form.to_dict()
         try:
@@ -167,7 +155,7 @@ class TicketView(PoliteDenial, ConsoleView):
     @expose("/time", methods=("POST",))
     def log_time(self):
         if not user_can(current_user, LOG_DEV_TIME):
-            return self.refuse()
+            return deny(self)
         form = request.form.to_dict()
         ref = form.get("ref", "")
         try:
@@ -187,7 +175,7 @@ class TicketView(PoliteDenial, ConsoleView):
         return redirect(ticket_page_url(ref))
 
 
-class OnDutyView(PoliteDenial, ConsoleView):
+class OnDutyView(ConsoleView):
     """The support rotation, and the open escalations routed to each developer."""
 
     permission = LOG_DEV_TIME

@@ -42,18 +42,3 @@ def rollup_by_outcome(session, grain: str = "d") -> dict[str, int]:
                            .where(TicketRollup.grain == grain).group_by(TicketRollup.outcome))
     return {outcome: int(total) for outcome, total in rows if total}
 
-
-@pytest.fixture
-def api_token(console_db, make_user):
-    """(user, bearer headers) for a new user of the role.
-
-    Overrides conftest's fixture of the same name, which writes through the app-context-scoped
-    session outside any app context (reported to the lead).
-    """
-    from console.auth.services import create_token
-
-    def make(role: str = "agent", **fields):
-        user = make_user(role, **fields)
-        return user, {"Authorization": f"Bearer {create_token(console_db, user, 'test')}"}
-
-    return make
