@@ -16,6 +16,7 @@ from console.deflection.rotation import duty_on, schedule
 from console.deflection.tickets import TicketError, clean_ref, find_ticket, ticket_events
 
 PAGE_SIZE = 50
+ON_DUTY_LIST = 50
 
 
 def optional_url(endpoint: str, **values) -> str | None:
@@ -188,7 +189,8 @@ class OnDutyView(ConsoleView):
         db = console_session()
         today = utcnow().date()
         mine = workflow.open_escalations(db, current_user.email)
-        everyone = workflow.open_escalations(db, None, limit=200)
+        everyone = workflow.open_escalations(db, None, limit=ON_DUTY_LIST)
         return self.render("deflection/on_duty.html", mine=mine, everyone=everyone,
+                           open_count=workflow.count_open_escalations(db),
                            duty=duty_on(db, today), upcoming=schedule(db, today, 6),
                            sprint_days=current_app.config.get("SPRINT_DAYS"))
