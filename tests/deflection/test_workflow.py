@@ -84,3 +84,16 @@ def test_time_is_logged_on_escalations_only(app, console_db):
             log_dev_time(console_db, "T-13", actor="dev@example.com", minutes=5)
         with pytest.raises(TicketError, match="no ticket"):
             log_dev_time(console_db, "T-unknown", actor="dev@example.com", minutes=5)
+
+
+def test_open_escalations_are_counted_up_to_a_cap(app, console_db):
+    from console.deflection.workflow import count_open_escalations
+
+    with app.app_context():
+        for ref in ("C-1", "C-2", "C-3"):
+            record_outcome(console_db, ref, parse_outcome({"outcome": "escalated", "escalation_class": "knowledge"}),
+                           actor="agent@example.com")
+        record_outcome(console_db, "C-3", parse_outcome({"outcome": "resolved"}), actor="agent@example.com")
+    assert count_open_escalations(console_db) == 2
+    assert count_open_escalations(console_db, cap=1) == 1
+    assert [t.ref for t in open_escalations(console_db, None)] == ["C-1", "C-2"]
