@@ -9,7 +9,7 @@ import click
 from console.config import ConfigError
 
 # Each domain contributes its own command group from console/<domain>/cli.py.
-DOMAIN_COMMANDS = ("console.tasks.cli", "console.audit.cli", "console.runbooks.cli")
+DOMAIN_COMMANDS = ("console.tasks.cli", "console.audit.cli", "console.runbooks.cli", "console.deflection.cli")
 
 
 def make_app(*, demo: bool = False, strict: bool = False):

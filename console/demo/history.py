@@ -6,8 +6,8 @@ answer and cost developer time; afterwards most are deflected by the task, with 
 refusals, failures, reopened tickets and false deflections. Problems that never got a tool
 keep being escalated: they top the opportunity ranking.
 
-Dates are relative to today, and everything else comes from the seed, so a given seed on a
-given day always gives the same history. A second run adds nothing: the history is loaded
+Dates are relative to today (the story ends at midnight UTC), and everything else comes from
+the seed, so a given seed on a given day always gives the same history. A second run adds nothing: the history is loaded
 only when no demo ticket (reference DEMO-...) exists yet. Rows go in with
 console.deflection.bulk, which derives facts and rollups as add_ticket_event does.
 """
@@ -103,7 +103,9 @@ def load_history(app: Flask, *, seed: int, history_days: int, progress: bool = F
         return [f"Ticket history: already loaded ({existing} demo tickets)"]
     if history_days <= 0:
         return ["Ticket history: none requested"]
-    story = HistoryWriter(seed, history_days, utcnow(), rotation(session, app.config), app.config)
+    # The story ends at midnight (UTC) this morning, so a seed gives the same history all day long.
+    midnight = datetime.combine(utcnow().date(), time.min)
+    story = HistoryWriter(seed, history_days, midnight, rotation(session, app.config), app.config)
     days = tqdm(story.by_day(), total=history_days + 1, unit="day", desc="ticket history", disable=not progress,
                 file=sys.stderr)
     tickets = [ticket for day in days for ticket in day]
