@@ -19,8 +19,14 @@ from bench.harness import (DEFAULT_DATA_DIR, QUICK_CUSTOMERS, BenchContext, git_
                            raise_priority)
 
 # name -> "module:function"; the function takes a BenchContext and returns a SuiteResult.
+# The memory suite comes last: it reuses the databases the others fill.
 SUITES = {
     "lookup": "bench.lookup:run",
+    "http": "bench.http_load:run",
+    "tasks": "bench.tasks:run",
+    "dashboard": "bench.deflection:suite",
+    "verify": "bench.audit_verify:suite",
+    "memory": "bench.memory:run",
 }
 OUT_DIR = Path(__file__).resolve().parent / "out"
 
@@ -40,7 +46,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="seconds one side may spend on a scenario before it stops early (at least 5 samples)")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="where SQLite databases are kept")
     parser.add_argument("--profile", metavar="SCENARIO",
-                        help="profile the console side of the scenarios whose name contains this, instead of timing")
+                        help="profile the console side of the lookup scenarios whose name contains this, "
+                             "instead of timing")
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="where the JSON results go")
     parser.add_argument("--nice", type=int, default=0,
                         help="run at this niceness, PostgreSQL backends included (e.g. -10 as root on a busy machine)")
@@ -51,6 +58,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--customers must be at least 1")
     if args.db != "sqlite" and not args.db.startswith("postgresql"):
         parser.error("--db is 'sqlite' or a postgresql+psycopg:// URL")
+    if args.profile and args.suite and args.suite != ["lookup"]:
+        parser.error("--profile applies to the lookup suite only")
+    if args.profile:
+        args.suite = ["lookup"]
     return args
 
 
@@ -72,17 +83,17 @@ def main(argv: list[str] | None = None) -> int:
           f"{report['machine']['memory_gb']} GB; {started:%Y-%m-%d %H:%M} UTC", flush=True)
     for name in args.suite or list(SUITES):
         ctx = BenchContext(db=args.db, customers=args.customers, seed=args.seed, reps=args.reps, warmup=args.warmup,
-                           budget_s=args.budget, data_dir=args.data_dir, profile=args.profile)
+                           budget_s=args.budget, data_dir=args.data_dir, profile=args.profile, quick=args.quick)
         clock = time.perf_counter()
         result = run_suite(name, ctx)
         result.facts["seconds"] = round(time.perf_counter() - clock, 1)
         report["suites"].append(result.to_json())
-        if result.comparisons:
+        if result.comparisons or result.tables or result.targets:
             print("\n" + markdown(result) + "\n", flush=True)
     if args.profile:
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"{'-'.join(args.suite or SUITES)}-{report['db']}-{args.customers}-{started:%Y%m%dT%H%M%S}.json"
+    path = args.out / f"{'-'.join(args.suite) if args.suite else 'all'}-{report['db']}-{args.customers}-{started:%Y%m%dT%H%M%S}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(f"JSON: {path}")
     return 0

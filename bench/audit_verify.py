@@ -8,8 +8,10 @@ runs. Targets: at least 200,000 entries per second, and a peak RSS under 300 MB.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -20,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, insert, text, update
 from sqlalchemy.engine import make_url
 
+from bench.harness import BenchContext, SuiteResult, Table, Target
 from console.audit.chain import GENESIS, canonical_details, digest, timestamp
 from console.audit.checkpoints import CheckpointPolicy, sign
 from console.audit.models import AuditCheckpoint, AuditEntry, AuditHead
@@ -29,6 +32,8 @@ from console.migrations import upgrade_console
 
 TARGET_PER_SECOND = 200_000
 TARGET_RSS_MB = 300
+FULL_ENTRIES, QUICK_ENTRIES = 1_000_000, 10_000
+FULL_ROUNDS, QUICK_ROUNDS = 3, 2
 KEY = "bench-audit-key"
 EVERY = 1000
 TASKS = ["unlock_account", "change_email", "cancel_order", "refund_order", "fix_stuck_order", ""]
@@ -98,6 +103,33 @@ def peak_rss_mb() -> float:
     return max(peaks) / 1024  # kilobytes on Linux
 
 
+def prepare_trail(engine, count: int, seed: int, *, appended_ok: bool = False) -> str | None:
+    """Fill an empty trail with `count` entries; return why an existing trail cannot be used, or None.
+
+    With `appended_ok`, a trail may hold more than `count`: the entries the app appended after
+    the generated ones (the memory suite logs in and exports on it) are verified as well.
+    """
+    upgrade_console(engine)
+    with engine.connect() as conn:
+        present = conn.scalar(text("SELECT COUNT(*) FROM audit_entries"))
+    if not present:
+        started = time.perf_counter()
+        fill(engine, count, seed)
+        print(f"generated {count:,} entries on {engine.dialect.name} in {time.perf_counter() - started:.1f} s")
+        return None
+    if present == count or (appended_ok and present > count):
+        return None
+    return f"{engine.url.render_as_string()} holds {present:,} entries, not {count:,}: use another database"
+
+
+def verify_once(engine, workers: int | None = None):
+    """One verify pass as `audit verify` runs it; return (result, CPU seconds, worker processes included)."""
+    policy = CheckpointPolicy(key=KEY, every=EVERY, interval=timedelta(days=3650))
+    cpu = cpu_seconds()
+    result = verify_trail(engine, KEY, policy=policy, workers=workers)
+    return result, cpu_seconds() - cpu
+
+
 def run(url: str | None, count: int, seed: int, rounds: int, workers: int | None, keep: str | None) -> bool:
     scratch = None
     admin = None
@@ -115,23 +147,14 @@ def run(url: str | None, count: int, seed: int, rounds: int, workers: int | None
         console_url = f"sqlite:///{Path(scratch.name) / 'console.db'}"
     engine = make_engine(console_url)
     try:
-        upgrade_console(engine)
-        with engine.connect() as conn:
-            present = conn.scalar(text("SELECT COUNT(*) FROM audit_entries"))
-        if present != count:
-            if present:
-                print(f"{keep} holds {present:,} entries, not {count:,}: use another --keep file")
-                return False
-            started = time.perf_counter()
-            fill(engine, count, seed)
-            print(f"generated {count:,} entries on {engine.dialect.name} in {time.perf_counter() - started:.1f} s")
+        problem = prepare_trail(engine, count, seed)
+        if problem:
+            print(problem)
+            return False
         rss_before = peak_rss_mb()
-        policy = CheckpointPolicy(key=KEY, every=EVERY, interval=timedelta(days=3650))
         best = None
         for n in range(rounds):
-            cpu = cpu_seconds()
-            result = verify_trail(engine, KEY, policy=policy, workers=workers)
-            cpu = cpu_seconds() - cpu
+            result, cpu = verify_once(engine, workers)
             if not result.ok:
                 print(f"verify failed: {result.summary}")
                 return False
@@ -153,6 +176,39 @@ def run(url: str | None, count: int, seed: int, rounds: int, workers: int | None
             admin.dispose()
         if scratch is not None:
             scratch.cleanup()
+
+
+def trail_url(ctx: BenchContext) -> tuple[str, int]:
+    """The run's database holding the generated trail (kept: generating 1,000,000 entries takes minutes)."""
+    count = QUICK_ENTRIES if ctx.quick else FULL_ENTRIES
+    return ctx.database_url(f"audit_{count}_seed{ctx.seed}"), count
+
+
+def suite(ctx: BenchContext) -> SuiteResult:
+    """`python -m bench --suite verify`: verify speed on 1,000,000 entries (QUICK_ENTRIES with --quick)."""
+    url, count = trail_url(ctx)
+    engine = make_engine(url)
+    try:
+        problem = prepare_trail(engine, count, ctx.seed, appended_ok=True)
+        if problem:
+            raise SystemExit(problem)
+        table = Table("`verify_trail` as `support-console audit verify` runs it", [
+            "round", "entries", "checkpoints", "seconds", "entries/s", "entries per CPU-second"])
+        rates = []
+        for number in range(1, (QUICK_ROUNDS if ctx.quick else FULL_ROUNDS) + 1):
+            result, cpu = verify_once(engine)
+            if not result.ok:
+                raise RuntimeError(f"verify failed on the generated trail: {result.summary}")
+            rates.append(result.entries / result.seconds)
+            table.rows.append([number, result.entries, result.checkpoints, round(result.seconds, 3),
+                               round(rates[-1]), round(result.entries / cpu) if cpu else None])
+    finally:
+        engine.dispose()
+    best = max(rates)
+    target = Target("audit verify speed, best round", f">= {TARGET_PER_SECOND:,} entries/s",
+                    f"{best:,.0f} entries/s (median {statistics.median(rates):,.0f})", best >= TARGET_PER_SECOND)
+    return SuiteResult("verify", facts={"dialect": engine.dialect.name, "load_average_after": os.getloadavg()},
+                       tables=[table], targets=[target])
 
 
 def main(argv: list[str] | None = None) -> int:

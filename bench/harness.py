@@ -65,10 +65,34 @@ class Comparison:
 
 
 @dataclass
+class Table:
+    """Figures without a baseline to compare with: a title, column names and rows of values."""
+
+    title: str
+    columns: list[str]
+    rows: list[list] = field(default_factory=list)
+
+
+@dataclass
+class Target:
+    """One target of the issue, what was measured against it, and whether it was met."""
+
+    what: str
+    target: str
+    measured: str
+    met: bool
+
+    def line(self) -> str:
+        return f"{self.what}: target {self.target}; measured {self.measured}: {'met' if self.met else 'MISSED'}"
+
+
+@dataclass
 class SuiteResult:
     suite: str
     comparisons: list[Comparison] = field(default_factory=list)
-    facts: dict = field(default_factory=dict)  # anything else worth keeping (row counts, targets, RSS)
+    facts: dict = field(default_factory=dict)  # anything else worth keeping (row counts, RSS)
+    tables: list[Table] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
 
     def to_json(self) -> dict:
         rows = []
@@ -77,7 +101,8 @@ class SuiteResult:
                          "ratio_median": c.ratio_median, "ratio_p95": c.ratio_p95,
                          "baseline_cpu_median_ms": c.baseline_cpu_ms, "console_cpu_median_ms": c.console_cpu_ms,
                          "note": c.note})
-        return {"suite": self.suite, "scenarios": rows, "facts": self.facts}
+        return {"suite": self.suite, "scenarios": rows, "tables": [asdict(t) for t in self.tables],
+                "targets": [asdict(t) for t in self.targets], "facts": self.facts}
 
 
 @dataclass
@@ -114,20 +139,41 @@ def measure_ab(a: Callable[[], object], b: Callable[[], object], *, reps: int, w
 
 
 def markdown(result: SuiteResult) -> str:
-    lines = [f"### {result.suite}", "",
-             "| scenario | baseline median / p95 (ms) | console median / p95 (ms) | ratio (median) | "
-             "console CPU (ms) | n |",
-             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [f"### {result.suite}"]
+    if result.comparisons:
+        lines += ["", "| scenario | baseline median / p95 (ms) | console median / p95 (ms) | ratio (median) | "
+                      "console CPU (ms) | n |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for c in result.comparisons:
         cpu = f"{c.console_cpu_ms:,.2f}" if c.console_cpu_ms is not None else ""
         lines.append(f"| {c.scenario} | {c.baseline.median_ms:,.1f} / {c.baseline.p95_ms:,.1f} | "
                      f"{c.console.median_ms:,.2f} / {c.console.p95_ms:,.2f} | {c.ratio_median:,.1f}× | {cpu} | "
                      f"{c.baseline.n} / {c.console.n} |")
+    for table in result.tables:
+        first = table.rows[0] if table.rows else []
+        # Text columns align left, figures right.
+        rule = ["---" if isinstance(value, str) else "---:" for value in first] or ["---"] * len(table.columns)
+        lines += ["", f"{table.title}:", "", "| " + " | ".join(table.columns) + " |", "| " + " | ".join(rule) + " |"]
+        lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in table.rows]
+    if result.targets:
+        lines += [""] + [f"- {target.line()}" for target in result.targets]
     shown = {key: value for key, value in result.facts.items()
              if isinstance(value, (int, float, str, tuple, list)) or key.startswith("calibration")}
     if shown:
         lines += ["", "; ".join(f"{key}: {value}" for key, value in shown.items())]
     return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value).replace("|", "\\|")
 
 
 def calibrate(rounds: int = 15) -> dict:
@@ -190,6 +236,7 @@ class BenchContext:
     budget_s: float
     data_dir: Path
     profile: str | None = None
+    quick: bool = False  # --quick: suites pick their small sizes and short runs
     facts: dict = field(default_factory=dict)
 
     @property

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from console import formatting
 from console.db import databases
 
 bp = Blueprint("web", __name__)
@@ -46,6 +47,7 @@ def _error(status: int, title: str, message: str, code: str):
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    formatting.init_app(app)
 
     @app.after_request
     def _security_headers(response):

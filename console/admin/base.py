@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import warnings
 
-from flask import redirect, request, url_for
+from flask import current_app, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
@@ -15,6 +15,9 @@ from flask_login import current_user
 from console.auth.permissions import user_can
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Entries in each per-app cache below; the keys come from templates and roles, so this is never reached
+# in practice, and clearing is the whole policy if it is.
+CHROME_CACHE_LIMIT = 512
 
 
 def neutralize_formula(value):
@@ -89,3 +92,50 @@ class ConsoleIndexView(AdminIndexView):
         from console.admin.home import home_sections
 
         return self.render("admin/home.html", sections=home_sections(current_user))
+
+
+def _chrome_cache(name: str) -> dict:
+    cache = current_app.extensions.setdefault(name, {})
+    if len(cache) > CHROME_CACHE_LIMIT:
+        cache.clear()
+    return cache
+
+
+def cached_url(endpoint: str, **values) -> str:
+    """url_for for links that are the same on every request (assets, navigation), computed once per app.
+
+    Only absolute endpoints: a relative '.index' depends on the request's blueprint. The key holds
+    the script root, as url_for does; no url_defaults or host matching apply to these endpoints.
+    """
+    key = (request.script_root, endpoint, tuple(sorted(values.items())))
+    cache = _chrome_cache("console_url_cache")
+    url = cache.get(key)
+    if url is None:
+        url = cache[key] = url_for(endpoint, **values)
+    return url
+
+
+def _menu_state(items) -> tuple:
+    """Everything in the menu that can differ between requests: which items this user sees, and their links."""
+    state = []
+    for item in items:
+        if item.is_category():
+            state.append(_menu_state(item.get_children()))
+        else:
+            state.append((item.is_accessible(), item.is_visible(), item.get_url()))
+    return tuple(state)
+
+
+def cached_menu(admin_view, render):
+    """The navigation menu, rendered by `render` (Flask-Admin's menu macro) once per distinct state.
+
+    Each item's is_accessible/is_visible still runs on every request, so the menu follows
+    every permission check exactly; only the markup built from those answers is reused.
+    """
+    admin = admin_view.admin
+    key = (id(admin), admin_view.endpoint, request.script_root, _menu_state(admin.menu()))
+    cache = _chrome_cache("console_menu_cache")
+    html = cache.get(key)
+    if html is None:
+        html = cache[key] = render()
+    return html

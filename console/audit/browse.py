@@ -20,6 +20,9 @@ from console.audit.chain import timestamp
 from console.audit.models import AuditEntry
 
 PAGE_SIZE = 50
+# The entries that close a task run's intent: its outcome, or a lead's reconciliation of it.
+INTENT_CLOSERS = ("task.outcome", "task.reconcile")
+FAILED = ("failed", "refused", "rejected", "interrupted")
 MAX_SEQ = 2**31 - 1  # seq is a 32-bit integer column, and PostgreSQL casts parameters to it
 EXPORT_BATCH = 1000
 EXACT_FILTERS = ("actor", "action", "task", "ticket", "customer", "outcome")
@@ -154,6 +157,54 @@ def page(session: Session, flt: TrailFilter, *, before: int | None = None, after
     rows = rows[:size]
     return Page(rows, newer=rows[0].seq if rows and before is not None else None,
                 older=rows[-1].seq if rows and more_older else None)
+
+
+@dataclass(frozen=True)
+class Status:
+    """How a page shows an entry's status: the words, the badge colour, and for an intent its outcome entry."""
+
+    text: str
+    tone: str  # a Bootstrap colour: success, danger, info, secondary
+    outcome_seq: int | None = None
+    outcome: str = ""
+
+
+def _tone(outcome: str) -> str:
+    return "success" if outcome == "succeeded" else "danger" if outcome in FAILED else \
+        "info" if outcome in ("pending_approval", "approved") else "secondary"
+
+
+def statuses(session: Session, entries: list, *, now: datetime, window_seconds: float) -> dict[int, Status]:
+    """What each entry's status reads as, by seq.
+
+    An intent is stored as `interrupted`, the run's state until its outcome is written; the stored text
+    cannot change (it is hashed). So an intent reads as `started` and links to the entry that closed it;
+    with none yet it is `running` inside the reconcile window and `interrupted` only after it.
+    """
+    intents = [e for e in entries if e.action == "task.intent" and e.subject_type == "task_run"]
+    closers: dict[str, list] = {}
+    if intents:
+        rows = session.execute(
+            select(AuditEntry.seq, AuditEntry.subject_id, AuditEntry.outcome)
+            .where(AuditEntry.subject_type == "task_run", AuditEntry.subject_id.in_({e.subject_id for e in intents}),
+                   AuditEntry.action.in_(INTENT_CLOSERS))
+            .order_by(AuditEntry.seq))
+        for seq, subject_id, outcome in rows:
+            closers.setdefault(subject_id, []).append((seq, outcome))
+    shown, intent_seqs = {}, {e.seq for e in intents}
+    for entry in entries:
+        if entry.seq in intent_seqs:
+            closer = next(((seq, outcome) for seq, outcome in closers.get(entry.subject_id, []) if seq > entry.seq),
+                          None)
+            if closer is not None:
+                shown[entry.seq] = Status("started", "secondary", outcome_seq=closer[0], outcome=closer[1] or "")
+            elif (now - entry.created_at).total_seconds() < window_seconds:
+                shown[entry.seq] = Status("running", "info")
+            else:
+                shown[entry.seq] = Status("interrupted", "danger")
+        elif entry.outcome:
+            shown[entry.seq] = Status(entry.outcome.replace("_", " "), _tone(entry.outcome))
+    return shown
 
 
 def entries_after(session: Session, after: int, limit: int) -> list[AuditEntry]:

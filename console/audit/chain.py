@@ -10,7 +10,7 @@ from decimal import Decimal
 from json.encoder import encode_basestring as _quote  # the C encoder json.dumps uses for ensure_ascii=False
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from console.audit.models import AuditEntry, AuditHead
@@ -119,6 +119,15 @@ def _clean(text: Any, limit: int) -> str:
     return _text(str(text or ""))[:limit]
 
 
+_HEAD = AuditHead.__table__
+_ENTRIES = AuditEntry.__table__
+# Core statements on the session's connection: the ORM's unit of work cost more than the
+# rest of an append, and every task run appends twice (intent and outcome).
+_BUMP = update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1).returning(_HEAD.c.seq, _HEAD.c.hash)
+_SET_HASH = update(_HEAD).where(_HEAD.c.id == 1)
+_INSERT = insert(_ENTRIES)
+
+
 def append(
     session: Session,
     *,
@@ -133,17 +142,20 @@ def append(
     outcome: str = "",
     details: dict | None = None,
 ) -> AuditEntry:
-    """Append one entry to the chain in the session's transaction; the caller commits."""
+    """Append one entry to the chain in the session's transaction; the caller commits.
+
+    The entry returned is a detached record of what was written, not a session object.
+    """
     from console.audit.checkpoints import checkpoint_if_due, policy_for
 
     details_text = canonical_details(details)  # before the lock: bad details must not hold it
+    conn = session.connection()
     # Taking the head row's write lock first (an UPDATE) serialises concurrent writers on
     # PostgreSQL and on SQLite alike, so seq and prev_hash can never fork.
-    bumped = session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
-    if bumped.rowcount == 0:
-        session.add(AuditHead(id=1, seq=1, hash=GENESIS))
-        session.flush()
-    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
+    head = conn.execute(_BUMP).first()
+    if head is None:
+        conn.execute(insert(_HEAD).values(id=1, seq=1, hash=GENESIS))
+        head = conn.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)).one()
     fields = {
         "seq": head.seq,
         "created_at": utcnow(),  # taken under the lock, so time order follows seq order
@@ -159,14 +171,12 @@ def append(
         "details": details_text,
     }
     chain_hash = entry_hash(fields, head.hash)
-    entry = AuditEntry(**fields, prev_hash=head.hash, hash=chain_hash)
-    session.add(entry)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=chain_hash))
+    conn.execute(_INSERT, {**fields, "prev_hash": head.hash, "hash": chain_hash})
+    conn.execute(_SET_HASH, {"hash": chain_hash})
     policy = policy_for(session)
     if policy is not None:
         checkpoint_if_due(session, head.seq, chain_hash, fields["created_at"], policy)
-    session.flush()
-    return entry
+    return AuditEntry(**fields, prev_hash=head.hash, hash=chain_hash)
 
 
 def record_event(session: Session, *, commit: bool = True, **fields) -> AuditEntry:

@@ -72,12 +72,15 @@ def _add(session: Session, seq: int, chain_hash: str, created_at: datetime, key:
 def checkpoint_if_due(session: Session, seq: int, chain_hash: str, now: datetime,
                       policy: CheckpointPolicy) -> AuditCheckpoint | None:
     """Sign the entry just appended when a checkpoint is due; append calls this holding the head lock."""
-    last = session.execute(
-        select(AuditCheckpoint.seq, AuditCheckpoint.created_at).order_by(AuditCheckpoint.id.desc()).limit(1)
-    ).first()
+    last = session.connection().execute(_LAST).first()
     if last is None or seq - last.seq >= policy.every or now - last.created_at >= policy.interval:
-        return _add(session, seq, chain_hash, now, policy.key)
+        checkpoint = _add(session, seq, chain_hash, now, policy.key)
+        session.flush()
+        return checkpoint
     return None
+
+
+_LAST = select(AuditCheckpoint.seq, AuditCheckpoint.created_at).order_by(AuditCheckpoint.id.desc()).limit(1)
 
 
 def write_checkpoint(session: Session, key: str) -> AuditCheckpoint:

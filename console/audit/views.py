@@ -18,6 +18,7 @@ from console.audit.models import AuditEntry, AuditHead
 from console.audit.verify import latest_verification, record_verification, verify_trail
 from console.auth.permissions import READ_AUDIT, VERIFY_AUDIT, user_can
 from console.db import console_session, databases, utcnow
+from console.formatting import Personal
 
 # Suggestions for the filter fields; any other value can be typed.
 OUTCOMES = ("succeeded", "failed", "refused", "rejected", "pending_approval", "approved", "interrupted")
@@ -31,8 +32,9 @@ class AuditTrailView(ConsoleView):
     permission = READ_AUDIT
 
     def _render_list(self, flt, page, error=None, status=200):
-        return self.render("audit/list.html", flt=flt, page=page, error=error, outcomes=OUTCOMES,
-                           actions=COMMON_ACTIONS, can_verify=user_can(current_user, VERIFY_AUDIT)), status
+        return self.render("audit/list.html", flt=flt, page=page, rows=self._rows(page.entries), error=error,
+                           outcomes=OUTCOMES, actions=COMMON_ACTIONS,
+                           can_verify=user_can(current_user, VERIFY_AUDIT)), status
 
     @expose("/")
     def index(self):
@@ -48,21 +50,37 @@ class AuditTrailView(ConsoleView):
         page = browse.page(console_session(), flt, before=before, after=after)
         return self._render_list(flt, page)
 
+    def _rows(self, entries: list) -> list[dict]:
+        """Each entry as the list shows it: its status in words, its customer and reason masked."""
+        shown = entry_statuses(entries)
+        rows = []
+        for entry in entries:
+            personal = Personal()
+            customer = personal.column("customers", "email", entry.customer)
+            rows.append({"entry": entry, "status": shown.get(entry.seq), "customer": customer,
+                         "reason": personal.text(entry.reason or "")})
+        return rows
+
     @expose("/entry/<int:seq>")
     def entry(self, seq: int):
         session = console_session()
         entry = session.get(AuditEntry, seq) if seq <= browse.MAX_SEQ else None
         if entry is None:
             return self.render("audit/missing.html", seq=seq), 404
-        details = browse.parsed_details(entry)
+        # Masked for display only: the stored entry, and so its hash, stay as written.
+        personal = Personal()
+        customer = personal.column("customers", "email", entry.customer)
+        details = personal.details(browse.parsed_details(entry), param_kinds=_param_kinds(entry.task))
         previous = session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == seq - 1)) if seq > 1 else GENESIS
         integrity = {
             "content": rehash.python_matches(entry),
             "linked": previous == entry.prev_hash,
         }
         has_next = session.scalar(select(AuditEntry.seq).where(AuditEntry.seq == seq + 1)) is not None
-        return self.render("audit/entry.html", entry=entry, changes=diff.changes_of(details),
-                           other=diff.other_details(details), integrity=integrity, has_next=has_next)
+        return self.render("audit/entry.html", entry=entry, status=entry_statuses([entry]).get(entry.seq),
+                           customer=customer, reason=personal.text(entry.reason or ""),
+                           changes=diff.changes_of(details), other=diff.other_details(details),
+                           integrity=integrity, has_next=has_next)
 
     @expose("/export.csv")
     def export(self):
@@ -85,6 +103,20 @@ class AuditTrailView(ConsoleView):
         result = run_verification(source=current_user.email)
         flash(result.summary, "success" if result.ok else "error")
         return redirect(url_for("admin.index"))
+
+
+def entry_statuses(entries: list) -> dict:
+    """Each entry's status as pages show it (browse.statuses), with the runner's reconcile window."""
+    from console.tasks.reconcile import DEFAULT_AFTER_SECONDS
+
+    window = current_app.config.get("RECONCILE_AFTER_SECONDS", DEFAULT_AFTER_SECONDS)
+    return browse.statuses(console_session(), entries, now=utcnow(), window_seconds=window)
+
+
+def _param_kinds(task: str) -> dict:
+    """The parameter types of the entry's task, when it still exists: an email parameter is masked as one."""
+    spec = current_app.extensions["task_registry"].get(task) if task else None
+    return {param.name: param.kind for param in spec.params} if spec else {}
 
 
 def run_verification(*, source: str):

@@ -30,9 +30,13 @@ def _session_expired(app: Flask) -> bool:
     seen_at = session.get("seen_at", login_at)
     if now - login_at > app.config["SESSION_ABSOLUTE_HOURS"] * 3600:
         return True
-    if now - seen_at > app.config["SESSION_IDLE_MINUTES"] * 60:
+    idle = app.config["SESSION_IDLE_MINUTES"] * 60
+    if now - seen_at > idle:
         return True
-    session["seen_at"] = now
+    # Writing the time on every request re-signs and re-sends the cookie on every page. A write at most
+    # every tenth of the idle window (a minute at most) can only end a session early, never late.
+    if now - seen_at >= min(60, idle // 10):
+        session["seen_at"] = now
     return False
 
 

@@ -37,6 +37,11 @@ def role_can(role: str | None, permission: str) -> bool:
 
 def user_can(user, permission: str) -> bool:
     """True when an authenticated, active user's role grants the permission."""
+    # Resolve Flask-Login's current_user proxy once: each attribute read through it looks the user up
+    # again, and a page's menu asks this question a few dozen times.
+    resolve = getattr(user, "_get_current_object", None)
+    if resolve is not None:
+        user = resolve()
     if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return False
     return role_can(user.role, permission)

@@ -1,4 +1,8 @@
-"""Small SVG charts drawn on the server: no script, no CDN, a <title> tooltip on every mark."""
+"""Small SVG charts drawn on the server: no script, no CDN, a <title> tooltip on every mark.
+
+A chart is drawn at its natural size (width and height in pixels, so FONT_SIZE is the size on screen) and only
+ever shrinks to fit (console.css); the default widths fit the dashboard's full-width row at 1024 pixels.
+"""
 from __future__ import annotations
 
 import math
@@ -7,8 +11,10 @@ from markupsafe import Markup, escape
 
 PALETTE = ("#2e7d32", "#66bb6a", "#90a4ae", "#e53935", "#fb8c00", "#8e24aa", "#1e88e5", "#6d4c41")
 LINE_COLOUR = "#1565c0"
-FONT = 'font-family="system-ui, sans-serif" font-size="12"'
-CHAR_WIDTH = 6.6  # of FONT, on average
+FONT_SIZE = 13
+FONT = f'font-family="system-ui, sans-serif" font-size="{FONT_SIZE}"'
+CHAR_WIDTH = 7.2  # of FONT, on average
+WIDTH = 860
 
 
 def _number(value: float) -> str:
@@ -36,11 +42,19 @@ def _legend(series_names: list[str], colours: list[str], x: int, y: int, extra: 
     return "".join(parts)
 
 
+def _svg_open(title: str, width: float, height: float) -> str:
+    # Pixel width and height, not width="100%": a chart stretched or squeezed into its column scales its
+    # text too (a 640-unit chart in a 470-pixel column had 9-pixel labels).
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
+            f'height="{height:.0f}" role="img" aria-label="{escape(title)}" class="deflection-chart">'
+            f'<title>{escape(title)}</title>')
+
+
 def column_chart(title: str, labels: list[str], series: list[tuple[str, list[float]]], *,
                  line: tuple[str, list[float]] | None = None, reference: tuple[str, list[float]] | None = None,
-                 width: int = 640, height: int = 280, label_every: int = 1) -> Markup:
+                 width: int = WIDTH, height: int = 300, label_every: int = 1) -> Markup:
     """Stacked columns per label; an optional rate line (0..1, right axis) and a reference line (left axis)."""
-    left, right, top, bottom = 48, 44 if line else 12, 26, 38
+    left, right, top, bottom = 48, 44 if line else 12, 26, 42
     plot_w, plot_h = width - left - right, height - top - bottom
     count = max(len(labels), 1)
     totals = [sum(values[i] for _name, values in series) for i in range(len(labels))]
@@ -49,9 +63,7 @@ def column_chart(title: str, labels: list[str], series: list[tuple[str, list[flo
     slot = plot_w / count
     bar_w = max(slot * 0.7, 1)
     colours = list(PALETTE[:len(series)])
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
-           f'aria-label="{escape(title)}" class="deflection-chart">',
-           f'<title>{escape(title)}</title>']
+    out = [_svg_open(title, width, height)]
     for tick in range(5):
         value = y_max * tick / 4
         y = top + plot_h - plot_h * tick / 4
@@ -94,7 +106,7 @@ def column_chart(title: str, labels: list[str], series: list[tuple[str, list[flo
     return Markup("".join(out))
 
 
-def bar_chart(title: str, labels: list[str], series: list[tuple[str, list[float]]], *, width: int = 720,
+def bar_chart(title: str, labels: list[str], series: list[tuple[str, list[float]]], *, width: int = WIDTH,
               bar_height: int = 20) -> Markup:
     """Horizontal stacked bars, one per label (categories, tasks, runbooks)."""
     longest = max((len(label) for label in labels), default=10)
@@ -105,9 +117,7 @@ def bar_chart(title: str, labels: list[str], series: list[tuple[str, list[float]
     totals = [sum(values[i] for _name, values in series) for i in range(len(labels))]
     x_max = _nice_max(max(totals + [0]))
     colours = list(PALETTE[:len(series)])
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height:.0f}" width="100%" role="img" '
-           f'aria-label="{escape(title)}" class="deflection-chart">',
-           f'<title>{escape(title)}</title>']
+    out = [_svg_open(title, width, height)]
     for i, label in enumerate(labels):
         y = top + i * bar_height * 1.4
         out.append(f'<text x="{left - 6}" y="{y + bar_height * 0.7:.1f}" text-anchor="end" {FONT}>'

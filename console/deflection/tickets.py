@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from flask import current_app, has_app_context
 from sqlalchemy import event as sa_event, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from console.auth.models import StaffUser
@@ -77,13 +78,12 @@ def open_ticket(session: Session, ref: str, *, actor: str = "", lock: bool = Fal
     if ticket is not None:
         return ticket
     now = utcnow()
-    ticket = Ticket(ref=ref, created_at=now, updated_at=now, team=_team_of(session, actor))
-    try:
-        with session.begin_nested():
-            session.add(ticket)
-    except IntegrityError:  # another request created it first: use theirs
-        ticket = session.scalar(query)
-    return ticket
+    # ON CONFLICT DO NOTHING: when another request creates it first, theirs is the one we read.
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.connection().execute(insert(Ticket).values(ref=ref, created_at=now, updated_at=now,
+                                                       team=_team_of(session, actor))
+                                 .on_conflict_do_nothing(index_elements=[Ticket.ref]))
+    return session.scalar(query.execution_options(populate_existing=True))
 
 
 def ticket_events(session: Session, ticket: Ticket) -> list[TicketEvent]:

@@ -13,6 +13,8 @@ from console.db import console_session, utcnow
 from console.deflection import dashboard, insights, metrics, workflow
 from console.deflection.metrics import FilterError, StatsFilter
 
+HOME_ESCALATIONS = 20  # the developer's home lists the newest ones; the on-duty page has the rest
+
 
 def forced_team(user) -> str | None:
     """Readers of the team view only (agents) are pinned to their own team."""
@@ -89,7 +91,9 @@ def duty_section(user) -> dict:
     from console.deflection.rotation import duty_on
 
     db = console_session()
-    return {"duty": duty_on(db, utcnow()), "mine": workflow.open_escalations(db, user.email, limit=20)}
+    return {"duty": duty_on(db, utcnow()), "shown": HOME_ESCALATIONS,
+            "mine": workflow.open_escalations(db, user.email, limit=HOME_ESCALATIONS, newest_first=True),
+            "mine_count": workflow.count_open_escalations(db, developer=user.email)}
 
 
 def start_section(user) -> dict:

@@ -31,6 +31,13 @@ def ticket_page_url(ref: str) -> str:
     return url_for("tickets.ticket_page", ref=ref)
 
 
+def runbook_titles(slugs) -> dict[str, str]:
+    """The title of each runbook still in the library, by slug; a removed runbook has none."""
+    library = current_app.extensions.get("runbooks")
+    found = {slug: library.get(slug) for slug in slugs} if library is not None else {}
+    return {slug: runbook.title for slug, runbook in found.items() if runbook is not None}
+
+
 def may_list_tickets(user) -> bool:
     return user_can(user, LOG_DEV_TIME) or (user_can(user, WORK_TICKETS) and user_can(user, READ_STATS))
 
@@ -110,6 +117,7 @@ class TicketView(ConsoleView):
         runbooks = list(dict.fromkeys(event.runbook for event in events if event.kind == "runbook_viewed"))
         return self.render(
             "deflection/ticket.html", ref=ref, ticket=ticket, events=events, runs=runs, runbooks=runbooks,
+            runbook_titles=runbook_titles(runbooks),
             helpdesk_url=workflow.helpdesk_url(ref), is_current=session.get("ticket_ref") == ref,
             classes=ESCALATION_CLASSES, class_help=ESCALATION_CLASS_HELP, categories=workflow.categories(),
             can_work=user_can(current_user, WORK_TICKETS), can_log_time=user_can(current_user, LOG_DEV_TIME),

@@ -148,24 +148,29 @@ def log_dev_time(session: Session, ref: str, *, actor: str, minutes, note: str =
     return ticket
 
 
-def open_escalations(session: Session, developer: str | None, limit: int = 50) -> list[Ticket]:
-    """Escalations routed to this developer (None: to anyone) that nobody has closed yet, oldest first."""
+def open_escalations(session: Session, developer: str | None, limit: int = 50, *,
+                     newest_first: bool = False) -> list[Ticket]:
+    """Escalations routed to this developer (None: to anyone) that nobody has closed yet, oldest first
+    (the queue to work through) or newest first (what just came in)."""
     # Inline the literal: a partial index only serves queries whose WHERE visibly implies its own.
     escalated = literal("escalated", literal_execute=True)
+    order = Ticket.escalated_at.desc() if newest_first else Ticket.escalated_at
     query = (select(Ticket).where(Ticket.outcome == escalated, Ticket.escalation_closed_at.is_(None))
-             .order_by(Ticket.escalated_at).limit(limit))
+             .order_by(order).limit(limit))
     if developer is not None:
         query = query.where(Ticket.assignee == developer)
     return list(session.scalars(query))
 
 
-def count_open_escalations(session: Session, cap: int = 10_000) -> int:
-    """How many escalations nobody has closed yet, counting at most `cap`."""
+def count_open_escalations(session: Session, cap: int = 10_000, *, developer: str | None = None) -> int:
+    """How many escalations nobody has closed yet (routed to `developer`, when given), counting at most `cap`."""
     escalated = literal("escalated", literal_execute=True)
     # Ordered like the index of open escalations, so that the planner reads that small index.
     open_ones = (select(Ticket.id).where(Ticket.outcome == escalated, Ticket.escalation_closed_at.is_(None))
-                 .order_by(Ticket.escalated_at).limit(cap).subquery())
-    return session.scalar(select(func.count()).select_from(open_ones)) or 0
+                 .order_by(Ticket.escalated_at))
+    if developer is not None:
+        open_ones = open_ones.where(Ticket.assignee == developer)
+    return session.scalar(select(func.count()).select_from(open_ones.limit(cap).subquery())) or 0
 
 
 def ticket_to_dict(session: Session, ticket: Ticket) -> dict:

@@ -64,3 +64,26 @@ def shown(value, kind: str, revealed: bool) -> str:
     if value is None:
         return ""
     return str(value) if revealed else MASKS[kind](str(value))
+
+
+# The shop's columns that hold personal data, and the mask each gets. The lookup pages, the run pages and
+# the audit trail all mask by this one table. A task parameter named like one of these columns (a new
+# address line, a recipient's name) carries the same kind of value, so it gets the same mask.
+PERSONAL_COLUMNS = {
+    "customers": {"email": "email", "name": "name", "phone": "phone"},
+    "shipments": {"recipient_name": "name", "line1": "text", "line2": "text", "postcode": "postcode"},
+    "outbox_emails": {"to_address": "email"},
+}
+_KIND_BY_NAME = {column: kind for columns in PERSONAL_COLUMNS.values() for column, kind in columns.items()}
+
+
+def column_kind(table: str | None, column: str) -> str | None:
+    """The mask for a column of the shop, or None when it holds nothing personal."""
+    return PERSONAL_COLUMNS.get(table or "", {}).get(column)
+
+
+def field_kind(name: str) -> str | None:
+    """The mask for a value named like a personal column (`email`, `new_email`, `line1`), or None."""
+    if not isinstance(name, str):
+        return None
+    return _KIND_BY_NAME.get(name) or ("email" if name.endswith("email") else None)

@@ -8,12 +8,44 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, literal_column, select, text, tuple_
+from sqlalchemy import Select, bindparam, func, literal_column, select, text, tuple_
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 PAGE_SIZE = 25
 COUNT_BOUND = 1000
 DIRECTIONS = ("first", "after", "before", "last")
+
+
+# Building a SELECT costs more than running one of these (and a statement built afresh also makes
+# SQLAlchemy re-map its cached result columns), so list statements are built once per shape, with
+# every value a bound parameter. Shapes are few: a table, its filters, a sort and a direction.
+_PREBUILT: dict[tuple, Select] = {}
+_PREBUILT_IDS: set[int] = set()
+_DERIVED: dict[tuple, Select] = {}
+
+
+def prebuilt(key: tuple, build) -> Select:
+    """The statement `build()` makes for `key`, built once; pages and counts derived from it are cached too."""
+    statement = _PREBUILT.get(key)
+    if statement is None:
+        statement = _PREBUILT.setdefault(key, build())
+        _PREBUILT_IDS.add(id(statement))  # kept alive by _PREBUILT, so the id is never reused
+    return statement
+
+
+def _derived(statement: Select, key: tuple, build) -> Select:
+    if id(statement) not in _PREBUILT_IDS:
+        return build()
+    full_key = (id(statement), *key)
+    derived = _DERIVED.get(full_key)
+    if derived is None:
+        derived = _DERIVED.setdefault(full_key, build())
+    return derived
+
+
+def _dialect_name(session: Session | Connection) -> str:
+    return (session if isinstance(session, Connection) else session.get_bind()).dialect.name
 
 
 class BadCursor(ValueError):
@@ -82,25 +114,32 @@ class Page:
         return self.next_cursor is not None
 
 
-def _key(columns: tuple):
-    return columns[0] if len(columns) == 1 else tuple_(*columns)
+def _cursor_params(columns: tuple) -> tuple:
+    return tuple(bindparam(f"cursor_{n}", type_=column.type) for n, column in enumerate(columns))
 
 
-def _bound(columns: tuple, values: tuple):
-    return values[0] if len(values) == 1 else tuple_(*values)
+def _page_statement(statement: Select, sort: SortOrder, *, ascending: bool, after: bool, size: int,
+                    pattern_order: bool) -> Select:
+    """`statement` in `sort` order, from the row after :cursor_0.. when `after`, `size + 1` rows."""
+    if pattern_order:
+        column = sort.columns[0]
+        # PostgreSQL's pattern operators: the WHERE and ORDER BY a text_pattern_ops index serves.
+        if after:
+            statement = statement.where(column.op("~>~" if ascending else "~<~")(_cursor_params(sort.columns)[0]))
+        order = [text(f"{column.table.name}.{column.name} USING {'~<~' if ascending else '~>~'}")]
+    else:
+        if after:
+            bounds = _cursor_params(sort.columns)
+            key = sort.columns[0] if len(bounds) == 1 else tuple_(*sort.columns)
+            bound = bounds[0] if len(bounds) == 1 else tuple_(*bounds)
+            statement = statement.where(key > bound if ascending else key < bound)
+        order = [c.asc() if ascending else c.desc() for c in sort.columns]
+    return statement.order_by(*order).limit(size + 1)
 
 
-def _byte_order_clauses(column, value, ascending: bool):
-    """PostgreSQL's pattern operators: the WHERE and ORDER BY a text_pattern_ops index serves."""
-    order = text(f"{column.table.name}.{column.name} USING {'~<~' if ascending else '~>~'}")
-    if value is None:
-        return None, order
-    return column.op("~>~" if ascending else "~<~")(value), order
-
-
-def keyset_page(session: Session, statement: Select, sort: SortOrder, *, direction: str = "first",
-                cursor: str | None = None, size: int = PAGE_SIZE) -> Page:
-    """Run `statement` (filters applied, no ORDER BY) for one page in `sort` order.
+def keyset_page(session: Session | Connection, statement: Select, sort: SortOrder, *, direction: str = "first",
+                cursor: str | None = None, size: int = PAGE_SIZE, params: dict | None = None) -> Page:
+    """Run `statement` (filters applied, no ORDER BY; `params` binds them) for one page in `sort` order.
 
     direction: "first" (page 1), "after" a cursor (next), "before" a cursor (previous), or
     "last" (the last page). One query of `size + 1` rows; the extra row tells whether more exist.
@@ -116,18 +155,15 @@ def keyset_page(session: Session, statement: Select, sort: SortOrder, *, directi
     # flips the rows afterwards, so both ends of a million rows cost the same.
     backwards = direction in ("before", "last")
     ascending = sort.descending == backwards
-    if sort.byte_order and session.get_bind().dialect.name == "postgresql":
-        after, order_by = _byte_order_clauses(sort.columns[0], values[0] if values else None, ascending)
-        if after is not None:
-            statement = statement.where(after)
-        order = [order_by]
-    else:
-        key = _key(sort.columns)
-        if values is not None:
-            bound = _bound(sort.columns, values)
-            statement = statement.where(key > bound if ascending else key < bound)
-        order = [c.asc() if ascending else c.desc() for c in sort.columns]
-    rows = list(session.execute(statement.order_by(*order).limit(size + 1)))
+    pattern_order = sort.byte_order and _dialect_name(session) == "postgresql"
+    shape = ("page", sort.param, tuple((c.table.name, c.key) for c in sort.columns), ascending, values is not None,
+             size, pattern_order)
+    page_statement = _derived(statement, shape, lambda: _page_statement(
+        statement, sort, ascending=ascending, after=values is not None, size=size, pattern_order=pattern_order))
+    bound = dict(params or {})
+    for n, value in enumerate(values or ()):
+        bound[f"cursor_{n}"] = value
+    rows = session.execute(page_statement, bound).all()
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
@@ -146,10 +182,16 @@ def keyset_page(session: Session, statement: Select, sort: SortOrder, *, directi
     return page
 
 
-def bounded_count(session: Session, statement: Select, bound: int = COUNT_BOUND) -> tuple[int, bool]:
+def _count_statement(statement: Select, bound: int) -> Select:
+    limited = statement.with_only_columns(literal_column("1"), maintain_column_froms=True).limit(bound + 1)
+    return select(func.count()).select_from(limited.subquery())
+
+
+def bounded_count(session: Session | Connection, statement: Select, bound: int = COUNT_BOUND,
+                  params: dict | None = None) -> tuple[int, bool]:
     """Count matches up to `bound`; return (count, whether there are more than that)."""
     # An exact COUNT(*) reads every match (60-160 ms on a million rows); reading at most
     # bound + 1 index entries answers "1,000+" in well under a millisecond.
-    limited = statement.with_only_columns(literal_column("1"), maintain_column_froms=True).limit(bound + 1)
-    total = session.execute(select(func.count()).select_from(limited.subquery())).scalar_one()
+    count = _derived(statement, ("count", bound), lambda: _count_statement(statement, bound))
+    total = session.execute(count, params or {}).scalar_one()
     return min(total, bound), total > bound

@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from admin_tasks.shop_schema import CUSTOMER_STATUSES, ORDER_STATUSES, Customer, Order
-from console.lookup.paging import PAGE_SIZE, Page, SortOrder, bounded_count, keyset_page
+from console.lookup.paging import PAGE_SIZE, Page, SortOrder, bounded_count, keyset_page, prebuilt
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the shop's schema
 EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -44,6 +45,29 @@ ORDER_SORTS = _sorts(
     SortOrder("id", "Lowest number first", (Order.id,), False),
 )
 EMAIL_ORDER = SortOrder("email", "Email A to Z", (Customer.email,), False, byte_order=True)
+# What each list can filter on, as conditions on bound parameters named like the filter.
+_FILTERS = {
+    "customers": (CUSTOMER_COLUMNS, {
+        "status": lambda: Customer.status == bindparam("status"),
+        "email": lambda: Customer.email == bindparam("email"),
+        "prefix": lambda: Customer.email.like(bindparam("prefix"), escape=LIKE_ESCAPE),
+    }),
+    "orders": (ORDER_COLUMNS, {
+        "customer_id": lambda: Order.customer_id == bindparam("customer_id"),
+        "status": lambda: Order.status == bindparam("status"),
+    }),
+}
+_CUSTOMER_ID_BY_EMAIL = select(Customer.id).where(Customer.email == bindparam("email"))
+_CUSTOMER_EMAILS = select(Customer.id, Customer.email).where(Customer.id.in_(bindparam("ids", expanding=True)))
+
+
+def _list(table: str, params: dict):
+    """The list's SELECT filtered on every key of `params` (in their order), built once per combination."""
+    columns, conditions = _FILTERS[table]
+    names = tuple(params)
+    return prebuilt((table, names), lambda: select(*columns).where(*(conditions[name]() for name in names)))
+
+
 # The only orders an index serves together with a status or customer filter.
 FILTERED_SORTS = ("-created", "created")
 DEFAULT_SORT = "-created"
@@ -120,18 +144,18 @@ def check_status(status: str | None, allowed: tuple[str, ...]) -> str | None:
     return status
 
 
-def customer_listing(session: Session, *, search: Search, status: str | None = None, sort: str | None = None,
-                     direction: str = "first", cursor: str | None = None, size: int = PAGE_SIZE) -> Listing:
+def customer_listing(session: Session | Connection, *, search: Search, status: str | None = None,
+                     sort: str | None = None, direction: str = "first", cursor: str | None = None,
+                     size: int = PAGE_SIZE) -> Listing:
     """Return one page of customers for the list: a search, a status filter, or everyone."""
     status = check_status(status, CUSTOMER_STATUSES)
     notices: list[str] = []
-    statement = select(*CUSTOMER_COLUMNS)
     if search.kind == "number":
-        return _customers_by_number(session, statement, search.number, status)
+        return _customers_by_number(session, select(*CUSTOMER_COLUMNS), search.number, status)
     if search.kind == "email":
-        if status:
-            statement = statement.where(Customer.status == status)
-        rows = list(session.execute(statement.where(Customer.email == search.text)))
+        params = {"status": status} if status else {}
+        params["email"] = search.text
+        rows = session.execute(_list("customers", params), params).all()
         listing = Listing(Page(rows, CUSTOMER_SORTS[DEFAULT_SORT]))
         if not rows:
             listing.not_found = (f"No customer with the email address {search.text}"
@@ -143,19 +167,21 @@ def customer_listing(session: Session, *, search: Search, status: str | None = N
                            "showing every status.")
         if sort and sort not in CUSTOMER_SORTS:
             pick_sort(CUSTOMER_SORTS, sort, filtered=False, notices=notices)  # names the bad value
-        statement = statement.where(Customer.email.like(like_prefix(search.text), escape=LIKE_ESCAPE))
-        page = keyset_page(session, statement, EMAIL_ORDER, direction=direction, cursor=cursor, size=size)
-        listing = Listing(page, notices, count=bounded_count(session, statement) if page.rows else None)
+        params = {"prefix": like_prefix(search.text)}
+        statement = _list("customers", params)
+        page = keyset_page(session, statement, EMAIL_ORDER, direction=direction, cursor=cursor, size=size,
+                           params=params)
+        listing = Listing(page, notices, count=bounded_count(session, statement, params=params) if page.rows else None)
         if not page.rows and direction == "first":
             listing.not_found = f"No customer's email address starts with “{search.text}”."
         return listing
     order = pick_sort(CUSTOMER_SORTS, sort, filtered=bool(status), notices=notices)
-    if status:
-        statement = statement.where(Customer.status == status)
-    page = keyset_page(session, statement, order, direction=direction, cursor=cursor, size=size)
+    params = {"status": status} if status else {}
+    statement = _list("customers", params)
+    page = keyset_page(session, statement, order, direction=direction, cursor=cursor, size=size, params=params)
     listing = Listing(page, notices)
     if status:
-        listing.count = bounded_count(session, statement)
+        listing.count = bounded_count(session, statement, params=params)
         if not page.rows and direction == "first":
             listing.not_found = f"No customer has the status {status}."
     return listing
@@ -186,17 +212,16 @@ def _customers_by_number(session: Session, statement, number: int, status: str |
     return listing
 
 
-def order_listing(session: Session, *, search: Search, status: str | None = None, sort: str | None = None,
-                  customer_id: int | None = None, direction: str = "first", cursor: str | None = None,
-                  size: int = PAGE_SIZE) -> Listing:
+def order_listing(session: Session | Connection, *, search: Search, status: str | None = None,
+                  sort: str | None = None, customer_id: int | None = None, direction: str = "first",
+                  cursor: str | None = None, size: int = PAGE_SIZE) -> Listing:
     """Return one page of orders: one order by number, a customer's orders, a status, or all."""
     status = check_status(status, ORDER_STATUSES)
     notices: list[str] = []
-    statement = select(*ORDER_COLUMNS)
     if search.kind == "number":
         listing = Listing(Page([], ORDER_SORTS[DEFAULT_SORT]))
         if search.number <= MAX_ID:
-            listing.page.rows = list(session.execute(statement.where(Order.id == search.number)))
+            listing.page.rows = list(session.execute(select(*ORDER_COLUMNS).where(Order.id == search.number)))
         if not listing.page.rows:
             listing.not_found = f"No order with the number {search.number}."
         return _with_customers(session, listing)
@@ -206,29 +231,31 @@ def order_listing(session: Session, *, search: Search, status: str | None = None
                              "by the start of an email address, use the customer list.")
         return listing
     if search.kind == "email":
-        customer_id = session.execute(select(Customer.id).where(Customer.email == search.text)).scalar()
+        customer_id = session.execute(_CUSTOMER_ID_BY_EMAIL, {"email": search.text}).scalar()
         if customer_id is None:
             listing = Listing(Page([], ORDER_SORTS[DEFAULT_SORT]))
             listing.not_found = f"No customer with the email address {search.text}."
             return listing
+    params = {}
     if customer_id is not None:
-        statement = statement.where(Order.customer_id == customer_id)
+        params["customer_id"] = customer_id
     if status:
-        statement = statement.where(Order.status == status)
+        params["status"] = status
+    statement = _list("orders", params)
     order = pick_sort(ORDER_SORTS, sort, filtered=bool(status) or customer_id is not None, notices=notices)
-    page = keyset_page(session, statement, order, direction=direction, cursor=cursor, size=size)
+    page = keyset_page(session, statement, order, direction=direction, cursor=cursor, size=size, params=params)
     listing = Listing(page, notices)
     if status or customer_id is not None:
-        listing.count = bounded_count(session, statement)
+        listing.count = bounded_count(session, statement, params=params)
         if not page.rows and direction == "first":
             listing.not_found = "No orders match" + (f" the status {status}" if status else "") + (
                 " for this customer." if customer_id is not None else ".")
     return _with_customers(session, listing)
 
 
-def _with_customers(session: Session, listing: Listing) -> Listing:
+def _with_customers(session: Session | Connection, listing: Listing) -> Listing:
     """Fetch the page's customers in one small query: no join carried through the sort."""
     ids = {row.customer_id for row in listing.page.rows}
     if ids:
-        listing.customers = dict(session.execute(select(Customer.id, Customer.email).where(Customer.id.in_(ids))).all())
+        listing.customers = dict(session.execute(_CUSTOMER_EMAILS, {"ids": sorted(ids)}).all())
     return listing

@@ -60,7 +60,8 @@ class _LookupView(ConsoleView):
         error = None
         try:
             search = queries.parse_search(base.get("q"))
-            listing = find(target_session(), search=search, direction=direction, cursor=cursor)
+            # The Core connection, as for the detail pages: list rows are only read.
+            listing = find(target_session().connection(), search=search, direction=direction, cursor=cursor)
         except queries.LookupInputError as exc:
             listing, error = None, exc.message
         except BadCursor as exc:

@@ -16,10 +16,10 @@ __all__ = ["Email", "Money", "Param", "Refusal", "Secret", "TaskContext", "task"
 def init_app(app, admin) -> None:
     """Build this app's task registry from TASK_PACKAGES, then register the task views, API and CLI."""
     from console.tasks.context import TargetTables
-    from console.tasks.policy import check_policy_config
     from console.tasks.registry import discover
+    from console.tasks.settings import load_task_settings
 
-    check_policy_config(app.config)
+    load_task_settings(app.config)
     # Raises TaskDefinitionError naming the plugin file: a broken plugin stops start-up.
     app.extensions["task_registry"] = discover(app.config["TASK_PACKAGES"], app.config.get("DISABLED_TASKS", ()))
     app.extensions["task_tables"] = TargetTables()

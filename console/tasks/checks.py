@@ -169,7 +169,7 @@ def get_run(run_id) -> TaskRun:
         number = int(run_id)
     except (TypeError, ValueError):
         number = None
-    run = console_session().get(TaskRun, number) if number is not None and 0 < number < 2**63 else None
+    run = console_session().get(TaskRun, number) if number is not None and 0 < number < 2**31 else None  # ids are 32-bit on PostgreSQL
     if run is None:
         raise TaskError(404, "not_found", f"there is no run {run_id}")
     return run

@@ -1,9 +1,11 @@
 """Running a task function: the rolled-back preview, and the audited, locked, committed execution.
 
 Execution order (DESIGN.md step 6): the audit intent is committed with the run row first
-(if it cannot be written, nothing runs); then the task runs again for real in ONE target
-transaction, with row locks on PostgreSQL; the commit; the after-commit effects (outbox
-emails); then the outcome, the diff and the ticket event in one console commit.
+(if it cannot be written, nothing runs); then the change commits in ONE target transaction,
+with row locks on PostgreSQL; the after-commit effects (outbox emails); then the outcome, the
+diff and the ticket event in one console commit. A run that needs no approval is made once,
+for real, and held uncommitted (locks and all) while its intent is written; an approved run
+is made again at execution, and compared with what was approved.
 """
 from __future__ import annotations
 
@@ -182,8 +184,12 @@ class Drift(Exception):
 
 
 def apply(spec: TaskSpec, params: dict, *, actor: str, ticket: str, reason: str, now: datetime,
-          fn: Callable | None = None, expected_hash: str | None = None) -> Rehearsal:
-    """Run the task for real in one target transaction and commit; raise Refusal, Drift or TaskFailure."""
+          fn: Callable | None = None, expected_hash: str | None = None, commit: bool = True) -> Rehearsal:
+    """Run the task for real in one target transaction and commit; raise Refusal, Drift or TaskFailure.
+
+    With commit=False the transaction is left open, its row locks held, for `execute(prepared=...)`
+    to commit once the intent is safely in the audit trail.
+    """
     session = target_session()
     session.rollback()  # start from a fresh snapshot, never one left over from an earlier read
     ctx = TaskContext(session, target_tables(), actor=actor, ticket=ticket, reason=reason, params=params,
@@ -193,7 +199,8 @@ def apply(spec: TaskSpec, params: dict, *, actor: str, ticket: str, reason: str,
         if expected_hash is not None and fingerprint(ctx.changes, ctx.effects, now) != expected_hash:
             raise Drift("changed since approval")
         customer, order_id = _subject(spec, params, ctx)
-        session.commit()
+        if commit:
+            session.commit()
     except (Refusal, Drift):
         session.rollback()
         raise
@@ -283,28 +290,37 @@ def settle(run: TaskRun, status: str, *, rehearsal: Rehearsal | None = None, res
 def execute(run: TaskRun, spec: TaskSpec, params: dict, *, now: datetime, expected: Rehearsal | None,
             fn: Callable | None = None, expected_hash: str | None = None, refusal_status: str = "refused",
             refusal_prefix: str = "", intent_details: dict | None = None, intent_actor: str | None = None,
-            on_intent: Callable | None = None, before_settle: Callable[[Any, str], None] | None = None) -> TaskRun:
+            on_intent: Callable | None = None, before_settle: Callable[[Any, str], None] | None = None,
+            prepared: Rehearsal | None = None) -> TaskRun:
     """Intent, apply, effects, outcome: the one execution path (module docstring).
 
     The caller may have made uncommitted console changes (an approval, an undo claim); they
-    commit together with the intent, or not at all.
+    commit together with the intent, or not at all. `prepared` is a change already made by
+    `apply(commit=False)` in the open target transaction: it commits only after the intent
+    did, and is rolled back if the intent cannot be written.
     """
     run.status = "interrupted"
     run.started_at = now
     expected_changes = expected.stored_changes() if expected is not None else json.loads(run.changes or "[]")
     expected_effects = expected.effects if expected is not None else json.loads(run.effects or "[]")
     run.changes, run.effects = json.dumps(expected_changes), json.dumps(expected_effects)
-    write_run(run, action="task.intent", actor=intent_actor, ticket_event=False, before_commit=on_intent,
-              details={"params": json.loads(run.params), "now": now.isoformat(), "source": run.source,
-                       "expected": normalise(expected_changes, expected_effects, now), **(intent_details or {})})
+    try:
+        write_run(run, action="task.intent", actor=intent_actor, ticket_event=False, before_commit=on_intent,
+                  details={"params": json.loads(run.params), "now": now.isoformat(), "source": run.source,
+                           "expected": normalise(expected_changes, expected_effects, now), **(intent_details or {})})
+    except BaseException:
+        if prepared is not None:
+            target_session().rollback()  # no intent, no change
+        raise
 
     def finish(status, **kwargs):
         hook = (lambda session: before_settle(session, status)) if before_settle else None
         return settle(run, status, before_commit=hook, **kwargs)
 
     try:
-        done = apply(spec, params, actor=run.actor, ticket=run.ticket, reason=run.reason, now=now, fn=fn,
-                     expected_hash=expected_hash)
+        done = (_commit_prepared(prepared) if prepared is not None else
+                apply(spec, params, actor=run.actor, ticket=run.ticket, reason=run.reason, now=now, fn=fn,
+                      expected_hash=expected_hash))
     except Drift as exc:
         return finish("failed", error=str(exc))
     except Refusal as exc:
@@ -314,3 +330,14 @@ def execute(run: TaskRun, spec: TaskSpec, params: dict, *, now: datetime, expect
     effects_error = run_effects(done)
     return finish("succeeded", rehearsal=done, details={"effects_error": effects_error} if effects_error else None,
                   result=done.result + (f" ({effects_error})" if effects_error else ""))
+
+
+def _commit_prepared(prepared: Rehearsal) -> Rehearsal:
+    session = target_session()
+    try:
+        session.commit()
+    except Exception as exc:
+        session.rollback()
+        log.exception("commit of a prepared task run failed")
+        raise TaskFailure(_failure_message(exc)) from exc
+    return prepared

@@ -98,4 +98,8 @@ def replay(run: TaskRun) -> TaskRun:
     """Answer as the first request did: the run, or the 422 of its refusal or failure."""
     if run.status in ("refused", "failed"):
         raise TaskError(422, run.status, run.error or run.status, run=run)
+    if run.status == "interrupted":  # still running, or crashed: never answer as if it had succeeded
+        raise TaskError(409, "conflict", f"run {run.id} with this Idempotency-Key has not finished: it is still "
+                                         "running, or was interrupted and waits for a lead to reconcile it",
+                        run=run)
     return run

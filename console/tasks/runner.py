@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 
+from flask import current_app
 from sqlalchemy import select
 
-from console.db import console_session, utcnow
+from console.db import console_session, target_session, utcnow
 from console.notify import notify
-from console.tasks import idempotency
+from console.tasks import execution, idempotency
 from console.tasks.approvals import approve_run, expire_stale_approvals, pending_approvals, reject_run
 from console.tasks.checks import (CheckedRequest, RunRequest, TaskError, check_request, clean_idempotency_key,
                                   clean_reason, database_guard, get_run)
@@ -114,8 +115,15 @@ def _start(req: RunRequest, checked: CheckedRequest, key: str | None, claim) -> 
                                         "parameter cannot wait for one: secrets are never stored")
     now = utcnow()
     run = _new_run(req, checked, key)
+    # A run that needs no approval is made once, for real, and held uncommitted until its intent
+    # is audited; one that does is rehearsed and rolled back, as approval must come first.
+    in_one_pass = not decision.needs_approval and _separate_transactions()
     try:
-        rehearsal = _rehearse(checked, req.actor.email, now)
+        if in_one_pass:
+            rehearsal = execution.apply(checked.spec, checked.params, actor=req.actor.email,
+                                        ticket=checked.ticket, reason=checked.reason, now=now, commit=False)
+        else:
+            rehearsal = _rehearse(checked, req.actor.email, now)
     except (Refusal, TaskFailure) as exc:
         status = "refused" if isinstance(exc, Refusal) else "failed"
         # settle raises the 422 that carries the recorded run
@@ -123,12 +131,24 @@ def _start(req: RunRequest, checked: CheckedRequest, key: str | None, claim) -> 
                       details={"params": json.loads(run.params), "stage": "preview"}, before_commit=_point(claim, run))
     if req.expected_preview_hash and req.expected_preview_hash != fingerprint(rehearsal.changes, rehearsal.effects,
                                                                               now):
+        target_session().rollback()
         raise TaskError(409, "conflict", "the data changed since your preview; preview again")
     run.customer = run.customer or rehearsal.customer
     run.order_id = run.order_id if run.order_id is not None else rehearsal.order_id
     if decision.needs_approval:
         return _ask_approval(run, claim, checked, rehearsal, decision, now)
-    return execute(run, spec, checked.params, now=now, expected=rehearsal, on_intent=_point(claim, run))
+    return execute(run, spec, checked.params, now=now, expected=rehearsal, on_intent=_point(claim, run),
+                   prepared=rehearsal if in_one_pass else None)
+
+
+def _separate_transactions() -> bool:
+    """Whether the target change can stay open while the console commits the intent.
+
+    Not when both are one SQLite file: its single writer lock would make the intent wait on
+    the change it must precede.
+    """
+    dbs = current_app.extensions["console_db"]
+    return not (dbs.same_database and dbs.target_engine.dialect.name == "sqlite")
 
 
 def _ask_approval(run: TaskRun, claim, checked: CheckedRequest, rehearsal: Rehearsal, decision: Decision,

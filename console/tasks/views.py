@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 
 from console.admin.base import ConsoleView, deny
 from console.auth.permissions import APPROVE_RUNS, LOG_DEV_TIME, RUN_TASKS
+from console.formatting import BOOKKEEPING, Personal, human_column, key_label, row_name, shown_value
 
 RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
 
@@ -227,6 +228,7 @@ def register_views(app, admin) -> None:
                                      url="/admin/approvals"))
     app.jinja_env.globals.setdefault("ticket_link", ticket_link)
     app.jinja_env.globals.setdefault("console_ticket_url", console_ticket_url)
+    app.jinja_env.globals.setdefault("task_title", task_title)
     add_home_section(app, HomeSection(permission=APPROVE_RUNS, template="tasks/home_approvals.html",
                                       context=_pending_approvals, order=10))
     add_home_section(app, HomeSection(permission=RUN_TASKS, template="tasks/home_recent_runs.html",
@@ -235,27 +237,75 @@ def register_views(app, admin) -> None:
     add_home_section(app, HomeSection(permission=LOG_DEV_TIME, template="tasks/home_write_task.html", order=60))
 
 
-def _key_label(key) -> str:
-    if key is None:  # an insert in a preview has no key yet
-        return ""
-    if isinstance(key, dict):
-        return ", ".join(f"{name} {value}" for name, value in key.items())
-    return str(key)
+def change_tables(changes: list, personal: Personal | None = None, *, customer: str = "") -> list[dict]:
+    """Each change as a before/after table: one row per column, `changed` set where the value differs.
 
-
-def change_tables(changes: list) -> list[dict]:
-    """Each change as a before/after table: one row per column, `changed` set where the value differs."""
+    Every table has a `name` saying what the row is, and every row a `label` in words. With `personal`, the
+    values to show (`shown_before`, `shown_after`) are masked by it and times are formatted; `customer` names
+    the run's one customer row when the change itself does not hold the email.
+    """
+    personal = personal or Personal(revealed=True)
+    changes = [change for change in changes or [] if isinstance(change, dict)]
+    one_customer = customer if sum(1 for c in changes if c.get("table") == "customers") == 1 else ""
     tables = []
-    for change in changes or []:
+    for change in changes:
+        table = change.get("table", "")
         before, after = change.get("before"), change.get("after")
         columns = list(after or {}) + [name for name in (before or {}) if name not in (after or {})]
         rows = []
         for column in columns:
             old = (before or {}).get(column)
             new = (after or {}).get(column)
-            rows.append({"column": column, "before": old, "after": new,
+            rows.append({"column": column, "label": human_column(column), "before": old, "after": new,
+                         "shown_before": shown_value(personal.column(table, column, old)),
+                         "shown_after": shown_value(personal.column(table, column, new)),
                          "changed": before is None or after is None or old != new})
         kind = "insert" if before is None else "delete" if after is None else "update"
-        tables.append({"table": change.get("table", ""), "key": _key_label(change.get("key")), "kind": kind,
-                       "rows": rows})
+        tables.append({"table": table, "key": key_label(change.get("key")), "kind": kind, "rows": rows,
+                       "name": row_name(table, change.get("key"), before, after, personal=personal,
+                                        customer=one_customer)})
     return tables
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def change_sentence(tables: list[dict], emails: int, *, done: bool) -> str:
+    """What a run changes, as the end of a sentence: 'change the status and failed login count of Customer
+    lo•••d@e•••.com (#1) and send 1 email' (with `done`: 'changed …, sent …'); '' when it changes nothing."""
+    verbs = {"update": "changed", "insert": "added", "delete": "removed", "email": "sent"} if done else \
+        {"update": "change", "insert": "add", "delete": "remove", "email": "send"}
+    parts = []
+    for table in tables:
+        if table["kind"] == "update":
+            changed = [row for row in table["rows"] if row["changed"]]
+            changed = [row for row in changed if row["column"] not in BOOKKEEPING] or changed
+            fields = _and([row["label"][:1].lower() + row["label"][1:] for row in changed]) if changed else "nothing"
+            parts.append(f"{verbs['update']} the {fields} of {table['name']}")
+        elif table["kind"] == "insert":
+            name = table["name"]
+            parts.append(f"{verbs['insert']} " + (f"a new {name[4:]}" if name.startswith("New ") else name))
+        else:
+            parts.append(f"{verbs['delete']} {table['name']}")
+    if emails:
+        parts.append(f"{verbs['email']} {emails} email{'' if emails == 1 else 's'}")
+    return _and(parts) if parts else ""
+
+
+def effect_lines(effects: list, personal: Personal) -> list[str]:
+    """A run's effects in words, addresses masked: 'Email “refund_issued” to al•••e@e•••.com'."""
+    lines = []
+    for effect in effects or []:
+        effect = personal.effect(effect)
+        if isinstance(effect, dict) and effect.get("kind") == "email":
+            lines.append(f"Email “{effect.get('template', '')}” to {effect.get('to', '')}")
+        else:
+            lines.append(personal.text(str(effect)))
+    return lines
+
+
+def task_title(name: str) -> str:
+    """A task's title for pages that name runs; the name itself when the task is gone or turned off."""
+    spec = find_task(name) if name else None
+    return spec.title if spec else (name or "")

@@ -11,7 +11,9 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField
 
 from console.auth.permissions import RUN_TASKS
-from console.tasks.views import TaskPagesView, by_category, change_tables, find_task, runnable_tasks, search_tasks
+from console.formatting import Personal
+from console.tasks.views import (TaskPagesView, by_category, change_sentence, change_tables, find_task, runnable_tasks,
+                                 search_tasks)
 
 CONFIRM_MAX_AGE = 30 * 60  # a preview older than this is shown again rather than confirmed
 MAX_QUERY = 200
@@ -129,7 +131,11 @@ class TaskCatalogView(TaskPagesView):
             "task": spec.name, "user": _user().id, "params": kept, "ticket": ticket, "reason": reason,
             "hash": result.preview_hash, "key": uuid.uuid4().hex,
         })
-        return self.render("tasks/preview.html", spec=spec, preview=result, tables=change_tables(result.changes),
+        # The person who typed the values sees them whole here; pages others read mask them.
+        tables = change_tables(result.changes, Personal(revealed=True), customer=_customer_of(spec, result.params))
+        emails = sum(1 for line in result.effects if str(line).startswith("email"))
+        return self.render("tasks/preview.html", spec=spec, preview=result, tables=tables,
+                           sentence=change_sentence(tables, emails, done=False),
                            ticket=ticket, reason=reason, token=token, notice=notice, secrets=secrets,
                            shown_params=_shown_params(spec, result.params))
 
@@ -178,6 +184,11 @@ class TaskCatalogView(TaskPagesView):
         else:
             flash(f"Run {run.id} {run.status}." + (f" {run.result}" if run.result else ""), "success")
         return redirect(url_for("runs.run_page", run_id=run.id), code=303)
+
+
+def _customer_of(spec, params: dict) -> str:
+    """The customer email among the typed values, to name the customer row of the preview."""
+    return next((str(params[p.name]) for p in spec.params if p.kind == "email" and params.get(p.name)), "")
 
 
 def _shown_params(spec, params: dict) -> list[tuple[str, object]]:

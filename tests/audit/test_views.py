@@ -143,12 +143,31 @@ def test_an_entry_shows_its_changes_side_by_side(login_as, client, add):
     entry = add(task="unlock_account", details=CHANGE, reason="customer called")
     login_as("lead")
     html = client.get(f"/admin/audit/entry/{entry.seq}").get_data(as_text=True)
-    row = re.search(r'<tr class="diff-changed">\s*<td>status</td>\s*<td class="diff-before"[^>]*>locked</td>\s*'
-                    r'<td class="diff-after"[^>]*>active</td>', html)
+    row = re.search(r'<tr class="diff-changed">\s*<th scope="row" data-column="status">Status</th>\s*'
+                    r'<td class="diff-before"[^>]*>locked</td>\s*<td class="diff-after"[^>]*>active</td>', html)
     assert row, html
-    assert re.search(r'<tr class="text-muted">\s*<td>email</td>', html)
+    assert re.search(r'<tr class="text-muted">\s*<th scope="row" data-column="email">Email</th>', html)
     assert "1 field changed" in html and "customers" in html and "id=42" in html
     assert "The content matches its hash." in html
+
+
+def test_an_entry_masks_personal_data_and_still_verifies(app, login_as, client, add, console_db):
+    entry = add(task="unlock_account", details=CHANGE | {"result": "Unlocked locked@example.com"},
+                customer="locked@example.com", reason="locked@example.com called about the lock")
+    login_as("lead")
+    html = client.get(f"/admin/audit/entry/{entry.seq}").get_data(as_text=True)
+    assert "locked@example.com" not in html
+    assert html.count("lo•••d@e•••.com") >= 4  # customer, reason, params, the diff and the result
+    assert "The content matches its hash." in html
+    listing = client.get("/admin/audit/", query_string={"customer": "locked@example.com"}).get_data(as_text=True)
+    row = re.search(rf'href="/admin/audit/entry/{entry.seq}".*?</tr>', listing, re.S).group(0)
+    assert "locked@example.com" not in row and "lo•••d@e•••.com" in row
+    console_db.expire_all()
+    assert console_db.get(AuditEntry, entry.seq).customer == "locked@example.com"  # stored as written
+    with app.app_context():
+        from console.audit.rehash import python_matches
+
+        assert python_matches(console_db.get(AuditEntry, entry.seq))
 
 
 def test_everything_shown_is_escaped(login_as, client, add):

@@ -19,7 +19,7 @@ from sqlalchemy import event, select, text
 from sqlalchemy.exc import OperationalError
 
 from console.auth.models import StaffUser
-from console.db import console_session, make_engine
+from console.db import console_session, make_engine, target_session
 from console.tasks import execution
 from console.tasks.runner import RunRequest, TaskError, find_interrupted_runs, start_run
 from tests.security._shop import Shop
@@ -97,6 +97,30 @@ def during_apply(monkeypatch, arm, disarm=lambda: None):
         monkeypatch.setattr(execution, "apply", real_apply)
 
 
+@contextmanager
+def refusing_commit(monkeypatch, message: str):
+    """The database refuses the COMMIT of a change that is made and whose intent is audited."""
+    real = execution._commit_prepared
+
+    def commit_refused(prepared):
+        session = target_session()
+
+        def refuse():
+            raise OperationalError("COMMIT", {}, Exception(message))
+
+        session.commit = refuse
+        try:
+            return real(prepared)
+        finally:
+            del session.commit
+
+    monkeypatch.setattr(execution, "_commit_prepared", commit_refused)
+    try:
+        yield
+    finally:
+        monkeypatch.setattr(execution, "_commit_prepared", real)
+
+
 def assert_error(response, status: int, code: str) -> dict:
     assert response.status_code == status, response.get_data(as_text=True)[:500]
     body = response.get_json()
@@ -159,26 +183,34 @@ def test_an_unreachable_console_database_refuses_runs_with_a_503_not_a_500(isola
 
 # ---- the target database failing mid-transaction ---------------------------------------------
 
-@pytest.mark.parametrize("stage", ["preview", "execution"])
+@pytest.mark.parametrize("stage", ["preview", "execution", "commit"])
 def test_a_target_trigger_failing_rolls_the_run_back_and_fails_it(isolated_app, monkeypatch, stage):
-    """The refund's UPDATE of the order succeeds, then its INSERT into refunds is refused by the database."""
+    """The refund's UPDATE of the order succeeds, then its INSERT into refunds (or the COMMIT) is refused.
+
+    A run needing no approval makes its change once, holds it uncommitted while its intent is
+    audited, then commits: a refusal while making it leaves only a failed outcome; a refused
+    COMMIT comes after the intent.
+    """
     shop = Shop(isolated_app())
     before = shop.order()
     message = "refunds are frozen by the finance team"
     if stage == "preview":
         with refusing_inserts(shop, "target", "refunds", message):
             response = shop.run("refund_order", order_id=1004, amount_cents=3000)
-    else:
+    elif stage == "execution":
         with during_apply(monkeypatch, lambda: refuse_inserts(shop, "target", "refunds", message),
                           lambda: allow_inserts(shop, "target", "refunds")):
+            response = shop.run("refund_order", order_id=1004, amount_cents=3000)
+    else:
+        with refusing_commit(monkeypatch, message):
             response = shop.run("refund_order", order_id=1004, amount_cents=3000)
 
     body = assert_error(response, 422, "failed")
     run = body["run"]
     assert run["status"] == "failed" and message in run["error"] and run["changes"] == []
     assert shop.order() == before  # the order's UPDATE was rolled back with the INSERT; no email either
-    expected = ([("task.outcome", "failed")] if stage == "preview"
-                else [("task.intent", "interrupted"), ("task.outcome", "failed")])
+    expected = ([("task.intent", "interrupted"), ("task.outcome", "failed")] if stage == "commit"
+                else [("task.outcome", "failed")])
     assert shop.audit(run["id"]) == expected
     assert shop.verify().ok
     assert shop.run("refund_order", order_id=1004, amount_cents=3000).status_code == 201  # nothing left locked
@@ -240,7 +272,7 @@ def test_the_target_connection_killed_mid_transaction_fails_the_run_and_the_next
     run = assert_error(response, 422, "failed")["run"]
     assert state["killed"] == 1 and run["error"].startswith("database error")
     assert shop.order() == before
-    assert shop.audit(run["id"]) == [("task.intent", "interrupted"), ("task.outcome", "failed")]
+    assert shop.audit(run["id"]) == [("task.outcome", "failed")]  # killed while making the change: no intent yet
     again = shop.run("refund_order", order_id=1004, amount_cents=3000)
     assert again.status_code == 201 and shop.order()["refunds"] == [3000] and shop.verify().ok
 
@@ -280,6 +312,7 @@ def test_a_run_killed_around_the_commit_is_interrupted_then_reconciled_once(isol
     with shop.app.app_context():
         assert [run.id for run in find_interrupted_runs(older_than_seconds=0)] == [run_id]
     retry = shop.run("refund_order", key="K-CRASH", ticket="T-CRASH", order_id=1004, amount_cents=3000)
+    assert retry.status_code == 409 and retry.get_json()["error"]["code"] == "conflict", retry.get_json()
     assert retry.get_json().get("run", {}).get("id") == run_id and len(shop.runs()) == 1, retry.get_json()
 
     settled = shop.post(f"/api/v1/runs/{run_id}/reconcile", "lead", {"reason": "the worker was killed"})

@@ -23,9 +23,17 @@ def settle_now(app, monkeypatch):
     monkeypatch.setitem(app.config, "RECONCILE_AFTER_SECONDS", 0)
 
 
-def _interrupted(within, request, monkeypatch, where: str) -> TaskRun:
+def crash_with_open_change(*args, **kwargs):
+    """The process dies holding the uncommitted change: its connection's transaction is lost with it."""
+    from console.db import target_session
+
+    target_session().rollback()
+    raise Crash()
+
+
+def _interrupted(within, request, monkeypatch, where: str, how=crash) -> TaskRun:
     with monkeypatch.context() as patch:
-        patch.setattr(f"console.tasks.execution.{where}", crash)
+        patch.setattr(f"console.tasks.execution.{where}", how)
         with pytest.raises(Crash):
             within(start_run, request)
     [run] = within(find_interrupted_runs, 0)
@@ -60,7 +68,7 @@ def test_a_crash_before_the_commit_is_settled_as_failed(within, request_for, sho
                                                         monkeypatch, settle_now):
     order = shop_order()
     run = _interrupted(within, request_for("fake_refund", order_id=order.id, amount_cents=700), monkeypatch,
-                       "apply")
+                       "_commit_prepared", crash_with_open_change)
     assert fresh(order).refunded_cents == 0
 
     settled = within(reconcile_run, run.id, staff("lead"))

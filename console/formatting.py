@@ -1,0 +1,249 @@
+"""How pages show values: times with their zone named, columns and rows in words, personal data masked.
+
+Times are stored as naive UTC. A page renders each one in DISPLAY_TIMEZONE (CONSOLE_TIMEZONE) with the
+zone named, inside <time datetime="…Z" data-local-time>; static/local_time.js then rewrites it to the
+viewer's own zone, named too. Without script the configured zone still names itself.
+
+Personal data is masked by the lookup's rules (console/lookup/masking.py) wherever a page is read by
+others than the person who typed the values: run pages and lists, approvals, the audit trail.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask, current_app
+from markupsafe import Markup, escape
+
+from console.config import ConfigError
+from console.lookup import masking
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# A timestamp as JSON carries one (the task diffs and the audit details have no datetime type).
+STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?")
+REDACTED = "[redacted]"
+# Shorter personal values are not searched for in free text: "Al" would mask half the words of a sentence.
+MIN_SCRUBBED = 3
+COLUMN_WORDS = {"id": "Number", "created_at": "Created", "updated_at": "Last changed",
+                "status_changed_at": "Status changed"}
+TABLE_NOUNS = {"outbox_emails": "Email", "order_items": "Order item"}
+# Columns every change touches; a summary sentence leaves them out when something else changed.
+BOOKKEEPING = ("updated_at", "status_changed_at")
+
+
+def zone_from_config(name: str | None) -> ZoneInfo:
+    """The display zone named by CONSOLE_TIMEZONE; a ConfigError that says how to fix a bad name."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"CONSOLE_TIMEZONE: {name!r} is not a time zone. Use an IANA name such as "
+                          "Europe/Berlin, America/New_York or UTC.") from None
+
+
+def display_zone() -> ZoneInfo:
+    return current_app.extensions["display_zone"]
+
+
+def as_utc(value: datetime) -> datetime:
+    """Naive UTC, as stored: an aware value is converted, a naive one already is UTC."""
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def parse_stamp(value) -> datetime | None:
+    """A datetime, or a timestamp string as JSON stores one, as naive UTC; None for anything else."""
+    if isinstance(value, datetime):
+        return as_utc(value)
+    if isinstance(value, str) and STAMP.fullmatch(value):
+        try:
+            return as_utc(datetime.fromisoformat(value))
+        except ValueError:  # the shape of a timestamp, but not a real one ("2026-02-30 10:00")
+            return None
+    return None
+
+
+def zone_name(moment: datetime) -> str:
+    """'UTC', 'CET', 'EST'; an offset-only zone as 'UTC-03'."""
+    name = moment.tzname() or "UTC"
+    return f"UTC{name}" if name[:1] in "+-" else name
+
+
+def format_date(value: date) -> str:
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def format_time(value: datetime, *, seconds: bool = False, zone: ZoneInfo | None = None) -> str:
+    """'27 Nov 2026, 14:05 UTC': the moment in the display zone, with the zone named."""
+    moment = as_utc(value).replace(tzinfo=timezone.utc)
+    try:
+        local = moment.astimezone(zone or display_zone())
+    except OverflowError:  # the first or last hours of year 1 or 9999 have no local time west or east of UTC
+        local = moment
+    clock = f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
+    return f"{format_date(local)}, {clock} {zone_name(local)}"
+
+
+def local_time(value, seconds: bool = False) -> Markup:
+    """A moment as <time datetime="…Z" data-local-time>27 Nov 2026, 14:05 UTC</time>; the page's script
+    shows it in the viewer's zone. A date is shown as a date; other text as it is; None as nothing."""
+    moment = parse_stamp(value)
+    if moment is None:
+        if isinstance(value, date):
+            return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), format_date(value))
+        return Markup("") if value is None else escape(value)
+    return Markup('<time datetime="{}Z" data-local-time{}>{}</time>').format(
+        moment.isoformat(timespec="seconds"), Markup(" data-seconds") if seconds else "",
+        format_time(moment, seconds=seconds))
+
+
+def human_column(name) -> str:
+    """'failed_login_count' -> 'Failed login count', 'refunded_cents' -> 'Refunded (cents)', 'line1' -> 'Line 1'."""
+    name = str(name)
+    if name in COLUMN_WORDS:
+        return COLUMN_WORDS[name]
+    words, unit = name, ""
+    if words.endswith("_cents"):
+        words, unit = words[:-len("_cents")], " (cents)"
+    elif words.endswith("_id"):
+        words, unit = words[:-len("_id")], " number"
+    words = re.sub(r"(?<=[A-Za-z])(?=\d)", " ", words.replace("_", " ")).strip()
+    return words[:1].upper() + words[1:] + unit if words else name
+
+
+def table_noun(table) -> str:
+    """'customers' -> 'Customer', 'outbox_emails' -> 'Email'."""
+    table = str(table)
+    if table in TABLE_NOUNS:
+        return TABLE_NOUNS[table]
+    word = table.replace("_", " ").strip()
+    if word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif word.endswith(("sses", "xes")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    return word[:1].upper() + word[1:] if word else "Row"
+
+
+def key_label(key) -> str:
+    if key is None:
+        return ""
+    if isinstance(key, dict):
+        return ", ".join(f"{human_column(name).lower()} {value}" for name, value in key.items())
+    return str(key)
+
+
+class Personal:
+    """Masks personal values as the lookup pages do, and remembers them to mask free text that repeats them.
+
+    `revealed` shows everything: the preview, to the person who typed the values.
+    """
+
+    def __init__(self, revealed: bool = False):
+        self.revealed = revealed
+        self._seen: dict[str, str] = {}
+
+    def mask(self, kind: str | None, value):
+        if kind is None or self.revealed or value is None or value == "" or value == REDACTED:
+            return value
+        masked = masking.shown(value, kind, False)
+        if len(str(value)) >= MIN_SCRUBBED:
+            self._seen[str(value)] = masked
+        return masked
+
+    def column(self, table, column, value):
+        return self.mask(masking.column_kind(table, column), value)
+
+    def param(self, name, value, kind: str | None = None):
+        """A task parameter: by the parameter's type when it is an email, else by its name."""
+        return self.mask("email" if kind == "email" else masking.field_kind(name), value)
+
+    def text(self, text):
+        """Free text (a result, an error, a reason) with every personal value masked so far masked in it too."""
+        if self.revealed or not text or not self._seen or not isinstance(text, str):
+            return text
+        by_lower = {value.lower(): masked for value, masked in self._seen.items()}
+        pattern = "|".join(rf"(?<!\w){re.escape(value)}(?!\w)" for value in sorted(self._seen, key=len, reverse=True))
+        return re.sub(pattern, lambda found: by_lower.get(found.group(0).lower(), found.group(0)), text,
+                      flags=re.IGNORECASE)
+
+    def change(self, change):
+        """A {"table", "key", "before", "after"} change with its personal columns masked."""
+        if not isinstance(change, dict):
+            return change
+        table = change.get("table")
+
+        def row(values):
+            if not isinstance(values, dict):
+                return values
+            return {name: self.column(table, name, value) for name, value in values.items()}
+
+        return dict(change, before=row(change.get("before")), after=row(change.get("after")))
+
+    def effect(self, effect):
+        """An effect ({"kind": "email", "to": …}) with its address masked like the outbox's."""
+        if not isinstance(effect, dict) or "to" not in effect:
+            return effect
+        return dict(effect, to=self.column("outbox_emails", "to_address", effect["to"]))
+
+    def _changes_and_effects(self, holder: dict) -> dict:
+        out = dict(holder)
+        if isinstance(out.get("changes"), list):
+            out["changes"] = [self.change(change) for change in out["changes"]]
+        if isinstance(out.get("effects"), list):
+            out["effects"] = [self.effect(effect) for effect in out["effects"]]
+        return out
+
+    def details(self, details, param_kinds: dict | None = None):
+        """An audit entry's details with personal values masked in its params, changes, effects and texts."""
+        if not isinstance(details, dict):
+            return details
+        out = self._changes_and_effects(details)
+        if isinstance(out.get("expected"), dict):
+            out["expected"] = self._changes_and_effects(out["expected"])
+        if isinstance(out.get("params"), dict):
+            kinds = param_kinds or {}
+            out["params"] = {name: self.param(name, value, kinds.get(name)) for name, value in out["params"].items()}
+        for name in ("result", "error"):
+            if isinstance(out.get(name), str):
+                out[name] = self.text(out[name])
+        return out
+
+
+def masked(value, kind: str):
+    """A personal value as pages that others read show it: `{{ run.customer|masked('email') }}`."""
+    return Personal().mask(kind, value)
+
+
+def shown_value(value, seconds: bool = True):
+    """A value as a table shows it: a timestamp formatted in its zone, anything else as it is."""
+    return local_time(value, seconds=seconds) if parse_stamp(value) is not None else value
+
+
+def row_name(table, key, before, after, *, personal: Personal, customer: str = "") -> str:
+    """What a changed row is: 'Customer al•••e@e•••.com (#12)', 'Order 1004', 'New refund for order 1004'."""
+    noun = table_noun(table)
+    values = {**(after or {}), **(before or {})} if isinstance(before, dict) or isinstance(after, dict) else {}
+    order = values.get("order_id")
+    if key is None or key == "":
+        return f"New {noun[:1].lower()}{noun[1:]}" + (f" for order {order}" if order is not None else "")
+    label = key_label(key)
+    if table == "customers":
+        email = values.get("email") or customer
+        shown = personal.column("customers", "email", email) if email else ""
+        return f"Customer {shown} (#{label})" if shown else f"Customer #{label}"
+    if table == "orders":
+        return f"Order {label}"
+    return f"{noun} #{label}" + (f" of order {order}" if order is not None else "")
+
+
+def init_app(app: Flask) -> None:
+    """Check the display zone, and give templates `local_time` (a filter and a function)."""
+    app.extensions["display_zone"] = zone_from_config(app.config.get("DISPLAY_TIMEZONE"))
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals["local_time"] = local_time
+    app.jinja_env.filters["human_column"] = human_column
+    app.jinja_env.filters["masked"] = masked
+    app.jinja_env.filters["shown_value"] = shown_value

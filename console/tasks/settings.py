@@ -1,0 +1,52 @@
+"""The runner's settings: app config first, else the environment, checked at start-up.
+
+| key | environment | default |
+| --- | --- | --- |
+| AMOUNT_CAPS | CONSOLE_AMOUNT_CAPS (JSON: role -> cents) | {"agent": 10000} |
+| TASK_RATE_LIMITS | CONSOLE_TASK_RATE_LIMITS (JSON: task -> "N/second|minute|hour|day") | none |
+| RECONCILE_AFTER_SECONDS | CONSOLE_RECONCILE_AFTER_SECONDS | 60 |
+| IDEMPOTENCY_WAIT_SECONDS | CONSOLE_IDEMPOTENCY_WAIT_SECONDS | 15 |
+| WEBHOOK_TIMEOUT_SECONDS | CONSOLE_WEBHOOK_TIMEOUT_SECONDS | 3 |
+
+A malformed value stops start-up with one line that names the variable.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+from console.config import ConfigError
+
+NUMBERS = {
+    "RECONCILE_AFTER_SECONDS": ("CONSOLE_RECONCILE_AFTER_SECONDS", 60.0),
+    "IDEMPOTENCY_WAIT_SECONDS": ("CONSOLE_IDEMPOTENCY_WAIT_SECONDS", 15.0),
+    "WEBHOOK_TIMEOUT_SECONDS": ("CONSOLE_WEBHOOK_TIMEOUT_SECONDS", 3.0),
+}
+MAPPINGS = {"AMOUNT_CAPS": "CONSOLE_AMOUNT_CAPS", "TASK_RATE_LIMITS": "CONSOLE_TASK_RATE_LIMITS"}
+
+
+def load_task_settings(config) -> None:
+    """Fill in the runner's settings from the environment and check them (ConfigError)."""
+    from console.tasks.policy import check_policy_config
+
+    env = os.environ
+    for key, variable in MAPPINGS.items():
+        if key not in config and env.get(variable, "").strip():
+            try:
+                config[key] = json.loads(env[variable])
+            except ValueError:
+                raise ConfigError(f"{variable} is not valid JSON: {env[variable][:80]!r}") from None
+    for key, (variable, default) in NUMBERS.items():
+        raw = config.get(key, env.get(variable, default))
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            value = -1.0
+        if not 0 <= value <= 86400 or isinstance(raw, bool):
+            raise ConfigError(f"{key} ({variable}) must be a number of seconds from 0 to 86400, not {raw!r}")
+        config[key] = value
+    try:
+        check_policy_config(config)
+    except ValueError as exc:
+        variable = next((v for key, v in MAPPINGS.items() if str(exc).startswith(key)), "")
+        raise ConfigError(f"{exc}" + (f" (from {variable} or the app config)" if variable else "")) from None
