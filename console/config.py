@@ -51,6 +51,15 @@ def normalize_db_url(url: str, variable: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def _whole_number(env, variable: str, default: int) -> int:
+    raw = env.get(variable, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{variable} must be a whole number of at least 1, not {raw[:40]!r}")
+    return int(raw)
+
+
 def _csv(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
@@ -77,9 +86,9 @@ def load_config(overrides: dict | None = None, *, demo: bool = False, instance_s
         "DISABLED_TASKS": _csv(env.get("DISABLED_TASKS")),
         "HELPDESK_URL_TEMPLATE": env.get("HELPDESK_URL_TEMPLATE", ""),
         "WEBHOOK_URL": env.get("CONSOLE_WEBHOOK_URL", ""),
-        "SESSION_IDLE_MINUTES": int(env.get("CONSOLE_SESSION_IDLE_MINUTES", "60")),
-        "SESSION_ABSOLUTE_HOURS": int(env.get("CONSOLE_SESSION_ABSOLUTE_HOURS", "12")),
-        "APPROVAL_TTL_HOURS": int(env.get("CONSOLE_APPROVAL_TTL_HOURS", "24")),
+        "SESSION_IDLE_MINUTES": _whole_number(env, "CONSOLE_SESSION_IDLE_MINUTES", 60),
+        "SESSION_ABSOLUTE_HOURS": _whole_number(env, "CONSOLE_SESSION_ABSOLUTE_HOURS", 12),
+        "APPROVAL_TTL_HOURS": _whole_number(env, "CONSOLE_APPROVAL_TTL_HOURS", 24),
         "DISPLAY_TIMEZONE": env.get("CONSOLE_TIMEZONE", "UTC"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

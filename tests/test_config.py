@@ -49,3 +49,17 @@ def test_environment_lists_are_parsed(monkeypatch):
     cfg = load_config({"SECRET_KEY": "k", "CONSOLE_AUDIT_KEY": "a"})
     assert cfg["DISABLED_TASKS"] == ["cancel_order", "refund_order"]
     assert cfg["TASK_PACKAGES"] == ["admin_tasks", "more_tasks"]
+
+
+@pytest.mark.parametrize("variable", ["CONSOLE_SESSION_IDLE_MINUTES", "CONSOLE_SESSION_ABSOLUTE_HOURS",
+                                      "CONSOLE_APPROVAL_TTL_HOURS"])
+@pytest.mark.parametrize("value", ["soon", "0", "-5", "1.5"])
+def test_a_malformed_number_names_its_variable(monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=f"{variable} must be a whole number of at least 1"):
+        load_config({"SECRET_KEY": "k", "CONSOLE_AUDIT_KEY": "a"})
+
+
+def test_numbers_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("CONSOLE_SESSION_IDLE_MINUTES", "15")
+    assert load_config({"SECRET_KEY": "k", "CONSOLE_AUDIT_KEY": "a"})["SESSION_IDLE_MINUTES"] == 15
