@@ -1,8 +1,8 @@
 """The tasks suite: an audited task run against the same change made in bare SQLAlchemy.
 
 The console side takes the runner's own path, as the CLI and the API call it: `start_run` checks
-the request, rehearses the task in a rolled-back transaction, commits the run and its audit
-intent, makes the change in one target transaction (row lock on PostgreSQL), then commits the
+the request, makes the change in one target transaction (row lock on PostgreSQL) and holds it
+uncommitted while it commits the run and its audit intent, commits the change, then commits the
 outcome, its audit entry and the ticket event. Each run is `unlock_account` on a different locked
 customer, by the demo agent, with its own ticket reference and a reason, in a fresh app context
 as a request has. The preview a person looks at before confirming is a separate step: not timed.

@@ -94,6 +94,7 @@ class TicketEvent(ConsoleBase):
         Index("ix_ticket_events_ticket", "ticket_id", "id"),
         Index("ix_ticket_events_kind_created", "kind", "created_at"),
         Index("ix_ticket_events_task_created", "task", "created_at"),
+        Index("ix_ticket_events_runbook", "runbook", "ticket_id"),  # what became of tickets after a runbook
     )
 
 
