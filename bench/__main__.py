@@ -37,7 +37,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="'sqlite' (files under --data-dir) or a PostgreSQL URL such as "
                              "postgresql+psycopg://postgres@127.0.0.1:5432/bench (created if missing)")
     parser.add_argument("--customers", type=int, default=1_000_000, help="generated customers (about 3 orders each)")
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_CUSTOMERS:,} customers and fewer samples: a smoke test")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"{QUICK_CUSTOMERS:,} customers (tickets, audit entries), fewer samples, short HTTP "
+                             "rounds: a smoke test")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--suite", action="append", choices=sorted(SUITES), help="run only these (default: all)")
     parser.add_argument("--reps", type=int, default=30, help="timed A/B pairs per scenario")
@@ -93,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"{'-'.join(args.suite) if args.suite else 'all'}-{report['db']}-{args.customers}-{started:%Y%m%dT%H%M%S}.json"
+    suites = "-".join(args.suite) if args.suite else "all"
+    path = args.out / f"{suites}-{report['db']}-{args.customers}-{started:%Y%m%dT%H%M%S}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(f"JSON: {path}")
     return 0

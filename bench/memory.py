@@ -81,7 +81,8 @@ def case_main(case: str, spec: dict) -> dict:
         done["bytes"] += size
         done["lines"] += lines
     if spec.get("min_lines") and done["lines"] < spec["min_lines"]:
-        raise RuntimeError(f"the export has {done['lines']:,} lines, fewer than {spec['min_lines']:,}: it stopped early")
+        raise RuntimeError(f"the export has {done['lines']:,} lines, fewer than {spec['min_lines']:,}: "
+                           "it stopped early")
     done["self_peak_mb"] = high_water_mb()
     done["workers_peak_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     return done
