@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from console.config import ConfigError
 from console.lookup import masking
 
+UTC_ZONE = ZoneInfo("UTC")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # A timestamp as JSON carries one (the task diffs and the audit details have no datetime type).
 STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?")
@@ -35,7 +36,7 @@ BOOKKEEPING = ("updated_at", "status_changed_at")
 def zone_from_config(name: str | None) -> ZoneInfo:
     """The display zone named by CONSOLE_TIMEZONE; a ConfigError that says how to fix a bad name."""
     try:
-        return ZoneInfo(name or "UTC")
+        return ZoneInfo(name or "UTC")  # ZoneInfo caches: "UTC" is always UTC_ZONE
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"CONSOLE_TIMEZONE: {name!r} is not a time zone. Use an IANA name such as "
                           "Europe/Berlin, America/New_York or UTC.") from None
@@ -76,36 +77,42 @@ def format_date(value: date) -> str:
 
 def format_time(value: datetime, *, seconds: bool = False, zone: ZoneInfo | None = None) -> str:
     """'27 Nov 2026, 14:05 UTC': the moment in the display zone, with the zone named."""
-    moment = as_utc(value).replace(tzinfo=timezone.utc)
-    try:
-        local = moment.astimezone(zone or display_zone())
-    except OverflowError:  # the first or last hours of year 1 or 9999 have no local time west or east of UTC
-        local = moment
-    clock = f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
-    return f"{format_date(local)}, {clock} {zone_name(local)}"
+    moment = as_utc(value)
+    zone = zone or display_zone()
+    local, name = moment, "UTC"
+    if zone is not UTC_ZONE:  # lists render this for every row: UTC, the default, skips the conversion
+        try:
+            local = moment.replace(tzinfo=timezone.utc).astimezone(zone)
+            name = zone_name(local)
+        except OverflowError:  # the first or last hours of year 1 or 9999 have no local time west or east of UTC
+            pass
+    clock = f"{local.hour:02d}:{local.minute:02d}" + (f":{local.second:02d}" if seconds else "")
+    return f"{local.day} {MONTHS[local.month - 1]} {local.year}, {clock} {name}"
 
 
 def local_time(value, seconds: bool = False) -> Markup:
     """A moment as <time datetime="…Z" data-local-time>27 Nov 2026, 14:05 UTC</time>; the page's script
     shows it in the viewer's zone. A date is shown as a date; other text as it is; None as nothing."""
-    moment = parse_stamp(value)
+    moment = value if isinstance(value, datetime) and value.tzinfo is None else parse_stamp(value)
     if moment is None:
         if isinstance(value, date):
-            return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), format_date(value))
+            return Markup(f'<time datetime="{value.isoformat()}">{format_date(value)}</time>')
         return Markup("") if value is None else escape(value)
-    return Markup('<time datetime="{}Z" data-local-time{}>{}</time>').format(
-        moment.isoformat(timespec="seconds"), Markup(" data-seconds") if seconds else "",
-        format_time(moment, seconds=seconds))
+    # Every part is digits, month names and a tz database abbreviation: nothing to escape.
+    return Markup(f'<time datetime="{moment.isoformat(timespec="seconds")}Z" data-local-time'
+                  f'{" data-seconds" if seconds else ""}>{format_time(moment, seconds=seconds)}</time>')
 
 
 def human_column(name) -> str:
-    """'failed_login_count' -> 'Failed login count', 'refunded_cents' -> 'Refunded (cents)', 'line1' -> 'Line 1'."""
+    """'failed_login_count' -> 'Failed login count', 'refunded_cents' -> 'Refunded amount (cents)'."""
     name = str(name)
     if name in COLUMN_WORDS:
         return COLUMN_WORDS[name]
     words, unit = name, ""
     if words.endswith("_cents"):
         words, unit = words[:-len("_cents")], " (cents)"
+        if words.endswith("ed"):  # refunded_cents: the refunded amount
+            words += " amount"
     elif words.endswith("_id"):
         words, unit = words[:-len("_id")], " number"
     words = re.sub(r"(?<=[A-Za-z])(?=\d)", " ", words.replace("_", " ")).strip()
@@ -131,6 +138,8 @@ def key_label(key) -> str:
     if key is None:
         return ""
     if isinstance(key, dict):
+        if len(key) == 1:  # {"id": 7}: the number says it
+            return str(next(iter(key.values())))
         return ", ".join(f"{human_column(name).lower()} {value}" for name, value in key.items())
     return str(key)
 

@@ -5,7 +5,7 @@ from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
-from console.admin.base import ConsoleIndexView, cached_menu, cached_url
+from console.admin.base import AdminStatic, ConsoleIndexView, PageChrome
 from console.web import csp_nonce
 
 
@@ -19,5 +19,6 @@ def init_admin(app: Flask) -> Admin:
                               base_template="admin/console_master.html"),
         csp_nonce_generator=csp_nonce,
     )
-    app.jinja_env.globals.update(cached_url=cached_url, cached_menu=cached_menu)
+    chrome = PageChrome()
+    app.jinja_env.globals.update(cached_url=chrome.url, cached_menu=chrome.menu, admin_static=AdminStatic(chrome))
     return admin

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import warnings
 
-from flask import current_app, redirect, request, url_for
+from flask import redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_login import current_user
+from jinja2 import pass_context
 
 from console.auth.permissions import user_can
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-# Entries in each per-app cache below; the keys come from templates and roles, so this is never reached
-# in practice, and clearing is the whole policy if it is.
-CHROME_CACHE_LIMIT = 512
+CHROME_CACHE_LIMIT = 512  # entries in each cache of PageChrome
 
 
 def neutralize_formula(value):
@@ -94,48 +93,80 @@ class ConsoleIndexView(AdminIndexView):
         return self.render("admin/home.html", sections=home_sections(current_user))
 
 
-def _chrome_cache(name: str) -> dict:
-    cache = current_app.extensions.setdefault(name, {})
-    if len(cache) > CHROME_CACHE_LIMIT:
-        cache.clear()
-    return cache
+def _menu_state(items, *, shown: bool = False) -> tuple:
+    """Everything in the menu that can differ between requests: which items this user sees, and their links.
 
-
-def cached_url(endpoint: str, **values) -> str:
-    """url_for for links that are the same on every request (assets, navigation), computed once per app.
-
-    Only absolute endpoints: a relative '.index' depends on the request's blueprint. The key holds
-    the script root, as url_for does; no url_defaults or host matching apply to these endpoints.
+    It asks each item what Flask-Admin's menu macro asks: a category for its children (which it
+    returns already filtered, hence `shown`), any other item whether it is accessible and visible.
     """
-    key = (request.script_root, endpoint, tuple(sorted(values.items())))
-    cache = _chrome_cache("console_url_cache")
-    url = cache.get(key)
-    if url is None:
-        url = cache[key] = url_for(endpoint, **values)
-    return url
-
-
-def _menu_state(items) -> tuple:
-    """Everything in the menu that can differ between requests: which items this user sees, and their links."""
     state = []
     for item in items:
         if item.is_category():
-            state.append(_menu_state(item.get_children()))
+            state.append(_menu_state(item.get_children(), shown=True))
+        elif shown or (item.is_accessible() and item.is_visible()):
+            state.append(item.get_url())
         else:
-            state.append((item.is_accessible(), item.is_visible(), item.get_url()))
+            state.append(None)
     return tuple(state)
 
 
-def cached_menu(admin_view, render):
-    """The navigation menu, rendered by `render` (Flask-Admin's menu macro) once per distinct state.
+class PageChrome:
+    """What every page's frame repeats, computed once per app: asset and navigation links, and the menu.
 
-    Each item's is_accessible/is_visible still runs on every request, so the menu follows
-    every permission check exactly; only the markup built from those answers is reused.
+    The master template was half the cost of a lookup page: a dozen url_for calls for assets and
+    links that never change, and Flask-Admin's menu macro. One per app (its Jinja globals).
     """
-    admin = admin_view.admin
-    key = (id(admin), admin_view.endpoint, request.script_root, _menu_state(admin.menu()))
-    cache = _chrome_cache("console_menu_cache")
-    html = cache.get(key)
-    if html is None:
-        html = cache[key] = render()
-    return html
+
+    def __init__(self):
+        self._urls: dict[tuple, str] = {}
+        self._menus: dict[tuple, str] = {}
+
+    def url(self, endpoint: str, **values) -> str:
+        """url_for, for links that are the same on every request (assets, navigation).
+
+        Only absolute endpoints: a relative '.index' depends on the request's blueprint. The key holds
+        the script root, as url_for does; no url_defaults or host matching apply to these endpoints.
+        """
+        key = (request.script_root, endpoint, *values.items())
+        url = self._urls.get(key)
+        if url is None:
+            url = self._urls[key] = url_for(endpoint, **values)
+            _bound(self._urls)
+        return url
+
+    def menu(self, admin_view, render):
+        """The navigation menu, rendered by `render` (Flask-Admin's menu macro) once per distinct state.
+
+        Each item's is_accessible/is_visible still runs on every request, so the menu follows
+        every permission check exactly; only the markup built from those answers is reused.
+        """
+        admin = admin_view.admin
+        key = (id(admin), admin_view.endpoint, request.script_root, _menu_state(admin.menu()))
+        html = self._menus.get(key)
+        if html is None:
+            html = self._menus[key] = render()
+            _bound(self._menus)
+        return html
+
+
+class AdminStatic:
+    """`admin_static.url(filename=..., v=...)` in every template, as Flask-Admin's admin/static.html gives it.
+
+    Upstream's base.html imports that macro with context on every page, and child templates (the
+    model details page, for one) use the name it defines; this global gives them the same URLs,
+    from PageChrome's cache.
+    """
+
+    def __init__(self, chrome: PageChrome):
+        self._chrome = chrome
+
+    @pass_context
+    def url(self, context, **values) -> str:
+        return self._chrome.url(f"{context['admin_view'].admin.endpoint}.static", **values)
+
+
+def _bound(cache: dict) -> None:
+    # Keys come from templates, roles and views, so this limit is never reached in practice; clearing
+    # everything is the whole policy if it is.
+    if len(cache) > CHROME_CACHE_LIMIT:
+        cache.clear()

@@ -159,6 +159,19 @@ def page(session: Session, flt: TrailFilter, *, before: int | None = None, after
                 older=rows[-1].seq if rows and more_older else None)
 
 
+ACTION_WORDS = {
+    "task.intent": "run starting", "task.outcome": "run ended", "task.request_approval": "approval requested",
+    "run.approve": "approved", "run.reject": "rejected", "run.expire": "approval expired",
+    "task.reconcile": "reconciled", "pii.reveal": "personal data revealed", "ticket.dev_time": "developer time",
+    "login.failed": "failed login", "user.role_change": "role changed", "audit.export": "trail exported",
+}
+
+
+def action_words(action: str) -> str:
+    """An action in words for people ('approval requested'); the stored name stays what filters use."""
+    return ACTION_WORDS.get(action) or (action or "").replace(".", " ").replace("_", " ")
+
+
 @dataclass(frozen=True)
 class Status:
     """How a page shows an entry's status: the words, the badge colour, and for an intent its outcome entry."""

@@ -33,7 +33,7 @@ class AuditTrailView(ConsoleView):
 
     def _render_list(self, flt, page, error=None, status=200):
         return self.render("audit/list.html", flt=flt, page=page, rows=self._rows(page.entries), error=error,
-                           outcomes=OUTCOMES, actions=COMMON_ACTIONS,
+                           outcomes=OUTCOMES, actions=COMMON_ACTIONS, action_words=browse.action_words,
                            can_verify=user_can(current_user, VERIFY_AUDIT)), status
 
     @expose("/")
@@ -77,10 +77,15 @@ class AuditTrailView(ConsoleView):
             "linked": previous == entry.prev_hash,
         }
         has_next = session.scalar(select(AuditEntry.seq).where(AuditEntry.seq == seq + 1)) is not None
+        changes, expected = diff.changes_of(details), False
+        if not changes and isinstance(details, dict) and isinstance(details.get("expected"), dict):
+            # An intent: what the run was about to change, as a table rather than buried in the JSON.
+            changes, expected = diff.changes_of(details["expected"]), True
+            details = {name: value for name, value in details.items() if name != "expected"}
         return self.render("audit/entry.html", entry=entry, status=entry_statuses([entry]).get(entry.seq),
-                           customer=customer, reason=personal.text(entry.reason or ""),
-                           changes=diff.changes_of(details), other=diff.other_details(details),
-                           integrity=integrity, has_next=has_next)
+                           customer=customer, reason=personal.text(entry.reason or ""), changes=changes,
+                           expected=expected, other=diff.other_details(details), integrity=integrity,
+                           has_next=has_next, action_words=browse.action_words)
 
     @expose("/export.csv")
     def export(self):

@@ -1,6 +1,8 @@
 """The customer and order pages: parse the request, ask queries/records, render. Read-only."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import abort, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
@@ -147,12 +149,14 @@ class CustomerLookupView(_LookupView):
         email = record.customer.email
         until = revealed_until(user, customer_id)
         console = console_session()
+        # The reveal, hide and task links are routes under this page's own URL (above): one url_for, not seven.
+        page = url_for(".detail", customer_id=customer_id)
         return self.render(
             "lookup/customer.html", record=record, c=record.customer, pii=PersonalData(until is not None),
             revealed_until=until, may_reveal=may_reveal(user), reveal_error=reveal_error,
-            reveal_url=url_for(".reveal", customer_id=customer_id), hide_url=url_for(".hide", customer_id=customer_id),
-            offers=offered_tasks(user, "customer", email,
-                                 link=lambda name: url_for(".run_task", customer_id=customer_id, task_name=name)), runs=history.runs_about(console, customer=email),
+            reveal_url=f"{page}/reveal", hide_url=f"{page}/hide",
+            offers=offered_tasks(user, "customer", email, link=lambda name: f"{page}/tasks/{quote(name, safe='')}"),
+            runs=history.runs_about(console, customer=email),
             tickets=history.tickets_about(console, email), run_url=run_url, **HELPERS,
         ), status
 

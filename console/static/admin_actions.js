@@ -2,7 +2,9 @@
    templates/admin/ (actions.html, model/row_actions.html, model/layout.html) mark the elements instead:
    - data-model-action="name": run a bulk action on the checked rows (upstream: onclick="modelActions.execute()");
    - data-confirm="question": ask before a button that changes data submits its form (a row's delete);
-   - href="#" role="button": a link that only drives a script (the filter menu) must not navigate. */
+   - href="#" role="button", and upstream's href="javascript:void(0)" (menu toggles, the "List" tab): links that
+     only drive a script must not navigate; following a javascript: URL is itself a CSP violation.
+   The listener runs in the capture phase, before any other script can stop the click from reaching it. */
 (function () {
   "use strict";
 
@@ -25,8 +27,8 @@
       }
       return;
     }
-    if (target.closest('a[href="#"][role="button"]')) {
+    if (target.closest('a[href="#"][role="button"], a[href^="javascript:"]')) {
       event.preventDefault();
     }
-  });
+  }, true);
 })();

@@ -281,8 +281,9 @@ def change_sentence(tables: list[dict], emails: int, *, done: bool) -> str:
         if table["kind"] == "update":
             changed = [row for row in table["rows"] if row["changed"]]
             changed = [row for row in changed if row["column"] not in BOOKKEEPING] or changed
-            fields = _and([row["label"][:1].lower() + row["label"][1:] for row in changed]) if changed else "nothing"
-            parts.append(f"{verbs['update']} the {fields} of {table['name']}")
+            if changed:  # a row written back unchanged is not worth a word
+                fields = _and([row["label"][:1].lower() + row["label"][1:] for row in changed])
+                parts.append(f"{verbs['update']} the {fields} of {table['name']}")
         elif table["kind"] == "insert":
             name = table["name"]
             parts.append(f"{verbs['insert']} " + (f"a new {name[4:]}" if name.startswith("New ") else name))

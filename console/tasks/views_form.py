@@ -182,7 +182,7 @@ class TaskCatalogView(TaskPagesView):
         if run.status == "pending_approval":
             flash(f"Run {run.id} is waiting for a lead's approval. It changes nothing until it is approved.", "info")
         else:
-            flash(f"Run {run.id} {run.status}." + (f" {run.result}" if run.result else ""), "success")
+            flash(f"Run {run.id} {run.status}.", "success")  # the page says what it did, personal data masked
         return redirect(url_for("runs.run_page", run_id=run.id), code=303)
 
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from console.auth.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, user_can
 from console.db import console_session, utcnow
 from console.formatting import Personal, human_column
-from console.tasks.views import (TaskPagesView, audit_entry_url, change_sentence, change_tables, effect_lines, find_task,
-                                 jsonable)
+from console.tasks.views import (TaskPagesView, audit_entry_url, change_sentence, change_tables, effect_lines,
+                                 find_task, jsonable)
 
 PAGE_SIZE = 50
 STATUSES = ("pending_approval", "succeeded", "failed", "refused", "rejected", "interrupted")
@@ -66,27 +66,29 @@ def history(filters: dict, before: int | None, order_id: int | None) -> list:
     return list(console_session().scalars(query))
 
 
-def shown_run(run, spec, data: dict) -> dict:
+def shown_run(run, spec, data: dict, **texts: str) -> dict:
     """What a run page shows of the run, personal data masked: others read this page, not just the requester.
 
-    The values are masked first, so that the free texts (the result, the error, the reasons) can be
-    masked wherever they repeat one of them.
+    The values are masked first, so that the free texts (the result, the error, the reasons, and `texts`
+    such as a refusal message) can be masked wherever they repeat one of them.
     """
     personal = Personal()
     customer = personal.column("customers", "email", run.customer)
     params = []
     for name, value in (data.get("params") or {}).items():
         param = spec.param(name) if spec else None
-        params.append((param.label if param else human_column(name),
-                       personal.param(name, value, param.kind if param else None)))
+        shown = personal.param(name, value, param.kind if param else None)
+        params.append((param.label if param else human_column(name), shown, shown != value))
     tables = change_tables(data.get("changes") or [], personal, customer=run.customer)
     effects = effect_lines(data.get("effects") or [], personal)
-    emails = sum(1 for effect in data.get("effects") or [] if isinstance(effect, dict) and effect.get("kind") == "email")
+    emails = sum(1 for effect in data.get("effects") or []
+                 if isinstance(effect, dict) and effect.get("kind") == "email")
     return {
         "customer": customer, "params": params, "tables": tables, "effects": effects,
         "sentence": change_sentence(tables, emails, done=run.status in ("succeeded", "interrupted")),
         **{name: personal.text(getattr(run, name) or "")
            for name in ("result", "error", "reason", "decision_reason", "approval_reasons")},
+        **{name: personal.text(text or "") for name, text in texts.items()},
     }
 
 
@@ -143,6 +145,7 @@ class RunHistoryView(TaskPagesView):
         from console.tasks.models import TaskRun
         from console.tasks.runner import run_to_dict
 
+        from console.audit.browse import action_words
         from console.audit.views import entry_statuses
 
         db = console_session()
@@ -157,20 +160,18 @@ class RunHistoryView(TaskPagesView):
         may_read_audit = user_can(user, READ_AUDIT)
         pending = run.status == "pending_approval"
         statuses = entry_statuses(entries)
-        shown = shown_run(run, spec, data)
+        shown = shown_run(run, spec, data, problem=problem, undo_reason=undo_reason)
         return self.render(
             "tasks/run.html", run=run, data=data, spec=spec, tables=shown["tables"], shown=shown,
             entries=[(entry, statuses.get(entry.seq), audit_entry_url(entry.seq) if may_read_audit else None)
                      for entry in entries],
-            undone_by=undone_by,
+            undone_by=undone_by, action_words=action_words,
             may_decide=pending and user_can(user, APPROVE_RUNS) and run.actor != user.email,
             own_pending=pending and run.actor == user.email,
             expires_at=approval_expires_at(run) if pending else None, now=utcnow(),
             undo_preview=undo_preview,
             undo_tables=change_tables(undo_preview.changes, Personal(), customer=run.customer) if undo_preview else [],
-            undo_reason=undo_reason,
             may_reconcile=run.status == "interrupted" and user_can(user, UNDO_RUNS),
-            problem=problem,
         ), status
 
     def _act(self, run_id: int, permission: str, action):

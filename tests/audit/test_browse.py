@@ -43,3 +43,28 @@ def test_a_date_range_without_entries_is_empty_without_scanning(app, console_db)
         record_event(console_db, actor="a@example.com", action="walk")
     assert browse.page(console_db, browse.TrailFilter(date_to=date(2000, 1, 1))).entries == []
     assert browse.page(console_db, browse.TrailFilter(date_from=date(2999, 1, 1))).entries == []
+
+
+def test_an_intent_reads_started_once_closed_running_within_the_window_and_interrupted_after(app, console_db):
+    from datetime import timedelta
+
+    def intent(run_id: int):
+        return record_event(console_db, actor="agent@example.com", action="task.intent", subject_type="task_run",
+                            subject_id=run_id, outcome="interrupted")
+
+    with app.app_context():
+        closed, reconciled, fresh, stuck = intent(901), intent(902), intent(903), intent(904)
+        outcome = record_event(console_db, actor="agent@example.com", action="task.outcome", subject_type="task_run",
+                               subject_id=901, outcome="succeeded")
+        settled = record_event(console_db, actor="lead@example.com", action="task.reconcile", subject_type="task_run",
+                               subject_id=902, outcome="failed")
+        login = record_event(console_db, actor="agent@example.com", action="login")
+    entries = [closed, reconciled, fresh, stuck, outcome, settled, login]
+    shown = browse.statuses(console_db, entries, now=fresh.created_at + timedelta(seconds=30), window_seconds=60)
+    assert shown[closed.seq] == browse.Status("started", "secondary", outcome_seq=outcome.seq, outcome="succeeded")
+    assert shown[reconciled.seq] == browse.Status("started", "secondary", outcome_seq=settled.seq, outcome="failed")
+    assert shown[fresh.seq].text == "running" and shown[stuck.seq].text == "running"
+    later = browse.statuses(console_db, entries, now=stuck.created_at + timedelta(seconds=61), window_seconds=60)
+    assert later[stuck.seq] == browse.Status("interrupted", "danger") and later[closed.seq].text == "started"
+    assert later[outcome.seq] == browse.Status("succeeded", "success")
+    assert later[settled.seq].tone == "danger" and login.seq not in later

@@ -54,3 +54,28 @@ def test_login_starts_a_fresh_session(client, make_user, auth):
     with client.session_transaction() as session:
         assert "planted" not in session
         assert session["_user_id"].startswith(f"{user.id}:")
+
+
+def _session_cookies(response) -> list[str]:
+    return [h for h in response.headers.getlist("Set-Cookie") if h.startswith("session=")]
+
+
+def test_pages_do_not_rewrite_the_session_cookie_on_every_request(client, login_as, monkeypatch):
+    login_as("agent")
+    client.get("/admin/")  # the first page may still add the CSRF token to the session
+    assert _session_cookies(client.get("/admin/customers/")) == []
+    _later(monkeypatch, 61)  # the idle clock is written again once a minute has passed
+    assert _session_cookies(client.get("/admin/customers/")) != []
+
+
+def test_a_short_idle_window_is_refreshed_often_enough(app, client, login_as, monkeypatch):
+    # The idle clock is written at most every tenth of the window, so steady activity keeps even a
+    # one-minute window open, and a minute without requests still ends it.
+    monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", 1)
+    login_as("agent")
+    for seconds in (50, 100, 150, 200):
+        _later(monkeypatch, seconds)
+        assert client.get("/admin/").status_code == 200, seconds
+    _later(monkeypatch, 200 + 61)
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]

@@ -20,3 +20,17 @@ def test_all_zero_data_still_draws_an_empty_chart():
     svg = str(column_chart("t", ["w1"], [("tickets", [0])]))
     assert "<rect" in svg and "nan" not in svg.lower()
     assert str(bar_chart("t", [], [("n", [])])).endswith("<title>t</title></svg>")
+
+
+def test_charts_are_drawn_at_their_own_pixel_size_with_legible_text():
+    import re
+
+    for svg in (str(column_chart("t", [f"w{i}" for i in range(13)], [("deflected", list(range(13)))],
+                                 line=("rate", [0.5] * 13))),
+                str(bar_chart("t", ["orders", "a much longer category name"], [("a", [3, 4]), ("b", [1, 2])]))):
+        box = re.search(r'viewBox="0 0 (\d+) (\d+)"', svg)
+        # A width in pixels (never "100%"): stretched into a narrow column, the text shrank with the chart.
+        assert re.search(rf'<svg[^>]* width="{box.group(1)}" height="{box.group(2)}"', svg)
+        sizes = [float(size) for size in re.findall(r'font-size="([\d.]+)"', svg)]
+        assert sizes and min(sizes) >= 12
+        assert int(box.group(1)) <= 890  # fits the dashboard's card at a 1024-pixel window, so never scaled down

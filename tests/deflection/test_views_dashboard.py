@@ -89,3 +89,15 @@ def test_the_product_owner_home_shows_the_summary_and_top_opportunities(client, 
     html = page(client.get("/admin/"))
     assert "Deflection, last four weeks" in html and "a task to split an order" in html
     assert "Start a ticket" not in html
+
+
+def test_the_developer_home_lists_the_newest_escalations_first_and_says_how_many(client, login_as, event):
+    developer = login_as("developer")
+    for number in range(23):
+        event(f"NEW-{number:02d}", "escalated", number, escalation_class="small_change", assignee=developer.email)
+    event("ELSEWHERE-1", "escalated", 30, escalation_class="knowledge", assignee="someone-else@example.com")
+    html = page(client.get("/admin/"))
+    section = html.split('id="home-duty"', 1)[1].split("</section>", 1)[0]
+    shown = re.findall(r">(NEW-\d\d|ELSEWHERE-\d)</a>", section)
+    assert shown == [f"NEW-{number:02d}" for number in range(22, 2, -1)]  # the newest 20, newest first
+    assert "23 open, newest first" in section and "The newest 20 of 23." in section

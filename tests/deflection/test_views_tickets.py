@@ -45,8 +45,21 @@ def test_the_ticket_page_links_the_helpdesk_and_shows_runs_and_runbooks(app, cli
     login_as("agent")
     html = page(client.get("/admin/tickets/view", query_string={"ref": "HD 7/1"}))
     assert 'href="https://helpdesk.example.com/tickets/HD%207%2F1"' in html
-    assert "cannot-log-in" in html and "<code>unlock_account</code>" in html
+    assert "Unlock a customer account, succeeded" in html
     assert 'name="escalation_class"' in html and "would have let you resolve this yourself" in html
+
+
+def test_a_viewed_runbook_is_named_by_its_title_and_linked(app, client, login_as, event):
+    event("HD-8", "runbook_viewed", 0, runbook="cannot-log-in")
+    event("HD-8", "runbook_viewed", 1, runbook="retired-runbook")
+    login_as("agent")
+    html = page(client.get("/admin/tickets/view", query_string={"ref": "HD-8"}))
+    viewed = html.split("Runbooks viewed</h2>", 1)[1].split("</ul>", 1)[0]
+    assert '<a href="/admin/runbooks/cannot-log-in/">Customer cannot log in</a>' in viewed
+    assert ">cannot-log-in<" not in html  # the slug is the link's address, never its text
+    assert "retired-runbook <small" in viewed and "no longer in the runbooks" in viewed
+    timeline = html.split("Timeline</h2>", 1)[1]
+    assert '<a href="/admin/runbooks/cannot-log-in/">Customer cannot log in</a>' in timeline
 
 
 def test_an_escalation_with_a_missing_tool_reaches_the_developer_on_duty_and_the_ranking(

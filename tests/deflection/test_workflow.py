@@ -97,3 +97,21 @@ def test_open_escalations_are_counted_up_to_a_cap(app, console_db):
     assert count_open_escalations(console_db) == 2
     assert count_open_escalations(console_db, cap=1) == 1
     assert [t.ref for t in open_escalations(console_db, None)] == ["C-1", "C-2"]
+
+
+def test_open_escalations_come_oldest_or_newest_first_and_count_per_developer(app, console_db):
+    from datetime import datetime
+
+    from console.deflection.tickets import add_ticket_event
+    from console.deflection.workflow import count_open_escalations
+
+    with app.app_context():
+        for minute, (ref, developer) in enumerate([("O-1", "a@example.com"), ("O-2", "b@example.com"),
+                                                   ("O-3", "a@example.com")]):
+            add_ticket_event(console_db, ref, "escalated", actor="agent@example.com", escalation_class="knowledge",
+                             assignee=developer, created_at=datetime(2026, 3, 2, 9, minute))
+    assert [t.ref for t in open_escalations(console_db, "a@example.com")] == ["O-1", "O-3"]
+    assert [t.ref for t in open_escalations(console_db, "a@example.com", newest_first=True)] == ["O-3", "O-1"]
+    assert [t.ref for t in open_escalations(console_db, None, limit=2, newest_first=True)] == ["O-3", "O-2"]
+    assert count_open_escalations(console_db, developer="a@example.com") == 2
+    assert count_open_escalations(console_db, developer="b@example.com") == 1

@@ -125,9 +125,6 @@ def saved_logins(browser, console_server, tmp_path_factory):
 
 # Console errors that are known and reported, each with the page it happens on. Keep this list short.
 KNOWN_CONSOLE_ERRORS = [
-    # Flask-Admin's model-list filter menu has `onclick="return false;"`, which the CSP blocks (harmless: the
-    # filter script still runs). Fixing it means overriding Flask-Admin's admin/model/layout.html.
-    ("/admin/staff_users/", "Executing inline event handler violates the following Content Security Policy"),
     # The console declares no icon, so Chromium sometimes asks for /favicon.ico and gets a 404.
     ("/favicon.ico", "Failed to load resource"),
 ]
@@ -166,16 +163,19 @@ class PageProblems:
 
 @pytest.fixture
 def new_page(browser, console_server, saved_logins):
-    """new_page(as_user=None, bypass_csp=False) -> a page in a fresh browser context (its own cookies), at 1280x800.
+    """new_page(as_user=None, bypass_csp=False, timezone_id=None, width=1280) -> a page in a fresh browser context
+    (its own cookies), 1280x800 unless told.
 
-    `as_user` starts it logged in as that email (no login form); `bypass_csp` is for injecting axe-core only.
+    `as_user` starts it logged in as that email (no login form); `bypass_csp` is for injecting axe-core only;
+    `timezone_id` is the browser's own time zone (an IANA name), the host's when None.
     """
     contexts = []
     problems = PageProblems()
 
-    def make(as_user: str | None = None, bypass_csp: bool = False):
-        context = browser.new_context(base_url=console_server, viewport=VIEWPORT, accept_downloads=True,
-                                      bypass_csp=bypass_csp,
+    def make(as_user: str | None = None, bypass_csp: bool = False, timezone_id: str | None = None,
+             width: int = VIEWPORT["width"]):
+        context = browser.new_context(base_url=console_server, viewport=dict(VIEWPORT, width=width),
+                                      accept_downloads=True, bypass_csp=bypass_csp, timezone_id=timezone_id,
                                       storage_state=saved_logins(as_user) if as_user else None)
         context.set_default_timeout(10_000)
         problems.watch(context)

@@ -5,9 +5,11 @@ import re
 
 
 def change(page, table: str, column: str) -> tuple[str, str]:
-    """(before, after) of `column` in the before/after table of `table` on a preview or run page."""
-    diff = page.locator("table.diff-table").filter(has=page.locator("caption", has_text=re.compile(rf"^\s*{table}\b")))
-    row = diff.locator("tbody tr").filter(has=page.locator("th", has_text=re.compile(rf"^\s*{column}\b")))
+    """(before, after) of `column` in the before/after table of `table` on a preview or run page.
+
+    The tables name rows and columns in words ("Failed login count"); the stored names are in data attributes.
+    """
+    row = page.locator(f'table.diff-table[data-table="{table}"] tbody tr:has(th[data-column="{column}"])')
     cells = row.locator("td")
     return cells.nth(0).inner_text().strip(), cells.nth(1).inner_text().strip()
 
@@ -35,7 +37,7 @@ KEY_PAGES = {
     "lead@example.com": ["/admin/", "/admin/approvals/", "/admin/audit/", "/admin/runs/?status=succeeded"],
     "po@example.com": ["/admin/", "/admin/deflection/", "/admin/runbooks/"],
     "dev@example.com": ["/admin/", "/admin/on-duty/", "/admin/audit/", "/admin/tickets/"],
-    "admin@example.com": ["/admin/", "/admin/staff_users/"],
+    "admin@example.com": ["/admin/", "/admin/staff_users/", "/admin/api_tokens/"],
 }
 
 
@@ -46,7 +48,7 @@ AXE_PAGES = {
     "lead@example.com": ["/admin/", "/admin/approvals/", "/admin/audit/"],
     "po@example.com": ["/admin/", "/admin/deflection/"],
     "dev@example.com": ["/admin/", "/admin/on-duty/"],
-    "admin@example.com": ["/admin/", "/admin/staff_users/"],
+    "admin@example.com": ["/admin/", "/admin/staff_users/", "/admin/api_tokens/"],
 }
 
 

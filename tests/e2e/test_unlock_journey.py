@@ -43,19 +43,21 @@ def test_agent_unlocks_an_account_from_the_runbook_and_the_ticket_shows_it(new_p
     page.get_by_role("button", name="Confirm and run").click()
     page.wait_for_url("**/admin/runs/*")
     assert run_status(page) == "succeeded"
-    assert "Unlocked locked@example.com" in main_text(page)
+    # Others read run pages: the customer's email is masked there, as on the lookup pages.
+    assert "Unlocked lo•••d@e•••.com" in main_text(page) and "locked@example.com" not in main_text(page)
     assert change(page, "customers", "status") == ("locked", "active")
     screenshot(page, "journey1-run")
 
     page.get_by_role("link", name="ticket page").click()
     expect(page.locator("h1")).to_contain_text("Ticket T-100")
     runs = page.locator("h2:has-text('Task runs') + ul")
-    expect(runs).to_contain_text("unlock_account")
+    expect(runs).to_contain_text("Unlock a customer account")
     expect(runs).to_contain_text("succeeded")
     viewed = page.locator("h2:has-text('Runbooks viewed') + ul a")
     expect(viewed).to_have_count(1)
     expect(viewed).to_have_attribute("href", "/admin/runbooks/cannot-log-in/")
-    screenshot(page, "journey1-ticket")
+    expect(viewed).to_have_text("Customer cannot log in")
+    screenshot(page, "journey1-ticket", docs=True)
 
     # The customer really is unlocked: the lookup page says so.
     page.goto("/admin/customers/?q=locked@example.com")

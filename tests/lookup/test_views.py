@@ -148,3 +148,26 @@ def test_the_home_page_starts_with_the_lookup_box(client, login_as, role):
     html = client.get("/admin/").get_data(as_text=True)
     assert "Find a customer or an order" in html
     assert 'action="/admin/customers/"' in html
+
+
+def test_status_and_sort_names_need_no_url_encoding():
+    # The filter links write them into query strings as they are (lookup/_macros.html, filter_links).
+    from urllib.parse import quote
+
+    from admin_tasks.shop_schema import CUSTOMER_STATUSES, ORDER_STATUSES
+    from console.lookup.queries import CUSTOMER_SORTS, ORDER_SORTS
+
+    for word in (*CUSTOMER_STATUSES, *ORDER_STATUSES, *CUSTOMER_SORTS, *ORDER_SORTS):
+        assert quote(word, safe="") == word, word
+
+
+def test_filter_links_keep_the_customer_and_the_status(client, login_as):
+    customer = CustomerFactory()
+    OrderFactory(customer_id=customer.id, status="paid")
+    login_as("agent")
+    html = client.get(f"/admin/orders/?customer={customer.id}&status=paid").get_data(as_text=True)
+    assert f'href="/admin/orders/?customer={customer.id}&amp;status=shipped"' in html
+    assert f'href="/admin/orders/?customer={customer.id}&amp;status=paid&amp;sort=created"' in html
+    assert f'href="/admin/orders/?customer={customer.id}"' in html  # "any" status
+    weird = client.get("/admin/orders/?status=a%26b").get_data(as_text=True)  # a bad status is encoded, not pasted
+    assert 'href="/admin/orders/?status=a%26b&amp;sort=-created"' in weird

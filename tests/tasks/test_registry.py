@@ -4,6 +4,7 @@ from types import SimpleNamespace
 import pytest
 
 from console import create_app
+from console.config import ConfigError
 from console.tasks.registry import TaskRegistry, check_packages, discover, may_run, task_registry
 from console.tasks.spec import TaskDefinitionError
 from tests.conftest import config_for
@@ -112,7 +113,7 @@ def test_a_broken_plugin_stops_start_up(database_urls):
 
 
 def test_malformed_policy_config_stops_start_up(database_urls):
-    with pytest.raises(ValueError, match=r"TASK_RATE_LIMITS\['fake_refund'\]"):
+    with pytest.raises(ConfigError, match=r"TASK_RATE_LIMITS\['fake_refund'\]"):
         create_app(config_for(database_urls, TASK_PACKAGES=[SHOP], TASK_RATE_LIMITS={"fake_refund": "lots"}))
 
 

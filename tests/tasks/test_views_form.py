@@ -84,3 +84,27 @@ def test_every_parameter_type_renders_previews_and_runs(tmp_path, monkeypatch, i
     assert bad.status_code == 400
     for name in ("note", "count", "since", "size"):
         assert f'id="{name}-error"' in text, name
+
+
+def test_the_preview_says_what_changes_in_a_sentence_and_a_labelled_table(app, client, login_as, demo_shop,
+                                                                          monkeypatch):
+    from zoneinfo import ZoneInfo
+
+    monkeypatch.setitem(app.extensions, "display_zone", ZoneInfo("Europe/Berlin"))
+    login_as("agent")
+    html = form_post(client, "/admin/tasks/unlock_account/", {
+        "action": "preview", "email": "locked@example.com", "ticket": "T-9", "reason": "locked out"}).get_data(
+        as_text=True)
+    summary = re.search(r'<p class="lead" id="preview-summary">(.*?)</p>', html).group(1)
+    assert re.fullmatch(r"Confirming will change the status and failed login count of Customer "
+                        r"locked@example\.com \(#\d+\)\.", summary)
+    assert "customers 1 (" not in html and "-&gt;" not in html  # no machine text
+    table = re.search(r'<table class="table table-sm table-bordered diff-table" data-table="customers">.*?</table>',
+                      html, re.S).group(0)
+    assert re.search(r"<caption[^>]*>\s*<strong>Customer locked@example\.com \(#\d+\)</strong>", table)
+    assert '<th scope="col">Field</th><th scope="col">Before</th><th scope="col">After</th>' in table
+    assert re.search(r'<th scope="row" data-column="failed_login_count">Failed login count', table)
+    updated = re.search(r'data-column="updated_at">Last changed.*?</tr>', table, re.S).group(0)
+    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ" data-local-time data-seconds>'
+                     r'\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d:\d\d CES?T</time>', updated)
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?<", table)  # no ISO text

@@ -1,0 +1,112 @@
+"""Issue #7: every lookup page, and the home page, sends a fixed number of SQL statements, whatever the data.
+
+Each page is counted on both databases (console and target), statement by statement, after one
+warm-up request (the first request of an app checks once which tables exist). The same pages are
+then counted again after the data grew: a per-row query would show up as a larger count.
+"""
+from __future__ import annotations
+
+import pytest
+
+from console.lookup import history
+from tests.factories import CustomerFactory, OrderFactory, OutboxEmailFactory
+from tests.lookup.conftest import add_order_rows
+
+# Transaction control is not a query: SQLite's explicit BEGIN and the tests' savepoints.
+CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
+
+# Per page: (console SELECTs, target SELECTs). The console's first SELECT is the logged-in user.
+LOOKUP_PAGES = {
+    "customers list": ("/admin/customers/", 1, 1),
+    "customers by status": ("/admin/customers/?status=active", 1, 2),  # the page and its bounded count
+    "customer by email": ("/admin/customers/?q={email}", 1, 1),
+    "orders list": ("/admin/orders/", 1, 2),  # the page, then its customers' emails
+    "orders by total": ("/admin/orders/?sort=-total", 1, 2),
+    "customer page": ("/admin/customers/{customer}", 3, 3),  # + runs and tickets; customer, orders, emails
+    "order page": ("/admin/orders/{order}", 2, 7),  # + runs; order, customer, items, payments, refunds,
+                                                    # shipments, emails
+}
+# The home page's sections belong to several domains, so their count is a bound, not an exact number:
+# an admin sees every section (13 SELECTs when this was written), an agent two.
+HOME_PAGE_BOUND = 15
+
+
+def _count(client, sql_log, path: str) -> dict[str, dict[str, int]]:
+    sql_log.statements.clear()
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    counts = {"console": {"select": 0, "write": 0}, "target": {"select": 0, "write": 0}}
+    for database, statement, _ in sql_log.statements:
+        verb = statement.lstrip().split(None, 1)[0].upper()
+        if verb in CONTROL:
+            continue
+        counts[database]["select" if verb in ("SELECT", "WITH") else "write"] += 1
+    return counts
+
+
+def _runs_and_tickets(console_db, email: str, order_id: int, start: int, n: int) -> None:
+    TaskRun, Ticket = history.task_run_model(), history.ticket_model()
+    if TaskRun is None or Ticket is None:
+        return
+    for i in range(start, start + n):
+        console_db.add(TaskRun(task="unlock_account", status="succeeded", ticket=f"T-{i}", reason="asked",
+                               actor="a@example.com", customer=email, order_id=order_id))
+        console_db.add(Ticket(ref=f"T-COUNT-{i}", customer=email, category="login"))
+    console_db.flush()
+
+
+@pytest.fixture
+def grown(target_db, console_db):
+    """A customer and an order with one row of everything; `grow()` adds many more of each."""
+    customer = CustomerFactory(email="count.me@example.com")
+    order = OrderFactory(customer_id=customer.id)
+    add_order_rows(target_db, order, items=1)
+    _runs_and_tickets(console_db, customer.email, order.id, 0, 1)
+
+    def grow():
+        for _ in range(30):
+            OrderFactory(customer_id=customer.id)
+            OrderFactory(customer_id=CustomerFactory().id)
+        add_order_rows(target_db, order, items=12)
+        for _ in range(8):
+            OutboxEmailFactory(customer_id=customer.id, order_id=order.id, to_address=customer.email)
+        _runs_and_tickets(console_db, customer.email, order.id, 1, 8)
+
+    return customer, order, grow
+
+
+def _paths(customer, order) -> dict[str, tuple[str, int, int]]:
+    return {name: (path.format(email=customer.email, customer=customer.id, order=order.id), console, target)
+            for name, (path, console, target) in LOOKUP_PAGES.items()}
+
+
+@pytest.mark.parametrize("role", ["agent", "admin"])
+def test_each_lookup_page_sends_a_fixed_number_of_statements(client, login_as, sql_log, grown, role):
+    customer, order, grow = grown
+    login_as(role)
+    paths = _paths(customer, order)
+    for path, _, _ in paths.values():
+        client.get(path)  # warm-up
+    before = {name: _count(client, sql_log, path) for name, (path, _, _) in paths.items()}
+    grow()
+    after = {name: _count(client, sql_log, path) for name, (path, _, _) in paths.items()}
+    for name, (path, console, target) in paths.items():
+        expected = {"console": {"select": console, "write": 0}, "target": {"select": target, "write": 0}}
+        if history.task_run_model() is None or history.ticket_model() is None:
+            expected["console"]["select"] = 1  # only the user: this build has no runs or tickets to show
+        assert before[name] == expected, (name, before[name])
+        assert after[name] == before[name], (name, "more rows must not mean more queries", after[name])
+
+
+@pytest.mark.parametrize("role", ["agent", "lead", "product_owner", "developer", "admin"])
+def test_the_home_page_sends_a_bounded_number_of_statements(client, login_as, sql_log, grown, role):
+    customer, order, grow = grown
+    login_as(role)
+    client.get("/admin/")  # warm-up
+    before = _count(client, sql_log, "/admin/")
+    grow()
+    after = _count(client, sql_log, "/admin/")
+    assert before["target"] == {"select": 0, "write": 0}  # the home page reads nothing of the shop
+    assert before["console"]["write"] == 0
+    assert 1 <= before["console"]["select"] <= HOME_PAGE_BOUND, before
+    assert after == before, ("more rows must not mean more queries", before, after)
