@@ -58,7 +58,7 @@ def decide(spec: TaskSpec, params: dict, risk: str, role: str) -> Decision:
     """Does this run need a second person's approval, and why."""
     reasons = []
     if risk == "high":
-        reasons.append(f"{spec.name} is high risk with these parameters")
+        reasons.append(f"\"{spec.title}\" is high risk with these parameters")
     cap = amount_caps().get(role)
     if cap is not None:
         for p in spec.params:

@@ -39,7 +39,7 @@ def test_approval_is_needed_for_high_risk_or_an_amount_above_the_cap(app, regist
     assert capped.needs_approval and capped.reasons == [
         "Amount in cents (10001 cents) is above the agent limit of 10000 cents"]
     assert not lead.needs_approval
-    assert high.needs_approval and high.reasons == ["fake_disable is high risk with these parameters"]
+    assert high.needs_approval and high.reasons == ['"Fake high-risk disable" is high risk with these parameters']
 
 
 @pytest.mark.parametrize("text, expected", [("30/hour", (30, 3600)), ("5 per minute", (5, 60)),
