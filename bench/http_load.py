@@ -284,6 +284,9 @@ def run(ctx: BenchContext) -> SuiteResult:
                     run_wrk(base, script, warmup, cookie)
                 for number in range(1, ROUNDS + 1):
                     for name, (script, _, _) in scripts.items():
+                        # A browser keeps the cookie the console refreshes each minute; wrk cannot, so each
+                        # round logs in afresh rather than have every request re-sign a stale cookie.
+                        cookie = login_cookie(base)
                         figures = run_wrk(base, script, seconds, cookie)
                         rounds.append((name, number, figures))
                         print(f"  {name}, round {number}: {figures['requests_per_s']:,.0f} req/s, "
