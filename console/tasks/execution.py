@@ -22,8 +22,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from console.audit.chain import AuditUnavailable, canonical_json, record_event
 from console.db import console_session, target_session, utcnow
 from console.deflection.tickets import add_ticket_event
+from console.formatting import BOOKKEEPING, human_column
 from console.tasks.checks import TaskError
-from console.tasks.context import TargetTables, TaskContext
+from console.tasks.context import TargetTables, TaskContext, thing
 from console.tasks.models import TaskRun
 from console.tasks.params import REDACTED
 from console.tasks.spec import Refusal, TaskSpec
@@ -77,13 +78,19 @@ class Preview:
 
 
 def describe(title: str, changes: list[dict], effect_lines: list[str], result: str) -> str:
-    """One readable sentence of what a run changes."""
+    """One readable sentence of what a run changes, for the API: rows named by table and key ("order 1004").
+
+    The pages build a fuller sentence with masked names (tasks/views.py).
+    """
     parts = []
     for change in changes:
         if change["before"] is None:
-            parts.append(f"insert a row into {change['table']}")
+            parts.append(f"add a new {thing(change['table'])}")
         else:
-            parts.append(f"update {change['table']} {change['key']} ({', '.join(change['after'])})")
+            changed = [name for name in change["after"] if change["before"].get(name) != change["after"][name]]
+            fields = [name for name in changed if name not in BOOKKEEPING] or changed or list(change["after"])
+            words = ", ".join(human_column(name).lower() for name in fields)
+            parts.append(f"change the {words} of {thing(change['table'])} {change['key']}")
     parts += [f"send {line}" for line in effect_lines]
     text = f"{title}: " + ("; ".join(parts) if parts else "no change")
     return text + (f". {result}" if result else "")

@@ -161,8 +161,10 @@ def _ask_approval(run: TaskRun, claim, checked: CheckedRequest, rehearsal: Rehea
     write_run(run, action="task.request_approval", before_commit=_point(claim, run), details={
         "params": json.loads(run.params), "changes": rehearsal.stored_changes(), "effects": rehearsal.effects,
         "preview_hash": run.preview_hash, "approval_reasons": decision.reasons})
+    # Chat is no place for customer details: the change is named by table and key, without the
+    # task's own result text or the emails it would send (both may hold addresses).
     notify(f"Run {run.id} ({run.task}) by {run.actor} on ticket {run.ticket} awaits approval: "
-           f"{run.approval_reasons}. {run.result}")
+           f"{run.approval_reasons}. {describe(checked.spec.title, rehearsal.changes, [], '')}")
     return run
 
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from admin_tasks.shop_schema import Order, Refund
+from admin_tasks.shop_schema import Customer, Order, Refund
 from console.deflection.models import TicketEvent
 from console.tasks.models import TaskRun
 from console.tasks.runner import approve_run, pending_approvals, reject_run, start_run
@@ -53,11 +53,14 @@ def test_a_lead_approves_and_the_run_executes(within, pending, staff, fresh, tar
     assert "approved by" in notes[0] and "succeeded" in notes[0]
 
 
-def test_awaiting_approval_is_notified(within, request_for, shop_order, notes):
-    run = within(start_run, request_for("fake_refund", order_id=shop_order(total_cents=50000).id,
-                                        amount_cents=20000))
+def test_awaiting_approval_is_notified(within, request_for, shop_order, notes, target_db):
+    order = shop_order(total_cents=50000)
+    run = within(start_run, request_for("fake_refund", order_id=order.id, amount_cents=20000))
 
     assert notes == [notes[0]] and f"Run {run.id} (fake_refund)" in notes[0] and "awaits approval" in notes[0]
+    assert f"order {order.id}" in notes[0]
+    # The refund email goes to the customer: chat gets the change, not the address.
+    assert target_db.get(Customer, order.customer_id).email not in notes[0]
 
 
 def test_the_requester_gets_a_403_whatever_the_role(attempt, within, request_for, shop_order, staff):
