@@ -51,13 +51,12 @@ def normalize_db_url(url: str, variable: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _whole_number(env, variable: str, default: int) -> int:
-    raw = env.get(variable, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"{variable} must be a whole number of at least 1, not {raw[:40]!r}")
-    return int(raw)
+def whole_number(raw, variable: str) -> int:
+    """A setting that counts something, at least 1; ConfigError naming `variable` otherwise."""
+    text = str(raw).strip()
+    if isinstance(raw, bool) or not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"{variable} must be a whole number of at least 1, not {text[:40]!r}")
+    return int(text)
 
 
 def _csv(value: str | None) -> list[str]:
@@ -86,9 +85,9 @@ def load_config(overrides: dict | None = None, *, demo: bool = False, instance_s
         "DISABLED_TASKS": _csv(env.get("DISABLED_TASKS")),
         "HELPDESK_URL_TEMPLATE": env.get("HELPDESK_URL_TEMPLATE", ""),
         "WEBHOOK_URL": env.get("CONSOLE_WEBHOOK_URL", ""),
-        "SESSION_IDLE_MINUTES": _whole_number(env, "CONSOLE_SESSION_IDLE_MINUTES", 60),
-        "SESSION_ABSOLUTE_HOURS": _whole_number(env, "CONSOLE_SESSION_ABSOLUTE_HOURS", 12),
-        "APPROVAL_TTL_HOURS": _whole_number(env, "CONSOLE_APPROVAL_TTL_HOURS", 24),
+        "SESSION_IDLE_MINUTES": whole_number(env.get("CONSOLE_SESSION_IDLE_MINUTES", "").strip() or 60, "CONSOLE_SESSION_IDLE_MINUTES"),
+        "SESSION_ABSOLUTE_HOURS": whole_number(env.get("CONSOLE_SESSION_ABSOLUTE_HOURS", "").strip() or 12, "CONSOLE_SESSION_ABSOLUTE_HOURS"),
+        "APPROVAL_TTL_HOURS": whole_number(env.get("CONSOLE_APPROVAL_TTL_HOURS", "").strip() or 24, "CONSOLE_APPROVAL_TTL_HOURS"),
         "DISPLAY_TIMEZONE": env.get("CONSOLE_TIMEZONE", "UTC"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -63,3 +63,13 @@ def test_a_malformed_number_names_its_variable(monkeypatch, variable, value):
 def test_numbers_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("CONSOLE_SESSION_IDLE_MINUTES", "15")
     assert load_config({"SECRET_KEY": "k", "CONSOLE_AUDIT_KEY": "a"})["SESSION_IDLE_MINUTES"] == 15
+
+
+@pytest.mark.parametrize("value", ["0", "often", "-1"])
+def test_a_malformed_checkpoint_interval_stops_start_up(monkeypatch, value):
+    from console import create_app
+
+    monkeypatch.setenv("CONSOLE_AUDIT_CHECKPOINT_EVERY", value)
+    with pytest.raises(ConfigError, match="CONSOLE_AUDIT_CHECKPOINT_EVERY must be a whole number of at least 1"):
+        create_app({"SECRET_KEY": "k", "CONSOLE_AUDIT_KEY": "a", "CONSOLE_DATABASE_URL": "sqlite://",
+                    "TARGET_DATABASE_URL": "sqlite://"})

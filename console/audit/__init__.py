@@ -6,21 +6,14 @@ import os
 from flask import Flask, jsonify, render_template, request
 
 from console.audit.chain import AuditUnavailable
-from console.config import ConfigError
+from console.config import whole_number
 
 UNAVAILABLE = ("The audit trail cannot be written right now, so nothing was done: every change must be "
                "audited first. Try again in a minute; if it keeps happening, tell an admin.")
 
 
 def _positive_setting(app: Flask, name: str, env: str, default: int) -> None:
-    raw = app.config.get(name, os.environ.get(env, default))
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        value = 0
-    if value < 1:
-        raise ConfigError(f"{env} must be a whole number of at least 1, got {raw!r}")
-    app.config[name] = value
+    app.config[name] = whole_number(app.config.get(name, os.environ.get(env, default)), env)
 
 
 def _audit_unavailable(exc: AuditUnavailable):
