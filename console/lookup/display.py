@@ -1,7 +1,5 @@
-"""How lookup pages show values: money, times with their zone, and personal data masked or not."""
+"""How lookup pages show values: money, status badges, and personal data masked or not (times: console.formatting)."""
 from __future__ import annotations
-
-from datetime import datetime
 
 from markupsafe import Markup, escape
 
@@ -12,13 +10,6 @@ STATUS_COLOURS = {
     "paid": "info", "processing": "primary", "shipped": "info", "delivered": "success", "cancelled": "secondary",
     "refunded": "dark",
 }
-
-
-def when(value: datetime | None) -> str:
-    """'2026-01-01 12:00 UTC': the shop stores naive UTC, so the zone is named, never implied."""
-    if value is None:
-        return ""
-    return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def money(cents: int | None, currency: str = "EUR") -> str:
@@ -64,4 +55,4 @@ class PersonalData:
 
 
 MASKED = PersonalData(False)
-HELPERS = {"when": when, "money": money, "status_badge": status_badge}
+HELPERS = {"money": money, "status_badge": status_badge}
