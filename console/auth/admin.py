@@ -1,12 +1,9 @@
 """Admin-only views over staff users and API tokens; every change goes through services."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import flash, request
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.model.typefmt import BASE_FORMATTERS, DETAIL_FORMATTERS
 from flask_login import current_user
 from wtforms import PasswordField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -16,18 +13,11 @@ from console.admin.base import ConsoleModelView
 from console.auth import services
 from console.auth.models import ROLES, ApiToken, StaffUser
 from console.auth.permissions import MANAGE_USERS
-from console.formatting import local_time
 
-# Times as every console page shows them: in the viewer's zone, named (console/formatting.py).
-LIST_TIME_FORMATTERS = {**BASE_FORMATTERS, datetime: lambda view, value, name: local_time(value)}
-DETAIL_TIME_FORMATTERS = {**DETAIL_FORMATTERS, datetime: lambda view, value, name: local_time(value, seconds=True)}
 
 
 class StaffUserView(ConsoleModelView):
     permission = MANAGE_USERS
-    list_template = "admin/model/console_list.html"
-    column_type_formatters = LIST_TIME_FORMATTERS
-    column_type_formatters_detail = DETAIL_TIME_FORMATTERS
     can_create = True
     can_edit = True
     column_list = ("email", "name", "role", "team", "active", "last_login_at", "created_at")
@@ -79,8 +69,6 @@ class ApiTokenView(ConsoleModelView):
     column_default_sort = ("created_at", True)
     column_details_exclude_list = ("token_hash",)
     column_exclude_list = ("token_hash",)
-    column_type_formatters = LIST_TIME_FORMATTERS
-    column_type_formatters_detail = DETAIL_TIME_FORMATTERS
 
     list_template = "auth/token_list.html"
 
