@@ -114,7 +114,7 @@ def users_create(email: str, role: str, name: str, password_stdin: bool):
     import secrets
 
     from console.auth.services import AccountError, create_user
-    from console.db import console_session
+    from console.db import console_session, expect_writes
 
     generated = None
     if password_stdin:
@@ -123,6 +123,7 @@ def users_create(email: str, role: str, name: str, password_stdin: bool):
         password = generated = secrets.token_urlsafe(12)
     app = make_app()
     with app.app_context():
+        expect_writes()
         try:
             user = create_user(console_session(), email, role, password, name=name, actor="cli")
         except AccountError as exc:
@@ -143,10 +144,11 @@ def tokens():
 def tokens_create(email: str, name: str):
     """Print a new API token for the user as the last line."""
     from console.auth.services import create_token, find_user
-    from console.db import console_session
+    from console.db import console_session, expect_writes
 
     app = make_app()
     with app.app_context():
+        expect_writes()
         session = console_session()
         user = find_user(session, email)
         if user is None:

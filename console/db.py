@@ -7,11 +7,12 @@ session per database.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Callable
 
-from flask import current_app, Flask
+from flask import current_app, Flask, g, has_app_context, has_request_context, request
 from flask.globals import app_ctx
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
 NAMING = {
@@ -33,9 +34,42 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def _fix_pysqlite(engine: Engine) -> None:
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def writes_expected() -> bool:
+    """Whether this app context means to write: an unsafe HTTP method, or `expect_writes()` was called."""
+    if not has_app_context():
+        return False
+    wanted = g.get("expects_writes")
+    if wanted is not None:
+        return wanted
+    return has_request_context() and request.method not in SAFE_METHODS
+
+
+def expect_writes(wanted: bool = True) -> None:
+    """Declare that this app context writes (a CLI command, a GET that records something), or not.
+
+    On SQLite its next transactions then take the write lock when they begin; see _fix_pysqlite.
+    """
+    g.expects_writes = wanted
+
+
+def begin_writing(session: Session) -> None:
+    """Let a page that reads (a GET) write next: end its read snapshot, and lock first on SQLite."""
+    expect_writes()
+    session.commit()  # nothing is pending in a read-only page; committing keeps its objects loaded
+
+
+def _fix_pysqlite(engine: Engine, write_lock: Callable[[Connection], bool] | None = None) -> None:
     # pysqlite opens transactions lazily and never for SAVEPOINT, which breaks nested
     # transactions and test isolation; take over BEGIN ourselves (SQLAlchemy docs recipe).
+    # A transaction that reads and then writes cannot wait for another writer in WAL mode:
+    # SQLite answers SQLITE_BUSY_SNAPSHOT at once, whatever the busy timeout (two logins at
+    # the same moment failed that way). So a context that writes takes the lock up front,
+    # with BEGIN IMMEDIATE, and waits its turn; pages that only read stay lock-free.
+    # Only the request's sessions do: a connection of its own (verify's snapshot) stays
+    # deferred, or it would wait for the request's own session.
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
@@ -50,14 +84,17 @@ def _fix_pysqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_lock is not None and write_lock(conn) else "BEGIN")
 
 
-def make_engine(url: str, **kwargs) -> Engine:
-    """Create an engine with the settings this project relies on."""
+def make_engine(url: str, *, write_lock: Callable[[Connection], bool] | None = None, **kwargs) -> Engine:
+    """Create an engine with the settings this project relies on.
+
+    `write_lock` (SQLite only) says, as a connection's transaction begins, whether it takes the write lock.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
-        _fix_pysqlite(engine)
+        _fix_pysqlite(engine, write_lock)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
@@ -69,6 +106,14 @@ def is_postgres(bind) -> bool:
     return bind.dialect.name == "postgresql"
 
 
+SESSION_OPTION = "console_sessions"
+
+
+def _for_sessions(bind):
+    """An engine as the app's sessions use it: marked, so that only they take SQLite's write lock."""
+    return bind.execution_options(**{SESSION_OPTION: True}) if isinstance(bind, Engine) else bind
+
+
 def _app_ctx_id() -> int:
     return id(app_ctx._get_current_object())
 
@@ -77,18 +122,38 @@ class Databases:
     """Engines and session factories for one app."""
 
     def __init__(self, console_url: str, target_url: str):
-        self.console_engine = make_engine(console_url)
         self.same_database = console_url == target_url
-        self.target_engine = self.console_engine if self.same_database else make_engine(target_url)
-        self.console_factory = sessionmaker(bind=self.console_engine, expire_on_commit=False)
-        self.target_factory = sessionmaker(bind=self.target_engine, expire_on_commit=False)
+        # One SQLite file has one write lock, and the runner must commit the intent on the
+        # console side while it works on the target side: taking it up front would make the
+        # request wait on itself. Separate files lock console first, then target (_console_first).
+        locking = not self.same_database
+        write_lock = self.takes_write_lock if locking else None
+        self.console_engine = make_engine(console_url, write_lock=write_lock)
+        self.target_engine = (self.console_engine if self.same_database else
+                              make_engine(target_url, write_lock=write_lock))
+        self.console_factory = sessionmaker(bind=_for_sessions(self.console_engine), expire_on_commit=False)
+        self.target_factory = sessionmaker(bind=_for_sessions(self.target_engine), expire_on_commit=False)
+        if locking and self.target_engine.dialect.name == "sqlite":
+            event.listen(self.target_factory, "after_transaction_create", self._console_first)
         self.console = scoped_session(self.console_factory, scopefunc=_app_ctx_id)
         self.target = scoped_session(self.target_factory, scopefunc=_app_ctx_id)
 
+    @staticmethod
+    def takes_write_lock(conn: Connection) -> bool:
+        return conn.get_execution_options().get(SESSION_OPTION, False) and writes_expected()
+
+    def _console_first(self, _session, transaction) -> None:
+        # Always the console's lock before the target's, and before even a target connection
+        # is taken from the pool: a request holding either while it waits for the console's,
+        # beside one holding the console's and waiting for a connection, is a deadlock (seen with
+        # fifty threads on fifteen pooled connections).
+        if transaction.parent is None and writes_expected():
+            self.console.connection()
+
     def bind(self, console_bind, target_bind, **options) -> None:
-        """Point both factories at given connections (tests bind to an outer transaction)."""
-        self.console_factory.configure(bind=console_bind, **options)
-        self.target_factory.configure(bind=target_bind, **options)
+        """Point both factories at given connections (tests bind to an outer transaction) or engines."""
+        self.console_factory.configure(bind=_for_sessions(console_bind), **options)
+        self.target_factory.configure(bind=_for_sessions(target_bind), **options)
 
     def remove(self, _exc=None) -> None:
         self.console.remove()

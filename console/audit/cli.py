@@ -44,7 +44,7 @@ def verify(ctx, anchors: tuple[str, ...], strict: bool, no_record: bool):
     """Re-hash the whole trail and check the signed checkpoints; exit 1 naming the first bad seq."""
     from console.audit.checkpoints import policy_from_config
     from console.audit.verify import Anchor, record_verification, verify_trail
-    from console.db import console_session, databases
+    from console.db import begin_writing, console_session, databases
 
     try:
         parsed = [Anchor.parse(text) for text in anchors]
@@ -68,6 +68,7 @@ def verify(ctx, anchors: tuple[str, ...], strict: bool, no_record: bool):
         if not no_record:
             session = console_session()
             try:
+                begin_writing(session)
                 record_verification(session, result, source="cli")
                 session.commit()
             except Exception as exc:  # the verdict stands even if it cannot be kept
@@ -84,9 +85,10 @@ def checkpoint():
     the trail still holds that entry, even if someone deleted the checkpoints in the database.
     """
     from console.audit.checkpoints import write_checkpoint
-    from console.db import console_session
+    from console.db import console_session, expect_writes
 
     with _app_context() as app:
+        expect_writes()
         session = console_session()
         try:
             made = write_checkpoint(session, app.config["CONSOLE_AUDIT_KEY"])

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from console.db import utcnow
+from console.db import begin_writing, utcnow
 from console.runbooks.models import MAX_QUERY_LENGTH, RunbookSearchMiss
 from console.runbooks.search import EMAIL_PATTERN, terms
 
@@ -61,6 +61,7 @@ def record_search_miss(session: Session, query: str, *, actor: str = "", ticket:
 def note_search_miss(session: Session, query: str, *, actor: str, ticket: str = "") -> bool:
     """Record and commit a search that found nothing; a refusing database is logged, never shown."""
     try:
+        begin_writing(session)
         recorded = record_search_miss(session, query, actor=actor, ticket=ticket) is not None
         session.commit()
     except SQLAlchemyError:

@@ -13,7 +13,7 @@ from werkzeug.routing import BuildError
 
 from console.admin.base import ConsoleView
 from console.auth.permissions import LOOKUP, WORK_TICKETS, user_can
-from console.db import console_session
+from console.db import begin_writing, console_session
 from console.deflection.tickets import TicketError, clean_ref, find_ticket
 from console.runbooks.gaps import note_search_miss
 from console.runbooks.lint import REVIEW_MAX_AGE_DAYS
@@ -137,6 +137,7 @@ class RunbookView(ConsoleView):
         )
         if ref and not runbook.has_error:
             try:
+                begin_writing(session_db)
                 record_view(session_db, ref, slug, actor=user.email)
                 session_db.commit()
             except (SQLAlchemyError, TicketError):

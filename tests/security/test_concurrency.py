@@ -1,16 +1,15 @@
-"""Concurrency on PostgreSQL, through the HTTP API: many threads on one order, one Idempotency-Key many times,
+"""Concurrency through the HTTP API, on both databases: many threads on one order, one Idempotency-Key many times,
 and several processes writing one audit trail.
 
 The runner's own race tests call its functions; these go through a real threaded HTTP server (or, for the
 processes, each process's own app), so the API layer, the sessions per request and the connection pools are
-part of what is tested. Every test runs on an isolated app: the commits are real.
+part of what is tested. Every test runs on an isolated app: the commits are real. PostgreSQL locks rows;
+SQLite makes each writing request wait for the file's write lock (console/db.py).
 """
 from __future__ import annotations
 
 import multiprocessing
-import os
 
-import pytest
 from sqlalchemy import func, select
 
 from admin_tasks.shop_schema import OutboxEmail
@@ -18,13 +17,6 @@ from console.tasks.models import IdempotencyKey, TaskRun
 from tests.security._server import all_at_once, serving
 from tests.security._shop import Shop
 from tests.security._workers import work
-
-pytestmark = [
-    pytest.mark.postgres_only,
-    pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
-                       reason="row locks and concurrent writers need PostgreSQL: SQLite serialises every writer on "
-                              "one file lock, so these races cannot happen there (set TEST_DATABASE_URL)"),
-]
 
 THREADS = 50
 ORDER_TOTAL = 25000  # order 1004 of the named demo records, nothing refunded yet
