@@ -10,7 +10,7 @@ from decimal import Decimal
 from json.encoder import encode_basestring as _quote  # the C encoder json.dumps uses for ensure_ascii=False
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from console.audit.models import AuditEntry, AuditHead
@@ -121,11 +121,39 @@ def _clean(text: Any, limit: int) -> str:
 
 _HEAD = AuditHead.__table__
 _ENTRIES = AuditEntry.__table__
-# Core statements on the session's connection: the ORM's unit of work cost more than the
-# rest of an append, and every task run appends twice (intent and outcome).
-_BUMP = update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1).returning(_HEAD.c.seq, _HEAD.c.hash)
-_SET_HASH = update(_HEAD).where(_HEAD.c.id == 1)
-_INSERT = insert(_ENTRIES)
+# Core statements on the session's connection, built once: the ORM's unit of work cost more
+# than the rest of an append, and every task run appends twice (intent and outcome). The
+# bump returns the newest checkpoint with the tip, so deciding whether one is due reads nothing.
+_BUMP = (update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1)
+         .returning(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.checkpoint_seq, _HEAD.c.checkpoint_at))
+_FIRST_HEAD = insert(_HEAD)
+_ENTRY_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
+
+
+def _write_statements(dialect: str, signed: bool):
+    """The statements that store an entry and move the head's hash to it (and note a checkpoint).
+
+    PostgreSQL takes both in one round trip, the INSERT as a data-modifying CTE; SQLite has no
+    such CTE, and runs in-process, so it takes two statements.
+    """
+    head_values = {"hash": bindparam("entry_hash")}
+    if signed:
+        head_values.update(checkpoint_seq=bindparam("entry_seq"), checkpoint_at=bindparam("entry_created_at"))
+    entry = insert(_ENTRIES).values({name: bindparam(f"entry_{name}") for name in _ENTRY_COLUMNS})
+    move = update(_HEAD).where(_HEAD.c.id == 1).values(head_values)
+    if dialect == "postgresql":
+        return (move.add_cte(entry.cte("entry")),)
+    return entry, move
+
+
+_WRITES: dict[tuple[str, bool], tuple] = {}
+
+
+def _writes(dialect: str, signed: bool) -> tuple:
+    key = (dialect, signed)
+    if key not in _WRITES:
+        _WRITES[key] = _write_statements(dialect, signed)
+    return _WRITES[key]
 
 
 def append(
@@ -146,7 +174,7 @@ def append(
 
     The entry returned is a detached record of what was written, not a session object.
     """
-    from console.audit.checkpoints import checkpoint_if_due, policy_for
+    from console.audit.checkpoints import add_checkpoint, is_due, newest_checkpoint, policy_for
 
     details_text = canonical_details(details)  # before the lock: bad details must not hold it
     conn = session.connection()
@@ -154,8 +182,10 @@ def append(
     # PostgreSQL and on SQLite alike, so seq and prev_hash can never fork.
     head = conn.execute(_BUMP).first()
     if head is None:
-        conn.execute(insert(_HEAD).values(id=1, seq=1, hash=GENESIS))
-        head = conn.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)).one()
+        last_seq, last_at = newest_checkpoint(conn)  # the hourly job may have signed the empty trail
+        conn.execute(_FIRST_HEAD, {"id": 1, "seq": 1, "hash": GENESIS, "checkpoint_seq": last_seq,
+                                   "checkpoint_at": last_at})
+        head = conn.execute(_BUMP.values(seq=_HEAD.c.seq)).one()
     fields = {
         "seq": head.seq,
         "created_at": utcnow(),  # taken under the lock, so time order follows seq order
@@ -171,12 +201,16 @@ def append(
         "details": details_text,
     }
     chain_hash = entry_hash(fields, head.hash)
-    conn.execute(_INSERT, {**fields, "prev_hash": head.hash, "hash": chain_hash})
-    conn.execute(_SET_HASH, {"hash": chain_hash})
+    row = {**fields, "prev_hash": head.hash, "hash": chain_hash}
     policy = policy_for(session)
-    if policy is not None:
-        checkpoint_if_due(session, head.seq, chain_hash, fields["created_at"], policy)
-    return AuditEntry(**fields, prev_hash=head.hash, hash=chain_hash)
+    signed = policy is not None and is_due(policy, head.seq, fields["created_at"], head.checkpoint_seq,
+                                           head.checkpoint_at)
+    params = {f"entry_{name}": value for name, value in row.items()}
+    for statement in _writes(conn.dialect.name, signed):
+        conn.execute(statement, params)
+    if signed:
+        add_checkpoint(conn, policy.key, head.seq, chain_hash, fields["created_at"], note_on_head=False)
+    return AuditEntry(**row)
 
 
 def record_event(session: Session, *, commit: bool = True, **fields) -> AuditEntry:

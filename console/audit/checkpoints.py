@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from console.audit.chain import GENESIS
@@ -62,37 +62,50 @@ def signature_matches(key: str, seq: int, chain_hash: str, created_at: datetime,
     return hmac.compare_digest(sign(key, seq, chain_hash, created_at), mac or "")
 
 
-def _add(session: Session, seq: int, chain_hash: str, created_at: datetime, key: str) -> AuditCheckpoint:
-    checkpoint = AuditCheckpoint(seq=seq, hash=chain_hash, created_at=created_at,
-                                 mac=sign(key, seq, chain_hash, created_at))
-    session.add(checkpoint)
-    return checkpoint
+_HEAD = AuditHead.__table__
+_CHECKPOINTS = AuditCheckpoint.__table__
+_INSERT = insert(_CHECKPOINTS)
+_LAST = select(_CHECKPOINTS.c.seq, _CHECKPOINTS.c.created_at).order_by(_CHECKPOINTS.c.id.desc()).limit(1)
+# The same lock as append (an UPDATE of the head), returning the tip it holds.
+_LOCK_HEAD = update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq).returning(_HEAD.c.seq, _HEAD.c.hash)
+_NOTE = update(_HEAD).where(_HEAD.c.id == 1)
 
 
-def checkpoint_if_due(session: Session, seq: int, chain_hash: str, now: datetime,
-                      policy: CheckpointPolicy) -> AuditCheckpoint | None:
-    """Sign the entry just appended when a checkpoint is due; append calls this holding the head lock."""
-    last = session.connection().execute(_LAST).first()
-    if last is None or seq - last.seq >= policy.every or now - last.created_at >= policy.interval:
-        checkpoint = _add(session, seq, chain_hash, now, policy.key)
-        session.flush()
-        return checkpoint
-    return None
+def is_due(policy: CheckpointPolicy, seq: int, now: datetime, last_seq: int | None,
+           last_at: datetime | None) -> bool:
+    """Whether entry `seq`, appended at `now`, must be signed, given the newest checkpoint (None: none yet)."""
+    return last_seq is None or last_at is None or seq - last_seq >= policy.every or now - last_at >= policy.interval
 
 
-_LAST = select(AuditCheckpoint.seq, AuditCheckpoint.created_at).order_by(AuditCheckpoint.id.desc()).limit(1)
+def newest_checkpoint(conn) -> tuple[int | None, datetime | None]:
+    """(seq, created_at) of the newest checkpoint, for a head row being created; (None, None) when none."""
+    last = conn.execute(_LAST).first()
+    return (last.seq, last.created_at) if last is not None else (None, None)
+
+
+def add_checkpoint(conn, key: str, seq: int, chain_hash: str, created_at: datetime,
+                   note_on_head: bool = True) -> AuditCheckpoint:
+    """Insert a signed checkpoint (the caller holds the head lock and commits); return a detached record.
+
+    `note_on_head=False` when the caller writes the head's checkpoint columns itself.
+    """
+    values = {"seq": seq, "hash": chain_hash, "created_at": created_at,
+              "mac": sign(key, seq, chain_hash, created_at)}
+    conn.execute(_INSERT, values)
+    if note_on_head:
+        conn.execute(_NOTE, {"checkpoint_seq": seq, "checkpoint_at": created_at})
+    return AuditCheckpoint(**values)
 
 
 def write_checkpoint(session: Session, key: str) -> AuditCheckpoint:
     """Sign the chain's head as it is now, even when nothing was appended (the hourly job); the caller commits."""
     # The same lock as append, so the head read here is the committed tip and checkpoints
     # are written in seq order.
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
-    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
+    conn = session.connection()
+    head = conn.execute(_LOCK_HEAD).first()
     seq, chain_hash = (head.seq, head.hash) if head else (0, GENESIS)
-    checkpoint = _add(session, seq, chain_hash, utcnow(), key)
-    session.flush()
-    return checkpoint
+    # Without a head row (an empty trail) there is nothing to note; the first append finds this one.
+    return add_checkpoint(conn, key, seq, chain_hash, utcnow(), note_on_head=head is not None)
 
 
 def latest_checkpoint(session: Session) -> AuditCheckpoint | None:

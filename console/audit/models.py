@@ -50,6 +50,11 @@ class AuditHead(ConsoleBase):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+    # The newest signed checkpoint's seq and time, kept beside the tip so that append learns
+    # whether one is due from the row it locks anyway, instead of a SELECT per entry. NULL
+    # (none yet) means one is due. Only a hint for scheduling: verify reads the checkpoints.
+    checkpoint_seq: Mapped[int | None] = mapped_column(Integer)
+    checkpoint_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class AuditCheckpoint(ConsoleBase):

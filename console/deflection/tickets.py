@@ -60,8 +60,13 @@ def find_ticket(session: Session, ref: str) -> Ticket | None:
 
 
 def _team_of(session: Session, actor: str) -> str:
-    team = session.scalar(select(StaffUser.team).where(StaffUser.email == actor)) if actor else None
-    return team or "support"
+    if not actor:
+        return "support"
+    # The actor is usually the request's own user, already loaded in this session: no query.
+    for known in session.identity_map.values():
+        if isinstance(known, StaffUser) and known.email == actor:
+            return known.team or "support"
+    return session.scalar(select(StaffUser.team).where(StaffUser.email == actor)) or "support"
 
 
 def open_ticket(session: Session, ref: str, *, actor: str = "", lock: bool = False) -> Ticket:
@@ -69,6 +74,11 @@ def open_ticket(session: Session, ref: str, *, actor: str = "", lock: bool = Fal
 
     A new ticket belongs to the team of the staff member who opened it.
     """
+    return _open_ticket(session, ref, actor=actor, lock=lock)[0]
+
+
+def _open_ticket(session: Session, ref: str, *, actor: str, lock: bool) -> tuple[Ticket, bool]:
+    """(the ticket, whether this call created it)."""
     ref = clean_ref(ref)
     query = select(Ticket).where(Ticket.ref == ref)
     if lock:
@@ -76,14 +86,17 @@ def open_ticket(session: Session, ref: str, *, actor: str = "", lock: bool = Fal
         query = query.with_for_update().execution_options(populate_existing=True)
     ticket = session.scalar(query)
     if ticket is not None:
-        return ticket
+        return ticket, False
     now = utcnow()
     # ON CONFLICT DO NOTHING: when another request creates it first, theirs is the one we read.
+    # RETURNING gives the new row (locked, as we inserted it) without reading it back.
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.connection().execute(insert(Ticket).values(ref=ref, created_at=now, updated_at=now,
-                                                       team=_team_of(session, actor))
-                                 .on_conflict_do_nothing(index_elements=[Ticket.ref]))
-    return session.scalar(query.execution_options(populate_existing=True))
+    created = session.scalar(insert(Ticket).values(ref=ref, created_at=now, updated_at=now,
+                                                   team=_team_of(session, actor))
+                             .on_conflict_do_nothing(index_elements=[Ticket.ref]).returning(Ticket))
+    if created is not None:
+        return created, True
+    return session.scalar(query.execution_options(populate_existing=True)), False
 
 
 def ticket_events(session: Session, ticket: Ticket) -> list[TicketEvent]:
@@ -127,8 +140,8 @@ def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", 
         raise TicketError("kind", f"unknown ticket event {kind!r}")
     created_at = fields.pop("created_at", None) or utcnow()
     fields = _clean_fields(fields)
-    ticket = open_ticket(session, ref, actor=actor, lock=True)
-    events = ticket_events(session, ticket)
+    ticket, created = _open_ticket(session, ref, actor=actor, lock=True)
+    events = [] if created else ticket_events(session, ticket)
     first_escalation = kind == "escalated" and ticket.outcome != "escalated"
     if kind == "escalated" and not fields.get("assignee"):
         fields["assignee"] = _assignee(session, ticket, created_at)

@@ -247,7 +247,8 @@ def write_run(run: TaskRun, *, action: str, actor: str | None = None, reason: st
     session = console_session()
     try:
         session.add(run)
-        session.flush()
+        if run.id is None or not ticket_event:
+            session.flush()  # the intent's entry names the run by id; a ticket event flushes it anyway
         if before_commit is not None:
             before_commit(session)
         if ticket_event:
