@@ -65,9 +65,20 @@ def _load_demo(app, **options) -> list[str]:
 
 
 def _serve(app, host: str, port: int) -> None:
+    from console.audit.checkpoints import policy_from_config
+    from console.audit.keeper import CheckpointKeeper
     from console.serving import run_gunicorn
 
-    run_gunicorn(app, host, port)
+    policy = policy_from_config(app.config)
+    keeper = None
+    if policy is not None:
+        url = app.extensions["console_db"].console_engine.url.render_as_string(hide_password=False)
+        keeper = CheckpointKeeper(url, policy).start()
+    try:
+        run_gunicorn(app, host, port)
+    finally:
+        if keeper is not None:
+            keeper.stop()
 
 
 @main.command()

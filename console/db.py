@@ -97,8 +97,9 @@ def make_engine(url: str, *, write_lock: Callable[[Connection], bool] | None = N
         _fix_pysqlite(engine, write_lock)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    if "poolclass" not in kwargs:  # a NullPool (the checkpoint keeper's) takes no size
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
     return create_engine(url, **kwargs)
 
 

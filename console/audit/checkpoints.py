@@ -97,12 +97,20 @@ def add_checkpoint(conn, key: str, seq: int, chain_hash: str, created_at: dateti
     return AuditCheckpoint(**values)
 
 
-def write_checkpoint(session: Session, key: str) -> AuditCheckpoint:
-    """Sign the chain's head as it is now, even when nothing was appended (the hourly job); the caller commits."""
+def write_checkpoint(session: Session, key: str, *, unless_newer_than: datetime | None = None
+                     ) -> AuditCheckpoint | None:
+    """Sign the chain's head as it is now, even when nothing was appended (the hourly job); the caller commits.
+
+    With `unless_newer_than`, sign only when no checkpoint was made after that time (None: none made).
+    """
     # The same lock as append, so the head read here is the committed tip and checkpoints
-    # are written in seq order.
+    # are written in seq order; the freshness check under it lets several keepers race safely.
     conn = session.connection()
     head = conn.execute(_LOCK_HEAD).first()
+    if unless_newer_than is not None:
+        _, last_at = newest_checkpoint(conn)
+        if last_at is not None and last_at > unless_newer_than:
+            return None
     seq, chain_hash = (head.seq, head.hash) if head else (0, GENESIS)
     # Without a head row (an empty trail) there is nothing to note; the first append finds this one.
     return add_checkpoint(conn, key, seq, chain_hash, utcnow(), note_on_head=head is not None)

@@ -1,0 +1,70 @@
+"""Signed checkpoints while the console is served, so that an idle trail is still signed hourly.
+
+`append` signs a checkpoint when one is due, but only when something is appended. A console
+nobody uses appends nothing, and the end of its trail would stay unsigned. `support-console
+serve` and `demo` therefore run this keeper: once a minute it signs the head if the newest
+checkpoint is older than the policy's interval (60 minutes by default).
+
+It runs in the serving process, outside the workers, on an engine of its own without a pool,
+so that no worker inherits its connection. Several hosts may each run one: the freshness check
+is made holding the head lock, so one of them signs and the others find a fresh checkpoint.
+The cron job of docs/AUDIT.md is still how anchors get kept off the database host.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+from console.audit.checkpoints import CheckpointPolicy, write_checkpoint
+from console.audit.models import AuditCheckpoint
+from console.db import make_engine, utcnow
+
+log = logging.getLogger(__name__)
+TICK_SECONDS = 60.0
+
+
+def sign_if_stale(engine, policy: CheckpointPolicy, now: datetime | None = None) -> AuditCheckpoint | None:
+    """Sign the head when no checkpoint is newer than the policy's interval; return it, or None."""
+    with Session(engine) as session:
+        made = write_checkpoint(session, policy.key, unless_newer_than=(now or utcnow()) - policy.interval)
+        if made is None:
+            session.rollback()
+            return None
+        session.commit()
+        return made
+
+
+class CheckpointKeeper:
+    """A daemon thread that calls sign_if_stale at start and then every `tick` seconds until stopped."""
+
+    def __init__(self, url: str, policy: CheckpointPolicy, *, tick: float = TICK_SECONDS):
+        # Always the write lock on SQLite: the check and the checkpoint are one write transaction.
+        self.engine = make_engine(url, write_lock=lambda _conn: True, poolclass=NullPool)
+        self.policy = policy
+        self.tick = tick
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="audit-checkpoint-keeper", daemon=True)
+
+    def start(self) -> CheckpointKeeper:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        self.engine.dispose()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                made = sign_if_stale(self.engine, self.policy)
+                if made is not None:
+                    log.info("signed audit checkpoint at seq %s", made.seq)
+            except Exception:  # a database that is down now may be back at the next tick
+                log.exception("could not sign an audit checkpoint; trying again in %s s", self.tick)
+            self._stop.wait(self.tick)
