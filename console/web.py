@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, Flask, g, jsonify, render_template, request
+from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, send_from_directory
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, OperationalError
@@ -26,6 +26,14 @@ def healthz():
     except Exception as exc:  # any failure means 'not ready'; say which, never a traceback
         return jsonify({"status": "unavailable", "error": exc.__class__.__name__}), 503
     return jsonify({"status": "ok"})
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    # Browsers ask for it on every site whether or not a page names one; without it each
+    # first page view logs a 404.
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon",
+                               max_age=86400)
 
 
 def csp_nonce() -> str:

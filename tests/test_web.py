@@ -61,3 +61,10 @@ def test_oversized_bodies_are_refused_before_they_are_read(client):
     assert response.status_code in (401, 413)
     browser = client.post("/login", data={"email": "a@b.c", "password": "x" * (2 * 1024 * 1024)})
     assert browser.status_code == 413
+
+
+def test_the_icon_browsers_ask_for_is_served_without_a_login(client):
+    with client.get("/favicon.ico") as response:
+        assert response.status_code == 200
+        assert response.mimetype == "image/vnd.microsoft.icon"
+        assert response.data[:4] == b"\x00\x00\x01\x00"  # an ICO header, not an HTML error page

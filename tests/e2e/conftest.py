@@ -124,10 +124,7 @@ def saved_logins(browser, console_server, tmp_path_factory):
 
 
 # Console errors that are known and reported, each with the page it happens on. Keep this list short.
-KNOWN_CONSOLE_ERRORS = [
-    # The console declares no icon, so Chromium sometimes asks for /favicon.ico and gets a 404.
-    ("/favicon.ico", "Failed to load resource"),
-]
+KNOWN_CONSOLE_ERRORS: list[tuple[str, str]] = []
 
 
 class PageProblems:

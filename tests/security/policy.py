@@ -24,6 +24,7 @@ PUBLIC = "public"  # no login needed
 POLICY: dict[tuple[str, str], frozenset | str] = {
     # app-wide
     ("web.healthz", "GET"): PUBLIC,
+    ("web.favicon", "GET"): PUBLIC,
     ("static", "GET"): PUBLIC,
     ("admin.static", "GET"): PUBLIC,
     ("auth.login", "GET"): PUBLIC,
