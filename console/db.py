@@ -6,12 +6,14 @@ session per database.
 """
 from __future__ import annotations
 
+import select
+import time
 from datetime import datetime, timezone
 from typing import Callable
 
 from flask import current_app, Flask, g, has_app_context, has_request_context, request
 from flask.globals import app_ctx
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, create_engine, event, exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
@@ -96,11 +98,51 @@ def make_engine(url: str, *, write_lock: Callable[[Connection], bool] | None = N
         engine = create_engine(url, **kwargs)
         _fix_pysqlite(engine, write_lock)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     if "poolclass" not in kwargs:  # a NullPool (the checkpoint keeper's) takes no size
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if "pool_pre_ping" not in kwargs:  # an explicit False means no ping at all
+        _ping_when_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 5.0
+
+
+def _server_said_something(dbapi_connection) -> bool:
+    """Whether the idle connection's socket has something to read: a server that ended it said so, or hung up."""
+    try:
+        fileno = dbapi_connection.fileno()
+    except Exception:  # no socket to look at (closed, or a driver without one): ping
+        return True
+    poller = select.poll()
+    poller.register(fileno, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    # pool_pre_ping costs a round trip on every checkout, and a page checks out two connections. A
+    # pooled connection has nothing to read from its socket unless the server ended it (a restart, a
+    # terminated backend): only then, or after it sat idle for a while (a network that dropped it
+    # silently), is it pinged, and one that fails the ping is replaced before the request sees it.
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, record, _proxy):
+        idle_since = record.info.get("idle_since")
+        if idle_since is None:
+            return  # just connected
+        if time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS and not _server_said_something(dbapi_connection):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            if engine.dialect.is_disconnect(error, dbapi_connection, None):
+                raise exc.DisconnectionError() from error  # the pool replaces the connection and retries
+            raise
 
 
 def is_postgres(bind) -> bool:

@@ -1,4 +1,5 @@
 """Health check, security headers and error answers."""
+import re
 
 
 def test_healthz_answers_ok_when_both_databases_answer(client):
@@ -68,3 +69,15 @@ def test_the_icon_browsers_ask_for_is_served_without_a_login(client):
         assert response.status_code == 200
         assert response.mimetype == "image/vnd.microsoft.icon"
         assert response.data[:4] == b"\x00\x00\x01\x00"  # an ICO header, not an HTML error page
+
+
+def test_every_script_carries_this_requests_nonce_though_the_page_frame_is_reused(client, login_as):
+    login_as("agent")
+    seen = set()
+    for _ in range(3):  # the first renders the frame, the others reuse it
+        response = client.get("/admin/customers/")
+        nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
+        scripts = re.findall(r"<script\b[^>]*>", response.get_data(as_text=True))
+        assert len(scripts) > 5 and all(f'nonce="{nonce}"' in tag for tag in scripts), scripts
+        seen.add(nonce)
+    assert len(seen) == 3

@@ -14,12 +14,14 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.typefmt import BASE_FORMATTERS, DETAIL_FORMATTERS
 from flask_login import current_user
 from jinja2 import pass_context
+from markupsafe import Markup
 
 from console.auth.permissions import user_can
 from console.formatting import local_time
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-CHROME_CACHE_LIMIT = 512  # entries in each cache of PageChrome
+CHROME_CACHE_LIMIT = 2048  # entries in each cache of PageChrome
+NONCE_MARK = "\x00nonce\x00"  # stands for the CSP nonce in stored frame markup
 
 
 def neutralize_formula(value):
@@ -37,7 +39,10 @@ def deny(view, status: int = 403):
 
 
 class ConsoleViewMixin:
-    """Require a logged-in, active user whose role grants `permission`."""
+    """Require a logged-in, active user whose role grants `permission`.
+
+    Access must depend on the role alone (the menu is worked out once per role: PageChrome).
+    """
 
     permission: str = ""  # every view must name one; an empty permission admits nobody
 
@@ -119,15 +124,16 @@ def _menu_state(items, *, shown: bool = False) -> tuple:
 
 
 class PageChrome:
-    """What every page's frame repeats, computed once per app: asset and navigation links, and the menu.
+    """What every page's frame repeats, computed once per app: asset and navigation links, and frame markup.
 
-    The master template was half the cost of a lookup page: a dozen url_for calls for assets and
-    links that never change, and Flask-Admin's menu macro. One per app (its Jinja globals).
+    The master template was most of the cost of a lookup page: a dozen url_for calls for assets and
+    links that never change, Flask-Admin's menu macro, and the asset blocks. One per app (its Jinja globals).
     """
 
     def __init__(self):
         self._urls: dict[tuple, str] = {}
-        self._menus: dict[tuple, str] = {}
+        self._frames: dict[tuple, Markup] = {}
+        self._menus: dict[tuple, tuple] = {}
 
     def url(self, endpoint: str, **values) -> str:
         """url_for, for links that are the same on every request (assets, navigation).
@@ -142,19 +148,37 @@ class PageChrome:
             _bound(self._urls)
         return url
 
-    def menu(self, admin_view, render):
-        """The navigation menu, rendered by `render` (Flask-Admin's menu macro) once per distinct state.
+    @pass_context
+    def frame(self, context, part: str, caller, menu: bool = False) -> Markup:
+        """`{% call cached_frame(part) %}`: the body's markup, rendered once per view (and menu, if `menu`).
 
-        Each item's is_accessible/is_visible still runs on every request, so the menu follows
-        every permission check exactly; only the markup built from those answers is reused.
+        The body must depend on nothing else of the request but the CSP nonce, which is put back into
+        the stored markup on every request. A menu part is keyed by what the user's role sees of the menu.
         """
-        admin = admin_view.admin
-        key = (id(admin), admin_view.endpoint, request.script_root, _menu_state(admin.menu()))
-        html = self._menus.get(key)
+        view = context["admin_view"]
+        admin = view.admin
+        key = (part, id(admin), view.endpoint, request.script_root, self._menu_state(admin) if menu else None)
+        nonce = admin.csp_nonce_generator() if admin.csp_nonce_generator else ""
+        html = self._frames.get(key)
         if html is None:
-            html = self._menus[key] = render()
+            html = caller()
+            self._frames[key] = html.replace(nonce, NONCE_MARK) if nonce else html
+            _bound(self._frames)
+            return html
+        return html.replace(NONCE_MARK, nonce) if nonce else html
+
+    def _menu_state(self, admin) -> tuple:
+        # Every console view's access is a function of the role alone (ConsoleViewMixin, user_can), so
+        # the menu's answers are asked once per role. The menu only hides links: each view still checks
+        # access on its own request.
+        user = current_user._get_current_object()
+        signed_in = bool(user.is_authenticated and user.is_active)
+        key = (id(admin), request.script_root, getattr(user, "role", None) if signed_in else None, signed_in)
+        state = self._menus.get(key)
+        if state is None:
+            state = self._menus[key] = (_menu_state(admin.menu()), _menu_state(admin.menu_links()))
             _bound(self._menus)
-        return html
+        return state
 
 
 class AdminStatic:

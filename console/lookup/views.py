@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import abort, redirect, request, url_for
+from flask import abort, current_app, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
@@ -56,6 +56,12 @@ class _LookupView(ConsoleView):
     list_template = ""
     statuses: tuple[str, ...] = ()
     sorts: dict = {}
+
+    def render(self, template, **kwargs):
+        # The pages' macros as `m`: Jinja's `{% import %}` compares the template globals on every page
+        # (40 µs of a customer page); the module built once has the same macros.
+        macros = current_app.jinja_env.get_template("lookup/_macros.html").module
+        return super().render(template, m=macros, **kwargs)
 
     def _listing(self, find, base: dict):
         direction, cursor = _paging()

@@ -1,7 +1,7 @@
 """The navigation menu: each role sees exactly the pages it may open, even though the markup is reused.
 
-PageChrome (console/admin/base.py) renders the menu once per distinct answer of the views'
-permission checks, so these tests switch users and roles inside one app and check every menu.
+PageChrome (console/admin/base.py) asks the views' permission checks once per role and renders the
+menu once per view and role, so these tests switch users and roles inside one app and check every menu.
 """
 from __future__ import annotations
 

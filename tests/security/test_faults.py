@@ -351,7 +351,7 @@ def terminate_backends(url: str) -> int:
 
 @postgres_only
 def test_the_app_recovers_on_its_own_when_postgresql_drops_every_connection(isolated_app):
-    """pool_pre_ping replaces the dead pooled connections; a pool without it would hand them out.
+    """The pools' checkout check (console/db.py) replaces the dead connections; a pool without it hands them out.
 
     The cluster is shared with other test runs on this machine, so it is not really restarted
     (`pg_ctlcluster ... restart`): ending every server connection to this test's two databases does to
