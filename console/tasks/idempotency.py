@@ -3,7 +3,9 @@
 A key is claimed by inserting a row under a unique (actor, key) constraint and committing
 before any work, so concurrent duplicates resolve to one run: the losers wait for the
 winner's run to settle and replay it. A key whose request produced no run (a 429, a 503)
-is released so that the client can retry with it.
+is released so that the client can retry with it. A key is kept for IDEMPOTENCY_KEEP_SECONDS
+(a day, as payment APIs keep theirs): the actor's older keys are deleted when they claim a new
+one, so the table holds about a day of keyed requests, and an old key starts a new run.
 """
 from __future__ import annotations
 
@@ -28,6 +30,10 @@ POLL_SECONDS = 0.02
 ABANDONED_AFTER = timedelta(minutes=2)
 
 
+def keep_for() -> timedelta:
+    return timedelta(seconds=current_app.config.get("IDEMPOTENCY_KEEP_SECONDS", 86400.0))
+
+
 def request_hash(checked: CheckedRequest) -> str:
     """A keyed hash of the typed request, so that stored hashes reveal nothing about secrets."""
     body = canonical_json({"task": checked.spec.name, "ticket": checked.ticket, "reason": checked.reason,
@@ -49,7 +55,11 @@ def claim(actor: str, key: str, digest: str) -> IdempotencyKey | TaskRun:
     deadline = time.monotonic() + current_app.config.get("IDEMPOTENCY_WAIT_SECONDS", WAIT_SECONDS)
     vanished = 0
     while True:
-        row = IdempotencyKey(actor=actor, key=key, request_hash=digest, created_at=utcnow())
+        now = utcnow()
+        # Only this actor's keys: the (actor, key) index finds them, and no claim waits on another actor's rows.
+        session.execute(delete(IdempotencyKey).where(IdempotencyKey.actor == actor,
+                                                     IdempotencyKey.created_at < now - keep_for()))
+        row = IdempotencyKey(actor=actor, key=key, request_hash=digest, created_at=now)
         session.add(row)
         try:
             session.commit()

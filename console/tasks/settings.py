@@ -6,6 +6,7 @@
 | TASK_RATE_LIMITS | CONSOLE_TASK_RATE_LIMITS (JSON: task -> "N/second|minute|hour|day") | none |
 | RECONCILE_AFTER_SECONDS | CONSOLE_RECONCILE_AFTER_SECONDS | 60 |
 | IDEMPOTENCY_WAIT_SECONDS | CONSOLE_IDEMPOTENCY_WAIT_SECONDS | 15 |
+| IDEMPOTENCY_KEEP_SECONDS | CONSOLE_IDEMPOTENCY_KEEP_SECONDS (at least 60) | 86400 |
 | WEBHOOK_TIMEOUT_SECONDS | CONSOLE_WEBHOOK_TIMEOUT_SECONDS | 3 |
 
 A malformed value stops start-up with one line that names the variable.
@@ -17,10 +18,12 @@ import os
 
 from console.config import ConfigError
 
-NUMBERS = {
-    "RECONCILE_AFTER_SECONDS": ("CONSOLE_RECONCILE_AFTER_SECONDS", 60.0),
-    "IDEMPOTENCY_WAIT_SECONDS": ("CONSOLE_IDEMPOTENCY_WAIT_SECONDS", 15.0),
-    "WEBHOOK_TIMEOUT_SECONDS": ("CONSOLE_WEBHOOK_TIMEOUT_SECONDS", 3.0),
+NUMBERS = {  # key: (environment variable, default, least value)
+    "RECONCILE_AFTER_SECONDS": ("CONSOLE_RECONCILE_AFTER_SECONDS", 60.0, 0),
+    "IDEMPOTENCY_WAIT_SECONDS": ("CONSOLE_IDEMPOTENCY_WAIT_SECONDS", 15.0, 0),
+    # A key forgotten at once would make every retry a second run.
+    "IDEMPOTENCY_KEEP_SECONDS": ("CONSOLE_IDEMPOTENCY_KEEP_SECONDS", 86400.0, 60),
+    "WEBHOOK_TIMEOUT_SECONDS": ("CONSOLE_WEBHOOK_TIMEOUT_SECONDS", 3.0, 0),
 }
 MAPPINGS = {"AMOUNT_CAPS": "CONSOLE_AMOUNT_CAPS", "TASK_RATE_LIMITS": "CONSOLE_TASK_RATE_LIMITS"}
 
@@ -36,14 +39,14 @@ def load_task_settings(config) -> None:
                 config[key] = json.loads(env[variable])
             except ValueError:
                 raise ConfigError(f"{variable} is not valid JSON: {env[variable][:80]!r}") from None
-    for key, (variable, default) in NUMBERS.items():
+    for key, (variable, default, least) in NUMBERS.items():
         raw = config.get(key, env.get(variable, default))
         try:
             value = float(raw)
         except (TypeError, ValueError):
             value = -1.0
-        if not 0 <= value <= 86400 or isinstance(raw, bool):
-            raise ConfigError(f"{key} ({variable}) must be a number of seconds from 0 to 86400, not {raw!r}")
+        if not least <= value <= 86400 or isinstance(raw, bool):
+            raise ConfigError(f"{key} ({variable}) must be a number of seconds from {least} to 86400, not {raw!r}")
         config[key] = value
     try:
         check_policy_config(config)

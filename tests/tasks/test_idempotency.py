@@ -130,3 +130,43 @@ def test_an_abandoned_claim_is_taken_over(within, request_for, shop_order, staff
     assert run.status == "succeeded"
     console_db.expire_all()
     assert console_db.scalar(select(IdempotencyKey.run_id).where(IdempotencyKey.key == "k-8")) == run.id
+
+
+def _key_row(console_db, actor: str, key: str, digest: str, age: timedelta, run_id=None) -> None:
+    console_db.add(IdempotencyKey(actor=actor, key=key, request_hash=digest, run_id=run_id,
+                                  created_at=utcnow() - age))
+    console_db.flush()
+
+
+def test_a_key_older_than_the_keep_time_starts_a_new_run(within, request_for, shop_order, staff, console_db, app,
+                                                         monkeypatch):
+    agent, order = staff("agent"), shop_order()
+    request = lambda: request_for("fake_refund", actor=agent, key="k-9", order_id=order.id, amount_cents=100)
+    first = within(start_run, request())
+    console_db.execute(IdempotencyKey.__table__.update().where(IdempotencyKey.key == "k-9")
+                       .values(created_at=utcnow() - timedelta(seconds=120)))
+    console_db.flush()
+    monkeypatch.setitem(app.config, "IDEMPOTENCY_KEEP_SECONDS", 300.0)
+    assert within(start_run, request()).id == first.id  # still kept: replayed
+
+    monkeypatch.setitem(app.config, "IDEMPOTENCY_KEEP_SECONDS", 60.0)
+    second = within(start_run, request())
+
+    assert second.id != first.id and second.status == "succeeded"
+    console_db.expire_all()
+    assert console_db.scalars(select(IdempotencyKey.run_id).where(IdempotencyKey.key == "k-9")).all() == [second.id]
+
+
+def test_a_claim_deletes_the_actors_expired_keys_and_no_one_elses(within, request_for, shop_order, staff, console_db,
+                                                                  app):
+    agent, lead = staff("agent"), staff("lead")
+    _key_row(console_db, agent.email, "old-a", "0" * 64, timedelta(days=2))
+    _key_row(console_db, agent.email, "recent-a", "0" * 64, timedelta(hours=1))
+    _key_row(console_db, lead.email, "old-b", "0" * 64, timedelta(days=2))
+
+    within(start_run, request_for("fake_refund", actor=agent, key="k-10", order_id=shop_order().id, amount_cents=1))
+
+    console_db.expire_all()
+    left = set(console_db.execute(select(IdempotencyKey.actor, IdempotencyKey.key)).all())
+    assert (agent.email, "old-a") not in left
+    assert {(agent.email, "recent-a"), (lead.email, "old-b"), (agent.email, "k-10")} <= left

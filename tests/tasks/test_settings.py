@@ -7,12 +7,13 @@ from console.tasks.settings import load_task_settings
 
 def test_defaults_are_filled_in(monkeypatch):
     for variable in ("CONSOLE_AMOUNT_CAPS", "CONSOLE_TASK_RATE_LIMITS", "CONSOLE_RECONCILE_AFTER_SECONDS",
-                     "CONSOLE_IDEMPOTENCY_WAIT_SECONDS", "CONSOLE_WEBHOOK_TIMEOUT_SECONDS"):
+                     "CONSOLE_IDEMPOTENCY_WAIT_SECONDS", "CONSOLE_IDEMPOTENCY_KEEP_SECONDS",
+                     "CONSOLE_WEBHOOK_TIMEOUT_SECONDS"):
         monkeypatch.delenv(variable, raising=False)
     config = {}
     load_task_settings(config)
     assert config == {"RECONCILE_AFTER_SECONDS": 60.0, "IDEMPOTENCY_WAIT_SECONDS": 15.0,
-                      "WEBHOOK_TIMEOUT_SECONDS": 3.0}
+                      "IDEMPOTENCY_KEEP_SECONDS": 86400.0, "WEBHOOK_TIMEOUT_SECONDS": 3.0}
 
 
 def test_the_environment_sets_caps_limits_and_timeouts(monkeypatch):
@@ -39,6 +40,8 @@ def test_app_config_wins_over_the_environment(monkeypatch):
     ("CONSOLE_TASK_RATE_LIMITS", '{"refund_order": "often"}', "TASK_RATE_LIMITS['refund_order']"),
     ("CONSOLE_RECONCILE_AFTER_SECONDS", "soon", "RECONCILE_AFTER_SECONDS (CONSOLE_RECONCILE_AFTER_SECONDS)"),
     ("CONSOLE_IDEMPOTENCY_WAIT_SECONDS", "-1", "IDEMPOTENCY_WAIT_SECONDS"),
+    ("CONSOLE_IDEMPOTENCY_KEEP_SECONDS", "0", "IDEMPOTENCY_KEEP_SECONDS (CONSOLE_IDEMPOTENCY_KEEP_SECONDS) must be a "
+                                              "number of seconds from 60 to 86400"),
 ])
 def test_a_malformed_value_names_the_variable(monkeypatch, variable, value, words):
     monkeypatch.setenv(variable, value)
