@@ -43,6 +43,19 @@ def test_the_customer_list_masks_personal_data_for_everyone(client, login_as, al
     assert "Alice Lookup" not in html
 
 
+def test_the_order_list_shows_each_orders_cells_with_the_customer_masked(client, login_as, alice):
+    customer, orders = alice
+    OrderFactory(customer_id=customer.id, status="on <hold>", total_cents=123456, refunded_cents=2001)
+    login_as("admin")
+    html = client.get(f"/admin/orders/?customer={customer.id}").get_data(as_text=True)
+    assert all(f'href="/admin/orders/{order.id}"' in html for order in orders)
+    assert f'href="/admin/customers/{customer.id}">al•••p@e•••.com</a>' in html
+    assert "alice.lookup@example.com" not in html
+    assert '<span class="badge badge-success">delivered</span>' in html
+    assert '<span class="badge badge-light">on &lt;hold&gt;</span>' in html  # an unknown status, escaped
+    assert ">1,234.56 EUR</td>" in html and ">20.01 EUR</td>" in html
+
+
 def test_unknown_email_and_order_get_not_found(client, login_as):
     login_as("agent")
     html = client.get("/admin/customers/?q=ghost@example.com").get_data(as_text=True)
