@@ -23,7 +23,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, relationship
 
 from admin_tasks.shop_schema import ShopBase
-from bench.harness import BenchContext, Comparison, Stats, SuiteResult, calibrate, measure_ab, peak_rss_mb
+from bench.harness import (BenchContext, Comparison, Stats, SuiteResult, Target, calibrate, measure_ab,
+                           peak_rss_mb)
 from console.lookup import queries
 
 PASSWORD = "bench-password-1234"
@@ -129,6 +130,31 @@ class Scenario:
     expect: str = ""  # text the console page must contain, so a fast wrong answer cannot pass
     note: str = ""
     baseline_expect: str = ""
+    goal: str = ""  # the ratio target of issue 7 this scenario counts towards (GOALS)
+
+
+# Issue 7's ratio targets: goal -> (what, least ratio of the baseline's median to the console's).
+GOALS = {"page 1": ("ratio to stock on page 1", 4.0), "email": ("ratio to stock on email search", 40.0),
+         "worst sort": ("ratio to stock on the worst stock sort", 100.0)}
+P95_LIMIT_MS = 25.0
+
+
+def targets(comparisons: list[Comparison], scenario_goals: dict[str, str]) -> list[Target]:
+    """The p95 target over every scenario, then each ratio target over the scenarios that count towards it."""
+    found = []
+    if comparisons:
+        worst = max(comparisons, key=lambda c: c.console.p95_ms)
+        found.append(Target("every list, lookup, sort and detail page, console p95", f"<= {P95_LIMIT_MS:g} ms",
+                            f"highest {worst.console.p95_ms:,.2f} ms ({worst.scenario})",
+                            worst.console.p95_ms <= P95_LIMIT_MS))
+    for goal, (what, least) in GOALS.items():
+        counted = [c for c in comparisons if scenario_goals.get(c.scenario) == goal]
+        if counted:
+            lowest = min(counted, key=lambda c: c.ratio_median)
+            shown = ", ".join(f"{c.ratio_median:,.1f}× {c.scenario}" for c in counted)
+            found.append(Target(what, f">= {least:g}×", f"lowest {lowest.ratio_median:,.1f}× ({shown})",
+                                lowest.ratio_median >= least))
+    return found
 
 
 def _filter_index(view: ModelView, column: str, operation: str = "equals") -> int:
@@ -184,8 +210,8 @@ def scenarios(stock_customers: ModelView, stock_orders: ModelView, s: dict) -> l
     customer_status = _filter_index(stock_customers, "status")
     cid, oid = s["customer_id"], s["order_id"]
     found = [
-        Scenario("customers: page 1", ["/stock/customers/"], "/admin/customers/", "Newest first"),
-        Scenario("orders: page 1", ["/stock/orders/"], "/admin/orders/", "Newest first"),
+        Scenario("customers: page 1", ["/stock/customers/"], "/admin/customers/", "Newest first", goal="page 1"),
+        Scenario("orders: page 1", ["/stock/orders/"], "/admin/orders/", "Newest first", goal="page 1"),
         *(Scenario(f"{table}: deep page ({page:,})", [f"/stock/{table}/?page={page}"],
                    f"/admin/{table}/?after={cursor}", 'rel="prev"', note=deep)
           for table, (page, cursor) in s["deep"].items()),
@@ -194,10 +220,11 @@ def scenarios(stock_customers: ModelView, stock_orders: ModelView, s: dict) -> l
         Scenario("orders: last page", [f"/stock/orders/?page={_last_page(s['order_count'])}"],
                  "/admin/orders/?page=last", 'rel="prev"'),
         Scenario("customers: exact email", [f"/stock/customers/?search={s['email']}"],
-                 f"/admin/customers/?q={s['email']}", f"/admin/customers/{cid}", baseline_expect=s["email"]),
+                 f"/admin/customers/?q={s['email']}", f"/admin/customers/{cid}", baseline_expect=s["email"],
+                 goal="email"),
         Scenario("customers: email prefix", [f"/stock/customers/?search={s['prefix']}"],
                  f"/admin/customers/?q={s['prefix']}", "match",
-                 note="stock offers only a contains search; the console searches by prefix"),
+                 note="stock offers only a contains search; the console searches by prefix", goal="email"),
         Scenario("customers: status filter (locked)", [f"/stock/customers/?flt0_{customer_status}=locked"],
                  "/admin/customers/?status=locked", "locked"),
         Scenario("orders: status filter (cancelled)", [f"/stock/orders/?flt0_{order_status}=cancelled"],
@@ -212,7 +239,8 @@ def scenarios(stock_customers: ModelView, stock_orders: ModelView, s: dict) -> l
     found.append(Scenario(
         "orders: worst stock sort (refunded amount, no index)",
         [f"/stock/orders/?sort={_sort_index(stock_orders, 'refunded_cents')}&desc=1"], "/admin/orders/?sort=-total",
-        "Order", note="stock sorts any column; the console offers indexed sorts only, so its side is the total"))
+        "Order", note="stock sorts any column; the console offers indexed sorts only, so its side is the total",
+        goal="worst sort"))
     for param, order in queries.CUSTOMER_SORTS.items():
         column = _sort_index(stock_customers, stock_sorts[order.key])
         desc = "&desc=1" if order.descending else ""
@@ -262,7 +290,9 @@ def run(ctx: BenchContext) -> SuiteResult:
     client = logged_in_client(app)
     result = SuiteResult("lookup", facts={**ctx.facts, "subjects": subjects, "load_average_before": os.getloadavg(),
                                           "calibration_before": calibrate()})
+    goals = {}
     for scenario in scenarios(stock_customers, stock_orders, subjects):
+        goals[scenario.name] = scenario.goal
         if ctx.profile and ctx.profile.lower() not in scenario.name.lower():
             continue
         baseline = _fetcher(client, scenario.baseline, scenario.baseline_expect)
@@ -276,6 +306,7 @@ def run(ctx: BenchContext) -> SuiteResult:
         result.comparisons.append(comparison)
         print(f"  {scenario.name}: baseline {comparison.baseline.median_ms:,.1f} ms, "
               f"console {comparison.console.median_ms:,.2f} ms (p95 {comparison.console.p95_ms:,.2f})", flush=True)
+    result.targets = targets(result.comparisons, goals)
     result.facts["peak_rss_mb"] = peak_rss_mb()
     result.facts["load_average_after"] = os.getloadavg()
     result.facts["calibration_after"] = calibrate()
