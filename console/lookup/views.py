@@ -13,7 +13,7 @@ from console.audit.chain import AuditUnavailable
 from console.auth.permissions import LOOKUP, RUN_TASKS, user_can
 from console.db import console_session, target_session
 from console.lookup import history, queries, records
-from console.lookup.display import HELPERS, MASKED, PersonalData, customer_cells, order_cells
+from console.lookup.display import HELPERS, MASKED, PersonalData, customer_rows, order_rows
 from console.lookup.offers import offered_tasks, run_url, task_form_url
 from console.lookup.paging import BadCursor, Page
 from console.lookup.reveal import RevealRefused, hide_customer, may_reveal, reveal_customer, revealed_until
@@ -56,7 +56,6 @@ class _LookupView(ConsoleView):
     list_template = ""
     statuses: tuple[str, ...] = ()
     sorts: dict = {}
-    cells = staticmethod(lambda listing: [])  # the rows' cells, ready to print (lookup/display.py)
 
     def render(self, template, **kwargs):
         # The pages' macros as `m`: Jinja's `{% import %}` compares the template globals on every page
@@ -79,7 +78,7 @@ class _LookupView(ConsoleView):
                        filtered_sorts=queries.FILTERED_SORTS, pii=MASKED, **HELPERS)
         if listing is not None:
             context["pager"] = _pager(".index", base, listing.page)
-            context["cells"] = self.cells(listing)
+            context["rows"] = self.rows(listing)
         return self.render(self.list_template, **context), 400 if error else 200
 
     def _reveal(self, customer, render_page, done_url: str):
@@ -104,7 +103,10 @@ class CustomerLookupView(_LookupView):
     list_template = "lookup/customers.html"
     statuses = CUSTOMER_STATUSES
     sorts = queries.CUSTOMER_SORTS
-    cells = staticmethod(customer_cells)
+
+    @staticmethod
+    def rows(listing):
+        return customer_rows(listing, url_for(".index"))
 
     @expose("/")
     def index(self):
@@ -176,7 +178,10 @@ class OrderLookupView(_LookupView):
     list_template = "lookup/orders.html"
     statuses = ORDER_STATUSES
     sorts = queries.ORDER_SORTS
-    cells = staticmethod(order_cells)
+
+    @staticmethod
+    def rows(listing):
+        return order_rows(listing, url_for(".index"), url_for("customers.index"))
 
     @expose("/")
     def index(self):
