@@ -19,7 +19,8 @@ from bench.harness import (DEFAULT_DATA_DIR, QUICK_CUSTOMERS, BenchContext, git_
                            raise_priority)
 
 # name -> "module:function"; the function takes a BenchContext and returns a SuiteResult.
-# The memory suite comes last: it reuses the databases the others fill.
+# The memory suite comes after the timed ones: it reuses the databases they fill. The calls suite counts,
+# it does not time.
 SUITES = {
     "lookup": "bench.lookup:run",
     "http": "bench.http_load:run",
@@ -27,6 +28,7 @@ SUITES = {
     "dashboard": "bench.deflection:suite",
     "verify": "bench.audit_verify:suite",
     "memory": "bench.memory:run",
+    "calls": "bench.calls:run",
 }
 OUT_DIR = Path(__file__).resolve().parent / "out"
 
