@@ -254,6 +254,9 @@ def write_run(run: TaskRun, *, action: str, actor: str | None = None, reason: st
         if ticket_event:
             add_ticket_event(session, run.ticket, "task_run", actor=run.actor, task=run.task, run_id=run.id,
                              run_status=run.status)
+    except TaskError:  # a hook's refusal (the exact rate limit): nothing of this run is kept
+        session.rollback()
+        raise
     except SQLAlchemyError as exc:
         session.rollback()
         raise TaskError(503, "audit_unavailable", f"the console database cannot be written, so nothing was run "

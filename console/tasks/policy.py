@@ -4,8 +4,10 @@
 - `AMOUNT_CAPS` (role -> cents, default {"agent": 10000}): a Money parameter above the
   caller's cap needs approval, whatever the task's risk.
 - `TASK_RATE_LIMITS` (task -> "N/second|minute|hour|day"), per actor. Runs are counted in
-  the console database, so every process shares the limit. The count is read, not reserved:
-  requests racing at the very edge of a limit can overshoot it by the number in flight.
+  the console database, so every process shares the limit. They are counted twice: before the
+  preview, so that a limited request does no work, and again once the new run's row is written,
+  under a lock on the actor's staff row, so that requests racing at the edge of the limit cannot
+  all pass (on SQLite the write lock that the transaction began with does the same).
 """
 from __future__ import annotations
 
@@ -93,17 +95,39 @@ def check_policy_config(config) -> None:
 
 
 def rate_limit_exceeded(spec: TaskSpec, actor_email: str) -> str | None:
-    """A message when the actor has used up the task's rate limit, else None."""
-    rate = (current_app.config.get("TASK_RATE_LIMITS") or {}).get(spec.name)
+    """A message when the actor has used up the task's rate limit, else None (before any work)."""
+    return _over_limit(console_session(), spec, actor_email, allowed_extra=0)
+
+
+def rate_limit_overrun(session, spec: TaskSpec, actor_email: str) -> str | None:
+    """The exact check, in the transaction that has just written the new run: a message when it is one too many.
+
+    The actor's staff row is locked first, so that the actor's racing runs count one after the other;
+    each then sees the others' committed rows and its own.
+    """
+    if not _rate_of(spec):
+        return None
+    from console.auth.models import StaffUser
+
+    session.execute(select(StaffUser.id).where(StaffUser.email == actor_email).with_for_update())
+    return _over_limit(session, spec, actor_email, allowed_extra=1)
+
+
+def _rate_of(spec: TaskSpec) -> str | None:
+    return (current_app.config.get("TASK_RATE_LIMITS") or {}).get(spec.name)
+
+
+def _over_limit(session, spec: TaskSpec, actor_email: str, *, allowed_extra: int) -> str | None:
+    rate = _rate_of(spec)
     if not rate:
         return None
     from console.tasks.models import TaskRun
 
     count, seconds = parse_rate(rate)
     since = utcnow() - timedelta(seconds=seconds)
-    used = console_session().scalar(
+    used = session.scalar(
         select(func.count()).select_from(TaskRun)
         .where(TaskRun.actor == actor_email, TaskRun.task == spec.name, TaskRun.created_at >= since))
-    if used >= count:
+    if used >= count + allowed_extra:
         return f"{spec.name} may be run at most {rate} per person; try again later"
     return None

@@ -24,7 +24,7 @@ from console.tasks.execution import (Preview, Rehearsal, TaskFailure, describe, 
                                      settle, subject_from_params, write_run)
 from console.tasks.models import TaskRun
 from console.tasks.params import has_secrets, params_to_json
-from console.tasks.policy import Decision, decide, rate_limit_exceeded
+from console.tasks.policy import Decision, decide, rate_limit_exceeded, rate_limit_overrun
 from console.tasks.reconcile import find_interrupted_runs, reconcile_run
 from console.tasks.registry import may_run
 from console.tasks.spec import Refusal
@@ -74,15 +74,18 @@ def _new_run(req: RunRequest, checked: CheckedRequest, key: str | None) -> TaskR
                    idempotency_key=key, created_at=utcnow(), customer=customer, order_id=order_id)
 
 
-def _point(claim, run: TaskRun):
-    """A hook for the run's first commit: point the idempotency claim at the run, in the same transaction."""
-    if claim is None:
-        return None
+def _first_write(claim, run: TaskRun, spec, actor: str):
+    """The hook of a run's first commit, in its transaction: point the idempotency claim at the run, and
+    check the rate limit again, exactly, now that the run's row is written (the first check can race)."""
 
-    def point(_session):
-        claim.run_id = run.id
+    def first_write(session):
+        if claim is not None:
+            claim.run_id = run.id
+        limited = rate_limit_overrun(session, spec, actor)
+        if limited:
+            raise TaskError(429, "rate_limited", limited)
 
-    return point
+    return first_write
 
 
 @database_guard
@@ -128,7 +131,8 @@ def _start(req: RunRequest, checked: CheckedRequest, key: str | None, claim) -> 
         status = "refused" if isinstance(exc, Refusal) else "failed"
         # settle raises the 422 that carries the recorded run
         return settle(run, status, error=exc.message if isinstance(exc, Refusal) else str(exc),
-                      details={"params": json.loads(run.params), "stage": "preview"}, before_commit=_point(claim, run))
+                      details={"params": json.loads(run.params), "stage": "preview"},
+                      before_commit=_first_write(claim, run, spec, req.actor.email))
     if req.expected_preview_hash and req.expected_preview_hash != fingerprint(rehearsal.changes, rehearsal.effects,
                                                                               now):
         target_session().rollback()
@@ -136,8 +140,9 @@ def _start(req: RunRequest, checked: CheckedRequest, key: str | None, claim) -> 
     run.customer = run.customer or rehearsal.customer
     run.order_id = run.order_id if run.order_id is not None else rehearsal.order_id
     if decision.needs_approval:
-        return _ask_approval(run, claim, checked, rehearsal, decision, now)
-    return execute(run, spec, checked.params, now=now, expected=rehearsal, on_intent=_point(claim, run),
+        return _ask_approval(run, claim, checked, rehearsal, decision, now, req.actor.email)
+    return execute(run, spec, checked.params, now=now, expected=rehearsal,
+                   on_intent=_first_write(claim, run, spec, req.actor.email),
                    prepared=rehearsal if in_one_pass else None)
 
 
@@ -152,13 +157,14 @@ def _separate_transactions() -> bool:
 
 
 def _ask_approval(run: TaskRun, claim, checked: CheckedRequest, rehearsal: Rehearsal, decision: Decision,
-                  now) -> TaskRun:
+                  now, actor: str) -> TaskRun:
     run.status = "pending_approval"
     run.changes, run.effects = json.dumps(rehearsal.stored_changes()), json.dumps(rehearsal.effects)
     run.preview_hash = fingerprint(rehearsal.changes, rehearsal.effects, now)
     run.approval_reasons = "; ".join(decision.reasons)
     run.result = describe(checked.spec.title, rehearsal.changes, rehearsal.effect_lines, rehearsal.result)
-    write_run(run, action="task.request_approval", before_commit=_point(claim, run), details={
+    first_write = _first_write(claim, run, checked.spec, actor)
+    write_run(run, action="task.request_approval", before_commit=first_write, details={
         "params": json.loads(run.params), "changes": rehearsal.stored_changes(), "effects": rehearsal.effects,
         "preview_hash": run.preview_hash, "approval_reasons": decision.reasons})
     # Chat is no place for customer details: the change is named by table and key, without the

@@ -113,3 +113,20 @@ def test_fifty_identical_requests_with_one_key_make_one_run(shop_app):
         assert conn.scalar(select(func.count()).select_from(TaskRun)) == 1
     with dbs.target_engine.connect() as conn:
         assert conn.scalar(select(Order.refunded_cents).where(Order.id == ORDER_ID)) == 500
+
+
+def test_racing_runs_of_one_person_never_overshoot_the_tasks_rate_limit(shop_app):
+    shop_app.config["TASK_RATE_LIMITS"] = {"fake_refund": "5/hour"}
+    agent = make_committed_user(shop_app, "agent")
+
+    outcomes = _race(shop_app, [agent] * 20, lambda i, actor: RunRequest(
+        task="fake_refund", params={"order_id": ORDER_ID, "amount_cents": 100}, ticket=f"T-{i}",
+        reason="racing the limit", actor=actor, source="api"))
+
+    assert Counter(outcome[2] for outcome in outcomes) == {"succeeded": 5, "rate_limited": 15}, Counter(outcomes)
+    assert all("at most 5/hour" in outcome[3] for outcome in outcomes if outcome[2] == "rate_limited")
+    dbs = shop_app.extensions["console_db"]
+    with dbs.console_engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(TaskRun)) == 5
+    with dbs.target_engine.connect() as conn:
+        assert conn.scalar(select(Order.refunded_cents).where(Order.id == ORDER_ID)) == 500

@@ -353,6 +353,29 @@ def test_rate_limits_are_per_actor_and_task(within, attempt, request_for, staff,
     assert allowed.code == "refused"  # the other agent is not limited
 
 
+@pytest.mark.parametrize("path", ["runs", "refused at preview", "needs approval"])
+def test_a_run_past_the_limit_that_slipped_by_the_first_check_is_stopped_when_written(
+        within, attempt, request_for, staff, shop_order, app, monkeypatch, counts, fresh, path):
+    # Racing requests all pass the check before the preview; the one made when the run's row is written stops
+    # the extra ones (tests/tasks/test_concurrency.py races them for real). Here the first check is skipped.
+    monkeypatch.setitem(app.config, "TASK_RATE_LIMITS", {"fake_refund": "1/hour"})
+    order, agent = shop_order(), staff("agent")
+    within(start_run, request_for("fake_refund", actor=agent, order_id=order.id, amount_cents=100))
+    monkeypatch.setattr("console.tasks.runner.rate_limit_exceeded", lambda spec, actor: None)
+    before, refunded = counts(), fresh(order).refunded_cents
+    amount = {"runs": 100, "refused at preview": 10**6, "needs approval": 20000}[path]
+
+    error = attempt(start_run, request_for("fake_refund", actor=agent, key=f"k-{path}", order_id=order.id,
+                                           amount_cents=amount))
+
+    assert (error.status, error.code, error.run) == (429, "rate_limited", None)
+    assert counts() == before and fresh(order).refunded_cents == refunded  # no run, no change, no audit entry
+    # The Idempotency-Key was released with the refusal: the same request may come back later.
+    monkeypatch.setitem(app.config, "TASK_RATE_LIMITS", {})
+    assert within(start_run, request_for("fake_refund", actor=agent, key=f"k-{path}", order_id=order.id,
+                                         amount_cents=100)).status == "succeeded"
+
+
 def test_run_history_filters(within, request_for, shop_order, staff):
     order = shop_order()
     first = within(start_run, request_for("fake_refund", order_id=order.id, amount_cents=1))
