@@ -90,9 +90,10 @@ def format_time(value: datetime, *, seconds: bool = False, zone: ZoneInfo | None
     return f"{local.day} {MONTHS[local.month - 1]} {local.year}, {clock} {name}"
 
 
-def local_time(value, seconds: bool = False) -> Markup:
+def local_time(value, seconds: bool = False, zone: ZoneInfo | None = None) -> Markup:
     """A moment as <time datetime="…Z" data-local-time>27 Nov 2026, 14:05 UTC</time>; the page's script
-    shows it in the viewer's zone. A date is shown as a date; other text as it is; None as nothing."""
+    shows it in the viewer's zone. A date is shown as a date; other text as it is; None as nothing.
+    `zone` is the display zone, for callers that print many (default: display_zone())."""
     moment = value if isinstance(value, datetime) and value.tzinfo is None else parse_stamp(value)
     if moment is None:
         if isinstance(value, date):
@@ -100,7 +101,7 @@ def local_time(value, seconds: bool = False) -> Markup:
         return Markup("") if value is None else escape(value)
     # Every part is digits, month names and a tz database abbreviation: nothing to escape.
     return Markup(f'<time datetime="{moment.isoformat(timespec="seconds")}Z" data-local-time'
-                  f'{" data-seconds" if seconds else ""}>{format_time(moment, seconds=seconds)}</time>')
+                  f'{" data-seconds" if seconds else ""}>{format_time(moment, seconds=seconds, zone=zone)}</time>')
 
 
 def human_column(name) -> str:

@@ -157,7 +157,7 @@ class PageChrome:
         """
         view = context["admin_view"]
         admin = view.admin
-        key = (part, id(admin), view.endpoint, request.script_root, self._menu_state(admin) if menu else None)
+        key = (part, id(admin), view.endpoint, request.script_root, self._role_menu(admin) if menu else None)
         nonce = admin.csp_nonce_generator() if admin.csp_nonce_generator else ""
         html = self._frames.get(key)
         if html is None:
@@ -167,7 +167,7 @@ class PageChrome:
             return html
         return html.replace(NONCE_MARK, nonce) if nonce else html
 
-    def _menu_state(self, admin) -> tuple:
+    def _role_menu(self, admin) -> tuple:
         # Every console view's access is a function of the role alone (ConsoleViewMixin, user_can), so
         # the menu's answers are asked once per role. The menu only hides links: each view still checks
         # access on its own request.

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from console.formatting import local_time
+from console.formatting import display_zone, local_time
 from console.lookup import masking
 
 STATUS_COLOURS = {
@@ -66,7 +66,7 @@ HELPERS = {"money": money, "status_badge": status_badge}
 
 def customer_rows(listing, customers_url: str) -> Markup:
     """The customers list's <tr>s; a Matched cell when the search matched numbers (listing.matched)."""
-    matched = listing.matched
+    matched, zone = listing.matched, display_zone()
     rows = []
     for c in listing.page.rows:
         link = f'{customers_url}{c.id:d}'
@@ -75,13 +75,13 @@ def customer_rows(listing, customers_url: str) -> Markup:
                     f'<td class="masked"><a href="{link}">{escape(MASKED.email(c.email))}</a></td>'
                     f'<td class="masked">{escape(MASKED.name(c.name))}</td><td>{status_badge(c.status)}</td>'
                     f'<td>{"yes" if c.email_confirmed else "no"}</td><td>{escape(c.failed_login_count)}</td>'
-                    f'<td>{local_time(c.created_at)}</td>{extra}</tr>')
+                    f'<td>{local_time(c.created_at, zone=zone)}</td>{extra}</tr>')
     return Markup("\n".join(rows))
 
 
 def order_rows(listing, orders_url: str, customers_url: str) -> Markup:
     """The orders list's <tr>s, each customer shown by their masked email (listing.customers)."""
-    customers = listing.customers
+    customers, zone = listing.customers, display_zone()
     rows = []
     for o in listing.page.rows:
         email = escape(MASKED.email(customers.get(o.customer_id)) or o.customer_id)
@@ -91,5 +91,6 @@ def order_rows(listing, orders_url: str, customers_url: str) -> Markup:
                     f'<td>{status_badge(o.status)}</td>'
                     f'<td class="text-right">{escape(money(o.total_cents, o.currency))}</td>'
                     f'<td class="text-right">{refunded}</td>'
-                    f'<td>{local_time(o.created_at)}</td><td>{local_time(o.status_changed_at)}</td></tr>')
+                    f'<td>{local_time(o.created_at, zone=zone)}</td>'
+                    f'<td>{local_time(o.status_changed_at, zone=zone)}</td></tr>')
     return Markup("\n".join(rows))

@@ -53,12 +53,14 @@ def claim(actor: str, key: str, digest: str) -> IdempotencyKey | TaskRun:
     """Claim the key (-> the claim row) or find the run of an earlier identical request (-> that run)."""
     session = console_session()
     deadline = time.monotonic() + current_app.config.get("IDEMPOTENCY_WAIT_SECONDS", WAIT_SECONDS)
-    vanished = 0
+    vanished, purge = 0, True
     while True:
         now = utcnow()
-        # Only this actor's keys: the (actor, key) index finds them, and no claim waits on another actor's rows.
-        session.execute(delete(IdempotencyKey).where(IdempotencyKey.actor == actor,
-                                                     IdempotencyKey.created_at < now - keep_for()))
+        if purge:  # with the first attempt only, not on every poll while another request holds the key
+            # Only this actor's keys: the (actor, key) index finds them, and no claim waits on another actor's rows.
+            session.execute(delete(IdempotencyKey).where(IdempotencyKey.actor == actor,
+                                                         IdempotencyKey.created_at < now - keep_for()))
+            purge = False
         row = IdempotencyKey(actor=actor, key=key, request_hash=digest, created_at=now)
         session.add(row)
         try:

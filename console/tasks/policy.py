@@ -96,7 +96,8 @@ def check_policy_config(config) -> None:
 
 def rate_limit_exceeded(spec: TaskSpec, actor_email: str) -> str | None:
     """A message when the actor has used up the task's rate limit, else None (before any work)."""
-    return _over_limit(console_session(), spec, actor_email, allowed_extra=0)
+    rate = _rate_of(spec)
+    return _over_limit(console_session(), spec, actor_email, rate, allowed_extra=0) if rate else None
 
 
 def rate_limit_overrun(session, spec: TaskSpec, actor_email: str) -> str | None:
@@ -105,22 +106,20 @@ def rate_limit_overrun(session, spec: TaskSpec, actor_email: str) -> str | None:
     The actor's staff row is locked first, so that the actor's racing runs count one after the other;
     each then sees the others' committed rows and its own.
     """
-    if not _rate_of(spec):
+    rate = _rate_of(spec)
+    if not rate:
         return None
     from console.auth.models import StaffUser
 
     session.execute(select(StaffUser.id).where(StaffUser.email == actor_email).with_for_update())
-    return _over_limit(session, spec, actor_email, allowed_extra=1)
+    return _over_limit(session, spec, actor_email, rate, allowed_extra=1)
 
 
 def _rate_of(spec: TaskSpec) -> str | None:
     return (current_app.config.get("TASK_RATE_LIMITS") or {}).get(spec.name)
 
 
-def _over_limit(session, spec: TaskSpec, actor_email: str, *, allowed_extra: int) -> str | None:
-    rate = _rate_of(spec)
-    if not rate:
-        return None
+def _over_limit(session, spec: TaskSpec, actor_email: str, rate: str, *, allowed_extra: int) -> str | None:
     from console.tasks.models import TaskRun
 
     count, seconds = parse_rate(rate)
