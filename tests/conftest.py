@@ -15,8 +15,14 @@ from sqlalchemy.engine import make_url
 
 from console import create_app
 from console.migrations import create_target_schema, upgrade_console
+from tests.security._strategies import seed_description
 
 pytest_plugins = ["console.tasks.testing"]  # run_task, preview_task, demo_shop, target_row for task tests
+
+
+def pytest_report_header(config):
+    """Name the fuzz tests' seed first thing, so that a failure in a CI log can be rerun as it was."""
+    return seed_description()
 
 TEST_PASSWORD = "correct horse battery staple"
 TEST_AUDIT_KEY = "test-audit-key-" + "k" * 32

@@ -12,7 +12,21 @@ from console.auth.services import user_for_token
 from console.db import console_session
 from console.extensions import csrf
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class _ApiBlueprint(Blueprint):
+    """A blueprint whose routes never merge slashes.
+
+    Werkzeug answers "/tasks/0//runs" with an HTML 308 to "/tasks/0/runs" by default: under /api/v1 a
+    doubled slash is an unknown path (a JSON 404), and a path parameter keeps every slash it was sent with.
+    """
+
+    def add_url_rule(self, rule, endpoint=None, view_func=None, provide_automatic_options=None, **options):
+        options.setdefault("merge_slashes", False)
+        super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
+
+
+bp = _ApiBlueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # bearer calls need no token; session calls are checked in _authenticate
 
 

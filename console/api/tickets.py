@@ -19,10 +19,6 @@ def _ticket_error(exc: TicketError) -> ApiError:
     return ApiError(400, "invalid", str(exc), {field: str(exc)})
 
 
-# The ticket routes keep every slash of the reference: merging "T//1" into "T/1" (a 308 redirect by
-# default) would send the outcome to another ticket. Hence merge_slashes=False on each of them.
-
-
 def _unaudited(session, exc: SQLAlchemyError) -> AuditUnavailable:
     """The event and its audit entry commit together; when that fails, neither exists (503, never a 500)."""
     session.rollback()
@@ -43,7 +39,7 @@ def may_read_tickets(view):
     return wrapped
 
 
-@bp.post("/tickets/<path:ref>/outcome", merge_slashes=False)
+@bp.post("/tickets/<path:ref>/outcome")
 @require(WORK_TICKETS)
 def record_ticket_outcome(ref: str):
     """Record `resolved`, `escalated` or `reopened`; the same outcome twice changes nothing."""
@@ -62,7 +58,7 @@ def record_ticket_outcome(ref: str):
     return jsonify({"ticket": workflow.ticket_to_dict(session, ticket), "changed": changed})
 
 
-@bp.post("/tickets/<path:ref>/dev-time", merge_slashes=False)
+@bp.post("/tickets/<path:ref>/dev-time")
 @require(LOG_DEV_TIME)
 def log_ticket_dev_time(ref: str):
     """A developer logs minutes on an escalation, optionally a root cause, and may close it."""
@@ -93,7 +89,7 @@ def _text(body: dict, name: str) -> str:
     return value or ""
 
 
-@bp.get("/tickets/<path:ref>", merge_slashes=False)
+@bp.get("/tickets/<path:ref>")
 @may_read_tickets
 def get_ticket(ref: str):
     session = console_session()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, defer
 from console.admin.base import neutralize_formula
 from console.audit.chain import timestamp
 from console.audit.models import AuditEntry
+from console.dates import DateError, query_range
 
 PAGE_SIZE = 50
 # The entries that close a task run's intent: its outcome, or a lead's reconciliation of it.
@@ -66,14 +67,11 @@ class TrailFilter:
                 for key, value in asdict(self).items() if value}
 
 
-def _date(args, name: str) -> date | None:
-    value = (args.get(name) or "").strip()
-    if not value:
-        return None
+def _dates(args) -> tuple[date | None, date | None]:
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise FilterError(name, f"expected a date like 2026-01-31, got {value[:40]!r}") from None
+        return query_range(args)
+    except DateError as exc:
+        raise FilterError(exc.field, exc.message) from None
 
 
 def parse_filter(args) -> TrailFilter:
@@ -86,10 +84,8 @@ def parse_filter(args) -> TrailFilter:
         if "\x00" in value:  # never stored (append replaces it), and PostgreSQL refuses it in a query
             raise FilterError(name, "contains a NUL character")
         values[name] = value
-    flt = TrailFilter(**values, date_from=_date(args, "from"), date_to=_date(args, "to"))
-    if flt.date_from and flt.date_to and flt.date_from > flt.date_to:
-        raise FilterError("to", "is before from")
-    return flt
+    date_from, date_to = _dates(args)
+    return TrailFilter(**values, date_from=date_from, date_to=date_to)
 
 
 def parse_seq(args, name: str) -> int | None:
@@ -118,7 +114,7 @@ def _conditions(session: Session, flt: TrailFilter) -> list | None:
         if low is None:
             return None
         conditions += [AuditEntry.seq >= low, AuditEntry.created_at >= start]
-    if flt.date_to and flt.date_to < date.max:
+    if flt.date_to:
         end = _midnight(flt.date_to) + timedelta(days=1)
         high = session.scalar(select(AuditEntry.seq).where(AuditEntry.created_at < end)
                               .order_by(AuditEntry.created_at.desc()).limit(1))

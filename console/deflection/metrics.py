@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from console.dates import DateError, query_range
 from console.deflection.models import DEFLECTED, ESCALATION_CLASSES, EventRollup, OutcomeRollup, TicketRollup
 
 GROUPS = ("week", "category", "task")
@@ -45,16 +46,6 @@ class StatsFilter:
         return (self.end - self.start).days + 1
 
 
-def _date(args, name: str) -> date | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise FilterError(name, f"{name} must be a date written YYYY-MM-DD, not {raw[:40]!r}") from None
-
-
 def parse_filter(args, *, today: date, forced_team: str | None = None, default_days: int = DEFAULT_DAYS) -> StatsFilter:
     """Read from, to, category and team (query arguments); FilterError names a bad one.
 
@@ -62,8 +53,12 @@ def parse_filter(args, *, today: date, forced_team: str | None = None, default_d
     `default_days` long at most (whole weeks for the weekly charts).
     `forced_team` pins the team (an agent sees their own team only).
     """
-    end = _date(args, "to") or today
-    start = _date(args, "from") or week_of(end) - timedelta(weeks=(default_days - 1) // 7)
+    try:
+        start, end = query_range(args)
+    except DateError as exc:
+        raise FilterError(exc.field, exc.message) from None
+    end = end or today
+    start = start or week_of(end) - timedelta(weeks=(default_days - 1) // 7)
     if start > end:
         raise FilterError("from", f"from ({start}) is after to ({end})")
     if (end - start).days >= MAX_DAYS:

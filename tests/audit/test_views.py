@@ -94,7 +94,8 @@ def test_a_date_range_selects_by_day(login_as, client, add):
 
 
 @pytest.mark.parametrize("args, field", [({"from": "31/01/2026"}, "from"), ({"to": "2026-02-30"}, "to"),
-                                         ({"from": "2026-02-02", "to": "2026-02-01"}, "to"),
+                                         ({"from": "2026-02-02", "to": "2026-02-01"}, "from"),
+                                         ({"from": "0001-01-01"}, "from"), ({"to": "9999-12-31"}, "to"),
                                          ({"before": "abc"}, "before"), ({"at": "-3"}, "at"),
                                          ({"after": "\u00b2"}, "after"), ({"before": str(2**31)}, "before"),
                                          ({"ticket": "T\x00"}, "ticket"), ({"actor": "x" * 300}, "actor")])
@@ -214,7 +215,7 @@ def test_an_unknown_entry_is_a_clear_404(login_as, client, seq):
     assert f"No audit entry {seq}" in response.get_data(as_text=True)
 
 
-def test_the_far_ends_of_the_calendar_and_of_seq_are_fine(login_as, client):
+def test_the_far_ends_of_the_supported_range_and_of_seq_are_fine(login_as, client):
     login_as("lead")
-    for args in ({"from": "0001-01-01", "to": "9999-12-31"}, {"at": str(2**31 - 1)}, {"after": str(2**31 - 1)}):
+    for args in ({"from": "2000-01-01", "to": "2100-12-31"}, {"at": str(2**31 - 1)}, {"after": str(2**31 - 1)}):
         assert client.get("/admin/audit/", query_string=args).status_code == 200, args

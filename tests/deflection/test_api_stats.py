@@ -67,6 +67,32 @@ def test_bad_parameters_are_a_400_naming_the_field(client, api_token, query, fie
     assert response.status_code == 400 and field in response.get_json()["error"]["fields"]
 
 
+STATS_PATHS = ["/api/v1/stats/deflection", "/api/v1/stats/opportunities", "/api/v1/stats/support-tax",
+               "/api/v1/stats/tool-health", "/api/v1/stats/impact"]
+FAR_ENDS = [({"to": "0001-01-01"}, "to"), ({"to": "9999-12-31"}, "to"), ({"from": "0001-01-01"}, "from"),
+            ({"from": "9999-12-31", "to": "9999-12-31"}, "from"), ({"from": "1999-12-31", "to": "2000-01-07"}, "from"),
+            ({"to": "2101-01-01"}, "to"), ({"from": "2026-03-05", "to": "20260301"}, "to")]
+
+
+@pytest.mark.parametrize("path", STATS_PATHS)
+@pytest.mark.parametrize("query, field", FAR_ENDS)
+def test_dates_outside_the_supported_range_are_a_400_naming_the_field(client, api_token, path, query, field):
+    """A day added to or taken from 9999-12-31 or 0001-01-01 overflowed into a 500."""
+    _user, headers = api_token("product_owner")
+    response = get(client, headers, path, **query)
+    error = response.get_json()["error"]
+    assert response.status_code == 400 and list(error["fields"]) == [field], error
+    assert error["code"] == "invalid" and field in error["message"]
+
+
+def test_the_edges_of_the_supported_range_are_answered(client, api_token):
+    _user, headers = api_token("product_owner")
+    for path in STATS_PATHS:
+        for query in ({"from": "2000-01-01", "to": "2000-01-01"}, {"to": "2000-01-01"},
+                      {"from": "2100-12-31", "to": "2100-12-31"}, {"from": "2091-01-01", "to": "2100-12-31"}):
+            assert get(client, headers, path, **query).status_code == 200, (path, query)
+
+
 def test_an_agent_gets_their_own_teams_numbers(client, api_token, tickets):
     _user, headers = api_token("agent", team="night-shift")
     answer = get(client, headers, "/api/v1/stats/deflection", team="support",

@@ -70,6 +70,19 @@ def test_filters_narrow_every_panel_and_bad_ones_are_named(client, login_as, som
     assert client.get("/admin/deflection/csv/tax", query_string={"to": "soon"}).status_code == 400
 
 
+@pytest.mark.parametrize("query", [{"to": "0001-01-01"}, {"to": "9999-12-31"}, {"from": "0001-01-01"},
+                                   {"from": "9999-12-31", "to": "9999-12-31"}])
+def test_dates_at_the_far_ends_of_the_calendar_are_a_400_naming_the_field(client, login_as, query):
+    """They overflowed into a 500 when the range's first week or previous period was worked out."""
+    login_as("product_owner")
+    field = "from" if "from" in query else "to"
+    response = client.get("/admin/deflection/", query_string=query)
+    assert response.status_code == 400 and f"{field}: {field} must be a date from 2000-01-01" in page(response)
+    for panel in ("deflection", "opportunities", "impact"):
+        download = client.get(f"/admin/deflection/csv/{panel}", query_string=query)
+        assert download.status_code == 400 and f"{field}: {field} must be a date" in page(download), panel
+
+
 def test_an_agent_sees_their_own_team_only(client, login_as, some_tickets):
     login_as("agent", team="night-shift")
     response = client.get("/admin/deflection/csv/deflection", query_string=RANGE | {"team": "support"})

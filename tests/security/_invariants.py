@@ -32,13 +32,23 @@ def rolled_back(dbs):
     A SAVEPOINT on each connection: the app's sessions (join mode create_savepoint) nest their
     own savepoints inside it, so even what they commit is rolled back here.
     """
-    savepoints = [conn.begin_nested() for conn in connections(dbs)]
+    conns = connections(dbs)
+    changes = [_changes(conn) for conn in conns]
+    savepoints = [conn.begin_nested() for conn in conns]
     try:
         yield
     finally:
         for savepoint in reversed(savepoints):
             if savepoint.is_active:
                 savepoint.rollback()
+        for conn, before in zip(conns, changes):
+            if _changes(conn) != before:  # rows read while the example had written are not the data any more
+                conn.info.pop("security_rows", None)
+
+
+def _changes(conn) -> int | None:
+    """SQLite's count of rows this connection ever wrote (rollbacks never lower it); None elsewhere."""
+    return conn.exec_driver_sql("SELECT total_changes()").scalar() if conn.dialect.name == "sqlite" else None
 
 
 META = {"console": ConsoleBase.metadata, "target": ShopBase.metadata}
@@ -52,12 +62,20 @@ def _tables(conn, metadata) -> list:
 
 
 def _rows(conn, metadata) -> dict[str, dict]:
+    """Every row by table. On SQLite the last read is reused while the connection has written nothing since."""
+    # Keyed by the test's own transaction too: connection info outlives the test, its rolled-back data does not.
+    changes = (conn.get_transaction(), _changes(conn))
+    cached = conn.info.get("security_rows")
+    if changes[1] is not None and cached is not None and cached[0][0] is changes[0] and cached[0][1] == changes[1]:
+        return cached[1]
     tables = {}
     for table in _tables(conn, metadata):
         key = list(table.primary_key.columns)
         rows = conn.execute(select(table).order_by(*key)).mappings()
         tables[table.name] = {tuple(row[c.name] for c in key) if len(key) > 1 else row[key[0].name]: dict(row)
                               for row in rows}
+    if changes[1] is not None:
+        conn.info["security_rows"] = (changes, tables)
     return tables
 
 

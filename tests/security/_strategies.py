@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import string
 from datetime import date
 from urllib.parse import quote
 
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, seed, settings, strategies as st
 
 # FUZZ_SCALE multiplies every test's number of cases (default 1). PostgreSQL answers over a socket, several
 # times slower per call than in-process SQLite, so it runs 40% as many to keep each file near a minute.
@@ -15,10 +16,26 @@ SCALE = float(os.environ.get("FUZZ_SCALE", "1")) * (
     0.4 if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql") else 1.0)
 
 
-def fuzz_settings(examples: int) -> settings:
-    """Hypothesis settings for `examples` cases (scaled): no deadline, no example database, fixtures allowed."""
-    return settings(max_examples=max(10, round(examples * SCALE)), deadline=None, database=None,
-                    suppress_health_check=list(HealthCheck))
+# FUZZ_SEED picks the cases. Unset: the same cases on every run (derandomized, seeded from each test's code), so a
+# failure in CI fails again when rerun. "random": new cases each run, under a seed printed in the report header;
+# an integer: the cases of that seed. A failure also prints its @reproduce_failure blob.
+_SEED_SETTING = os.environ.get("FUZZ_SEED", "").strip()
+FUZZ_SEED = (random.randrange(2**32) if _SEED_SETTING == "random" else int(_SEED_SETTING)) if _SEED_SETTING else None
+
+
+def seed_description() -> str:
+    if FUZZ_SEED is None:
+        return "fuzz cases: fixed (FUZZ_SEED=random or FUZZ_SEED=<n> explores others)"
+    return f"fuzz cases: FUZZ_SEED={FUZZ_SEED} reruns them"
+
+
+def fuzz_settings(examples: int):
+    """Decorate a @given test: `examples` cases (scaled), FUZZ_SEED's cases, no deadline or example database."""
+    config = settings(max_examples=max(10, round(examples * SCALE)), deadline=None, database=None,
+                      suppress_health_check=list(HealthCheck), derandomize=FUZZ_SEED is None, print_blob=True)
+    if FUZZ_SEED is None:
+        return config
+    return lambda test: seed(FUZZ_SEED)(config(test))
 
 
 # Text that has broken real systems: NUL, lone surrogates (JSON can carry them as \ud800),
@@ -52,6 +69,26 @@ numbers = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([1004.0, 0.5, -0.0, 1e308]),
 )
 scalars = st.one_of(st.none(), st.booleans(), numbers, nasty_text)
+
+# Dates at and past every edge: the supported range (console.dates), the calendar's ends, ISO forms that are not
+# YYYY-MM-DD, impossible days. to=9999-12-31 once overflowed into a 500 when a day was added.
+EXTREME_DATES = ["0001-01-01", "9999-12-31", "9999-12-30", "0001-01-02", "1999-12-31", "2000-01-01", "2100-12-31",
+                 "2101-01-01", "1970-01-01", "2026-02-29", "2024-02-29", "2026-02-30", "0000-00-00", "+2026-01-01",
+                 "20260105", "2026-W02-1", "2026-01-05T00:00", "2026-1-5", "２０２６-01-05", "10000-01-01"]
+dates_text = st.one_of(st.sampled_from(EXTREME_DATES), st.dates().map(date.isoformat))
+# Huge and odd numbers as text: past 32 and 64 bits, signs, exponents, digits that are not ASCII.
+NUMBER_TEXT = ["99999999999999999999", str(2**31), str(2**63), str(-(2**63) - 1), "1" * 400, "-0", "+5", "1e3",
+               "0x10", "1_000", "²", "٣", "１", " 7", "7 ", "NaN", "inf"]
+# Text for any form or query field: the nasty strings, control characters, unicode, dates and numbers.
+odd_text = st.one_of(nasty_text, st.sampled_from(EXTREME_DATES + NUMBER_TEXT),
+                     st.text(st.characters(max_codepoint=0x9f), max_size=8))
+# `next=` values: other hosts in every spelling, control characters that browsers drop, paths of this console.
+next_values = st.one_of(st.sampled_from([
+    "/admin/", "//evil.example", "///evil.example", "/\\evil.example", "\\evil.example", "https://evil.example",
+    "/\t/evil.example", "\t//evil.example", "/\x00/evil.example", "\x01//evil.example", "javascript:alert(1)",
+    " //evil.example", "/%2F/evil.example", "/admin/../..//evil.example", "http:evil.example", "/admin/\r\nX: 1",
+]).map(lambda s: s.encode().decode("unicode_escape")), st.builds("{}{}".format, st.sampled_from(["/", "//", "/admin/"]),
+                                                                 odd_text))
 any_json = st.recursive(scalars, lambda inner: st.one_of(
     st.lists(inner, max_size=3), st.dictionaries(nasty_text, inner, max_size=3)), max_leaves=6)
 
