@@ -97,6 +97,8 @@ def load_config(overrides: dict | None = None, *, demo: bool = False, instance_s
         # No request needs more; an unbounded body is a memory-exhaustion lever.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "FLASK_ADMIN_SWATCH": "cerulean",
+        "LOG_FORMAT": env.get("CONSOLE_LOG_FORMAT", "").strip().lower() or "text",
+        "METRICS_TOKEN": env.get("CONSOLE_METRICS_TOKEN", ""),
     }
     cfg.update(overrides)
     if instance_secrets:
@@ -113,6 +115,10 @@ def load_config(overrides: dict | None = None, *, demo: bool = False, instance_s
             "CONSOLE_AUDIT_KEY is not set. It signs audit checkpoints and must be kept outside "
             "the database: export CONSOLE_AUDIT_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
         )
+    if cfg["LOG_FORMAT"] not in ("text", "json"):
+        raise ConfigError(f"CONSOLE_LOG_FORMAT must be text or json, not {str(cfg['LOG_FORMAT'])[:40]!r}")
+    if cfg["METRICS_TOKEN"] and len(cfg["METRICS_TOKEN"]) < 24:
+        raise ConfigError("CONSOLE_METRICS_TOKEN must be at least 24 characters (a guessable token opens /metrics)")
     cfg["CONSOLE_DATABASE_URL"] = normalize_db_url(cfg["CONSOLE_DATABASE_URL"], "CONSOLE_DATABASE_URL")
     cfg["TARGET_DATABASE_URL"] = normalize_db_url(cfg["TARGET_DATABASE_URL"], "TARGET_DATABASE_URL")
     return cfg

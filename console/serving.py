@@ -24,5 +24,7 @@ def run_gunicorn(app, host: str, port: int) -> None:
     # One worker keeps the default in-memory rate limits correct; threads give concurrency.
     # Several workers need CONSOLE_RATELIMIT_STORAGE_URI pointing at Redis (see SECURITY.md).
     workers = int(os.environ.get("CONSOLE_WORKERS", "1"))
+    # With JSON logs the app writes each request's line itself, with its request id.
+    accesslog = None if app.config.get("LOG_FORMAT") == "json" else "-"
     _ConsoleServer(app, {"bind": f"{host}:{port}", "workers": workers, "threads": 8,
-                         "accesslog": "-", "timeout": 60}).run()
+                         "accesslog": accesslog, "timeout": 60}).run()

@@ -10,7 +10,9 @@ from decimal import Decimal
 from json.encoder import encode_basestring as _quote  # the C encoder json.dumps uses for ensure_ascii=False
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from blinker import Namespace
+from flask import g, has_request_context
+from sqlalchemy import bindparam, event, insert, update
 from sqlalchemy.orm import Session
 
 from console.audit.models import AuditEntry, AuditHead
@@ -38,6 +40,24 @@ _BODY = ('{"action":%s,"actor":%s,"created_at":%s,"customer":%s,"details":%s,"ou
 
 class AuditUnavailable(Exception):
     """The audit store could not be written; callers must not go on (fail closed)."""
+
+
+# Sent once a transaction holding entries commits, with `entries`: one (action, outcome, subject_type,
+# task) tuple per entry. Observers (the metrics) count what was kept, never a rolled-back append.
+entries_committed = Namespace().signal("audit-entries-committed")
+_PENDING = "audit_pending_entries"
+
+
+@event.listens_for(Session, "after_commit")
+def _announce_committed(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        entries_committed.send(session, entries=pending)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def canonical_json(value: Any) -> str:
@@ -176,6 +196,9 @@ def append(
     """
     from console.audit.checkpoints import add_checkpoint, is_due, newest_checkpoint, policy_for
 
+    if has_request_context() and "request_id" in g:
+        # The request id also names the request's log line, so an entry leads to its logs.
+        details = {**(details or {}), "request_id": g.request_id}
     details_text = canonical_details(details)  # before the lock: bad details must not hold it
     conn = session.connection()
     # Taking the head row's write lock first (an UPDATE) serialises concurrent writers on
@@ -210,6 +233,8 @@ def append(
         conn.execute(statement, params)
     if signed:
         add_checkpoint(conn, policy.key, head.seq, chain_hash, fields["created_at"], note_on_head=False)
+    session.info.setdefault(_PENDING, []).append(
+        (fields["action"], fields["outcome"], fields["subject_type"], fields["task"]))
     return AuditEntry(**row)
 
 

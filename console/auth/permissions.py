@@ -14,6 +14,7 @@ READ_TEAM_STATS = "stats.read_team"  # an agent's own-team view
 WORK_TICKETS = "tickets.work"
 LOG_DEV_TIME = "tickets.log_dev_time"
 MANAGE_USERS = "users.manage"
+VIEW_METRICS = "metrics.read"  # scraping /metrics with one's API token
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "agent": frozenset({RUN_TASKS, REQUEST_HIGH_RISK, LOOKUP, REVEAL_PII, READ_TEAM_STATS, WORK_TICKETS}),
@@ -26,7 +27,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "developer": frozenset({LOOKUP, REVEAL_PII, READ_AUDIT, READ_STATS, READ_TEAM_STATS, LOG_DEV_TIME}),
     "admin": frozenset(
         {RUN_TASKS, REQUEST_HIGH_RISK, APPROVE_RUNS, UNDO_RUNS, LOOKUP, REVEAL_PII, READ_AUDIT, VERIFY_AUDIT,
-         READ_STATS, READ_TEAM_STATS, WORK_TICKETS, LOG_DEV_TIME, MANAGE_USERS}
+         READ_STATS, READ_TEAM_STATS, WORK_TICKETS, LOG_DEV_TIME, MANAGE_USERS, VIEW_METRICS}
     ),
 }
 

@@ -25,6 +25,7 @@ POLICY: dict[tuple[str, str], frozenset | str] = {
     # app-wide
     ("web.healthz", "GET"): PUBLIC,
     ("web.favicon", "GET"): PUBLIC,
+    ("metrics", "GET"): ADMINS,  # scraped with a bearer token, like the API
     ("static", "GET"): PUBLIC,
     ("admin.static", "GET"): PUBLIC,
     ("auth.login", "GET"): PUBLIC,
