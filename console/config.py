@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -59,6 +60,26 @@ def whole_number(raw, variable: str) -> int:
     return int(text)
 
 
+def check_sign_in(cfg: dict) -> None:
+    """Single sign-on needs all three settings and a safe issuer; someone must be able to log in."""
+    flag = str(cfg["PASSWORD_LOGIN"]).strip().lower()
+    if flag not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
+        raise ConfigError(f"CONSOLE_PASSWORD_LOGIN must be 1 or 0, not {flag[:20]!r}")
+    cfg["PASSWORD_LOGIN"] = flag in ("1", "true", "yes", "on")
+    issuer = cfg["OIDC_ISSUER"]
+    if not issuer:
+        if not cfg["PASSWORD_LOGIN"]:
+            raise ConfigError("CONSOLE_PASSWORD_LOGIN=0 needs CONSOLE_OIDC_ISSUER: otherwise nobody can log in")
+        return
+    for variable, key in (("CONSOLE_OIDC_CLIENT_ID", "OIDC_CLIENT_ID"), ("CONSOLE_OIDC_CLIENT_SECRET", "OIDC_CLIENT_SECRET")):
+        if not cfg[key]:
+            raise ConfigError(f"{variable} is not set; single sign-on (CONSOLE_OIDC_ISSUER) needs it")
+    parts = urlsplit(issuer)
+    loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback) or not parts.hostname:
+        raise ConfigError(f"CONSOLE_OIDC_ISSUER must be an https:// URL (http only on loopback), not {issuer[:100]!r}")
+
+
 def _csv(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
@@ -99,6 +120,10 @@ def load_config(overrides: dict | None = None, *, demo: bool = False, instance_s
         "FLASK_ADMIN_SWATCH": "cerulean",
         "LOG_FORMAT": env.get("CONSOLE_LOG_FORMAT", "").strip().lower() or "text",
         "METRICS_TOKEN": env.get("CONSOLE_METRICS_TOKEN", ""),
+        "OIDC_ISSUER": env.get("CONSOLE_OIDC_ISSUER", "").strip(),
+        "OIDC_CLIENT_ID": env.get("CONSOLE_OIDC_CLIENT_ID", "").strip(),
+        "OIDC_CLIENT_SECRET": env.get("CONSOLE_OIDC_CLIENT_SECRET", ""),
+        "PASSWORD_LOGIN": env.get("CONSOLE_PASSWORD_LOGIN", "1").strip() or "1",
     }
     cfg.update(overrides)
     if instance_secrets:
@@ -119,6 +144,7 @@ def load_config(overrides: dict | None = None, *, demo: bool = False, instance_s
         raise ConfigError(f"CONSOLE_LOG_FORMAT must be text or json, not {str(cfg['LOG_FORMAT'])[:40]!r}")
     if cfg["METRICS_TOKEN"] and len(cfg["METRICS_TOKEN"]) < 24:
         raise ConfigError("CONSOLE_METRICS_TOKEN must be at least 24 characters (a guessable token opens /metrics)")
+    check_sign_in(cfg)
     cfg["CONSOLE_DATABASE_URL"] = normalize_db_url(cfg["CONSOLE_DATABASE_URL"], "CONSOLE_DATABASE_URL")
     cfg["TARGET_DATABASE_URL"] = normalize_db_url(cfg["TARGET_DATABASE_URL"], "TARGET_DATABASE_URL")
     return cfg

@@ -47,6 +47,7 @@ def _session_expired(app: Flask) -> bool:
 
 def init_app(app: Flask, admin) -> None:
     from console.auth.admin import StaffUserView, ApiTokenView
+    from console.auth import sso
     from console.auth.views import bp
 
     login_manager.init_app(app)
@@ -54,6 +55,7 @@ def init_app(app: Flask, admin) -> None:
     login_manager.login_message = "Please log in to continue."
     login_manager.user_loader(_load_user)
     app.register_blueprint(bp)
+    sso.init_app(app)
 
     @app.before_request
     def _enforce_timeouts():

@@ -1,25 +1,18 @@
 """Login and logout for the browser."""
 from __future__ import annotations
 
-import time
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
 from console.audit.chain import AuditUnavailable, record_event
 from console.auth.forms import LoginForm
 from console.auth.services import authenticate, end_sessions, normalize_email
-from console.db import console_session, utcnow
+from console.auth.signin import begin_session, safe_next
+from console.auth.sso import sso_enabled
+from console.db import console_session
 from console.extensions import limiter, login_email_key
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    # Only same-site paths: an open redirect after login is a phishing aid.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("admin.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -27,10 +20,14 @@ def _safe_next(target: str | None) -> str:
 @limiter.limit("60 per 15 minutes", methods=["POST"], deduct_when=lambda r: r.status_code == 401)
 def login():
     if current_user.is_authenticated:
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     status = 200
-    if form.validate_on_submit():
+    password_login = current_app.config["PASSWORD_LOGIN"]
+    if request.method == "POST" and not password_login:
+        flash("Password login is turned off here (CONSOLE_PASSWORD_LOGIN=0): sign in with single sign-on.", "error")
+        status = 403
+    elif form.validate_on_submit():
         db = console_session()
         email = normalize_email(form.email.data)
         user = authenticate(db, email, form.password.data)
@@ -41,14 +38,8 @@ def login():
                 flash("Email or password is not right.", "error")
                 status = 401
             else:
-                user.last_login_at = utcnow()
-                # Audited before the session exists: no audit entry, no login (fail closed).
-                record_event(db, actor=user.email, action="login", subject_type="user", subject_id=user.id,
-                             details=address)
-                next_url = _safe_next(request.args.get("next"))
-                session.clear()  # a fresh session at login: nothing from before survives
-                login_user(user)
-                session["login_at"] = int(time.time())
+                next_url = safe_next(request.args.get("next"))
+                begin_session(user, method="password")  # audited before the session exists (fail closed)
                 return redirect(next_url)
         except AuditUnavailable:
             flash("Logging in is unavailable right now: the audit trail cannot be written. Try again shortly.",
@@ -56,7 +47,8 @@ def login():
             status = 503
     elif request.method == "POST":
         status = 400
-    return render_template("auth/login.html", form=form, demo=current_app.config.get("DEMO")), status
+    return render_template("auth/login.html", form=form, demo=current_app.config.get("DEMO"), sso=sso_enabled(),
+                           password_login=password_login, next=request.args.get("next")), status
 
 
 @bp.route("/logout", methods=["POST"])

@@ -82,7 +82,7 @@ def test_no_login_without_an_audit_entry(client, auth, make_user, monkeypatch):
         raise AuditUnavailable("the audit trail could not be written")
 
     user = make_user("agent")
-    monkeypatch.setattr("console.auth.views.record_event", unwritable)
+    monkeypatch.setattr("console.auth.signin.record_event", unwritable)
     response = auth.login(user.email)
     assert response.status_code == 503
     assert "audit trail cannot be written" in response.get_data(as_text=True)

@@ -31,6 +31,8 @@ POLICY: dict[tuple[str, str], frozenset | str] = {
     ("auth.login", "GET"): PUBLIC,
     ("auth.login", "POST"): PUBLIC,
     ("auth.logout", "POST"): PUBLIC,
+    ("sso.start", "GET"): PUBLIC,  # 404 unless CONSOLE_OIDC_ISSUER is set
+    ("sso.callback", "GET"): PUBLIC,
     ("admin.index", "GET"): STAFF,
     # staff users and API tokens: admins only, every Flask-Admin route included
     **{(f"{view}.{route}", method): ADMINS
