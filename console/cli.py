@@ -68,17 +68,21 @@ def _serve(app, host: str, port: int) -> None:
     from console.audit.checkpoints import policy_from_config
     from console.audit.keeper import CheckpointKeeper
     from console.serving import run_gunicorn
+    from console.webhooks.sender import start_webhook_sender
 
     policy = policy_from_config(app.config)
     keeper = None
     if policy is not None:
         url = app.extensions["console_db"].console_engine.url.render_as_string(hide_password=False)
         keeper = CheckpointKeeper(url, policy).start()
+    sender = start_webhook_sender(app)
     try:
         run_gunicorn(app, host, port)
     finally:
         if keeper is not None:
             keeper.stop()
+        if sender is not None:
+            sender.stop()
 
 
 @main.command()

@@ -78,6 +78,43 @@ def check_sign_in(cfg: dict) -> None:
     loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
     if parts.scheme != "https" and not (parts.scheme == "http" and loopback) or not parts.hostname:
         raise ConfigError(f"CONSOLE_OIDC_ISSUER must be an https:// URL (http only on loopback), not {issuer[:100]!r}")
+def _number(raw, variable: str, least: float, most: float) -> float:
+    """A positive amount (seconds, hours) within bounds; ConfigError naming `variable` otherwise."""
+    try:
+        value = float(str(raw).strip())
+    except ValueError:
+        value = -1.0
+    if isinstance(raw, bool) or not least < value <= most:
+        raise ConfigError(f"{variable} must be a number above {least:g} and at most {most:g}, not {str(raw)[:40]!r}")
+    return value
+
+
+# key: (environment variable, default, exclusive least, most)
+WEBHOOK_NUMBERS = {
+    "WEBHOOK_TIMEOUT_SECONDS": ("CONSOLE_WEBHOOK_TIMEOUT_SECONDS", 3, 0, 300),
+    "WEBHOOK_RETRY_BASE_SECONDS": ("CONSOLE_WEBHOOK_RETRY_BASE_SECONDS", 1, 0, 3600),
+    "WEBHOOK_RETRY_MAX_SECONDS": ("CONSOLE_WEBHOOK_RETRY_MAX_SECONDS", 300, 0, 86400),
+    "WEBHOOK_GIVE_UP_HOURS": ("CONSOLE_WEBHOOK_GIVE_UP_HOURS", 24, 0, 24 * 30),
+}
+MIN_WEBHOOK_SECRET = 16
+
+
+def _check_webhook(cfg: dict) -> None:
+    """Check the webhook settings: an http(s) URL, always with a signing secret (docs/WEBHOOKS.md)."""
+    for key, (variable, default, least, most) in WEBHOOK_NUMBERS.items():
+        cfg[key] = _number(cfg.get(key, default), variable, least, most)
+    if cfg["WEBHOOK_RETRY_MAX_SECONDS"] < cfg["WEBHOOK_RETRY_BASE_SECONDS"]:
+        raise ConfigError("CONSOLE_WEBHOOK_RETRY_MAX_SECONDS must be at least CONSOLE_WEBHOOK_RETRY_BASE_SECONDS")
+    url = cfg["WEBHOOK_URL"] = (cfg.get("WEBHOOK_URL") or "").strip()
+    if not url:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError("CONSOLE_WEBHOOK_URL must be an http:// or https:// URL with a host")
+    # Unsigned messages are never sent: a receiver could not tell ours from anyone's.
+    if len(cfg.get("WEBHOOK_SECRET") or "") < MIN_WEBHOOK_SECRET:
+        raise ConfigError(f"CONSOLE_WEBHOOK_SECRET must be set, at least {MIN_WEBHOOK_SECRET} characters, when "
+                          "CONSOLE_WEBHOOK_URL is: every webhook is signed with it (see docs/WEBHOOKS.md)")
 
 
 def _csv(value: str | None) -> list[str]:
@@ -106,6 +143,8 @@ def load_config(overrides: dict | None = None, *, demo: bool = False, instance_s
         "DISABLED_TASKS": _csv(env.get("DISABLED_TASKS")),
         "HELPDESK_URL_TEMPLATE": env.get("HELPDESK_URL_TEMPLATE", ""),
         "WEBHOOK_URL": env.get("CONSOLE_WEBHOOK_URL", ""),
+        "WEBHOOK_SECRET": env.get("CONSOLE_WEBHOOK_SECRET", ""),
+        **{key: env[variable] for key, (variable, *_rest) in WEBHOOK_NUMBERS.items() if env.get(variable, "").strip()},
         "SESSION_IDLE_MINUTES": whole_number(env.get("CONSOLE_SESSION_IDLE_MINUTES", "").strip() or 60, "CONSOLE_SESSION_IDLE_MINUTES"),
         "SESSION_ABSOLUTE_HOURS": whole_number(env.get("CONSOLE_SESSION_ABSOLUTE_HOURS", "").strip() or 12, "CONSOLE_SESSION_ABSOLUTE_HOURS"),
         "APPROVAL_TTL_HOURS": whole_number(env.get("CONSOLE_APPROVAL_TTL_HOURS", "").strip() or 24, "CONSOLE_APPROVAL_TTL_HOURS"),
@@ -145,6 +184,7 @@ def load_config(overrides: dict | None = None, *, demo: bool = False, instance_s
     if cfg["METRICS_TOKEN"] and len(cfg["METRICS_TOKEN"]) < 24:
         raise ConfigError("CONSOLE_METRICS_TOKEN must be at least 24 characters (a guessable token opens /metrics)")
     check_sign_in(cfg)
+    _check_webhook(cfg)
     cfg["CONSOLE_DATABASE_URL"] = normalize_db_url(cfg["CONSOLE_DATABASE_URL"], "CONSOLE_DATABASE_URL")
     cfg["TARGET_DATABASE_URL"] = normalize_db_url(cfg["TARGET_DATABASE_URL"], "TARGET_DATABASE_URL")
     return cfg

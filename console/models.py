@@ -5,5 +5,6 @@ from console.db import ConsoleBase
 from console.deflection.models import EventRollup, OutcomeRollup, Ticket, TicketEvent, TicketRollup  # noqa: F401
 from console.runbooks.models import RunbookSearchMiss, RunbookTick  # noqa: F401
 from console.tasks.models import IdempotencyKey, TaskRun  # noqa: F401
+from console.webhooks.models import WebhookMessage  # noqa: F401
 
 metadata = ConsoleBase.metadata

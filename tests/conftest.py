@@ -244,3 +244,22 @@ def api_token(console_db, make_user):
         return user, {"Authorization": f"Bearer {token}"}
 
     return make
+
+
+@pytest.fixture
+def webhook_outbox(app, console_db, monkeypatch):
+    """Turn webhooks on for this test; webhook_outbox() -> [(kind, text)] of the messages queued, oldest first."""
+    import json
+
+    from sqlalchemy import select
+
+    from console.webhooks.models import WebhookMessage
+
+    monkeypatch.setitem(app.config, "WEBHOOK_URL", "https://chat.example.com/services/hook")
+
+    def read() -> list[tuple[str, str]]:
+        console_db.expire_all()
+        rows = console_db.scalars(select(WebhookMessage).order_by(WebhookMessage.id))
+        return [(row.kind, json.loads(row.body)["text"]) for row in rows]
+
+    return read

@@ -125,3 +125,35 @@ def test_serve_keeps_the_audit_trail_signed_while_it_serves_and_stops_the_keeper
     assert result.exit_code == 0, result.output
     assert seen["alive"] and seen["checkpoints"] == 1
     assert not seen["thread"].is_alive()
+
+
+def test_serve_runs_the_webhook_sender_while_it_serves_and_stops_it_after(cli_env, monkeypatch):
+    import threading
+
+    import console.serving
+
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("CONSOLE_AUDIT_KEY", "k" * 40)
+    monkeypatch.setenv("CONSOLE_WEBHOOK_URL", "http://127.0.0.1:9/hook")
+    monkeypatch.setenv("CONSOLE_WEBHOOK_SECRET", "w" * 32)
+    assert invoke("init").exit_code == 0
+    seen = {}
+
+    def fake_gunicorn(app, host, port):
+        seen["senders"] = [t for t in threading.enumerate() if t.name == "webhook-sender"]
+        seen["alive"] = [t.is_alive() for t in seen["senders"]]
+
+    monkeypatch.setattr(console.serving, "run_gunicorn", fake_gunicorn)
+    result = invoke("serve", "--port", "5999")
+    assert result.exit_code == 0, result.output
+    assert seen["alive"] == [True] and not seen["senders"][0].is_alive()
+
+
+def test_serve_with_a_webhook_url_but_no_secret_is_one_line(cli_env, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("CONSOLE_AUDIT_KEY", "k" * 40)
+    monkeypatch.setenv("CONSOLE_WEBHOOK_URL", "https://hooks.example.com/services/x")
+    monkeypatch.delenv("CONSOLE_WEBHOOK_SECRET", raising=False)
+    result = invoke("serve")
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "CONSOLE_WEBHOOK_SECRET must be set" in result.output

@@ -73,3 +73,54 @@ def test_a_malformed_checkpoint_interval_stops_start_up(monkeypatch, value):
     with pytest.raises(ConfigError, match="CONSOLE_AUDIT_CHECKPOINT_EVERY must be a whole number of at least 1"):
         create_app({"SECRET_KEY": "k", "CONSOLE_AUDIT_KEY": "a", "CONSOLE_DATABASE_URL": "sqlite://",
                     "TARGET_DATABASE_URL": "sqlite://"})
+
+
+KEYS = {"SECRET_KEY": "k", "CONSOLE_AUDIT_KEY": "a"}
+
+
+def test_a_webhook_url_without_a_secret_stops_start_up(monkeypatch):
+    monkeypatch.setenv("CONSOLE_WEBHOOK_URL", "https://hooks.example.com/services/x")
+    monkeypatch.delenv("CONSOLE_WEBHOOK_SECRET", raising=False)
+    with pytest.raises(ConfigError) as err:
+        load_config(KEYS)
+    assert str(err.value).startswith("CONSOLE_WEBHOOK_SECRET must be set") and "\n" not in str(err.value)
+    monkeypatch.setenv("CONSOLE_WEBHOOK_SECRET", "too-short")
+    with pytest.raises(ConfigError, match="CONSOLE_WEBHOOK_SECRET must be set, at least 16 characters"):
+        load_config(KEYS)
+    monkeypatch.setenv("CONSOLE_WEBHOOK_SECRET", "s" * 16)
+    cfg = load_config(KEYS)
+    assert (cfg["WEBHOOK_URL"], cfg["WEBHOOK_SECRET"]) == ("https://hooks.example.com/services/x", "s" * 16)
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "hooks.example.com/x", "https://"])
+def test_a_webhook_url_must_be_http(monkeypatch, url):
+    monkeypatch.setenv("CONSOLE_WEBHOOK_URL", url)
+    monkeypatch.setenv("CONSOLE_WEBHOOK_SECRET", "s" * 16)
+    with pytest.raises(ConfigError, match="CONSOLE_WEBHOOK_URL must be an http:// or https:// URL"):
+        load_config(KEYS)
+
+
+def test_webhook_retry_settings_come_from_the_environment(monkeypatch):
+    monkeypatch.delenv("CONSOLE_WEBHOOK_URL", raising=False)
+    monkeypatch.setenv("CONSOLE_WEBHOOK_RETRY_BASE_SECONDS", "0.5")
+    monkeypatch.setenv("CONSOLE_WEBHOOK_GIVE_UP_HOURS", "48")
+    cfg = load_config(KEYS)
+    assert (cfg["WEBHOOK_RETRY_BASE_SECONDS"], cfg["WEBHOOK_RETRY_MAX_SECONDS"], cfg["WEBHOOK_GIVE_UP_HOURS"],
+            cfg["WEBHOOK_TIMEOUT_SECONDS"]) == (0.5, 300, 48, 3)
+
+
+@pytest.mark.parametrize("variable, value", [("CONSOLE_WEBHOOK_RETRY_BASE_SECONDS", "0"),
+                                             ("CONSOLE_WEBHOOK_RETRY_MAX_SECONDS", "soon"),
+                                             ("CONSOLE_WEBHOOK_GIVE_UP_HOURS", "-1"),
+                                             ("CONSOLE_WEBHOOK_TIMEOUT_SECONDS", "9999")])
+def test_a_malformed_webhook_setting_names_its_variable(monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=f"^{variable} must be a number above 0"):
+        load_config(KEYS)
+
+
+def test_the_retry_cap_is_not_below_the_first_wait(monkeypatch):
+    monkeypatch.setenv("CONSOLE_WEBHOOK_RETRY_BASE_SECONDS", "60")
+    monkeypatch.setenv("CONSOLE_WEBHOOK_RETRY_MAX_SECONDS", "10")
+    with pytest.raises(ConfigError, match="CONSOLE_WEBHOOK_RETRY_MAX_SECONDS must be at least"):
+        load_config(KEYS)

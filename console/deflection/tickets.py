@@ -1,13 +1,13 @@
 """Opening tickets and recording their events: the one way anything is linked to a ticket.
 
 `add_ticket_event` also keeps the ticket's derived facts and both rollups current, assigns a
-new escalation to the developer on support duty, and queues the escalation notification,
-which is sent only once the transaction commits.
+new escalation to the developer on support duty, and queues the escalation's webhook message
+in the same transaction: it is sent only if the event commits.
 """
 from __future__ import annotations
 
 from flask import current_app, has_app_context
-from sqlalchemy import event as sa_event, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -17,6 +17,7 @@ from console.db import utcnow
 from console.deflection.models import EVENT_KINDS, Ticket, TicketEvent
 from console.deflection.outcome import derive_facts
 from console.deflection.rollup import RollupDeltas, event_entries, ticket_entry
+from console.webhooks.outbox import notify
 
 MAX_REF_LENGTH = 120
 EVENT_FIELDS = frozenset({"task", "run_id", "run_status", "undo_of", "runbook", "escalation_class", "category",
@@ -25,7 +26,6 @@ TEXT_LIMITS = {"task": 100, "run_status": 30, "runbook": 120, "escalation_class"
                "missing_tool": 200, "assignee": 254}
 FACT_FIELDS = ("outcome", "closed_at", "task", "false_deflection", "category", "escalation_class", "missing_tool",
                "assignee", "escalated_at", "escalation_closed_at", "dev_minutes")
-PENDING_NOTIFICATIONS = "deflection_notifications"
 
 
 class TicketError(ValueError):
@@ -157,7 +157,7 @@ def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", 
     deltas.add_events(event_entries(event, ticket, first_escalation=first_escalation, runbooks_before=runbooks))
     deltas.write(session)
     if first_escalation:
-        _queue_notification(session, ticket, event)
+        _notify_escalation(session, ticket, event)
     return event
 
 
@@ -182,27 +182,11 @@ def refresh_outcome(session: Session, ticket: Ticket) -> str:
     return outcome
 
 
-def _queue_notification(session: Session, ticket: Ticket, event: TicketEvent) -> None:
+def _notify_escalation(session: Session, ticket: Ticket, event: TicketEvent) -> None:
     # The note stays out: it may hold customer details, and chat is no place for them.
-    text = (f"New escalation on ticket {ticket.ref} ({event.escalation_class or 'no class'}"
-            f"{', ' + event.category if event.category else ''}) for {event.assignee or 'nobody on duty'}")
+    template = "New escalation on ticket {ticket} ({kind}) for {assignee}"
+    fields = {"ticket": ticket.ref, "assignee": event.assignee or "nobody on duty",
+              "kind": ", ".join(filter(None, (event.escalation_class or "no class", event.category)))}
     if event.missing_tool:
-        text += f"; missing tool: {event.missing_tool}"
-    session.info.setdefault(PENDING_NOTIFICATIONS, []).append(text)
-
-
-@sa_event.listens_for(Session, "after_commit")
-def _send_notifications(session: Session) -> None:
-    pending = session.info.pop(PENDING_NOTIFICATIONS, None)
-    if not pending or not has_app_context():
-        return  # outside the app (bulk loads, scripts) there is no webhook to tell
-    from console.notify import notify
-
-    app = current_app._get_current_object()
-    for text in pending:
-        notify(text, app=app)
-
-
-@sa_event.listens_for(Session, "after_rollback")
-def _drop_notifications(session: Session) -> None:
-    session.info.pop(PENDING_NOTIFICATIONS, None)
+        template, fields["tool"] = template + "; missing tool: {tool}", event.missing_tool
+    notify(session, "escalation.created", template, **fields)

@@ -18,12 +18,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from console.audit.chain import append
 from console.auth.permissions import APPROVE_RUNS, user_can
 from console.db import console_session, utcnow
-from console.notify import notify
 from console.tasks.checks import TaskError, clean_reason, database_guard, get_run
 from console.tasks.execution import audit_fields, execute, settle
 from console.tasks.models import TaskRun
 from console.tasks.params import ParamErrors, coerce_params
 from console.tasks.registry import task_registry
+from console.webhooks.outbox import notify
 
 
 def _ttl() -> timedelta:
@@ -54,8 +54,10 @@ def _expire(run: TaskRun) -> bool:
     except TaskError:
         return False  # decided meanwhile
     settle(run, "rejected", error="approval expired", action="run.expire", actor="system",
-           reason="not approved within the time limit", raise_failure=False)
-    notify(f"Run {run.id} ({run.task}) by {run.actor} on ticket {run.ticket} expired without approval.")
+           reason="not approved within the time limit", raise_failure=False,
+           before_commit=lambda session: notify(
+               session, "approval.expired", "Run {run} ({task}) by {actor} on ticket {ticket} expired without "
+               "approval.", run=run.id, task=run.task, actor=run.actor, ticket=run.ticket))
     return True
 
 
@@ -100,17 +102,15 @@ def approve_run(run_id, approver, reason) -> TaskRun:
         console_session().rollback()
         raise TaskError(503, "audit_unavailable", f"the audit trail could not be written ({exc.__class__.__name__}); "
                                                   f"run {run.id} was not approved and nothing was run") from exc
-    try:
-        run = execute(run, spec, params, now=now, expected=None, expected_hash=run.preview_hash,
-                      refusal_status="failed", refusal_prefix="changed since approval: ",
-                      intent_actor=approver.email, intent_details={"approved_by": approver.email})
-    except TaskError as exc:
-        if exc.run is not None:
-            notify(f"Run {run.id} ({run.task}) was approved by {approver.email} and {exc.run.status}; "
-                   "the run page says why")  # the message may name the customer: not for chat
-        raise
-    notify(f"Run {run.id} ({run.task}) was approved by {approver.email} and succeeded.")
-    return run
+
+    def tell(session, status):
+        why = "." if status == "succeeded" else "; the run page says why."  # the why may name the customer
+        notify(session, "approval.decided", "Run {run} ({task}) was approved by {approver} and {status}" + why,
+               run=run.id, task=run.task, approver=approver.email, status=status)
+
+    return execute(run, spec, params, now=now, expected=None, expected_hash=run.preview_hash,
+                   refusal_status="failed", refusal_prefix="changed since approval: ", intent_actor=approver.email,
+                   intent_details={"approved_by": approver.email}, before_settle=tell)
 
 
 @database_guard
@@ -118,9 +118,12 @@ def reject_run(run_id, approver, reason) -> TaskRun:
     """Reject a pending run with a reason; nothing of it ever runs."""
     run, reason = _decider_checks(run_id, approver, reason, "reject")
     _claim(run, "rejected", approver.email, reason, utcnow())
+    # The reason stays out of chat, like an escalation's note: it may name the customer.
     settle(run, "rejected", error=f"rejected by {approver.email}: {reason}", action="run.reject",
-           actor=approver.email, reason=reason, raise_failure=False)
-    notify(f"Run {run.id} ({run.task}) by {run.actor} was rejected by {approver.email}: {reason}")
+           actor=approver.email, reason=reason, raise_failure=False,
+           before_commit=lambda session: notify(
+               session, "approval.rejected", "Run {run} ({task}) by {actor} was rejected by {approver}; "
+               "the run page says why.", run=run.id, task=run.task, actor=run.actor, approver=approver.email))
     return run
 
 

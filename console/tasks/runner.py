@@ -15,7 +15,6 @@ from flask import current_app
 from sqlalchemy import select
 
 from console.db import console_session, target_session, utcnow
-from console.notify import notify
 from console.tasks import execution, idempotency
 from console.tasks.approvals import approve_run, expire_stale_approvals, pending_approvals, reject_run
 from console.tasks.checks import (CheckedRequest, RunRequest, TaskError, check_request, clean_idempotency_key,
@@ -28,6 +27,7 @@ from console.tasks.policy import Decision, decide, rate_limit_exceeded, rate_lim
 from console.tasks.reconcile import find_interrupted_runs, reconcile_run
 from console.tasks.registry import may_run
 from console.tasks.spec import Refusal
+from console.webhooks.outbox import notify
 from console.tasks.undo import preview_undo, undo_run, undo_status
 
 __all__ = [
@@ -164,13 +164,19 @@ def _ask_approval(run: TaskRun, claim, checked: CheckedRequest, rehearsal: Rehea
     run.approval_reasons = "; ".join(decision.reasons)
     run.result = describe(checked.spec.title, rehearsal.changes, rehearsal.effect_lines, rehearsal.result)
     first_write = _first_write(claim, run, checked.spec, actor)
-    write_run(run, action="task.request_approval", before_commit=first_write, details={
+
+    def first_write_and_tell(session):
+        first_write(session)
+        # Chat is no place for customer details: the change is named by table and key, without the
+        # task's own result text or the emails it would send (both may hold addresses).
+        notify(session, "approval.requested",
+               "Run {run} ({task}) by {actor} on ticket {ticket} awaits approval: {reasons}. {change}",
+               run=run.id, task=run.task, actor=run.actor, ticket=run.ticket, reasons=run.approval_reasons,
+               change=describe(checked.spec.title, rehearsal.changes, [], ""))
+
+    write_run(run, action="task.request_approval", before_commit=first_write_and_tell, details={
         "params": json.loads(run.params), "changes": rehearsal.stored_changes(), "effects": rehearsal.effects,
         "preview_hash": run.preview_hash, "approval_reasons": decision.reasons})
-    # Chat is no place for customer details: the change is named by table and key, without the
-    # task's own result text or the emails it would send (both may hold addresses).
-    notify(f"Run {run.id} ({run.task}) by {run.actor} on ticket {run.ticket} awaits approval: "
-           f"{run.approval_reasons}. {describe(checked.spec.title, rehearsal.changes, [], '')}")
     return run
 
 

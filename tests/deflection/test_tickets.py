@@ -102,22 +102,17 @@ def test_an_escalation_goes_to_the_developer_on_duty_and_stays_with_them(app, ev
     assert console_db.scalar(select(Ticket.assignee).where(Ticket.ref == "T-6")) == "a-dev@example.com"
 
 
-def test_a_new_escalation_notifies_once_the_transaction_commits(app, console_db, monkeypatch):
-    import console.notify
-
-    sent = []
-    monkeypatch.setattr(console.notify, "notify", lambda text, app=None: sent.append(text))
+def test_a_new_escalation_is_queued_in_its_own_transaction(app, console_db, webhook_outbox):
     with app.app_context():
         add_ticket_event(console_db, "T-7", "escalated", escalation_class="small_change", category="orders",
                          missing_tool="a split task", note="private details")
-        assert sent == []
         console_db.commit()
-        assert len(sent) == 1 and "T-7" in sent[0] and "a split task" in sent[0]
-        assert "private details" not in sent[0]
         add_ticket_event(console_db, "T-8", "escalated", escalation_class="knowledge")
-        console_db.rollback()
+        console_db.rollback()  # the escalation did not happen, so neither does its message
+        add_ticket_event(console_db, "T-7", "escalated", escalation_class="specialist")  # not a new escalation
         console_db.commit()
-    assert len(sent) == 1
+    assert webhook_outbox() == [("escalation.created", "New escalation on ticket T-7 (small_change, orders) for nobody on "
+                                               "duty; missing tool: a split task")]
 
 
 def test_events_keep_their_order_and_fields(event, console_db):

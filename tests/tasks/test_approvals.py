@@ -13,12 +13,9 @@ pytestmark = pytest.mark.usefixtures("fake_tasks")
 
 
 @pytest.fixture
-def notes(monkeypatch):
-    """The webhook messages the approval steps send."""
-    sent = []
-    for module in ("console.tasks.runner", "console.tasks.approvals"):
-        monkeypatch.setattr(f"{module}.notify", lambda text, app=None: sent.append(text))
-    return sent
+def notes(webhook_outbox):
+    """notes(kind) -> the texts of the webhook messages of that kind queued so far, oldest first."""
+    return lambda kind: [text for queued, text in webhook_outbox() if queued == kind]
 
 
 @pytest.fixture
@@ -49,18 +46,17 @@ def test_a_lead_approves_and_the_run_executes(within, pending, staff, fresh, tar
     statuses = console_db.scalars(select(TicketEvent.run_status).where(TicketEvent.run_id == run.id)
                                   .order_by(TicketEvent.id)).all()
     assert statuses == ["pending_approval", "succeeded"]
-    assert [text.split(" ")[0:2] for text in notes] == [["Run", str(run.id)]]  # decided (awaiting was earlier)
-    assert "approved by" in notes[0] and "succeeded" in notes[0]
+    assert notes("approval.decided") == [f"Run {run.id} (fake_refund) was approved by {lead.email} and succeeded."]
 
 
 def test_awaiting_approval_is_notified(within, request_for, shop_order, notes, target_db):
     order = shop_order(total_cents=50000)
     run = within(start_run, request_for("fake_refund", order_id=order.id, amount_cents=20000))
 
-    assert notes == [notes[0]] and f"Run {run.id} (fake_refund)" in notes[0] and "awaits approval" in notes[0]
-    assert f"order {order.id}" in notes[0]
+    [text] = notes("approval.requested")
+    assert f"Run {run.id} (fake_refund)" in text and "awaits approval" in text and f"order {order.id}" in text
     # The refund email goes to the customer: chat gets the change, not the address.
-    assert target_db.get(Customer, order.customer_id).email not in notes[0]
+    assert target_db.get(Customer, order.customer_id).email not in text
 
 
 def test_the_requester_gets_a_403_whatever_the_role(attempt, within, request_for, shop_order, staff):
@@ -112,10 +108,12 @@ def test_a_rejected_run_never_runs(within, attempt, pending, staff, fresh, audit
     assert fresh(order).refunded_cents == 0
     assert audit_for(run.id)[-1][:3] == ("run.reject", "rejected", staff("lead").email)
     assert attempt(approve_run, run.id, staff("lead", "b"), "changed my mind").status == 409
-    assert "rejected by" in notes[-1]
+    assert notes("approval.rejected") == [f"Run {run.id} (fake_refund) by {staff('agent').email} was rejected by "
+                                          f"{staff('lead').email}; the run page says why."]
 
 
-def test_an_approval_expires(within, attempt, pending, staff, console_db, app, monkeypatch, fresh, audit_for):
+def test_an_approval_expires(within, attempt, pending, staff, console_db, app, monkeypatch, fresh, audit_for,
+                             notes):
     run, order = pending
     console_db.execute(update(TaskRun).where(TaskRun.id == run.id)
                        .values(created_at=run.created_at - timedelta(hours=25)))
@@ -127,6 +125,8 @@ def test_an_approval_expires(within, attempt, pending, staff, console_db, app, m
     assert (expired.status, expired.error) == ("rejected", "approval expired")
     assert fresh(order).refunded_cents == 0
     assert audit_for(run.id)[-1][:3] == ("run.expire", "rejected", "system")
+    assert notes("approval.expired") == [f"Run {run.id} (fake_refund) by {staff('agent').email} on ticket T-100 "
+                                         "expired without approval."]
 
 
 def test_the_queue_expires_runs_past_the_configured_time_limit(within, pending, app, monkeypatch, console_db,
@@ -170,7 +170,8 @@ def test_a_change_since_approval_aborts_the_run_and_writes_nothing(within, attem
     assert error.run.status == "failed" and error.run.error == "changed since approval"
     assert fresh(order).refunded_cents == 100  # only the outside change
     assert counts()["Refund"] == before["Refund"] and counts()["OutboxEmail"] == before["OutboxEmail"]
-    assert "failed" in notes[-1]
+    assert notes("approval.decided") == [f"Run {run.id} (fake_refund) was approved by {staff('lead').email} and "
+                                         "failed; the run page says why."]
 
 
 def test_a_refusal_at_approval_time_fails_the_run(attempt, pending, staff, target_db, fresh):

@@ -7,24 +7,23 @@ from console.tasks.settings import load_task_settings
 
 def test_defaults_are_filled_in(monkeypatch):
     for variable in ("CONSOLE_AMOUNT_CAPS", "CONSOLE_TASK_RATE_LIMITS", "CONSOLE_RECONCILE_AFTER_SECONDS",
-                     "CONSOLE_IDEMPOTENCY_WAIT_SECONDS", "CONSOLE_IDEMPOTENCY_KEEP_SECONDS",
-                     "CONSOLE_WEBHOOK_TIMEOUT_SECONDS"):
+                     "CONSOLE_IDEMPOTENCY_WAIT_SECONDS", "CONSOLE_IDEMPOTENCY_KEEP_SECONDS"):
         monkeypatch.delenv(variable, raising=False)
     config = {}
     load_task_settings(config)
     assert config == {"RECONCILE_AFTER_SECONDS": 60.0, "IDEMPOTENCY_WAIT_SECONDS": 15.0,
-                      "IDEMPOTENCY_KEEP_SECONDS": 86400.0, "WEBHOOK_TIMEOUT_SECONDS": 3.0}
+                      "IDEMPOTENCY_KEEP_SECONDS": 86400.0}
 
 
 def test_the_environment_sets_caps_limits_and_timeouts(monkeypatch):
     monkeypatch.setenv("CONSOLE_AMOUNT_CAPS", '{"agent": 5000, "lead": 50000}')
     monkeypatch.setenv("CONSOLE_TASK_RATE_LIMITS", '{"refund_order": "30/hour"}')
-    monkeypatch.setenv("CONSOLE_WEBHOOK_TIMEOUT_SECONDS", "1.5")
+    monkeypatch.setenv("CONSOLE_RECONCILE_AFTER_SECONDS", "1.5")
     config = {}
     load_task_settings(config)
     assert config["AMOUNT_CAPS"] == {"agent": 5000, "lead": 50000}
     assert config["TASK_RATE_LIMITS"] == {"refund_order": "30/hour"}
-    assert config["WEBHOOK_TIMEOUT_SECONDS"] == 1.5
+    assert config["RECONCILE_AFTER_SECONDS"] == 1.5
 
 
 def test_app_config_wins_over_the_environment(monkeypatch):
