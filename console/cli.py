@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from importlib import import_module
 
 import click
@@ -148,6 +149,51 @@ def users_create(email: str, role: str, name: str, password_stdin: bool):
         click.echo(f"Password (shown once): {generated}")
 
 
+@contextmanager
+def _staff_user(email: str):
+    """Inside an app context, (session, the staff user with this email); one clear line when there is none."""
+    from console.auth.services import find_user
+    from console.db import console_session, expect_writes
+
+    app = make_app()
+    with app.app_context():
+        expect_writes()
+        session = console_session()
+        user = find_user(session, email)
+        if user is None:
+            raise click.ClickException(f"email: no staff user {email}")
+        yield session, user
+
+
+def _set_enabled(email: str, enabled: bool) -> None:
+    from console.auth.services import update_account
+
+    with _staff_user(email) as (session, user):
+        changed = update_account(session, user, {"active": enabled}, actor="cli")
+        state = "enabled" if enabled else "disabled"
+        if not changed:
+            click.echo(f"{user.email} is already {state}.")
+        elif enabled:
+            click.echo(f"Enabled {user.email}. Tokens revoked when the account was disabled stay revoked: "
+                       "issue new ones with `support-console tokens create`.")
+        else:
+            click.echo(f"Disabled {user.email}: their sessions ended and their API tokens are revoked.")
+
+
+@users.command("disable")
+@click.argument("email")
+def users_disable(email: str):
+    """Disable a staff user: their sessions end and their API tokens are revoked for good."""
+    _set_enabled(email, False)
+
+
+@users.command("enable")
+@click.argument("email")
+def users_enable(email: str):
+    """Enable a disabled staff user again; their old API tokens stay revoked."""
+    _set_enabled(email, True)
+
+
 @main.group()
 def tokens():
     """Manage API tokens."""
@@ -158,16 +204,9 @@ def tokens():
 @click.option("--name", default="", help="What the token is for, e.g. 'helpdesk integration'.")
 def tokens_create(email: str, name: str):
     """Print a new API token for the user as the last line."""
-    from console.auth.services import create_token, find_user
-    from console.db import console_session, expect_writes
+    from console.auth.services import create_token
 
-    app = make_app()
-    with app.app_context():
-        expect_writes()
-        session = console_session()
-        user = find_user(session, email)
-        if user is None:
-            raise click.ClickException(f"email: no staff user {email}")
+    with _staff_user(email) as (session, user):
         if not user.active:
             raise click.ClickException(f"email: {user.email} is disabled")
         token = create_token(session, user, name, actor="cli")

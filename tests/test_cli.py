@@ -157,3 +157,76 @@ def test_serve_with_a_webhook_url_but_no_secret_is_one_line(cli_env, monkeypatch
     result = invoke("serve")
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert "CONSOLE_WEBHOOK_SECRET must be set" in result.output
+@pytest.fixture
+def web(cli_env):
+    """A client of an app on the command's databases, and a login through the real form."""
+    from console import create_app
+    from tests.conftest import AuthActions, config_for
+
+    app = create_app(config_for(cli_env))
+    yield app.test_client, lambda client, email, password: AuthActions(client).login(email, password)
+    app.extensions["console_db"].dispose()
+
+
+def _audit_actions(url, prefix: str) -> list[tuple[str, str]]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT action, actor FROM audit_entries WHERE action LIKE :p ORDER BY seq"),
+                            {"p": prefix + "%"}).all()
+    engine.dispose()
+    return [tuple(row) for row in rows]
+
+
+def test_users_disable_ends_sessions_and_tokens_which_stay_dead_after_enable(cli_env, web):
+    invoke("init")
+    invoke("users", "create", "leaver@example.com", "--role", "lead", "--password-stdin",
+           input="a long enough password\n")
+    token = invoke("tokens", "create", "leaver@example.com").output.strip().splitlines()[-1]
+    make_client, login = web
+    browser = make_client()
+    assert login(browser, "leaver@example.com", "a long enough password").status_code == 302
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert browser.get("/admin/").status_code == 200
+    assert make_client().get("/api/v1/runbooks", headers=bearer).status_code == 200
+
+    disabled = invoke("users", "disable", "Leaver@Example.com")
+    assert disabled.exit_code == 0 and "Disabled leaver@example.com" in disabled.output
+    assert browser.get("/admin/").status_code == 302
+    assert make_client().get("/api/v1/runbooks", headers=bearer).status_code == 401
+    enabled = invoke("users", "enable", "leaver@example.com")
+    assert enabled.exit_code == 0 and "stay revoked" in enabled.output
+
+    assert browser.get("/admin/").status_code == 302  # the old cookie stays dead
+    assert make_client().get("/api/v1/runbooks", headers=bearer).status_code == 401  # and so does the old token
+    fresh = invoke("tokens", "create", "leaver@example.com").output.strip().splitlines()[-1]
+    assert make_client().get("/api/v1/runbooks", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
+    assert _audit_actions(cli_env["console"], "user.") == [("user.create", "cli"), ("user.disable", "cli"),
+                                                          ("user.enable", "cli")]
+
+
+def test_users_disable_or_enable_of_an_unknown_email_is_one_line_and_non_zero(cli_env):
+    invoke("init")
+    for command in ("disable", "enable"):
+        result = invoke("users", command, "ghost@example.com")
+        assert result.exit_code != 0
+        assert result.output.strip().splitlines() == ["Error: email: no staff user ghost@example.com"]
+
+
+def test_demo_data_with_a_new_demo_password_audits_the_reset_and_ends_sessions(cli_env, web, monkeypatch):
+    invoke("init")
+    assert invoke("demo-data", "--customers", "0", "--history-days", "0").exit_code == 0
+    make_client, login = web
+    browser = make_client()
+    assert login(browser, "lead@example.com", "demo-password-123").status_code == 302
+
+    monkeypatch.setenv("CONSOLE_DEMO_PASSWORD", "another-demo-password")
+    second = invoke("demo-data", "--customers", "0", "--history-days", "0")
+
+    assert second.exit_code == 0, second.output
+    assert "password of 8 existing demo users (audited; their sessions ended)" in second.output
+    assert browser.get("/admin/").status_code == 302
+    assert login(make_client(), "lead@example.com", "another-demo-password").status_code == 302
+    assert _audit_actions(cli_env["console"], "user.password_change") == [("user.password_change", "demo-data")] * 8
+    third = invoke("demo-data", "--customers", "0", "--history-days", "0")
+    assert "existing demo users" not in third.output
+    assert len(_audit_actions(cli_env["console"], "user.password_change")) == 8

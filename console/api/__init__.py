@@ -7,8 +7,9 @@ from flask import Blueprint, g, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from console.auth import remember_token
 from console.auth.permissions import user_can
-from console.auth.services import user_for_token
+from console.auth.services import active_token
 from console.db import console_session
 from console.extensions import csrf
 
@@ -56,10 +57,11 @@ def _authenticate():
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, token = header.partition(" ")
-        user = user_for_token(console_session(), token.strip()) if scheme.lower() == "bearer" else None
-        if user is None:
+        row = active_token(console_session(), token.strip()) if scheme.lower() == "bearer" else None
+        if row is None:
             return error_response(401, "unauthorized", "the bearer token is missing, unknown or revoked")
-        g.api_user = user
+        g.api_user = row.user
+        remember_token(row)
         return None
     if current_user.is_authenticated:
         if request.method not in ("GET", "HEAD", "OPTIONS"):

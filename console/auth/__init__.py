@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, redirect, request, session, url_for
+from flask import Flask, g, has_app_context, redirect, request, session, url_for
 from flask_login import logout_user
 from sqlalchemy import bindparam, select
 
@@ -14,6 +14,16 @@ from console.extensions import login_manager
 
 # Built once: session.get() builds its SELECT on every call, which cost more than running it.
 _USER_BY_ID = select(StaffUser).where(StaffUser.id == bindparam("id"))
+
+
+def remember_token(row: ApiToken) -> None:
+    """Keep, for this request, who issued the bearer token it came with (four-eyes counts them too)."""
+    g.token_issuer_id = row.issued_by_id
+
+
+def token_issuer_id() -> int | None:
+    """The staff id of whoever issued this request's bearer token; None without one, or when unknown."""
+    return g.get("token_issuer_id") if has_app_context() else None
 
 
 def _load_user(cookie_id: str) -> StaffUser | None:

@@ -15,7 +15,6 @@ from console.auth.models import ROLES, ApiToken, StaffUser
 from console.auth.permissions import MANAGE_USERS
 
 
-
 class StaffUserView(ConsoleModelView):
     permission = MANAGE_USERS
     can_create = True
@@ -30,42 +29,48 @@ class StaffUserView(ConsoleModelView):
     form_extra_fields = {
         "new_password": PasswordField("New password", validators=[Optional(), Length(min=services.MIN_PASSWORD_LENGTH,
                                                                                        max=500)],
-                                      description="Leave empty to keep the current password."),
+                                      description="Required for a new user; leave empty to keep the current password."),
     }
     form_overrides = {"role": SelectField}
     form_args = {"role": {"choices": [SelectChoice(r, r.replace("_", " ")) for r in ROLES]}}
 
-    def on_model_change(self, form, model: StaffUser, is_created: bool):
-        model.email = services.normalize_email(model.email)
-        if form.new_password.data:
-            model.password_hash = services.hash_password(form.new_password.data)
-        # object_data is the value the form was loaded with, so this is what the admin changed.
-        model._changed = {} if is_created else {
-            name: form[name].object_data for name in ("role", "active") if form[name].object_data != form[name].data
-        }
+    def create_model(self, form):
+        try:
+            return services.create_user(self.session, form.email.data, form.role.data, form.new_password.data,
+                                        name=form.name.data or "", team=form.team.data or "",
+                                        active=bool(form.active.data), actor=current_user.email)
+        except services.AccountError as exc:
+            return self._refuse(form, exc)
 
-    def after_model_change(self, form, model: StaffUser, is_created: bool):
-        actor = current_user.email
-        if is_created:
-            services.record_event(self.session, actor=actor, action="user.create", subject_type="user",
-                                  subject_id=model.id, details={"email": model.email, "role": model.role})
-            return
-        changed = getattr(model, "_changed", {})
-        if "role" in changed:
-            services.end_sessions(self.session, model)
-            services.record_event(self.session, actor=actor, action="user.role_change", subject_type="user",
-                                  subject_id=model.id,
-                                  details={"email": model.email, "from": changed["role"], "to": model.role})
-        if "active" in changed:
-            services.end_sessions(self.session, model)
-            services.record_event(self.session, actor=actor, action="user.enable" if model.active else "user.disable",
-                                  subject_type="user", subject_id=model.id, details={"email": model.email})
+    def update_model(self, form, model: StaffUser) -> bool:
+        changes = {name: form[name].data for name in ("email", "name", "team", "role")}
+        changes["active"] = bool(form.active.data)
+        if form.new_password.data:
+            changes["password"] = form.new_password.data
+        try:
+            services.update_account(self.session, model, changes, actor=current_user.email)
+        except services.AccountError as exc:
+            return self._refuse(form, exc)
+        return True
+
+    def _refuse(self, form, exc: services.AccountError) -> bool:
+        """Show the broken rule on its field; nothing was saved."""
+        self.session.rollback()
+        field = form._fields.get(_FORM_FIELD.get(exc.field, exc.field))
+        if field is not None:
+            field.errors = [*field.errors, str(exc)]
+        flash(f"{exc.field}: {exc}", "error")
+        return False
+
+
+# The form field that shows a rule's error, where the names differ.
+_FORM_FIELD = {"password": "new_password"}
 
 
 class ApiTokenView(ConsoleModelView):
     permission = MANAGE_USERS
-    column_list = ("user", "name", "prefix", "created_at", "revoked_at")
-    column_labels = {"prefix": "Starts with", "revoked_at": "Revoked"}
+    column_list = ("user", "name", "prefix", "issued_by", "created_at", "revoked_at")
+    column_labels = {"prefix": "Starts with", "revoked_at": "Revoked", "issued_by": "Issued by"}
     column_default_sort = ("created_at", True)
     column_details_exclude_list = ("token_hash",)
     column_exclude_list = ("token_hash",)
@@ -83,7 +88,11 @@ class ApiTokenView(ConsoleModelView):
             if user is None or not user.active:
                 error = f"No enabled staff user with the email {email!r}."
             else:
-                token = services.create_token(self.session, user, name, actor=current_user.email)
+                try:
+                    token = services.create_token(self.session, user, name, actor=current_user._get_current_object())
+                except services.AccountError as exc:
+                    self.session.rollback()
+                    error = str(exc)
         users = self.session.query(StaffUser).filter(StaffUser.active.is_(True)).order_by(StaffUser.email).all()
         return self.render("auth/token_issue.html", users=users, email=email, name=name, token=token,
                            error=error), (400 if error else 200)

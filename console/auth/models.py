@@ -26,7 +26,8 @@ class StaffUser(ConsoleBase):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", lazy="raise")
+    tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", lazy="raise",
+                                                    foreign_keys="ApiToken.user_id")
 
     # Flask-Login protocol
     @property
@@ -64,8 +65,12 @@ class ApiToken(ConsoleBase):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Who issued it: runs requested with it count as theirs too for four-eyes. None when it came
+    # from the command line, which acts with no console identity.
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
 
-    user: Mapped[StaffUser] = relationship(back_populates="tokens", lazy="joined")
+    user: Mapped[StaffUser] = relationship(back_populates="tokens", lazy="joined", foreign_keys=[user_id])
+    issued_by: Mapped[StaffUser | None] = relationship(lazy="joined", foreign_keys=[issued_by_id])
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.name or 'token'})"

@@ -16,11 +16,14 @@ def load_demo(app: Flask, *, customers: int, seed: int, history_days: int, progr
     counts = load_shop(dbs.target_engine, customers=customers, seed=seed, progress=progress)
     added = ", ".join(f"{n} {table}" for table, n in counts.items() if n)
     report = [f"Shop: added {added}" if added else "Shop: up to date"]
-    created, password = load_staff(console_session())
-    report.append(f"Staff: {created} demo users created" if created else "Staff: demo users already exist")
-    if password:
-        report.append(f"Demo password (shown once; set CONSOLE_DEMO_PASSWORD to choose it): {password}")
-    app.extensions["demo_password"] = password
+    staff = load_staff(console_session())
+    report.append(f"Staff: {staff.created} demo users created" if staff.created else "Staff: demo users already exist")
+    if staff.reset:
+        report.append(f"Staff: set CONSOLE_DEMO_PASSWORD as the password of {len(staff.reset)} existing demo users "
+                      f"(audited; their sessions ended): {', '.join(staff.reset)}")
+    if staff.password:
+        report.append(f"Demo password (shown once; set CONSOLE_DEMO_PASSWORD to choose it): {staff.password}")
+    app.extensions["demo_password"] = staff.password
     return report + load_history(app, seed=seed, history_days=history_days, progress=progress)
 
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from console.auth.services import create_user, find_user, hash_password
+from console.auth.services import create_user, find_user, password_matches, update_account
 
 DEMO_STAFF = (
     ("agent@example.com", "agent", "Avery Agent"),
@@ -20,23 +21,32 @@ DEMO_STAFF = (
 )
 
 
-def load_staff(session: Session) -> tuple[int, str | None]:
-    """Create the demo users that are missing; return (created, password to print or None).
+@dataclass
+class StaffReport:
+    created: int = 0
+    password: str | None = None  # to print once: the random one given to new users
+    reset: list[str] = field(default_factory=list)  # existing users given CONSOLE_DEMO_PASSWORD
 
-    With CONSOLE_DEMO_PASSWORD set, every demo user gets that password, also on re-runs;
-    without it, new users get one random password that is printed once.
+
+def load_staff(session: Session) -> StaffReport:
+    """Create the demo users that are missing, and report what changed.
+
+    With CONSOLE_DEMO_PASSWORD set, every demo user gets that password, also on re-runs: each
+    existing user whose password differs is changed through the audited account rules, which
+    end their sessions. Without it, new users get one random password that is printed once.
     """
     configured = os.environ.get("CONSOLE_DEMO_PASSWORD")
     password = configured or secrets.token_urlsafe(9)
-    created = 0
+    report = StaffReport()
     for email, role, name in DEMO_STAFF:
         user = find_user(session, email)
         if user is None:
             create_user(session, email, role, password, name=name, actor="demo-data")
-            created += 1
-        elif configured:
-            user.password_hash = hash_password(configured)
+            report.created += 1
+        elif configured and not password_matches(user, configured):
+            update_account(session, user, {"password": configured}, actor="demo-data")
+            report.reset.append(user.email)
     session.commit()
-    if configured:
-        return created, None
-    return created, password if created else None
+    if not configured and report.created:
+        report.password = password
+    return report

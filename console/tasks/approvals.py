@@ -1,6 +1,10 @@
 """Four-eyes approval: a second person approves (and so executes) or rejects a pending run.
 
 The approver must hold APPROVE_RUNS and must not be the requester (403 whatever the role).
+People are compared by staff row, never by email: the requester is the run's actor and also
+whoever issued the API token it was requested with, and the decider is the caller and also
+whoever issued the token they call with (`four_eyes_refusal`, the one rule for the web, the API
+and the CLI). A run whose requester no staff row matches cannot be approved, only rejected.
 Only a `pending_approval` run can be decided (409); the decision is a conditional UPDATE,
 so two approvers racing cannot both win. A run left undecided for APPROVAL_TTL_HOURS is
 rejected with "approval expired". At execution the change is recomputed under row locks;
@@ -16,6 +20,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from console.audit.chain import append
+from console.auth import token_issuer_id
+from console.auth.models import StaffUser
 from console.auth.permissions import APPROVE_RUNS, user_can
 from console.db import console_session, utcnow
 from console.tasks.checks import TaskError, clean_reason, database_guard, get_run
@@ -61,12 +67,50 @@ def _expire(run: TaskRun) -> bool:
     return True
 
 
+def requester_fields(actor) -> dict:
+    """The TaskRun columns naming who requests a run: the actor's staff row and their token's issuer."""
+    return {"actor_id": actor.id, "token_issuer_id": token_issuer_id()}
+
+
+def _requester_id(run: TaskRun) -> int | None:
+    """The requester's staff id; for a run from before ids were kept, the staff row that has its email now."""
+    if run.actor_id is not None:
+        return run.actor_id
+    return console_session().scalar(select(StaffUser.id).where(StaffUser.email == run.actor))
+
+
+def four_eyes_refusal(run: TaskRun, person, verb: str = "approve") -> str | None:
+    """Why `person`, calling with this request's token if any, may not `verb` the run; None when they may."""
+    requester = _requester_id(run)
+    if requester is None:
+        if verb == "reject":
+            return None  # rejecting runs nothing: it is the safe way out
+        return (f"run {run.id} was requested by {run.actor}, whom no staff user matches now, so it cannot be "
+                "approved; reject it and request it again")
+    requested_by = {requester, run.token_issuer_id} - {None}
+    if person.id == requester:
+        return f"you cannot {verb} your own run; another lead or admin must"
+    if person.id in requested_by:
+        return (f"run {run.id} was requested with an API token you issued, so it counts as your own; "
+                f"another lead or admin must {verb} it")
+    if token_issuer_id() in requested_by:
+        return (f"the API token you are using was issued by whoever requested run {run.id} or issued its "
+                f"token; another lead or admin must {verb} it")
+    return None
+
+
+def is_own_run(run: TaskRun, person) -> bool:
+    """Whether `person` requested the run, or issued the token it was requested with."""
+    return person.id in {_requester_id(run), run.token_issuer_id} - {None}
+
+
 def _decider_checks(run_id, approver, reason, verb: str) -> tuple[TaskRun, str]:
     run = get_run(run_id)
     if approver is None:
         raise TaskError(403, "forbidden", "sign in to decide runs")
-    if approver.email == run.actor:
-        raise TaskError(403, "forbidden", f"you cannot {verb} your own run; another lead or admin must")
+    refusal = four_eyes_refusal(run, approver, verb)
+    if refusal:
+        raise TaskError(403, "forbidden", refusal)
     if not user_can(approver, APPROVE_RUNS):
         raise TaskError(403, "forbidden", f"your role ({approver.role}) may not {verb} runs")
     try:

@@ -25,6 +25,10 @@ class TaskRun(ConsoleBase):
     ticket: Mapped[str] = mapped_column(String(120))
     reason: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(254))
+    # The requester's staff row, and the issuer of the API token the request came with: four-eyes
+    # keeps both from deciding the run. Runs from before these columns have no actor_id.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    token_issuer_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     # JSON text; secrets are "[redacted]".
     params: Mapped[str] = mapped_column(Text, default="{}")
     # JSON list of {"table", "key", "before", "after"}: the preview while pending, the real diff after.

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from console.db import console_session, target_session, utcnow
 from console.tasks import execution, idempotency
-from console.tasks.approvals import approve_run, expire_stale_approvals, pending_approvals, reject_run
+from console.tasks.approvals import (approve_run, expire_stale_approvals, pending_approvals, reject_run,
+                                     requester_fields)
 from console.tasks.checks import (CheckedRequest, RunRequest, TaskError, check_request, clean_idempotency_key,
                                   clean_reason, database_guard, get_run)
 from console.tasks.execution import (Preview, Rehearsal, TaskFailure, describe, execute, fingerprint, rehearse,
@@ -71,7 +72,8 @@ def _new_run(req: RunRequest, checked: CheckedRequest, key: str | None) -> TaskR
     customer, order_id = subject_from_params(spec, params)
     return TaskRun(task=spec.name, ticket=checked.ticket, reason=checked.reason, actor=req.actor.email,
                    params=json.dumps(params_to_json(spec, params)), risk=checked.risk, source=req.source,
-                   idempotency_key=key, created_at=utcnow(), customer=customer, order_id=order_id)
+                   idempotency_key=key, created_at=utcnow(), customer=customer, order_id=order_id,
+                   **requester_fields(req.actor))
 
 
 def _first_write(claim, run: TaskRun, spec, actor: str):

@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from console.auth.permissions import UNDO_RUNS, user_can
 from console.db import console_session, utcnow
 from console.deflection.tickets import TicketError
+from console.tasks.approvals import requester_fields
 from console.tasks.checks import TaskError, clean_reason, clean_ticket, database_guard, get_run
 from console.tasks.context import TaskContext, thing
 from console.tasks.execution import Preview, TaskFailure, describe, execute, fingerprint, rehearse, settle
@@ -145,7 +146,7 @@ def undo_run(run_id, actor, ticket: str | None = None, reason: str = "", source:
     now = utcnow()
     undo = TaskRun(task=original.task, ticket=ticket, reason=reason, actor=actor.email, params=original.params,
                    risk=original.risk, source=source, created_at=now, customer=original.customer,
-                   order_id=original.order_id, undo_of=original.id)
+                   order_id=original.order_id, undo_of=original.id, **requester_fields(actor))
     fn = _undo_function(spec, original)
     params = original.params_data
     # Rehearse before touching the console, so no console write is pending while the target works

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from console.auth.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, user_can
 from console.db import console_session, utcnow
 from console.formatting import Personal, human_column
+from console.tasks.approvals import is_own_run
 from console.tasks.views import (TaskPagesView, audit_entry_url, change_sentence, change_tables, effect_lines,
                                  find_task, jsonable)
 
@@ -159,6 +160,7 @@ class RunHistoryView(TaskPagesView):
         undo_preview, undo_reason = _undo_preview(run, user)
         may_read_audit = user_can(user, READ_AUDIT)
         pending = run.status == "pending_approval"
+        own = pending and is_own_run(run, user)
         statuses = entry_statuses(entries)
         shown = shown_run(run, spec, data, problem=problem, undo_reason=undo_reason)
         return self.render(
@@ -166,8 +168,8 @@ class RunHistoryView(TaskPagesView):
             entries=[(entry, statuses.get(entry.seq), audit_entry_url(entry.seq) if may_read_audit else None)
                      for entry in entries],
             undone_by=undone_by, action_words=action_words,
-            may_decide=pending and user_can(user, APPROVE_RUNS) and run.actor != user.email,
-            own_pending=pending and run.actor == user.email,
+            may_decide=pending and user_can(user, APPROVE_RUNS) and not own,
+            own_pending=pending and own,
             expires_at=approval_expires_at(run) if pending else None, now=utcnow(),
             undo_preview=undo_preview,
             undo_tables=change_tables(undo_preview.changes, Personal(), customer=run.customer) if undo_preview else [],

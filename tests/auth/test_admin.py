@@ -1,10 +1,13 @@
 """The admin-only staff and token views: changes go through the services and are audited."""
+import json
 import re
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from console.audit.models import AuditEntry
 from console.auth.models import ApiToken, StaffUser
+from tests.conftest import AuthActions, csrf_token_from
 
 
 def test_admin_issues_a_token_that_is_shown_once_and_works(client, login_as, make_user, auth, console_db):
@@ -60,3 +63,82 @@ def test_password_hash_is_never_shown(client, login_as, make_user):
                 f"/admin/staff_users/edit/?id={user.id}"):
         html = client.get(url).get_data(as_text=True)
         assert "$argon2" not in html and "password_hash" not in html
+
+
+def _create_form(client, **fields):
+    """Post Admin › Staff users › Create as a browser does."""
+    page = client.get("/admin/staff_users/new/")
+    form = {"email": "new.person@example.com", "name": "New Person", "role": "agent", "team": "support",
+            "active": "y", "new_password": "long enough password",
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)), **fields}
+    return client.post("/admin/staff_users/new/", data=form)
+
+
+@pytest.mark.parametrize("fields, field, message", [
+    ({"email": "not-an-email"}, "email", "is not an email address"),
+    ({"new_password": ""}, "password", "a password is required"),
+    ({"team": ""}, "team", "team is required"),
+])
+def test_creating_a_user_in_the_admin_names_the_broken_rule_and_saves_nothing(client, login_as, console_db, fields,
+                                                                              field, message):
+    login_as("admin")
+    before = console_db.scalar(select(func.count()).select_from(StaffUser))
+
+    response = _create_form(client, **fields)
+
+    assert response.status_code == 200  # the form again, with the error
+    assert f"{field}: " in response.get_data(as_text=True) and message in response.get_data(as_text=True)
+    assert console_db.scalar(select(func.count()).select_from(StaffUser)) == before
+    assert not console_db.scalars(select(AuditEntry).where(AuditEntry.action == "user.create")).all()
+
+
+def test_creating_a_user_in_the_admin_normalises_the_email_and_audits_it(client, login_as, console_db):
+    admin = login_as("admin")
+
+    response = _create_form(client, email="  New.Person@Example.COM ")
+
+    assert response.status_code == 302
+    user = console_db.scalars(select(StaffUser).where(StaffUser.email == "new.person@example.com")).one()
+    entry = console_db.scalars(select(AuditEntry).where(AuditEntry.action == "user.create")).one()
+    assert entry.actor == admin.email and entry.subject_id == str(user.id)
+
+
+def test_every_kind_of_edit_in_the_admin_is_audited_and_a_new_password_ends_sessions(app, client, login_as, make_user,
+                                                                                    console_db):
+    victim = make_user("agent")
+    other = app.test_client()
+    assert AuthActions(other).login(victim.email).status_code == 302
+    admin = login_as("admin")
+    edit = f"/admin/staff_users/edit/?id={victim.id}"
+    response = client.post(edit, data={
+        "email": "moved@example.com", "name": "Moved Person", "role": "lead", "team": "billing", "active": "",
+        "new_password": "an admin-chosen passphrase", "csrf_token": csrf_token_from(client.get(edit).get_data(as_text=True))})
+    assert response.status_code == 302
+
+    rows = console_db.scalars(select(AuditEntry).where(AuditEntry.subject_id == str(victim.id),
+                                                       AuditEntry.action.like("user.%")).order_by(AuditEntry.seq)).all()
+    assert {row.action: json.loads(row.details) for row in rows} == {
+        "user.email_change": {"email": "moved@example.com", "from": victim.email, "to": "moved@example.com"},
+        "user.name_change": {"email": "moved@example.com", "from": victim.name, "to": "Moved Person"},
+        "user.role_change": {"email": "moved@example.com", "from": "agent", "to": "lead"},
+        "user.team_change": {"email": "moved@example.com", "from": "support", "to": "billing"},
+        "user.disable": {"email": "moved@example.com", "from": True, "to": False, "tokens_revoked": []},
+        "user.password_change": {"email": "moved@example.com", "change": "password changed"},
+    }
+    assert {row.actor for row in rows} == {admin.email}
+    assert "an admin-chosen passphrase" not in " ".join(row.details for row in rows)
+    assert other.get("/admin/").status_code == 302  # their session ended
+
+
+def test_a_broken_rule_in_the_admin_edit_form_saves_nothing(client, login_as, make_user, console_db):
+    victim = make_user("agent")
+    login_as("admin")
+    edit = f"/admin/staff_users/edit/?id={victim.id}"
+    response = client.post(edit, data={
+        "email": "not-an-email", "name": "Half Written", "role": "lead", "team": "support", "active": "y",
+        "csrf_token": csrf_token_from(client.get(edit).get_data(as_text=True))})
+
+    assert response.status_code == 200 and "email: " in response.get_data(as_text=True)
+    console_db.expire_all()
+    assert (console_db.get(StaffUser, victim.id).name, console_db.get(StaffUser, victim.id).role) == (victim.name,
+                                                                                                      "agent")

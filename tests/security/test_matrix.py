@@ -65,8 +65,9 @@ def test_role_gets_exactly_what_the_policy_says(app, client, auth, make_user, ap
     customer = CustomerFactory()
     order = OrderFactory(customer_id=customer.id)
     # a real pending run by someone else, so run endpoints answer on an existing object
+    someone_else = make_user("agent")
     run = TaskRun(task="refund_order", status="pending_approval", ticket="T-MATRIX", reason="matrix",
-                  actor="someone.else@example.com", risk="high")
+                  actor=someone_else.email, actor_id=someone_else.id, risk="high")
     console_db.add(run)
     console_db.flush()
     headers = {}
