@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from console.audit.chain import entries_committed
 from console.audit.models import AuditHead
 from console.auth.permissions import VIEW_METRICS, user_can
-from console.auth.services import user_for_token
+from console.auth.services import active_token
 from console.db import console_session, utcnow
 from console.tasks.models import TaskRun
 
@@ -130,7 +130,8 @@ def _refusal() -> Response | None:
         expected = current_app.config.get("METRICS_TOKEN") or ""
         if expected and hmac.compare_digest(token.encode(), expected.encode()):
             return None
-        user = user_for_token(console_session(), token)
+        row = active_token(console_session(), token)
+        user = row.user if row is not None else None
         if user is not None:
             if user_can(user, VIEW_METRICS):
                 return None
