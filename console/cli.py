@@ -70,15 +70,10 @@ def _serve(app, host: str, port: int) -> None:
     from console.serving import run_gunicorn
 
     policy = policy_from_config(app.config)
-    keeper = None
-    if policy is not None:
-        url = app.extensions["console_db"].console_engine.url.render_as_string(hide_password=False)
-        keeper = CheckpointKeeper(url, policy).start()
-    try:
-        run_gunicorn(app, host, port)
-    finally:
-        if keeper is not None:
-            keeper.stop()
+    url = app.extensions["console_db"].console_engine.url.render_as_string(hide_password=False)
+    keeper = None if policy is None else (lambda: CheckpointKeeper(url, policy).start())
+    # The keeper runs in the workers: a thread of the master would hold a connection across their forks.
+    run_gunicorn(app, host, port, in_worker=keeper)
 
 
 @main.command()
