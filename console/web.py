@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, send_from_directory
+from flask import (Blueprint, Flask, current_app, g, jsonify, redirect, render_template, request,
+                   send_from_directory, url_for)
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, OperationalError
@@ -26,6 +30,23 @@ def healthz():
     except Exception as exc:  # any failure means 'not ready'; say which, never a traceback
         return jsonify({"status": "unavailable", "error": exc.__class__.__name__}), 503
     return jsonify({"status": "ok"})
+
+
+@bp.route("/")
+def root():
+    return redirect(url_for("admin.index") if current_user.is_authenticated else url_for("auth.login"))
+
+
+def is_local_path(target: str | None) -> bool:
+    """Whether `target` is a path on this console, safe to redirect to (no other host, scheme or header)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    # Browsers drop tabs and newlines from a URL ('/\t/evil.example' is '//evil.example') and treat a
+    # backslash as a slash; a newline in a Location header is also refused by the server (a 500).
+    if any(char.isspace() or unicodedata.category(char).startswith("C") for char in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
 
 
 @bp.route("/favicon.ico")

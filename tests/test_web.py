@@ -81,3 +81,11 @@ def test_every_script_carries_this_requests_nonce_though_the_page_frame_is_reuse
         assert len(scripts) > 5 and all(f'nonce="{nonce}"' in tag for tag in scripts), scripts
         seen.add(nonce)
     assert len(seen) == 3
+
+
+def test_the_root_sends_a_visitor_to_log_in_and_a_logged_in_user_home(client, login_as):
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    login_as("agent")
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/"

@@ -11,15 +11,14 @@ from console.auth.forms import LoginForm
 from console.auth.services import authenticate, end_sessions, normalize_email
 from console.db import console_session, utcnow
 from console.extensions import limiter, login_email_key
+from console.web import is_local_path
 
 bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site paths: an open redirect after login is a phishing aid.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("admin.index")
+    # Only paths on this console: an open redirect after login is a phishing aid.
+    return target if is_local_path(target) else url_for("admin.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
