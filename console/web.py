@@ -5,7 +5,7 @@ import secrets
 import unicodedata
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Flask, current_app, g, jsonify, redirect, render_template, request,
+from flask import (Blueprint, Flask, current_app, g, jsonify, redirect, request,
                    send_from_directory, url_for)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -67,10 +67,17 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
+def error_page(title: str, message: str) -> str:
+    """The HTML error page, rendered without touching a database."""
+    # Not render_template: its context processors load the user (Flask-Login's does, at once) from the
+    # console database, and that may be what is down; the page then became gunicorn's bare 500.
+    return current_app.jinja_env.get_template("error.html").render(title=title, message=message)
+
+
 def _error(status: int, title: str, message: str, code: str):
     if _wants_json():
         return jsonify({"error": {"code": code, "message": message, "fields": {}}}), status
-    return render_template("error.html", title=title, message=message), status
+    return error_page(title, message), status
 
 
 def init_app(app: Flask) -> None:
