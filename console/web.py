@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from console import formatting
 from console.db import databases
@@ -81,6 +82,10 @@ def _error(status: int, title: str, message: str, code: str):
 
 
 def init_app(app: Flask) -> None:
+    if app.config.get("TRUSTED_PROXIES"):
+        # The address that per-address limits and the audit see: the client as the outermost trusted proxy saw it.
+        # Without trusted proxies X-Forwarded-For is anyone's to write, so the socket's address counts.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
     app.register_blueprint(bp)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     formatting.init_app(app)
