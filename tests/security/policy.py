@@ -25,6 +25,7 @@ POLICY: dict[tuple[str, str], frozenset | str] = {
     # app-wide
     ("web.healthz", "GET"): PUBLIC,
     ("web.favicon", "GET"): PUBLIC,
+    ("web.root", "GET"): PUBLIC,  # a redirect to the home page or to /login
     ("static", "GET"): PUBLIC,
     ("admin.static", "GET"): PUBLIC,
     ("auth.login", "GET"): PUBLIC,
