@@ -72,18 +72,12 @@ def _serve(app, host: str, port: int) -> None:
     from console.webhooks.sender import start_webhook_sender
 
     policy = policy_from_config(app.config)
-    keeper = None
+    url = app.extensions["console_db"].console_engine.url.render_as_string(hide_password=False)
+    jobs = [lambda: start_webhook_sender(app)]
     if policy is not None:
-        url = app.extensions["console_db"].console_engine.url.render_as_string(hide_password=False)
-        keeper = CheckpointKeeper(url, policy).start()
-    sender = start_webhook_sender(app)
-    try:
-        run_gunicorn(app, host, port)
-    finally:
-        if keeper is not None:
-            keeper.stop()
-        if sender is not None:
-            sender.stop()
+        jobs.append(lambda: CheckpointKeeper(url, policy).start())
+    # These run in the workers: a thread of the master would hold a connection across their forks.
+    run_gunicorn(app, host, port, in_worker=jobs)
 
 
 @main.command()

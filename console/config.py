@@ -52,11 +52,11 @@ def normalize_db_url(url: str, variable: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def whole_number(raw, variable: str) -> int:
-    """A setting that counts something, at least 1; ConfigError naming `variable` otherwise."""
+def whole_number(raw, variable: str, *, at_least: int = 1) -> int:
+    """A setting that counts something, at least `at_least`; ConfigError naming `variable` otherwise."""
     text = str(raw).strip()
-    if isinstance(raw, bool) or not text.isdigit() or int(text) < 1:
-        raise ConfigError(f"{variable} must be a whole number of at least 1, not {text[:40]!r}")
+    if isinstance(raw, bool) or not text.isdigit() or int(text) < at_least:
+        raise ConfigError(f"{variable} must be a whole number of at least {at_least}, not {text[:40]!r}")
     return int(text)
 
 
@@ -149,6 +149,9 @@ def load_config(overrides: dict | None = None, *, demo: bool = False, instance_s
         "SESSION_ABSOLUTE_HOURS": whole_number(env.get("CONSOLE_SESSION_ABSOLUTE_HOURS", "").strip() or 12, "CONSOLE_SESSION_ABSOLUTE_HOURS"),
         "APPROVAL_TTL_HOURS": whole_number(env.get("CONSOLE_APPROVAL_TTL_HOURS", "").strip() or 24, "CONSOLE_APPROVAL_TTL_HOURS"),
         "DISPLAY_TIMEZONE": env.get("CONSOLE_TIMEZONE", "UTC"),
+        # How many proxies in front of the console append to X-Forwarded-For; 0 ignores the header.
+        "TRUSTED_PROXIES": whole_number(env.get("CONSOLE_TRUSTED_PROXIES", "").strip() or 0, "CONSOLE_TRUSTED_PROXIES",
+                                        at_least=0),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("CONSOLE_HTTPS", "") == "1",

@@ -6,8 +6,10 @@ session per database.
 """
 from __future__ import annotations
 
+import os
 import select
 import time
+import weakref
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -180,6 +182,7 @@ class Databases:
             event.listen(self.target_factory, "after_transaction_create", self._console_first)
         self.console = scoped_session(self.console_factory, scopefunc=_app_ctx_id)
         self.target = scoped_session(self.target_factory, scopefunc=_app_ctx_id)
+        _forget_in_forked_children(self)
 
     @staticmethod
     def takes_write_lock(conn: Connection) -> bool:
@@ -203,8 +206,28 @@ class Databases:
         self.target.remove()
 
     def dispose(self) -> None:
+        """Close every pooled connection (a process about to fork, or done with the databases)."""
         self.console_engine.dispose()
         self.target_engine.dispose()
+
+    def forget_connections(self) -> None:
+        """In a forked child: start with empty pools, leaving the parent's connections to the parent."""
+        # close=False: closing them here would end the parent's sessions on the server.
+        self.console_engine.dispose(close=False)
+        self.target_engine.dispose(close=False)
+
+
+def _forget_in_forked_children(dbs: Databases) -> None:
+    # Whoever forks (gunicorn, `gunicorn --preload 'wsgi:app'`, multiprocessing), the child never
+    # uses a pooled connection of its parent. Weakly held: the hook must not keep an app alive.
+    ref = weakref.ref(dbs)
+
+    def after_in_child():
+        alive = ref()
+        if alive is not None:
+            alive.forget_connections()
+
+    os.register_at_fork(after_in_child=after_in_child)
 
 
 def init_app(app: Flask) -> Databases:

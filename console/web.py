@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, g, jsonify, render_template, request, send_from_directory
+from flask import (Blueprint, Flask, current_app, g, jsonify, redirect, request,
+                   send_from_directory, url_for)
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from console import formatting
 from console.db import databases
@@ -28,6 +33,23 @@ def healthz():
     return jsonify({"status": "ok"})
 
 
+@bp.route("/")
+def root():
+    return redirect(url_for("admin.index") if current_user.is_authenticated else url_for("auth.login"))
+
+
+def is_local_path(target: str | None) -> bool:
+    """Whether `target` is a path on this console, safe to redirect to (no other host, scheme or header)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    # Browsers drop tabs and newlines from a URL ('/\t/evil.example' is '//evil.example') and treat a
+    # backslash as a slash; a newline in a Location header is also refused by the server (a 500).
+    if any(char.isspace() or unicodedata.category(char).startswith("C") for char in target):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
 @bp.route("/favicon.ico")
 def favicon():
     # Browsers ask for it on every site whether or not a page names one; without it each
@@ -46,13 +68,24 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
+def error_page(title: str, message: str) -> str:
+    """The HTML error page, rendered without touching a database."""
+    # Not render_template: its context processors load the user (Flask-Login's does, at once) from the
+    # console database, and that may be what is down; the page then became gunicorn's bare 500.
+    return current_app.jinja_env.get_template("error.html").render(title=title, message=message)
+
+
 def _error(status: int, title: str, message: str, code: str):
     if _wants_json():
         return jsonify({"error": {"code": code, "message": message, "fields": {}}}), status
-    return render_template("error.html", title=title, message=message), status
+    return error_page(title, message), status
 
 
 def init_app(app: Flask) -> None:
+    if app.config.get("TRUSTED_PROXIES"):
+        # The address that per-address limits and the audit see: the client as the outermost trusted proxy saw it.
+        # Without trusted proxies X-Forwarded-For is anyone's to write, so the socket's address counts.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
     app.register_blueprint(bp)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     formatting.init_app(app)

@@ -99,7 +99,7 @@ def test_init_with_an_unreachable_database_is_one_line(monkeypatch, tmp_path):
     assert "could not initialise the databases" in result.output and "Traceback" not in result.output
 
 
-def test_serve_keeps_the_audit_trail_signed_while_it_serves_and_stops_the_keeper_after(cli_env, monkeypatch):
+def test_serve_runs_the_checkpoint_keeper_in_each_worker_and_never_in_the_master(cli_env, monkeypatch):
     import threading
 
     import console.serving
@@ -109,22 +109,28 @@ def test_serve_keeps_the_audit_trail_signed_while_it_serves_and_stops_the_keeper
     assert invoke("init").exit_code == 0
     seen = {}
 
-    def fake_gunicorn(app, host, port):
-        keepers = [t for t in threading.enumerate() if t.name == "audit-checkpoint-keeper"]
-        seen["alive"] = bool(keepers) and keepers[0].is_alive()
+    def keepers():
+        return [t for t in threading.enumerate() if t.name == "audit-checkpoint-keeper"]
+
+    def fake_gunicorn(app, host, port, in_worker=None):
+        seen["in_master"] = keepers()
+        hooks = console.serving.fork_hooks(app, in_worker)
+        hooks["post_worker_init"](None)  # what gunicorn calls in a worker once it is ready
         seen["checkpoints"] = 0
         for _ in range(200):  # the keeper signs the empty trail at once: it has no checkpoint yet
             seen["checkpoints"] = count(cli_env["console"], text("audit_checkpoints"))
             if seen["checkpoints"]:
                 break
             threading.Event().wait(0.05)
-        seen["thread"] = keepers[0] if keepers else None
+        seen["in_worker"] = keepers()
+        hooks["worker_exit"](None, None)
 
     monkeypatch.setattr(console.serving, "run_gunicorn", fake_gunicorn)
     result = invoke("serve", "--port", "5999")
     assert result.exit_code == 0, result.output
-    assert seen["alive"] and seen["checkpoints"] == 1
-    assert not seen["thread"].is_alive()
+    assert seen["in_master"] == [] and len(seen["in_worker"]) == 1
+    assert seen["checkpoints"] == 1
+    assert not seen["in_worker"][0].is_alive()
 
 
 def test_serve_runs_the_webhook_sender_while_it_serves_and_stops_it_after(cli_env, monkeypatch):
@@ -139,14 +145,21 @@ def test_serve_runs_the_webhook_sender_while_it_serves_and_stops_it_after(cli_en
     assert invoke("init").exit_code == 0
     seen = {}
 
-    def fake_gunicorn(app, host, port):
-        seen["senders"] = [t for t in threading.enumerate() if t.name == "webhook-sender"]
-        seen["alive"] = [t.is_alive() for t in seen["senders"]]
+    def senders():
+        return [t for t in threading.enumerate() if t.name == "webhook-sender"]
+
+    def fake_gunicorn(app, host, port, in_worker=()):
+        seen["in_master"] = senders()
+        hooks = console.serving.fork_hooks(app, in_worker)
+        hooks["post_worker_init"](None)  # what gunicorn calls in a worker once it is ready
+        seen["in_worker"] = senders()
+        hooks["worker_exit"](None, None)
 
     monkeypatch.setattr(console.serving, "run_gunicorn", fake_gunicorn)
     result = invoke("serve", "--port", "5999")
     assert result.exit_code == 0, result.output
-    assert seen["alive"] == [True] and not seen["senders"][0].is_alive()
+    assert seen["in_master"] == [] and len(seen["in_worker"]) == 1
+    assert not seen["in_worker"][0].is_alive()
 
 
 def test_serve_with_a_webhook_url_but_no_secret_is_one_line(cli_env, monkeypatch):
@@ -157,6 +170,8 @@ def test_serve_with_a_webhook_url_but_no_secret_is_one_line(cli_env, monkeypatch
     result = invoke("serve")
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert "CONSOLE_WEBHOOK_SECRET must be set" in result.output
+
+
 @pytest.fixture
 def web(cli_env):
     """A client of an app on the command's databases, and a login through the real form."""

@@ -124,3 +124,15 @@ def test_the_retry_cap_is_not_below_the_first_wait(monkeypatch):
     monkeypatch.setenv("CONSOLE_WEBHOOK_RETRY_MAX_SECONDS", "10")
     with pytest.raises(ConfigError, match="CONSOLE_WEBHOOK_RETRY_MAX_SECONDS must be at least"):
         load_config(KEYS)
+@pytest.mark.parametrize("value", ["-1", "one", "1.5", "2 proxies"])
+def test_a_malformed_proxy_count_names_its_variable(monkeypatch, value):
+    monkeypatch.setenv("CONSOLE_TRUSTED_PROXIES", value)
+    with pytest.raises(ConfigError, match="^CONSOLE_TRUSTED_PROXIES must be a whole number of at least 0"):
+        load_config({"SECRET_KEY": "k", "CONSOLE_AUDIT_KEY": "a"})
+
+
+def test_no_proxy_is_trusted_unless_told(monkeypatch):
+    monkeypatch.delenv("CONSOLE_TRUSTED_PROXIES", raising=False)
+    assert load_config({"SECRET_KEY": "k", "CONSOLE_AUDIT_KEY": "a"})["TRUSTED_PROXIES"] == 0
+    monkeypatch.setenv("CONSOLE_TRUSTED_PROXIES", " 2 ")
+    assert load_config({"SECRET_KEY": "k", "CONSOLE_AUDIT_KEY": "a"})["TRUSTED_PROXIES"] == 2

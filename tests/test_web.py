@@ -1,6 +1,11 @@
 """Health check, security headers and error answers."""
 import re
 
+import pytest
+
+from tests.committed import console_database_down, make_committed_user
+from tests.conftest import AuthActions
+
 
 def test_healthz_answers_ok_when_both_databases_answer(client):
     response = client.get("/healthz")
@@ -81,3 +86,27 @@ def test_every_script_carries_this_requests_nonce_though_the_page_frame_is_reuse
         assert len(scripts) > 5 and all(f'nonce="{nonce}"' in tag for tag in scripts), scripts
         seen.add(nonce)
     assert len(seen) == 3
+
+
+def test_the_root_sends_a_visitor_to_log_in_and_a_logged_in_user_home(client, login_as):
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    login_as("agent")
+    response = client.get("/")
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/"
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/runs/", "/admin/audit/", "/admin/tickets/", "/login", "/"])
+def test_pages_answer_503_with_the_error_page_when_the_console_database_is_down(isolated_app, tmp_path, path):
+    app = isolated_app()
+    email = make_committed_user(app, "lead")
+    client = app.test_client()
+    assert AuthActions(client).login(email).status_code == 302
+    with console_database_down(app, tmp_path):
+        response = client.get(path)
+        health = client.get("/healthz")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503, html[:500]
+    assert "A database is unavailable" in html and "<title>A database is unavailable · Support Console</title>" in html
+    assert 'href="/admin/"' in html  # the way back, once it is up again
+    assert health.status_code == 503 and health.get_json()["status"] == "unavailable"

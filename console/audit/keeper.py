@@ -5,9 +5,10 @@ nobody uses appends nothing, and the end of its trail would stay unsigned. `supp
 serve` and `demo` therefore run this keeper: once a minute it signs the head if the newest
 checkpoint is older than the policy's interval (60 minutes by default).
 
-It runs in the serving process, outside the workers, on an engine of its own without a pool,
-so that no worker inherits its connection. Several hosts may each run one: the freshness check
-is made holding the head lock, so one of them signs and the others find a fresh checkpoint.
+It runs in each gunicorn worker, started after the fork (never in the master, whose connections
+would cross into the workers it forks), on an engine of its own without a pool. Several workers
+and hosts may each run one: the freshness check is made holding the head lock, so one of them
+signs and the others find a fresh checkpoint.
 The cron job of docs/AUDIT.md is still how anchors get kept off the database host.
 """
 from __future__ import annotations

@@ -9,14 +9,13 @@ from flask_login import login_user
 from console.audit.chain import record_event
 from console.auth.models import StaffUser
 from console.db import console_session, utcnow
+from console.web import is_local_path
 
 
 def safe_next(target: str | None) -> str:
     """Where to go after signing in: a path on this console, or the home page."""
-    # Only same-site paths: an open redirect after login is a phishing aid.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("admin.index")
+    # Only paths on this console: an open redirect after login is a phishing aid.
+    return target if is_local_path(target) else url_for("admin.index")
 
 
 def begin_session(user: StaffUser, *, method: str) -> None:

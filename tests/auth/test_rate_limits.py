@@ -14,10 +14,10 @@ def _user(app, email):
     make_committed_user(app, "agent", email=email)
 
 
-def _attempt(client, email, password, address="10.0.0.1"):
+def _attempt(client, email, password, address="10.0.0.1", headers=None):
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
     return client.post("/login", data={"email": email, "password": password, "csrf_token": token},
-                       environ_base={"REMOTE_ADDR": address})
+                       environ_base={"REMOTE_ADDR": address}, headers=headers or {})
 
 
 def _exhaust_account(app, email):
@@ -44,6 +44,28 @@ def test_failed_logins_per_address_are_limited(isolated_app):
     client = app.test_client()
     statuses = [_attempt(client, f"nobody{n}@example.com", "wrong password!").status_code for n in range(61)]
     assert statuses[:60] == [401] * 60 and statuses[60] == 429
+
+
+def _fail_logins(client, forwarded_for: list[str]):
+    """Failed logins from the proxy's socket, each with its X-Forwarded-For; their statuses."""
+    return [_attempt(client, f"nobody{n}@example.com", "wrong password!", address="10.0.0.1",
+                     headers={"X-Forwarded-For": value}).status_code for n, value in enumerate(forwarded_for)]
+
+
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_limit(isolated_app):
+    app = isolated_app(RATELIMIT_ENABLED=True, CONSOLE_RATELIMIT_STORAGE_URI="memory://", TRUSTED_PROXIES=1)
+    client = app.test_client()
+    # Every request comes from the proxy's socket (10.0.0.1); the proxy says who the client was.
+    assert _fail_logins(client, ["203.0.113.5"] * 61) == [401] * 60 + [429]
+    assert _fail_logins(client, ["198.51.100.7"]) == [401]
+    # A client cannot pick its bucket: with one trusted proxy only the address that proxy appended counts.
+    assert _fail_logins(client, ["198.51.100.99, 203.0.113.5"]) == [429]
+
+
+def test_without_trusted_proxies_a_forged_forwarded_for_does_not_escape_the_limit(isolated_app):
+    app = isolated_app(RATELIMIT_ENABLED=True, CONSOLE_RATELIMIT_STORAGE_URI="memory://")
+    forged = _fail_logins(app.test_client(), [f"192.0.2.{n}" for n in range(61)])
+    assert forged == [401] * 60 + [429]
 
 
 def test_successful_logins_are_not_counted(isolated_app):

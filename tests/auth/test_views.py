@@ -1,4 +1,7 @@
 """Login, logout and session invalidation through the real browser forms."""
+from urllib.parse import quote, urlsplit
+
+import pytest
 from sqlalchemy import select
 
 from console.audit.models import AuditEntry
@@ -73,6 +76,60 @@ def test_next_parameter_cannot_redirect_off_site(client, auth, make_user):
     response = client.post("/login?next=//evil.example/",
                            data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token})
     assert response.headers["Location"].endswith("/admin/")
+
+
+HOSTILE_NEXT = [
+    "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "/\r/evil.example", "\t//evil.example",
+    "/ /evil.example", "/\x00/evil.example", "/\u200b/evil.example", "/\u2028/evil.example",
+    "/x\r\nSet-Cookie: a=b", "/x\nLocation: https://evil.example", "//evil.example", "///evil.example",
+    "/\\evil.example", "\\\\evil.example", "/\\/evil.example", "\\/evil.example",
+    "https://evil.example/", "http:evil.example", "https:/evil.example", "HTTPS://evil.example",
+    "javascript:alert(1)", " javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,<b>x</b>",
+    "evil.example", "@evil.example", "", " ", "/\t", "%0A", "\u3002evil.example",
+]
+
+
+def _assert_stays_home(response):
+    assert response.status_code == 302, response.status_code
+    location = response.headers["Location"]
+    parts = urlsplit(location)
+    assert not parts.scheme and not parts.netloc and location.startswith("/") and not location.startswith("//")
+    assert "\\" not in location and not any(char in location for char in "\t\r\n ")
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT)
+def test_a_logged_in_user_is_never_sent_off_the_console(login_as, client, target):
+    login_as("agent")
+    response = client.get("/login?next=" + quote(target, safe=""))
+    _assert_stays_home(response)
+    assert response.headers["Location"] == "/admin/"
+
+
+@pytest.mark.parametrize("query", ["%2F%09%2Fevil.example", "%2F%0A%2Fevil.example", "%2F%2Fevil.example",
+                                   "%2F%5Cevil.example", "%2F%0D%0ALocation:%20https://evil.example",
+                                   "https%3A%2F%2Fevil.example", "javascript%3Aalert(1)", "%2F%252F%252Fevil.example"])
+def test_hostile_next_as_browsers_send_it_stays_home(login_as, client, query):
+    login_as("agent")
+    _assert_stays_home(client.get("/login?next=" + query))
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example", "/\n/evil.example", "/\\evil.example", "javascript:x"])
+def test_logging_in_with_a_hostile_next_lands_on_the_home_page(client, auth, make_user, target):
+    from tests.conftest import TEST_PASSWORD, csrf_token_from
+
+    user = make_user("agent")
+    path = "/login?next=" + quote(target, safe="")
+    token = csrf_token_from(client.get(path).get_data(as_text=True))
+    response = client.post(path, data={"email": user.email, "password": TEST_PASSWORD, "csrf_token": token})
+    _assert_stays_home(response)
+    assert response.headers["Location"] == "/admin/"
+
+
+@pytest.mark.parametrize("target", ["/admin/runs/", "/admin/tickets/view?ref=T-1&x=%2F%2F", "/admin/customers/?q=a+b"])
+def test_next_leads_to_a_page_of_the_console(login_as, client, target):
+    login_as("agent")
+    response = client.get("/login?next=" + quote(target, safe=""))
+    assert response.status_code == 302 and response.headers["Location"] == target
 
 
 def test_no_login_without_an_audit_entry(client, auth, make_user, monkeypatch):

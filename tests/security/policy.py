@@ -26,6 +26,7 @@ POLICY: dict[tuple[str, str], frozenset | str] = {
     ("web.healthz", "GET"): PUBLIC,
     ("web.favicon", "GET"): PUBLIC,
     ("metrics", "GET"): ADMINS,  # scraped with a bearer token, like the API
+    ("web.root", "GET"): PUBLIC,  # a redirect to the home page or to /login
     ("static", "GET"): PUBLIC,
     ("admin.static", "GET"): PUBLIC,
     ("auth.login", "GET"): PUBLIC,

@@ -22,6 +22,7 @@ from console.auth.models import StaffUser
 from console.db import console_session, make_engine, target_session
 from console.tasks import execution
 from console.tasks.runner import RunRequest, TaskError, find_interrupted_runs, start_run
+from tests.committed import console_database_down
 from tests.security._shop import Shop
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -59,23 +60,6 @@ def refusing_inserts(shop: Shop, side: str, table: str, message: str):
         yield
     finally:
         allow_inserts(shop, side, table)
-
-
-@contextmanager
-def console_unreachable(shop: Shop, tmp_path):
-    """Point the app's console sessions at a database that cannot be reached (no server, or no such folder)."""
-    dbs = shop.dbs
-    dead_url = (f"sqlite:///{tmp_path}/no-such-folder/console.db" if shop.dialect == "sqlite"
-                else "postgresql+psycopg://postgres@127.0.0.1:1/nowhere?connect_timeout=2")
-    original, dead = dbs.console_engine, make_engine(dead_url)
-    dbs.console_engine = dead
-    dbs.console_factory.configure(bind=dead)
-    try:
-        yield
-    finally:
-        dbs.console_factory.configure(bind=original)
-        dbs.console_engine = original
-        dead.dispose()
 
 
 @contextmanager
@@ -164,7 +148,7 @@ def test_an_unreachable_console_database_refuses_runs_with_a_503_not_a_500(isola
         console_session().expunge(agent)
     before, entries = shop.order(), shop.audit_count()
 
-    with console_unreachable(shop, tmp_path):
+    with console_database_down(shop.app, tmp_path):
         health = shop.client.get("/healthz")
         over_api = shop.run("refund_order", order_id=1004, amount_cents=3000)
         with shop.app.app_context():  # the runner itself, as the CLI calls it
