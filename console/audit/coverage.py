@@ -3,7 +3,8 @@
 Once every entry has chained and every checkpoint has verified, what is left to judge is the
 checkpoints themselves: someone who can write to the database may have deleted them (to hide a
 recomputed chain, or a cut-off tail). The policy signs one at least every `every` entries and
-every `interval`, the first entry is always signed, and the head row notes the newest. So:
+every `interval`, the first entry (or the empty trail before it) is signed, and the head row
+notes the newest. So:
 
 - more than `every` entries after the newest checkpoint: some were deleted (always a failure);
 - the head row notes a checkpoint that is not there: it was deleted (always a failure);
