@@ -63,7 +63,7 @@ def load(app, tickets: int, seed: int) -> tuple[int, int, float]:
                 _pad(ticket, story.rng)
             batch += day
             if len(batch) >= 20_000 or number == DAYS:
-                events += insert_history(session, batch)
+                events += insert_history(session, batch, actor="bench")
                 session.commit()
                 loaded += len(batch)
                 batch = []

@@ -7,6 +7,7 @@ from werkzeug.routing import BuildError
 from console.api import ApiError, api_user, bp, require
 from console.auth.permissions import LOOKUP
 from console.db import console_session
+from console.origin import may_write_on_get
 from console.runbooks.describe import describe_rendered, describe_runbook
 from console.runbooks.gaps import note_search_miss
 from console.runbooks.render import default_task_url, render_markdown
@@ -38,7 +39,7 @@ def list_runbooks():
     if not query.strip():
         return jsonify({"runbooks": [describe_runbook(runbook) for runbook in _library().all()]})
     hits = _library().search(query, limit=MAX_RESULTS)
-    if not hits:
+    if not hits and may_write_on_get(request):
         note_search_miss(console_session(), query, actor=api_user().email)
     return jsonify({"runbooks": [
         {**describe_runbook(hit.runbook), "score": hit.score, "matched_symptoms": list(hit.matched_symptoms)}

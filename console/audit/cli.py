@@ -36,8 +36,9 @@ def _app_context():
               help="A checkpoint line kept outside the database (from the checkpoint job's log): fail unless "
                    "entry SEQ still has HASH. Repeatable.")
 @click.option("--strict", is_flag=True,
-              help="Fail, rather than warn, when a checkpoint is missing in time. Use it once the hourly "
-                   "`audit checkpoint` job runs: it then bounds what deleting the newest entries can hide.")
+              help="Fail, rather than warn, when a checkpoint is missing in time or the trail has none at all. "
+                   "Use it once the hourly `audit checkpoint` job runs: it then bounds what deleting the newest "
+                   "entries can hide.")
 @click.option("--no-record", is_flag=True, help="Do not keep the result for the home page.")
 @click.pass_context
 def verify(ctx, anchors: tuple[str, ...], strict: bool, no_record: bool):

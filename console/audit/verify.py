@@ -12,7 +12,7 @@ import time
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 from console.audit import parallel, rehash
 from console.audit.chain import GENESIS
 from console.audit.checkpoints import CheckpointPolicy, signature_matches
+from console.audit.coverage import count_gap, first_failure, uncovered, when as _when
 from console.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditVerification
 from console.db import utcnow
 
 BATCH = 20_000
-SLACK = timedelta(minutes=15)  # how late an hourly checkpoint may be before it counts as missing
 
 
 @dataclass(frozen=True)
@@ -85,10 +85,6 @@ def _snapshot(engine: Engine):
             yield conn
 
 
-def _when(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
-
-
 class _Pass:
     """One verification pass; the loop in `entries` is the hot path."""
 
@@ -118,8 +114,7 @@ class _Pass:
         return None
 
     def _gap(self, seq: int, after: int, until: str) -> Broken:
-        return Broken(seq, f"no signed checkpoint after seq {after} {until}, though one is signed every "
-                           f"{self.policy.every} entries: checkpoints were deleted")
+        return Broken(seq, count_gap(self.policy.every, after, until))
 
     def vouch(self, seq: int, chain_hash: str) -> None:
         """Hold entry `seq` (hash `chain_hash`) against the checkpoints and anchors for it."""
@@ -209,37 +204,15 @@ class _Pass:
                                        "console, or the head was rewound)")
         elif head.hash != last_hash:
             raise Broken(last_seq, "the head row records a different hash for this entry (rewritten)")
-        newest = self.signed_seqs[-1] if self.signed_seqs else 0
-        if self.policy is not None and last_seq - newest > self.policy.every:
-            raise self._gap(newest + self.policy.every, newest, f"though the trail goes on to seq {last_seq}")
-
-    def late_checkpoints(self, checkpoint_rows, now: datetime) -> list[tuple[int, str]]:
-        """(seq, warning) where a checkpoint is missing in time: deleted, or the hourly job did not run."""
-        if self.policy is None or not checkpoint_rows:
-            return []
-        limit = self.policy.interval + SLACK
-        found = []
-        ordered = sorted(checkpoint_rows, key=lambda row: (row.created_at, row.seq))
-        for earlier, later in zip(ordered, ordered[1:]):
-            if later.created_at - earlier.created_at > limit:
-                found.append((earlier.seq + 1, f"no signed checkpoint between {_when(earlier.created_at)} and "
-                                               f"{_when(later.created_at)}: checkpoints were deleted, or "
-                                               "`support-console audit checkpoint` did not run hourly"))
-                break
-        newest = ordered[-1]
-        if now - newest.created_at > limit:
-            found.append((newest.seq + 1, f"the newest signed checkpoint is from {_when(newest.created_at)}: "
-                                          "`support-console audit checkpoint` is not running hourly, or newer "
-                                          "checkpoints were deleted"))
-        return found
 
 
 def verify_trail(engine: Engine, key: str, *, policy: CheckpointPolicy | None = None, anchors=(),
                  strict: bool = False, workers: int | None = None, batch: int = BATCH) -> Verification:
     """Verify the whole trail in the console database behind `engine`.
 
-    With `strict`, a checkpoint missing in time fails the pass instead of warning: use it when
-    the hourly checkpoint job runs, as it then bounds what a truncation can hide to an hour.
+    With `strict`, a checkpoint missing in time, or none at all under a non-empty trail, fails
+    the pass instead of warning (coverage.py): use it when the hourly checkpoint job runs, as it
+    then bounds what a truncation can hide to an hour.
     `workers` overrides how many processes re-hash a long SQLite trail (see parallel.py).
     """
     started = time.perf_counter()
@@ -268,7 +241,8 @@ def _verify(engine: Engine, key: str, policy, anchors, strict: bool, batch: int,
             select(AuditCheckpoint.id, AuditCheckpoint.seq, AuditCheckpoint.hash, AuditCheckpoint.created_at,
                    AuditCheckpoint.mac).order_by(AuditCheckpoint.seq, AuditCheckpoint.id)
         ).all()
-        head = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
+        head = conn.execute(select(AuditHead.seq, AuditHead.hash, AuditHead.checkpoint_seq, AuditHead.checkpoint_at)
+                            .where(AuditHead.id == 1)).first()
         check = _Pass(key, policy, checkpoint_rows, anchors, result)
         try:
             check.vouch(0, GENESIS)
@@ -292,11 +266,12 @@ def _verify(engine: Engine, key: str, policy, anchors, strict: bool, batch: int,
                 if not rehash.exact(rows):
                     raise _Inexact()
             check.tail(last_seq, last_hash, head)
-            late = check.late_checkpoints(checkpoint_rows, utcnow())
-            if strict and late:
-                raise Broken(*late[0])
+            found = uncovered(policy, last_seq, head, checkpoint_rows, utcnow())
+            failure = first_failure(found, strict)
+            if failure is not None:
+                raise Broken(failure.seq, failure.problem)
             result.entries = result.last_seq = last_seq
-            result.warnings = [text for _, text in late]
+            result.warnings = [item.problem for item in found]
         except Broken as broken:
             result.ok = False
             result.first_bad_seq = broken.seq

@@ -3,7 +3,9 @@
 Each ticket comes with all its events; its facts and rollup entries are computed by the same
 functions add_ticket_event uses, so a bulk-loaded ticket is indistinguishable from one built
 event by event. Rows go in through COPY on PostgreSQL and a prepared executemany on SQLite;
-SQLAlchemy's per-row parameter processing cost more than the inserts themselves.
+SQLAlchemy's per-row parameter processing cost more than the inserts themselves. A load is
+audited as one entry (its actor, how many tickets and events, the range of event ids), not one
+per event: a history imported in bulk was recorded elsewhere first.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from types import SimpleNamespace
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from console.audit.chain import append as audit
 from console.deflection.models import Ticket, TicketEvent
 from console.deflection.outcome import derive_facts
 from console.deflection.rollup import RollupDeltas, replay, ticket_entry
@@ -26,10 +29,11 @@ EVENT_COLUMNS = ("id", "ticket_id", "kind", "created_at", "actor", "task", "run_
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores DateTime in SQLite
 
 
-def insert_history(session: Session, tickets: list[dict]) -> int:
+def insert_history(session: Session, tickets: list[dict], *, actor: str) -> int:
     """Insert new tickets, each a dict of Ticket columns plus "events" (oldest first); return the events inserted.
 
-    Ids are given here, after the highest in use: run it while nothing else writes tickets. No commit.
+    Ids are given here, after the highest in use: run it while nothing else writes tickets. The
+    load is one audit entry by `actor`. No commit.
     """
     next_ticket = (session.scalar(select(func.max(Ticket.id))) or 0) + 1
     next_event = (session.scalar(select(func.max(TicketEvent.id))) or 0) + 1
@@ -61,6 +65,11 @@ def insert_history(session: Session, tickets: list[dict]) -> int:
         for table in ("tickets", "ticket_events"):
             session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                  f"(SELECT max(id) FROM {table}))"))
+    if ticket_rows:
+        first_event = event_rows[0][0] if event_rows else None
+        audit(session, actor=actor, action="ticket.history_load", subject_type="ticket",
+              details={"tickets": len(ticket_rows), "events": len(event_rows), "first_ticket": ticket_rows[0][1],
+                       "last_ticket": ticket_rows[-1][1], "event_ids": [first_event, next_event - 1]})
     return len(event_rows)
 
 

@@ -1,8 +1,10 @@
 """Opening tickets and recording their events: the one way anything is linked to a ticket.
 
-`add_ticket_event` also keeps the ticket's derived facts and both rollups current, assigns a
-new escalation to the developer on support duty, and queues the escalation's webhook message
-in the same transaction: it is sent only if the event commits.
+`add_ticket_event` also appends the event's audit entry, keeps the ticket's derived facts and
+both rollups current, assigns a new escalation to the developer on support duty, and queues
+the escalation's webhook message in the same transaction: it is sent only if the event commits.
+Events are append-only at the database (migration 0007_t15_audit): a note, once written, stays
+as written.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from console.audit.chain import append as audit
 from console.auth.models import StaffUser
 from console.db import utcnow
 from console.deflection.models import EVENT_KINDS, Ticket, TicketEvent
@@ -26,6 +29,9 @@ TEXT_LIMITS = {"task": 100, "run_status": 30, "runbook": 120, "escalation_class"
                "missing_tool": 200, "assignee": 254}
 FACT_FIELDS = ("outcome", "closed_at", "task", "false_deflection", "category", "escalation_class", "missing_tool",
                "assignee", "escalated_at", "escalation_closed_at", "dev_minutes")
+AUDITED_FIELDS = ("runbook", "escalation_class", "category", "missing_tool", "assignee", "note", "minutes")
+# A task run's event is audited by the run's own entry, which the runner writes in the same commit.
+AUDITED_ELSEWHERE = frozenset({"task_run"})
 
 
 class TicketError(ValueError):
@@ -158,7 +164,20 @@ def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", 
     deltas.write(session)
     if first_escalation:
         _notify_escalation(session, ticket, event)
+    if kind not in AUDITED_ELSEWHERE:
+        _audit_event(session, ticket, event)
     return event
+
+
+def _audit_event(session: Session, ticket: Ticket, event: TicketEvent) -> None:
+    """One audit entry per event, with its note or root cause as written, in the caller's transaction."""
+    details = {"event": event.id}
+    for name in AUDITED_FIELDS:
+        value = getattr(event, name)
+        if value not in (None, "", 0):
+            details[name] = value
+    audit(session, actor=event.actor, action=f"ticket.{event.kind}", subject_type="ticket", subject_id=ticket.ref,
+          ticket=ticket.ref, outcome=ticket.outcome, details=details)
 
 
 def _refresh(ticket: Ticket, events: list[TicketEvent], deltas: RollupDeltas) -> str:

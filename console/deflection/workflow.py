@@ -1,7 +1,7 @@
 """What staff do to a ticket: resolve, escalate, reopen, log developer time, write a root cause.
 
-Every function validates first (TicketError names the field), then records the ticket event
-and an audit entry in the caller's transaction; the caller commits.
+Every function validates first (TicketError names the field), then records the ticket events,
+each with its audit entry, in the caller's transaction; the caller commits.
 """
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from flask import current_app, has_app_context
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
-from console.audit.chain import append as audit
 from console.deflection.models import ESCALATION_CLASSES, Ticket, TicketEvent
 from console.deflection.tickets import (
     TicketError, add_ticket_event, clean_category, clean_ref, find_ticket, open_ticket, ticket_events,
@@ -107,11 +106,7 @@ def record_outcome(session: Session, ref: str, request: OutcomeRequest, *, actor
     fields = {"category": request.category, "note": request.note}
     if request.outcome == "escalated":
         fields.update(escalation_class=request.escalation_class, missing_tool=request.missing_tool)
-    event = add_ticket_event(session, ref, request.outcome, actor=actor, **fields)
-    audit(session, actor=actor, action=f"ticket.{request.outcome}", subject_type="ticket", subject_id=ref,
-          ticket=ref, outcome=ticket.outcome,
-          details={key: value for key, value in fields.items() if value and key != "note"}
-          | ({"assignee": event.assignee} if event.assignee else {}))
+    add_ticket_event(session, ref, request.outcome, actor=actor, **fields)
     return ticket, True
 
 
@@ -142,9 +137,6 @@ def log_dev_time(session: Session, ref: str, *, actor: str, minutes, note: str =
         add_ticket_event(session, ticket.ref, "root_cause", actor=actor, note=root_cause)
     if close and ticket.outcome == "escalated" and ticket.escalation_closed_at is None:
         add_ticket_event(session, ticket.ref, "resolved", actor=actor, note="escalation closed by the developer")
-    audit(session, actor=actor, action="ticket.dev_time", subject_type="ticket", subject_id=ticket.ref,
-          ticket=ticket.ref, outcome=ticket.outcome,
-          details={"minutes": minutes, "closed": bool(close), "root_cause": bool(root_cause)})
     return ticket
 
 

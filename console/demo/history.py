@@ -109,7 +109,7 @@ def load_history(app: Flask, *, seed: int, history_days: int, progress: bool = F
     days = tqdm(story.by_day(), total=history_days + 1, unit="day", desc="ticket history", disable=not progress,
                 file=sys.stderr)
     tickets = [ticket for day in days for ticket in day]
-    events = insert_history(session, tickets)
+    events = insert_history(session, tickets, actor="demo-data")
     session.commit()
     return [f"Ticket history: {len(tickets)} tickets and {events} events over {history_days} days"]
 

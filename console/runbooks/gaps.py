@@ -1,6 +1,21 @@
-"""Runbook gaps: searches that found nothing, recorded for the product owner."""
+"""Runbook gaps: searches that found nothing, recorded for the product owner.
+
+Agents paste what the customer wrote, so a query may name the customer. Before a query is
+stored (and reaches the product owner's panel and CSV), `scrub` replaces:
+
+- email addresses with [email];
+- phone numbers with [phone]: 7 or more digits in one run, which may be split by spaces,
+  dashes, dots, slashes or parentheses and start with +. Shorter numbers stay: order numbers
+  (up to 6 digits, "order 1004"), quantities ("2 items"). A longer order number, two numbers
+  typed side by side ("1001 1002") or a date in digits reads as a phone number and goes too;
+- street addresses with [address]: a house number and a street word ("12 Baker Street",
+  "221B Baker St"), a capitalised name, street word and number ("Baker Street 12"), or a
+  German-style street name and its number ("Hauptstr. 5", "Bahnhofstraße 12a"). A street
+  named without a house number is not recognised.
+"""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +31,28 @@ from console.runbooks.search import EMAIL_PATTERN, terms
 # A reload or a second click on "Search" is the same gap, not a new one.
 REPEAT_WINDOW = timedelta(minutes=10)
 
+PHONE_PATTERN = re.compile(r"(?<![\w+])(?:\+|\(\+?)?\d(?:[ \-()./]{0,2}\d){6,}\)?")
+_HOUSE = r"\d{1,5}[a-z]?"
+# Only unambiguous street words: "way", "place" or "court" after a number are too often something else.
+_STREET = r"(?:street|st|road|rd|avenue|ave|lane|ln|drive|boulevard|blvd|terrace|crescent|highway|hwy|parkway)"
+_COMPOUND_STREET = r"[^\W\d_]*(?:stra(?:ss|\u00df)e|str|gasse|weg|platz|allee)"
+ADDRESS_PATTERN = re.compile(
+    rf"\b{_HOUSE}\b,?\s+(?:[^\W\d_][\w'.-]*\s+){{0,3}}{_STREET}\b\.?"  # 12 Baker Street
+    rf"|\b(?-i:[A-Z\u00c0-\u00de])[\w'-]*\s+{_STREET}\b\.?,?\s*{_HOUSE}\b"  # Baker Street 12
+    rf"|\b{_COMPOUND_STREET}\b\.?\s*{_HOUSE}\b",  # Hauptstr. 5
+    re.IGNORECASE,
+)
+
+
+def scrub(query: str, *, marks: bool = True) -> str:
+    """The query with emails, phone numbers and street addresses replaced by [email], [phone], [address].
+
+    With `marks=False` they become spaces (for the gap key, which should not count the marks).
+    """
+    query = EMAIL_PATTERN.sub("[email]" if marks else " ", query)
+    query = PHONE_PATTERN.sub("[phone]" if marks else " ", query)
+    return ADDRESS_PATTERN.sub("[address]" if marks else " ", query)
+
 
 @dataclass(frozen=True)
 class SearchGap:
@@ -30,17 +67,17 @@ class SearchGap:
 def gap_key(query: str) -> str:
     """Reduce a query to its sorted search terms, so wording variants count as one gap.
 
-    Email addresses and numbers (order ids) are left out: they name a customer, not a gap.
+    Personal data (see `scrub`) and numbers (order ids) are left out: they name a customer, not a gap.
     """
-    found = {term for term in terms(EMAIL_PATTERN.sub(" ", query)) if not term.isdigit()}
+    found = {term for term in terms(scrub(query, marks=False)) if not term.isdigit()}
     return " ".join(sorted(found))[:MAX_QUERY_LENGTH]
 
 
 def record_search_miss(session: Session, query: str, *, actor: str = "", ticket: str = "") -> RunbookSearchMiss | None:
     """Record a search that found nothing (flushes, no commit); None when it is noise or a repeat."""
     key = gap_key(str(query))
-    # The product owner reads the gaps and must never see a customer's address.
-    query = " ".join(EMAIL_PATTERN.sub("[email]", str(query)).split())[:MAX_QUERY_LENGTH]
+    # The product owner reads the gaps and must never see a customer's email, phone or address.
+    query = " ".join(scrub(str(query)).split())[:MAX_QUERY_LENGTH]
     if not key:
         return None  # punctuation or stop words only: nothing a runbook could answer
     now = utcnow()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from flask import abort, current_app, jsonify, request, session, url_for
+from flask import abort, current_app, jsonify, redirect, request, session, url_for
 from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup
@@ -15,6 +15,7 @@ from console.admin.base import ConsoleView
 from console.auth.permissions import LOOKUP, WORK_TICKETS, user_can
 from console.db import begin_writing, console_session
 from console.deflection.tickets import TicketError, clean_ref, find_ticket
+from console.origin import from_own_page
 from console.runbooks.gaps import note_search_miss
 from console.runbooks.lint import REVIEW_MAX_AGE_DAYS
 from console.runbooks.models import MAX_CHECK_ID_LENGTH
@@ -107,7 +108,8 @@ class RunbookView(ConsoleView):
         query = request.args.get("q", "")[:MAX_QUERY_CHARS]
         catalog = library().catalog()
         hits = catalog.index.search(query, limit=MAX_RESULTS) if query.strip() else []
-        recorded = bool(query.strip()) and not hits and note_search_miss(
+        # A link from another site may carry a search; only one made here is a gap worth keeping.
+        recorded = bool(query.strip()) and not hits and from_own_page(request) and note_search_miss(
             console_session(), query, actor=_user().email, ticket=_ticket_ref())
         groups: dict[str, list] = {}
         for runbook in sorted(catalog.runbooks, key=lambda r: (r.category.lower(), r.title.lower())):
@@ -135,23 +137,34 @@ class RunbookView(ConsoleView):
             runbook.body, slug=slug, context={"ticket": ref, **known}, task_url=_task_url,
             runbook_url=runbook_url, available_tasks=_runnable_tasks(user), ticked=ticked,
         )
-        if ref and not runbook.has_error:
-            try:
-                begin_writing(session_db)
-                record_view(session_db, ref, slug, actor=user.email)
-                session_db.commit()
-            except (SQLAlchemyError, TicketError):
-                # The agent still gets the runbook; only the deflection count misses this view.
-                session_db.rollback()
-                current_app.logger.exception("could not record a runbook view")
+        # Counted only when the agent came from one of our pages: a link elsewhere must not forge a
+        # deflection. From elsewhere (a helpdesk link), the page offers a button that counts it.
+        counted = from_own_page(request)
+        if ref and not runbook.has_error and counted:
+            _record_view(ref, slug, user)
         overdue = runbook.reviewed is not None and (date.today() - runbook.reviewed).days > REVIEW_MAX_AGE_DAYS
         return self.render(
             "runbooks/page.html", runbook=runbook, body=Markup(rendered.html), rendered=rendered,
             related=library().related(runbook), outcomes=outcomes_after_viewing(session_db, slug),
             ticket=ref, known=known, overdue=overdue, review_days=REVIEW_MAX_AGE_DAYS,
-            can_tick=bool(ref) and user_can(user, WORK_TICKETS),
+            can_tick=bool(ref) and user_can(user, WORK_TICKETS), counted=counted or runbook.has_error,
             start_ticket_url=_optional_url(TICKETS_ENDPOINT) if user_can(user, WORK_TICKETS) else None,
         )
+
+    @expose("/<slug>/viewed", methods=("POST",))
+    def count_view(self, slug: str):
+        """Count the runbook as viewed on the ticket in hand (the page's button, when it came from another site)."""
+        if not user_can(current_user, WORK_TICKETS):
+            abort(403, description=f"Your role ({current_user.role}) does not work tickets.")
+        runbook = library().get(slug)
+        if runbook is None:
+            abort(404, description=f"There is no runbook called {slug!r}.")
+        ref = _ticket_ref()
+        if not ref:
+            abort(400, description="Start a ticket first: a view is counted on the ticket in hand.")
+        if not runbook.has_error:
+            _record_view(ref, slug, _user())
+        return redirect(url_for("runbooks.page", slug=slug), code=303)
 
     @expose("/<slug>/ticks", methods=("POST",))
     def tick(self, slug: str):
@@ -182,6 +195,18 @@ class RunbookView(ConsoleView):
             current_app.logger.exception("could not keep a checklist tick")
             return _json_error(503, "unavailable", "the tick could not be saved; try again")
         return jsonify({"ticket": ref, "check": check_id, "ticked": ticked})
+
+
+def _record_view(ref: str, slug: str, user) -> None:
+    session_db = console_session()
+    try:
+        begin_writing(session_db)
+        record_view(session_db, ref, slug, actor=user.email)
+        session_db.commit()
+    except (SQLAlchemyError, TicketError):
+        # The agent still gets the runbook; only the deflection count misses this view.
+        session_db.rollback()
+        current_app.logger.exception("could not record a runbook view")
 
 
 def _json_error(status: int, code: str, message: str, fields: dict | None = None):

@@ -4,7 +4,8 @@ from datetime import timedelta
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from console.audit import verify as verify_module
+from console.audit import checkpoints as checkpoints_module, verify as verify_module
+from console.audit.cli import group
 from console.audit.checkpoints import sign
 from console.audit.models import AuditVerification
 from console.cli import main
@@ -79,6 +80,28 @@ def test_a_hole_in_time_between_checkpoints_is_reported(trail):
     code, output = made.verify("--strict")
     assert code == 1
     assert "no signed checkpoint between" in output
+
+
+def test_strict_passes_an_empty_trail_and_a_well_kept_one(trail, monkeypatch):
+    made = trail()
+    assert made.verify("--strict")[0] == 0  # nothing written yet: nothing to cover
+    made.record(25)
+    code, output = made.verify("--strict")
+    assert code == 0 and output.startswith("OK 25 entries") and "warning" not in output
+
+
+def test_the_checkpoint_command_keeps_an_idle_trail_within_the_policy(trail, monkeypatch):
+    made = trail()
+    made.record(3)
+    start = verify_module.utcnow()
+    monkeypatch.setattr(verify_module, "utcnow", lambda: start + timedelta(minutes=100))
+    assert made.first_bad_seq("--strict") == 2  # the only checkpoint (seq 1) is 100 minutes old
+    monkeypatch.setattr(checkpoints_module, "utcnow", lambda: start + timedelta(minutes=40))
+    result = made.app.test_cli_runner().invoke(group, ["checkpoint"], catch_exceptions=False)
+    assert result.exit_code == 0 and result.output.splitlines()[-1] == f"3:{made.entry(3).hash}"
+    code, output = made.verify("--strict")
+    assert code == 0, output
+    assert "2 signed checkpoints verified; the newest covers seq 3" in output
 
 
 def test_an_unreadable_trail_is_one_clear_line(trail):

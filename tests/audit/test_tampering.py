@@ -5,7 +5,7 @@ Every trail holds 25 entries with a signed checkpoint every 10 (at seq 1, 11 and
 """
 import pytest
 
-from console.audit.chain import canonical_details, digest, timestamp
+from console.audit.chain import GENESIS, canonical_details, digest, timestamp
 from console.db import utcnow
 
 ENTRIES = 25
@@ -100,13 +100,65 @@ def test_the_documented_window_after_the_newest_checkpoint_and_how_an_anchor_clo
     assert "FAILED seq 23: missing: the trail ends at seq 22, but the --anchor vouches for seq 25" in output
 
 
+def rewind_head(made, seq: int, checkpoint_seq: int | None) -> None:
+    """Point the head row at entry `seq` and note checkpoint `checkpoint_seq` (None: none), as a careful attacker would."""
+    noted = made.sql("SELECT created_at FROM audit_checkpoints WHERE seq = :seq", seq=checkpoint_seq)
+    made.sql("UPDATE audit_head SET seq = :seq, hash = :hash, checkpoint_seq = :noted, checkpoint_at = :at WHERE id = 1",
+             seq=seq, hash=made.entry(seq).hash if seq else GENESIS, noted=checkpoint_seq,
+             at=noted[0][0] if noted else None)
+
+
 def test_deleting_checkpoints_with_the_tail_is_caught_by_an_anchor(tampered):
     anchor = f"21:{tampered.entry(21).hash}"
     tampered.sql("DELETE FROM audit_entries WHERE seq >= 15")
     tampered.sql("DELETE FROM audit_checkpoints WHERE seq >= 15")
-    tampered.sql("UPDATE audit_head SET seq = 14, hash = :hash WHERE id = 1", hash=tampered.entry(14).hash)
+    rewind_head(tampered, 14, 11)
     assert tampered.first_bad_seq() is None  # the window docs/AUDIT.md describes
+    assert tampered.first_bad_seq("--strict") is None  # checkpoint 11 is recent, and 3 entries follow it
     assert tampered.first_bad_seq("--anchor", anchor) == 15
+
+
+def test_deleting_checkpoints_with_the_tail_is_caught_by_the_head_row_when_it_still_notes_them(tampered):
+    tampered.sql("DELETE FROM audit_entries WHERE seq >= 15")
+    tampered.sql("DELETE FROM audit_checkpoints WHERE seq >= 15")
+    tampered.sql("UPDATE audit_head SET seq = 14, hash = :hash WHERE id = 1", hash=tampered.entry(14).hash)
+    code, output = tampered.verify()
+    assert code == 1
+    assert "FAILED seq 15: missing: the trail ends at seq 14, but the head row notes a signed checkpoint" in output
+    assert "for seq 21" in output
+
+
+@pytest.fixture
+def few(trail):
+    """Fewer entries than the policy's EVERY (1000): only the first entry carries a checkpoint."""
+    made = trail(AUDIT_CHECKPOINT_EVERY=1000)
+    made.record(ENTRIES)
+    assert made.count("audit_checkpoints") == 1
+    assert made.verify("--strict")[0] == 0
+    made.drop_triggers()
+    return made
+
+
+def test_a_rewritten_trail_with_every_checkpoint_deleted_fails_by_the_head_row(few):
+    few.sql("UPDATE audit_entries SET reason = 'rewritten history' WHERE seq = 5")
+    few.sql("DELETE FROM audit_checkpoints")
+    few.rehash(5)
+    code, output = few.verify()
+    assert code == 1
+    assert "FAILED seq 1: the head row notes a signed checkpoint of" in output and "checkpoints were deleted" in output
+
+
+def test_a_rewritten_trail_with_every_checkpoint_and_the_head_note_deleted_fails_strict(few):
+    few.sql("UPDATE audit_entries SET reason = 'rewritten history' WHERE seq = 5")
+    few.sql("DELETE FROM audit_checkpoints")
+    few.rehash(5)
+    rewind_head(few, ENTRIES, None)
+    code, output = few.verify()
+    assert code == 0  # without --strict, only a warning: the trail may predate CONSOLE_AUDIT_KEY
+    assert f"warning: no signed checkpoint covers any of the {ENTRIES} entries" in output
+    code, output = few.verify("--strict")
+    assert code == 1
+    assert f"FAILED seq 1: no signed checkpoint covers any of the {ENTRIES} entries" in output
 
 
 def test_an_inserted_entry(tampered):

@@ -1,8 +1,10 @@
 """A bulk-loaded history is indistinguishable from the same events added one by one."""
+import json
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import func, select
 
+from console.audit.models import AuditEntry
 from console.deflection.bulk import insert_history
 from console.deflection.models import EventRollup, OutcomeRollup, Ticket, TicketEvent, TicketRollup
 from console.deflection.tickets import FACT_FIELDS, add_ticket_event
@@ -29,10 +31,9 @@ def snapshot(session):
 def test_bulk_and_one_by_one_agree(app, console_db):
     tickets = HistoryWriter(5, 8, datetime(2026, 3, 20, 12), ["dev@example.com", "dev2@example.com"],
                             {"SPRINT_DAYS": 14}).generate()
-    assert insert_history(console_db, tickets) > 400
+    assert insert_history(console_db, tickets, actor="import@example.com") > 400
     bulk = snapshot(console_db)
-    for model in (TicketEvent, Ticket, TicketRollup, OutcomeRollup, EventRollup):
-        console_db.execute(delete(model))
+    console_db.rollback()  # events are append-only: undo the load rather than delete it
     with app.app_context():
         for ticket in tickets:
             console_db.add(Ticket(ref=ticket["ref"], team=ticket["team"], created_at=ticket["created_at"],
@@ -44,3 +45,14 @@ def test_bulk_and_one_by_one_agree(app, console_db):
     one_by_one = snapshot(console_db)
     assert len(bulk[0]) > 100 and len(bulk[2]) > 30 and len(bulk[3]) > 30
     assert one_by_one == bulk
+
+
+def test_a_load_is_one_audit_entry(console_db):
+    tickets = HistoryWriter(5, 3, datetime(2026, 3, 20, 12), ["dev@example.com"], {"SPRINT_DAYS": 14}).generate()
+    events = insert_history(console_db, tickets, actor="import@example.com")
+    [entry] = console_db.scalars(select(AuditEntry)).all()
+    details = json.loads(entry.details)
+    assert (entry.action, entry.actor) == ("ticket.history_load", "import@example.com")
+    assert (details["tickets"], details["events"]) == (len(tickets), events)
+    first, last = details["event_ids"]
+    assert last - first + 1 == events == console_db.scalar(select(func.count(TicketEvent.id)))

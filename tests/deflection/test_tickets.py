@@ -1,9 +1,11 @@
 """add_ticket_event: the ticket's facts, the rollups, routing to the developer on duty, the notification."""
+import json
 from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
+from console.audit.models import AuditEntry
 from console.deflection.models import EventRollup, Ticket, TicketEvent, TicketRollup
 from console.deflection.tickets import TicketError, add_ticket_event, clean_ref, open_ticket
 from tests.deflection.conftest import rollup_by_outcome
@@ -123,3 +125,34 @@ def test_events_keep_their_order_and_fields(event, console_db):
     assert kinds == ["runbook_viewed", "resolved"]
     ticket = console_db.scalar(select(Ticket).where(Ticket.ref == "T-9"))
     assert ticket.outcome == "deflected_by_runbook"
+
+
+def ticket_audit(session, ref: str) -> list[tuple[str, str, dict]]:
+    rows = session.execute(select(AuditEntry.action, AuditEntry.actor, AuditEntry.details)
+                           .where(AuditEntry.ticket == ref).order_by(AuditEntry.seq))
+    return [(action, actor, json.loads(details)) for action, actor, details in rows]
+
+
+def test_every_event_is_audited_in_the_same_transaction_with_its_note(app, console_db):
+    with app.app_context():
+        viewed = add_ticket_event(console_db, "T-audit", "runbook_viewed", actor="agent@example.com",
+                                  runbook="cannot-log-in")
+        escalated = add_ticket_event(console_db, "T-audit", "escalated", actor="agent@example.com",
+                                     escalation_class="knowledge", note="Customer says the card was charged twice",
+                                     assignee="dev@example.com")
+        cause = add_ticket_event(console_db, "T-audit", "root_cause", actor="dev@example.com",
+                                 note="Why 1: the retry queue was paused")
+    assert ticket_audit(console_db, "T-audit") == [
+        ("ticket.runbook_viewed", "agent@example.com", {"event": viewed.id, "runbook": "cannot-log-in"}),
+        ("ticket.escalated", "agent@example.com", {"event": escalated.id, "escalation_class": "knowledge",
+                                                   "assignee": "dev@example.com",
+                                                   "note": "Customer says the card was charged twice"}),
+        ("ticket.root_cause", "dev@example.com", {"event": cause.id, "note": "Why 1: the retry queue was paused"}),
+    ]
+    console_db.rollback()  # nothing is committed: the entries went with the events
+    assert ticket_audit(console_db, "T-audit") == []
+
+
+def test_a_task_run_event_is_left_to_the_run_s_own_audit_entry(event, console_db):
+    event("T-run", "task_run", task="unlock_account", run_status="succeeded")
+    assert ticket_audit(console_db, "T-run") == []

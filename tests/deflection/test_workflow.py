@@ -1,4 +1,6 @@
 """Resolving, escalating, reopening and developer time: validation, idempotency, the audit entry."""
+import json
+
 import pytest
 from sqlalchemy import func, select
 
@@ -65,6 +67,20 @@ def test_a_developer_logs_time_adds_a_root_cause_and_closes_the_escalation(app, 
     assert (ticket.outcome, ticket.dev_minutes) == ("escalated", 45)
     assert ticket.escalation_closed_at is not None
     assert ticket not in open_escalations(console_db, ticket.assignee)
+    audited = console_db.execute(select(AuditEntry.action, AuditEntry.details).where(AuditEntry.ticket == "T-11")
+                                 .order_by(AuditEntry.seq)).all()
+    assert [action for action, _ in audited] == ["ticket.escalated", "ticket.dev_time", "ticket.root_cause",
+                                                 "ticket.resolved"]
+    assert json.loads(audited[1].details)["minutes"] == 45
+    assert json.loads(audited[2].details)["note"] == "Why 1: ..."
+
+
+def test_the_note_of_an_outcome_is_in_its_audit_entry(app, console_db):
+    with app.app_context():
+        record_outcome(console_db, "T-14", parse_outcome({"outcome": "resolved", "note": "refunded by hand"}),
+                       actor="agent@example.com")
+    [details] = console_db.scalars(select(AuditEntry.details).where(AuditEntry.ticket == "T-14")).all()
+    assert json.loads(details)["note"] == "refunded by hand"
 
 
 @pytest.mark.parametrize("minutes", ["", "ten", "0", "1441", None])

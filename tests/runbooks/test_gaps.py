@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from sqlalchemy import select
 
 from console.db import utcnow
@@ -20,6 +22,41 @@ def test_customer_addresses_and_order_numbers_are_not_kept(console_db):
 
     assert miss.query == "[email] wants gift card 1004" and miss.terms == "card gift want"
     assert record_search_miss(console_db, "bob@example.com 1003", actor="a@example.com") is None
+
+
+@pytest.mark.parametrize("query, kept", [
+    ("call +44 20 7946 0958 about a refund", "call [phone] about a refund"),
+    ("(555) 123-4567 cannot log in", "[phone] cannot log in"),
+    ("wants a refund, phone 0171-1234567", "wants a refund, phone [phone]"),
+    ("callback +4915112345678 voucher", "callback [phone] voucher"),
+    ("gift card, order 1234567", "gift card, order [phone]"),  # 7 digits or more: a phone number, whatever it is
+])
+def test_phone_numbers_are_not_kept(console_db, query, kept):
+    miss = record_search_miss(console_db, query, actor="a@example.com")
+    assert miss.query == kept
+    assert not any(ch.isdigit() for ch in miss.query + miss.terms)
+    assert "phone" not in miss.terms.split()
+
+
+@pytest.mark.parametrize("query, kept", [
+    ("moved to 12 Baker Street, wants the voucher", "moved to [address], wants the voucher"),
+    ("221B Baker St voucher", "[address] voucher"),
+    ("voucher for Baker Street 12", "voucher for [address]"),
+    ("voucher to 5 old kent road", "voucher to [address]"),
+    ("Lieferung an Hauptstr. 5 fehlt", "Lieferung an [address] fehlt"),
+    ("Bahnhofstraße 12a voucher", "[address] voucher"),
+])
+def test_street_addresses_are_not_kept(console_db, query, kept):
+    miss = record_search_miss(console_db, query, actor="a@example.com")
+    assert miss.query == kept
+    assert not {"baker", "kent", "hauptstr", "bahnhofstrass", "bahnhofstraß", "address"} & set(miss.terms.split())
+
+
+@pytest.mark.parametrize("query", ["refund 2 items", "order 1004 not delivered", "where is order 123456",
+                                   "orders 1001, 1002 missing", "wrong road 3 times", "email address change"])
+def test_ordinary_queries_keep_their_words_and_short_numbers(console_db, query):
+    miss = record_search_miss(console_db, query, actor="a@example.com")
+    assert miss.query == query
 
 
 def test_noise_is_not_recorded(console_db):

@@ -14,6 +14,7 @@ from console.runbooks.models import RunbookSearchMiss, RunbookTick
 from tests.runbooks.conftest import GOOD_FRONT
 
 LOGIN_RUNBOOK = "/admin/runbooks/cannot-log-in/"
+OWN_PAGE = {"Sec-Fetch-Site": "same-origin"}  # what a browser sends for a link or form on one of our pages
 
 
 def text_of(response) -> str:
@@ -76,8 +77,8 @@ def test_search_with_no_result_is_recorded_once_as_a_gap(client, login_as, conso
     user = login_as("agent")
     work_ticket(client, "T-31")
 
-    first = client.get("/admin/runbooks/", query_string={"q": "Gift card balance?"})
-    client.get("/admin/runbooks/", query_string={"q": "gift  card balance"})  # same gap, moments later
+    first = client.get("/admin/runbooks/", query_string={"q": "Gift card balance?"}, headers=OWN_PAGE)
+    client.get("/admin/runbooks/", query_string={"q": "gift  card balance"}, headers=OWN_PAGE)  # the same gap
 
     assert "No runbook matches" in text_of(first) and "recorded as a runbook gap" in text_of(first)
     misses = console_db.scalars(select(RunbookSearchMiss)).all()
@@ -105,7 +106,7 @@ def test_page_fills_the_task_button_and_counts_the_view_on_the_ticket(client, lo
     login_as("agent")
     work_ticket(client, "T-7")
 
-    response = client.get(LOGIN_RUNBOOK, query_string={"email": "locked@example.com"})
+    response = client.get(LOGIN_RUNBOOK, query_string={"email": "locked@example.com"}, headers=OWN_PAGE)
 
     assert response.status_code == 200
     [unlock] = task_buttons(text_of(response), "unlock_account")
@@ -114,27 +115,82 @@ def test_page_fills_the_task_button_and_counts_the_view_on_the_ticket(client, lo
     assert query["email"] == ["locked@example.com"] and query["ticket"] == ["T-7"]
     assert viewed(console_db, "T-7") == ["cannot-log-in"]
 
-    client.get(LOGIN_RUNBOOK)  # reading it again is the same view
+    client.get(LOGIN_RUNBOOK, headers=OWN_PAGE)  # reading it again is the same view
     assert viewed(console_db, "T-7") == ["cannot-log-in"]
 
 
 def test_a_view_after_a_reopen_counts_again(client, login_as, console_db, app):
     login_as("agent")
     work_ticket(client, "T-8")
-    client.get(LOGIN_RUNBOOK)
+    client.get(LOGIN_RUNBOOK, headers=OWN_PAGE)
     with app.app_context():
         add_ticket_event(console_db, "T-8", "reopened", actor="lead@example.com")
         console_db.flush()
 
-    client.get(LOGIN_RUNBOOK)
+    client.get(LOGIN_RUNBOOK, headers=OWN_PAGE)
 
     assert viewed(console_db, "T-8") == ["cannot-log-in", "cannot-log-in"]
+
+
+@pytest.mark.parametrize("headers", [
+    {}, {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}, {"Sec-Fetch-Site": "none"},
+    {"Referer": "https://helpdesk.example.net/tickets/7"},
+    {"Sec-Fetch-Site": "cross-site", "Referer": "http://localhost/admin/"},
+    {"Sec-Fetch-Site": "same-origin", "Sec-Purpose": "prefetch"},
+], ids=["no-headers", "cross-site", "same-site", "typed-in", "foreign-referer", "cross-site-own-referer", "prefetch"])
+def test_a_link_from_another_site_writes_nothing(client, login_as, console_db, headers):
+    login_as("agent")
+    work_ticket(client, "T-9")
+
+    page = client.get(LOGIN_RUNBOOK, headers=headers)
+    search = client.get("/admin/runbooks/", query_string={"q": "loyalty points expired"}, headers=headers)
+
+    assert page.status_code == search.status_code == 200
+    assert "for ticket <strong>T-9</strong>" in text_of(page)  # the agent still reads it for the ticket in hand
+    assert "not counted as viewed on ticket <strong>T-9</strong>" in text_of(page)
+    assert console_db.scalars(select(TicketEvent)).all() == []
+    assert console_db.scalars(select(RunbookSearchMiss)).all() == []
+    assert "recorded as a runbook gap" not in text_of(search)
+
+
+def test_the_page_s_button_counts_a_view_that_came_from_another_site(client, login_as, auth, console_db):
+    login_as("agent")
+    work_ticket(client, "T-11")
+    assert 'action="/admin/runbooks/cannot-log-in/viewed"' in text_of(client.get(LOGIN_RUNBOOK))
+    token = auth.csrf(LOGIN_RUNBOOK)
+
+    assert client.post(LOGIN_RUNBOOK + "viewed").status_code == 400  # no CSRF token: refused
+    assert viewed(console_db, "T-11") == []
+    response = client.post(LOGIN_RUNBOOK + "viewed", data={"csrf_token": token})
+
+    assert response.status_code == 303 and response.headers["Location"].endswith(LOGIN_RUNBOOK)
+    assert viewed(console_db, "T-11") == ["cannot-log-in"]
+    assert "not counted as viewed" not in text_of(client.get(LOGIN_RUNBOOK, headers=OWN_PAGE))
+
+
+def test_counting_a_view_needs_a_ticket_and_a_role_that_works_tickets(client, login_as, auth, console_db):
+    login_as("agent")
+    assert client.post(LOGIN_RUNBOOK + "viewed", data={"csrf_token": auth.csrf(LOGIN_RUNBOOK)}).status_code == 400
+    auth.logout()
+    login_as("product_owner")
+    assert client.post(LOGIN_RUNBOOK + "viewed", data={"csrf_token": auth.csrf(LOGIN_RUNBOOK)}).status_code == 403
+    assert console_db.scalars(select(TicketEvent)).all() == []
+
+
+def test_an_older_browser_s_same_origin_referer_counts(client, login_as, console_db):
+    login_as("agent")
+    work_ticket(client, "T-10")
+
+    client.get(LOGIN_RUNBOOK, headers={"Referer": "http://localhost/admin/runbooks/?q=login"})
+
+    assert viewed(console_db, "T-10") == ["cannot-log-in"]
 
 
 def test_without_a_ticket_nothing_is_recorded_and_the_page_says_so(client, login_as, console_db):
     login_as("agent")
 
-    html = text_of(client.get(LOGIN_RUNBOOK, query_string={"order_id": "1003", "email": "not an email"}))
+    html = text_of(client.get(LOGIN_RUNBOOK, query_string={"order_id": "1003", "email": "not an email"},
+                              headers=OWN_PAGE))
 
     assert "No ticket in hand" in html
     assert console_db.scalars(select(TicketEvent)).all() == []

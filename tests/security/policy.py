@@ -74,6 +74,7 @@ POLICY: dict[tuple[str, str], frozenset | str] = {
     ("runbooks.index", "GET"): STAFF,
     ("runbooks.page", "GET"): STAFF,
     ("runbooks.tick", "POST"): TICKET_WORKERS,
+    ("runbooks.count_view", "POST"): TICKET_WORKERS,
     # tickets and deflection
     ("tickets.index", "GET"): TICKET_READERS,
     ("tickets.ticket_page", "GET"): TICKET_READERS,
