@@ -20,6 +20,7 @@ from console.auth.permissions import APPROVE_RUNS, user_can
 from console.db import console_session, utcnow
 from console.notify import notify
 from console.tasks.checks import TaskError, clean_reason, database_guard, get_run
+from console.tasks.disclosure import masked_text
 from console.tasks.execution import audit_fields, execute, settle
 from console.tasks.models import TaskRun
 from console.tasks.params import ParamErrors, coerce_params
@@ -120,7 +121,8 @@ def reject_run(run_id, approver, reason) -> TaskRun:
     _claim(run, "rejected", approver.email, reason, utcnow())
     settle(run, "rejected", error=f"rejected by {approver.email}: {reason}", action="run.reject",
            actor=approver.email, reason=reason, raise_failure=False)
-    notify(f"Run {run.id} ({run.task}) by {run.actor} was rejected by {approver.email}: {reason}")
+    # The reason is typed free text: it may repeat a customer's address, which chat is no place for.
+    notify(f"Run {run.id} ({run.task}) by {run.actor} was rejected by {approver.email}: {masked_text(reason)}")
     return run
 
 

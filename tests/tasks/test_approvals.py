@@ -115,6 +115,14 @@ def test_a_rejected_run_never_runs(within, attempt, pending, staff, fresh, audit
     assert "rejected by" in notes[-1]
 
 
+def test_a_rejection_notice_masks_an_address_in_its_reason(within, pending, staff, notes):
+    run, _order = pending
+
+    within(reject_run, run.id, staff("lead"), "anna.muller@example.net asked us to stop")
+
+    assert "anna.muller@example.net" not in notes[-1] and "an•••r@e•••.net asked us to stop" in notes[-1]
+
+
 def test_an_approval_expires(within, attempt, pending, staff, console_db, app, monkeypatch, fresh, audit_for):
     run, order = pending
     console_db.execute(update(TaskRun).where(TaskRun.id == run.id)
