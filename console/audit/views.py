@@ -24,8 +24,8 @@ from console.formatting import Personal
 OUTCOMES = ("succeeded", "failed", "refused", "rejected", "pending_approval", "approved", "interrupted")
 COMMON_ACTIONS = ("login", "login.failed", "logout", "user.create", "user.role_change", "user.disable", "user.enable",
                   "token.create", "token.revoke", "task.intent", "task.outcome", "task.request_approval",
-                  "run.approve", "run.reject", "run.expire", "task.reconcile", "pii.reveal", "ticket.dev_time",
-                  "audit.export")
+                  "run.approve", "run.reject", "run.expire", "task.reconcile", "pii.reveal", "pii.search",
+                  "ticket.dev_time", "audit.export")
 
 
 class AuditTrailView(ConsoleView):

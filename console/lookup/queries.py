@@ -122,6 +122,8 @@ class Listing:
     count: tuple[int, bool] | None = None  # (matches up to the bound, more than the bound)
     matched: dict[int, str] = field(default_factory=dict)  # row id -> why a number search matched it
     customers: dict[int, str] = field(default_factory=dict)  # order lists: customer id -> email
+    # Customers a search on personal data matched (as `count`), for its audit; None when it matched none.
+    personal_matches: tuple[int, bool] | None = None
 
 
 def pick_sort(sorts: dict[str, SortOrder], param: str | None, *, filtered: bool, notices: list[str]) -> SortOrder:
@@ -156,7 +158,8 @@ def customer_listing(session: Session | Connection, *, search: Search, status: s
         params = {"status": status} if status else {}
         params["email"] = search.text
         rows = session.execute(_list("customers", params), params).all()
-        listing = Listing(Page(rows, CUSTOMER_SORTS[DEFAULT_SORT]))
+        listing = Listing(Page(rows, CUSTOMER_SORTS[DEFAULT_SORT]),
+                          personal_matches=(len(rows), False) if rows else None)
         if not rows:
             listing.not_found = (f"No customer with the email address {search.text}"
                                  + (f" and status {status}." if status else "."))
@@ -172,6 +175,7 @@ def customer_listing(session: Session | Connection, *, search: Search, status: s
         page = keyset_page(session, statement, EMAIL_ORDER, direction=direction, cursor=cursor, size=size,
                            params=params)
         listing = Listing(page, notices, count=bounded_count(session, statement, params=params) if page.rows else None)
+        listing.personal_matches = listing.count
         if not page.rows and direction == "first":
             listing.not_found = f"No customer's email address starts with “{search.text}”."
         return listing
@@ -244,7 +248,7 @@ def order_listing(session: Session | Connection, *, search: Search, status: str 
     statement = _list("orders", params)
     order = pick_sort(ORDER_SORTS, sort, filtered=bool(status) or customer_id is not None, notices=notices)
     page = keyset_page(session, statement, order, direction=direction, cursor=cursor, size=size, params=params)
-    listing = Listing(page, notices)
+    listing = Listing(page, notices, personal_matches=(1, False) if search.kind == "email" else None)
     if status or customer_id is not None:
         listing.count = bounded_count(session, statement, params=params)
         if not page.rows and direction == "first":
