@@ -163,7 +163,7 @@ class Personal:
         if kind is None or self.revealed or value is None or value == "" or value == REDACTED:
             return value
         if str(value).lower() in self._typed:
-            return value
+            return masking.neutral(value) if isinstance(value, str) else value
         masked = masking.shown(value, kind, False)
         if len(str(value)) >= MIN_SCRUBBED:
             self._seen[str(value)] = masked

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from admin_tasks.shop_schema import CUSTOMER_STATUSES, ORDER_STATUSES, Customer, Order
+from console.folding import folded
 from console.lookup.paging import PAGE_SIZE, Page, SortOrder, bounded_count, keyset_page, prebuilt
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the shop's schema
@@ -49,7 +50,7 @@ EMAIL_ORDER = SortOrder("email", "Email A to Z", (Customer.email,), False, byte_
 _FILTERS = {
     "customers": (CUSTOMER_COLUMNS, {
         "status": lambda: Customer.status == bindparam("status"),
-        "email": lambda: Customer.email == bindparam("email"),
+        "email": lambda: folded(Customer.email) == bindparam("email"),
         "prefix": lambda: Customer.email.like(bindparam("prefix"), escape=LIKE_ESCAPE),
     }),
     "orders": (ORDER_COLUMNS, {
@@ -57,7 +58,7 @@ _FILTERS = {
         "status": lambda: Order.status == bindparam("status"),
     }),
 }
-_CUSTOMER_ID_BY_EMAIL = select(Customer.id).where(Customer.email == bindparam("email"))
+_CUSTOMER_ID_BY_EMAIL = select(Customer.id).where(folded(Customer.email) == bindparam("email"))
 _CUSTOMER_EMAILS = select(Customer.id, Customer.email).where(Customer.id.in_(bindparam("ids", expanding=True)))
 
 
