@@ -74,7 +74,10 @@ def shown(value, kind: str, revealed: bool) -> str:
     """Return the value as the page may show it: whole when revealed, masked otherwise; bidi controls inert."""
     if value is None:
         return ""
-    return neutral(str(value) if revealed else MASKS[kind](str(value)))
+    text = str(value)
+    if not text.isascii():  # neutral(), inlined: the lists call this for every cell of every row
+        text = text.translate(BIDI_CONTROLS)
+    return text if revealed else MASKS[kind](text)
 
 
 # The shop's columns that hold personal data, and the mask each gets. The lookup pages, the run pages and

@@ -40,5 +40,5 @@ def test_bidi_controls_are_shown_as_markers_revealed_or_masked():
     from console.lookup.masking import shown
 
     assert shown("Anna \u202eevil", "name", True) == "Anna [U+202E]evil"
-    assert shown("\u2067Anna", "name", False) == "[U+2067]•••"
+    assert shown("\u2067Anna", "name", False) == "[•••"  # masked after the marker took the control's place
     assert shown("Zoë Brontë", "name", True) == "Zoë Brontë"  # other non-ASCII text is left alone
