@@ -26,6 +26,8 @@ STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-
 REDACTED = "[redacted]"
 # Shorter personal values are not searched for in free text: "Al" would mask half the words of a sentence.
 MIN_SCRUBBED = 3
+# An address inside free text; a masked one ("al•••e@e•••.com") has no run of these around its "@" to match twice.
+EMAIL_IN_TEXT = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 COLUMN_WORDS = {"id": "Number", "created_at": "Created", "updated_at": "Last changed",
                 "status_changed_at": "Status changed"}
 TABLE_NOUNS = {"outbox_emails": "Email", "order_items": "Order item"}
@@ -148,16 +150,20 @@ def key_label(key) -> str:
 class Personal:
     """Masks personal values as the lookup pages do, and remembers them to mask free text that repeats them.
 
-    `revealed` shows everything: the preview, to the person who typed the values.
+    `revealed` shows everything. `typed` are values the reader typed into this very request (a preview's
+    parameters): shown whole, as they tell the reader nothing new; whatever else is personal stays masked.
     """
 
-    def __init__(self, revealed: bool = False):
+    def __init__(self, revealed: bool = False, typed=()):
         self.revealed = revealed
+        self._typed = {str(value).lower() for value in typed if value is not None and value != ""}
         self._seen: dict[str, str] = {}
 
     def mask(self, kind: str | None, value):
         if kind is None or self.revealed or value is None or value == "" or value == REDACTED:
             return value
+        if str(value).lower() in self._typed:
+            return masking.neutral(value) if isinstance(value, str) else value
         masked = masking.shown(value, kind, False)
         if len(str(value)) >= MIN_SCRUBBED:
             self._seen[str(value)] = masked
@@ -171,13 +177,19 @@ class Personal:
         return self.mask("email" if kind == "email" else masking.field_kind(name), value)
 
     def text(self, text):
-        """Free text (a result, an error, a reason) with every personal value masked so far masked in it too."""
-        if self.revealed or not text or not self._seen or not isinstance(text, str):
+        """Free text (a result, an error, a reason) with every personal value masked so far masked in it too,
+        and any other email address in it masked: a task may name a customer it read and nobody typed."""
+        if self.revealed or not text or not isinstance(text, str):
             return text
-        by_lower = {value.lower(): masked for value, masked in self._seen.items()}
-        pattern = "|".join(rf"(?<!\w){re.escape(value)}(?!\w)" for value in sorted(self._seen, key=len, reverse=True))
-        return re.sub(pattern, lambda found: by_lower.get(found.group(0).lower(), found.group(0)), text,
-                      flags=re.IGNORECASE)
+        if self._seen:
+            by_lower = {value.lower(): masked for value, masked in self._seen.items()}
+            pattern = "|".join(rf"(?<!\w){re.escape(value)}(?!\w)"
+                               for value in sorted(self._seen, key=len, reverse=True))
+            text = re.sub(pattern, lambda found: by_lower.get(found.group(0).lower(), found.group(0)), text,
+                          flags=re.IGNORECASE)
+        if "@" in text:
+            text = EMAIL_IN_TEXT.sub(lambda found: self.mask("email", found.group(0)), text)
+        return text
 
     def change(self, change):
         """A {"table", "key", "before", "after"} change with its personal columns masked."""

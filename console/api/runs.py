@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 from flask import jsonify, request
-from sqlalchemy import select
-
 from console.api import ApiError, api_user, bp, json_body, require
 from console.api.tasks import run_body, text_field
 from console.auth.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, user_can
 from console.db import console_session
-from console.tasks.models import TaskRun
+from console.tasks.models import STATUSES, TaskRun
 from console.tasks.params import MAX_INT
-from console.tasks.runner import approve_run, reconcile_run, reject_run, undo_run
+from console.tasks.runner import approve_run, reconcile_run, reject_run, run_history, undo_run
 
 MAX_LIMIT = 200
 LIST_FILTERS = ("ticket", "customer", "task", "status", "actor")
@@ -56,16 +54,12 @@ def list_runs():
     limit = _bounded_int("limit", 50, 1, MAX_LIMIT)
     before = _bounded_int("before", None, 1, MAX_INT)
     order_id = _bounded_int("order", None, 0, MAX_INT)
-    query = select(TaskRun).order_by(TaskRun.id.desc()).limit(limit)
-    for name in LIST_FILTERS:
-        value = request.args.get(name)
-        if value:
-            query = query.where(getattr(TaskRun, name) == value[:254])
-    if order_id is not None:
-        query = query.where(TaskRun.order_id == order_id)
-    if before is not None:
-        query = query.where(TaskRun.id < before)
-    return jsonify({"runs": [run_body(run) for run in console_session().scalars(query)]})
+    filters = {name: request.args.get(name)[:254] for name in LIST_FILTERS if request.args.get(name)}
+    if filters.get("status") and filters["status"] not in STATUSES:
+        raise ApiError(400, "invalid", f"status must be one of: {', '.join(STATUSES)}",
+                       {"status": f"expected one of: {', '.join(STATUSES)}"})
+    runs = run_history(**filters, order_id=order_id, before=before, limit=limit)
+    return jsonify({"runs": [run_body(run) for run in runs]})
 
 
 @bp.get("/runs/<int:run_id>")

@@ -4,13 +4,15 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from console.api import ApiError, api_user, bp, json_body
+from console.tasks.disclosure import masked_run, shown_preview
 from console.tasks.registry import may_run
 from console.tasks.runner import RunRequest, TaskError, preview, run_to_dict, start_run
 from console.tasks.views import describe_task, find_task, jsonable, preview_to_dict, runnable_tasks
 
 
 def run_body(run) -> dict:
-    return jsonable(run_to_dict(run))
+    """RUN as the API answers it to anyone: the product's personal data masked."""
+    return masked_run(jsonable(run_to_dict(run)), find_task(run.task))[0]
 
 
 @bp.errorhandler(TaskError)
@@ -76,7 +78,8 @@ def get_task(name: str):
 def preview_task(name: str):
     """What the run would change; writes nothing."""
     result = preview(_run_request(name))
-    return jsonify(preview_to_dict(find_task(name), result))
+    spec = find_task(name)
+    return jsonify(preview_to_dict(spec, shown_preview(spec, result)))
 
 
 @bp.post("/tasks/<name>/runs")

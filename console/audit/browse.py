@@ -158,7 +158,8 @@ def page(session: Session, flt: TrailFilter, *, before: int | None = None, after
 ACTION_WORDS = {
     "task.intent": "run starting", "task.outcome": "run ended", "task.request_approval": "approval requested",
     "run.approve": "approved", "run.reject": "rejected", "run.expire": "approval expired",
-    "task.reconcile": "reconciled", "pii.reveal": "personal data revealed", "ticket.dev_time": "developer time",
+    "task.reconcile": "reconciled", "pii.reveal": "personal data revealed", "pii.search": "personal data searched",
+    "ticket.dev_time": "developer time",
     "login.failed": "failed login", "user.role_change": "role changed", "audit.export": "trail exported",
 }
 

@@ -25,8 +25,8 @@ OUTCOMES = ("succeeded", "failed", "refused", "rejected", "pending_approval", "a
 COMMON_ACTIONS = ("login", "login.failed", "logout", "user.create", "user.role_change", "user.disable", "user.enable",
                   "user.email_change", "user.name_change", "user.team_change", "user.password_change",
                   "token.create", "token.revoke", "task.intent", "task.outcome", "task.request_approval",
-                  "run.approve", "run.reject", "run.expire", "task.reconcile", "pii.reveal", "ticket.dev_time",
-                  "audit.export")
+                  "run.approve", "run.reject", "run.expire", "task.reconcile", "pii.reveal", "pii.search",
+                  "ticket.dev_time", "audit.export")
 
 
 class AuditTrailView(ConsoleView):

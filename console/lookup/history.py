@@ -68,7 +68,7 @@ def runs_about(session: Session, *, customer: str | None = None, order_id: int |
     if order_id is not None and hasattr(TaskRun, "order_id"):
         where, value = "order_id", order_id
     elif customer is not None and hasattr(TaskRun, "customer"):
-        where, value = "customer", customer
+        where, value = "customer", customer.lower()  # as runs record it
     else:
         return None
     # Core, not the ORM: these rows are only read, and the ORM's per-statement bookkeeping is pure cost.

@@ -59,11 +59,25 @@ MASKS = {
 }
 
 
+# Characters that reorder the text around them: a name holding U+202E would show the rest of the line reversed.
+# Personal data is typed by customers, so they are shown as visible markers, never obeyed.
+BIDI_CONTROLS = {code: f"[U+{code:04X}]" for code in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F),
+                                                       *range(0x2066, 0x206A))}
+
+
+def neutral(text: str) -> str:
+    """The text with every bidirectional control character shown as a marker such as [U+202E]."""
+    return text if text.isascii() else text.translate(BIDI_CONTROLS)
+
+
 def shown(value, kind: str, revealed: bool) -> str:
-    """Return the value as the page may show it: whole when revealed, masked otherwise."""
+    """Return the value as the page may show it: whole when revealed, masked otherwise; bidi controls inert."""
     if value is None:
         return ""
-    return str(value) if revealed else MASKS[kind](str(value))
+    text = str(value)
+    if not text.isascii():  # neutral(), inlined: the lists call this for every cell of every row
+        text = text.translate(BIDI_CONTROLS)
+    return text if revealed else MASKS[kind](text)
 
 
 # The shop's columns that hold personal data, and the mask each gets. The lookup pages, the run pages and

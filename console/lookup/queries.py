@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from admin_tasks.shop_schema import CUSTOMER_STATUSES, ORDER_STATUSES, Customer, Order
+from console.folding import folded
 from console.lookup.paging import PAGE_SIZE, Page, SortOrder, bounded_count, keyset_page, prebuilt
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the shop's schema
@@ -49,7 +50,7 @@ EMAIL_ORDER = SortOrder("email", "Email A to Z", (Customer.email,), False, byte_
 _FILTERS = {
     "customers": (CUSTOMER_COLUMNS, {
         "status": lambda: Customer.status == bindparam("status"),
-        "email": lambda: Customer.email == bindparam("email"),
+        "email": lambda: folded(Customer.email) == bindparam("email"),
         "prefix": lambda: Customer.email.like(bindparam("prefix"), escape=LIKE_ESCAPE),
     }),
     "orders": (ORDER_COLUMNS, {
@@ -57,7 +58,7 @@ _FILTERS = {
         "status": lambda: Order.status == bindparam("status"),
     }),
 }
-_CUSTOMER_ID_BY_EMAIL = select(Customer.id).where(Customer.email == bindparam("email"))
+_CUSTOMER_ID_BY_EMAIL = select(Customer.id).where(folded(Customer.email) == bindparam("email"))
 _CUSTOMER_EMAILS = select(Customer.id, Customer.email).where(Customer.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -122,6 +123,8 @@ class Listing:
     count: tuple[int, bool] | None = None  # (matches up to the bound, more than the bound)
     matched: dict[int, str] = field(default_factory=dict)  # row id -> why a number search matched it
     customers: dict[int, str] = field(default_factory=dict)  # order lists: customer id -> email
+    # Customers a search on personal data matched (as `count`), for its audit; None when it matched none.
+    personal_matches: tuple[int, bool] | None = None
 
 
 def pick_sort(sorts: dict[str, SortOrder], param: str | None, *, filtered: bool, notices: list[str]) -> SortOrder:
@@ -156,7 +159,8 @@ def customer_listing(session: Session | Connection, *, search: Search, status: s
         params = {"status": status} if status else {}
         params["email"] = search.text
         rows = session.execute(_list("customers", params), params).all()
-        listing = Listing(Page(rows, CUSTOMER_SORTS[DEFAULT_SORT]))
+        listing = Listing(Page(rows, CUSTOMER_SORTS[DEFAULT_SORT]),
+                          personal_matches=(len(rows), False) if rows else None)
         if not rows:
             listing.not_found = (f"No customer with the email address {search.text}"
                                  + (f" and status {status}." if status else "."))
@@ -172,6 +176,7 @@ def customer_listing(session: Session | Connection, *, search: Search, status: s
         page = keyset_page(session, statement, EMAIL_ORDER, direction=direction, cursor=cursor, size=size,
                            params=params)
         listing = Listing(page, notices, count=bounded_count(session, statement, params=params) if page.rows else None)
+        listing.personal_matches = listing.count
         if not page.rows and direction == "first":
             listing.not_found = f"No customer's email address starts with “{search.text}”."
         return listing
@@ -244,7 +249,7 @@ def order_listing(session: Session | Connection, *, search: Search, status: str 
     statement = _list("orders", params)
     order = pick_sort(ORDER_SORTS, sort, filtered=bool(status) or customer_id is not None, notices=notices)
     page = keyset_page(session, statement, order, direction=direction, cursor=cursor, size=size, params=params)
-    listing = Listing(page, notices)
+    listing = Listing(page, notices, personal_matches=(1, False) if search.kind == "email" else None)
     if status or customer_id is not None:
         listing.count = bounded_count(session, statement, params=params)
         if not page.rows and direction == "first":

@@ -17,6 +17,7 @@ from console.lookup.display import HELPERS, MASKED, PersonalData, customer_rows,
 from console.lookup.offers import offered_tasks, run_url, task_form_url
 from console.lookup.paging import BadCursor, Page
 from console.lookup.reveal import RevealRefused, hide_customer, may_reveal, reveal_customer, revealed_until
+from console.lookup.searches import check_search, record_search
 
 
 def _user():
@@ -65,21 +66,26 @@ class _LookupView(ConsoleView):
 
     def _listing(self, find, base: dict):
         direction, cursor = _paging()
-        error = None
+        error, status, user = None, 400, _user()
         try:
             search = queries.parse_search(base.get("q"))
+            check_search(user, search)
             # The Core connection, as for the detail pages: list rows are only read.
             listing = find(target_session().connection(), search=search, direction=direction, cursor=cursor)
+            record_search(user, search, listing, scope=self.endpoint)
         except queries.LookupInputError as exc:
-            listing, error = None, exc.message
+            listing, error, status = None, exc.message, getattr(exc, "status", 400)
         except BadCursor as exc:
             listing, error = None, f"This page link is broken ({exc}). Start again from the first page."
+        except AuditUnavailable:
+            listing, error, status = None, "This search could not be written to the audit trail, so nothing is " \
+                                           "shown. Try again, and tell an admin if it keeps failing.", 503
         context = dict(listing=listing, error=error, base=base, statuses=self.statuses, sorts=self.sorts,
                        filtered_sorts=queries.FILTERED_SORTS, pii=MASKED, **HELPERS)
         if listing is not None:
             context["pager"] = _pager(".index", base, listing.page)
             context["rows"] = self.rows(listing)
-        return self.render(self.list_template, **context), 400 if error else 200
+        return self.render(self.list_template, **context), status if error else 200
 
     def _reveal(self, customer, render_page, done_url: str):
         """Handle a reveal form: audit, unmask and go back to the page, or re-render it saying what is wrong."""

@@ -13,6 +13,8 @@ from sqlalchemy import MetaData, Table, insert, select, update
 from sqlalchemy.exc import NoSuchTableError
 from sqlalchemy.orm import Session
 
+from console.folding import folded
+from console.lookup.masking import column_kind
 from console.tasks.params import jsonable
 from console.tasks.spec import Refusal
 
@@ -50,6 +52,14 @@ def thing(table: str) -> str:
     if words.endswith("s") and not words.endswith("ss"):
         return words[:-1]
     return words
+
+
+def _equals(table_name: str, column, value):
+    """column = value; an email address compares without regard to case (the typed one is in lower case,
+    the product may hold it in any case)."""
+    if isinstance(value, str) and column_kind(table_name, column.name) == "email":
+        return folded(column) == value.lower()
+    return column == value
 
 
 def _same(a, b) -> bool:
@@ -106,7 +116,7 @@ class TaskContext:
             conditions.append(self._key_column(table) == key)
         for name, value in where.items():
             column = self._column(table, name)
-            conditions.append(column.is_(None) if value is None else column == value)
+            conditions.append(column.is_(None) if value is None else _equals(table_name, column, value))
         if not conditions:
             raise ValueError("give a key or at least one column=value condition")
         statement = select(table).where(*conditions).limit(limit)
@@ -241,13 +251,13 @@ class TaskContext:
     def customer_email(self) -> str:
         """The email of the customer this run concerns, looked up from an order when needed."""
         if self.seen.get("customer"):
-            return self.seen["customer"]
+            return self.seen["customer"].lower()
         customer_id = self.seen.get("customer_id")
         if customer_id is None:
             return ""
         table = self._table("customers")
         email = self.session.scalar(select(table.c.email).where(self._key_column(table) == customer_id))
-        return email or ""
+        return (email or "").lower()  # runs name their customer in lower case, as the run history searches
 
     def write_outbox(self) -> int:
         """Insert the queued emails (the runner calls this after the target commit)."""

@@ -185,13 +185,17 @@ def _ask_approval(run: TaskRun, claim, checked: CheckedRequest, rehearsal: Rehea
 @database_guard
 def run_history(*, ticket: str | None = None, customer: str | None = None, task: str | None = None,
                 order_id: int | None = None, actor: str | None = None, status: str | None = None,
-                limit: int = 50) -> list[TaskRun]:
-    """Newest runs first, filtered by any of ticket, customer email, task, order, actor and status."""
+                before: int | None = None, limit: int = 50) -> list[TaskRun]:
+    """Newest runs first, filtered by any of ticket, customer email, task, order, actor and status, older
+    than run `before` when given. Runs record their customer's email in lower case."""
     query = select(TaskRun)
+    customer = customer.lower() if customer is not None else None
     for column, value in ((TaskRun.ticket, ticket), (TaskRun.customer, customer), (TaskRun.task, task),
                           (TaskRun.order_id, order_id), (TaskRun.actor, actor), (TaskRun.status, status)):
         if value is not None:
             query = query.where(column == value)
+    if before is not None:
+        query = query.where(TaskRun.id < before)
     return list(console_session().scalars(query.order_by(TaskRun.id.desc()).limit(max(1, min(limit, 500)))))
 
 

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField
 
 from console.auth.permissions import RUN_TASKS
-from console.formatting import Personal
+from console.tasks.disclosure import preview_personal, shown_preview
 from console.tasks.views import (TaskPagesView, by_category, change_sentence, change_tables, find_task, runnable_tasks,
                                  search_tasks)
 
@@ -131,10 +131,12 @@ class TaskCatalogView(TaskPagesView):
             "task": spec.name, "user": _user().id, "params": kept, "ticket": ticket, "reason": reason,
             "hash": result.preview_hash, "key": uuid.uuid4().hex,
         })
-        # The person who typed the values sees them whole here; pages others read mask them.
-        tables = change_tables(result.changes, Personal(revealed=True), customer=_customer_of(spec, result.params))
+        # The person who typed the values sees them whole here; what the task read from the shop stays masked.
+        personal = preview_personal(spec, result.params)
+        tables = change_tables(result.changes, personal, customer=_customer_of(spec, result.params))
         emails = sum(1 for line in result.effects if str(line).startswith("email"))
-        return self.render("tasks/preview.html", spec=spec, preview=result, tables=tables,
+        return self.render("tasks/preview.html", spec=spec, preview=shown_preview(spec, result, personal),
+                           tables=tables,
                            sentence=change_sentence(tables, emails, done=False),
                            ticket=ticket, reason=reason, token=token, notice=notice, secrets=secrets,
                            shown_params=_shown_params(spec, result.params))

@@ -12,11 +12,12 @@ from console.auth.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_R
 from console.db import console_session, utcnow
 from console.formatting import Personal, human_column
 from console.tasks.approvals import is_own_run
+from console.tasks.disclosure import RUN_TEXTS, masked_run
+from console.tasks.models import STATUSES
 from console.tasks.views import (TaskPagesView, audit_entry_url, change_sentence, change_tables, effect_lines,
                                  find_task, jsonable)
 
 PAGE_SIZE = 50
-STATUSES = ("pending_approval", "succeeded", "failed", "refused", "rejected", "interrupted")
 FILTERS = ("ticket", "customer", "task", "status", "actor")
 MAX_FILTER = 254
 
@@ -53,18 +54,11 @@ def approval_expires_at(run):
 
 
 def history(filters: dict, before: int | None, order_id: int | None) -> list:
-    """One page of runs, newest first, narrowed by ticket, customer, task, status, actor or order."""
-    from console.tasks.models import TaskRun
+    """One page of runs (and one more, to tell whether there are older ones), newest first."""
+    from console.tasks.runner import run_history
 
-    query = select(TaskRun).order_by(TaskRun.id.desc()).limit(PAGE_SIZE + 1)
-    for name in FILTERS:
-        if filters.get(name):
-            query = query.where(getattr(TaskRun, name) == filters[name])
-    if order_id is not None:
-        query = query.where(TaskRun.order_id == order_id)
-    if before is not None:
-        query = query.where(TaskRun.id < before)
-    return list(console_session().scalars(query))
+    return run_history(**{name: value for name, value in filters.items() if value}, order_id=order_id,
+                       before=before, limit=PAGE_SIZE + 1)
 
 
 def shown_run(run, spec, data: dict, **texts: str) -> dict:
@@ -73,22 +67,21 @@ def shown_run(run, spec, data: dict, **texts: str) -> dict:
     The values are masked first, so that the free texts (the result, the error, the reasons, and `texts`
     such as a refusal message) can be masked wherever they repeat one of them.
     """
-    personal = Personal()
-    customer = personal.column("customers", "email", run.customer)
+    masked, personal = masked_run(data, spec)
     params = []
     for name, value in (data.get("params") or {}).items():
         param = spec.param(name) if spec else None
-        shown = personal.param(name, value, param.kind if param else None)
+        shown = masked["params"][name]
         params.append((param.label if param else human_column(name), shown, shown != value))
+    # The diff compares the values as stored, and shows them through the same masks.
     tables = change_tables(data.get("changes") or [], personal, customer=run.customer)
     effects = effect_lines(data.get("effects") or [], personal)
     emails = sum(1 for effect in data.get("effects") or []
                  if isinstance(effect, dict) and effect.get("kind") == "email")
     return {
-        "customer": customer, "params": params, "tables": tables, "effects": effects,
+        "customer": masked["customer"], "params": params, "tables": tables, "effects": effects,
         "sentence": change_sentence(tables, emails, done=run.status in ("succeeded", "interrupted")),
-        **{name: personal.text(getattr(run, name) or "")
-           for name in ("result", "error", "reason", "decision_reason", "approval_reasons")},
+        **{name: masked.get(name) or "" for name in RUN_TEXTS},
         **{name: personal.text(text or "") for name, text in texts.items()},
     }
 

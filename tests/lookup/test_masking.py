@@ -34,3 +34,11 @@ def test_shown_is_whole_only_when_revealed():
     assert shown("alice@example.com", "email", True) == "alice@example.com"
     assert shown("alice@example.com", "email", False) == "al•••e@e•••.com"
     assert shown(None, "name", False) == ""
+
+
+def test_bidi_controls_are_shown_as_markers_revealed_or_masked():
+    from console.lookup.masking import shown
+
+    assert shown("Anna \u202eevil", "name", True) == "Anna [U+202E]evil"
+    assert shown("\u2067Anna", "name", False) == "[•••"  # masked after the marker took the control's place
+    assert shown("Zoë Brontë", "name", True) == "Zoë Brontë"  # other non-ASCII text is left alone

@@ -136,3 +136,13 @@ def test_no_reveal_when_the_audit_cannot_be_written(client, auth, login_as, alic
     assert response.status_code == 503
     assert "nothing was revealed" in response.get_data(as_text=True)
     assert EMAIL not in client.get(f"/admin/customers/{customer.id}").get_data(as_text=True)
+
+
+def test_a_revealed_name_cannot_reverse_the_page(client, auth, login_as, target_db):
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(email="bidi@example.com", name="Anna \u202egnp.exe Muller")
+    login_as("agent")
+    html = _reveal(client, auth, f"/admin/customers/{customer.id}/reveal").get_data(as_text=True)
+    assert "\u202e" not in html
+    assert "Anna [U+202E]gnp.exe Muller" in html

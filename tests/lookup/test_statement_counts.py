@@ -26,6 +26,9 @@ LOOKUP_PAGES = {
     "order page": ("/admin/orders/{order}", 2, 7),  # + runs; order, customer, items, payments, refunds,
                                                     # shipments, emails
 }
+# A search that matched personal data appends one audit entry: (selects, writes) of one append, per database.
+AUDITED = ("customer by email",)
+AUDIT_APPEND = {"sqlite": (0, 3), "postgresql": (1, 1)}
 # The home page's sections belong to several domains, so each role sends its own number: the user, then what
 # each section that role sees reads (an agent sees few sections, an admin every one). A new query shows here.
 HOME_PAGE_SELECTS = {"agent": 2, "lead": 10, "product_owner": 4, "developer": 10, "admin": 13}
@@ -81,7 +84,7 @@ def _paths(customer, order) -> dict[str, tuple[str, int, int]]:
 
 
 @pytest.mark.parametrize("role", ["agent", "admin"])
-def test_each_lookup_page_sends_a_fixed_number_of_statements(client, login_as, sql_log, grown, role):
+def test_each_lookup_page_sends_a_fixed_number_of_statements(client, login_as, sql_log, grown, role, console_db):
     customer, order, grow = grown
     login_as(role)
     paths = _paths(customer, order)
@@ -91,7 +94,8 @@ def test_each_lookup_page_sends_a_fixed_number_of_statements(client, login_as, s
     grow()
     after = {name: _count(client, sql_log, path) for name, (path, _, _) in paths.items()}
     for name, (path, console, target) in paths.items():
-        expected = {"console": {"select": console, "write": 0}, "target": {"select": target, "write": 0}}
+        selects, writes = AUDIT_APPEND[console_db.get_bind().dialect.name] if name in AUDITED else (0, 0)
+        expected = {"console": {"select": console + selects, "write": writes}, "target": {"select": target, "write": 0}}
         if history.task_run_model() is None or history.ticket_model() is None:
             expected["console"]["select"] = 1  # only the user: this build has no runs or tickets to show
         assert before[name] == expected, (name, before[name])

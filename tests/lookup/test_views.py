@@ -12,7 +12,7 @@ ROLES = sorted(ROLE_PERMISSIONS)
 
 def _pages(customer, order):
     return [
-        "/admin/customers/", f"/admin/customers/{customer.id}", "/admin/customers/?q=alice",
+        "/admin/customers/", f"/admin/customers/{customer.id}", "/admin/customers/?q=alice.lookup@example.com",
         "/admin/orders/", f"/admin/orders/{order.id}", f"/admin/orders/?customer={customer.id}",
     ]
 

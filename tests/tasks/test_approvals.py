@@ -112,6 +112,15 @@ def test_a_rejected_run_never_runs(within, attempt, pending, staff, fresh, audit
                                           f"{staff('lead').email}; the run page says why."]
 
 
+def test_a_rejection_notice_never_carries_its_reason(within, pending, staff, notes):
+    run, _order = pending
+
+    within(reject_run, run.id, staff("lead"), "anna.muller@example.net asked us to stop")
+
+    (notice,) = notes("approval.rejected")
+    assert "anna" not in notice and "asked us to stop" not in notice and "the run page says why" in notice
+
+
 def test_an_approval_expires(within, attempt, pending, staff, console_db, app, monkeypatch, fresh, audit_for,
                              notes):
     run, order = pending

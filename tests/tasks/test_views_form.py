@@ -69,7 +69,9 @@ def test_every_parameter_type_renders_previews_and_runs(tmp_path, monkeypatch, i
     preview = form_post(client, path, data)
     html = preview.get_data(as_text=True)
     assert preview.status_code == 200, html[:2000]
-    assert "call back|3|True|2024-01-02|m|phone|250|11|none" in html
+    written = "call back|3|True|2024-01-02|m|phone|250|11|none"
+    # The task made the name up from typed values, but nobody typed the name itself: masked like the old one.
+    assert written not in html and "c••• b•••" in html and "K•••" in html
     assert "s3cr3t-code" not in html and "[redacted]" in html and 'id="confirm-code"' in html
     assert "s3cr3t-code" not in confirmation(html)  # not even inside the signed confirmation
 
@@ -78,6 +80,8 @@ def test_every_parameter_type_renders_previews_and_runs(tmp_path, monkeypatch, i
     done = form_post(client, path, {"action": "confirm", "confirmation": confirmation(html), "code": "s3cr3t-code"})
     run_page = client.get(done.headers["Location"]).get_data(as_text=True)
     assert "succeeded" in run_page and "s3cr3t-code" not in run_page
+    with app.extensions["console_db"].target_engine.connect() as conn:
+        assert conn.scalar(Customer.__table__.select().with_only_columns(Customer.name)) == written
 
     bad = form_post(client, path, dict(data, note="UPPER", count="9", since="02/01/2024", size="xl"))
     text = bad.get_data(as_text=True)
