@@ -1,4 +1,10 @@
-"""WSGI entry point: `gunicorn 'wsgi:app'` (SECRET_KEY and CONSOLE_AUDIT_KEY must be set)."""
+"""WSGI entry point: `gunicorn 'wsgi:app'` (SECRET_KEY and CONSOLE_AUDIT_KEY must be set).
+
+A misconfiguration stops it here, once, before any request: create_app checks what the code
+knows, check_start_up what the console database knows.
+"""
 from console import create_app
+from console.startup import check_start_up
 
 app = create_app()
+check_start_up(app)
