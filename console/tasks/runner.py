@@ -153,8 +153,8 @@ def _start(req: RunRequest, checked: CheckedRequest, key: str | None, claim) -> 
     try:
         return _run_or_ask(req, checked, key, claim, decision)
     except ApprovalNowNeeded as exc:
-        # A run of the same person committed meanwhile, and together they pass a cap: this one waits
-        # for approval after all (nothing of the first attempt was kept, in either database).
+        # A run committed meanwhile (the same person's, past a cap; or one that set this address) makes
+        # this one wait for approval after all; nothing of the first attempt was kept, in either database.
         return _run_or_ask(req, checked, key, claim, exc.decision)
 
 

@@ -36,7 +36,7 @@ def test_a_broken_risk_function_counts_as_high(registry, caplog):
     assert risk_of(replace(spec, risk=lambda params: "severe"), {}) == "high"
 
 
-def test_approval_is_needed_for_high_risk_or_an_amount_above_the_cap(app, registry):
+def test_approval_is_needed_for_high_risk_or_an_amount_above_the_cap(app, dbs, registry):
     refund = registry.get("fake_refund")
     agent, lead, admin = (SimpleNamespace(role=role, email=f"{role}@example.org") for role in ("agent", "lead", "admin"))
     with app.app_context():
