@@ -23,6 +23,16 @@ def make_app(*, demo: bool = False, strict: bool = False):
         raise click.ClickException(str(exc)) from None
 
 
+def check_start_up(app) -> None:
+    """The start-up check of `init`, `serve` and `demo` (console.startup), as one clear line."""
+    from console.startup import check_start_up as check
+
+    try:
+        check(app)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """Support Console: audited self-service tasks, runbooks and deflection tracking."""
@@ -40,6 +50,7 @@ def init():
         create_target_schema(dbs.target_engine)
     except Exception as exc:  # an unreachable or refused database: say which, in one line
         raise click.ClickException(f"could not initialise the databases: {exc.__class__.__name__}: {exc}") from None
+    check_start_up(app)
     click.echo("Schemas are up to date.")
 
 
@@ -71,6 +82,7 @@ def _serve(app, host: str, port: int) -> None:
     from console.serving import run_gunicorn
     from console.webhooks.sender import start_webhook_sender
 
+    check_start_up(app)
     policy = policy_from_config(app.config)
     url = app.extensions["console_db"].console_engine.url.render_as_string(hide_password=False)
     jobs = [lambda: start_webhook_sender(app)]

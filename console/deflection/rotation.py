@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.auth.models import StaffUser
+from console.config import ConfigError
 
 DEFAULT_SPRINT_START = date(2024, 1, 1)
 
@@ -44,18 +45,41 @@ def sprint_settings(config=None) -> tuple[int, date]:
     return max(days, 1), start
 
 
-def rotation(session: Session, config=None) -> list[str]:
-    """The developers on the rotation, in turn order."""
+def rotation_setting(config=None) -> list[str]:
+    """The emails SUPPORT_ROTATION names, lower-cased, in turn order (empty: not configured)."""
     config = config if config is not None else current_app.config
     configured = config.get("SUPPORT_ROTATION") or []
     if isinstance(configured, str):
         configured = [email.strip() for email in configured.split(",")]
-    configured = [email.strip().lower() for email in configured if email and email.strip()]
+    return [email.strip().lower() for email in configured if email and email.strip()]
+
+
+def rotation(session: Session, config=None) -> list[str]:
+    """The developers on the rotation, in turn order."""
+    configured = rotation_setting(config)
     if configured:
         return configured
     return list(session.scalars(select(StaffUser.email).where(StaffUser.role == "developer",
                                                               StaffUser.active.is_(True))
                                 .order_by(StaffUser.email)))
+
+
+def check_rotation(session: Session, config=None) -> None:
+    """Refuse start-up when SUPPORT_ROTATION names anyone but an enabled developer (ConfigError).
+
+    Their turn would otherwise route every escalation to nobody. An empty rotation asks nothing
+    of the database.
+    """
+    configured = rotation_setting(config)
+    if not configured:
+        return
+    enabled = set(session.scalars(select(StaffUser.email).where(StaffUser.role == "developer",
+                                                                StaffUser.active.is_(True),
+                                                                StaffUser.email.in_(configured))))
+    missing = [email for email in configured if email not in enabled]
+    if missing:
+        raise ConfigError(f"CONSOLE_SUPPORT_ROTATION: {missing[0]} is not an enabled developer, so escalations "
+                          "on their turn would reach nobody")
 
 
 def duty_on(session: Session, when: date | datetime, config=None, *, developers: list[str] | None = None) -> Duty | None:

@@ -17,11 +17,12 @@ def init_app(app, admin) -> None:
     """Build this app's task registry from TASK_PACKAGES, then register the task views, API and CLI."""
     from console.tasks.context import TargetTables
     from console.tasks.registry import discover
-    from console.tasks.settings import load_task_settings
+    from console.tasks.settings import check_task_names, load_task_settings
 
     load_task_settings(app.config)
     # Raises TaskDefinitionError naming the plugin file: a broken plugin stops start-up.
     app.extensions["task_registry"] = discover(app.config["TASK_PACKAGES"], app.config.get("DISABLED_TASKS", ()))
+    check_task_names(app.config, app.extensions["task_registry"])
     app.extensions["task_tables"] = TargetTables()
 
     # ---- Views, API routes and CLI commands of the tasks domain: register them below. ----

@@ -8,8 +8,8 @@ and the CLI). A run whose requester no staff row matches cannot be approved, onl
 Only a `pending_approval` run can be decided (409); the decision is a conditional UPDATE,
 so two approvers racing cannot both win. A run left undecided for APPROVAL_TTL_HOURS is
 rejected with "approval expired". At execution the change is recomputed under row locks;
-if it no longer hashes to the approved preview, nothing is written and the run fails with
-"changed since approval".
+if it no longer hashes to the approved preview, or the task now refuses, nothing is written
+and the run is refused, saying which record changed since it was approved.
 """
 from __future__ import annotations
 
@@ -153,7 +153,7 @@ def approve_run(run_id, approver, reason) -> TaskRun:
                run=run.id, task=run.task, approver=approver.email, status=status)
 
     return execute(run, spec, params, now=now, expected=None, expected_hash=run.preview_hash,
-                   refusal_status="failed", refusal_prefix="changed since approval: ", intent_actor=approver.email,
+                   refusal_prefix="changed since approval: ", intent_actor=approver.email,
                    intent_details={"approved_by": approver.email}, before_settle=tell)
 
 

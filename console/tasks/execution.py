@@ -27,7 +27,7 @@ from console.tasks.checks import TaskError
 from console.tasks.context import TargetTables, TaskContext, thing
 from console.tasks.models import TaskRun
 from console.tasks.params import REDACTED
-from console.tasks.spec import Refusal, TaskSpec
+from console.tasks.spec import Refusal, TaskSpec, subject_from_params
 
 log = logging.getLogger(__name__)
 NOW = "<now>"
@@ -147,18 +147,6 @@ def _call(fn: Callable, ctx: TaskContext, params: dict) -> str:
     return "" if result is None else str(result)[:4000]
 
 
-def subject_from_params(spec: TaskSpec, params: dict) -> tuple[str, int | None]:
-    """The customer email and order a run concerns, when its parameters name them (for run history)."""
-    customer, order_id = "", None
-    for p in spec.params:
-        value = params.get(p.name)
-        if p.kind == "email" and p.name in ("email", "customer_email") and value:
-            customer = value
-        if p.kind == "int" and p.name == "order_id" and value is not None:
-            order_id = value
-    return customer, order_id
-
-
 def _subject(spec: TaskSpec, params: dict, ctx: TaskContext) -> tuple[str, int | None]:
     """The run's customer and order: from the parameters, else from the rows the task read."""
     customer, order_id = subject_from_params(spec, params)
@@ -187,7 +175,20 @@ def rehearse(spec: TaskSpec, params: dict, *, actor: str, ticket: str, reason: s
 
 
 class Drift(Exception):
-    """The change about to be committed differs from the one that was approved."""
+    """The change about to be committed differs from the one that was approved; `changes` is the new one."""
+
+    def __init__(self, changes: list[dict]):
+        super().__init__("changed since approval")
+        self.changes = changes
+
+
+def drift_message(approved: list[dict], now_changes: list[dict], now: datetime) -> str:
+    """Say which record changed since the approval: the first row whose change is not the approved one."""
+    seen = normalise(approved, [], now)["changes"]
+    moved = [c for c, n in zip(now_changes, normalise(now_changes, [], now)["changes"])
+             if c["before"] is not None and n not in seen]
+    what = f"{thing(moved[0]['table'])} {moved[0]['key']}" if moved else "the data"
+    return f"{what} changed since it was approved; nothing was changed"
 
 
 def apply(spec: TaskSpec, params: dict, *, actor: str, ticket: str, reason: str, now: datetime,
@@ -204,7 +205,7 @@ def apply(spec: TaskSpec, params: dict, *, actor: str, ticket: str, reason: str,
     try:
         result = _call(fn or spec.fn, ctx, params)
         if expected_hash is not None and fingerprint(ctx.changes, ctx.effects, now) != expected_hash:
-            raise Drift("changed since approval")
+            raise Drift(ctx.changes)
         customer, order_id = _subject(spec, params, ctx)
         if commit:
             session.commit()
@@ -299,8 +300,8 @@ def settle(run: TaskRun, status: str, *, rehearsal: Rehearsal | None = None, res
 
 
 def execute(run: TaskRun, spec: TaskSpec, params: dict, *, now: datetime, expected: Rehearsal | None,
-            fn: Callable | None = None, expected_hash: str | None = None, refusal_status: str = "refused",
-            refusal_prefix: str = "", intent_details: dict | None = None, intent_actor: str | None = None,
+            fn: Callable | None = None, expected_hash: str | None = None, refusal_prefix: str = "",
+            intent_details: dict | None = None, intent_actor: str | None = None,
             on_intent: Callable | None = None, before_settle: Callable[[Any, str], None] | None = None,
             prepared: Rehearsal | None = None) -> TaskRun:
     """Intent, apply, effects, outcome: the one execution path (module docstring).
@@ -332,10 +333,10 @@ def execute(run: TaskRun, spec: TaskSpec, params: dict, *, now: datetime, expect
         done = (_commit_prepared(prepared) if prepared is not None else
                 apply(spec, params, actor=run.actor, ticket=run.ticket, reason=run.reason, now=now, fn=fn,
                       expected_hash=expected_hash))
-    except Drift as exc:
-        return finish("failed", error=str(exc))
+    except Drift as exc:  # not a tool failure: the record moved on, and the run is refused
+        return finish("refused", error=drift_message(expected_changes, exc.changes, now))
     except Refusal as exc:
-        return finish(refusal_status, error=refusal_prefix + exc.message)
+        return finish("refused", error=refusal_prefix + exc.message)
     except TaskFailure as exc:
         return finish("failed", error=str(exc))
     effects_error = run_effects(done)

@@ -54,6 +54,10 @@ class TaskRun(ConsoleBase):
     customer: Mapped[str] = mapped_column(String(254), default="")
     order_id: Mapped[int | None] = mapped_column(Integer)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # What the policy counts over 24 hours: the cents a run moves (its Money parameters, summed), and
+    # the contact address it sets (a task's declared `sets_address` parameter).
+    amount_cents: Mapped[int | None] = mapped_column(Integer)
+    address_set: Mapped[str | None] = mapped_column(String(254))
 
     __table_args__ = (
         Index("ix_task_runs_task_created", "task", "created_at"),
@@ -63,6 +67,7 @@ class TaskRun(ConsoleBase):
         Index("ix_task_runs_status_created", "status", "created_at"),
         Index("ix_task_runs_actor_task_created", "actor", "task", "created_at"),
         Index("ix_task_runs_undo_of", "undo_of"),
+        Index("ix_task_runs_address_set", "address_set"),
     )
 
     @property

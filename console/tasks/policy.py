@@ -1,13 +1,20 @@
 """Policy: a run's risk, whether it needs approval, and per-task rate limits.
 
 - Risk comes from the task: a fixed level, or a function of the typed parameters.
-- `AMOUNT_CAPS` (role -> cents, default {"agent": 10000}): a Money parameter above the
-  caller's cap needs approval, whatever the task's risk.
-- `TASK_RATE_LIMITS` (task -> "N/second|minute|hour|day"), per actor. Runs are counted in
-  the console database, so every process shares the limit. They are counted twice: before the
-  preview, so that a limited request does no work, and again once the new run's row is written,
-  under a lock on the actor's staff row, so that requests racing at the edge of the limit cannot
-  all pass (on SQLite the write lock that the transaction began with does the same).
+- `AMOUNT_CAPS` (role -> cents, default {"agent": 10000}). Caps are cumulative: the amounts that
+  one person moves on one record (the order a run concerns, else its customer) within 24 hours
+  count together against their role's cap, those still waiting for approval and those in flight
+  included. A run that would take the total above the cap needs approval, whatever its risk.
+- Account takeover needs two people: a task that mails a link to an account's address (declared
+  `sends_to_address`) needs approval when a task that sets addresses (`sets_address`) set that
+  address within 24 hours.
+- `TASK_RATE_LIMITS` (task -> "N/second|minute|hour|day"), per person.
+
+Runs are counted in the console database, so every process shares the counts, and per person
+(`runs_of`). They are counted twice: before the preview, so that a limited request does no work,
+and again once the new run's row is written (`recount`), under a lock on the person's staff row,
+so that requests racing at the edge of a limit or a cap cannot all pass (on SQLite the write lock
+that the transaction began with does the same).
 """
 from __future__ import annotations
 
@@ -19,11 +26,18 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
+from console.auth.models import ROLES, StaffUser
 from console.db import console_session, utcnow
-from console.tasks.spec import RISKS, TaskSpec
+from console.tasks.models import TaskRun
+from console.tasks.spec import RISKS, TaskSpec, subject_from_params
 
 log = logging.getLogger(__name__)
 DEFAULT_AMOUNT_CAPS = {"agent": 10000}
+WINDOW = timedelta(hours=24)
+# The runs whose amounts count against a cap: moved, waiting for approval, or in flight.
+MOVING = ("succeeded", "pending_approval", "interrupted")
+# The runs that set an address: done, or in flight (their change may already be committed).
+SETTING = ("succeeded", "interrupted")
 _UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*(?:/|per)\s*(second|minute|hour|day)s?\s*$")
 
@@ -56,18 +70,79 @@ def amount_caps(config=None) -> dict:
     return DEFAULT_AMOUNT_CAPS if caps is None else caps
 
 
-def decide(spec: TaskSpec, params: dict, risk: str, role: str) -> Decision:
-    """Does this run need a second person's approval, and why."""
+def runs_of(actor_email: str):
+    """The runs of one person: the one place that says how a run names the person who asked for it."""
+    return TaskRun.actor == actor_email
+
+
+def amount_of(spec: TaskSpec, params: dict) -> int | None:
+    """The cents a run moves (its Money parameters, summed), or None for a task that moves no money."""
+    amounts = [params[p.name] for p in spec.params if p.kind == "money" and params.get(p.name) is not None]
+    return sum(amounts) if amounts else None
+
+
+def run_facts(spec: TaskSpec, params: dict) -> dict:
+    """What a new run stores for the policy to count later: the amount it moves and the address it sets."""
+    return {"amount_cents": amount_of(spec, params),
+            "address_set": params.get(spec.sets_address) if spec.sets_address else None}
+
+
+def decide(spec: TaskSpec, params: dict, risk: str, actor, *, session=None, run_id: int | None = None) -> Decision:
+    """Does this run of `actor` (a staff user) need a second person's approval, and why.
+
+    `run_id`: the run's own row, once written, which must not count against itself.
+    """
+    session = session if session is not None else console_session()
     reasons = []
     if risk == "high":
         reasons.append(f"\"{spec.title}\" is high risk with these parameters")
-    cap = amount_caps().get(role)
-    if cap is not None:
-        for p in spec.params:
-            value = params.get(p.name)
-            if p.kind == "money" and value is not None and value > cap:
-                reasons.append(f"{p.label} ({value} cents) is above the {role} limit of {cap} cents")
+    reasons += _cap_reasons(session, spec, params, actor, run_id)
+    reasons += _takeover_reasons(session, spec, params)
     return Decision(risk=risk, needs_approval=bool(reasons), reasons=reasons)
+
+
+def _cap_reasons(session, spec: TaskSpec, params: dict, actor, run_id: int | None) -> list[str]:
+    cap, amount = amount_caps().get(actor.role), amount_of(spec, params)
+    if cap is None or amount is None:
+        return []
+    over = [f"{p.label} ({params[p.name]} cents) is above the {actor.role} limit of {cap} cents"
+            for p in spec.params if p.kind == "money" and params.get(p.name) is not None and params[p.name] > cap]
+    if over:
+        return over
+    earlier, record = _moved_earlier(session, spec, params, actor.email, run_id)
+    if amount + earlier <= cap:
+        return []
+    return [f"with the {earlier} cents you moved on {record} in the last 24 hours (approved or waiting), "
+            f"{amount} cents more make {amount + earlier} cents, above the {actor.role} limit of {cap} cents"]
+
+
+def _moved_earlier(session, spec: TaskSpec, params: dict, actor_email: str, run_id: int | None) -> tuple[int, str]:
+    """The cents this person moved on the run's record within the window, and the record's name."""
+    customer, order_id = subject_from_params(spec, params)
+    if order_id is not None:
+        same_record, record = TaskRun.order_id == order_id, f"order {order_id}"
+    elif customer:
+        same_record, record = TaskRun.customer == customer, "this customer"
+    else:
+        return 0, ""
+    query = (select(func.coalesce(func.sum(TaskRun.amount_cents), 0))
+             .where(runs_of(actor_email), same_record, TaskRun.status.in_(MOVING),
+                    TaskRun.created_at >= utcnow() - WINDOW))
+    if run_id is not None:
+        query = query.where(TaskRun.id != run_id)
+    return int(session.scalar(query)), record
+
+
+def _takeover_reasons(session, spec: TaskSpec, params: dict) -> list[str]:
+    address = params.get(spec.sends_to_address) if spec.sends_to_address else None
+    if not address:
+        return []
+    setter = session.scalar(select(TaskRun.id).where(TaskRun.address_set == address, TaskRun.status.in_(SETTING),
+                                                     TaskRun.started_at >= utcnow() - WINDOW)
+                            .order_by(TaskRun.id.desc()).limit(1))
+    if setter is None:
+        return []
+    return [f"the address was changed by run {setter} within 24 hours; a lead must approve"]
 
 
 def parse_rate(text: str) -> tuple[int, int]:
@@ -79,11 +154,14 @@ def parse_rate(text: str) -> tuple[int, int]:
 
 
 def check_policy_config(config) -> None:
-    """Refuse start-up on malformed AMOUNT_CAPS or TASK_RATE_LIMITS, naming the key."""
+    """Refuse start-up on malformed AMOUNT_CAPS or TASK_RATE_LIMITS, naming the key (ValueError)."""
     caps = amount_caps(config)
     if not isinstance(caps, dict) or not all(
             isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in caps.values()):
         raise ValueError(f"AMOUNT_CAPS must map roles to amounts in cents (>= 0), e.g. {DEFAULT_AMOUNT_CAPS}")
+    unknown = sorted(str(role) for role in caps if role not in ROLES)
+    if unknown:
+        raise ValueError(f"AMOUNT_CAPS: no role {unknown[0]!r}; the roles are {', '.join(ROLES)}")
     limits = config.get("TASK_RATE_LIMITS") or {}
     if not isinstance(limits, dict):
         raise ValueError('TASK_RATE_LIMITS must map task names to rates, e.g. {"refund_order": "30/hour"}')
@@ -100,19 +178,30 @@ def rate_limit_exceeded(spec: TaskSpec, actor_email: str) -> str | None:
     return _over_limit(console_session(), spec, actor_email, rate, allowed_extra=0) if rate else None
 
 
-def rate_limit_overrun(session, spec: TaskSpec, actor_email: str) -> str | None:
-    """The exact check, in the transaction that has just written the new run: a message when it is one too many.
+def recount(session, spec: TaskSpec, params: dict, actor, *, run_id: int,
+            decided: Decision | None) -> tuple[str | None, Decision | None]:
+    """The exact counts, in the transaction that has just written run `run_id`.
 
-    The actor's staff row is locked first, so that the actor's racing runs count one after the other;
-    each then sees the others' committed rows and its own.
+    Returns (a message when the run is one too many for the rate limit, the new decision when the
+    run now needs an approval that `decided` did not ask for). The person's staff row is locked
+    first, so that their racing runs count one after the other; each then sees the others'
+    committed rows and its own. With nothing to count, nothing is locked.
     """
     rate = _rate_of(spec)
-    if not rate:
-        return None
-    from console.auth.models import StaffUser
-
-    session.execute(select(StaffUser.id).where(StaffUser.email == actor_email).with_for_update())
-    return _over_limit(session, spec, actor_email, rate, allowed_extra=1)
+    recheck = decided is not None and not decided.needs_approval and (
+        spec.sends_to_address or (amount_of(spec, params) is not None and actor.role in amount_caps()))
+    if not rate and not recheck:
+        return None, None
+    session.execute(select(StaffUser.id).where(StaffUser.email == actor.email).with_for_update())
+    if rate:
+        limited = _over_limit(session, spec, actor.email, rate, allowed_extra=1)
+        if limited:
+            return limited, None
+    if recheck:
+        again = decide(spec, params, decided.risk, actor, session=session, run_id=run_id)
+        if again.needs_approval:
+            return None, again
+    return None, None
 
 
 def _rate_of(spec: TaskSpec) -> str | None:
@@ -120,13 +209,11 @@ def _rate_of(spec: TaskSpec) -> str | None:
 
 
 def _over_limit(session, spec: TaskSpec, actor_email: str, rate: str, *, allowed_extra: int) -> str | None:
-    from console.tasks.models import TaskRun
-
     count, seconds = parse_rate(rate)
     since = utcnow() - timedelta(seconds=seconds)
     used = session.scalar(
         select(func.count()).select_from(TaskRun)
-        .where(TaskRun.actor == actor_email, TaskRun.task == spec.name, TaskRun.created_at >= since))
+        .where(runs_of(actor_email), TaskRun.task == spec.name, TaskRun.created_at >= since))
     if used >= count + allowed_extra:
         return f"{spec.name} may be run at most {rate} per person; try again later"
     return None

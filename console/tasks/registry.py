@@ -23,7 +23,7 @@ class TaskRegistry:
     def __init__(self, specs: Iterable[TaskSpec], disabled: Iterable[str] = ()):
         self._specs = {spec.name: spec for spec in specs}
         self.disabled = frozenset(disabled)
-        # Names in DISABLED_TASKS that match no task: shown by `tasks check`, harmless at run time.
+        # Names in DISABLED_TASKS that match no task: they stop start-up (console.tasks.settings).
         self.unknown_disabled = sorted(self.disabled - set(self._specs))
 
     def get(self, name: str) -> TaskSpec | None:

@@ -21,13 +21,13 @@ from console.tasks.approvals import (approve_run, expire_stale_approvals, pendin
 from console.tasks.checks import (CheckedRequest, RunRequest, TaskError, check_request, clean_idempotency_key,
                                   clean_reason, database_guard, get_run)
 from console.tasks.execution import (Preview, Rehearsal, TaskFailure, describe, execute, fingerprint, rehearse,
-                                     settle, subject_from_params, write_run)
+                                     settle, write_run)
 from console.tasks.models import TaskRun
 from console.tasks.params import has_secrets, params_to_json
-from console.tasks.policy import Decision, decide, rate_limit_exceeded, rate_limit_overrun
+from console.tasks.policy import Decision, decide, rate_limit_exceeded, recount, run_facts
 from console.tasks.reconcile import find_interrupted_runs, reconcile_run
 from console.tasks.registry import may_run
-from console.tasks.spec import Refusal
+from console.tasks.spec import Refusal, subject_from_params
 from console.webhooks.outbox import notify
 from console.tasks.undo import preview_undo, undo_run, undo_status
 
@@ -53,18 +53,52 @@ def _make_preview(checked: CheckedRequest, rehearsal: Rehearsal, decision: Decis
         approval_reasons=decision.reasons, result=rehearsal.result)
 
 
+class ApprovalNowNeeded(TaskError):
+    """The exact recount, once the run's row was written, found that it needs approval after all."""
+
+    def __init__(self, decision: Decision):
+        super().__init__(409, "conflict", "; ".join(decision.reasons))
+        self.decision = decision
+
+
 @database_guard
 def preview(req: RunRequest) -> Preview:
-    """Check the request and show what it would change; writes nothing anywhere (422 on a refusal)."""
+    """Check the request and show what it would change; writes nothing to the target (422 on a refusal).
+
+    A refusal is a request that cannot apply: it is recorded as a `refused` run, as `start_run`
+    records one, whichever face asked. With an idempotency key, a repeated refused preview (a page
+    reloaded) replays that run instead of recording another.
+    """
     checked = check_request(req)
     now = utcnow()
     try:
         rehearsal = _rehearse(checked, req.actor.email, now)
     except Refusal as exc:
-        raise TaskError(422, "refused", exc.message) from None
+        _record_refusal(req, checked, exc.message)
     except TaskFailure as exc:
         raise TaskError(422, "failed", str(exc)) from None
-    return _make_preview(checked, rehearsal, decide(checked.spec, checked.params, checked.risk, req.actor.role), now)
+    return _make_preview(checked, rehearsal, decide(checked.spec, checked.params, checked.risk, req.actor), now)
+
+
+def _record_refusal(req: RunRequest, checked: CheckedRequest, message: str):
+    """Record a refused preview as a run and raise its 422 (or replay the refusal already recorded)."""
+    key = clean_idempotency_key(req.idempotency_key)
+    claim = None
+    if key is not None:
+        found = idempotency.claim(req.actor.email, key, idempotency.request_hash(checked))
+        if isinstance(found, TaskRun):
+            idempotency.replay(found)  # raises the first answer's 422 (or 409 while it runs)
+            raise TaskError(409, "conflict", f"this Idempotency-Key already made run {found.id} ({found.status})",
+                            run=found)
+        claim = found
+    run = _new_run(req, checked, key)
+    try:
+        settle(run, "refused", error=message, details={"params": json.loads(run.params), "stage": "preview"},
+               before_commit=_first_write(claim, run, checked, req.actor, None))
+    except TaskError as exc:
+        if claim is not None and exc.run is None:
+            idempotency.release(claim)
+        raise
 
 
 def _new_run(req: RunRequest, checked: CheckedRequest, key: str | None) -> TaskRun:
@@ -73,19 +107,22 @@ def _new_run(req: RunRequest, checked: CheckedRequest, key: str | None) -> TaskR
     return TaskRun(task=spec.name, ticket=checked.ticket, reason=checked.reason, actor=req.actor.email,
                    params=json.dumps(params_to_json(spec, params)), risk=checked.risk, source=req.source,
                    idempotency_key=key, created_at=utcnow(), customer=customer, order_id=order_id,
-                   **requester_fields(req.actor))
+                   **requester_fields(req.actor), **run_facts(spec, params))
 
 
-def _first_write(claim, run: TaskRun, spec, actor: str):
+def _first_write(claim, run: TaskRun, checked: CheckedRequest, actor, decision: Decision | None):
     """The hook of a run's first commit, in its transaction: point the idempotency claim at the run, and
-    check the rate limit again, exactly, now that the run's row is written (the first check can race)."""
+    count again, exactly, now that the run's row is written (the first counts can race): the rate limit,
+    and for a run decided without approval, the caps and the takeover rule."""
 
     def first_write(session):
         if claim is not None:
             claim.run_id = run.id
-        limited = rate_limit_overrun(session, spec, actor)
+        limited, needed = recount(session, checked.spec, checked.params, actor, run_id=run.id, decided=decision)
         if limited:
             raise TaskError(429, "rate_limited", limited)
+        if needed is not None:
+            raise ApprovalNowNeeded(needed)
 
     return first_write
 
@@ -110,11 +147,20 @@ def start_run(req: RunRequest) -> TaskRun:
 
 
 def _start(req: RunRequest, checked: CheckedRequest, key: str | None, claim) -> TaskRun:
-    spec = checked.spec
-    limited = rate_limit_exceeded(spec, req.actor.email)
+    limited = rate_limit_exceeded(checked.spec, req.actor.email)
     if limited:
         raise TaskError(429, "rate_limited", limited)
-    decision = decide(spec, checked.params, checked.risk, req.actor.role)
+    decision = decide(checked.spec, checked.params, checked.risk, req.actor)
+    try:
+        return _run_or_ask(req, checked, key, claim, decision)
+    except ApprovalNowNeeded as exc:
+        # A run committed meanwhile (the same person's, past a cap; or one that set this address) makes
+        # this one wait for approval after all; nothing of the first attempt was kept, in either database.
+        return _run_or_ask(req, checked, key, claim, exc.decision)
+
+
+def _run_or_ask(req: RunRequest, checked: CheckedRequest, key: str | None, claim, decision: Decision) -> TaskRun:
+    spec = checked.spec
     if decision.needs_approval and has_secrets(spec):
         raise TaskError(422, "refused", f"this run of {spec.name} needs approval, and a run with a secret "
                                         "parameter cannot wait for one: secrets are never stored")
@@ -134,7 +180,7 @@ def _start(req: RunRequest, checked: CheckedRequest, key: str | None, claim) -> 
         # settle raises the 422 that carries the recorded run
         return settle(run, status, error=exc.message if isinstance(exc, Refusal) else str(exc),
                       details={"params": json.loads(run.params), "stage": "preview"},
-                      before_commit=_first_write(claim, run, spec, req.actor.email))
+                      before_commit=_first_write(claim, run, checked, req.actor, None))
     if req.expected_preview_hash and req.expected_preview_hash != fingerprint(rehearsal.changes, rehearsal.effects,
                                                                               now):
         target_session().rollback()
@@ -142,9 +188,9 @@ def _start(req: RunRequest, checked: CheckedRequest, key: str | None, claim) -> 
     run.customer = run.customer or rehearsal.customer
     run.order_id = run.order_id if run.order_id is not None else rehearsal.order_id
     if decision.needs_approval:
-        return _ask_approval(run, claim, checked, rehearsal, decision, now, req.actor.email)
+        return _ask_approval(run, claim, checked, rehearsal, decision, now, req.actor)
     return execute(run, spec, checked.params, now=now, expected=rehearsal,
-                   on_intent=_first_write(claim, run, spec, req.actor.email),
+                   on_intent=_first_write(claim, run, checked, req.actor, decision),
                    prepared=rehearsal if in_one_pass else None)
 
 
@@ -159,13 +205,13 @@ def _separate_transactions() -> bool:
 
 
 def _ask_approval(run: TaskRun, claim, checked: CheckedRequest, rehearsal: Rehearsal, decision: Decision,
-                  now, actor: str) -> TaskRun:
+                  now, actor) -> TaskRun:
     run.status = "pending_approval"
     run.changes, run.effects = json.dumps(rehearsal.stored_changes()), json.dumps(rehearsal.effects)
     run.preview_hash = fingerprint(rehearsal.changes, rehearsal.effects, now)
     run.approval_reasons = "; ".join(decision.reasons)
     run.result = describe(checked.spec.title, rehearsal.changes, rehearsal.effect_lines, rehearsal.result)
-    first_write = _first_write(claim, run, checked.spec, actor)
+    first_write = _first_write(claim, run, checked, actor, decision)
 
     def first_write_and_tell(session):
         first_write(session)

@@ -8,7 +8,9 @@
 | IDEMPOTENCY_WAIT_SECONDS | CONSOLE_IDEMPOTENCY_WAIT_SECONDS | 15 |
 | IDEMPOTENCY_KEEP_SECONDS | CONSOLE_IDEMPOTENCY_KEEP_SECONDS (at least 60) | 86400 |
 
-A malformed value stops start-up with one line that names the variable.
+A malformed value stops start-up with one line that names the variable: so does an unknown role
+in AMOUNT_CAPS, and a task name in TASK_RATE_LIMITS or DISABLED_TASKS that no task package
+declares (a typo there would silently turn a control off).
 """
 from __future__ import annotations
 
@@ -51,3 +53,14 @@ def load_task_settings(config) -> None:
     except ValueError as exc:
         variable = next((v for key, v in MAPPINGS.items() if str(exc).startswith(key)), "")
         raise ConfigError(f"{exc}" + (f" (from {variable} or the app config)" if variable else "")) from None
+
+
+def check_task_names(config, registry) -> None:
+    """Refuse start-up when TASK_RATE_LIMITS or DISABLED_TASKS names a task that does not exist (ConfigError)."""
+    known = {spec.name for spec in registry.all_specs()}
+    packages = ", ".join(config.get("TASK_PACKAGES") or ())
+    for variable, names in (("CONSOLE_TASK_RATE_LIMITS", list(config.get("TASK_RATE_LIMITS") or {})),
+                            ("DISABLED_TASKS", list(registry.disabled))):
+        unknown = sorted(str(name) for name in names if name not in known)
+        if unknown:
+            raise ConfigError(f"{variable}: no task named {unknown[0]!r} in {packages} (check the spelling)")

@@ -75,23 +75,30 @@ class TaskDeclaration:
     name: str | None
     examples: tuple = ()
     redact_before: bool = False
+    sets_address: str | None = None
+    sends_to_address: str | None = None
 
 
 def task(fn: Callable | None = None, *, title: str, category: str = "General",
          risk: str | Callable[[dict], str] = "low", roles: tuple[str, ...] | list[str] = DEFAULT_ROLES,
          undo: bool | Callable = False, undo_note: str = "", name: str | None = None,
-         examples: list[dict] | tuple = (), redact_before: bool = False):
+         examples: list[dict] | tuple = (), redact_before: bool = False, sets_address: str | None = None,
+         sends_to_address: str | None = None):
     """Mark a function as a task; discovery (console.tasks.registry) reads the mark.
 
     `examples`: sample raw parameters (the contract test and the docs use the first).
     `redact_before`: store and audit the `before` values of updated rows as "[redacted]"
     (an erasure must not keep the erased data in its own diff); the live preview shows them.
+    `sets_address`: the Email parameter that becomes the account's contact address (a change of email).
+    `sends_to_address`: the Email parameter naming the account address that the task mails a link to
+    (a password reset, a confirmation); to an address that a task set within 24 hours, the run needs approval.
     """
 
     def attach(func: Callable) -> Callable:
         func.__task_spec__ = TaskDeclaration(title=title, category=category, risk=risk, roles=tuple(roles),
                                              undo=undo, undo_note=undo_note, name=name,
-                                             examples=tuple(examples), redact_before=bool(redact_before))
+                                             examples=tuple(examples), redact_before=bool(redact_before),
+                                             sets_address=sets_address, sends_to_address=sends_to_address)
         return func
 
     return attach(fn) if fn is not None else attach
@@ -150,6 +157,8 @@ class TaskSpec:
     file: str = ""
     examples: tuple = ()
     redact_before: bool = False
+    sets_address: str | None = None
+    sends_to_address: str | None = None
 
     @property
     def undoable(self) -> bool:
@@ -176,6 +185,18 @@ class TaskSpec:
         from console.tasks.params import form_class
 
         return form_class(self, base)
+
+
+def subject_from_params(spec: TaskSpec, params: dict) -> tuple[str, int | None]:
+    """The customer email and order a run concerns, when its parameters name them (for run history and caps)."""
+    customer, order_id = "", None
+    for p in spec.params:
+        value = params.get(p.name)
+        if p.kind == "email" and p.name in ("email", "customer_email") and value:
+            customer = value
+        if p.kind == "int" and p.name == "order_id" and value is not None:
+            order_id = value
+    return customer, order_id
 
 
 def _fail(where: tuple[str, str], message: str) -> TaskDefinitionError:
@@ -286,6 +307,10 @@ def build_spec(fn: Callable, file: str) -> TaskSpec:
         params.append(_param_spec(where, parameter.name, hints[parameter.name], parameter.default))
     if declaration.redact_before and declaration.undo is True:
         raise _fail(where, "the generic undo restores the before values, which redact_before=True does not keep")
+    for option in ("sets_address", "sends_to_address"):
+        named = getattr(declaration, option)
+        if named is not None and not any(p.name == named and p.kind == "email" for p in params):
+            raise _fail(where, f"{option} must name one of the task's Email parameters, not {named!r}")
     if not all(isinstance(example, dict) for example in declaration.examples):
         raise _fail(where, "examples must be a list of dicts of raw parameter values")
     spec = TaskSpec(
@@ -293,6 +318,7 @@ def build_spec(fn: Callable, file: str) -> TaskSpec:
         description=description.strip(), risk=declaration.risk, roles=tuple(declaration.roles),
         params=tuple(params), fn=fn, undo=declaration.undo, undo_note=declaration.undo_note,
         module=fn.__module__, file=file, examples=declaration.examples, redact_before=declaration.redact_before,
+        sets_address=declaration.sets_address, sends_to_address=declaration.sends_to_address,
     )
     from console.tasks.params import ParamErrors, coerce_params
 

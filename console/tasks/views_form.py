@@ -1,6 +1,7 @@
 """The task catalog and the task page: form, preview, confirm. Every step goes through the runner."""
 from __future__ import annotations
 
+import re
 import uuid
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
@@ -17,6 +18,7 @@ from console.tasks.views import (TaskPagesView, by_category, change_sentence, ch
 
 CONFIRM_MAX_AGE = 30 * 60  # a preview older than this is shown again rather than confirmed
 MAX_QUERY = 200
+_REQUEST_KEY = re.compile(r"^[0-9a-f]{32}$")
 
 
 def _signer() -> URLSafeTimedSerializer:
@@ -90,7 +92,7 @@ class TaskCatalogView(TaskPagesView):
         if action == "preview":
             form = spec.form_class()(formdata=request.form)
             return self._preview(spec, form, _raw_params(spec, form), request.form.get("ticket", ""),
-                                 request.form.get("reason", ""))
+                                 request.form.get("reason", ""), key=_preview_key(request.form.get("request_key")))
         signed = self._load_signed(spec)
         if signed is None:
             return self._render_form(spec, _form(spec, None), ticket=request.form.get("ticket", ""),
@@ -107,9 +109,10 @@ class TaskCatalogView(TaskPagesView):
     def _render_form(self, spec, form, *, ticket="", reason="", errors=None, problem="", status=200):
         from console.tasks.views import headline_risk, risk_rule
 
+        # Each form shown is one request: posting it again (a reload) replays a recorded refusal.
         return self.render("tasks/form.html", spec=spec, form=form, ticket=ticket, reason=reason,
                            errors=errors or {}, problem=problem, risk=headline_risk(spec),
-                           risk_rule=risk_rule(spec)), status
+                           risk_rule=risk_rule(spec), request_key=uuid.uuid4().hex), status
 
     def _request(self, spec, params, ticket, reason, **extra):
         from console.tasks.runner import RunRequest
@@ -117,11 +120,11 @@ class TaskCatalogView(TaskPagesView):
         return RunRequest(task=spec.name, params=params, ticket=ticket, reason=reason, actor=_user(),
                           source="web", **extra)
 
-    def _preview(self, spec, form, params, ticket, reason, *, notice=""):
+    def _preview(self, spec, form, params, ticket, reason, *, notice="", key=None):
         from console.tasks.runner import TaskError, preview
 
         try:
-            result = preview(self._request(spec, params, ticket, reason))
+            result = preview(self._request(spec, params, ticket, reason, idempotency_key=key))
         except TaskError as exc:
             return self._task_error(spec, form, exc, ticket, reason)
         secrets = [param for param in spec.params if param.is_secret]
@@ -147,8 +150,9 @@ class TaskCatalogView(TaskPagesView):
         if exc.status == 404:
             abort(404, description=exc.message)
         fields = exc.fields or {}
+        recorded = f" (recorded as run {exc.run.id})" if exc.run is not None else ""
         return self._render_form(spec, form, ticket=ticket, reason=reason, errors=fields,
-                                 problem=exc.message, status=exc.status)
+                                 problem=exc.message + recorded, status=exc.status)
 
     def _load_signed(self, spec) -> dict | None:
         try:
@@ -178,7 +182,7 @@ class TaskCatalogView(TaskPagesView):
             if exc.status == 409:
                 form = _form(spec, signed["params"])
                 return self._preview(spec, form, signed["params"], signed["ticket"], signed["reason"],
-                                     notice=f"{exc.message}. This is the preview with the data as it is now; "
+                                     key=f"web-{signed['key']}", notice=f"{exc.message}. This is the preview with the data as it is now; "
                                             "check it and confirm again.")
             return self._task_error(spec, _form(spec, signed["params"]), exc, signed["ticket"], signed["reason"])
         if run.status == "pending_approval":
@@ -186,6 +190,11 @@ class TaskCatalogView(TaskPagesView):
         else:
             flash(f"Run {run.id} {run.status}.", "success")  # the page says what it did, personal data masked
         return redirect(url_for("runs.run_page", run_id=run.id), code=303)
+
+
+def _preview_key(raw) -> str | None:
+    """The idempotency key of a previewed form: its request key, when it is one the form was given."""
+    return f"web-preview-{raw}" if isinstance(raw, str) and _REQUEST_KEY.match(raw) else None
 
 
 def _customer_of(spec, params: dict) -> str:

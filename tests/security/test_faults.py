@@ -116,7 +116,8 @@ def assert_error(response, status: int, code: str) -> dict:
 
 def test_an_unwritable_audit_trail_refuses_runs_and_decisions_and_the_target_stays_unchanged(isolated_app):
     shop = Shop(isolated_app())
-    pending = shop.run("refund_order", order_id=1004, amount_cents=20000).get_json()["run"]
+    # Requested by an admin: the agent's own refunds on the order must stay under their cap for the retry below.
+    pending = shop.run("refund_order", "admin", order_id=1004, amount_cents=20000).get_json()["run"]
     assert pending["status"] == "pending_approval"
     before, runs, entries = shop.order(), shop.runs(), shop.audit_count()
 
@@ -159,7 +160,8 @@ def test_an_unreachable_console_database_refuses_runs_with_a_503_not_a_500(isola
     assert health.status_code == 503
     assert over_api.status_code == 503, over_api.get_data(as_text=True)[:300]
     assert over_api.get_json()["error"]["message"]
-    assert raised.value.status == 503 and raised.value.code == "audit_unavailable", raised.value
+    # The cap's count reads the console database before the intent does: either says the database is down.
+    assert raised.value.status == 503 and raised.value.code in ("unavailable", "audit_unavailable"), raised.value
     assert shop.order() == before and shop.audit_count() == entries and shop.runs() == []
     assert shop.run("refund_order", order_id=1004, amount_cents=3000).status_code == 201  # back on its own
     assert shop.verify().ok

@@ -86,18 +86,24 @@ def test_an_idempotency_key_replays_and_a_different_body_conflicts(client, api_t
                  "conflict")
 
 
-def test_a_refusal_is_a_422_with_the_refused_run_and_changes_nothing(client, api_token, demo_shop, target_row):
+def test_a_refusal_is_a_422_with_the_refused_run_and_changes_nothing(client, api_token, demo_shop, target_row,
+                                                                    console_db):
     _, headers = api_token("agent")
     response = client.post("/api/v1/tasks/refund_order/runs", json=refund(amount=30000), headers=headers)
     error = assert_error(response, 422, "refused")
     assert "25000" in error["message"]
     assert response.get_json()["run"]["status"] == "refused"
     assert target_row("orders", id=1004)["refunded_cents"] == 0
+    assert console_db.scalar(select(func.count()).select_from(TaskRun)) == 1
 
 
-def test_a_preview_refusal_is_a_422(client, api_token, demo_shop):
+def test_a_preview_refusal_is_a_422_with_its_refused_run(client, api_token, demo_shop, console_db):
     _, headers = api_token("agent")
-    assert_error(client.post("/api/v1/tasks/refund_order/preview", json=refund(amount=30000), headers=headers), 422)
+    response = client.post("/api/v1/tasks/refund_order/preview", json=refund(amount=30000), headers=headers)
+    assert_error(response, 422, "refused")
+    [run] = console_db.scalars(select(TaskRun)).all()
+    assert (run.status, run.source) == ("refused", "api")
+    assert response.get_json()["run"]["id"] == run.id
 
 
 def test_missing_ticket_and_reason_are_a_400_naming_both(client, api_token, demo_shop):

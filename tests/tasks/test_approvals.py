@@ -167,29 +167,32 @@ def _customer_email(order):
     return SESSIONS["target"].get(Customer, order.customer_id).email
 
 
-def test_a_change_since_approval_aborts_the_run_and_writes_nothing(within, attempt, pending, staff, target_db,
-                                                                   fresh, counts, notes):
+def test_a_change_since_approval_refuses_the_run_and_writes_nothing(within, attempt, pending, staff, target_db,
+                                                                    fresh, counts, notes, audit_for):
     run, order = pending
     target_db.execute(update(Order).where(Order.id == order.id).values(refunded_cents=100))
     before = counts()
 
     error = attempt(approve_run, run.id, staff("lead"), "ok")
 
-    assert (error.status, error.code) == (422, "failed")
-    assert error.run.status == "failed" and error.run.error == "changed since approval"
+    # Not a tool failure: the order moved on, so the run is refused and tool health counts no failure.
+    assert (error.status, error.code) == (422, "refused")
+    assert error.run.status == "refused"
+    assert error.run.error == f"order {order.id} changed since it was approved; nothing was changed"
+    assert audit_for(run.id)[-1][:2] == ("task.outcome", "refused")
     assert fresh(order).refunded_cents == 100  # only the outside change
     assert counts()["Refund"] == before["Refund"] and counts()["OutboxEmail"] == before["OutboxEmail"]
     assert notes("approval.decided") == [f"Run {run.id} (fake_refund) was approved by {staff('lead').email} and "
-                                         "failed; the run page says why."]
+                                         "refused; the run page says why."]
 
 
-def test_a_refusal_at_approval_time_fails_the_run(attempt, pending, staff, target_db, fresh):
+def test_a_refusal_at_approval_time_refuses_the_run(attempt, pending, staff, target_db, fresh):
     run, order = pending
     target_db.execute(update(Order).where(Order.id == order.id).values(refunded_cents=40000))
 
     error = attempt(approve_run, run.id, staff("lead"), "ok")
 
-    assert error.run.status == "failed"
+    assert error.run.status == "refused"
     assert error.run.error == f"changed since approval: order {order.id} has only 10000 cents left to refund"
     assert fresh(order).refunded_cents == 40000
 

@@ -104,6 +104,17 @@ def test_a_refusal_exits_1_with_the_reason_and_changes_nothing(shop_app):
     assert refunded(shop_app) == 0
 
 
+def test_a_refusal_is_recorded_as_one_refused_run_with_its_audit_entry(shop_app):
+    result = run_refund(shop_app, amount="30000")
+
+    [(run_id, status, source)] = read(shop_app, select(TaskRun.id, TaskRun.status, TaskRun.source))
+    assert (status, source) == ("refused", "cli")
+    assert f"Run {run_id} refused." in result.output
+    assert read(shop_app, select(AuditEntry.action, AuditEntry.outcome)
+                .where(AuditEntry.subject_type == "task_run", AuditEntry.subject_id == str(run_id))) == [
+        ("task.outcome", "refused")]
+
+
 def test_invalid_input_exits_2_naming_the_fields(shop_app):
     result = run_refund(shop_app, amount="lots")
     assert result.exit_code == 2 and "amount_cents" in result.output

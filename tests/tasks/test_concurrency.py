@@ -4,6 +4,7 @@ On PostgreSQL the rows are locked (FOR UPDATE); on SQLite each writer takes the 
 lock when its transaction begins and the others wait their turn (console/db.py).
 """
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -46,7 +47,7 @@ def shop_app(isolated_app):
     return app
 
 
-def _race(app, emails: list[str], make_request) -> list:
+def _race(app, emails: list[str], make_request, call=start_run) -> list:
     """Start every request at the same moment, each in its own thread and app context."""
     barrier = threading.Barrier(len(emails))
     outcomes: list = [None] * len(emails)
@@ -60,7 +61,7 @@ def _race(app, emails: list[str], make_request) -> list:
                 expect_writes()  # as `tasks run` does: on SQLite, wait for the write lock
                 barrier.wait(120)
                 try:
-                    run = start_run(request)
+                    run = call(request)
                     outcomes[index] = ("ran", run.id, run.status, "")
                 except TaskError as exc:
                     outcomes[index] = ("error", exc.run.id if exc.run else None, exc.code, exc.message)
@@ -130,3 +131,58 @@ def test_racing_runs_of_one_person_never_overshoot_the_tasks_rate_limit(shop_app
         assert conn.scalar(select(func.count()).select_from(TaskRun)) == 5
     with dbs.target_engine.connect() as conn:
         assert conn.scalar(select(Order.refunded_cents).where(Order.id == ORDER_ID)) == 500
+
+
+def test_racing_refunds_of_one_person_on_one_order_never_pass_the_cap_together(shop_app):
+    # Ten 3000-cent refunds at once by one agent (cap 10000): three fit under the cap, every other one waits for
+    # approval, however the runs interleave. The order has money enough for all ten.
+    agent = make_committed_user(shop_app, "agent")
+    _add_order(shop_app, 7002, total_cents=100000)
+
+    outcomes = _race(shop_app, [agent] * 10, lambda i, actor: RunRequest(
+        task="fake_refund", params={"order_id": 7002, "amount_cents": 3000}, ticket=f"T-{i}",
+        reason="split refunds", actor=actor, source="api"))
+
+    assert Counter(outcome[2] for outcome in outcomes) == {"succeeded": 3, "pending_approval": 7}, Counter(outcomes)
+    dbs = shop_app.extensions["console_db"]
+    with dbs.target_engine.connect() as conn:
+        assert conn.scalar(select(Order.refunded_cents).where(Order.id == 7002)) == 9000
+    with dbs.console_engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(TaskRun)) == 10
+
+
+def test_resets_racing_a_change_of_address_never_reach_the_new_address_unapproved(shop_app):
+    # Each reset waits until the account can be found under its new address, then asks at once: whenever that
+    # is, even while the change's run is still in flight, the reset sees that run and waits for approval.
+    agents = [make_committed_user(shop_app, "agent") for _ in range(5)]
+    target = shop_app.extensions["console_db"].target_engine
+
+    def until_found(request):
+        if request.task == "fake_change_email":
+            return start_run(request)
+        for _ in range(2000):
+            with target.connect() as conn:  # a plain read, outside the runner's sessions and their write lock
+                found = conn.scalar(select(Customer.id).where(Customer.email == "thief@example.net"))
+            if found is not None:
+                return start_run(request)
+            time.sleep(0.002)
+        raise AssertionError("the changed address never appeared")
+
+    outcomes = _race(shop_app, agents + [agents[0]], lambda i, actor: RunRequest(
+        task="fake_reset" if i < 5 else "fake_change_email", ticket=f"T-{i}", reason="takeover", actor=actor,
+        params={"email": "thief@example.net"} if i < 5 else {"email": "racer@example.org",
+                                                              "new_email": "thief@example.net"}, source="api"),
+        call=until_found)
+
+    assert [outcome[2] for outcome in outcomes] == ["pending_approval"] * 5 + ["succeeded"], outcomes
+    dbs = shop_app.extensions["console_db"]
+    with dbs.console_engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(TaskRun)
+                           .where(TaskRun.task == "fake_reset", TaskRun.status == "succeeded")) == 0
+
+
+def _add_order(app, order_id: int, *, total_cents: int) -> None:
+    now = utcnow()
+    with app.extensions["console_db"].target_engine.begin() as conn:
+        conn.execute(insert(Order).values(id=order_id, customer_id=1, status="delivered", total_cents=total_cents,
+                                          refunded_cents=0, created_at=now, updated_at=now, status_changed_at=now))

@@ -12,7 +12,8 @@ from tests.tasks.fake_tasks import SHOP
 
 FAKES = "tests.tasks.fake_tasks"
 SHOP_NAMES = {"fake_refund", "fake_set_status", "fake_broken_write", "fake_crash", "fake_unlock",
-              "fake_unlock_custom", "fake_disable", "fake_lead_only", "fake_erase", "fake_secret", "fake_every_type"}
+              "fake_unlock_custom", "fake_disable", "fake_lead_only", "fake_erase", "fake_secret", "fake_every_type",
+              "fake_change_email", "fake_reset"}
 
 
 def user(role):

@@ -170,13 +170,28 @@ def test_a_refusal_is_a_422_with_a_recorded_refused_run_and_nothing_changed(atte
     assert console_db.scalar(select(TicketEvent.run_status).where(TicketEvent.run_id == run.id)) == "refused"
 
 
-def test_a_preview_refusal_is_a_422_without_a_run(attempt, request_for, counts):
+def test_a_preview_refusal_is_a_422_with_one_refused_run(attempt, request_for, counts, audit_for):
     before = counts()
 
     error = attempt(preview, request_for("fake_unlock", email="nobody@example.org"))
 
-    assert (error.status, error.code, error.run) == (422, "refused", None)
-    assert error.message == "no customer with email nobody@example.org"
+    assert (error.status, error.code, error.run.status) == (422, "refused", "refused")
+    assert error.message == error.run.error == "no customer with email nobody@example.org"
+    after = counts()
+    assert (after["TaskRun"], after["AuditEntry"], after["TicketEvent"]) == (
+        before["TaskRun"] + 1, before["AuditEntry"] + 1, before["TicketEvent"] + 1)
+    assert (after["Refund"], after["OutboxEmail"]) == (before["Refund"], before["OutboxEmail"])
+    [(action, outcome, _actor, details)] = audit_for(error.run.id)
+    assert (action, outcome, details["stage"]) == ("task.outcome", "refused", "preview")
+
+
+def test_a_refused_preview_asked_again_with_its_key_replays_the_one_run(attempt, request_for, counts):
+    first = attempt(preview, request_for("fake_unlock", email="nobody@example.org", key="form-1"))
+    before = counts()
+
+    again = attempt(preview, request_for("fake_unlock", email="nobody@example.org", key="form-1"))
+
+    assert (again.status, again.code, again.run.id) == (422, "refused", first.run.id)
     assert counts() == before
 
 

@@ -134,6 +134,26 @@ def test_a_refusal_at_preview_says_why_and_changes_nothing(client, login_as, dem
     assert target_row("orders", id=1004)["refunded_cents"] == 0
 
 
+def test_a_refused_preview_is_one_refused_run_however_often_the_page_is_posted(client, login_as, demo_shop,
+                                                                              console_db):
+    login_as("agent")
+    form = client.get("/admin/tasks/refund_order/").get_data(as_text=True)
+    key = re.search(r'name="request_key" value="([0-9a-f]{32})"', form).group(1)
+
+    first = preview_refund(client, amount="30000", request_key=key)
+    reloaded = preview_refund(client, amount="30000", request_key=key)
+
+    assert first.status_code == reloaded.status_code == 422
+    [run] = console_db.scalars(select(TaskRun)).all()
+    assert (run.status, run.source, run.task) == ("refused", "web", "refund_order") and "25000" in run.error
+    assert f"run {run.id}" in reloaded.get_data(as_text=True)
+    assert console_db.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.subject_type == "task_run", AuditEntry.subject_id == str(run.id))) == 1
+    # The page shown after the refusal is a new request: posting it records the next refusal.
+    fresh_key = re.search(r'name="request_key" value="([0-9a-f]{32})"', first.get_data(as_text=True)).group(1)
+    assert fresh_key != key
+
+
 # ---- preview -> confirm -----------------------------------------------------------------------
 
 def test_preview_shows_the_diff_and_confirm_runs_it(client, login_as, demo_shop, target_row, console_db):

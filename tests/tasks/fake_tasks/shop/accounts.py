@@ -87,3 +87,20 @@ def fake_every_type(
 ) -> str:
     """Change nothing; echo the typed parameters."""
     return f"{note}|{count}|{flag}|{day.isoformat()}|{tier.name}|{size}|{nickname}"
+
+
+@task(title="Fake change email", category="Accounts", risk="medium", sets_address="new_email")
+def fake_change_email(ctx: TaskContext, email: Annotated[Email, Param("Current email")],
+                      new_email: Annotated[Email, Param("New email")]) -> str:
+    """Give an account a new address (it sets the address that resets go to)."""
+    customer = ctx.get("customers", email=email, lock=True)
+    ctx.update("customers", customer, email=new_email)
+    return f"Changed {email} to {new_email}"
+
+
+@task(title="Fake reset", category="Accounts", sends_to_address="email")
+def fake_reset(ctx: TaskContext, email: Annotated[Email, Param("Customer email")]) -> str:
+    """Mail a password reset link to the account's address."""
+    customer = ctx.get("customers", email=email, lock=True)
+    ctx.send_email(to=email, template="password_reset", subject="Reset", customer_id=customer["id"])
+    return f"Reset sent to {email}"
