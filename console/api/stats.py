@@ -10,7 +10,7 @@ from console.auth.permissions import READ_TEAM_STATS
 from console.db import console_session, utcnow
 from console.deflection import insights, metrics
 from console.deflection.metrics import FilterError
-from console.deflection.views_dashboard import capacity_hours, forced_team
+from console.deflection.scope import capacity_hours, forced_team
 
 
 RANGE = (Query("from", OPTIONAL_DAY, "the first day (default: a Monday about 180 days before `to`)"),

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from console.auth.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, user_can
 from console.db import console_session, utcnow
 from console.formatting import Personal, human_column
-from console.tasks.views import (TaskPagesView, audit_entry_url, change_sentence, change_tables, effect_lines,
-                                 find_task, jsonable)
+from console.tasks.presenting import find_task, jsonable
+from console.tasks.views import TaskPagesView, audit_entry_url, change_sentence, change_tables, effect_lines
 
 PAGE_SIZE = 50
 STATUSES = ("pending_approval", "succeeded", "failed", "refused", "rejected", "interrupted")

@@ -104,4 +104,5 @@ POLICY: dict[tuple[str, str], frozenset | str] = {
     ("api.get_ticket", "GET"): TICKET_READERS,
     ("api.record_ticket_outcome", "POST"): TICKET_WORKERS,
     ("api.log_ticket_dev_time", "POST"): DEV_TIME,
+    ("api.openapi_json", "GET"): STAFF,  # the API's description: any valid token
 }
