@@ -1,4 +1,4 @@
-"""THE authorization policy, written from CONTRACT.md's role table, independently of the code.
+"""THE authorization policy, written from the agreed role table, independently of the code.
 
 Every (endpoint, method) that the app serves must appear here; test_matrix.py walks
 app.url_map and fails on any endpoint missing from this table, so nothing ships unreviewed.
