@@ -99,8 +99,12 @@ def build_document(app: Flask) -> dict:
     return spec.to_dict()
 
 
-def _roles(permission: str) -> list[str]:
-    return [role for role, granted in ROLE_PERMISSIONS.items() if permission in granted]
+def _needs(permission: str | tuple[str, ...]) -> str:
+    """The permission a route checks (or any of several) in words, with the roles that hold it."""
+    permissions = (permission,) if isinstance(permission, str) else tuple(permission)
+    roles = [role for role, granted in ROLE_PERMISSIONS.items() if granted & set(permissions)]
+    named = " or ".join(f"`{name}`" for name in permissions)
+    return f"Needs the permission {named} (roles: {', '.join(roles)})."
 
 
 def _operation(rule, view, declared: Operation, operation_id: str, *, task=None) -> dict:
@@ -112,8 +116,7 @@ def _operation(rule, view, declared: Operation, operation_id: str, *, task=None)
         statuses.add(400)
     description = declared.description
     if permission:
-        description = (description + "\n\n" if description else "") + (
-            f"Needs the permission `{permission}` (roles: {', '.join(_roles(permission))}).")
+        description = (description + "\n\n" if description else "") + _needs(permission)
     responses = {str(status): _answer(schema, declared.links.get(status)) for status, schema in
                  declared.answers.items()}
     responses.update({str(status): {"$ref": f"#/components/responses/{status}"} for status in sorted(statuses)})

@@ -41,7 +41,7 @@ def may_read_tickets(view):
             raise ApiError(403, "forbidden", f"your role ({user.role}) may not read tickets")
         return view(*args, **kwargs)
 
-    wrapped.required_permission = WORK_TICKETS
+    wrapped.required_permission = (WORK_TICKETS, LOG_DEV_TIME)  # any of them (the OpenAPI description)
     return wrapped
 
 

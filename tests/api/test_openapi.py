@@ -10,6 +10,7 @@ from console.api import bp
 from console.api.describe import described
 from console.api.openapi import UndocumentedRoute, api_rules, build_document, openapi_path, task_path
 from console.tasks.registry import task_registry
+from tests.security.policy import POLICY
 
 
 @pytest.fixture
@@ -93,3 +94,16 @@ def test_a_task_schema_says_what_the_parameters_accept(app):
     address = task_registry(app).get("update_shipping_address").json_schema()["properties"]["city"]
     assert re.search(address["pattern"], "Lyon") and not re.search(address["pattern"], "  ")
     assert not re.search(address["pattern"], "Ly\x01on")
+
+
+
+def test_every_route_that_names_a_permission_names_exactly_the_roles_the_policy_lets_in(document):
+    checked = 0
+    for methods in document["paths"].values():
+        for method, operation in methods.items():
+            named = re.search(r"Needs the permission .*\(roles: ([^)]*)\)", operation.get("description", ""))
+            if named:
+                policy = POLICY[("api." + operation["operationId"], method.upper())]
+                assert set(named.group(1).split(", ")) == set(policy), operation["operationId"]
+                checked += 1
+    assert checked >= 15

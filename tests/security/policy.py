@@ -82,6 +82,8 @@ POLICY: dict[tuple[str, str], frozenset | str] = {
     ("on_duty.index", "GET"): ON_DUTY_READERS,
     ("deflection.index", "GET"): STAFF,
     ("deflection.csv", "GET"): STAFF,
+    # the API's reference page: every staff member (integrators and developers read it)
+    ("api_reference.index", "GET"): STAFF,
     # JSON API
     ("api.list_tasks", "GET"): STAFF,  # lists only what the caller may run (empty for PO and developers)
     ("api.get_task", "GET"): RUNNERS,
