@@ -16,6 +16,8 @@ NULLABLE_INT = {"type": ["integer", "null"]}
 MOMENT = {"type": "string", "description": "ISO 8601, UTC"}
 NULLABLE_MOMENT = {"type": ["string", "null"], "description": "ISO 8601, UTC"}
 DAY = {"type": "string", "format": "date"}
+# What a run does besides its row changes, such as an email to send: its members depend on the task.
+EFFECT = {"description": "an effect after the commit, such as {\"kind\": \"email\", \"to\", \"template\", ...}"}
 
 
 def or_empty(schema: dict) -> dict:
@@ -57,7 +59,7 @@ RUN = obj({
     "id": {"type": "integer"}, "task": TEXT, "status": {"enum": list(STATUSES)}, "ticket": TEXT, "reason": TEXT,
     "actor": TEXT, "params": {"type": "object"}, "changes": {"type": "array", "items": ref("Change")},
     "result": TEXT, "error": TEXT, "created_at": MOMENT, "approved_by": NULLABLE_TEXT,
-    "risk": NULLABLE_TEXT, "source": NULLABLE_TEXT, "effects": {"type": ["array", "null"]},
+    "risk": NULLABLE_TEXT, "source": NULLABLE_TEXT, "effects": {"type": ["array", "null"], "items": EFFECT},
     "started_at": NULLABLE_MOMENT, "finished_at": NULLABLE_MOMENT, "approved_at": NULLABLE_MOMENT,
     "decision_reason": TEXT, "approval_reasons": TEXT, "preview_hash": TEXT, "undo_of": NULLABLE_INT,
     "undone_by": NULLABLE_INT, "customer": TEXT, "order_id": NULLABLE_INT,
@@ -131,8 +133,9 @@ SCHEMAS = {
                            "close": {"type": "boolean"}}, ("minutes",)),
     "Preview": obj({
         "task": TEXT, "params": {"type": "object"}, "changes": {"type": "array", "items": ref("Change")},
-        "effects": {"type": "array"}, "summary": TEXT, "risk": TEXT, "needs_approval": {"type": "boolean"},
-        "approval_reasons": {"type": "array", "items": TEXT}, "preview_hash": TEXT,
+        "effects": {"type": "array", "items": EFFECT}, "summary": TEXT, "risk": TEXT,
+        "needs_approval": {"type": "boolean"}, "approval_reasons": {"type": "array", "items": TEXT},
+        "preview_hash": TEXT,
     }, ("changes", "summary")),
     "RunAnswer": obj({"run": ref("Run")}),
     "RunList": obj({"runs": {"type": "array", "items": ref("Run")}}),

@@ -107,3 +107,18 @@ def test_every_route_that_names_a_permission_names_exactly_the_roles_the_policy_
                 assert set(named.group(1).split(", ")) == set(policy), operation["operationId"]
                 checked += 1
     assert checked >= 15
+
+
+def test_every_array_says_what_it_holds(document):
+    """Client generators (openapi-python-client among them) drop a schema holding an array without `items`."""
+    bare, stack = [], [("#", document)]
+    while stack:
+        where, node = stack.pop()
+        if isinstance(node, dict):
+            kinds = node.get("type") if isinstance(node.get("type"), list) else [node.get("type")]
+            if "array" in kinds and "items" not in node and "prefixItems" not in node:
+                bare.append(where)
+            stack += [(f"{where}/{key}", value) for key, value in node.items()]
+        elif isinstance(node, list):
+            stack += [(f"{where}/{index}", value) for index, value in enumerate(node)]
+    assert not bare, bare
