@@ -13,6 +13,7 @@ def create_app(config: dict | None = None, *, instance_secrets: bool = False) ->
     from importlib import import_module
 
     from console import admin as admin_wiring, db, web
+    from console.admin.api_reference import add_api_reference
     from console.api import bp as api_bp
     from console.extensions import csrf, limiter
 
@@ -29,4 +30,5 @@ def create_app(config: dict | None = None, *, instance_secrets: bool = False) ->
     for name in DOMAINS:
         import_module(f"console.{name}").init_app(app, admin)
     app.register_blueprint(api_bp)
+    add_api_reference(admin)
     return app

@@ -1,4 +1,4 @@
-"""Configuration read from the environment, as listed in CONTRACT.md."""
+"""Configuration read from the environment (README.md, "Configuration", lists every variable)."""
 from __future__ import annotations
 
 import os

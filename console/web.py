@@ -115,7 +115,10 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        return _error(exc.code or 500, exc.name, exc.description or exc.name, exc.name.lower().replace(" ", "_"))
+        body, status = _error(exc.code or 500, exc.name, exc.description or exc.name,
+                              exc.name.lower().replace(" ", "_"))
+        # A 405 must say which methods the path takes (RFC 9110); Werkzeug's own answer does, ours too.
+        return body, status, [(name, value) for name, value in exc.get_headers() if name == "Allow"]
 
     @app.errorhandler(DataError)
     def _unstorable_value(exc):

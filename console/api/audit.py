@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from console.api import ApiError, bp, require
+from console.api.describe import Query, documented
 from console.audit.browse import MAX_SEQ, entries_after, entry_record
 from console.auth.permissions import READ_AUDIT
 from console.db import console_session
@@ -25,6 +26,10 @@ def _whole_number(name: str, default: int, low: int, high: int) -> int:
 
 @bp.get("/audit")
 @require(READ_AUDIT)
+@documented("Audit entries after a seq, in seq order", answers={200: "AuditEntries"}, query=(
+    Query("after", {"type": "integer", "minimum": 0, "maximum": MAX_SEQ, "default": 0}, "the last seq already read"),
+    Query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}),
+))
 def audit_entries():
     """Entries after seq `after` (default 0), at most `limit` (default 100, at most 1000), in seq order."""
     after = _whole_number("after", 0, 0, MAX_SEQ)

@@ -5,6 +5,7 @@ from flask import current_app, jsonify, request, url_for
 from werkzeug.routing import BuildError
 
 from console.api import ApiError, api_user, bp, require
+from console.api.describe import Query, documented
 from console.auth.permissions import LOOKUP
 from console.db import console_session
 from console.origin import may_write_on_get
@@ -33,6 +34,8 @@ def _runbook_url(slug: str, anchor: str | None) -> str:
 
 @bp.get("/runbooks")
 @require(LOOKUP)
+@documented("Every runbook, or with `q` the matching ones, best first", answers={200: "RunbookList"},
+            query=(Query("q", {"type": "string"}, "words of a symptom"),))
 def list_runbooks():
     """Every runbook, or with ?q= the matching ones, best first; a search that finds nothing is recorded."""
     query = request.args.get("q", "")[:MAX_QUERY_CHARS]
@@ -49,6 +52,7 @@ def list_runbooks():
 
 @bp.get("/runbooks/<slug>")
 @require(LOOKUP)
+@documented("One runbook with its sanitised HTML", answers={200: "RunbookPage"}, errors=(404,))
 def get_runbook(slug: str):
     """One runbook with its sanitised HTML; task buttons link to the task forms, unfilled."""
     runbook = _library().get(slug)

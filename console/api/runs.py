@@ -1,8 +1,10 @@
-"""Task runs over JSON: read, list, approve, reject, undo and reconcile (CONTRACT.md)."""
+"""Task runs over JSON: read, list, approve, reject, undo and reconcile."""
 from __future__ import annotations
 
 from flask import jsonify, request
 from console.api import ApiError, api_user, bp, json_body, require
+from console.api.describe import Query, documented
+from console.api.schemas import RUN_ID, or_empty
 from console.api.tasks import run_body, text_field
 from console.auth.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, user_can
 from console.db import console_session
@@ -12,6 +14,13 @@ from console.tasks.runner import approve_run, reconcile_run, reject_run, run_his
 
 MAX_LIMIT = 200
 LIST_FILTERS = ("ticket", "customer", "task", "status", "actor")
+LIST_QUERY = (
+    *(Query(name, {"type": "string"}, f"only runs whose {name} is exactly this") for name in LIST_FILTERS),
+    Query("order", or_empty({"type": "integer", "minimum": 0, "maximum": MAX_INT}), "only runs on this order"),
+    Query("before", or_empty(RUN_ID), "only runs with a smaller id (the next page: the last id of this one)"),
+    Query("limit", or_empty({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}), "at most this many (default 50)"),
+)
+DECIDE_ERRORS = (403, 404, 409, 422)
 
 
 def _may_read_runs() -> None:
@@ -48,6 +57,7 @@ def _bounded_int(name: str, default: int | None, low: int, high: int) -> int | N
 
 
 @bp.get("/runs")
+@documented("Runs, newest first, filtered and paged", answers={200: "RunList"}, errors=(403,), query=LIST_QUERY)
 def list_runs():
     """Runs, newest first; filter by ticket, customer, task, status, actor or order; page with ?before=<id>."""
     _may_read_runs()
@@ -63,6 +73,7 @@ def list_runs():
 
 
 @bp.get("/runs/<int:run_id>")
+@documented("One run", answers={200: "RunAnswer"}, errors=(403, 404))
 def get_run(run_id: int):
     _may_read_runs()
     return jsonify({"run": run_body(_run(run_id))})
@@ -70,6 +81,9 @@ def get_run(run_id: int):
 
 @bp.post("/runs/<int:run_id>/approve")
 @require(APPROVE_RUNS)
+@documented("Approve another person's pending run; it executes now", answers={200: "RunAnswer"},
+            body="Decision", errors=DECIDE_ERRORS,
+            description="A run that is not `pending_approval` gets a 409; approving one's own run a 403.")
 def approve(run_id: int):
     """Approve another person's pending run; it executes now."""
     _run(run_id)
@@ -78,6 +92,8 @@ def approve(run_id: int):
 
 @bp.post("/runs/<int:run_id>/reject")
 @require(APPROVE_RUNS)
+@documented("Reject another person's pending run", answers={200: "RunAnswer"}, body="Decision",
+            errors=DECIDE_ERRORS)
 def reject(run_id: int):
     _run(run_id)
     return jsonify({"run": run_body(reject_run(run_id, api_user(), _reason_only()))})
@@ -85,6 +101,8 @@ def reject(run_id: int):
 
 @bp.post("/runs/<int:run_id>/undo")
 @require(UNDO_RUNS)
+@documented("Undo a succeeded run with a new, audited run", answers={201: "RunAnswer"}, body="UndoRequest",
+            errors=DECIDE_ERRORS + (429,))
 def undo(run_id: int):
     """Undo a succeeded run with a new, audited run; the ticket defaults to the original's."""
     original = _run(run_id)
@@ -99,6 +117,8 @@ def undo(run_id: int):
 
 @bp.post("/runs/<int:run_id>/reconcile")
 @require(UNDO_RUNS)
+@documented("Settle an interrupted run", answers={200: "RunAnswer"}, body="ReconcileRequest", body_required=False,
+            errors=DECIDE_ERRORS)
 def reconcile(run_id: int):
     """Settle an interrupted run from the target rows, or by hand with {"settle_as": "succeeded"|"failed"}."""
     _run(run_id)

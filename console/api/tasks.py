@@ -1,13 +1,22 @@
-"""Tasks over JSON: list, preview and run (CONTRACT.md). Every call goes through the runner."""
+"""Tasks over JSON: list, preview and run. Every call goes through the runner."""
 from __future__ import annotations
 
 from flask import jsonify, request
 
 from console.api import ApiError, api_user, bp, json_body
 from console.tasks.disclosure import masked_run, shown_preview
+from console.api.describe import Query, documented
+from console.tasks.checks import MAX_IDEMPOTENCY_KEY_LENGTH
 from console.tasks.registry import may_run
 from console.tasks.runner import RunRequest, TaskError, preview, run_to_dict, start_run
-from console.tasks.views import describe_task, find_task, jsonable, preview_to_dict, runnable_tasks
+from console.tasks.presenting import describe_task, find_task, jsonable, preview_to_dict, runnable_tasks
+
+
+IDEMPOTENCY_KEY = Query("Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH,
+                                             "pattern": "^[ -~]*[!-~][ -~]*$"},
+                        "a repeat with the same key and body replays the first answer; another body gets a 409")
+RUN_LINKS = {name: (target, {"run_id": "$response.body#/run/id"}) for name, target in (
+    ("GetRun", "get_run"), ("Approve", "approve"), ("Reject", "reject"), ("Undo", "undo"))}
 
 
 def run_body(run) -> dict:
@@ -59,12 +68,14 @@ def _run_request(name: str) -> RunRequest:
 
 
 @bp.get("/tasks")
+@documented("The tasks the caller may run", answers={200: "TaskList"})
 def list_tasks():
     """The tasks the caller may run, each with its JSON Schema."""
     return jsonify({"tasks": [describe_task(spec) for spec in runnable_tasks(api_user())]})
 
 
 @bp.get("/tasks/<name>")
+@documented("One task, with its parameters' JSON Schema", answers={200: "TaskAnswer"}, errors=(403, 404))
 def get_task(name: str):
     spec = find_task(name)
     if spec is None:
@@ -75,6 +86,8 @@ def get_task(name: str):
 
 
 @bp.post("/tasks/<name>/preview")
+@documented("Preview a run: the exact changes, written nowhere", answers={200: "Preview"}, body="RunRequest",
+            errors=(403, 404, 409, 422, 429), per_task=True)
 def preview_task(name: str):
     """What the run would change; writes nothing."""
     result = preview(_run_request(name))
@@ -83,6 +96,10 @@ def preview_task(name: str):
 
 
 @bp.post("/tasks/<name>/runs")
+@documented("Run a task, or request it when it needs approval", answers={201: "RunAnswer"}, body="RunRequest",
+            errors=(403, 404, 409, 422, 429), per_task=True, headers=(IDEMPOTENCY_KEY,), links={201: RUN_LINKS},
+            description="`run.status` is `succeeded` or `pending_approval`. A run that cannot apply is recorded "
+                        "as `refused` and answered with a 422 that carries it.")
 def create_run(name: str):
     """Run the task (or ask for approval); 201 with the run, 422 with the run when refused."""
     run = start_run(_run_request(name))

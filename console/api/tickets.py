@@ -1,4 +1,4 @@
-"""Tickets over JSON: a helpdesk integration records outcomes and reads them (CONTRACT.md)."""
+"""Tickets over JSON: a helpdesk integration records outcomes and reads them."""
 from __future__ import annotations
 
 from functools import wraps
@@ -7,6 +7,8 @@ from flask import jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from console.api import ApiError, api_user, bp, json_body, require
+from console.api.describe import documented
+from console.api.schemas import TICKET_REF
 from console.audit.chain import AuditUnavailable
 from console.auth.permissions import LOG_DEV_TIME, WORK_TICKETS, user_can
 from console.db import console_session
@@ -35,12 +37,15 @@ def may_read_tickets(view):
             raise ApiError(403, "forbidden", f"your role ({user.role}) may not read tickets")
         return view(*args, **kwargs)
 
-    wrapped.required_permission = WORK_TICKETS
+    wrapped.required_permission = (WORK_TICKETS, LOG_DEV_TIME)  # any of them (the OpenAPI description)
     return wrapped
 
 
 @bp.post("/tickets/<path:ref>/outcome")
 @require(WORK_TICKETS)
+@documented("Record an outcome: resolved, escalated or reopened; a new reference creates the ticket",
+            answers={200: "OutcomeAnswer"}, body="OutcomeRequest",
+            path={"ref": TICKET_REF}, links={200: {"GetTicket": ("get_ticket", {"ref": "$request.path.ref"})}})
 def record_ticket_outcome(ref: str):
     """Record `resolved`, `escalated` or `reopened`; the same outcome twice changes nothing."""
     body = json_body()
@@ -60,6 +65,9 @@ def record_ticket_outcome(ref: str):
 
 @bp.post("/tickets/<path:ref>/dev-time")
 @require(LOG_DEV_TIME)
+@documented("Log developer minutes on an escalation, optionally a root cause, and close it",
+            answers={200: "TicketAnswer"}, body="DevTimeRequest", errors=(404,),
+            path={"ref": TICKET_REF})
 def log_ticket_dev_time(ref: str):
     """A developer logs minutes on an escalation, optionally a root cause, and may close it."""
     body = json_body()
@@ -91,6 +99,8 @@ def _text(body: dict, name: str) -> str:
 
 @bp.get("/tickets/<path:ref>")
 @may_read_tickets
+@documented("One ticket, its derived outcome and its events", answers={200: "TicketAnswer"}, errors=(403, 404),
+            path={"ref": TICKET_REF})
 def get_ticket(ref: str):
     session = console_session()
     ticket = find_ticket(session, ref)

@@ -1,4 +1,4 @@
-"""The one table of what each role may do (CONTRACT.md, 'Roles and permissions')."""
+"""The one table of what each role may do; every page, API route and CLI command asks it."""
 from __future__ import annotations
 
 RUN_TASKS = "tasks.run"  # low- and medium-risk tasks

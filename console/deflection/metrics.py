@@ -1,6 +1,6 @@
 """Deflection metrics read from the rollups: the rate by week, category or task, the funnel, the support tax.
 
-Definitions (CONTRACT.md): a ticket counts on the day its outcome was reached (`closed_at`);
+Definitions: a ticket counts on the day its outcome was reached (`closed_at`);
 `tickets` counts every ticket with an outcome in the range (open tickets have none);
 `deflected` = deflected_by_task + deflected_by_runbook; the deflection rate is
 deflected ÷ (deflected + escalated), 0 when both are 0. Ranges are whole days, both ends

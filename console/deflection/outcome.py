@@ -1,6 +1,6 @@
 """A ticket's outcome, derived from its events (oldest first) and never typed in.
 
-The rules (CONTRACT.md, "Ticket outcomes", and issue "Deflection"):
+The rules:
 
 - `open`: nothing decisive yet.
 - Any escalation makes the ticket `escalated`, even one after a resolution, and it stays

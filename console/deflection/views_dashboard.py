@@ -8,21 +8,13 @@ from flask_admin import expose
 from flask_login import current_user
 
 from console.admin.base import ConsoleView
-from console.auth.permissions import READ_STATS, READ_TEAM_STATS, user_can
+from console.auth.permissions import READ_TEAM_STATS
 from console.db import console_session, utcnow
 from console.deflection import dashboard, insights, metrics, workflow
 from console.deflection.metrics import FilterError, StatsFilter
+from console.deflection.scope import capacity_hours, forced_team
 
 HOME_ESCALATIONS = 20  # the developer's home lists the newest ones; the on-duty page has the rest
-
-
-def forced_team(user) -> str | None:
-    """Readers of the team view only (agents) are pinned to their own team."""
-    return None if user_can(user, READ_STATS) else (getattr(user, "team", "") or "support")
-
-
-def capacity_hours() -> float:
-    return float(current_app.config.get("TEAM_CAPACITY_HOURS") or metrics.DEFAULT_CAPACITY_HOURS)
 
 
 def _context(args) -> dashboard.Context:

@@ -1,4 +1,4 @@
-"""The named demo records that CONTRACT.md promises, restored to that state on every load.
+"""The named demo records the runbooks and tests rely on, restored to that state on every load.
 
 They have fixed low ids, so a record a task has since changed (an unlocked account, an
 edited address, a refund) is put back as the runbooks describe it. Order 1003 alone is dated

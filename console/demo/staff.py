@@ -1,4 +1,4 @@
-"""The demo staff users of CONTRACT.md."""
+"""The demo staff users: every role, two agents, leads and developers (a second approver, a second on duty)."""
 from __future__ import annotations
 
 import os

@@ -1,4 +1,4 @@
-"""The checks every run request passes first, in DESIGN.md's order: resolve and permission,
+"""The checks every run request passes first, in the runner's order: resolve and permission,
 then the ticket and the reason, then the parameters.
 
 The reason rule: trimmed; required; at most 2000 characters; newlines and tabs are kept

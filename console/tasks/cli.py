@@ -50,7 +50,7 @@ def _packages() -> list[str]:
 @click.option("--json", "as_json", is_flag=True, help="Print the tasks as JSON (as GET /api/v1/tasks does).")
 def list_tasks(as_json: bool):
     """List every discovered task (disabled ones are marked)."""
-    from console.tasks.views import describe_task
+    from console.tasks.presenting import describe_task
 
     app = _app()
     registry = app.extensions["task_registry"]

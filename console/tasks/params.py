@@ -10,7 +10,7 @@ import re
 from datetime import date, datetime
 from typing import Any, Mapping
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from console.tasks.spec import RESERVED_NAMES, ParamSpec, TaskSpec
 
@@ -21,8 +21,15 @@ MAX_INT = 2**31 - 1
 # Amounts land in 32-bit integer columns on PostgreSQL; a bigger value is a typo, not a refund.
 MAX_MONEY = 2**31 - 1
 MAX_TEXT = 10_000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_CHARS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+_CONTROL = re.compile(f"[{_CONTROL_CHARS}]")
 _INTEGER = re.compile(r"^[+-]?\d+$")
+# The same rule for the JSON Schema: no control characters, and for a required value something besides blanks.
+_ANY_TEXT = f"^[^{_CONTROL_CHARS}]*$"
+_SOME_TEXT = rf"^[^{_CONTROL_CHARS}]*[^\s{_CONTROL_CHARS}][^{_CONTROL_CHARS}]*$"
+# Without inline flags, which JSON Schema's regular expressions (ECMA-262) lack: [tT][eE][sS][tT].
+_SPECIAL_USE_DOMAIN = "[@.](?:" + "|".join("".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c)
+                                                   for c in name) for name in SPECIAL_USE_DOMAIN_NAMES) + r")\.?$"
 _TRUE = {"true", "1", "yes", "y", "on"}
 _FALSE = {"false", "0", "no", "n", "off"}
 
@@ -211,8 +218,14 @@ def _property(p: ParamSpec) -> dict:
         prop["maxLength"] = p.max_length or (254 if p.kind == "email" else MAX_TEXT)
         if p.pattern:
             prop["pattern"] = f"^(?:{p.pattern})$"
+        else:
+            prop["pattern"] = _SOME_TEXT if p.required else _ANY_TEXT
+            if p.required:
+                prop["minLength"] = 1
         if p.kind == "email":
             prop["format"] = "email"
+            # email_validator refuses special-use domains (.test, .invalid, ...): say so in the schema.
+            prop["not"] = {"pattern": _SPECIAL_USE_DOMAIN}
         if p.kind == "secret":
             prop["format"] = "password"
             prop["writeOnly"] = True

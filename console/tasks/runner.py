@@ -1,6 +1,6 @@
 """The runner: the one path that the web UI, the API and the CLI take to preview and run tasks.
 
-Order of checks (DESIGN.md "One path for every task run"): resolve + permission (404/403)
+Order of checks, the same for every caller: resolve + permission (404/403)
 -> ticket + reason + parameters (400) -> idempotency (replay, or 409) -> rate limit (429,
 before any work) -> preview in a rolled-back transaction (422 and a `refused` run on a
 Refusal) -> policy (approval?) -> execute (console.tasks.execution).
@@ -250,7 +250,7 @@ def _iso(value) -> str | None:
 
 
 def run_to_dict(run: TaskRun) -> dict:
-    """CONTRACT.md's RUN, plus what the run pages need."""
+    """A run as the API answers it (the `Run` schema of the OpenAPI document), plus what the run pages need."""
     return {
         "id": run.id, "task": run.task, "status": run.status, "ticket": run.ticket, "reason": run.reason,
         "actor": run.actor, "params": run.params_data, "changes": run.changes_data, "result": run.result or "",

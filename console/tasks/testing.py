@@ -82,7 +82,7 @@ def preview_task(app, dbs, task_user):
 
 @pytest.fixture
 def demo_shop(dbs, target_db):
-    """Load the named demo records (CONTRACT.md) into the test's target database.
+    """Load the named demo records (console/demo/shop_named.py) into the test's target database.
 
     locked@example.com (locked, 5 failed logins), unconfirmed@example.com, alice@example.com with orders 1001
     (paid, not shipped, 5000), 1002 (shipped), 1003 (stuck in processing, payment captured) and 1004

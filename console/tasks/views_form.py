@@ -12,9 +12,10 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField
 
 from console.auth.permissions import RUN_TASKS
+from console.formatting import Personal
 from console.tasks.disclosure import preview_personal, shown_preview
-from console.tasks.views import (TaskPagesView, by_category, change_sentence, change_tables, find_task, runnable_tasks,
-                                 search_tasks)
+from console.tasks.presenting import find_task, headline_risk, risk_rule, runnable_tasks
+from console.tasks.views import TaskPagesView, by_category, change_sentence, change_tables, search_tasks
 
 CONFIRM_MAX_AGE = 30 * 60  # a preview older than this is shown again rather than confirmed
 MAX_QUERY = 200
@@ -107,8 +108,6 @@ class TaskCatalogView(TaskPagesView):
         abort(400, description="Unknown action; use the Preview or Confirm button.")
 
     def _render_form(self, spec, form, *, ticket="", reason="", errors=None, problem="", status=200):
-        from console.tasks.views import headline_risk, risk_rule
-
         # Each form shown is one request: posting it again (a reload) replays a recorded refusal.
         return self.render("tasks/form.html", spec=spec, form=form, ticket=ticket, reason=reason,
                            errors=errors or {}, problem=problem, risk=headline_risk(spec),

@@ -14,8 +14,8 @@ from console.formatting import Personal, human_column
 from console.tasks.approvals import is_own_run
 from console.tasks.disclosure import RUN_TEXTS, masked_run
 from console.tasks.models import STATUSES
-from console.tasks.views import (TaskPagesView, audit_entry_url, change_sentence, change_tables, effect_lines,
-                                 find_task, jsonable)
+from console.tasks.presenting import find_task, jsonable
+from console.tasks.views import TaskPagesView, audit_entry_url, change_sentence, change_tables, effect_lines
 
 PAGE_SIZE = 50
 FILTERS = ("ticket", "customer", "task", "status", "actor")

@@ -1,4 +1,4 @@
-"""POST /api/v1/tickets/<ref>/outcome and GET /api/v1/tickets/<ref> (CONTRACT.md)."""
+"""POST /api/v1/tickets/<ref>/outcome and GET /api/v1/tickets/<ref> (docs/API.md, "Tickets and outcomes")."""
 import pytest
 from sqlalchemy import func, select
 

@@ -36,7 +36,7 @@ KEY_PAGES = {
     ],
     "lead@example.com": ["/admin/", "/admin/approvals/", "/admin/audit/", "/admin/runs/?status=succeeded"],
     "po@example.com": ["/admin/", "/admin/deflection/", "/admin/runbooks/"],
-    "dev@example.com": ["/admin/", "/admin/on-duty/", "/admin/audit/", "/admin/tickets/"],
+    "dev@example.com": ["/admin/", "/admin/on-duty/", "/admin/audit/", "/admin/tickets/", "/admin/api/"],
     "admin@example.com": ["/admin/", "/admin/staff_users/", "/admin/api_tokens/"],
 }
 
@@ -47,7 +47,7 @@ AXE_PAGES = {
                           "/admin/customers/?q=alice@example.com", "/admin/customers/3", "/admin/orders/1004"],
     "lead@example.com": ["/admin/", "/admin/approvals/", "/admin/audit/"],
     "po@example.com": ["/admin/", "/admin/deflection/"],
-    "dev@example.com": ["/admin/", "/admin/on-duty/"],
+    "dev@example.com": ["/admin/", "/admin/on-duty/", "/admin/api/"],
     "admin@example.com": ["/admin/", "/admin/staff_users/", "/admin/api_tokens/"],
 }
 

@@ -1,4 +1,4 @@
-"""GET /api/v1/runbooks and /api/v1/runbooks/<slug> (CONTRACT.md)."""
+"""GET /api/v1/runbooks and /api/v1/runbooks/<slug> (docs/API.md, "Runbooks")."""
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,4 @@
-"""THE authorization policy, written from CONTRACT.md's role table, independently of the code.
+"""THE authorization policy, written from the agreed role table, independently of the code.
 
 Every (endpoint, method) that the app serves must appear here; test_matrix.py walks
 app.url_map and fails on any endpoint missing from this table, so nothing ships unreviewed.
@@ -87,6 +87,8 @@ POLICY: dict[tuple[str, str], frozenset | str] = {
     ("on_duty.index", "GET"): ON_DUTY_READERS,
     ("deflection.index", "GET"): STAFF,
     ("deflection.csv", "GET"): STAFF,
+    # the API's reference page: every staff member (integrators and developers read it)
+    ("api_reference.index", "GET"): STAFF,
     # JSON API
     ("api.list_tasks", "GET"): STAFF,  # lists only what the caller may run (empty for PO and developers)
     ("api.get_task", "GET"): RUNNERS,
@@ -109,4 +111,5 @@ POLICY: dict[tuple[str, str], frozenset | str] = {
     ("api.get_ticket", "GET"): TICKET_READERS,
     ("api.record_ticket_outcome", "POST"): TICKET_WORKERS,
     ("api.log_ticket_dev_time", "POST"): DEV_TIME,
+    ("api.openapi_json", "GET"): STAFF,  # the API's description: any valid token
 }

@@ -1,4 +1,4 @@
-"""The tasks and runs API: CONTRACT.md's shapes, its error format and every status code."""
+"""The tasks and runs API: the documented shapes (docs/API.md), the error format and every status code."""
 import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import func, select

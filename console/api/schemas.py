@@ -1,0 +1,160 @@
+"""The JSON Schemas of the API's bodies and answers, named once and referenced by the route declarations."""
+from __future__ import annotations
+
+from console.deflection.metrics import GROUPS
+from console.deflection.models import ESCALATION_CLASSES, OUTCOMES
+from console.deflection.tickets import MAX_REF_LENGTH
+from console.deflection.workflow import MAX_NOTE, RECORDABLE_OUTCOMES
+from console.tasks.checks import MAX_REASON_LENGTH
+from console.tasks.models import STATUSES
+from console.tasks.params import MAX_INT
+
+TEXT = {"type": "string"}
+NULLABLE_TEXT = {"type": ["string", "null"]}
+NULLABLE_INT = {"type": ["integer", "null"]}
+# A moment as the console stores it: ISO 8601 in UTC (naive, or with a trailing Z on ticket answers).
+MOMENT = {"type": "string", "description": "ISO 8601, UTC"}
+NULLABLE_MOMENT = {"type": ["string", "null"], "description": "ISO 8601, UTC"}
+DAY = {"type": "string", "format": "date"}
+# What a run does besides its row changes, such as an email to send: its members depend on the task.
+EFFECT = {"description": "an effect after the commit, such as {\"kind\": \"email\", \"to\", \"template\", ...}"}
+
+
+def or_empty(schema: dict) -> dict:
+    """A query value that may also be given empty (`?limit=`), which means its default."""
+    return {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+
+
+OPTIONAL_DAY = or_empty(DAY)
+# What a person types as a ticket reference or a reason: one visible character at least, no control characters.
+ONE_LINE = r"^[^\u0000-\u001f\u007f]*[^\s\u0000-\u001f\u007f][^\u0000-\u001f\u007f]*$"
+TICKET_REF = {"type": "string", "minLength": 1, "maxLength": MAX_REF_LENGTH, "pattern": ONE_LINE,
+              "description": "the helpdesk's ticket reference"}
+# A reason may hold newlines and tabs, but no other control character.
+REASON = {"type": "string", "minLength": 1, "maxLength": MAX_REASON_LENGTH,
+          "pattern": r"^[^\x00-\x08\x0b-\x1f\x7f]*[^\s\x00-\x08\x0b-\x1f\x7f][^\x00-\x08\x0b-\x1f\x7f]*$",
+          "description": "why, in the requester's words; it goes into the audit trail"}
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def obj(properties: dict, required: tuple[str, ...] | None = None, **extra) -> dict:
+    """An object with these members; all of them required unless `required` names fewer."""
+    return {"type": "object", "properties": properties,
+            "required": list(properties if required is None else required), **extra}
+
+
+def rows_answer(row: dict, *extra_required: str) -> dict:
+    """A statistics answer: rows, and the range and scope they cover."""
+    return obj({"rows": {"type": "array", "items": row}, "from": DAY, "to": DAY, "category": NULLABLE_TEXT,
+                "team": NULLABLE_TEXT}, ("rows", "from", "to", "category", "team", *extra_required))
+
+
+CHANGE = obj({"table": TEXT, "key": {"type": ["integer", "string", "null"]},
+              "before": {"type": ["object", "null"]}, "after": {"type": ["object", "null"]}})
+
+RUN = obj({
+    "id": {"type": "integer"}, "task": TEXT, "status": {"enum": list(STATUSES)}, "ticket": TEXT, "reason": TEXT,
+    "actor": TEXT, "params": {"type": "object"}, "changes": {"type": "array", "items": ref("Change")},
+    "result": TEXT, "error": TEXT, "created_at": MOMENT, "approved_by": NULLABLE_TEXT,
+    "risk": NULLABLE_TEXT, "source": NULLABLE_TEXT, "effects": {"type": ["array", "null"], "items": EFFECT},
+    "started_at": NULLABLE_MOMENT, "finished_at": NULLABLE_MOMENT, "approved_at": NULLABLE_MOMENT,
+    "decision_reason": TEXT, "approval_reasons": TEXT, "preview_hash": TEXT, "undo_of": NULLABLE_INT,
+    "undone_by": NULLABLE_INT, "customer": TEXT, "order_id": NULLABLE_INT,
+}, ("id", "task", "status", "ticket", "reason", "actor", "params", "changes", "result", "error", "created_at",
+    "approved_by"))
+
+EVENT = obj({"id": {"type": "integer"}, "kind": TEXT, "at": MOMENT, "actor": NULLABLE_TEXT}, ("id", "kind", "at"))
+
+TICKET = obj({
+    "ref": TEXT, "outcome": {"enum": list(OUTCOMES)}, "category": NULLABLE_TEXT, "team": NULLABLE_TEXT,
+    "task": NULLABLE_TEXT, "false_deflection": {"type": ["boolean", "null"]}, "escalation_class": NULLABLE_TEXT,
+    "missing_tool": NULLABLE_TEXT, "assignee": NULLABLE_TEXT, "dev_minutes": NULLABLE_INT,
+    "created_at": NULLABLE_MOMENT, "closed_at": NULLABLE_MOMENT, "escalation_closed_at": NULLABLE_MOMENT,
+    "helpdesk_url": {"type": ["string", "null"], "description": "the ticket in the helpdesk, when "
+                     "HELPDESK_URL_TEMPLATE is set"},
+    "events": {"type": "array", "items": ref("TicketEvent")},
+}, ("ref", "outcome", "events"))
+
+TASK = obj({
+    "name": TEXT, "title": TEXT, "category": TEXT, "risk": {"enum": ["low", "medium", "high"]},
+    "risk_rule": TEXT, "description": NULLABLE_TEXT, "roles": {"type": "array", "items": TEXT},
+    "undoable": {"type": "boolean"},
+    "params": {"type": "object", "description": "the task's parameters as a JSON Schema (draft 2020-12)"},
+}, ("name", "title", "category", "risk", "description", "params"))
+
+RUNBOOK = obj({
+    "slug": TEXT, "title": TEXT, "category": NULLABLE_TEXT, "tasks": {"type": "array", "items": TEXT},
+    "symptoms": {"type": "array", "items": TEXT}, "owner": NULLABLE_TEXT, "reviewed": {"type": ["string", "null"]},
+    "escalate_to": {"type": ["object", "null"]}, "error": NULLABLE_TEXT,
+    "score": {"type": "number"}, "matched_symptoms": {"type": "array", "items": TEXT},
+}, ("slug", "title", "category", "tasks"))
+
+AUDIT_ENTRY = obj({
+    "seq": {"type": "integer"}, "created_at": MOMENT, "actor": TEXT, "action": TEXT, "subject_type": TEXT,
+    "subject_id": TEXT, "ticket": TEXT, "reason": TEXT, "task": TEXT, "customer": TEXT, "outcome": TEXT,
+    "details": {"type": ["object", "null"]}, "prev_hash": TEXT, "hash": TEXT,
+})
+
+ERROR = obj({
+    "error": obj({"code": TEXT, "message": TEXT,
+                  "fields": {"type": "object", "description": "the bad field or rule -> what is wrong with it"}}),
+    "run": ref("Run"),
+}, ("error",), description="Every error answer. A refused or failed run comes along as `run`.")
+
+SCHEMAS = {
+    "Error": ERROR,
+    "Change": CHANGE,
+    "Run": RUN,
+    "Task": TASK,
+    "TicketEvent": EVENT,
+    "Ticket": TICKET,
+    "Runbook": RUNBOOK,
+    "AuditEntry": AUDIT_ENTRY,
+    "RunRequest": obj({"params": {"type": "object", "description": "the task's parameters"}, "ticket": TICKET_REF,
+                       "reason": REASON}, ("ticket", "reason")),
+    "Decision": obj({"reason": REASON}),
+    "UndoRequest": obj({"ticket": TICKET_REF, "reason": REASON}, ("reason",)),
+    "ReconcileRequest": obj({"settle_as": {"enum": ["succeeded", "failed"]}, "reason": REASON}, ()),
+    "OutcomeRequest": obj({
+        "outcome": {"enum": list(RECORDABLE_OUTCOMES)},
+        "escalation_class": {"enum": list(ESCALATION_CLASSES),
+                             "description": "required when the outcome is `escalated`"},
+        "category": {"type": ["string", "null"], "maxLength": 60},
+        "missing_tool": {"type": ["string", "null"], "maxLength": 200},
+        "note": {"type": ["string", "null"], "maxLength": MAX_NOTE},
+    }, ("outcome",), **{"if": {"properties": {"outcome": {"const": "escalated"}}},
+                        "then": {"required": ["escalation_class"]}}),
+    "DevTimeRequest": obj({"minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
+                           "note": {"type": ["string", "null"], "maxLength": MAX_NOTE},
+                           "root_cause": {"type": ["string", "null"], "maxLength": MAX_NOTE},
+                           "close": {"type": "boolean"}}, ("minutes",)),
+    "Preview": obj({
+        "task": TEXT, "params": {"type": "object"}, "changes": {"type": "array", "items": ref("Change")},
+        "effects": {"type": "array", "items": EFFECT}, "summary": TEXT, "risk": TEXT,
+        "needs_approval": {"type": "boolean"}, "approval_reasons": {"type": "array", "items": TEXT},
+        "preview_hash": TEXT,
+    }, ("changes", "summary")),
+    "RunAnswer": obj({"run": ref("Run")}),
+    "RunList": obj({"runs": {"type": "array", "items": ref("Run")}}),
+    "TaskList": obj({"tasks": {"type": "array", "items": ref("Task")}}),
+    "TaskAnswer": obj({"task": ref("Task")}),
+    "TicketAnswer": obj({"ticket": ref("Ticket")}),
+    "OutcomeAnswer": obj({"ticket": ref("Ticket"), "changed": {"type": "boolean"}}, ("ticket",)),
+    "RunbookList": obj({"runbooks": {"type": "array", "items": ref("Runbook")}}),
+    "RunbookPage": {"allOf": [ref("Runbook"), obj({
+        "html": {"type": "string", "description": "sanitised HTML"},
+        "headings": {"type": "array", "items": {"type": "object"}},
+        "checklist": {"type": "array", "items": {"type": "object"}}}, ("html",))]},
+    "AuditEntries": obj({"entries": {"type": "array", "items": ref("AuditEntry")}}),
+    "DeflectionStats": rows_answer(obj({"tickets": {"type": "integer"}, "deflected": {"type": "integer"},
+                                        "escalated": {"type": "integer"},
+                                        "deflection_rate": {"type": ["number", "null"]}}, ()), "group_by")
+    | {"description": "`totals` over the range, and one row per week, category or task"},
+    "StatsRows": rows_answer({"type": "object"}),
+}
+
+GROUP_BY = or_empty({"enum": list(GROUPS)})
+RUN_ID = {"type": "integer", "minimum": 1, "maximum": MAX_INT}
