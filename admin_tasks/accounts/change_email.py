@@ -4,7 +4,8 @@ from typing import Annotated
 from console.tasks import Email, Param, Refusal, TaskContext, task
 
 
-@task(title="Change a customer's email address", category="Accounts", risk="medium", undo=True,
+@task(title="Change a customer's email address", category="Accounts", offered_on="customers", record_param="email",
+      risk="medium", undo=True,
       examples=[{"email": "alice@example.com", "new_email": "alice.new@example.com"}])
 def change_email(
     ctx: TaskContext,

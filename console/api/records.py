@@ -37,7 +37,7 @@ def _detail(name: str, key: str, revealed: bool) -> dict:
 @require(LOOKUP)
 def list_records():
     records = product_schema().product.records.values()
-    return jsonify({"records": [{"name": r.name, "title": r.label, "search": list(r.exact + r.prefix)}
+    return jsonify({"records": [{"name": r.name, "title": r.label, "search": list(dict.fromkeys(r.exact + r.prefix))}
                                 for r in records]})
 
 
