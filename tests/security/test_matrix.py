@@ -18,6 +18,7 @@ SAMPLE_ARGS = {
     "ref": "T-MATRIX",
     "panel": "deflection",
     "record": "customers",
+    "key": 1,
 }
 STATIC_FILES = {"static": "console.css", "admin.static": "admin/css/bootstrap4/admin.css"}
 
