@@ -10,7 +10,8 @@ import click
 from console.config import ConfigError
 
 # Each domain contributes its own command group from console/<domain>/cli.py.
-DOMAIN_COMMANDS = ("console.tasks.cli", "console.audit.cli", "console.runbooks.cli", "console.deflection.cli")
+DOMAIN_COMMANDS = ("console.tasks.cli", "console.audit.cli", "console.runbooks.cli", "console.deflection.cli",
+                   "console.product.cli")
 
 
 def make_app(*, demo: bool = False, strict: bool = False):
@@ -47,10 +48,12 @@ def init():
     dbs = app.extensions["console_db"]
     try:
         upgrade_console(dbs.console_engine)
-        create_target_schema(dbs.target_engine)
+        created = create_target_schema(dbs.target_engine, app.extensions["product"])
     except Exception as exc:  # an unreachable or refused database: say which, in one line
         raise click.ClickException(f"could not initialise the databases: {exc.__class__.__name__}: {exc}") from None
     check_start_up(app)
+    if not created:
+        click.echo(f"The product database is left as it is: {app.config['PRODUCT_PACKAGE']} owns no schema.")
     click.echo("Schemas are up to date.")
 
 
@@ -112,7 +115,7 @@ def demo(host: str, port: int, customers: int):
     app = make_app(demo=True)
     dbs = app.extensions["console_db"]
     upgrade_console(dbs.console_engine)
-    create_target_schema(dbs.target_engine)
+    create_target_schema(dbs.target_engine, app.extensions["product"])
     with app.app_context():
         report = _load_demo(app, customers=customers, seed=0, history_days=180)
     for line in report:

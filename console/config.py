@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -10,6 +11,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The shipped demo shop: its records, schema and tasks live under admin_tasks/.
+DEFAULT_PRODUCT_PACKAGE = "admin_tasks.shop"
+DEMO_TASK_PACKAGES = ["admin_tasks"]
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 class ConfigError(Exception):
@@ -117,6 +122,18 @@ def _check_webhook(cfg: dict) -> None:
                           "CONSOLE_WEBHOOK_URL is: every webhook is signed with it (see docs/WEBHOOKS.md)")
 
 
+def _check_product(cfg: dict) -> None:
+    """PRODUCT_PACKAGE is a dotted module name; without TASK_PACKAGES, tasks come from the product package.
+
+    The demo shop's tasks are loaded only with the demo shop (or when TASK_PACKAGES names them).
+    """
+    package = cfg["PRODUCT_PACKAGE"]
+    if not isinstance(package, str) or not _DOTTED.match(package):
+        raise ConfigError(f"PRODUCT_PACKAGE must be a dotted Python package name, not {str(package)[:80]!r}")
+    if not cfg.get("TASK_PACKAGES"):
+        cfg["TASK_PACKAGES"] = list(DEMO_TASK_PACKAGES) if package == DEFAULT_PRODUCT_PACKAGE else [package]
+
+
 def _csv(value: str | None) -> list[str]:
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
@@ -139,7 +156,8 @@ def load_config(overrides: dict | None = None, *, demo: bool = False, instance_s
         "CONSOLE_AUDIT_KEY": env.get("CONSOLE_AUDIT_KEY"),
         "CONSOLE_RATELIMIT_STORAGE_URI": env.get("CONSOLE_RATELIMIT_STORAGE_URI", "memory://"),
         "RUNBOOKS_DIR": env.get("RUNBOOKS_DIR", str(PROJECT_ROOT / "runbooks")),
-        "TASK_PACKAGES": _csv(env.get("TASK_PACKAGES")) or ["admin_tasks"],
+        "PRODUCT_PACKAGE": env.get("PRODUCT_PACKAGE", "").strip() or DEFAULT_PRODUCT_PACKAGE,
+        "TASK_PACKAGES": _csv(env.get("TASK_PACKAGES")) or None,
         "DISABLED_TASKS": _csv(env.get("DISABLED_TASKS")),
         "HELPDESK_URL_TEMPLATE": env.get("HELPDESK_URL_TEMPLATE", ""),
         "WEBHOOK_URL": env.get("CONSOLE_WEBHOOK_URL", ""),
@@ -188,6 +206,7 @@ def load_config(overrides: dict | None = None, *, demo: bool = False, instance_s
         raise ConfigError("CONSOLE_METRICS_TOKEN must be at least 24 characters (a guessable token opens /metrics)")
     check_sign_in(cfg)
     _check_webhook(cfg)
+    _check_product(cfg)
     cfg["CONSOLE_DATABASE_URL"] = normalize_db_url(cfg["CONSOLE_DATABASE_URL"], "CONSOLE_DATABASE_URL")
     cfg["TARGET_DATABASE_URL"] = normalize_db_url(cfg["TARGET_DATABASE_URL"], "TARGET_DATABASE_URL")
     return cfg

@@ -8,7 +8,8 @@ OPEN_ORDER_STATUSES = ("pending", "paid", "processing", "shipped")
 ERASED = "[erased]"
 
 
-@task(title="Anonymize a customer (erasure request)", category="Accounts", risk="high", redact_before=True,
+@task(title="Anonymize a customer (erasure request)", category="Accounts", offered_on="customers", record_param="email",
+      risk="high", redact_before=True,
       examples=[{"email": "locked@example.com"}],
       undo_note="Anonymizing cannot be undone: the point of an erasure is that no copy of the personal data is "
                 "kept to restore it from.")

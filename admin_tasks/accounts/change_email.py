@@ -4,8 +4,9 @@ from typing import Annotated
 from console.tasks import Email, Param, Refusal, TaskContext, task
 
 
-@task(title="Change a customer's email address", category="Accounts", risk="medium", undo=True,
-      sets_address="new_email", examples=[{"email": "alice@example.com", "new_email": "alice.new@example.com"}])
+@task(title="Change a customer's email address", category="Accounts", offered_on="customers", record_param="email",
+      risk="medium", undo=True, sets_address="new_email",
+      examples=[{"email": "alice@example.com", "new_email": "alice.new@example.com"}])
 def change_email(
     ctx: TaskContext,
     email: Annotated[Email, Param("Current email", help="The address on the account today.", max_length=254)],

@@ -4,7 +4,8 @@ from typing import Annotated
 from console.tasks import Email, Param, Refusal, TaskContext, task
 
 
-@task(title="Resend the confirmation email", category="Accounts", risk="low", sends_to_address="email",
+@task(title="Resend the confirmation email", category="Accounts", offered_on="customers", record_param="email",
+      risk="low", sends_to_address="email",
       examples=[{"email": "unconfirmed@example.com"}])
 def resend_confirmation_email(
     ctx: TaskContext,

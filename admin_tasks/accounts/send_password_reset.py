@@ -4,7 +4,8 @@ from typing import Annotated
 from console.tasks import Email, Param, Refusal, TaskContext, task
 
 
-@task(title="Send a password reset", category="Accounts", risk="low", sends_to_address="email",
+@task(title="Send a password reset", category="Accounts", offered_on="customers", record_param="email",
+      risk="low", sends_to_address="email",
       examples=[{"email": "alice@example.com"}])
 def send_password_reset(
     ctx: TaskContext,

@@ -4,7 +4,8 @@ from typing import Annotated
 from console.tasks import Email, Param, Refusal, TaskContext, task
 
 
-@task(title="Unlock a customer account", category="Accounts", risk="low", undo=True,
+@task(title="Unlock a customer account", category="Accounts", offered_on="customers", record_param="email",
+      risk="low", undo=True,
       examples=[{"email": "locked@example.com"}])
 def unlock_account(
     ctx: TaskContext,

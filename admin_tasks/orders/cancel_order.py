@@ -23,7 +23,8 @@ def reopen_order(ctx: TaskContext, run) -> str:
     return f"Order {order_id} is {restored['status']} again"
 
 
-@task(title="Cancel an order", category="Orders", risk="medium", undo=reopen_order,
+@task(title="Cancel an order", category="Orders", offered_on="orders", record_param="order_id",
+      risk="medium", undo=reopen_order,
       examples=[{"order_id": 1001}])
 def cancel_order(
     ctx: TaskContext,

@@ -7,7 +7,8 @@ from console.tasks import Param, Refusal, TaskContext, task
 STUCK_AFTER = timedelta(days=2)
 
 
-@task(title="Fix an order stuck in processing", category="Orders", risk="medium",
+@task(title="Fix an order stuck in processing", category="Orders", offered_on="orders", record_param="order_id",
+      risk="medium",
       examples=[{"order_id": 1003}],
       undo_note="Once the order is back in fulfilment the warehouse may pick it at any moment; putting it back "
                 "into processing would hide it from them again.")

@@ -11,7 +11,8 @@ def refund_risk(params: dict) -> str:
     return "high" if params["amount_cents"] > APPROVAL_ABOVE_CENTS else "medium"
 
 
-@task(title="Refund an order", category="Orders", risk=refund_risk,
+@task(title="Refund an order", category="Orders", offered_on="orders", record_param="order_id",
+      risk=refund_risk,
       examples=[{"order_id": 1004, "amount_cents": 3000}],
       undo_note="A refund sends real money back to the customer's card; it cannot be taken back from the console.")
 def refund_order(

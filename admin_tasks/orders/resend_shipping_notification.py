@@ -4,7 +4,8 @@ from typing import Annotated
 from console.tasks import Param, Refusal, TaskContext, task
 
 
-@task(title="Resend the shipping notification", category="Orders", risk="low",
+@task(title="Resend the shipping notification", category="Orders", offered_on="orders", record_param="order_id",
+      risk="low",
       examples=[{"order_id": 1002}])
 def resend_shipping_notification(
     ctx: TaskContext,

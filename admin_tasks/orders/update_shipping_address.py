@@ -26,7 +26,8 @@ def restore_address(ctx: TaskContext, run) -> str:
     return f"Order {order['id']} ships to its previous address again"
 
 
-@task(title="Update an order's shipping address", category="Orders", risk="medium", undo=restore_address,
+@task(title="Update an order's shipping address", category="Orders", offered_on="orders", record_param="order_id",
+      risk="medium", undo=restore_address,
       examples=[{"order_id": 1001, "recipient_name": "Alice Example", "line1": "Kastanienallee 5", "city": "Hamburg",
                  "postcode": "20095", "country": "DE"}])
 def update_shipping_address(

@@ -142,3 +142,4 @@ from console.api import tickets as _tickets, stats as _stats  # noqa: E402,F401 
 from console.api import tasks as _tasks, runs as _runs  # noqa: E402,F401  (task and run routes)
 from console.api import audit as _audit  # noqa: E402,F401  (the audit trail)
 from console.api import openapi as _openapi  # noqa: E402,F401  (the OpenAPI document of all of the above)
+from console.api import records as _records  # noqa: E402,F401  (the product's records)

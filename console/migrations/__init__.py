@@ -1,4 +1,4 @@
-"""Schema management: Alembic for the console's tables, create-if-missing for the demo shop."""
+"""Schema management: Alembic for the console's tables; the product package's own, if it has any."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,6 +8,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
+
+from console.config import DEFAULT_PRODUCT_PACKAGE
+from console.product.loading import Product, load_product
 
 HERE = Path(__file__).resolve().parent
 
@@ -34,12 +37,10 @@ def console_schema_is_current(engine: Engine) -> bool:
     return set(script.get_heads()) <= applied
 
 
-def create_target_schema(engine: Engine) -> None:
-    """Create the demo shop's missing tables and indexes; a real product owns its own schema."""
-    from admin_tasks.shop_schema import ShopBase
+def create_target_schema(engine: Engine, product: Product | None = None) -> bool:
+    """Let the product package create its missing tables, if it owns a schema (only the demo shop does).
 
-    ShopBase.metadata.create_all(engine, checkfirst=True)
-    # create_all skips indexes of tables that already exist; lookups added later still need theirs.
-    for table in ShopBase.metadata.sorted_tables:
-        for index in table.indexes:
-            index.create(engine, checkfirst=True)
+    A real product owns its database: its package has no `create_schema`, and nothing is changed.
+    Returns whether the package created anything. Without `product`, the demo shop's package.
+    """
+    return (product or load_product(DEFAULT_PRODUCT_PACKAGE)).create_schema(engine)

@@ -51,6 +51,10 @@ class TaskRegistry:
         """The enabled tasks this user may run (or request, when they need approval)."""
         return [spec for spec in self if may_run(user, spec)]
 
+    def offered_on(self, record: str, user) -> list[TaskSpec]:
+        """The enabled tasks offered on this record that the user may run."""
+        return [spec for spec in self.for_user(user) if spec.offered_on == record]
+
     def by_category(self, user=None) -> dict[str, list[TaskSpec]]:
         grouped: dict[str, list[TaskSpec]] = {}
         for spec in (self.for_user(user) if user is not None else self):

@@ -19,6 +19,7 @@ DEFAULT_ROLES = ("agent", "lead", "admin")
 # Names the runner, the forms and the API use around a task's own parameters.
 RESERVED_NAMES = frozenset({"ctx", "ticket", "reason", "csrf_token", "params", "task", "idempotency_key"})
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
+_RECORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
 class Email(str):
@@ -77,13 +78,15 @@ class TaskDeclaration:
     redact_before: bool = False
     sets_address: str | None = None
     sends_to_address: str | None = None
+    offered_on: str | None = None
+    record_param: str | None = None
 
 
 def task(fn: Callable | None = None, *, title: str, category: str = "General",
          risk: str | Callable[[dict], str] = "low", roles: tuple[str, ...] | list[str] = DEFAULT_ROLES,
          undo: bool | Callable = False, undo_note: str = "", name: str | None = None,
          examples: list[dict] | tuple = (), redact_before: bool = False, sets_address: str | None = None,
-         sends_to_address: str | None = None):
+         sends_to_address: str | None = None, offered_on: str | None = None, record_param: str | None = None):
     """Mark a function as a task; discovery (console.tasks.registry) reads the mark.
 
     `examples`: sample raw parameters (the contract test and the docs use the first).
@@ -92,13 +95,16 @@ def task(fn: Callable | None = None, *, title: str, category: str = "General",
     `sets_address`: the Email parameter that becomes the account's contact address (a change of email).
     `sends_to_address`: the Email parameter naming the account address that the task mails a link to
     (a password reset, a confirmation); to an address that a task set within 24 hours, the run needs approval.
+    `offered_on`: the record (of the product package) whose page offers the task; `record_param`: the
+    parameter that record fills (default: the first), from its column of that name, else from its key.
     """
 
     def attach(func: Callable) -> Callable:
         func.__task_spec__ = TaskDeclaration(title=title, category=category, risk=risk, roles=tuple(roles),
                                              undo=undo, undo_note=undo_note, name=name,
                                              examples=tuple(examples), redact_before=bool(redact_before),
-                                             sets_address=sets_address, sends_to_address=sends_to_address)
+                                             sets_address=sets_address, sends_to_address=sends_to_address,
+                                             offered_on=offered_on, record_param=record_param)
         return func
 
     return attach(fn) if fn is not None else attach
@@ -159,6 +165,8 @@ class TaskSpec:
     redact_before: bool = False
     sets_address: str | None = None
     sends_to_address: str | None = None
+    offered_on: str = ""  # the record whose page offers this task ("" when none says)
+    record_param: str = ""  # the parameter that record fills
 
     @property
     def undoable(self) -> bool:
@@ -268,6 +276,22 @@ def _check_risk(where: tuple[str, str], risk) -> None:
         raise _fail(where, f"risk must be one of {', '.join(RISKS)} or a function of the parameters, not {risk!r}")
 
 
+def _offer(where: tuple[str, str], declaration: TaskDeclaration, params: list[ParamSpec]) -> tuple[str, str]:
+    """The record the task is offered on and the parameter it fills, checked; ("", "") when not offered."""
+    if declaration.offered_on is None:
+        if declaration.record_param is not None:
+            raise _fail(where, "record_param needs offered_on (the record whose page offers the task)")
+        return "", ""
+    if not isinstance(declaration.offered_on, str) or not _RECORD.match(declaration.offered_on):
+        raise _fail(where, "offered_on must name a record of the product package, such as \"customers\"")
+    if not params:
+        raise _fail(where, "a task offered on a record needs a parameter for the record to fill")
+    param = declaration.record_param or params[0].name
+    if not any(p.name == param for p in params):
+        raise _fail(where, f"record_param {param!r} is not a parameter of the task")
+    return declaration.offered_on, param
+
+
 def build_spec(fn: Callable, file: str) -> TaskSpec:
     """Read a decorated function into a TaskSpec; every error starts with the plugin's file."""
     from console.auth.models import ROLES
@@ -311,6 +335,7 @@ def build_spec(fn: Callable, file: str) -> TaskSpec:
         named = getattr(declaration, option)
         if named is not None and not any(p.name == named and p.kind == "email" for p in params):
             raise _fail(where, f"{option} must name one of the task's Email parameters, not {named!r}")
+    offered_on, record_param = _offer(where, declaration, params)
     if not all(isinstance(example, dict) for example in declaration.examples):
         raise _fail(where, "examples must be a list of dicts of raw parameter values")
     spec = TaskSpec(
@@ -319,6 +344,7 @@ def build_spec(fn: Callable, file: str) -> TaskSpec:
         params=tuple(params), fn=fn, undo=declaration.undo, undo_note=declaration.undo_note,
         module=fn.__module__, file=file, examples=declaration.examples, redact_before=declaration.redact_before,
         sets_address=declaration.sets_address, sends_to_address=declaration.sends_to_address,
+        offered_on=offered_on, record_param=record_param,
     )
     from console.tasks.params import ParamErrors, coerce_params
 

@@ -112,4 +112,8 @@ POLICY: dict[tuple[str, str], frozenset | str] = {
     ("api.record_ticket_outcome", "POST"): TICKET_WORKERS,
     ("api.log_ticket_dev_time", "POST"): DEV_TIME,
     ("api.openapi_json", "GET"): STAFF,  # the API's description: any valid token
+    ("api.list_records", "GET"): STAFF,
+    ("api.search_records", "GET"): STAFF,
+    ("api.get_record", "GET"): STAFF,  # personal data masked for every role
+    ("api.reveal_record", "POST"): PII_REVEALERS,
 }

@@ -17,6 +17,8 @@ SAMPLE_ARGS = {
     "slug": "cannot-log-in",
     "ref": "T-MATRIX",
     "panel": "deflection",
+    "record": "customers",
+    "key": 1,
 }
 STATIC_FILES = {"static": "console.css", "admin.static": "admin/css/bootstrap4/admin.css"}
 
@@ -36,7 +38,7 @@ def test_every_endpoint_is_in_the_policy_table(app):
 
 
 def _url(rule, customer_id, order_id, run_id):
-    values = dict(SAMPLE_ARGS, customer_id=customer_id, order_id=order_id, run_id=run_id)
+    values = dict(SAMPLE_ARGS, customer_id=customer_id, order_id=order_id, run_id=run_id, key=customer_id)
     if rule.endpoint in STATIC_FILES:
         values = {"filename": STATIC_FILES[rule.endpoint]}
     return rule.build({arg: values[arg] for arg in rule.arguments}, append_unknown=False)[1]

@@ -1,0 +1,76 @@
+"""Records over JSON (read-only): the product's records, a search, one record with its related ones, a reveal."""
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from console.api import ApiError, api_user, bp, error_response, json_body, require
+from console.auth.permissions import LOOKUP
+from console.db import target_session
+from console.product.queries import QueryInputError, list_page, record_detail
+from console.product.reveal import RevealRefused, audit_reveal, check_reveal
+from console.product.schema import ProductSchemaError, product_schema
+from console.tasks.registry import task_registry
+
+
+@bp.errorhandler(ProductSchemaError)
+def _schema_error(exc: ProductSchemaError):
+    return error_response(503, "product_schema", f"the product database does not match its declarations: {exc}")
+
+
+def _reflected(name: str):
+    reflected = product_schema().record(name)
+    if reflected is None:
+        raise ApiError(404, "not_found", f"no record named {name!r}")
+    return reflected
+
+
+def _detail(name: str, key: str, revealed: bool) -> dict:
+    schema = product_schema()
+    found = record_detail(target_session(), schema, _reflected(name), key, revealed=revealed)
+    if found is None:
+        raise ApiError(404, "not_found", f"no {name} with the key {key!r}")
+    found["tasks"] = [spec.name for spec in task_registry().offered_on(name, api_user())]
+    return {"record": found}
+
+
+@bp.get("/records")
+@require(LOOKUP)
+def list_records():
+    records = product_schema().product.records.values()
+    return jsonify({"records": [{"name": r.name, "title": r.label, "search": list(dict.fromkeys(r.exact + r.prefix))}
+                                for r in records]})
+
+
+@bp.get("/records/<record>")
+@require(LOOKUP)
+def search_records(record: str):
+    reflected = _reflected(record)
+    try:
+        return jsonify(list_page(target_session(), reflected, q=request.args.get("q"),
+                                 after=request.args.get("after") or None))
+    except QueryInputError as exc:
+        raise ApiError(400, "invalid", exc.message, {exc.field: exc.message}) from None
+
+
+@bp.get("/records/<record>/<key>")
+@require(LOOKUP)
+def get_record(record: str, key: str):
+    return jsonify(_detail(record, key, revealed=False))
+
+
+@bp.post("/records/<record>/<key>/reveal")
+@require(LOOKUP)
+def reveal_record(record: str, key: str):
+    user = api_user()
+    body = json_body()
+    try:
+        reason = check_reveal(user, body.get("reason"))
+    except RevealRefused as exc:
+        raise ApiError(exc.status, "forbidden" if exc.status == 403 else "invalid", exc.message,
+                       {exc.field: exc.message}) from None
+    ticket = body.get("ticket")
+    if ticket is not None and not isinstance(ticket, str):
+        raise ApiError(400, "invalid", "ticket: must be a string", {"ticket": "must be a string"})
+    shown = _detail(record, key, revealed=True)  # a 404 before anything is audited
+    audit_reveal(user, record, shown["record"]["key"], reason, (ticket or "")[:100])
+    return jsonify(shown)

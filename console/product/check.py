@@ -1,0 +1,60 @@
+"""`product check`: every declaration compared with the database, each problem named.
+
+A search or sort key needs an index that leads with its column (a unique constraint or the
+primary key will do); without one, every search would read the whole table.
+"""
+from __future__ import annotations
+
+from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
+
+from console.product.declare import HasMany
+from console.product.loading import Product
+
+
+def leading_columns(inspector, table: str) -> set[str]:
+    """Columns some index, unique constraint or the primary key of `table` starts with."""
+    leading = set()
+    primary = inspector.get_pk_constraint(table).get("constrained_columns") or []
+    if primary:
+        leading.add(primary[0])
+    for found in (*inspector.get_indexes(table), *inspector.get_unique_constraints(table)):
+        columns = [c for c in found.get("column_names") or [] if c]
+        if columns:
+            leading.add(columns[0])
+    return leading
+
+
+def check_product(product: Product, engine: Engine) -> list[str]:
+    """Every problem of the product's declarations against the database, one line each; [] when none."""
+    inspector = inspect(engine)
+    tables = set(inspector.get_table_names())
+    problems: list[str] = []
+    columns: dict[str, set[str]] = {}
+    indexed: dict[str, set[str]] = {}
+    for record in product.records.values():
+        if record.table not in tables:
+            problems.append(f"{record.name}: table {record.table!r} does not exist")
+            continue
+        columns[record.name] = {c["name"] for c in inspector.get_columns(record.table)}
+        indexed[record.name] = leading_columns(inspector, record.table)
+        for field, names in record.referenced().items():
+            for name in dict.fromkeys(names):
+                if name not in columns[record.name]:
+                    problems.append(f"{record.name}: {field}: column {name!r} does not exist in table "
+                                    f"{record.table!r}")
+        for field in ("exact", "prefix", "sort"):
+            for name in getattr(record, field):
+                if name in columns[record.name] and name not in indexed[record.name]:
+                    problems.append(f"{record.name}: {field}: no index on {record.table!r} leads with {name!r}")
+    for record in product.records.values():
+        for relation in record.related:
+            other = product.records[relation.record]
+            if not isinstance(relation, HasMany) or other.name not in columns:
+                continue
+            if relation.via not in columns[other.name]:
+                problems.append(f"{record.name}: related: column {relation.via!r} does not exist in table "
+                                f"{other.table!r}")
+            elif relation.via not in indexed[other.name]:
+                problems.append(f"{record.name}: related: no index on {other.table!r} leads with {relation.via!r}")
+    return problems

@@ -1,0 +1,189 @@
+"""Reading records for the API: lists by key, searches (exact keys first, then prefixes), one record whole.
+
+Every list is keyset-paged (the cursor is the last row's sort key: no OFFSET) and counts
+nothing. Personal values are masked unless the caller revealed them; money reads in its units.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from console.audit.chain import jsonable
+from console.product.declare import BelongsTo
+from console.product.money import format_money, money_json
+from console.product.schema import LIKE_ESCAPE, PAGE_SIZE, ProductSchema, ReflectedRecord, python_type
+
+MAX_QUERY = 254
+BIGINT = 2**63 - 1
+
+
+class QueryInputError(ValueError):
+    """A parameter of the request is not valid; `field` names it."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def coerce(column, raw: str):
+    """The text as a value of the column's type, or None when no row could hold it."""
+    kind = python_type(column)
+    if kind is int:
+        digits = raw[1:] if raw[:1] == "-" else raw
+        if digits.isascii() and digits.isdigit() and int(raw) <= BIGINT and int(raw) >= -BIGINT:
+            return int(raw)
+        return None
+    return raw if kind is str else None
+
+
+def like_prefix(prefix: str) -> str:
+    """A LIKE pattern matching values that start with `prefix`, wildcards escaped."""
+    escaped = prefix.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%")
+    return escaped.replace("_", LIKE_ESCAPE + "_") + "%"
+
+
+def _shown(reflected: ReflectedRecord, name: str, row, revealed: bool):
+    """A field as the API shows it: personal values masked, money as {cents, currency, text}."""
+    value = row[name]
+    record = reflected.record
+    if value is None:
+        return None
+    if name in record.personal and not revealed:
+        return record.personal[name](str(value))
+    if name in record.money:
+        return money_json(value, record.money[name].currency_of(row))
+    return jsonable(value)
+
+
+def _title(reflected: ReflectedRecord, row, revealed: bool) -> str:
+    record = reflected.record
+    values = {}
+    for name in record.title_columns:
+        value = _shown(reflected, name, row, revealed)
+        if isinstance(value, dict):
+            value = format_money(row[name], record.money[name].currency_of(row))
+        values[name] = "" if value is None else str(value)
+    return values[record.title] if "{" not in record.title else record.title.format(**values)
+
+
+def item(reflected: ReflectedRecord, row, revealed: bool, names: tuple[str, ...] | None = None) -> dict:
+    """A row as {"key", "title", "fields"}: the list columns, or `names`."""
+    return {"key": jsonable(row[reflected.record.key]), "title": _title(reflected, row, revealed),
+            "fields": {name: _shown(reflected, name, row, revealed) for name in names or reflected.shown_names}}
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One step of a search: the rows whose `column` equals the text, or starts with it; "all" lists by key."""
+
+    kind: str
+    column: str | None
+    params: dict
+
+    def order(self, reflected: ReflectedRecord) -> list:
+        key = reflected.record.key
+        return [self.column, key] if self.kind == "prefix" else [key]
+
+
+def phases(reflected: ReflectedRecord, q: str | None) -> list[Phase]:
+    if q is None:
+        return [Phase("all", None, {})]
+    found = []
+    record = reflected.record
+    for name in record.exact:
+        value = coerce(reflected.table.c[name], q)
+        if value is not None:
+            found.append(Phase("exact", name, {"q": value}))
+    for name in record.prefix:
+        found.append(Phase("prefix", name, {"pattern": like_prefix(q), "q": q}))
+    return found
+
+
+def _encode(phase: int, values: list) -> str:
+    text = json.dumps([phase, [jsonable(value) for value in values]], separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, reflected: ReflectedRecord, steps: list[Phase]) -> tuple[int, tuple]:
+    bad = QueryInputError("after", "after: not a cursor from this list's `next` (ask again without it)")
+    try:
+        phase, values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError, binascii.Error):
+        raise bad from None
+    if not isinstance(phase, int) or not 0 <= phase < len(steps) or not isinstance(values, list):
+        raise bad
+    order = steps[phase].order(reflected)
+    if len(values) != len(order):
+        raise bad
+    typed = []
+    for name, value in zip(order, values):
+        kind = python_type(reflected.table.c[name])
+        if kind in (int, str) and (type(value) is not kind or (kind is int and abs(value) > BIGINT)):
+            raise bad
+        typed.append(value)
+    return phase, tuple(typed)
+
+
+def list_page(session: Session | Connection, reflected: ReflectedRecord, *, q: str | None = None,
+              after: str | None = None, revealed: bool = False) -> dict:
+    """One page of the record: {"items": [...], "next": cursor or None}."""
+    record = reflected.record
+    if q is not None:
+        q = q.strip()
+        if not record.exact and not record.prefix:
+            raise QueryInputError("q", f"q: {record.name} declares no search keys; list it without q")
+        if not q:
+            raise QueryInputError("q", "q: empty; leave it out to list every row")
+        if len(q) > MAX_QUERY:
+            raise QueryInputError("q", f"q: at most {MAX_QUERY} characters")
+    steps = phases(reflected, q)
+    start, bounds = _decode(after, reflected, steps) if after else (0, None)
+    found: list[tuple[int, object]] = []
+    seen = set()
+    for number in range(start, len(steps)):
+        step = steps[number]
+        params = dict(step.params)
+        if number == start and bounds is not None:
+            params.update({f"after_{n}": value for n, value in enumerate(bounds)})
+        statement = reflected.statement((step.kind, step.column, number == start and bounds is not None))
+        for row in session.execute(statement, params).mappings():
+            if row[record.key] not in seen:  # a row one search key found is not listed again by another
+                seen.add(row[record.key])
+                found.append((number, row))
+        if len(found) > PAGE_SIZE:
+            break
+    page, more = found[:PAGE_SIZE], len(found) > PAGE_SIZE
+    following = None
+    if more:
+        number, last = page[-1]
+        following = _encode(number, [last[name] for name in steps[number].order(reflected)])
+    return {"items": [item(reflected, row, revealed) for _number, row in page], "next": following}
+
+
+def record_detail(session: Session | Connection, schema: ProductSchema, reflected: ReflectedRecord, raw_key: str,
+                  *, revealed: bool = False) -> dict | None:
+    """The record whole, with its related records; None when no row has this key."""
+    key = coerce(reflected.key, raw_key)
+    if key is None:
+        return None
+    row = session.execute(reflected.statement(("one", "detail")), {"key": key}).mappings().first()
+    if row is None:
+        return None
+    shown = item(reflected, row, revealed, reflected.detail_names)
+    related = {}
+    for relation in reflected.record.related:
+        other = schema.record(relation.record)
+        if isinstance(relation, BelongsTo):
+            value = row[relation.via]
+            rows = [] if value is None else session.execute(other.statement(("one", "list")), {"key": value}).mappings()
+        else:
+            rows = session.execute(other.statement(("children", relation.via, relation.limit)),
+                                   {"parent": row[reflected.record.key]}).mappings()
+        related[relation.label] = [item(other, related_row, revealed) for related_row in rows]
+    return dict(shown, related=related)

@@ -1,0 +1,39 @@
+"""Revealing one record's personal data to an API caller: a reason, a role that may, an audit entry first."""
+from __future__ import annotations
+
+from console.audit.chain import record_event
+from console.auth.permissions import REVEAL_PII, user_can
+from console.db import console_session
+
+REASON_MIN, REASON_MAX = 5, 500
+
+
+class RevealRefused(Exception):
+    """A reveal was not allowed or not valid; nothing was revealed or audited."""
+
+    def __init__(self, status: int, field: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.field = field
+        self.message = message
+
+
+def check_reveal(user, reason) -> str:
+    """The reason, tidied; RevealRefused (403 for a role without the right, 400 for a bad reason) otherwise."""
+    if not user_can(user, REVEAL_PII):
+        raise RevealRefused(403, "role", f"your role ({user.role}) may not reveal personal data")
+    if reason is not None and not isinstance(reason, str):
+        raise RevealRefused(400, "reason", "reason: must be a string")
+    reason = " ".join((reason or "").split())
+    if len(reason) < REASON_MIN:
+        raise RevealRefused(400, "reason", f"reason: say why you need to see this personal data "
+                                           f"(at least {REASON_MIN} characters)")
+    if len(reason) > REASON_MAX:
+        raise RevealRefused(400, "reason", f"reason: keep it under {REASON_MAX} characters")
+    return reason
+
+
+def audit_reveal(user, record: str, key, reason: str, ticket: str = "") -> None:
+    """Write the reveal to the audit trail; AuditUnavailable means nothing may be revealed."""
+    record_event(console_session(), actor=user.email, action="pii.reveal", subject_type=record, subject_id=key,
+                 reason=reason, ticket=ticket, details={"via": "api"})

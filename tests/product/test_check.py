@@ -1,0 +1,79 @@
+"""Broken product packages: `product check` names each problem; a malformed declaration stops start-up in one line."""
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, create_engine
+
+from console import create_app
+from console.config import ConfigError
+from console.product.cli import group
+from tests.conftest import config_for
+from tests.product.conftest import inspect_into
+
+BROKEN = '''from console.product import Record, mask
+
+RECORDS = [
+    Record("accounts", exact=["email"], prefix=["nickname"], sort=["company"], personal={"email": mask.email}),
+    Record("ghosts", table="no_such_table"),
+]
+'''
+
+
+def _package(folder, source: str) -> str:
+    name = f"broken_{uuid.uuid4().hex[:8]}"
+    (folder / name).mkdir()
+    (folder / name / "__init__.py").write_text(source)
+    return name
+
+
+def test_check_names_each_problem(saas_product, monkeypatch):
+    name = _package(saas_product.folder, BROKEN)
+    result = CliRunner().invoke(group, ["check", "--url", saas_product.urls["target"], "--package", name])
+    assert result.exit_code == 1
+    assert f"{name}: accounts: prefix: column 'nickname' does not exist in table 'accounts'" in result.output
+    assert f"{name}: accounts: sort: no index on 'accounts' leads with 'company'" in result.output
+    assert f"{name}: ghosts: table 'no_such_table' does not exist" in result.output
+    assert "3 problem(s)" in result.output
+
+
+@pytest.mark.parametrize("source, named", [
+    ('from console.product import Record\nRECORDS = [Record("accounts", serch=["email"])]\n', "field 'serch'"),
+    ('from console.product import HasMany, Record\nRECORDS = [Record("accounts", related=[HasMany("nope", '
+     'via="x")])]\n', "field 'related'"),
+    ('from console.product import Record\nRECORDS = [Record("accounts"), Record("accounts")]\n', "field 'name'"),
+    ('from console.product import Record\nRECORDS = [Record("accounts", key="")]\n', "field 'key'"),
+])
+def test_a_malformed_declaration_stops_start_up_in_one_line(test_databases, tmp_path, monkeypatch, source, named):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    name = _package(tmp_path, source)
+    with pytest.raises(ConfigError) as raised:
+        create_app(config_for(test_databases.create(), PRODUCT_PACKAGE=name))
+    message = str(raised.value)
+    assert "\n" not in message and message.startswith(f"PRODUCT_PACKAGE {name}: record 'accounts', ")
+    assert named in message
+
+
+def test_inspect_reads_two_hundred_tables(tmp_path):
+    url = f"sqlite:///{tmp_path}/wide.db"
+    engine = create_engine(url)
+    metadata = MetaData()
+    for n in range(200):
+        columns = [Column("id", Integer, primary_key=True), Column("email", String(100), unique=True),
+                   Column("label", String(50), index=True)]
+        if n:
+            columns.append(Column("parent_id", ForeignKey(f"table_{n - 1:03d}.id"), index=True))
+        Table(f"table_{n:03d}", metadata, *columns)
+    metadata.create_all(engine)
+    engine.dispose()
+    started = time.perf_counter()
+    result = inspect_into(url, tmp_path, "wide_product")
+    elapsed = time.perf_counter() - started
+    assert result.exit_code == 0, result.output
+    source = (tmp_path / "wide_product" / "records.py").read_text()
+    compile(source, "records.py", "exec")
+    assert source.count("    Record(") == 200
+    print(f"product inspect on 200 tables: {elapsed:.2f} s")
