@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from console.api import ApiError, api_user, bp, error_response, json_body, require
-from console.auth.permissions import LOOKUP
+from console.api.describe import Query, documented
+from console.auth.permissions import LOOKUP, REVEAL_PII
 from console.db import target_session
 from console.product.queries import QueryInputError, list_page, record_detail
 from console.product.reveal import RevealRefused, audit_reveal, check_reveal
@@ -33,8 +34,13 @@ def _detail(name: str, key: str, revealed: bool) -> dict:
     return {"record": found}
 
 
+SEARCH_QUERY = (Query("q", {"type": "string", "maxLength": 254}, "exact keys first, then prefixes; none: key order"),
+                Query("after", {"type": "string", "maxLength": 500}, "the `next` cursor of the page before"))
+
+
 @bp.get("/records")
 @require(LOOKUP)
+@documented("The records the product package declares", answers={200: "RecordKinds"}, errors=(403,))
 def list_records():
     records = product_schema().product.records.values()
     return jsonify({"records": [{"name": r.name, "title": r.label, "search": list(dict.fromkeys(r.exact + r.prefix))}
@@ -43,6 +49,8 @@ def list_records():
 
 @bp.get("/records/<record>")
 @require(LOOKUP)
+@documented("A page of one kind of record, searched or in key order", answers={200: "RecordPage"},
+            errors=(403, 404), query=SEARCH_QUERY)
 def search_records(record: str):
     reflected = _reflected(record)
     try:
@@ -54,12 +62,17 @@ def search_records(record: str):
 
 @bp.get("/records/<record>/<key>")
 @require(LOOKUP)
+@documented("One record, its related records and the tasks offered on it (personal data masked)",
+            answers={200: "RecordAnswer"}, errors=(403, 404))
 def get_record(record: str, key: str):
     return jsonify(_detail(record, key, revealed=False))
 
 
 @bp.post("/records/<record>/<key>/reveal")
-@require(LOOKUP)
+@require(REVEAL_PII)
+@documented("The record with its personal data unmasked; audited", answers={200: "RecordAnswer"},
+            body="RevealRequest", errors=(403, 404),
+            description="Roles that may not reveal personal data (product owners) get a 403.")
 def reveal_record(record: str, key: str):
     user = api_user()
     body = json_body()

@@ -36,6 +36,11 @@ REASON = {"type": "string", "minLength": 1, "maxLength": MAX_REASON_LENGTH,
           "description": "why, in the requester's words; it goes into the audit trail"}
 
 
+# A record's columns as declared: personal data masked unless revealed, money as {"cents", "currency", "text"}.
+FIELDS = {"type": "object", "description": "column -> value; personal data masked unless revealed; money as "
+                                           "{\"cents\", \"currency\", \"text\"}"}
+
+
 def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -154,6 +159,15 @@ SCHEMAS = {
                                         "deflection_rate": {"type": ["number", "null"]}}, ()), "group_by")
     | {"description": "`totals` over the range, and one row per week, category or task"},
     "StatsRows": rows_answer({"type": "object"}),
+    "RecordKinds": obj({"records": {"type": "array", "items": obj({
+        "name": TEXT, "title": TEXT, "search": {"type": "array", "items": TEXT}})}}),
+    "RecordPage": obj({"items": {"type": "array", "items": ref("RecordItem")}, "next": NULLABLE_TEXT}),
+    "RecordItem": obj({"key": {"type": ["string", "integer"]}, "title": TEXT, "fields": FIELDS}),
+    "RecordAnswer": obj({"record": obj({
+        "key": {"type": ["string", "integer"]}, "title": TEXT, "fields": FIELDS,
+        "related": {"type": "object", "additionalProperties": {"type": "array", "items": ref("RecordItem")}},
+        "tasks": {"type": "array", "items": TEXT}})}),
+    "RevealRequest": obj({"reason": REASON, "ticket": {"type": "string", "maxLength": 100}}, ("reason",)),
 }
 
 GROUP_BY = or_empty({"enum": list(GROUPS)})
