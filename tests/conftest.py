@@ -70,6 +70,13 @@ class TestDatabases:
         return {"console": self._make(self.base, f"{stem}_console", f"sqlite:///{folder}/console.db"),
                 "target": self._make(self.target_base, f"{stem}_target", f"sqlite:///{folder}/shop.db")}
 
+    def new_target(self) -> str:
+        """The URL of one more brand-new, empty target database, dropped at the end of the run."""
+        folder = self.folder / uuid.uuid4().hex[:8]
+        folder.mkdir()
+        return self._make(self.target_base, f"sc_test_{os.getpid()}_{uuid.uuid4().hex[:6]}_shop",
+                          f"sqlite:///{folder}/shop.db")
+
     def _make(self, server: str | None, name: str, sqlite_url: str) -> str:
         if not server:
             return sqlite_url

@@ -81,9 +81,7 @@ class TaskContext:
         self._tables = tables
         # Row locks exist on PostgreSQL and MySQL/MariaDB, not SQLite. A preview takes them too: it then
         # waits for a run in flight on the same rows and shows fresh values instead of refusing on a stale read.
-        dialect = session.get_bind().dialect
-        self._locks = dialect.name in ("postgresql", "mysql", "mariadb")
-        self._exact_text = _exact_text_collation(dialect)
+        self._locks = session.get_bind().dialect.name in ("postgresql", "mysql", "mariadb")
         self.changes: list[dict] = []
         self._updated: dict[tuple[str, Any], dict] = {}
         self._written: dict[tuple[str, Any], dict] = {}
@@ -199,8 +197,11 @@ class TaskContext:
 
     def _still(self, column, value):
         """`column` holds exactly `value`: on MySQL text compares byte by byte, without padding."""
-        if self._exact_text and isinstance(value, str):
-            return column == bindparam(None, value, type_=String()).collate(self._exact_text)
+        # Asked of the session's connection, which has read the row: which server it is (MariaDB or
+        # MySQL) is only known once connected.
+        collation = _exact_text_collation(self.session.connection().dialect) if isinstance(value, str) else None
+        if collation:
+            return column == bindparam(None, value, type_=String()).collate(collation)
         return column == value
 
     def _record_update(self, table: str, key, before: dict, after: dict) -> None:
