@@ -38,6 +38,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--db", default="sqlite",
                         help="'sqlite' (files under --data-dir) or a PostgreSQL URL such as "
                              "postgresql+psycopg://postgres@127.0.0.1:5432/bench (created if missing)")
+    parser.add_argument("--target-db", metavar="URL",
+                        help="put the shop (the target database) on this MySQL/MariaDB server instead, e.g. "
+                             "mysql+pymysql://root@127.0.0.1:3306/bench (created if missing); the console's own "
+                             "database stays on --db")
     parser.add_argument("--customers", type=int, default=1_000_000, help="generated customers (about 3 orders each)")
     parser.add_argument("--quick", action="store_true",
                         help=f"{QUICK_CUSTOMERS:,} customers (tickets, audit entries), fewer samples, short HTTP "
@@ -62,6 +66,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("--customers must be at least 1")
     if args.db != "sqlite" and not args.db.startswith("postgresql"):
         parser.error("--db is 'sqlite' or a postgresql+psycopg:// URL")
+    if args.target_db and not args.target_db.startswith(("mysql", "mariadb")):
+        parser.error("--target-db is a mysql+pymysql:// URL")
     if args.profile and args.suite and args.suite != ["lookup"]:
         parser.error("--profile applies to the lookup suite only")
     if args.profile:
@@ -82,12 +88,14 @@ def main(argv: list[str] | None = None) -> int:
         raise_priority(args.nice)
     report = {"command": command, "date": started.isoformat(timespec="seconds"), "revision": git_revision(),
               "machine": machine(), "db": "sqlite" if args.db == "sqlite" else "postgresql",
+              "target_db": "mysql" if args.target_db else None,
               "customers": args.customers, "seed": args.seed, "niceness": args.nice, "suites": []}
     print(f"{command}\n{report['machine']['cpu']}, {report['machine']['cores']} cores, "
           f"{report['machine']['memory_gb']} GB; {started:%Y-%m-%d %H:%M} UTC", flush=True)
     for name in args.suite or list(SUITES):
         ctx = BenchContext(db=args.db, customers=args.customers, seed=args.seed, reps=args.reps, warmup=args.warmup,
-                           budget_s=args.budget, data_dir=args.data_dir, profile=args.profile, quick=args.quick)
+                           budget_s=args.budget, data_dir=args.data_dir, profile=args.profile, quick=args.quick,
+                           target_db=args.target_db)
         clock = time.perf_counter()
         result = run_suite(name, ctx)
         result.facts["seconds"] = round(time.perf_counter() - clock, 1)
@@ -98,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
     suites = "-".join(args.suite) if args.suite else "all"
-    path = args.out / f"{suites}-{report['db']}-{args.customers}-{started:%Y%m%dT%H%M%S}.json"
+    databases = report["db"] + ("-target-mysql" if args.target_db else "")
+    path = args.out / f"{suites}-{databases}-{args.customers}-{started:%Y%m%dT%H%M%S}.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
     print(f"JSON: {path}")
     return 0

@@ -237,6 +237,7 @@ class BenchContext:
     data_dir: Path
     profile: str | None = None
     quick: bool = False  # --quick: suites pick their small sizes and short runs
+    target_db: str | None = None  # --target-db: the shop on this MySQL/MariaDB server
     facts: dict = field(default_factory=dict)
 
     @property
@@ -254,6 +255,9 @@ class BenchContext:
         return wanted.render_as_string(hide_password=False)
 
     def shop_url(self) -> str:
+        if self.target_db:
+            _create_mysql_database(make_url(self.target_db))
+            return self.target_db
         return self.database_url(f"shop-{self.customers}-seed{self.seed}" if self.is_sqlite else "shop")
 
     def load_shop(self) -> Engine:
@@ -272,6 +276,11 @@ class BenchContext:
                 conn.exec_driver_sql("ANALYZE")
             with engine.connect() as conn:
                 self.facts["postgresql"] = conn.exec_driver_sql("SHOW server_version").scalar()
+        elif engine.dialect.name in ("mysql", "mariadb"):
+            with engine.connect() as conn:
+                for table in ("customers", "orders"):
+                    conn.exec_driver_sql(f"ANALYZE TABLE {table}").all()
+                self.facts["mysql"] = conn.exec_driver_sql("SELECT version()").scalar()
         with engine.connect() as conn:
             for table in ("customers", "orders"):
                 self.facts[f"{table}_rows"] = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
@@ -308,6 +317,15 @@ def _create_postgres_database(url) -> None:
                                   {"name": url.database}).scalar()
             if not exists:
                 conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        admin.dispose()
+
+
+def _create_mysql_database(url) -> None:
+    admin = create_engine(url.set(database="information_schema"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE IF NOT EXISTS `{url.database}`")
     finally:
         admin.dispose()
 

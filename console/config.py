@@ -37,8 +37,14 @@ def _instance_secret(name: str) -> str:
     return value
 
 
-def normalize_db_url(url: str, variable: str) -> str:
-    """Validate a database URL and resolve relative SQLite paths against the cwd."""
+MYSQL_BACKENDS = ("mysql", "mariadb")
+
+
+def normalize_db_url(url: str, variable: str, *, mysql: bool = False) -> str:
+    """Validate a database URL and resolve relative SQLite paths against the cwd.
+
+    `mysql` allows MySQL/MariaDB, which only the target database may be.
+    """
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -46,8 +52,12 @@ def normalize_db_url(url: str, variable: str) -> str:
             f"{variable} is not a valid database URL: {url!r}. "
             "Expected e.g. sqlite:///instance/shop.db or postgresql+psycopg://user@host/db"
         ) from None
-    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise ConfigError(f"{variable}: unsupported database {parsed.get_backend_name()!r}; use sqlite or postgresql")
+    backend = parsed.get_backend_name()
+    if backend in MYSQL_BACKENDS and not mysql:
+        raise ConfigError(f"{variable}: the console's own database must be SQLite or PostgreSQL, not {backend}")
+    if backend not in ("sqlite", "postgresql", *(MYSQL_BACKENDS if mysql else ())):
+        allowed = "sqlite, postgresql or mysql" if mysql else "sqlite or postgresql"
+        raise ConfigError(f"{variable}: unsupported database {backend!r}; use {allowed}")
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         path = Path(parsed.database)
         if not path.is_absolute():
@@ -208,5 +218,5 @@ def load_config(overrides: dict | None = None, *, demo: bool = False, instance_s
     _check_webhook(cfg)
     _check_product(cfg)
     cfg["CONSOLE_DATABASE_URL"] = normalize_db_url(cfg["CONSOLE_DATABASE_URL"], "CONSOLE_DATABASE_URL")
-    cfg["TARGET_DATABASE_URL"] = normalize_db_url(cfg["TARGET_DATABASE_URL"], "TARGET_DATABASE_URL")
+    cfg["TARGET_DATABASE_URL"] = normalize_db_url(cfg["TARGET_DATABASE_URL"], "TARGET_DATABASE_URL", mysql=True)
     return cfg

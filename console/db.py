@@ -100,6 +100,8 @@ def make_engine(url: str, *, write_lock: Callable[[Connection], bool] | None = N
         engine = create_engine(url, **kwargs)
         _fix_pysqlite(engine, write_lock)
         return engine
+    if url.startswith(("mysql", "mariadb")):
+        _mysql_settings(kwargs)
     if "poolclass" not in kwargs:  # a NullPool (the checkpoint keeper's) takes no size
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
@@ -107,6 +109,15 @@ def make_engine(url: str, *, write_lock: Callable[[Connection], bool] | None = N
     if "pool_pre_ping" not in kwargs:  # an explicit False means no ping at all
         _ping_when_idle(engine)
     return engine
+
+
+def _mysql_settings(kwargs: dict) -> None:
+    # InnoDB's default, REPEATABLE READ, answers plain reads from the snapshot of the transaction's
+    # first read, while UPDATE and SELECT ... FOR UPDATE see the newest committed row, so one task
+    # could read one value and lock another; and its locking reads also lock the gaps between
+    # rows, which makes concurrent inserts (refunds, outbox emails) wait or deadlock. READ
+    # COMMITTED is PostgreSQL's default: every statement sees what was committed before it began.
+    kwargs.setdefault("isolation_level", "READ COMMITTED")
 
 
 PING_AFTER_IDLE_SECONDS = 5.0

@@ -2,6 +2,8 @@
 
 TEST_DATABASE_URL=postgresql+psycopg://user@host/db switches to PostgreSQL: the run creates
 two databases of its own (console and target) next to that one and drops them at the end.
+TEST_TARGET_DATABASE_URL=mysql+pymysql://user@host/db puts the target databases on MariaDB
+(or MySQL) instead, created and dropped the same way.
 """
 from __future__ import annotations
 
@@ -24,46 +26,75 @@ def pytest_report_header(config):
     """Name the fuzz tests' seed first thing, so that a failure in a CI log can be rerun as it was."""
     return seed_description()
 
+def pytest_runtest_setup(item):
+    """Skip `row_locks` tests when the target database is SQLite, which locks the whole file instead."""
+    target = os.environ.get("TEST_TARGET_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    if item.get_closest_marker("row_locks") and not target:
+        pytest.skip("needs a target database with row locks: set TEST_TARGET_DATABASE_URL or TEST_DATABASE_URL")
+
+
 TEST_PASSWORD = "correct horse battery staple"
 TEST_AUDIT_KEY = "test-audit-key-" + "k" * 32
 
 
-def _postgres_admin(url: str):
+def _server_admin(url: str):
     return create_engine(url, isolation_level="AUTOCOMMIT")
 
 
+def is_mysql(url: str | None) -> bool:
+    return bool(url) and make_url(url).get_backend_name() in ("mysql", "mariadb")
+
+
+def _quoted(url: str, name: str) -> str:
+    return f"`{name}`" if is_mysql(url) else f'"{name}"'
+
+
 class TestDatabases:
-    """Creates fresh console and target databases (SQLite files, or PostgreSQL databases)."""
+    """Creates fresh console and target databases (SQLite files, or PostgreSQL or MariaDB databases).
+
+    The target is on TEST_TARGET_DATABASE_URL's server when it is set (e.g. MariaDB), else on
+    TEST_DATABASE_URL's; the console database is on TEST_DATABASE_URL's, else SQLite. Only the
+    databases a run created are dropped.
+    """
 
     def __init__(self, folder):
         self.folder = folder
         self.base = os.environ.get("TEST_DATABASE_URL")
-        self.created: list[str] = []
+        self.target_base = os.environ.get("TEST_TARGET_DATABASE_URL") or self.base
+        self.created: list[tuple[str, str]] = []  # (server URL, database name)
 
     def create(self) -> dict:
-        if not self.base:
-            folder = self.folder / uuid.uuid4().hex[:8]
-            folder.mkdir()
-            return {"console": f"sqlite:///{folder}/console.db", "target": f"sqlite:///{folder}/shop.db"}
+        folder = self.folder / uuid.uuid4().hex[:8]
+        folder.mkdir()
         stem = f"sc_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        names = {"console": f"{stem}_console", "target": f"{stem}_target"}
-        admin = _postgres_admin(self.base)
+        return {"console": self._make(self.base, f"{stem}_console", f"sqlite:///{folder}/console.db"),
+                "target": self._make(self.target_base, f"{stem}_target", f"sqlite:///{folder}/shop.db")}
+
+    def new_target(self) -> str:
+        """The URL of one more brand-new, empty target database, dropped at the end of the run."""
+        folder = self.folder / uuid.uuid4().hex[:8]
+        folder.mkdir()
+        return self._make(self.target_base, f"sc_test_{os.getpid()}_{uuid.uuid4().hex[:6]}_shop",
+                          f"sqlite:///{folder}/shop.db")
+
+    def _make(self, server: str | None, name: str, sqlite_url: str) -> str:
+        if not server:
+            return sqlite_url
+        admin = _server_admin(server)
         with admin.connect() as conn:
-            for name in names.values():
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-                self.created.append(name)
+            conn.execute(text(f"CREATE DATABASE {_quoted(server, name)}"))
+            self.created.append((server, name))
         admin.dispose()
-        parsed = make_url(self.base)
-        return {kind: parsed.set(database=name).render_as_string(hide_password=False) for kind, name in names.items()}
+        return make_url(server).set(database=name).render_as_string(hide_password=False)
 
     def drop_all(self) -> None:
-        if not self.created:
-            return
-        admin = _postgres_admin(self.base)
-        with admin.connect() as conn:
-            for name in self.created:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        for server in dict.fromkeys(server for server, _name in self.created):
+            admin = _server_admin(server)
+            with admin.connect() as conn:
+                for name in (name for made_on, name in self.created if made_on == server):
+                    force = "" if is_mysql(server) else " WITH (FORCE)"
+                    conn.execute(text(f"DROP DATABASE IF EXISTS {_quoted(server, name)}{force}"))
+            admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -21,9 +21,24 @@ def test_malformed_target_url_is_one_clear_line(monkeypatch):
 
 
 def test_unsupported_database_is_refused(monkeypatch):
-    monkeypatch.setenv("CONSOLE_DATABASE_URL", "mysql://root@localhost/x")
-    with pytest.raises(ConfigError, match="CONSOLE_DATABASE_URL: unsupported database"):
+    monkeypatch.setenv("TARGET_DATABASE_URL", "oracle://scott@localhost/x")
+    with pytest.raises(ConfigError, match="TARGET_DATABASE_URL: unsupported database 'oracle'; use sqlite, postgresql"):
         load_config({"SECRET_KEY": "k", "CONSOLE_AUDIT_KEY": "a"})
+
+
+@pytest.mark.parametrize("url", ["mysql+pymysql://root@127.0.0.1/x", "mariadb+pymysql://root@127.0.0.1/x"])
+def test_the_console_database_may_not_be_mysql(monkeypatch, url):
+    monkeypatch.setenv("CONSOLE_DATABASE_URL", url)
+    with pytest.raises(ConfigError) as err:
+        load_config({"SECRET_KEY": "k", "CONSOLE_AUDIT_KEY": "a"})
+    assert str(err.value).startswith(
+        "CONSOLE_DATABASE_URL: the console's own database must be SQLite or PostgreSQL") and "\n" not in str(err.value)
+
+
+def test_the_target_database_may_be_mysql(monkeypatch):
+    monkeypatch.setenv("TARGET_DATABASE_URL", "mysql+pymysql://root@127.0.0.1:3306/shop")
+    assert load_config({"SECRET_KEY": "k", "CONSOLE_AUDIT_KEY": "a"})["TARGET_DATABASE_URL"] == (
+        "mysql+pymysql://root@127.0.0.1:3306/shop")
 
 
 def test_secret_key_is_required_outside_demo(monkeypatch):

@@ -19,12 +19,22 @@ from sqlalchemy import (
     Text,
     func,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 CUSTOMER_STATUSES = ("active", "locked", "disabled", "anonymized")
 ORDER_STATUSES = ("pending", "paid", "processing", "shipped", "delivered", "cancelled", "refunded")
 PAYMENT_STATUSES = ("authorized", "captured", "failed", "voided")
 SHIPMENT_STATUSES = ("pending", "shipped", "delivered", "returned")
+
+# MySQL's DATETIME drops fractions of a second unless told to keep them; a task that wrote
+# 12:00:00.250 must read back what it wrote, or its undo would see the row as changed since.
+Timestamp = DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+# Emails are found without regard to case on every database (console/folding.py): on MySQL and
+# MariaDB a case-insensitive collation does it on the column's own index. A task's conditional
+# UPDATE still notices a change of case: it compares byte by byte (console/tasks/context.py).
+Email = String(254).with_variant(mysql.VARCHAR(254, charset="utf8mb4", collation="utf8mb4_general_ci"),
+                                 "mysql", "mariadb")
 
 
 class ShopBase(DeclarativeBase):
@@ -42,14 +52,14 @@ class Customer(ShopBase):
     __tablename__ = "customers"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    email: Mapped[str] = mapped_column(Email, unique=True)  # stored lower-case
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), default="active")
     email_confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp)
 
     orders: Mapped[list["Order"]] = relationship(back_populates="customer", lazy="raise")
 
@@ -82,9 +92,9 @@ class Order(ShopBase):
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     total_cents: Mapped[int] = mapped_column(Integer)
     refunded_cents: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    updated_at: Mapped[datetime] = mapped_column(DateTime)
-    status_changed_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp)
+    status_changed_at: Mapped[datetime] = mapped_column(Timestamp)
 
     customer: Mapped[Customer] = relationship(back_populates="orders", lazy="raise")
 
@@ -95,7 +105,7 @@ class Order(ShopBase):
         Index("ix_orders_total", "total_cents"),
         # Totals repeat thousands of times; paging by (total, id) needs id inside the index, or
         # every page re-reads and re-sorts a whole group of equal totals. SQLite indexes carry the
-        # rowid (= id) already, so only PostgreSQL needs it.
+        # rowid (= id) already, and InnoDB's the primary key, so only PostgreSQL needs it.
         Index("ix_orders_total_id", "total_cents", "id").ddl_if(dialect="postgresql"),
     )
 
@@ -122,7 +132,7 @@ class Payment(ShopBase):
     amount_cents: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20))
     provider_ref: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
 
 
 class Refund(ShopBase):
@@ -132,7 +142,7 @@ class Refund(ShopBase):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     amount_cents: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
 
 
 class Shipment(ShopBase):
@@ -149,8 +159,8 @@ class Shipment(ShopBase):
     country: Mapped[str] = mapped_column(String(2))
     carrier: Mapped[str | None] = mapped_column(String(40))
     tracking_number: Mapped[str | None] = mapped_column(String(64))
-    shipped_at: Mapped[datetime | None] = mapped_column(DateTime)
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    shipped_at: Mapped[datetime | None] = mapped_column(Timestamp)
+    delivered_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
 class OutboxEmail(ShopBase):
@@ -164,8 +174,8 @@ class OutboxEmail(ShopBase):
     to_address: Mapped[str] = mapped_column(String(254))
     template: Mapped[str] = mapped_column(String(60))
     subject: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    sent_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
 
 metadata = ShopBase.metadata

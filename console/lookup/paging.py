@@ -119,7 +119,7 @@ def _cursor_params(columns: tuple) -> tuple:
 
 
 def _page_statement(statement: Select, sort: SortOrder, *, ascending: bool, after: bool, size: int,
-                    pattern_order: bool) -> Select:
+                    pattern_order: bool, lead_bound: bool = False) -> Select:
     """`statement` in `sort` order, from the row after :cursor_0.. when `after`, `size + 1` rows."""
     if pattern_order:
         column = sort.columns[0]
@@ -133,6 +133,11 @@ def _page_statement(statement: Select, sort: SortOrder, *, ascending: bool, afte
             key = sort.columns[0] if len(bounds) == 1 else tuple_(*sort.columns)
             bound = bounds[0] if len(bounds) == 1 else tuple_(*bounds)
             statement = statement.where(key > bound if ascending else key < bound)
+            if lead_bound and len(bounds) > 1:
+                # MySQL reads a row comparison as a filter, not a range: walking up an index it
+                # read every entry below the cursor (200 ms at 60,000 rows). Bounding the first
+                # column too gives it the range to start from (0.2 ms).
+                statement = statement.where(sort.columns[0] >= bounds[0] if ascending else sort.columns[0] <= bounds[0])
         order = [c.asc() if ascending else c.desc() for c in sort.columns]
     return statement.order_by(*order).limit(size + 1)
 
@@ -155,11 +160,14 @@ def keyset_page(session: Session | Connection, statement: Select, sort: SortOrde
     # flips the rows afterwards, so both ends of a million rows cost the same.
     backwards = direction in ("before", "last")
     ascending = sort.descending == backwards
-    pattern_order = sort.byte_order and _dialect_name(session) == "postgresql"
+    dialect = _dialect_name(session)
+    pattern_order = sort.byte_order and dialect == "postgresql"
+    lead_bound = dialect in ("mysql", "mariadb")
     shape = ("page", sort.param, tuple((c.table.name, c.key) for c in sort.columns), ascending, values is not None,
-             size, pattern_order)
+             size, pattern_order, lead_bound)
     page_statement = _derived(statement, shape, lambda: _page_statement(
-        statement, sort, ascending=ascending, after=values is not None, size=size, pattern_order=pattern_order))
+        statement, sort, ascending=ascending, after=values is not None, size=size, pattern_order=pattern_order,
+        lead_bound=lead_bound))
     bound = dict(params or {})
     for n, value in enumerate(values or ()):
         bound[f"cursor_{n}"] = value

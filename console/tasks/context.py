@@ -9,7 +9,7 @@ import threading
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import MetaData, Table, insert, select, update
+from sqlalchemy import MetaData, String, Table, bindparam, insert, select, update
 from sqlalchemy.exc import NoSuchTableError
 from sqlalchemy.orm import Session
 
@@ -67,6 +67,15 @@ def _same(a, b) -> bool:
         a is not None and b is not None and not isinstance(a, bool) and not isinstance(b, bool) and a == b)
 
 
+def _exact_text_collation(dialect) -> str | None:
+    # MySQL's usual collations find 'Anna' equal to 'anna ', so a conditional update would miss
+    # such a change made under it. The parameter's collation wins over the column's (the column's
+    # text is converted to the connection's utf8mb4), and the binary one compares bytes, no padding.
+    if dialect.name not in ("mysql", "mariadb"):
+        return None
+    return "utf8mb4_nopad_bin" if dialect.is_mariadb else "utf8mb4_0900_bin"
+
+
 class TaskContext:
     """What a task may use: reads, conditional writes, emails after commit, and who asked and why."""
 
@@ -80,9 +89,9 @@ class TaskContext:
         self.now = now
         self.is_preview = is_preview
         self._tables = tables
-        # Row locks exist only on PostgreSQL. A preview takes them too: it then waits for a run in
-        # flight on the same rows and shows fresh values instead of refusing on a stale read.
-        self._locks = session.get_bind().dialect.name == "postgresql"
+        # Row locks exist on PostgreSQL and MySQL/MariaDB, not SQLite. A preview takes them too: it then
+        # waits for a run in flight on the same rows and shows fresh values instead of refusing on a stale read.
+        self._locks = session.get_bind().dialect.name in ("postgresql", "mysql", "mariadb")
         self.changes: list[dict] = []
         self._updated: dict[tuple[str, Any], dict] = {}
         self._written: dict[tuple[str, Any], dict] = {}
@@ -189,12 +198,21 @@ class TaskContext:
         conditions = [key_column == key]
         for name in changed:
             column = target.c[name]
-            conditions.append(column.is_(None) if current[name] is None else column == current[name])
+            conditions.append(column.is_(None) if current[name] is None else self._still(column, current[name]))
         result = self.session.execute(update(target).where(*conditions).values(**changed))
         if result.rowcount != 1:
             raise Refusal(f"{thing(table)} {key} changed while you were working; preview again")
         self._record_update(table, key, {name: current[name] for name in changed}, changed)
         written.update(changed)
+
+    def _still(self, column, value):
+        """`column` holds exactly `value`: on MySQL text compares byte by byte, without padding."""
+        # Asked of the session's connection, which has read the row: which server it is (MariaDB or
+        # MySQL) is only known once connected.
+        collation = _exact_text_collation(self.session.connection().dialect) if isinstance(value, str) else None
+        if collation:
+            return column == bindparam(None, value, type_=String()).collate(collation)
+        return column == value
 
     def _record_update(self, table: str, key, before: dict, after: dict) -> None:
         existing = self._updated.get((table, key))

@@ -2,7 +2,9 @@
 from datetime import datetime
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from admin_tasks.shop_schema import Customer, Order, OutboxEmail
 from console.db import utcnow
@@ -97,6 +99,23 @@ def test_an_update_refuses_when_the_row_changed_since_it_was_read(ctx, order, ta
     assert ctx.changes == []
 
 
+@pytest.mark.parametrize("other_hand", ["Reader Ann", "reader", "reader "])
+def test_an_update_notices_a_change_in_letter_case_or_trailing_spaces(ctx, order, target_db, other_hand):
+    customer = ctx.get("customers", order.customer_id)
+    target_db.execute(update(Customer).where(Customer.id == order.customer_id).values(name=other_hand))
+
+    with pytest.raises(Refusal, match="changed while you were working"):
+        ctx.update("customers", {**customer, "name": "Reader"}, name="Someone else")
+
+
+def test_written_times_read_back_to_the_microsecond(ctx, order, target_db):
+    row = ctx.get("orders", order.id)
+    ctx.update("orders", row, updated_at=NOW)
+    ctx.update("orders", row, updated_at=NOW.replace(microsecond=5), status="refunded")  # compares with NOW
+
+    assert target_db.scalar(select(Order.updated_at).where(Order.id == order.id)) == NOW.replace(microsecond=5)
+
+
 def test_update_guards_against_mistakes(ctx, order):
     row = ctx.get("orders", order.id)
 
@@ -153,7 +172,7 @@ def test_the_actor_ticket_reason_and_clock_are_given(ctx):
         "agent@example.com", "T-1", "why", NOW, False)
 
 
-def test_lock_takes_a_row_lock_on_postgresql_only(ctx, order, target_db):
+def test_lock_takes_a_row_lock_where_the_database_has_them(ctx, order, target_db):
     statements = []
     connection = target_db.connection()
     event.listen(connection, "before_cursor_execute", lambda *args: statements.append(args[2]))
@@ -162,7 +181,27 @@ def test_lock_takes_a_row_lock_on_postgresql_only(ctx, order, target_db):
     ctx.get("orders", order.id)
 
     locked = [s for s in statements if "FOR UPDATE" in s]
-    assert len(locked) == (1 if connection.dialect.name == "postgresql" else 0)
+    assert len(locked) == (0 if connection.dialect.name == "sqlite" else 1)
+
+
+@pytest.mark.row_locks
+def test_a_locked_row_stops_other_writers_until_the_task_ends(isolated_app):
+    engine = isolated_app().extensions["console_db"].target_engine
+    now = utcnow()
+    with engine.begin() as conn:
+        conn.execute(insert(Customer).values(id=1, email="held@example.org", name="Held", status="active",
+                                             email_confirmed=True, failed_login_count=0, created_at=now,
+                                             updated_at=now))
+    grab = select(Customer.id).where(Customer.id == 1).with_for_update(nowait=True)
+    with Session(engine) as session:
+        ctx = TaskContext(session, TargetTables(), actor="agent@example.com", ticket="T-1", reason="why",
+                          params={}, now=NOW, is_preview=False)
+        ctx.get("customers", 1, lock=True)
+        with engine.connect() as other, pytest.raises(OperationalError):
+            other.execute(grab)
+        session.rollback()
+    with engine.connect() as other:
+        assert other.execute(grab).scalar() == 1
 
 
 def test_from_json_restores_dates(ctx):
