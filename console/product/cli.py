@@ -22,7 +22,7 @@ def group():
 def _engine(url: str | None):
     raw = url or os.environ.get("TARGET_DATABASE_URL", "sqlite:///instance/shop.db")
     try:
-        return make_engine(normalize_db_url(raw, "--url" if url else "TARGET_DATABASE_URL"))
+        return make_engine(normalize_db_url(raw, "--url" if url else "TARGET_DATABASE_URL", mysql=True))
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 
