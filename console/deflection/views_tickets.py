@@ -14,6 +14,7 @@ from console.deflection import workflow
 from console.deflection.models import ESCALATION_CLASS_HELP, ESCALATION_CLASSES, OUTCOMES, Ticket
 from console.deflection.rotation import duty_on, schedule
 from console.deflection.tickets import TicketError, clean_ref, find_ticket, ticket_events
+from console.web import is_local_path
 
 PAGE_SIZE = 50
 ON_DUTY_LIST = 50
@@ -91,7 +92,8 @@ class TicketView(ConsoleView):
             ref = clean_ref(request.form.get("ref", ""))
         except TicketError as exc:
             flash(f"Ticket reference: {exc}", "error")
-            return redirect(request.form.get("next") or url_for(".index"))
+            back = request.form.get("next")
+            return redirect(back if is_local_path(back) else url_for(".index"))
         session["ticket_ref"] = ref
         return redirect(ticket_page_url(ref))
 

@@ -1,6 +1,6 @@
 """Running a task function: the rolled-back preview, and the audited, locked, committed execution.
 
-Execution order (DESIGN.md step 6): the audit intent is committed with the run row first
+Execution order (fail closed): the audit intent is committed with the run row first
 (if it cannot be written, nothing runs); then the change commits in ONE target transaction,
 with row locks on PostgreSQL; the after-commit effects (outbox emails); then the outcome, the
 diff and the ticket event in one console commit. A run that needs no approval is made once,

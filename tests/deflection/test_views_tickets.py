@@ -38,6 +38,15 @@ def test_starting_needs_a_csrf_token_and_a_valid_reference(client, auth, login_a
     assert "Ticket reference: a ticket reference is required" in page(response)
 
 
+def test_a_refused_start_goes_back_only_to_a_page_of_the_console(client, auth, login_as):
+    login_as("agent")
+    for hostile in ("https://evil.example/", "//evil.example", "/\\evil.example", "/\t/evil.example"):
+        response = client.post("/admin/tickets/start", data={"ref": "", "next": hostile, "csrf_token": auth.csrf()})
+        assert response.status_code == 302 and response.headers["Location"] == "/admin/tickets/", hostile
+    response = client.post("/admin/tickets/start", data={"ref": "", "next": "/admin/runs/", "csrf_token": auth.csrf()})
+    assert response.headers["Location"] == "/admin/runs/"
+
+
 def test_the_ticket_page_links_the_helpdesk_and_shows_runs_and_runbooks(app, client, login_as, event, monkeypatch):
     monkeypatch.setitem(app.config, "HELPDESK_URL_TEMPLATE", "https://helpdesk.example.com/tickets/{ref}")
     event("HD 7/1", "runbook_viewed", 0, runbook="cannot-log-in")
