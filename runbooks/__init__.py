@@ -1,0 +1,1 @@
+"""The shipped runbooks (Markdown). A package only so that installing the project installs them beside console/."""
