@@ -1,4 +1,5 @@
 """What `pip install .` (not -e) installs: the code and every file it reads at run time."""
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -8,8 +9,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_the_wheel_carries_runbooks_templates_migrations_and_the_plugins(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                    str(tmp_path), str(ROOT)], check=True, capture_output=True, timeout=300)
+    # From a copy: a build/ folder left in the checkout by an earlier build would be packed again.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", "build", "*.egg-info", "node_modules",
+                                                                 "__pycache__", "_artifacts", "instance"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
+                   check=True, capture_output=True, timeout=300)
     (wheel,) = tmp_path.glob("support_console-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {path.relative_to(ROOT).as_posix() for path in (ROOT / "runbooks").glob("*.md")}
