@@ -14,23 +14,14 @@ from flask import current_app, session
 from console.audit.chain import record_event
 from console.auth.permissions import REVEAL_PII, user_can
 from console.db import console_session
+from console.product.reveal import RevealRefused, check_reveal
+
+__all__ = ["RevealRefused", "hide_customer", "may_reveal", "reveal_customer", "revealed_until"]
 
 SESSION_KEY = "pii_revealed"
 DEFAULT_MINUTES = 15
 MAX_REVEALED = 20  # keeps the cookie small; the oldest reveal goes first
-REASON_MIN, REASON_MAX = 5, 500
-
 clock = time.time  # tests move time forward by replacing this
-
-
-class RevealRefused(Exception):
-    """A reveal was not allowed or not valid; nothing was revealed or audited."""
-
-    def __init__(self, status: int, field: str, message: str):
-        super().__init__(message)
-        self.status = status
-        self.field = field
-        self.message = message
 
 
 def reveal_minutes() -> int:
@@ -62,14 +53,7 @@ def reveal_customer(user, customer, reason: str | None) -> datetime:
     Raises RevealRefused (403 for a role without the right, 400 for a missing reason) and lets
     AuditUnavailable through: with no audit entry, nothing is revealed.
     """
-    if not may_reveal(user):
-        raise RevealRefused(403, "role", "Your role may not reveal personal data.")
-    reason = " ".join((reason or "").split())
-    if len(reason) < REASON_MIN:
-        raise RevealRefused(400, "reason", f"Reason: say why you need to see this customer's personal data "
-                                           f"(at least {REASON_MIN} characters).")
-    if len(reason) > REASON_MAX:
-        raise RevealRefused(400, "reason", f"Reason: keep it under {REASON_MAX} characters.")
+    reason = check_reveal(user, reason)
     minutes = reveal_minutes()
     record_event(console_session(), actor=user.email, action="pii.reveal", subject_type="customer",
                  subject_id=customer.id, reason=reason, customer=customer.email,

@@ -1,4 +1,4 @@
-"""Revealing one record's personal data to an API caller: a reason, a role that may, an audit entry first."""
+"""Revealing a record's personal data: a reason, a role that may, an audit entry first (the pages' reveal too)."""
 from __future__ import annotations
 
 from console.audit.chain import record_event
@@ -21,15 +21,15 @@ class RevealRefused(Exception):
 def check_reveal(user, reason) -> str:
     """The reason, tidied; RevealRefused (403 for a role without the right, 400 for a bad reason) otherwise."""
     if not user_can(user, REVEAL_PII):
-        raise RevealRefused(403, "role", f"your role ({user.role}) may not reveal personal data")
+        raise RevealRefused(403, "role", f"Your role ({user.role}) may not reveal personal data.")
     if reason is not None and not isinstance(reason, str):
-        raise RevealRefused(400, "reason", "reason: must be a string")
+        raise RevealRefused(400, "reason", "Reason: must be text.")
     reason = " ".join((reason or "").split())
     if len(reason) < REASON_MIN:
-        raise RevealRefused(400, "reason", f"reason: say why you need to see this personal data "
-                                           f"(at least {REASON_MIN} characters)")
+        raise RevealRefused(400, "reason", f"Reason: say why you need to see this personal data "
+                                           f"(at least {REASON_MIN} characters).")
     if len(reason) > REASON_MAX:
-        raise RevealRefused(400, "reason", f"reason: keep it under {REASON_MAX} characters")
+        raise RevealRefused(400, "reason", f"Reason: keep it under {REASON_MAX} characters.")
     return reason
 
 
