@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -117,6 +118,6 @@ def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_document(l
     summary = result.stdout[-6000:]
     assert result.returncode == 0, (f"schemathesis as {role} failed after {elapsed:.0f} s:\n{result.stdout}\n"
                                     f"{result.stderr}\nserver log tail:\n{log_path.read_text()[-3000:]}")
-    generated = next((line.strip() for line in summary.splitlines() if " generated" in line), "?")
+    generated = next((line.strip() for line in summary.splitlines() if re.match(r"\s*\d+ generated", line)), "?")
     print(f"{role}: {generated} in {elapsed:.0f} s")  # shown with -rA: the cases and time of each role
     assert "Tested:" in summary and "0/" not in summary.split("Tested:")[0][-20:], summary
