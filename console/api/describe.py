@@ -30,7 +30,8 @@ class Operation:
     headers: tuple[Query, ...] = ()
     # True when the body's `params` are the task's own parameters: the document then has one path per task.
     per_task: bool = False
-    path: dict = field(default_factory=dict)  # path parameter -> a JSON Schema narrower than the converter's
+    # path parameter -> a JSON Schema narrower than the converter's, or a function of the app that gives one
+    path: dict = field(default_factory=dict)
     links: dict = field(default_factory=dict)  # success status -> {link name: (operationId, {param: expression})}
     description: str = ""
 

@@ -88,12 +88,12 @@ def build_document(app: Flask) -> dict:
             operation_id = rule.endpoint.split(".", 1)[1]
             if not declared.per_task:
                 paths.setdefault(openapi_path(rule.rule), {})[method.lower()] = _operation(
-                    rule, view, declared, operation_id)
+                    app, rule, view, declared, operation_id)
                 continue
             # The body depends on the task: one path per task (a template would pair any name with any body).
             for task in tasks:
                 paths.setdefault(task_path(rule.rule, task.name), {})[method.lower()] = _task_operation(
-                    rule, view, declared, f"{operation_id}_{task.name}", task)
+                    app, rule, view, declared, f"{operation_id}_{task.name}", task)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
@@ -107,7 +107,7 @@ def _needs(permission: str | tuple[str, ...]) -> str:
     return f"Needs the permission {named} (roles: {', '.join(roles)})."
 
 
-def _operation(rule, view, declared: Operation, operation_id: str, *, task=None) -> dict:
+def _operation(app, rule, view, declared: Operation, operation_id: str, *, task=None) -> dict:
     permission = getattr(view, "required_permission", None)
     statuses = set(declared.errors) | set(ALWAYS)
     if permission:
@@ -121,7 +121,7 @@ def _operation(rule, view, declared: Operation, operation_id: str, *, task=None)
                  declared.answers.items()}
     responses.update({str(status): {"$ref": f"#/components/responses/{status}"} for status in sorted(statuses)})
     operation = {"operationId": operation_id, "summary": declared.summary, "tags": [_tag(rule.rule)],
-                 "parameters": _path_parameters(rule, declared.path, skip={"name"} if task else set())
+                 "parameters": _path_parameters(app, rule, declared.path, skip={"name"} if task else set())
                  + [_parameter("query", item) for item in declared.query]
                  + [_parameter("header", item) for item in declared.headers],
                  "responses": responses}
@@ -134,9 +134,9 @@ def _operation(rule, view, declared: Operation, operation_id: str, *, task=None)
     return operation
 
 
-def _task_operation(rule, view, declared: Operation, operation_id: str, task) -> dict:
+def _task_operation(app, rule, view, declared: Operation, operation_id: str, task) -> dict:
     """The operation for one task: its parameters' schema in the body, its roles and risk in the description."""
-    operation = _operation(rule, view, declared, operation_id, task=task)
+    operation = _operation(app, rule, view, declared, operation_id, task=task)
     params = {key: value for key, value in task.json_schema().items() if key != "$schema"}
     operation["summary"] = f"{declared.summary}: {task.title}"
     operation["tags"] = ["task " + task.name]
@@ -161,11 +161,14 @@ def _tag(rule: str) -> str:
     return rule.removeprefix(bp.url_prefix).strip("/").split("/")[0] or "api"
 
 
-def _path_parameters(rule, declared: dict, skip: set[str]) -> list[dict]:
+def _path_parameters(app, rule, declared: dict, skip: set[str]) -> list[dict]:
     parameters = []
     for converter, name in _CONVERTER.findall(rule.rule):
         if name not in skip:
-            schema = declared.get(name) or _PARAM_SCHEMA.get(converter, {"type": "string", "minLength": 1,
+            schema = declared.get(name)
+            if callable(schema):  # it depends on the app, such as the product package's record names
+                schema = schema(app)
+            schema = schema or _PARAM_SCHEMA.get(converter, {"type": "string", "minLength": 1,
                                                                          "pattern": "^[^/]+$"})
             parameters.append({"in": "path", "name": name, "required": True, "schema": dict(schema)})
     return parameters

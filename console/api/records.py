@@ -7,8 +7,8 @@ from console.api import ApiError, api_user, bp, error_response, json_body, requi
 from console.api.describe import Query, documented
 from console.auth.permissions import LOOKUP, REVEAL_PII
 from console.db import target_session
-from console.product.queries import QueryInputError, list_page, record_detail
-from console.product.reveal import RevealRefused, audit_reveal, check_reveal
+from console.product.queries import CURSOR, MAX_CURSOR, MAX_QUERY, QueryInputError, list_page, record_detail
+from console.product.reveal import MAX_REVEAL_TICKET, RevealRefused, audit_reveal, check_reveal
 from console.product.schema import ProductSchemaError, product_schema
 from console.tasks.registry import task_registry
 
@@ -34,8 +34,15 @@ def _detail(name: str, key: str, revealed: bool) -> dict:
     return {"record": found}
 
 
-SEARCH_QUERY = (Query("q", {"type": "string", "maxLength": 254}, "exact keys first, then prefixes; none: key order"),
-                Query("after", {"type": "string", "maxLength": 500}, "the `next` cursor of the page before"))
+SEARCH_QUERY = (Query("q", {"type": "string", "maxLength": MAX_QUERY},
+                      "exact keys first, then prefixes; none or empty: every row in key order"),
+                Query("after", {"type": "string", "maxLength": MAX_CURSOR, "pattern": f"^{CURSOR.pattern}$"},
+                      "the `next` cursor of the page before; none or empty: the first page"))
+
+
+def record_names(app) -> dict:
+    """The `record` path parameter: one of the names the product package declares."""
+    return {"type": "string", "enum": list(product_schema(app).product.records)}
 
 
 @bp.get("/records")
@@ -50,20 +57,22 @@ def list_records():
 @bp.get("/records/<record>")
 @require(LOOKUP)
 @documented("A page of one kind of record, searched or in key order", answers={200: "RecordPage"},
-            errors=(403, 404), query=SEARCH_QUERY)
+            errors=(403, 404, 422), query=SEARCH_QUERY, path={"record": record_names},
+            description="`after` takes only the `next` of the page before (another value gets a 400); `q` on "
+                        "a record without search keys gets a 422.")
 def search_records(record: str):
     reflected = _reflected(record)
     try:
         return jsonify(list_page(target_session(), reflected, q=request.args.get("q"),
                                  after=request.args.get("after") or None))
     except QueryInputError as exc:
-        raise ApiError(400, "invalid", exc.message, {exc.field: exc.message}) from None
+        raise ApiError(exc.status, "invalid", exc.message, {exc.field: exc.message}) from None
 
 
 @bp.get("/records/<record>/<key>")
 @require(LOOKUP)
 @documented("One record, its related records and the tasks offered on it (personal data masked)",
-            answers={200: "RecordAnswer"}, errors=(403, 404))
+            answers={200: "RecordAnswer"}, errors=(403, 404), path={"record": record_names})
 def get_record(record: str, key: str):
     return jsonify(_detail(record, key, revealed=False))
 
@@ -71,7 +80,7 @@ def get_record(record: str, key: str):
 @bp.post("/records/<record>/<key>/reveal")
 @require(REVEAL_PII)
 @documented("The record with its personal data unmasked; audited", answers={200: "RecordAnswer"},
-            body="RevealRequest", errors=(403, 404),
+            body="RevealRequest", errors=(403, 404), path={"record": record_names},
             description="Roles that may not reveal personal data (product owners) get a 403.")
 def reveal_record(record: str, key: str):
     user = api_user()
@@ -82,8 +91,9 @@ def reveal_record(record: str, key: str):
         raise ApiError(exc.status, "forbidden" if exc.status == 403 else "invalid", exc.message,
                        {exc.field: exc.message}) from None
     ticket = body.get("ticket")
-    if ticket is not None and not isinstance(ticket, str):
-        raise ApiError(400, "invalid", "ticket: must be a string", {"ticket": "must be a string"})
+    if ticket is not None and (not isinstance(ticket, str) or len(ticket) > MAX_REVEAL_TICKET):
+        message = f"a string of at most {MAX_REVEAL_TICKET} characters"
+        raise ApiError(400, "invalid", f"ticket: {message}", {"ticket": message})
     shown = _detail(record, key, revealed=True)  # a 404 before anything is audited
-    audit_reveal(user, record, shown["record"]["key"], reason, (ticket or "")[:100])
+    audit_reveal(user, record, shown["record"]["key"], reason, ticket or "")
     return jsonify(shown)

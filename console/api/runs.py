@@ -14,8 +14,11 @@ from console.tasks.runner import approve_run, reconcile_run, reject_run, run_his
 
 MAX_LIMIT = 200
 LIST_FILTERS = ("ticket", "customer", "task", "status", "actor")
+# Every filter given empty (`?status=`) is no filter; a status must be one a run can have.
+FILTER_SCHEMAS = {"status": or_empty({"enum": list(STATUSES)})}
 LIST_QUERY = (
-    *(Query(name, {"type": "string"}, f"only runs whose {name} is exactly this") for name in LIST_FILTERS),
+    *(Query(name, FILTER_SCHEMAS.get(name, {"type": "string"}), f"only runs whose {name} is exactly this; "
+            "empty: no filter") for name in LIST_FILTERS),
     Query("order", or_empty({"type": "integer", "minimum": 0, "maximum": MAX_INT}), "only runs on this order"),
     Query("before", or_empty(RUN_ID), "only runs with a smaller id (the next page: the last id of this one)"),
     Query("limit", or_empty({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}), "at most this many (default 50)"),

@@ -5,6 +5,7 @@ from console.deflection.metrics import GROUPS
 from console.deflection.models import ESCALATION_CLASSES, OUTCOMES
 from console.deflection.tickets import MAX_REF_LENGTH
 from console.deflection.workflow import MAX_NOTE, RECORDABLE_OUTCOMES
+from console.product.reveal import CONTROL, MAX_REVEAL_TICKET, REASON_MAX, REASON_MIN
 from console.tasks.checks import MAX_REASON_LENGTH
 from console.tasks.models import STATUSES
 from console.tasks.params import MAX_INT
@@ -34,6 +35,11 @@ TICKET_REF = {"type": "string", "minLength": 1, "maxLength": MAX_REF_LENGTH, "pa
 REASON = {"type": "string", "minLength": 1, "maxLength": MAX_REASON_LENGTH,
           "pattern": r"^[^\x00-\x08\x0b-\x1f\x7f]*[^\s\x00-\x08\x0b-\x1f\x7f][^\x00-\x08\x0b-\x1f\x7f]*$",
           "description": "why, in the requester's words; it goes into the audit trail"}
+# Why personal data is revealed: at least REASON_MIN characters from the first to the last visible one.
+_VISIBLE, _ANY = rf"[^\s{CONTROL}]", f"[^{CONTROL}]"
+REVEAL_REASON = {"type": "string", "maxLength": REASON_MAX,
+                 "pattern": rf"^{_ANY}*{_VISIBLE}{_ANY}{{{REASON_MIN - 2},}}{_VISIBLE}{_ANY}*$",
+                 "description": f"why, in the caller's words: {REASON_MIN} to {REASON_MAX} characters; audited"}
 
 
 # A record's columns as declared: personal data masked unless revealed, money as {"cents", "currency", "text"}.
@@ -125,13 +131,14 @@ SCHEMAS = {
     "ReconcileRequest": obj({"settle_as": {"enum": ["succeeded", "failed"]}, "reason": REASON}, ()),
     "OutcomeRequest": obj({
         "outcome": {"enum": list(RECORDABLE_OUTCOMES)},
-        "escalation_class": {"enum": list(ESCALATION_CLASSES),
-                             "description": "required when the outcome is `escalated`"},
+        "escalation_class": {"enum": [*ESCALATION_CLASSES, "", None],
+                             "description": "required when the outcome is `escalated`; empty or null: none"},
         "category": {"type": ["string", "null"], "maxLength": 60},
         "missing_tool": {"type": ["string", "null"], "maxLength": 200},
         "note": {"type": ["string", "null"], "maxLength": MAX_NOTE},
     }, ("outcome",), **{"if": {"properties": {"outcome": {"const": "escalated"}}},
-                        "then": {"required": ["escalation_class"]}}),
+                        "then": {"required": ["escalation_class"],
+                                 "properties": {"escalation_class": {"enum": list(ESCALATION_CLASSES)}}}}),
     "DevTimeRequest": obj({"minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
                            "note": {"type": ["string", "null"], "maxLength": MAX_NOTE},
                            "root_cause": {"type": ["string", "null"], "maxLength": MAX_NOTE},
@@ -167,7 +174,8 @@ SCHEMAS = {
         "key": {"type": ["string", "integer"]}, "title": TEXT, "fields": FIELDS,
         "related": {"type": "object", "additionalProperties": {"type": "array", "items": ref("RecordItem")}},
         "tasks": {"type": "array", "items": TEXT}})}),
-    "RevealRequest": obj({"reason": REASON, "ticket": {"type": "string", "maxLength": 100}}, ("reason",)),
+    "RevealRequest": obj({"reason": REVEAL_REASON, "ticket": {"type": "string", "maxLength": MAX_REVEAL_TICKET}},
+                         ("reason",)),
 }
 
 GROUP_BY = or_empty({"enum": list(GROUPS)})

@@ -18,6 +18,8 @@ from console.deflection.tickets import TicketError, clean_ref, find_ticket
 
 def _ticket_error(exc: TicketError) -> ApiError:
     field = "ref" if exc.field == "ticket" else exc.field
+    if isinstance(exc, workflow.TicketStateError):  # a valid body the ticket's state refuses
+        return ApiError(409, "conflict", str(exc), {field: str(exc)})
     return ApiError(400, "invalid", str(exc), {field: str(exc)})
 
 
@@ -66,8 +68,8 @@ def record_ticket_outcome(ref: str):
 @bp.post("/tickets/<path:ref>/dev-time")
 @require(LOG_DEV_TIME)
 @documented("Log developer minutes on an escalation, optionally a root cause, and close it",
-            answers={200: "TicketAnswer"}, body="DevTimeRequest", errors=(404,),
-            path={"ref": TICKET_REF})
+            answers={200: "TicketAnswer"}, body="DevTimeRequest", errors=(404, 409),
+            path={"ref": TICKET_REF}, description="A ticket that was never escalated gets a 409.")
 def log_ticket_dev_time(ref: str):
     """A developer logs minutes on an escalation, optionally a root cause, and may close it."""
     body = json_body()
@@ -75,11 +77,16 @@ def log_ticket_dev_time(ref: str):
     close = body.get("close", False)
     if not isinstance(close, bool):
         raise ApiError(400, "invalid", "close must be true or false", {"close": "must be true or false"})
+    minutes = body.get("minutes")
+    if isinstance(minutes, float) and minutes.is_integer():  # 15.0 is an integer to JSON Schema too
+        minutes = int(minutes)
+    if isinstance(minutes, bool) or not isinstance(minutes, int):  # the form's "15" is the browser's, not JSON's
+        raise ApiError(400, "invalid", "minutes must be a whole number", {"minutes": "expected an integer"})
     try:
         ref = clean_ref(ref)
         if find_ticket(session, ref) is None:
             raise ApiError(404, "not_found", f"no ticket {ref!r}")
-        ticket = workflow.log_dev_time(session, ref, actor=api_user().email, minutes=body.get("minutes"),
+        ticket = workflow.log_dev_time(session, ref, actor=api_user().email, minutes=minutes,
                                        note=_text(body, "note"), root_cause=_text(body, "root_cause"), close=close)
         session.commit()
     except TicketError as exc:

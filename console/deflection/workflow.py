@@ -33,6 +33,10 @@ class OutcomeRequest:
     note: str = ""
 
 
+class TicketStateError(TicketError):
+    """The request is valid but the ticket's state does not allow it (a 409 over the API)."""
+
+
 def categories() -> list[str]:
     """The categories offered in the forms (config TICKET_CATEGORIES)."""
     configured = current_app.config.get("TICKET_CATEGORIES") if has_app_context() else None
@@ -61,18 +65,21 @@ def parse_outcome(data: dict) -> OutcomeRequest:
     outcome = data.get("outcome")
     if outcome not in RECORDABLE_OUTCOMES:
         raise TicketError("outcome", "outcome must be one of: " + ", ".join(RECORDABLE_OUTCOMES))
-    escalation_class = data.get("escalation_class") or ""
-    if escalation_class and escalation_class not in ESCALATION_CLASSES:
+    escalation_class = data.get("escalation_class")
+    if escalation_class is None:
+        escalation_class = ""
+    if escalation_class != "" and escalation_class not in ESCALATION_CLASSES:
         raise TicketError("escalation_class", "escalation_class must be one of: " + ", ".join(ESCALATION_CLASSES))
     if outcome == "escalated" and not escalation_class:
         raise TicketError("escalation_class", "escalation_class is required when the outcome is escalated: "
                           + ", ".join(ESCALATION_CLASSES))
     category = _text(data, "category", 60, one_line=True)
+    missing_tool = _text(data, "missing_tool", 200, one_line=True)  # checked even when it is then dropped
     return OutcomeRequest(
         outcome=outcome,
         escalation_class=escalation_class if outcome == "escalated" else "",
         category=clean_category(category),
-        missing_tool=_text(data, "missing_tool", 200, one_line=True) if outcome == "escalated" else "",
+        missing_tool=missing_tool if outcome == "escalated" else "",
         note=_text(data, "note", MAX_NOTE),
     )
 
@@ -124,14 +131,14 @@ def parse_minutes(value) -> int:
 def log_dev_time(session: Session, ref: str, *, actor: str, minutes, note: str = "", root_cause: str = "",
                  close: bool = False) -> Ticket:
     """A developer logs time on an escalation, may add a 5-whys root cause, and may close it."""
+    minutes = parse_minutes(minutes)
+    note = _text({"note": note}, "note", MAX_NOTE)
+    root_cause = _text({"root_cause": root_cause}, "root_cause", MAX_NOTE)
     ticket = find_ticket(session, clean_ref(ref))
     if ticket is None:
         raise TicketError("ticket", f"no ticket {ref!r}")
     if ticket.outcome != "escalated" and ticket.escalated_at is None:
-        raise TicketError("ticket", "time is logged on escalated tickets only")
-    minutes = parse_minutes(minutes)
-    note = _text({"note": note}, "note", MAX_NOTE)
-    root_cause = _text({"root_cause": root_cause}, "root_cause", MAX_NOTE)
+        raise TicketStateError("ticket", "time is logged on escalated tickets only")
     add_ticket_event(session, ticket.ref, "dev_time", actor=actor, minutes=minutes, note=note)
     if root_cause:
         add_ticket_event(session, ticket.ref, "root_cause", actor=actor, note=root_cause)

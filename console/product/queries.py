@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
@@ -22,13 +23,18 @@ MAX_QUERY = 254
 BIGINT = 2**63 - 1
 
 
-class QueryInputError(ValueError):
-    """A parameter of the request is not valid; `field` names it."""
+MAX_CURSOR = 500
+CURSOR = re.compile(r"[A-Za-z0-9_-]*")  # base64url, unpadded
 
-    def __init__(self, field: str, message: str):
+
+class QueryInputError(ValueError):
+    """A parameter of the request is not valid (400), or valid but not for this record (422); `field` names it."""
+
+    def __init__(self, field: str, message: str, status: int = 400):
         super().__init__(message)
         self.field = field
         self.message = message
+        self.status = status
 
 
 def coerce(column, raw: str):
@@ -111,6 +117,8 @@ def _encode(phase: int, values: list) -> str:
 
 
 def _decode(cursor: str, reflected: ReflectedRecord, steps: list[Phase]) -> tuple[int, tuple]:
+    if len(cursor) > MAX_CURSOR or not CURSOR.fullmatch(cursor):
+        raise QueryInputError("after", f"after: at most {MAX_CURSOR} characters of A-Z, a-z, 0-9, - and _")
     bad = QueryInputError("after", "after: not a cursor from this list's `next` (ask again without it)")
     try:
         phase, values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
@@ -134,12 +142,10 @@ def list_page(session: Session | Connection, reflected: ReflectedRecord, *, q: s
               after: str | None = None, revealed: bool = False) -> dict:
     """One page of the record: {"items": [...], "next": cursor or None}."""
     record = reflected.record
+    q = (q or "").strip() or None  # an empty search is no search, as an empty filter is no filter elsewhere
     if q is not None:
-        q = q.strip()
         if not record.exact and not record.prefix:
-            raise QueryInputError("q", f"q: {record.name} declares no search keys; list it without q")
-        if not q:
-            raise QueryInputError("q", "q: empty; leave it out to list every row")
+            raise QueryInputError("q", f"q: {record.name} declares no search keys; list it without q", 422)
         if len(q) > MAX_QUERY:
             raise QueryInputError("q", f"q: at most {MAX_QUERY} characters")
     steps = phases(reflected, q)

@@ -1,11 +1,17 @@
 """Revealing a record's personal data: a reason, a role that may, an audit entry first (the pages' reveal too)."""
 from __future__ import annotations
 
+import re
+
 from console.audit.chain import record_event
 from console.auth.permissions import REVEAL_PII, user_can
 from console.db import console_session
 
 REASON_MIN, REASON_MAX = 5, 500
+MAX_REVEAL_TICKET = 100
+# Newlines and tabs may stay in a reason; no other control character goes into the audit trail.
+CONTROL = r"\x00-\x08\x0b-\x1f\x7f"
+_CONTROL = re.compile(f"[{CONTROL}]")
 
 
 class RevealRefused(Exception):
@@ -24,13 +30,17 @@ def check_reveal(user, reason) -> str:
         raise RevealRefused(403, "role", f"Your role ({user.role}) may not reveal personal data.")
     if reason is not None and not isinstance(reason, str):
         raise RevealRefused(400, "reason", "Reason: must be text.")
-    reason = " ".join((reason or "").split())
-    if len(reason) < REASON_MIN:
-        raise RevealRefused(400, "reason", f"Reason: say why you need to see this personal data "
-                                           f"(at least {REASON_MIN} characters).")
+    reason = reason or ""
+    # The rules apply to the text as sent (the API document states them as a JSON Schema); the audit keeps
+    # it on one line.
     if len(reason) > REASON_MAX:
-        raise RevealRefused(400, "reason", f"Reason: keep it under {REASON_MAX} characters.")
-    return reason
+        raise RevealRefused(400, "reason", f"Reason: at most {REASON_MAX} characters.")
+    if _CONTROL.search(reason):
+        raise RevealRefused(400, "reason", "Reason: newlines and tabs only, no other control characters.")
+    if len(reason.strip()) < REASON_MIN:
+        raise RevealRefused(400, "reason", f"Reason: say why you need to see this personal data "
+                                           f"(at least {REASON_MIN} characters besides surrounding spaces).")
+    return " ".join(reason.split())
 
 
 def audit_reveal(user, record: str, key, reason: str, ticket: str = "") -> None:
