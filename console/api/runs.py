@@ -68,6 +68,9 @@ def list_runs():
     before = _bounded_int("before", None, 1, MAX_INT)
     order_id = _bounded_int("order", None, 0, MAX_INT)
     filters = {name: request.args.get(name)[:254] for name in LIST_FILTERS if request.args.get(name)}
+    for name, value in filters.items():
+        if "\x00" in value:  # no stored value holds one, and PostgreSQL refuses it in a query
+            raise ApiError(400, "invalid", f"{name} must not contain a NUL character", {name: "NUL character"})
     if filters.get("status") and filters["status"] not in STATUSES:
         raise ApiError(400, "invalid", f"status must be one of: {', '.join(STATUSES)}",
                        {"status": f"expected one of: {', '.join(STATUSES)}"})

@@ -192,7 +192,10 @@ def recount(session, spec: TaskSpec, params: dict, actor, *, run_id: int,
         spec.sends_to_address or (amount_of(spec, params) is not None and actor.role in amount_caps()))
     if not rate and not recheck:
         return None, None
-    session.execute(select(StaffUser.id).where(StaffUser.email == actor.email).with_for_update())
+    # FOR NO KEY UPDATE on PostgreSQL: it serialises this person's runs as FOR UPDATE would, but does not
+    # wait for the KEY SHARE lock that each racing run's INSERT (task_runs.actor_id) holds on the same
+    # row, which deadlocked two runs that had both inserted before locking.
+    session.execute(select(StaffUser.id).where(StaffUser.email == actor.email).with_for_update(key_share=True))
     if rate:
         limited = _over_limit(session, spec, actor.email, rate, allowed_extra=1)
         if limited:
