@@ -30,7 +30,7 @@ MIN_SCRUBBED = 3
 EMAIL_IN_TEXT = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 COLUMN_WORDS = {"id": "Number", "created_at": "Created", "updated_at": "Last changed",
                 "status_changed_at": "Status changed"}
-TABLE_NOUNS = {"outbox_emails": "Email", "order_items": "Order item"}
+TABLE_NOUNS = {"email_outbox": "Email", "order_items": "Order item"}
 # Columns every change touches; a summary sentence leaves them out when something else changed.
 BOOKKEEPING = ("updated_at", "status_changed_at")
 
@@ -123,7 +123,7 @@ def human_column(name) -> str:
 
 
 def table_noun(table) -> str:
-    """'customers' -> 'Customer', 'outbox_emails' -> 'Email'."""
+    """'customers' -> 'Customer', 'email_outbox' -> 'Email'."""
     table = str(table)
     if table in TABLE_NOUNS:
         return TABLE_NOUNS[table]
@@ -208,7 +208,7 @@ class Personal:
         """An effect ({"kind": "email", "to": …}) with its address masked like the outbox's."""
         if not isinstance(effect, dict) or "to" not in effect:
             return effect
-        return dict(effect, to=self.column("outbox_emails", "to_address", effect["to"]))
+        return dict(effect, to=self.column("email_outbox", "to_address", effect["to"]))
 
     def _changes_and_effects(self, holder: dict) -> dict:
         out = dict(holder)

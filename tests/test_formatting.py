@@ -91,7 +91,7 @@ def test_columns_are_named_in_words(column, label):
 
 def test_rows_are_named_by_what_they_are():
     masked, whole = Personal(), Personal(revealed=True)
-    assert table_noun("customers") == "Customer" and table_noun("outbox_emails") == "Email"
+    assert table_noun("customers") == "Customer" and table_noun("email_outbox") == "Email"
     assert row_name("customers", 12, {"status": "locked"}, {"status": "active"}, personal=masked,
                     customer="alice@example.com") == "Customer al•••e@e•••.com (#12)"
     assert row_name("customers", 12, {"email": "old@example.com"}, {"email": "new@example.com"},

@@ -45,7 +45,7 @@ def shown(value, kind: str, revealed: bool) -> str:
 PERSONAL_COLUMNS = {
     "customers": {"email": "email", "name": "name", "phone": "phone"},
     "shipments": {"recipient_name": "name", "line1": "text", "line2": "text", "postcode": "postcode"},
-    "outbox_emails": {"to_address": "email"},
+    "email_outbox": {"to_address": "email"},
 }
 _KIND_BY_NAME = {column: kind for columns in PERSONAL_COLUMNS.values() for column, kind in columns.items()}
 

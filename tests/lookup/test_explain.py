@@ -234,7 +234,7 @@ def test_on_postgresql_only_ordering_using_pattern_operators_lets_one_index_serv
     """
     target_db = plan_db[0]
     if target_db.connection().dialect.name != "postgresql":
-        pytest.skip("SQLite, and MySQL with the email's binary collation, compare text byte by byte: "
+        pytest.skip("SQLite and MySQL sort and match LIKE in the column's own collation: "
                     "the email index serves LIKE and ORDER BY alike")
     target_db.connection().exec_driver_sql("SET LOCAL enable_sort = off")
     plain = "SELECT id FROM customers WHERE email LIKE %(p)s ORDER BY email LIMIT 26"

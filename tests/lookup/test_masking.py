@@ -42,3 +42,10 @@ def test_bidi_controls_are_shown_as_markers_revealed_or_masked():
     assert shown("Anna \u202eevil", "name", True) == "Anna [U+202E]evil"
     assert shown("\u2067Anna", "name", False) == "[•••"  # masked after the marker took the control's place
     assert shown("Zoë Brontë", "name", True) == "Zoë Brontë"  # other non-ASCII text is left alone
+
+
+def test_the_shops_outbox_recipient_is_personal_under_its_real_table_name():
+    from admin_tasks.shop.schema import OutboxEmail
+    from console.lookup.masking import column_kind
+
+    assert column_kind(OutboxEmail.__tablename__, "to_address") == "email"
