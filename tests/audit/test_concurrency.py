@@ -6,6 +6,7 @@ workers or hosts would. A verifier runs meanwhile and must never mistake them fo
 import multiprocessing
 import threading
 
+from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from console.audit.chain import record_event
@@ -18,12 +19,21 @@ EVERY = 7
 PER_WRITER = 15
 
 
-def write_events(console_url: str, label: str, count: int) -> None:
-    """Append `count` events as `label`, each in its own committed transaction."""
+def write_events(console_url: str, label: str, count: int, start=None) -> None:
+    """Append `count` events as `label`, each in its own committed transaction.
+
+    With `start`, a barrier of every writer, the writer first connects, then waits for all the others:
+    a freshly spawned process takes longer to reach its first write than a thread of this one, which
+    could otherwise finish all its writes before the processes began (seen on a quiet machine).
+    """
     engine = make_engine(console_url)
     config = {"CONSOLE_AUDIT_KEY": TEST_AUDIT_KEY, "AUDIT_CHECKPOINT_EVERY": EVERY}
     session = sessionmaker(bind=engine, info={"console_config": config})()
     try:
+        session.execute(text("SELECT 1"))
+        session.rollback()
+        if start is not None:
+            start.wait(timeout=120)
         for n in range(count):
             record_event(session, actor=f"{label}@example.com", action="concurrency.test", reason=f"{label} #{n}",
                          details={"n": n})
@@ -32,12 +42,12 @@ def write_events(console_url: str, label: str, count: int) -> None:
         engine.dispose()
 
 
-def run_threads(console_url: str, prefix: str, threads: int, count: int) -> list[BaseException]:
+def run_threads(console_url: str, prefix: str, threads: int, count: int, start=None) -> list[BaseException]:
     failures: list[BaseException] = []
 
     def target(label):
         try:
-            write_events(console_url, label, count)
+            write_events(console_url, label, count, start)
         except BaseException as exc:  # reported to the test, not lost in the thread
             failures.append(exc)
 
@@ -50,8 +60,7 @@ def run_threads(console_url: str, prefix: str, threads: int, count: int) -> list
 
 
 def process_writer(console_url: str, prefix: str, threads: int, count: int, start) -> None:
-    start.wait(timeout=120)
-    failures = run_threads(console_url, prefix, threads, count)
+    failures = run_threads(console_url, prefix, threads, count, start)
     if failures:
         raise failures[0]
 
@@ -60,7 +69,7 @@ def test_threads_and_processes_append_to_one_chain(trail):
     made = trail(AUDIT_CHECKPOINT_EVERY=EVERY)
     url = made.app.config["CONSOLE_DATABASE_URL"]
     spawn = multiprocessing.get_context("spawn")
-    start = spawn.Barrier(4)  # the three processes and this one begin writing together
+    start = spawn.Barrier(3 * 3 + 4)  # every writer thread, of the three processes and of this one, begins together
     processes = [spawn.Process(target=process_writer, args=(url, f"p{n}", 3, PER_WRITER, start)) for n in range(3)]
     for process in processes:
         process.start()
@@ -76,8 +85,7 @@ def test_threads_and_processes_append_to_one_chain(trail):
     watcher = threading.Thread(target=verifier)
     watcher.start()
     try:
-        start.wait(timeout=120)
-        failures = run_threads(url, "main", 4, PER_WRITER)
+        failures = run_threads(url, "main", 4, PER_WRITER, start)
         for process in processes:
             process.join(timeout=180)
     finally:
