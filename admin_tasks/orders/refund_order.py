@@ -1,13 +1,15 @@
 """Send money back to the customer for part or all of an order."""
 from typing import Annotated
 
-from console.tasks import Money, Param, Refusal, TaskContext, task
+from console.tasks import Money, Param, Refusal, TaskContext, format_money, task
 
+# The shop sells in euros: the task states its currency, and refuses an order in any other.
+CURRENCY = "EUR"
 APPROVAL_ABOVE_CENTS = 10000
 
 
 def refund_risk(params: dict) -> str:
-    """High when amount_cents is above 10000 (100.00), otherwise medium."""
+    """High above EUR 100.00, otherwise medium."""
     return "high" if params["amount_cents"] > APPROVAL_ABOVE_CENTS else "medium"
 
 
@@ -18,15 +20,19 @@ def refund_risk(params: dict) -> str:
 def refund_order(
     ctx: TaskContext,
     order_id: Annotated[int, Param("Order number", min=1)],
-    amount_cents: Annotated[Money, Param("Amount to refund, in cents", min=1,
-                                         help="2600 for 26.00. At most the total minus what was already refunded.")],
+    amount_cents: Annotated[Money, Param("Amount to refund", min=1, currency=CURRENCY,
+                                         help="In euros, e.g. 26.50. At most the total minus what was already "
+                                              "refunded.")],
 ) -> str:
-    """Refund part or all of an order to the card it was paid with, and email the customer. The amount can be
-    at most what is still refundable: the order total minus earlier refunds. Only money that was actually
-    charged can go back, so the order's payment must be captured: a pending order, or one cancelled before
-    it was charged, is refused. The refund is recorded on the order, and an order refunded in full becomes
-    refunded. Refunds above 10000 cents wait for a lead's approval."""
+    """Refund part or all of an order to the card it was paid with, and email the customer. The amount is in
+    euros, the shop's currency (the form takes 26.50; the API and the CLI take whole cents, 2650); an order in
+    another currency is refused. It can be at most what is still refundable: the order total minus earlier
+    refunds. Only money that was actually charged can go back, so the order's payment must be captured: a
+    pending order, or one cancelled before it was charged, is refused. The refund is recorded on the order,
+    and an order refunded in full becomes refunded. Refunds above EUR 100.00 wait for a lead's approval."""
     order = ctx.get("orders", order_id, lock=True)
+    if order["currency"] != CURRENCY:
+        raise Refusal(f"order {order_id} is in {order['currency']}; this task refunds {CURRENCY} only")
     payments = ctx.find_all("payments", order_id=order_id)
     if not any(payment["status"] == "captured" for payment in payments):
         states = ", ".join(sorted({payment["status"] for payment in payments})) or "none"
@@ -35,7 +41,8 @@ def refund_order(
     if refundable <= 0:
         raise Refusal(f"order {order_id} is already refunded in full")
     if amount_cents > refundable:
-        raise Refusal(f"order {order_id} has only {refundable} cents left to refund, not {amount_cents}")
+        raise Refusal(f"order {order_id} has only {format_money(refundable, CURRENCY)} left to refund, "
+                      f"not {format_money(amount_cents, CURRENCY)}")
 
     refunded = order["refunded_cents"] + amount_cents
     changes = {"refunded_cents": refunded, "updated_at": ctx.now}
@@ -46,7 +53,8 @@ def refund_order(
     customer = ctx.get("customers", order["customer_id"])
     if customer["status"] != "anonymized":
         ctx.send_email(to=customer["email"], template="refund_issued",
-                       subject=f"We have refunded {amount_cents / 100:.2f} {order['currency']} on order {order_id}",
+                       subject=f"We have refunded {format_money(amount_cents, CURRENCY)} on order {order_id}",
                        customer_id=customer["id"], order_id=order_id)
     left = refundable - amount_cents
-    return f"Refunded {amount_cents} cents on order {order_id}; {left} cents left to refund"
+    return f"Refunded {format_money(amount_cents, CURRENCY)} on order {order_id}; " \
+           f"{format_money(left, CURRENCY)} left to refund"

@@ -51,3 +51,46 @@ def money_json(cents: int | None, currency: str) -> dict | None:
     if cents is None:
         return None
     return {"cents": int(cents), "currency": currency or None, "text": format_money(cents, currency)}
+
+
+# What a person types for an amount: digits with an optional decimal point, thousands optionally grouped by
+# commas as format_money shows them ("1,250.00"), optionally with the currency's code before or after.
+_AMOUNT = re.compile(r"(?P<sign>[-+]?)\s*(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?:\.(?P<fraction>[0-9]*))?")
+MAX_AMOUNT_TEXT = 40
+
+
+def parse_money(text: str, currency: str) -> int:
+    """'250.5', 'EUR 250.50' or '1,250' in `currency`'s major units -> minor units (25050, 125000 for EUR).
+
+    ValueError says what is wrong in words that follow the field's name: "may have at most 2 decimals in EUR",
+    "cannot be negative", "is not an amount in EUR; write it like 250.00".
+    """
+    digits = minor_digits(currency)
+    example = f"{Decimal(25000).scaleb(-digits):.{digits}f}"
+    amount = str(text).strip()
+    if len(amount) > MAX_AMOUNT_TEXT:
+        raise ValueError("is too large")
+    if amount[:3].upper() == currency:
+        amount = amount[3:].strip()
+    elif amount[-3:].upper() == currency:
+        amount = amount[:-3].strip()
+    match = _AMOUNT.fullmatch(amount)
+    if match is None or not (match["whole"] or match["fraction"]):
+        raise ValueError(f"is not an amount in {currency}; write it like {example}")
+    if match["sign"] == "-":
+        raise ValueError("cannot be negative")
+    fraction = match["fraction"] or ""
+    if len(fraction) > digits:
+        if digits == 0:
+            raise ValueError(f"takes whole {currency}: {currency} has no decimals")
+        raise ValueError(f"may have at most {digits} decimal{'s' if digits > 1 else ''} in {currency}")
+    whole = int((match["whole"] or "0").replace(",", ""))
+    return whole * 10**digits + int(fraction.ljust(digits, "0") or 0)
+
+
+def units_text(cents: int | None, currency: str) -> str:
+    """Minor units as a person would type them back into a form: 25050, 'EUR' -> '250.50' (no grouping)."""
+    if cents is None:
+        return ""
+    digits = minor_digits(currency)
+    return f"{Decimal(int(cents)).scaleb(-digits):.{digits}f}"

@@ -1,16 +1,19 @@
 """The task plugin framework: the ONLY module that task plugins import.
 
-    from console.tasks import Money, Param, Refusal, TaskContext, task
+    from console.tasks import Money, Param, Refusal, TaskContext, format_money, task
 
 A plugin declares one decorated function per task (see admin_tasks/ and docs); discovery,
 forms, the runner, the audit and approvals live behind this API.
 """
 from __future__ import annotations
 
+from console.product.money import format_money
 from console.tasks.context import TaskContext
-from console.tasks.spec import Email, Money, Param, Refusal, Secret, task
+from console.tasks.params import Email, Money, Param, Secret
+from console.tasks.spec import Refusal, task
 
-__all__ = ["Email", "Money", "Param", "Refusal", "Secret", "TaskContext", "task", "init_app"]
+# format_money: how a task words an amount in its messages ("EUR 250.00"), as the pages show it.
+__all__ = ["Email", "Money", "Param", "Refusal", "Secret", "TaskContext", "format_money", "task", "init_app"]
 
 
 def init_app(app, admin) -> None:

@@ -77,6 +77,8 @@ class RunRequest:
     source: str = "web"
     # The hash of the preview the person confirmed: the run stops with a 409 if the data has moved since.
     expected_preview_hash: str | None = None
+    # Money typed by a person into a form is in the currency's units ("250.50"); the API and the CLI send cents.
+    money_in_units: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ def check_request(req: RunRequest) -> CheckedRequest:
         fields["reason"] = str(exc)
     params: dict = {}
     try:
-        params = coerce_params(spec, req.params)
+        params = coerce_params(spec, req.params, money_in_units=req.money_in_units)
     except ParamErrors as exc:
         fields.update(exc.fields)
     if fields:

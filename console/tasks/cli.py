@@ -167,22 +167,25 @@ def _parse_params(pairs: tuple[str, ...]) -> dict:
 
 
 def _echo_preview(name: str, result) -> None:
-    from console.tasks.views import change_tables
+    from console.tasks.presenting import change_tables, currency_of, find_task, shown_params
 
+    spec = find_task(name)
     approval = "needs a lead's approval" if result.needs_approval else "runs without approval"
     click.echo(f"Preview of {name} (risk {result.risk}; {approval})")
     if result.summary:
         click.echo(f"  {result.summary}")
-    tables = change_tables(result.changes)
+    for label, value in shown_params(spec, result.params):  # money in its units: "Amount to refund: EUR 30.00"
+        click.echo(f"  {label}: {value}")
+    tables = change_tables(result.changes, currency=currency_of(spec))
     if not tables:
         click.echo("  No rows change.")
     for table in tables:
         click.echo(f"  {table['table']} {table['key']} ({table['kind']})")
         for row in table["rows"]:
             if table["kind"] == "insert":
-                click.echo(f"    {row['column']}: {row['after']!r}")
+                click.echo(f"    {row['column']}: {row['after_text']!r}")
             elif row["changed"]:
-                click.echo(f"    {row['column']}: {row['before']!r} -> {row['after']!r}")
+                click.echo(f"    {row['column']}: {row['before_text']!r} -> {row['after_text']!r}")
     for effect in result.effects:
         click.echo(f"  afterwards: {effect}")
 

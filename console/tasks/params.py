@@ -1,19 +1,24 @@
-"""Task parameters: coercing raw input to typed values, and the WTForms form and JSON Schema.
+"""Task parameters: what each is (its marker, its `Param` options, its ParamSpec), and reading raw values.
 
-Raw values come as strings (web forms, the CLI) or as JSON types (the API); both go
-through `coerce_params`, which names every bad field.
+Raw values come as strings (web forms, the CLI) or as JSON types (the API); all go through
+`coerce_params`, which names every bad field. Money is a whole number of the currency's minor units
+(cents) for the API and the CLI; a form types it in the currency's units (`250.50`), read with
+`money_in_units=True`. How the parameters are described to others (JSON Schema, WTForms) is schema.py.
 """
 from __future__ import annotations
 
 import enum
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Mapping
 
-from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+from email_validator import EmailNotValidError, validate_email
 
-from console.tasks.spec import RESERVED_NAMES, ParamSpec, TaskSpec
+from console.product.money import CURRENCY_CODE, format_money, parse_money
 
+# Names the runner, the forms and the API use around a task's own parameters.
+RESERVED_NAMES = frozenset({"ctx", "ticket", "reason", "csrf_token", "params", "task", "idempotency_key"})
 REDACTED = "[redacted]"
 # Whole numbers are compared with 32-bit integer columns (ids): on PostgreSQL a bigger value is an
 # "integer out of range" error, not a row that is not found.
@@ -21,17 +26,92 @@ MAX_INT = 2**31 - 1
 # Amounts land in 32-bit integer columns on PostgreSQL; a bigger value is a typo, not a refund.
 MAX_MONEY = 2**31 - 1
 MAX_TEXT = 10_000
-_CONTROL_CHARS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
-_CONTROL = re.compile(f"[{_CONTROL_CHARS}]")
+CONTROL_CHARS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+_CONTROL = re.compile(f"[{CONTROL_CHARS}]")
 _INTEGER = re.compile(r"^[+-]?\d+$")
-# The same rule for the JSON Schema: no control characters, and for a required value something besides blanks.
-_ANY_TEXT = f"^[^{_CONTROL_CHARS}]*$"
-_SOME_TEXT = rf"^[^{_CONTROL_CHARS}]*[^\s{_CONTROL_CHARS}][^{_CONTROL_CHARS}]*$"
-# Without inline flags, which JSON Schema's regular expressions (ECMA-262) lack: [tT][eE][sS][tT].
-_SPECIAL_USE_DOMAIN = "[@.](?:" + "|".join("".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c)
-                                                   for c in name) for name in SPECIAL_USE_DOMAIN_NAMES) + r")\.?$"
 _TRUE = {"true", "1", "yes", "y", "on"}
 _FALSE = {"false", "0", "no", "n", "off"}
+
+
+class Email(str):
+    """An email address parameter: validated and lower-cased."""
+
+
+class Money(int):
+    """An amount in the minor units (cents) of the currency its Param states: `Param("Amount", currency="EUR")`."""
+
+
+class Secret(str):
+    """A parameter whose value never reaches the audit, the run record or the API."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """How a parameter is shown and constrained: `Annotated[int, Param("Order number", min=1)]`.
+
+    For Money, `currency` (an ISO 4217 code) is required, and `min`/`max` are in its minor units (cents).
+    """
+
+    label: str
+    help: str | None = None
+    min: Any = None
+    max: Any = None
+    pattern: str | None = None
+    max_length: int | None = None
+    currency: str | None = None
+
+
+# kind -> the Python annotation it comes from; choices are "choice" (Literal or Enum).
+KINDS = ("str", "int", "bool", "date", "choice", "email", "money", "secret")
+PLAIN_KINDS = {Email: "email", Money: "money", Secret: "secret", str: "str", int: "int", bool: "bool",
+               date: "date"}
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One typed parameter of a task."""
+
+    name: str
+    kind: str
+    label: str
+    help: str = ""
+    required: bool = True
+    default: Any = None
+    min: Any = None
+    max: Any = None
+    pattern: str | None = None
+    max_length: int | None = None
+    # For kind "choice": the allowed values (Enum members or literals) in declaration order.
+    choices: tuple = ()
+    enum: type[enum.Enum] | None = None
+    currency: str = ""  # for kind "money": the ISO 4217 code its minor units belong to
+
+    @property
+    def is_secret(self) -> bool:
+        return self.kind == "secret"
+
+    def choice_pairs(self) -> list[tuple[str, str]]:
+        """(submitted value, label) pairs for a select."""
+        if self.enum is not None:
+            return [(str(member.value), member.name.replace("_", " ").capitalize()) for member in self.choices]
+        return [(str(value), str(value)) for value in self.choices]
+
+    def shown(self, value):
+        """The value as people read it: money as 'EUR 250.00', anything else as it is."""
+        if self.kind == "money" and isinstance(value, int) and not isinstance(value, bool):
+            return format_money(value, self.currency)
+        return value
+
+
+def money_problem(p: ParamSpec) -> str | None:
+    """What is wrong with a parameter's currency, or None: Money states a valid one, nothing else has one."""
+    if p.kind == "money" and not p.currency:
+        return "a Money parameter states its currency, e.g. Param(\"Amount\", currency=\"EUR\")"
+    if p.kind == "money" and not CURRENCY_CODE.match(p.currency):
+        return f"currency {p.currency!r} is not a three-letter ISO 4217 code such as \"EUR\""
+    if p.kind != "money" and p.currency:
+        return "currency applies to Money parameters"
+    return None
 
 
 class ParamErrors(Exception):
@@ -94,13 +174,23 @@ def _integer(p: ParamSpec, value) -> int:
     return _in_range(p, number)
 
 
-def _money(p: ParamSpec, value) -> int:
-    cents = _whole_number(value)
-    if cents < 0:
-        raise _Invalid("an amount in cents cannot be negative")
+def _money(p: ParamSpec, value, *, in_units: bool = False) -> int:
+    """Minor units, from a whole number of them (the API, the CLI) or from text in units (a form: `250.50`)."""
+    if in_units and isinstance(value, str):
+        try:
+            cents = parse_money(value, p.currency)
+        except ValueError as exc:
+            raise _Invalid(str(exc)) from None
+    else:
+        try:
+            cents = _whole_number(value)
+        except _Invalid:
+            raise _Invalid(f"expected a whole number of cents ({format_money(2500, p.currency)} is 2500)") from None
+        if cents < 0:
+            raise _Invalid("cannot be negative")
     if cents > MAX_MONEY:
-        raise _Invalid(f"must be at most {MAX_MONEY} cents")
-    return _in_range(p, cents)
+        raise _Invalid(f"must be at most {format_money(MAX_MONEY, p.currency)}")
+    return _in_range(p, cents, shown=lambda limit: format_money(limit, p.currency))
 
 
 def _boolean(p: ParamSpec, value) -> bool:
@@ -147,12 +237,15 @@ def _email(p: ParamSpec, value) -> str:
     return address
 
 
-_COERCE = {"str": _text, "secret": _text, "email": _email, "int": _integer, "money": _money, "bool": _boolean,
-           "date": _date, "choice": _choice}
+_COERCE = {"str": _text, "secret": _text, "email": _email, "int": _integer, "bool": _boolean, "date": _date,
+           "choice": _choice}
 
 
-def coerce_params(spec: TaskSpec, raw: Mapping[str, Any] | None) -> dict:
-    """Validate and type the raw parameters; raise ParamErrors naming each bad field."""
+def coerce_params(spec, raw: Mapping[str, Any] | None, *, money_in_units: bool = False) -> dict:
+    """Validate and type the raw parameters of a task spec; raise ParamErrors naming each bad field.
+
+    `money_in_units`: Money given as text is in the currency's units, as a form takes it ("250.50").
+    """
     raw = raw or {}
     if not isinstance(raw, Mapping):
         raise ParamErrors({"params": "expected an object of parameter values"})
@@ -166,7 +259,10 @@ def coerce_params(spec: TaskSpec, raw: Mapping[str, Any] | None) -> dict:
                 typed[p.name] = p.default
             continue
         try:
-            typed[p.name] = _COERCE[p.kind](p, value)
+            if p.kind == "money":
+                typed[p.name] = _money(p, value, in_units=money_in_units)
+            else:
+                typed[p.name] = _COERCE[p.kind](p, value)
         except _Invalid as exc:
             errors[p.name] = f"{p.label} {exc}"
     known = {p.name for p in spec.params} | RESERVED_NAMES
@@ -192,7 +288,7 @@ def jsonable(value):
     return str(value)
 
 
-def params_to_json(spec: TaskSpec, typed: dict, *, redact: bool = True) -> dict:
+def params_to_json(spec, typed: dict, *, redact: bool = True) -> dict:
     """The parameters as JSON values, with secrets replaced by "[redacted]" unless told otherwise."""
     out = {}
     for p in spec.params:
@@ -203,104 +299,5 @@ def params_to_json(spec: TaskSpec, typed: dict, *, redact: bool = True) -> dict:
     return out
 
 
-def has_secrets(spec: TaskSpec) -> bool:
+def has_secrets(spec) -> bool:
     return any(p.is_secret for p in spec.params)
-
-
-# ---- JSON Schema ---------------------------------------------------------------------------
-
-def _property(p: ParamSpec) -> dict:
-    prop: dict = {"title": p.label, "x-console-type": p.kind}
-    if p.help:
-        prop["description"] = p.help
-    if p.kind in ("str", "secret", "email"):
-        prop["type"] = "string"
-        prop["maxLength"] = p.max_length or (254 if p.kind == "email" else MAX_TEXT)
-        if p.pattern:
-            prop["pattern"] = f"^(?:{p.pattern})$"
-        else:
-            prop["pattern"] = _SOME_TEXT if p.required else _ANY_TEXT
-            if p.required:
-                prop["minLength"] = 1
-        if p.kind == "email":
-            prop["format"] = "email"
-            # email_validator refuses special-use domains (.test, .invalid, ...): say so in the schema.
-            prop["not"] = {"pattern": _SPECIAL_USE_DOMAIN}
-        if p.kind == "secret":
-            prop["format"] = "password"
-            prop["writeOnly"] = True
-    elif p.kind in ("int", "money"):
-        prop["type"] = "integer"
-        low = 0 if p.kind == "money" else -MAX_INT
-        high = MAX_MONEY if p.kind == "money" else MAX_INT
-        prop["minimum"] = max(low, p.min) if p.min is not None else low
-        prop["maximum"] = min(high, p.max) if p.max is not None else high
-    elif p.kind == "bool":
-        prop["type"] = "boolean"
-    elif p.kind == "date":
-        prop["type"] = "string"
-        prop["format"] = "date"
-        if p.min is not None:
-            prop["x-minimum"] = p.min.isoformat()
-        if p.max is not None:
-            prop["x-maximum"] = p.max.isoformat()
-    elif p.kind == "choice":
-        values = [jsonable(choice) for choice in p.choices]
-        prop["enum"] = values
-        prop["type"] = "integer" if all(isinstance(v, int) for v in values) else "string"
-    if not p.required and p.default is not None and not p.is_secret:
-        prop["default"] = jsonable(p.default)
-    return prop
-
-
-def json_schema(spec: TaskSpec) -> dict:
-    """The task's parameters as a JSON Schema (draft 2020-12) object."""
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": spec.title,
-        "type": "object",
-        "properties": {p.name: _property(p) for p in spec.params},
-        "required": [p.name for p in spec.params if p.required],
-        "additionalProperties": False,
-    }
-
-
-# ---- WTForms -------------------------------------------------------------------------------
-
-def _field(p: ParamSpec):
-    from wtforms import fields, validators
-
-    checks = [validators.InputRequired() if p.required else validators.Optional()]
-    default = p.default
-    if p.kind in ("str", "secret", "email"):
-        checks.append(validators.Length(max=p.max_length or (254 if p.kind == "email" else MAX_TEXT)))
-        if p.pattern:
-            checks.append(validators.Regexp(f"^(?:{p.pattern})$", message=f"must match {p.pattern}"))
-        cls = {"str": fields.StringField, "secret": fields.PasswordField, "email": fields.EmailField}[p.kind]
-        if p.kind == "secret":
-            default = None
-    elif p.kind in ("int", "money"):
-        low = 0 if p.kind == "money" else None
-        checks.append(validators.NumberRange(min=p.min if p.min is not None else low, max=p.max))
-        cls = fields.IntegerField
-    elif p.kind == "bool":
-        checks = [validators.Optional()]
-        cls = fields.BooleanField
-    elif p.kind == "date":
-        cls = fields.DateField
-    else:
-        from wtforms.fields.choices import SelectChoice
-
-        pairs = ([] if p.required else [("", "—")]) + p.choice_pairs()
-        return fields.SelectField(p.label, choices=[SelectChoice(value, label) for value, label in pairs],
-                                  default=None if default is None else str(jsonable(default)), validators=checks,
-                                  description=p.help)
-    return cls(p.label, validators=checks, default=default, description=p.help)
-
-
-def form_class(spec: TaskSpec, base=None):
-    """A WTForms form class with one field per parameter (pass `base=FlaskForm` for CSRF)."""
-    from wtforms import Form
-
-    attributes = {p.name: _field(p) for p in spec.params}
-    return type(f"{spec.name.title().replace('_', '')}Form", (base or Form,), attributes)

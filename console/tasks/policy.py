@@ -1,7 +1,8 @@
 """Policy: a run's risk, whether it needs approval, and per-task rate limits.
 
 - Risk comes from the task: a fixed level, or a function of the typed parameters.
-- `AMOUNT_CAPS` (role -> cents, default {"agent": 10000}). Caps are cumulative: the amounts that
+- `AMOUNT_CAPS` (role -> minor units of the task's currency, cents; default {"agent": 10000}, EUR 100.00 for a
+  task in euros; refusals and reasons say them in units). Caps are cumulative: the amounts that
   one person moves on one record (the order a run concerns, else its customer) within 24 hours
   count together against their role's cap, those still waiting for approval and those in flight
   included. A run that would take the total above the cap needs approval, whatever its risk.
@@ -28,6 +29,7 @@ from sqlalchemy import func, select
 
 from console.auth.models import ROLES, StaffUser
 from console.db import console_session, utcnow
+from console.product.money import format_money
 from console.tasks.models import TaskRun
 from console.tasks.spec import RISKS, TaskSpec, subject_from_params
 
@@ -105,15 +107,21 @@ def _cap_reasons(session, spec: TaskSpec, params: dict, actor, run_id: int | Non
     cap, amount = amount_caps().get(actor.role), amount_of(spec, params)
     if cap is None or amount is None:
         return []
-    over = [f"{p.label} ({params[p.name]} cents) is above the {actor.role} limit of {cap} cents"
+    # Caps count minor units; people read them in the task's currency (its Money parameters share one).
+    currency = next(p.currency for p in spec.params if p.kind == "money")
+
+    def money(cents: int) -> str:
+        return format_money(cents, currency)
+
+    over = [f"{p.label} ({money(params[p.name])}) is above the {actor.role} limit of {money(cap)}"
             for p in spec.params if p.kind == "money" and params.get(p.name) is not None and params[p.name] > cap]
     if over:
         return over
     earlier, record = _moved_earlier(session, spec, params, actor.email, run_id)
     if amount + earlier <= cap:
         return []
-    return [f"with the {earlier} cents you moved on {record} in the last 24 hours (approved or waiting), "
-            f"{amount} cents more make {amount + earlier} cents, above the {actor.role} limit of {cap} cents"]
+    return [f"with the {money(earlier)} you moved on {record} in the last 24 hours (approved or waiting), "
+            f"{money(amount)} more make {money(amount + earlier)}, above the {actor.role} limit of {money(cap)}"]
 
 
 def _moved_earlier(session, spec: TaskSpec, params: dict, actor_email: str, run_id: int | None) -> tuple[int, str]:

@@ -1,6 +1,12 @@
-"""What the web pages, the API and the CLI show of a task: its description, its risk, JSON-safe values.
+"""What the web pages, the API and the CLI show of a task: its description, its risk, JSON-safe values,
+its parameters in words (money as `EUR 250.00`) and what a run changes, as before/after tables.
 
 Shared below the faces: the views, the API and the CLI import this module, never each other.
+
+Money reads in its currency's units everywhere people read it. A Money parameter states its currency;
+a changed column is money when the product package declares it so (`Record(money=...)`), in the
+currency it fixes or reads from the row's currency column; a change that does not carry that column
+reads in the run's own currency (its Money parameters'), since a task moves one currency.
 """
 from __future__ import annotations
 
@@ -9,6 +15,10 @@ import inspect
 from datetime import date, datetime
 
 from flask import current_app
+
+from console.formatting import BOOKKEEPING, Personal, human_column, key_label, row_name, shown_value
+from console.product.money import format_money
+from console.tasks.schema import json_schema
 
 RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
 
@@ -48,7 +58,7 @@ def risk_rule(spec) -> str:
 def smallest_params(spec) -> dict:
     """Plausible low values for every parameter, taken from the JSON Schema (minimums, first choices)."""
     values = {}
-    for name, schema in spec.json_schema().get("properties", {}).items():
+    for name, schema in json_schema(spec).get("properties", {}).items():
         values[name] = sample_value(schema)
     return values
 
@@ -93,7 +103,7 @@ def describe_task(spec) -> dict:
         "description": spec.description,
         "roles": list(spec.roles),
         "undoable": bool(spec.undo),
-        "params": spec.json_schema(),
+        "params": json_schema(spec),
     }
 
 
@@ -131,3 +141,127 @@ def preview_to_dict(spec, result) -> dict:
         "approval_reasons": list(result.approval_reasons),
         "preview_hash": result.preview_hash,
     }
+
+
+def task_title(name: str) -> str:
+    """A task's title for pages that name runs; the name itself when the task is gone or turned off."""
+    spec = find_task(name) if name else None
+    return spec.title if spec else (name or "")
+
+
+def currency_of(spec) -> str:
+    """The currency of a task's Money parameters ('' for a task that moves no money)."""
+    return next((p.currency for p in spec.params if p.kind == "money"), "") if spec else ""
+
+
+def run_amount(run) -> str:
+    """The amount a run moves, as 'EUR 120.00'; '' when it moves none (or its task is gone)."""
+    currency = currency_of(find_task(run.task))
+    return format_money(run.amount_cents, currency) if currency and run.amount_cents is not None else ""
+
+
+def shown_params(spec, params: dict) -> list[tuple[str, object]]:
+    """(label, value) pairs of a run's parameters as people read them: money in units, secrets redacted."""
+    shown = []
+    for param in spec.params:
+        if param.name in params:
+            value = "[redacted]" if param.is_secret else param.shown(params[param.name])
+            shown.append((param.label, value))
+    return shown
+
+
+def _money_columns(table: str) -> dict:
+    """column -> its Money declaration, for the product record over `table` (none without a product)."""
+    product = current_app.extensions.get("product")
+    for record in (product.records.values() if product else ()):
+        if record.table == table:
+            return record.money
+    return {}
+
+
+def _as_money(money, values: dict, value, currency: str):
+    if not isinstance(value, int) or isinstance(value, bool):
+        return value
+    if money.currency:
+        return format_money(value, money.currency)
+    in_row = values.get(money.currency_column)
+    currency = str(in_row).strip().upper() if in_row else currency
+    return format_money(value, currency) if currency else value
+
+
+def change_tables(changes: list, personal: Personal | None = None, *, customer: str = "",
+                  currency: str = "") -> list[dict]:
+    """Each change as a before/after table: one row per column, `changed` set where the value differs.
+
+    Every table has a `name` saying what the row is, and every row a `label` in words. `before_text` and
+    `after_text` are the values in words (money as 'EUR 30.00'); with `personal`, `shown_before` and
+    `shown_after` are those masked by it, times formatted. `customer` names the run's one customer row when
+    the change itself does not hold the email; `currency` is the run's (see the module's docstring).
+    """
+    personal = personal or Personal(revealed=True)
+    changes = [change for change in changes or [] if isinstance(change, dict)]
+    one_customer = customer if sum(1 for c in changes if c.get("table") == "customers") == 1 else ""
+    tables = []
+    for change in changes:
+        table = change.get("table", "")
+        before, after = change.get("before"), change.get("after")
+        money = _money_columns(table)
+        columns = list(after or {}) + [name for name in (before or {}) if name not in (after or {})]
+        rows = []
+        for column in columns:
+            old = (before or {}).get(column)
+            new = (after or {}).get(column)
+            old_text, new_text, label = old, new, human_column(column)
+            if column in money:
+                old_text = _as_money(money[column], before or {}, old, currency)
+                new_text = _as_money(money[column], after or {}, new, currency)
+                label = label.removesuffix(" (cents)")  # the amount now reads in units, with its currency
+            rows.append({"column": column, "label": label, "before": old, "after": new,
+                         "before_text": old_text, "after_text": new_text,
+                         "shown_before": shown_value(personal.column(table, column, old_text)),
+                         "shown_after": shown_value(personal.column(table, column, new_text)),
+                         "changed": before is None or after is None or old != new})
+        kind = "insert" if before is None else "delete" if after is None else "update"
+        tables.append({"table": table, "key": key_label(change.get("key")), "kind": kind, "rows": rows,
+                       "name": row_name(table, change.get("key"), before, after, personal=personal,
+                                        customer=one_customer)})
+    return tables
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def change_sentence(tables: list[dict], emails: int, *, done: bool) -> str:
+    """What a run changes, as the end of a sentence: 'change the status and failed login count of Customer
+    lo•••d@e•••.com (#1) and send 1 email' (with `done`: 'changed …, sent …'); '' when it changes nothing."""
+    verbs = {"update": "changed", "insert": "added", "delete": "removed", "email": "sent"} if done else \
+        {"update": "change", "insert": "add", "delete": "remove", "email": "send"}
+    parts = []
+    for table in tables:
+        if table["kind"] == "update":
+            changed = [row for row in table["rows"] if row["changed"]]
+            changed = [row for row in changed if row["column"] not in BOOKKEEPING] or changed
+            if changed:  # a row written back unchanged is not worth a word
+                fields = _and([row["label"][:1].lower() + row["label"][1:] for row in changed])
+                parts.append(f"{verbs['update']} the {fields} of {table['name']}")
+        elif table["kind"] == "insert":
+            name = table["name"]
+            parts.append(f"{verbs['insert']} " + (f"a new {name[4:]}" if name.startswith("New ") else name))
+        else:
+            parts.append(f"{verbs['delete']} {table['name']}")
+    if emails:
+        parts.append(f"{verbs['email']} {emails} email{'' if emails == 1 else 's'}")
+    return _and(parts) if parts else ""
+
+
+def effect_lines(effects: list, personal: Personal) -> list[str]:
+    """A run's effects in words, addresses masked: 'Email “refund_issued” to al•••e@e•••.com'."""
+    lines = []
+    for effect in effects or []:
+        effect = personal.effect(effect)
+        if isinstance(effect, dict) and effect.get("kind") == "email":
+            lines.append(f"Email “{effect.get('template', '')}” to {effect.get('to', '')}")
+        else:
+            lines.append(personal.text(str(effect)))
+    return lines

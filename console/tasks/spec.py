@@ -14,36 +14,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Annotated, Callable, Literal, Union, get_args, get_origin
 
+from console.auth.models import ROLES
+from console.tasks.params import (PLAIN_KINDS, RESERVED_NAMES, Email, Money, Param, ParamErrors, ParamSpec,
+                                  Secret, coerce_params, money_problem)
+from console.tasks.schema import form_class, json_schema
+
+# The parameter markers are part of the plugin API (console.tasks); they live with the parameters.
+__all__ = ["Email", "Money", "Param", "Secret", "Refusal", "TaskDefinitionError", "TaskSpec", "build_spec", "task"]
+
 RISKS = ("low", "medium", "high")
 DEFAULT_ROLES = ("agent", "lead", "admin")
-# Names the runner, the forms and the API use around a task's own parameters.
-RESERVED_NAMES = frozenset({"ctx", "ticket", "reason", "csrf_token", "params", "task", "idempotency_key"})
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 _RECORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-
-
-class Email(str):
-    """An email address parameter: validated and lower-cased."""
-
-
-class Money(int):
-    """An amount in cents (an int >= 0)."""
-
-
-class Secret(str):
-    """A parameter whose value never reaches the audit, the run record or the API."""
-
-
-@dataclass(frozen=True)
-class Param:
-    """How a parameter is shown and constrained: `Annotated[int, Param("Order number", min=1)]`."""
-
-    label: str
-    help: str | None = None
-    min: Any = None
-    max: Any = None
-    pattern: str | None = None
-    max_length: int | None = None
 
 
 class Refusal(Exception):
@@ -110,41 +92,6 @@ def task(fn: Callable | None = None, *, title: str, category: str = "General",
     return attach(fn) if fn is not None else attach
 
 
-# kind -> the Python annotation it comes from; choices are "choice" (Literal or Enum).
-KINDS = ("str", "int", "bool", "date", "choice", "email", "money", "secret")
-_PLAIN_KINDS = {Email: "email", Money: "money", Secret: "secret", str: "str", int: "int", bool: "bool",
-                date: "date"}
-
-
-@dataclass(frozen=True)
-class ParamSpec:
-    """One typed parameter of a task."""
-
-    name: str
-    kind: str
-    label: str
-    help: str = ""
-    required: bool = True
-    default: Any = None
-    min: Any = None
-    max: Any = None
-    pattern: str | None = None
-    max_length: int | None = None
-    # For kind "choice": the allowed values (Enum members or literals) in declaration order.
-    choices: tuple = ()
-    enum: type[enum.Enum] | None = None
-
-    @property
-    def is_secret(self) -> bool:
-        return self.kind == "secret"
-
-    def choice_pairs(self) -> list[tuple[str, str]]:
-        """(submitted value, label) pairs for a select."""
-        if self.enum is not None:
-            return [(str(member.value), member.name.replace("_", " ").capitalize()) for member in self.choices]
-        return [(str(value), str(value)) for value in self.choices]
-
-
 @dataclass(frozen=True)
 class TaskSpec:
     """A discovered task: its metadata, its parameters and the function that does the work."""
@@ -185,13 +132,9 @@ class TaskSpec:
         return next((p for p in self.params if p.name == name), None)
 
     def json_schema(self) -> dict:
-        from console.tasks.params import json_schema
-
         return json_schema(self)
 
     def form_class(self, base=None):
-        from console.tasks.params import form_class
-
         return form_class(self, base)
 
 
@@ -237,8 +180,8 @@ def _param_spec(where: tuple[str, str], name: str, annotation, default) -> Param
             raise _fail(where, f"parameter {name!r}: Literal values must be strings or integers")
     elif isinstance(annotation, type) and issubclass(annotation, enum.Enum):
         kind, enum_cls, choices = "choice", annotation, tuple(annotation)
-    elif annotation in _PLAIN_KINDS:
-        kind = _PLAIN_KINDS[annotation]
+    elif annotation in PLAIN_KINDS:
+        kind = PLAIN_KINDS[annotation]
     else:
         shown = getattr(annotation, "__name__", repr(annotation))
         raise _fail(where, f"parameter {name!r} has an unknown type {shown}; use str, int, bool, date, Literal, "
@@ -260,13 +203,17 @@ def _param_spec(where: tuple[str, str], name: str, annotation, default) -> Param
     label = meta.label if meta is not None else name.replace("_", " ").capitalize()
     # An unticked checkbox sends nothing, so a bool is never "missing": it is False.
     required = not has_default and kind != "bool"
-    return ParamSpec(
+    spec = ParamSpec(
         name=name, kind=kind, label=label, help=(meta.help or "") if meta else "", required=required,
         default=(default if has_default else (False if kind == "bool" else None)),
         min=meta.min if meta else None, max=meta.max if meta else None,
         pattern=meta.pattern if meta else None, max_length=meta.max_length if meta else None,
-        choices=choices, enum=enum_cls,
+        choices=choices, enum=enum_cls, currency=(meta.currency or "") if meta else "",
     )
+    problem = money_problem(spec)
+    if problem:
+        raise _fail(where, f"parameter {name!r}: {problem}")
+    return spec
 
 
 def _check_risk(where: tuple[str, str], risk) -> None:
@@ -294,8 +241,6 @@ def _offer(where: tuple[str, str], declaration: TaskDeclaration, params: list[Pa
 
 def build_spec(fn: Callable, file: str) -> TaskSpec:
     """Read a decorated function into a TaskSpec; every error starts with the plugin's file."""
-    from console.auth.models import ROLES
-
     declaration: TaskDeclaration = fn.__task_spec__
     name = declaration.name or fn.__name__
     where = (file, name)
@@ -336,6 +281,10 @@ def build_spec(fn: Callable, file: str) -> TaskSpec:
         if named is not None and not any(p.name == named and p.kind == "email" for p in params):
             raise _fail(where, f"{option} must name one of the task's Email parameters, not {named!r}")
     offered_on, record_param = _offer(where, declaration, params)
+    currencies = sorted({p.currency for p in params if p.kind == "money"})
+    if len(currencies) > 1:
+        # Caps and the run's amount add a task's Money parameters up: they must count the same units.
+        raise _fail(where, f"its Money parameters must share one currency, not {', '.join(currencies)}")
     if not all(isinstance(example, dict) for example in declaration.examples):
         raise _fail(where, "examples must be a list of dicts of raw parameter values")
     spec = TaskSpec(
@@ -346,8 +295,6 @@ def build_spec(fn: Callable, file: str) -> TaskSpec:
         sets_address=declaration.sets_address, sends_to_address=declaration.sends_to_address,
         offered_on=offered_on, record_param=record_param,
     )
-    from console.tasks.params import ParamErrors, coerce_params
-
     for number, example in enumerate(declaration.examples, 1):
         try:
             coerce_params(spec, example)

@@ -12,9 +12,12 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField
 
 from console.auth.permissions import RUN_TASKS
+from console.product.money import units_text
 from console.tasks.disclosure import preview_personal, shown_preview
-from console.tasks.presenting import find_task, headline_risk, risk_rule, runnable_tasks
-from console.tasks.views import TaskPagesView, by_category, change_sentence, change_tables, search_tasks
+from console.tasks.pages import TaskPagesView, by_category, search_tasks
+from console.tasks.params import params_to_json
+from console.tasks.presenting import (change_sentence, change_tables, currency_of, find_task, headline_risk,
+                                      risk_rule, runnable_tasks, shown_params)
 
 CONFIRM_MAX_AGE = 30 * 60  # a preview older than this is shown again rather than confirmed
 MAX_QUERY = 200
@@ -42,13 +45,21 @@ def _raw_params(spec, form) -> dict:
 
 
 def _form(spec, values: dict | None):
-    """The task's form, filled from `values` (query arguments, a post or a signed preview) when given."""
+    """The task's form, filled from parameter values as the API takes them (a link's query arguments, a
+    signed preview): money arrives in cents and is shown in the currency's units, as the form takes it."""
     form_class = spec.form_class()
     if not values:
         return form_class()
-    names = {param.name for param in spec.params}
-    data = MultiDict([(key, value) for key, value in values.items() if key in names])
+    params = {param.name: param for param in spec.params}
+    data = MultiDict([(key, _typed_back(params[key], value)) for key, value in values.items() if key in params])
     return form_class(formdata=data) if data else form_class()
+
+
+def _typed_back(param, value):
+    """A value as the form's box takes it: cents (2600, "2600") become units ("26.00"); the rest as it is."""
+    if param.kind == "money" and str(value).isascii() and str(value).isdigit() and len(str(value)) < 12:
+        return units_text(int(value), param.currency)
+    return value
 
 
 def _user():
@@ -118,29 +129,33 @@ class TaskCatalogView(TaskPagesView):
         return RunRequest(task=spec.name, params=params, ticket=ticket, reason=reason, actor=_user(),
                           source="web", **extra)
 
-    def _preview(self, spec, form, params, ticket, reason, *, notice="", key=None):
+    def _preview(self, spec, form, params, ticket, reason, *, notice="", key=None, typed=True):
         from console.tasks.runner import TaskError, preview
 
         try:
-            result = preview(self._request(spec, params, ticket, reason, idempotency_key=key))
+            # What a person typed has money in the currency's units ("250.50"); a signed preview holds cents.
+            result = preview(self._request(spec, params, ticket, reason, idempotency_key=key, money_in_units=typed))
         except TaskError as exc:
             return self._task_error(spec, form, exc, ticket, reason)
         secrets = [param for param in spec.params if param.is_secret]
         # The confirmation is signed, not encrypted: secrets stay out of it and are typed again to confirm.
-        kept = {name: value for name, value in params.items() if name not in {param.name for param in secrets}}
+        # It holds the values as the runner read them (money in cents), not as typed.
+        kept = {name: value for name, value in params_to_json(spec, result.params).items()
+                if name not in {param.name for param in secrets}}
         token = _signer().dumps({
             "task": spec.name, "user": _user().id, "params": kept, "ticket": ticket, "reason": reason,
             "hash": result.preview_hash, "key": uuid.uuid4().hex,
         })
         # The person who typed the values sees them whole here; what the task read from the shop stays masked.
         personal = preview_personal(spec, result.params)
-        tables = change_tables(result.changes, personal, customer=_customer_of(spec, result.params))
+        tables = change_tables(result.changes, personal, customer=_customer_of(spec, result.params),
+                               currency=currency_of(spec))
         emails = sum(1 for line in result.effects if str(line).startswith("email"))
         return self.render("tasks/preview.html", spec=spec, preview=shown_preview(spec, result, personal),
                            tables=tables,
                            sentence=change_sentence(tables, emails, done=False),
                            ticket=ticket, reason=reason, token=token, notice=notice, secrets=secrets,
-                           shown_params=_shown_params(spec, result.params))
+                           shown_params=shown_params(spec, result.params))
 
     def _task_error(self, spec, form, exc, ticket, reason):
         if exc.status == 403:
@@ -180,7 +195,7 @@ class TaskCatalogView(TaskPagesView):
             if exc.status == 409:
                 form = _form(spec, signed["params"])
                 return self._preview(spec, form, signed["params"], signed["ticket"], signed["reason"],
-                                     key=f"web-{signed['key']}", notice=f"{exc.message}. This is the preview with the data as it is now; "
+                                     key=f"web-{signed['key']}", typed=False, notice=f"{exc.message}. This is the preview with the data as it is now; "
                                             "check it and confirm again.")
             return self._task_error(spec, _form(spec, signed["params"]), exc, signed["ticket"], signed["reason"])
         if run.status == "pending_approval":
@@ -198,13 +213,3 @@ def _preview_key(raw) -> str | None:
 def _customer_of(spec, params: dict) -> str:
     """The customer email among the typed values, to name the customer row of the preview."""
     return next((str(params[p.name]) for p in spec.params if p.kind == "email" and params.get(p.name)), "")
-
-
-def _shown_params(spec, params: dict) -> list[tuple[str, object]]:
-    """(label, value) pairs of the typed parameters, secrets masked."""
-    shown = []
-    for param in spec.params:
-        if param.name in params:
-            value = "[redacted]" if param.is_secret else params[param.name]
-            shown.append((param.label, value))
-    return shown

@@ -14,8 +14,9 @@ from console.formatting import Personal, human_column
 from console.tasks.approvals import is_own_run
 from console.tasks.disclosure import RUN_TEXTS, masked_run
 from console.tasks.models import STATUSES
-from console.tasks.presenting import find_task, jsonable
-from console.tasks.views import TaskPagesView, audit_entry_url, change_sentence, change_tables, effect_lines
+from console.tasks.pages import TaskPagesView, audit_entry_url
+from console.tasks.presenting import (change_sentence, change_tables, currency_of, effect_lines, find_task,
+                                      jsonable)
 
 PAGE_SIZE = 50
 FILTERS = ("ticket", "customer", "task", "status", "actor")
@@ -72,9 +73,10 @@ def shown_run(run, spec, data: dict, **texts: str) -> dict:
     for name, value in (data.get("params") or {}).items():
         param = spec.param(name) if spec else None
         shown = masked["params"][name]
-        params.append((param.label if param else human_column(name), shown, shown != value))
+        params.append((param.label if param else human_column(name), param.shown(shown) if param else shown,
+                       shown != value))
     # The diff compares the values as stored, and shows them through the same masks.
-    tables = change_tables(data.get("changes") or [], personal, customer=run.customer)
+    tables = change_tables(data.get("changes") or [], personal, customer=run.customer, currency=currency_of(spec))
     effects = effect_lines(data.get("effects") or [], personal)
     emails = sum(1 for effect in data.get("effects") or []
                  if isinstance(effect, dict) and effect.get("kind") == "email")
@@ -165,7 +167,8 @@ class RunHistoryView(TaskPagesView):
             own_pending=pending and own,
             expires_at=approval_expires_at(run) if pending else None, now=utcnow(),
             undo_preview=undo_preview,
-            undo_tables=change_tables(undo_preview.changes, Personal(), customer=run.customer) if undo_preview else [],
+            undo_tables=change_tables(undo_preview.changes, Personal(), customer=run.customer,
+                                      currency=currency_of(spec)) if undo_preview else [],
             may_reconcile=run.status == "interrupted" and user_can(user, UNDO_RUNS),
         ), status
 

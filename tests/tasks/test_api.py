@@ -91,7 +91,7 @@ def test_a_refusal_is_a_422_with_the_refused_run_and_changes_nothing(client, api
     _, headers = api_token("agent")
     response = client.post("/api/v1/tasks/refund_order/runs", json=refund(amount=30000), headers=headers)
     error = assert_error(response, 422, "refused")
-    assert "25000" in error["message"]
+    assert "EUR 250.00" in error["message"]
     assert response.get_json()["run"]["status"] == "refused"
     assert target_row("orders", id=1004)["refunded_cents"] == 0
     assert console_db.scalar(select(func.count()).select_from(TaskRun)) == 1

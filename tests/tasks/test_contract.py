@@ -21,7 +21,7 @@ from console.audit.models import AuditEntry
 from console.db import ConsoleBase
 from console.tasks import Refusal, TaskContext
 from console.tasks.runner import RunRequest, TaskError, preview, start_run
-from console.tasks.views import sample_value
+from console.tasks.presenting import sample_value
 
 TICKET = "T-CONTRACT"
 # What a refused run may add to the console database: its own record, its audit entries and its ticket link

@@ -14,7 +14,7 @@ def fake_refund_risk(params: dict) -> str:
 def fake_refund(
     ctx: TaskContext,
     order_id: Annotated[int, Param("Order number", min=1)],
-    amount_cents: Annotated[Money, Param("Amount in cents", min=1)],
+    amount_cents: Annotated[Money, Param("Amount", min=1, currency="EUR")],
 ) -> str:
     """Refund up to what is left of an order and email the customer."""
     order = ctx.get("orders", order_id, lock=True)
