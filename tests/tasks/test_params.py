@@ -1,12 +1,13 @@
 """Typed parameters: coercion of form, CLI and JSON input; the JSON Schema; the WTForms form."""
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from jsonschema import Draft202012Validator
 from werkzeug.datastructures import MultiDict
 from wtforms import Form, fields
 
-from console.tasks.params import MAX_MONEY, ParamErrors, coerce_params, params_to_json
+from console.tasks.params import MAX_MONEY, ParamErrors, ParamSpec, coerce_params, params_to_json
 from console.tasks.registry import discover
 from tests.tasks.fake_tasks import SHOP
 from tests.tasks.fake_tasks.shop.accounts import Tier
@@ -94,15 +95,55 @@ def test_bool_strings(every):
     assert caught.value.fields == {"flag": "Flag expected true or false"}
 
 
-def test_money_is_whole_non_negative_cents(registry):
+def test_money_from_the_api_and_the_cli_is_whole_non_negative_cents(registry):
     refund = registry.get("fake_refund")
 
     assert coerce_params(refund, {"order_id": "7", "amount_cents": "2600"}) == {"order_id": 7, "amount_cents": 2600}
-    for value, message in (("-5", "cannot be negative"), ("12.50", "whole number"), (MAX_MONEY + 1, "at most"),
-                           ("0", "at least 1")):
+    for value, message in (("-5", "Amount cannot be negative"),
+                           ("12.50", "Amount expected a whole number of cents (EUR 25.00 is 2500)"),
+                           (MAX_MONEY + 1, "Amount must be at most EUR 21,474,836.47"),
+                           ("0", "Amount must be at least EUR 0.01")):
         with pytest.raises(ParamErrors) as caught:
             coerce_params(refund, {"order_id": 7, "amount_cents": value})
-        assert message in caught.value.fields["amount_cents"], value
+        assert caught.value.fields["amount_cents"] == message, value
+
+
+@pytest.mark.parametrize("typed, cents", [("250.00", 25000), ("250", 25000), ("250.5", 25050), (" 0.07 ", 7),
+                                          ("1,250.00", 125000), ("EUR 250.00", 25000), ("250 eur", 25000)])
+def test_money_typed_into_a_form_is_in_the_currencys_units(registry, typed, cents):
+    refund = registry.get("fake_refund")
+
+    assert coerce_params(refund, {"order_id": 7, "amount_cents": typed}, money_in_units=True)["amount_cents"] == cents
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("250.001", "Amount may have at most 2 decimals in EUR"), ("-5", "Amount cannot be negative"),
+    ("lots", "Amount is not an amount in EUR; write it like 250.00"), ("250,50", "Amount is not an amount in EUR; "
+                                                                               "write it like 250.00"),
+    ("USD 5", "Amount is not an amount in EUR; write it like 250.00"), ("0", "Amount must be at least EUR 0.01"),
+    ("21474836.48", "Amount must be at most EUR 21,474,836.47"), ("9" * 41, "Amount is too large"),
+])
+def test_a_bad_amount_typed_into_a_form_is_named(registry, typed, message):
+    with pytest.raises(ParamErrors) as caught:
+        coerce_params(registry.get("fake_refund"), {"order_id": 7, "amount_cents": typed}, money_in_units=True)
+
+    assert caught.value.fields == {"amount_cents": message}
+
+
+def test_currencies_without_cents_or_with_mills_take_their_own_decimals():
+    def typed(currency, text):
+        spec = SimpleNamespace(name="pay", params=(ParamSpec(name="amount", kind="money", label="Amount",
+                                                             currency=currency),))
+        try:
+            return coerce_params(spec, {"amount": text}, money_in_units=True)["amount"]
+        except ParamErrors as exc:
+            return exc.fields["amount"]
+
+    assert (typed("JPY", "2500"), typed("KWD", "1.234")) == (2500, 1234)
+    assert typed("JPY", "25.5") == "Amount takes whole JPY: JPY has no decimals"
+    assert typed("KWD", "1.2345") == "Amount may have at most 3 decimals in KWD"
+    shown = ParamSpec(name="amount", kind="money", label="Amount", currency="JPY").shown(2500)
+    assert shown == "JPY 2,500"
 
 
 def test_email_is_validated_and_lower_cased(registry):
@@ -155,7 +196,9 @@ def test_the_json_schema_is_valid_and_agrees_with_the_rules(every, registry):
     secret = registry.get("fake_secret").json_schema()["properties"]["token"]
     assert secret["writeOnly"] is True and secret["format"] == "password" and secret["maxLength"] == 64
     money = registry.get("fake_refund").json_schema()["properties"]["amount_cents"]
-    assert (money["type"], money["minimum"], money["x-console-type"]) == ("integer", 1, "money")
+    # The API keeps whole cents; the currency they count is named beside them.
+    assert (money["type"], money["minimum"], money["x-console-type"], money["x-currency"]) == (
+        "integer", 1, "money", "EUR")
 
 
 def test_every_fake_task_has_a_valid_schema(registry):
@@ -183,6 +226,15 @@ def test_the_form_refuses_what_the_runner_would(every):
 
     assert not form.validate()
     assert set(form.errors) == {"count", "note"}
+
+
+def test_a_money_field_takes_units_as_text_with_its_currency(registry):
+    refund = registry.get("fake_refund")
+    form = refund.form_class()(formdata=MultiDict({"order_id": "7", "amount_cents": "26.50"}))
+
+    assert isinstance(form.amount_cents, fields.StringField) and form.amount_cents.data == "26.50"
+    html = form.amount_cents()
+    assert 'inputmode="decimal"' in html and 'data-currency="EUR"' in html and 'placeholder="0.00"' in html
 
 
 def test_secret_and_email_fields(registry):

@@ -47,7 +47,7 @@ def test_approval_is_needed_for_high_risk_or_an_amount_above_the_cap(app, dbs, r
 
     assert not small.needs_approval and small.reasons == []
     assert capped.needs_approval and capped.reasons == [
-        "Amount in cents (10001 cents) is above the agent limit of 10000 cents"]
+        "Amount (EUR 100.01) is above the agent limit of EUR 100.00"]
     assert not lead.needs_approval
     assert high.needs_approval and high.reasons == ['"Fake high-risk disable" is high risk with these parameters']
 
@@ -87,9 +87,9 @@ def test_a_split_refund_needs_approval_on_the_second_part(within, request_for, s
     second = within(start_run, refund(request_for, order, 6000, actor=agent))
 
     assert (first.status, second.status) == ("succeeded", "pending_approval")
-    assert second.approval_reasons == (f"with the 6000 cents you moved on order {order.id} in the last 24 hours "
-                                       "(approved or waiting), 6000 cents more make 12000 cents, above the agent "
-                                       "limit of 10000 cents")
+    assert second.approval_reasons == (f"with the EUR 60.00 you moved on order {order.id} in the last 24 hours "
+                                       "(approved or waiting), EUR 60.00 more make EUR 120.00, above the agent "
+                                       "limit of EUR 100.00")
     assert first.amount_cents == second.amount_cents == 6000
 
 
@@ -113,8 +113,8 @@ def test_an_amount_waiting_for_approval_counts(within, request_for, shop_order, 
     seen = within(preview, refund(request_for, order, 4000, actor=agent))
 
     assert (waiting.status, then.status) == ("pending_approval", "pending_approval")
-    assert "with the 6000 cents you moved" in then.approval_reasons
-    assert seen.needs_approval and "with the 11000 cents you moved" in seen.approval_reasons[0]
+    assert "with the EUR 60.00 you moved" in then.approval_reasons
+    assert seen.needs_approval and "with the EUR 110.00 you moved" in seen.approval_reasons[0]
 
 
 @with_the_fake_shop
@@ -147,7 +147,7 @@ def test_a_run_that_a_racing_run_pushed_over_the_cap_waits_for_approval(within, 
 
     run = within(start_run, refund(request_for, order, 6000, actor=agent, key="race-1"))
 
-    assert run.status == "pending_approval" and "12000 cents" in run.approval_reasons
+    assert run.status == "pending_approval" and "EUR 120.00" in run.approval_reasons
     assert fresh(order).refunded_cents == 6000
     after = counts()
     assert (after["TaskRun"], after["Refund"]) == (before["TaskRun"] + 1, before["Refund"])

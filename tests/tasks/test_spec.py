@@ -34,7 +34,7 @@ def test_a_spec_takes_its_name_description_and_parameters_from_the_function():
     def refund(
         ctx: TaskContext,
         order_id: Annotated[int, Param("Order number", min=1)],
-        amount: Annotated[Money, Param("Amount", help="in cents")],
+        amount: Annotated[Money, Param("Amount", help="in euros", currency="EUR")],
         email: Email,
         token: Secret,
         day: date,
@@ -59,11 +59,35 @@ def test_a_spec_takes_its_name_description_and_parameters_from_the_function():
                      "token": ("secret", True), "day": ("date", True), "express": ("bool", False),
                      "tier": ("choice", True), "size": ("choice", False), "note": ("str", False)}
     assert spec.param("order_id").label == "Order number" and spec.param("order_id").min == 1
-    assert spec.param("amount").help == "in cents"
+    assert spec.param("amount").help == "in euros" and spec.param("amount").currency == "EUR"
     assert spec.param("email").label == "Email"  # derived from the name when there is no Param
     assert spec.param("tier").choice_pairs() == [("basic", "Basic"), ("gold", "Gold")]
     assert spec.param("size").default == "m" and spec.param("express").default is False
     assert spec.param("token").is_secret and not spec.param("email").is_secret
+
+
+def test_a_money_parameter_states_one_currency():
+    @task(title="T")
+    def unstated(ctx: TaskContext, amount: Money) -> str:
+        """Doc."""
+
+    @task(title="T")
+    def not_a_code(ctx: TaskContext, amount: Annotated[Money, Param("Amount", currency="euro")]) -> str:
+        """Doc."""
+
+    @task(title="T")
+    def on_an_int(ctx: TaskContext, count: Annotated[int, Param("Count", currency="EUR")]) -> str:
+        """Doc."""
+
+    @task(title="T")
+    def two(ctx: TaskContext, fee: Annotated[Money, Param("Fee", currency="EUR")],
+            refund: Annotated[Money, Param("Refund", currency="USD")]) -> str:
+        """Doc."""
+
+    assert "'amount': a Money parameter states its currency" in _error(unstated)
+    assert "currency 'euro' is not a three-letter ISO 4217 code" in _error(not_a_code)
+    assert "'count': currency applies to Money parameters" in _error(on_an_int)
+    assert "Money parameters must share one currency, not EUR, USD" in _error(two)
 
 
 def test_name_overrides_the_function_name_and_a_risk_function_is_kept():

@@ -39,7 +39,8 @@ def confirmation(html: str) -> str:
     return match.group(1)
 
 
-def preview_refund(client, amount="3000", **extra):
+def preview_refund(client, amount="30.00", **extra):
+    """Preview a refund of order 1004, the amount typed in euros as a person types it."""
     data = {"action": "preview", "order_id": "1004", "amount_cents": amount, "ticket": "T-1",
             "reason": "customer returned an item"}
     data.update(extra)
@@ -97,6 +98,10 @@ def test_form_has_labelled_fields_and_is_prefilled_from_the_query(app, client, l
         assert f'<label for="{name}"' in html
     assert re.search(r'id="order_id"[^>]*value="1004"|value="1004"[^>]*id="order_id"', html)
     assert re.search(r'id="ticket"[^>]*value="T-9"', html)
+    # A link names the amount as the API does, in cents; the box shows it in euros, the currency beside it.
+    assert re.search(r'id="amount_cents"[^>]*value="30.00"', html)
+    assert '<span class="input-group-text" id="amount_cents-currency">EUR</span>' in html
+    assert re.search(r'aria-describedby="amount_cents-currency[^"]*"[^>]*id="amount_cents"', html)
 
 
 def test_ticket_defaults_to_the_current_ticket_of_the_session(client, login_as):
@@ -126,11 +131,38 @@ def test_a_bad_value_is_named_next_to_its_field(client, login_as, demo_shop):
     assert 'id="amount_cents-error"' in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("typed, message", [
+    ("30.001", "Amount to refund may have at most 2 decimals in EUR"),
+    ("-5", "Amount to refund cannot be negative"),
+    ("30,5", "Amount to refund is not an amount in EUR; write it like 250.00"),
+    ("0.00", "Amount to refund must be at least EUR 0.01"),
+])
+def test_a_bad_amount_is_refused_naming_the_field(client, login_as, demo_shop, target_row, typed, message):
+    login_as("agent")
+    response = preview_refund(client, amount=typed)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert re.search(r'id="amount_cents-error"[^>]*>' + re.escape(message) + "<", html), html[-3000:]
+    assert target_row("orders", id=1004)["refunded_cents"] == 0
+
+
+@pytest.mark.parametrize("typed, cents", [("25", 2500), ("25.5", 2550), ("25.00", 2500), ("EUR 0.07", 7)])
+def test_an_amount_is_typed_in_euros(client, login_as, demo_shop, target_row, typed, cents):
+    login_as("agent")
+    html = preview_refund(client, amount=typed).get_data(as_text=True)
+    shown = f"EUR {cents // 100}.{cents % 100:02d}"
+    assert re.search(r"<th scope=\"row\">Amount to refund</th><td>" + shown + "</td>", html), html[-3000:]
+    assert f'class="diff-after">{shown}' in html
+    # The confirmation carries cents: confirming refunds exactly what the preview showed.
+    assert run_id_from(confirm(client, REFUND, html))
+    assert target_row("orders", id=1004)["refunded_cents"] == cents
+
+
 def test_a_refusal_at_preview_says_why_and_changes_nothing(client, login_as, demo_shop, target_row):
     login_as("agent")
-    response = preview_refund(client, amount="30000")
+    response = preview_refund(client, amount="300.00")
     assert response.status_code == 422
-    assert "25000" in response.get_data(as_text=True)
+    assert "only EUR 250.00 left to refund, not EUR 300.00" in response.get_data(as_text=True)
     assert target_row("orders", id=1004)["refunded_cents"] == 0
 
 
@@ -140,12 +172,12 @@ def test_a_refused_preview_is_one_refused_run_however_often_the_page_is_posted(c
     form = client.get("/admin/tasks/refund_order/").get_data(as_text=True)
     key = re.search(r'name="request_key" value="([0-9a-f]{32})"', form).group(1)
 
-    first = preview_refund(client, amount="30000", request_key=key)
-    reloaded = preview_refund(client, amount="30000", request_key=key)
+    first = preview_refund(client, amount="300.00", request_key=key)
+    reloaded = preview_refund(client, amount="300.00", request_key=key)
 
     assert first.status_code == reloaded.status_code == 422
     [run] = console_db.scalars(select(TaskRun)).all()
-    assert (run.status, run.source, run.task) == ("refused", "web", "refund_order") and "25000" in run.error
+    assert (run.status, run.source, run.task) == ("refused", "web", "refund_order") and "EUR 250.00" in run.error
     assert f"run {run.id}" in reloaded.get_data(as_text=True)
     assert console_db.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.subject_type == "task_run", AuditEntry.subject_id == str(run.id))) == 1
@@ -161,7 +193,7 @@ def test_preview_shows_the_diff_and_confirm_runs_it(client, login_as, demo_shop,
     preview = preview_refund(client)
     html = preview.get_data(as_text=True)
     assert preview.status_code == 200
-    assert "refunded_cents" in html and 'class="diff-after">3000' in html
+    assert "refunded_cents" in html and 'class="diff-after">EUR 30.00' in html
     assert "refund_issued" in html  # the email is listed as an effect
     assert "Confirm and run" in html
     assert target_row("orders", id=1004)["refunded_cents"] == 0  # the preview wrote nothing
@@ -206,14 +238,14 @@ def test_change_the_values_brings_the_form_back_filled(client, login_as, demo_sh
     login_as("agent")
     token = confirmation(preview_refund(client).get_data(as_text=True))
     html = form_post(client, REFUND, {"action": "edit", "confirmation": token}).get_data(as_text=True)
-    assert re.search(r'value="3000"', html) and "customer returned an item" in html
+    assert re.search(r'value="30.00"', html) and "customer returned an item" in html
 
 
 @pytest.mark.parametrize("action", ["preview", "confirm", "edit"])
 def test_every_task_form_post_needs_the_csrf_token(client, login_as, demo_shop, target_row, action):
     login_as("agent")
     token = confirmation(preview_refund(client).get_data(as_text=True))
-    data = {"action": action, "confirmation": token, "order_id": "1004", "amount_cents": "3000", "ticket": "T-1",
+    data = {"action": action, "confirmation": token, "order_id": "1004", "amount_cents": "30.00", "ticket": "T-1",
             "reason": "r"}
     assert form_post(client, REFUND, data, token=False).status_code == 400
     assert target_row("orders", id=1004)["refunded_cents"] == 0
@@ -222,7 +254,7 @@ def test_every_task_form_post_needs_the_csrf_token(client, login_as, demo_shop, 
 # ---- approval ---------------------------------------------------------------------------------
 
 def request_big_refund(client) -> int:
-    html = preview_refund(client, amount="20000").get_data(as_text=True)
+    html = preview_refund(client, amount="200.00").get_data(as_text=True)
     assert "Needs a lead" in html and "Confirm and ask for approval" in html
     return run_id_from(confirm(client, REFUND, html))
 
@@ -257,7 +289,7 @@ def test_an_agent_cannot_approve(client, login_as, demo_shop, target_row):
 
 def test_a_lead_cannot_approve_their_own_run(client, login_as, demo_shop, target_row):
     login_as("lead")
-    html = preview_refund(client, amount="20000").get_data(as_text=True)
+    html = preview_refund(client, amount="200.00").get_data(as_text=True)
     run_id = run_id_from(confirm(client, REFUND, html))
     response = form_post(client, f"/admin/runs/{run_id}/approve", {"reason": "mine"})
     assert response.status_code == 403 and "your own run" in response.get_data(as_text=True)
@@ -365,7 +397,7 @@ def test_confirm_after_the_data_changed_shows_the_new_preview(client, login_as, 
     response = confirm(client, REFUND, html)
     text = response.get_data(as_text=True)
     assert response.status_code == 200 and "changed since your preview" in text
-    assert 'class="diff-before">1000' in text  # the new preview starts from the new value
+    assert 'class="diff-before">EUR 10.00' in text  # the new preview starts from the new value
     assert target_row("orders", id=1004)["refunded_cents"] == 1000
 
 

@@ -28,7 +28,7 @@ def every_kind(
     since: Annotated[date, Param("Since")],
     size: Annotated[Literal["s", "m", "l"], Param("Size")],
     channel: Annotated[Channel, Param("Channel")],
-    amount: Annotated[Money, Param("Amount")],
+    amount: Annotated[Money, Param("Amount", currency="EUR")],
     code: Annotated[Secret, Param("One-time code")],
     comment: Annotated[str, Param("Comment")] = "none",
 ) -> str:
@@ -64,12 +64,12 @@ def test_every_parameter_type_renders_previews_and_runs(tmp_path, monkeypatch, i
     assert '<option value="phone">' in form and '<option value="m">' in form
 
     data = {"action": "preview", "email": "Kim@Example.com", "note": "call back", "count": "3", "urgent": "y",
-            "since": "2024-01-02", "size": "m", "channel": "phone", "amount": "250", "code": "s3cr3t-code",
+            "since": "2024-01-02", "size": "m", "channel": "phone", "amount": "25", "code": "s3cr3t-code",
             "ticket": "T-K", "reason": "every kind"}
     preview = form_post(client, path, data)
     html = preview.get_data(as_text=True)
     assert preview.status_code == 200, html[:2000]
-    written = "call back|3|True|2024-01-02|m|phone|250|11|none"
+    written = "call back|3|True|2024-01-02|m|phone|2500|11|none"  # EUR 25 typed, 2500 cents to the task
     # The task made the name up from typed values, but nobody typed the name itself: masked like the old one.
     assert written not in html and "c••• b•••" in html and "K•••" in html
     assert "s3cr3t-code" not in html and "[redacted]" in html and 'id="confirm-code"' in html
@@ -83,10 +83,11 @@ def test_every_parameter_type_renders_previews_and_runs(tmp_path, monkeypatch, i
     with app.extensions["console_db"].target_engine.connect() as conn:
         assert conn.scalar(Customer.__table__.select().with_only_columns(Customer.name)) == written
 
-    bad = form_post(client, path, dict(data, note="UPPER", count="9", since="02/01/2024", size="xl"))
+    bad = form_post(client, path, dict(data, note="UPPER", count="9", since="02/01/2024", size="xl", amount="2.505"))
     text = bad.get_data(as_text=True)
     assert bad.status_code == 400
-    for name in ("note", "count", "since", "size"):
+    assert "Amount may have at most 2 decimals in EUR" in text
+    for name in ("note", "count", "since", "size", "amount"):
         assert f'id="{name}-error"' in text, name
 
 

@@ -53,7 +53,7 @@ def test_the_typist_sees_the_values_in_the_preview_and_everyone_sees_them_masked
 
 def test_the_approval_queue_masks_the_customer_and_names_the_task(client, login_as, colleague, demo_shop):
     login_as("agent")
-    run_id = run_id_from(confirm(client, REFUND, preview_refund(client, amount="12000").get_data(as_text=True)))
+    run_id = run_id_from(confirm(client, REFUND, preview_refund(client, amount="120.00").get_data(as_text=True)))
     lead = colleague("lead")
     for path in ("/admin/approvals/", "/admin/", f"/admin/runs/{run_id}"):
         html = lead.get(path).get_data(as_text=True)
@@ -62,9 +62,14 @@ def test_the_approval_queue_masks_the_customer_and_names_the_task(client, login_
     queue = lead.get("/admin/approvals/").get_data(as_text=True)
     row = re.search(rf"Review run #{run_id}.*?</tr>", queue, re.S).group(0)
     assert ALICE_MASKED in row and "order 1004" in row and "refund_order" not in row
+    assert re.search(r'<td class="text-nowrap text-right">EUR 120\.00</td>', row)  # the amount, in euros
+    assert re.search(rf"Run #{run_id}: Refund an order, EUR 120\.00</a>", lead.get("/admin/").get_data(as_text=True))
     run_page = lead.get(f"/admin/runs/{run_id}").get_data(as_text=True)
-    assert re.search(r'Approving it will change the refunded amount \(cents\) of Order 1004, add a new refund '
+    assert re.search(r'Approving it will change the refunded amount of Order 1004, add a new refund '
                      r'for order 1004 and send 1 email\.', run_page)
+    assert '<tr><th scope="row">Amount to refund</th><td>EUR 120.00</td></tr>' in run_page
+    assert re.search(r'data-column="refunded_cents">Refunded amount <span class="sr-only">\(changes\)</span></th>\s*'
+                     r'<td class="diff-before">EUR 0\.00</td>\s*<td class="diff-after">EUR 120\.00</td>', run_page)
     assert f"Email “refund_issued” to {ALICE_MASKED}" in run_page
 
 
@@ -73,7 +78,7 @@ def test_times_are_shown_in_the_display_zone_with_the_zone_named(
     monkeypatch.setitem(app.extensions, "display_zone", ZoneInfo("America/New_York"))
     login_as("agent")
     run_id = unlock_locked_customer(client)
-    refund_id = run_id_from(confirm(client, REFUND, preview_refund(client, amount="12000").get_data(as_text=True)))
+    refund_id = run_id_from(confirm(client, REFUND, preview_refund(client, amount="120.00").get_data(as_text=True)))
     lead = colleague("lead")
     for path in (f"/admin/runs/{run_id}", f"/admin/runs/{refund_id}", "/admin/runs/", "/admin/approvals/",
                  "/admin/audit/", "/admin/"):
@@ -114,7 +119,7 @@ def test_the_product_owner_never_sees_unmasked_personal_data(app, client, login_
     preview = form_post(agent, path, {"action": "preview", "email": LOCKED, "ticket": "T-PO",
                                       "reason": "customer called"}).get_data(as_text=True)
     run_id_from(confirm(agent, path, preview))
-    run_id_from(confirm(agent, REFUND, preview_refund(agent, amount="12000", ticket="T-PO").get_data(as_text=True)))
+    run_id_from(confirm(agent, REFUND, preview_refund(agent, amount="120.00", ticket="T-PO").get_data(as_text=True)))
     login_as("product_owner")
     pages = [rule.rule for rule in app.url_map.iter_rules()
              if rule.rule.startswith("/admin") and "GET" in rule.methods and not rule.arguments
