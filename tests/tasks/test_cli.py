@@ -75,7 +75,9 @@ def refunded(app) -> int:
 def test_dry_run_prints_the_preview_and_changes_nothing(shop_app):
     result = run_refund(shop_app, "--dry-run")
     assert result.exit_code == 0, result.output
-    assert "refunded_cents: 0 -> 3000" in result.output and "Dry run" in result.output
+    # --param takes cents, as the API does; the preview reads in euros.
+    assert "Amount to refund: EUR 30.00" in result.output
+    assert "refunded_cents: 'EUR 0.00' -> 'EUR 30.00'" in result.output and "Dry run" in result.output
     assert refunded(shop_app) == 0
     assert read(shop_app, select(TaskRun.id)) == []
 
@@ -100,7 +102,7 @@ def test_a_high_risk_run_waits_for_approval(shop_app):
 def test_a_refusal_exits_1_with_the_reason_and_changes_nothing(shop_app):
     result = run_refund(shop_app, amount="30000")
     assert result.exit_code == 1
-    assert "25000" in result.output
+    assert "EUR 250.00" in result.output
     assert refunded(shop_app) == 0
 
 

@@ -36,7 +36,7 @@ def test_refund_order_records_a_partial_refund_and_emails_the_customer(run_task,
     run = run_task("refund_order", order_id=order.id, amount_cents=3000)
 
     assert (run.status, run.risk) == ("succeeded", "medium"), run.error
-    assert run.result == f"Refunded 3000 cents on order {order.id}; 22000 cents left to refund"
+    assert run.result == f"Refunded EUR 30.00 on order {order.id}; EUR 220.00 left to refund"
     assert _state(target_row, order) == (3000, "delivered")
     assert refunds(order) == [(3000, TEST_REASON)]
     assert [template for _to, template in outbox(order_id=order.id)] == ["refund_issued"]
@@ -66,7 +66,7 @@ def test_refund_order_refuses_more_than_is_left_to_refund(run_task, target_row, 
 
     run = run_task("refund_order", order_id=order.id, amount_cents=2500)
 
-    assert (run.status, run.error) == ("refused", f"order {order.id} has only 2000 cents left to refund, not 2500")
+    assert (run.status, run.error) == ("refused", f"order {order.id} has only EUR 20.00 left to refund, not EUR 25.00")
     assert _state(target_row, order) == (3000, "delivered")
     assert refunds(order) == outbox(order_id=order.id) == []
 
@@ -100,6 +100,23 @@ def test_refund_order_refunds_an_order_cancelled_after_it_was_charged(run_task, 
     assert run_task("refund_order", order_id=order.id, amount_cents=5000).status == "succeeded"
 
     assert _state(target_row, order) == (5000, "refunded")
+
+
+def test_refund_order_refuses_an_order_in_another_currency(run_task, target_row):
+    order = _charged_order(delivered=True, total_cents=5000, currency="USD")
+
+    run = run_task("refund_order", order_id=order.id, amount_cents=100)
+
+    assert (run.status, run.error) == ("refused", f"order {order.id} is in USD; this task refunds EUR only")
+    assert target_row("orders", id=order.id)["refunded_cents"] == 0
+
+
+def test_refund_order_states_its_currency_and_takes_euros_on_its_form(app):
+    from console.tasks.registry import task_registry
+
+    amount = task_registry(app).get("refund_order").param("amount_cents")
+    assert (amount.kind, amount.currency, amount.label) == ("money", "EUR", "Amount to refund")
+    assert amount.shown(3000) == "EUR 30.00"
 
 
 def test_refund_order_refuses_an_unknown_order(run_task):
@@ -139,6 +156,7 @@ def test_refund_order_preview_shows_the_refund_and_writes_nothing(preview_task, 
     assert (refund_change["table"], refund_change["before"], refund_change["after"]["amount_cents"]) == (
         "refunds", None, 3000)
     assert [line.split(" to ")[0] for line in shown.effects] == ["email 'refund_issued'"]
+    assert shown.result == f"Refunded EUR 30.00 on order {order.id}; EUR 220.00 left to refund"
     assert (shown.risk, shown.needs_approval) == ("medium", False)
     assert (_state(target_row, order), refunds(order)) == ((0, "delivered"), [])
     assert count_rows(OutboxEmail) == emails
@@ -155,7 +173,7 @@ def test_refund_order_cannot_be_undone(run_task, undo):
 
 def test_refund_order_on_the_demo_shop(demo_shop, run_task, target_row):
     assert run_task("refund_order", order_id=1004, amount_cents=30000).error == (
-        "order 1004 has only 25000 cents left to refund, not 30000")
+        "order 1004 has only EUR 250.00 left to refund, not EUR 300.00")
 
     assert run_task("refund_order", order_id=1004, amount_cents=3000).status == "succeeded"
     assert target_row("orders", id=1004)["refunded_cents"] == 3000
