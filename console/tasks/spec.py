@@ -1,7 +1,8 @@
-"""What a task is: the `@task` decorator, parameter markers, and the spec built from a function.
+"""What a task is: the `@task` decorator, and the spec built from a function.
 
 The decorator only attaches metadata; `build_spec` (called by discovery) reads the signature
-and turns every mistake into a `TaskDefinitionError` that names the plugin's file.
+and turns every mistake into a `TaskDefinitionError` that names the plugin's file. What a parameter
+is (its markers, `Param`, reading its values) is params.py, below this module.
 """
 from __future__ import annotations
 
@@ -11,16 +12,12 @@ import re
 import types
 import typing
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any, Annotated, Callable, Literal, Union, get_args, get_origin
 
 from console.auth.models import ROLES
-from console.tasks.params import (PLAIN_KINDS, RESERVED_NAMES, Email, Money, Param, ParamErrors, ParamSpec,
-                                  Secret, coerce_params, money_problem)
+from console.tasks.params import (PLAIN_KINDS, RESERVED_NAMES, Param, ParamErrors, ParamSpec, coerce_params,
+                                  money_problem)
 from console.tasks.schema import form_class, json_schema
-
-# The parameter markers are part of the plugin API (console.tasks); they live with the parameters.
-__all__ = ["Email", "Money", "Param", "Secret", "Refusal", "TaskDefinitionError", "TaskSpec", "build_spec", "task"]
 
 RISKS = ("low", "medium", "high")
 DEFAULT_ROLES = ("agent", "lead", "admin")

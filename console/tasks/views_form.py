@@ -18,6 +18,8 @@ from console.tasks.pages import TaskPagesView, by_category, search_tasks
 from console.tasks.params import params_to_json
 from console.tasks.presenting import (change_sentence, change_tables, currency_of, find_task, headline_risk,
                                       risk_rule, runnable_tasks, shown_params)
+from console.tasks.registry import may_run
+from console.tasks.runner import RunRequest, TaskError, preview, start_run
 
 CONFIRM_MAX_AGE = 30 * 60  # a preview older than this is shown again rather than confirmed
 MAX_QUERY = 200
@@ -88,8 +90,6 @@ class TaskCatalogView(TaskPagesView):
 
     @expose("/<name>/", methods=("GET", "POST"))
     def task_form(self, name: str):
-        from console.tasks.registry import may_run
-
         spec = find_task(name)
         if spec is None:
             abort(404, description=f"There is no task called {name!r}. It may have been renamed or turned off.")
@@ -124,14 +124,10 @@ class TaskCatalogView(TaskPagesView):
                            risk_rule=risk_rule(spec), request_key=uuid.uuid4().hex), status
 
     def _request(self, spec, params, ticket, reason, **extra):
-        from console.tasks.runner import RunRequest
-
         return RunRequest(task=spec.name, params=params, ticket=ticket, reason=reason, actor=_user(),
                           source="web", **extra)
 
     def _preview(self, spec, form, params, ticket, reason, *, notice="", key=None, typed=True):
-        from console.tasks.runner import TaskError, preview
-
         try:
             # What a person typed has money in the currency's units ("250.50"); a signed preview holds cents.
             result = preview(self._request(spec, params, ticket, reason, idempotency_key=key, money_in_units=typed))
@@ -177,8 +173,6 @@ class TaskCatalogView(TaskPagesView):
         return data
 
     def _confirm(self, spec, signed):
-        from console.tasks.runner import TaskError, start_run
-
         params = dict(signed["params"])
         for param in spec.params:
             if param.is_secret and request.form.get(param.name):
@@ -194,9 +188,9 @@ class TaskCatalogView(TaskPagesView):
                 return redirect(url_for("runs.run_page", run_id=exc.run.id), code=303)
             if exc.status == 409:
                 form = _form(spec, signed["params"])
+                notice = f"{exc.message}. This is the preview with the data as it is now; check it and confirm again."
                 return self._preview(spec, form, signed["params"], signed["ticket"], signed["reason"],
-                                     key=f"web-{signed['key']}", typed=False, notice=f"{exc.message}. This is the preview with the data as it is now; "
-                                            "check it and confirm again.")
+                                     key=f"web-{signed['key']}", typed=False, notice=notice)
             return self._task_error(spec, _form(spec, signed["params"]), exc, signed["ticket"], signed["reason"])
         if run.status == "pending_approval":
             flash(f"Run {run.id} is waiting for a lead's approval. It changes nothing until it is approved.", "info")

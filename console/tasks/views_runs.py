@@ -8,15 +8,20 @@ from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 
+from console.audit.browse import action_words
+from console.audit.models import AuditEntry
+from console.audit.views import entry_statuses
 from console.auth.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, user_can
 from console.db import console_session, utcnow
 from console.formatting import Personal, human_column
 from console.tasks.approvals import is_own_run
 from console.tasks.disclosure import RUN_TEXTS, masked_run
-from console.tasks.models import STATUSES
+from console.tasks.models import STATUSES, TaskRun
 from console.tasks.pages import TaskPagesView, audit_entry_url
 from console.tasks.presenting import (change_sentence, change_tables, currency_of, effect_lines, find_task,
                                       jsonable)
+from console.tasks.runner import (TaskError, approve_run, pending_approvals, preview_undo, reconcile_run, reject_run,
+                                  run_history, run_to_dict, undo_run)
 
 PAGE_SIZE = 50
 FILTERS = ("ticket", "customer", "task", "status", "actor")
@@ -28,8 +33,6 @@ def _user():
 
 
 def _run_or_404(run_id: int):
-    from console.tasks.models import TaskRun
-
     run = console_session().get(TaskRun, run_id)
     if run is None:
         abort(404, description=f"There is no run {run_id}.")
@@ -38,14 +41,10 @@ def _run_or_404(run_id: int):
 
 def pending_runs(limit: int = 100) -> list:
     """Runs waiting for approval, oldest first; the runner rejects the expired ones first."""
-    from console.tasks.runner import pending_approvals
-
     return pending_approvals(limit)
 
 
 def recent_runs_of(actor: str, limit: int = 5) -> list:
-    from console.tasks.models import TaskRun
-
     query = select(TaskRun).where(TaskRun.actor == actor).order_by(TaskRun.id.desc()).limit(limit)
     return list(console_session().scalars(query))
 
@@ -56,8 +55,6 @@ def approval_expires_at(run):
 
 def history(filters: dict, before: int | None, order_id: int | None) -> list:
     """One page of runs (and one more, to tell whether there are older ones), newest first."""
-    from console.tasks.runner import run_history
-
     return run_history(**{name: value for name, value in filters.items() if value}, order_id=order_id,
                        before=before, limit=PAGE_SIZE + 1)
 
@@ -95,8 +92,6 @@ def _int_arg(name: str) -> int | None:
 
 def _undo_preview(run, user):
     """(what undoing would change, None) for a lead when the run can be undone now, else (None, why not)."""
-    from console.tasks.runner import TaskError, preview_undo
-
     if run.status != "succeeded" or not user_can(user, UNDO_RUNS):
         return None, ""
     try:
@@ -137,13 +132,6 @@ class RunHistoryView(TaskPagesView):
         return self._render_run(_run_or_404(run_id))
 
     def _render_run(self, run, *, problem: str = "", status: int = 200):
-        from console.audit.models import AuditEntry
-        from console.tasks.models import TaskRun
-        from console.tasks.runner import run_to_dict
-
-        from console.audit.browse import action_words
-        from console.audit.views import entry_statuses
-
         db = console_session()
         user = _user()
         data = jsonable(run_to_dict(run))
@@ -174,8 +162,6 @@ class RunHistoryView(TaskPagesView):
 
     def _act(self, run_id: int, permission: str, action):
         """Check the permission, call the runner, then show the run (or the error on the run's page)."""
-        from console.tasks.runner import TaskError
-
         run = _run_or_404(run_id)
         if not user_can(_user(), permission):
             return self.forbid()
@@ -189,8 +175,6 @@ class RunHistoryView(TaskPagesView):
 
     @expose("/<int:run_id>/approve", methods=("POST",))
     def approve(self, run_id: int):
-        from console.tasks.runner import approve_run
-
         def act(run):
             done = approve_run(run.id, _user(), request.form.get("reason", ""))
             return done, f"Approved run {done.id}; it {done.status}."
@@ -199,8 +183,6 @@ class RunHistoryView(TaskPagesView):
 
     @expose("/<int:run_id>/reject", methods=("POST",))
     def reject(self, run_id: int):
-        from console.tasks.runner import reject_run
-
         def act(run):
             done = reject_run(run.id, _user(), request.form.get("reason", ""))
             return done, f"Rejected run {done.id}. Nothing was changed."
@@ -209,8 +191,6 @@ class RunHistoryView(TaskPagesView):
 
     @expose("/<int:run_id>/undo", methods=("POST",))
     def undo(self, run_id: int):
-        from console.tasks.runner import undo_run
-
         def act(run):
             ticket = request.form.get("ticket", "").strip() or run.ticket
             done = undo_run(run.id, _user(), ticket, request.form.get("reason", ""))
@@ -220,8 +200,6 @@ class RunHistoryView(TaskPagesView):
 
     @expose("/<int:run_id>/reconcile", methods=("POST",))
     def reconcile(self, run_id: int):
-        from console.tasks.runner import reconcile_run
-
         def act(run):
             settle_as = request.form.get("settle_as") or None
             done = reconcile_run(run.id, _user(), settle_as=settle_as, reason=request.form.get("reason") or None)
