@@ -1,4 +1,9 @@
-"""Send money back to the customer for part or all of an order."""
+"""Send money back to the customer for part or all of an order.
+
+The currency rule: the task states its currency (Param(currency="EUR")), and refuses an order in any other,
+so the amount an agent types in euros is the amount the order is refunded. The form takes euros (26.50); the
+API and `tasks run --param` take whole cents (2650), as the parameter's name says.
+"""
 from typing import Annotated
 
 from console.tasks import Money, Param, Refusal, TaskContext, format_money, task
@@ -25,9 +30,8 @@ def refund_order(
                                               "refunded.")],
 ) -> str:
     """Refund part or all of an order to the card it was paid with, and email the customer. The amount is in
-    euros, the shop's currency (the form takes 26.50; the API and the CLI take whole cents, 2650); an order in
-    another currency is refused. It can be at most what is still refundable: the order total minus earlier
-    refunds. Only money that was actually charged can go back, so the order's payment must be captured: a
+    euros, the shop's currency; an order in another currency is refused. It can be at most what is still
+    refundable: the order total minus earlier refunds. Only money that was actually charged can go back, so the order's payment must be captured: a
     pending order, or one cancelled before it was charged, is refused. The refund is recorded on the order,
     and an order refunded in full becomes refunded. Refunds above EUR 100.00 wait for a lead's approval."""
     order = ctx.get("orders", order_id, lock=True)

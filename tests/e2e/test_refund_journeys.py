@@ -1,6 +1,7 @@
-"""Journeys 2 and 3: refunds on alice's order 1004 (total 25000 cents).
+"""Journeys 2 and 3: refunds on alice's order 1004 (total EUR 250.00).
 
-The two journeys refund 3000 and 12000 cents: 15000 in all, so they pass in either order.
+The two journeys refund EUR 30.00 and EUR 120.00: EUR 150.00 in all, so they pass in either order. Amounts
+are typed in euros, as an agent reads them, and every page shows them so.
 """
 import re
 
@@ -11,7 +12,7 @@ from tests.e2e.journeys import change, fill_why, run_status
 
 
 def cents(text: str) -> int:
-    """'250.00 EUR' -> 25000."""
+    """'EUR 250.00' -> 25000."""
     match = re.search(r"(\d+)\.(\d\d)", text)
     assert match, f"no amount in {text!r}"
     return int(match.group(1)) * 100 + int(match.group(2))
@@ -31,7 +32,12 @@ def open_order_by_number(page, number: str) -> None:
     expect(page.locator("h1")).to_contain_text(f"Order {number}")
 
 
-def test_agent_finds_order_1004_by_number_and_refunds_3000_cents(new_page):
+def euros(amount: int) -> str:
+    """25000 -> 'EUR 250.00', as the pages show an amount."""
+    return f"EUR {amount // 100:,}.{amount % 100:02d}"
+
+
+def test_agent_finds_order_1004_by_number_and_refunds_30_euros(new_page):
     page = new_page(as_user="agent@example.com")
     start_ticket(page, "T-200")
     open_order_by_number(page, "1004")
@@ -45,18 +51,21 @@ def test_agent_finds_order_1004_by_number_and_refunds_3000_cents(new_page):
     page.get_by_role("link", name="Refund an order").click()
     expect(page.get_by_label("Order number")).to_have_value("1004")
     expect(page.get_by_label("Ticket", exact=True)).to_have_value("T-200")
-    page.get_by_label("Amount to refund, in cents").fill("3000")
+    expect(page.locator("#amount_cents-currency")).to_have_text("EUR")  # the currency beside the box
+    page.get_by_label("Amount to refund").fill("30")
     page.get_by_label("Reason").fill("Coffee beans arrived crushed")
     page.get_by_role("button", name="Preview").click()
-    assert change(page, "orders", "refunded_cents") == (str(before), str(before + 3000))
-    assert change(page, "refunds", "amount_cents") == ("—", "3000")
+    expect(page.locator("table.kv")).to_contain_text("EUR 30.00")
+    assert change(page, "orders", "refunded_cents") == (euros(before), euros(before + 3000))
+    assert change(page, "refunds", "amount_cents") == ("—", "EUR 30.00")
     expect(page.locator("main")).to_contain_text("it runs as soon as you confirm")
     screenshot(page, "journey2-preview")
 
     page.get_by_role("button", name="Confirm and run").click()
     page.wait_for_url("**/admin/runs/*")
     assert run_status(page) == "succeeded"
-    assert change(page, "orders", "refunded_cents") == (str(before), str(before + 3000))
+    assert change(page, "orders", "refunded_cents") == (euros(before), euros(before + 3000))
+    expect(page.locator("#run-result")).to_contain_text("Refunded EUR 30.00 on order 1004")
     screenshot(page, "journey2-run")
 
     open_order_by_number(page, "1004")
@@ -70,7 +79,7 @@ def test_lead_approves_a_high_risk_refund_in_a_second_browser(new_page):
     agent.goto("/admin/orders/1004")
     before = refunded_on_order_page(agent)
     agent.get_by_role("link", name="Refund an order").click()
-    agent.get_by_label("Amount to refund, in cents").fill("12000")
+    agent.get_by_label("Amount to refund").fill("120.00")
     fill_why(agent, "T-300", "Wool blanket arrived torn; customer sent a photo")
     agent.get_by_role("button", name="Preview").click()
     expect(agent.locator("main")).to_contain_text("Needs a lead's approval")
@@ -91,9 +100,10 @@ def test_lead_approves_a_high_risk_refund_in_a_second_browser(new_page):
     row = lead.locator("main table tbody tr").filter(has_text="T-300")
     expect(row).to_contain_text("Refund an order")
     expect(row).to_contain_text("agent@example.com")
+    expect(row).to_contain_text("EUR 120.00")
     screenshot(lead, "journey3-approvals", docs=True)
     row.get_by_role("link", name=re.compile(rf"#{run_id}\b")).click()
-    assert change(lead, "orders", "refunded_cents") == (str(before), str(before + 12000))
+    assert change(lead, "orders", "refunded_cents") == (euros(before), euros(before + 12000))
     lead.get_by_label("Reason for approving").fill("Photo of the torn blanket is on the ticket")
     lead.get_by_role("button", name="Approve and run").click()
     expect(lead.locator("h1 .badge")).to_have_text("succeeded")
@@ -104,5 +114,5 @@ def test_lead_approves_a_high_risk_refund_in_a_second_browser(new_page):
     approved = agent.locator("table.kv tr").filter(has=agent.locator("th", has_text="Approved by"))
     expect(approved).to_contain_text("lead@example.com")
     expect(approved).to_contain_text("Photo of the torn blanket is on the ticket")
-    assert change(agent, "orders", "refunded_cents") == (str(before), str(before + 12000))
+    assert change(agent, "orders", "refunded_cents") == (euros(before), euros(before + 12000))
     screenshot(agent, "journey3-succeeded")
