@@ -179,14 +179,16 @@ def _money_columns(table: str) -> dict:
     return {}
 
 
-def _as_money(money, values: dict, value, currency: str):
-    if not isinstance(value, int) or isinstance(value, bool):
-        return value
+def _money_currency(money, before: dict, after: dict, currency: str) -> str:
+    """A changed money column's currency: fixed, else its row's currency column, else the run's ('' unknown)."""
     if money.currency:
-        return format_money(value, money.currency)
-    in_row = values.get(money.currency_column)
-    currency = str(in_row).strip().upper() if in_row else currency
-    return format_money(value, currency) if currency else value
+        return money.currency
+    in_row = after.get(money.currency_column) or before.get(money.currency_column)
+    return str(in_row).strip().upper() if in_row else currency
+
+
+def _money_text(value, currency: str):
+    return format_money(value, currency) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 def change_tables(changes: list, personal: Personal | None = None, *, customer: str = "",
@@ -212,9 +214,9 @@ def change_tables(changes: list, personal: Personal | None = None, *, customer: 
             old = (before or {}).get(column)
             new = (after or {}).get(column)
             old_text, new_text, label = old, new, human_column(column)
-            if column in money:
-                old_text = _as_money(money[column], before or {}, old, currency)
-                new_text = _as_money(money[column], after or {}, new, currency)
+            in_currency = _money_currency(money[column], before or {}, after or {}, currency) if column in money else ""
+            if in_currency:
+                old_text, new_text = _money_text(old, in_currency), _money_text(new, in_currency)
                 label = label.removesuffix(" (cents)")  # the amount now reads in units, with its currency
             rows.append({"column": column, "label": label, "before": old, "after": new,
                          "before_text": old_text, "after_text": new_text,
