@@ -171,4 +171,4 @@ def test_shipped_runbooks_cover_the_issue_and_name_escalation_classes():
     for slug, text in texts.items():
         assert "## When to escalate" in text or slug == "escalating-a-ticket", slug
         assert any(cls in text for cls in ("knowledge", "small_change", "specialist")), slug
-    assert "10000 cents" in texts["refund-request"] and "approval" in texts["refund-request"]
+    assert "EUR 100.00" in texts["refund-request"] and "approval" in texts["refund-request"]
