@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import login, main_text, screenshot, start_ticket
 from tests.e2e.journeys import change, fill_why, run_status
+from tests.e2e.test_accessibility import assert_accessible
 
 
 def cents(text: str) -> int:
@@ -116,3 +117,19 @@ def test_lead_approves_a_high_risk_refund_in_a_second_browser(new_page):
     expect(approved).to_contain_text("Photo of the torn blanket is on the ticket")
     assert change(agent, "orders", "refunded_cents") == (euros(before), euros(before + 12000))
     screenshot(agent, "journey3-succeeded")
+
+
+def test_the_refund_form_takes_euros_and_names_a_bad_amount(new_page):
+    page = new_page(as_user="agent@example.com", bypass_csp=True)
+    page.goto("/admin/tasks/refund_order/?order_id=1004")
+    amount = page.get_by_label("Amount to refund")
+    expect(amount).to_have_attribute("inputmode", "decimal")
+    expect(page.locator("#amount_cents-currency")).to_have_text("EUR")
+    assert_accessible(page, "refund form")
+    amount.fill("30.005")
+    fill_why(page, "T-301", "Checking the amount rules")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#amount_cents-error")).to_have_text("Amount to refund may have at most 2 decimals in EUR")
+    expect(amount).to_have_value("30.005")  # what was typed stays, to be corrected
+    assert_accessible(page, "refund form with a bad amount")
+    screenshot(page, "refund-bad-amount")
