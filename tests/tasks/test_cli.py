@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from admin_tasks.shop.demo_named import restore_named_records
 from admin_tasks.shop_schema import Order
 from console.audit.models import AuditEntry
 from console.db import utcnow
-from console.demo.shop_named import restore_named_records
 from console.tasks.cli import group
 from console.tasks.models import TaskRun
 from tests.committed import make_committed_user
