@@ -11,6 +11,8 @@ from string import Template
 
 import click
 
+from console.config import DEFAULT_PRODUCT_PACKAGE, ConfigError, default_task_packages
+
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 TEMPLATES = Path(__file__).resolve().parent / "templates_new"
 
@@ -37,13 +39,19 @@ def _app():
         raise click.ClickException(f"{exc}\n(`support-console tasks check` lists every invalid plugin)") from None
 
 
-def _packages() -> list[str]:
+def _product_name(option: str | None = None) -> str:
+    return option or os.environ.get("PRODUCT_PACKAGE", "").strip() or DEFAULT_PRODUCT_PACKAGE
+
+
+def _packages(product: str) -> list[str]:
+    """TASK_PACKAGES, else where the console would look for the product's tasks (console.config)."""
     from flask.cli import ScriptInfo
 
     info = click.get_current_context().find_object(ScriptInfo)
     if info is not None:
         return list(info.load_app().config["TASK_PACKAGES"])
-    return [item.strip() for item in os.environ.get("TASK_PACKAGES", "").split(",") if item.strip()] or ["admin_tasks"]
+    configured = [item.strip() for item in os.environ.get("TASK_PACKAGES", "").split(",") if item.strip()]
+    return configured or default_task_packages(product)
 
 
 @group.command("list")
@@ -70,17 +78,25 @@ def list_tasks(as_json: bool):
 
 
 @group.command("check")
-def check():
-    """Check every plugin; exit 1 naming each invalid file and why."""
+@click.option("--product", "product_name", default=None,
+              help="The product package the tasks must fit (default: PRODUCT_PACKAGE, else the demo shop).")
+def check(product_name: str | None):
+    """Check every plugin, and that each fits the product package; exit 1 naming each invalid file and why."""
+    from console.product.loading import load_product
     from console.tasks.registry import check_packages
 
-    packages = _packages()
-    problems = check_packages(packages)
+    name = _product_name(product_name)
+    try:
+        product = load_product(name)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    packages = _packages(name)
+    problems = check_packages(packages, product)
     for file, message in problems:
         click.echo(f"{file}: {message}", err=True)
     if problems:
         raise click.exceptions.Exit(1)
-    click.echo(f"OK: every task plugin in {', '.join(packages)} is valid.")
+    click.echo(f"OK: every task plugin in {', '.join(packages)} is valid and fits {name}.")
 
 
 @group.command("new")
