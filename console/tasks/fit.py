@@ -31,7 +31,7 @@ def fit_problems(specs: Iterable[TaskSpec], product: Product) -> list[tuple[str,
     for module_name, tasks in tasks_by_module.items():
         file = next(iter(tasks.values())).file
         for function, line, template in sent_templates(sys.modules.get(module_name)):
-            where = f"task {tasks[function].name!r}" if function in tasks else f"line {line}"
+            where = f"task {tasks[function].name!r}" if function in tasks else f"function {function!r}"
             if template is None:
                 problems.append((file, f"{where}: send_email at line {line} must name its template as a string, "
                                        "so that it can be checked against EMAIL_TEMPLATES"))
