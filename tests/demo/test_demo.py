@@ -1,34 +1,10 @@
 """`demo-data` loads the product's demo data through its package's hook, and only the demo shop has one."""
 import uuid
 
-import pytest
-from click.testing import CliRunner
-from sqlalchemy import create_engine, func, inspect, select
+from sqlalchemy import create_engine, inspect
 
 from console.auth.models import StaffUser
-from console.cli import main
-
-
-@pytest.fixture
-def cli_env(test_databases, tmp_path, monkeypatch):
-    urls = test_databases.create()
-    monkeypatch.setenv("CONSOLE_DATABASE_URL", urls["console"])
-    monkeypatch.setenv("TARGET_DATABASE_URL", urls["target"])
-    monkeypatch.setenv("CONSOLE_INSTANCE_DIR", str(tmp_path / "instance"))
-    monkeypatch.setenv("CONSOLE_DEMO_PASSWORD", "demo-password-123")
-    return urls
-
-
-def invoke(*args):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-def staff_count(url: str) -> int:
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        count = conn.scalar(select(func.count()).select_from(StaffUser))
-    engine.dispose()
-    return count
+from tests.test_cli import cli_env, count, invoke  # noqa: F401 (cli_env: the same databases and environment)
 
 
 def test_the_demo_shop_reports_what_its_hook_added_then_that_it_is_up_to_date(cli_env):
@@ -52,7 +28,7 @@ def test_another_product_without_demo_data_is_told_so_and_nothing_is_loaded(cli_
     result = invoke("demo-data", "--customers", "5")
     assert result.exit_code == 1
     assert f"PRODUCT_PACKAGE {package} has no demo data" in result.output
-    assert staff_count(cli_env["console"]) == 0  # refused before anything was written, staff included
+    assert count(cli_env["console"], StaffUser) == 0  # refused before anything was written, staff included
     engine = create_engine(cli_env["target"])
     assert inspect(engine).get_table_names() == []
     engine.dispose()
