@@ -79,9 +79,9 @@ def _tasks_fit(package: str) -> bool:
     domain, which builds on it. True when the tasks fit, or when there is no such command (this group alone).
     """
     context = click.get_current_context()
-    tasks = context.find_root().command
-    tasks = tasks.get_command(context, "tasks") if isinstance(tasks, click.Group) else None
-    check = tasks.get_command(context, "check") if isinstance(tasks, click.Group) else None
+    root = context.find_root().command
+    tasks_group = root.get_command(context, "tasks") if isinstance(root, click.Group) else None
+    check = tasks_group.get_command(context, "check") if isinstance(tasks_group, click.Group) else None
     if check is None:
         return True
     try:

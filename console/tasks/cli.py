@@ -35,19 +35,18 @@ def _app():
         raise click.ClickException(f"{exc}\n(`support-console tasks check` lists every invalid plugin)") from None
 
 
-def _product_name(option: str | None = None) -> str:
-    return option or os.environ.get("PRODUCT_PACKAGE", "").strip() or DEFAULT_PRODUCT_PACKAGE
-
-
-def _packages(product: str) -> list[str]:
-    """TASK_PACKAGES, else where the console would look for the product's tasks (console.config)."""
+def _configured(option: str | None) -> tuple[str, list[str]]:
+    """The product package and the task packages: the test runner's app's, else from the environment as the
+    console reads them (console.config). No app is built, so that every broken plugin can be named."""
     from flask.cli import ScriptInfo
 
     info = click.get_current_context().find_object(ScriptInfo)
     if info is not None:
-        return list(info.load_app().config["TASK_PACKAGES"])
+        config = info.load_app().config
+        return option or config["PRODUCT_PACKAGE"], list(config["TASK_PACKAGES"])
+    product = option or os.environ.get("PRODUCT_PACKAGE", "").strip() or DEFAULT_PRODUCT_PACKAGE
     configured = [item.strip() for item in os.environ.get("TASK_PACKAGES", "").split(",") if item.strip()]
-    return configured or default_task_packages(product)
+    return product, configured or default_task_packages(product)
 
 
 @group.command("list")
@@ -81,12 +80,11 @@ def check(product_name: str | None):
     from console.product.loading import load_product
     from console.tasks.registry import check_packages
 
-    name = _product_name(product_name)
+    name, packages = _configured(product_name)
     try:
         product = load_product(name)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    packages = _packages(name)
     problems = check_packages(packages, product)
     for file, message in problems:
         click.echo(f"{file}: {message}", err=True)

@@ -165,8 +165,9 @@ def discover(packages: Iterable[str] | str, disabled: Iterable[str] | str = (), 
     scan = _Scan(collect=False)
     for package_name in _names(packages):
         scan.package(package_name)
-    for file, message in fit_problems(scan.specs.values(), product) if product is not None else ():
-        raise TaskDefinitionError(file, message)
+    misfits = fit_problems(scan.specs.values(), product) if product is not None else []
+    if misfits:
+        raise TaskDefinitionError(*misfits[0])
     return TaskRegistry(scan.specs.values(), _names(disabled))
 
 
