@@ -42,7 +42,13 @@ def create_product_tables(app) -> None:
 
 
 def _table(app, target_db, name: str):
-    """The target table as the tasks see it (reflected once per app), so a test reads what a task wrote."""
+    """The table as the product package declares it (METADATA), else as the tasks see it (reflected once per app).
+
+    Declared types read back as written (a MySQL boolean is True, not the 1 of its TINYINT).
+    """
+    declared = app.extensions["product"].metadata
+    if declared is not None and name in declared.tables:
+        return declared.tables[name]
     return app.extensions["task_tables"].get(name, target_db)
 
 
