@@ -262,7 +262,7 @@ class BenchContext:
 
     def load_shop(self) -> Engine:
         """Fill the target database with the demo shop at the requested size (resumes a partial load)."""
-        from console.demo.shop import load_shop
+        from admin_tasks.shop.demo import load_shop
         from console.migrations import create_target_schema
 
         engine = make_engine(self.shop_url())

@@ -141,7 +141,12 @@ def _check_product(cfg: dict) -> None:
     if not isinstance(package, str) or not _DOTTED.match(package):
         raise ConfigError(f"PRODUCT_PACKAGE must be a dotted Python package name, not {str(package)[:80]!r}")
     if not cfg.get("TASK_PACKAGES"):
-        cfg["TASK_PACKAGES"] = list(DEMO_TASK_PACKAGES) if package == DEFAULT_PRODUCT_PACKAGE else [package]
+        cfg["TASK_PACKAGES"] = default_task_packages(package)
+
+
+def default_task_packages(product_package: str) -> list[str]:
+    """Where tasks come from without TASK_PACKAGES: the demo shop's task plugins, else the product package."""
+    return list(DEMO_TASK_PACKAGES) if product_package == DEFAULT_PRODUCT_PACKAGE else [product_package]
 
 
 def _csv(value: str | None) -> list[str]:

@@ -1,12 +1,24 @@
-"""The demo shop as a product package: its tables (schema.py) and the records support looks up (records.py)."""
+"""The demo shop as a product package: its tables (schema.py), the records support looks up (records.py),
+the emails its tasks may send, and its demo data (demo.py, demo_named.py).
+
+The console reads these hooks through PRODUCT_PACKAGE; only RECORDS is required of a product package.
+"""
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
+from admin_tasks.shop.demo import load_demo_data
+from admin_tasks.shop.demo_named import demo_records
 from admin_tasks.shop.records import RECORDS
 from admin_tasks.shop.schema import ShopBase
 
-__all__ = ["RECORDS", "create_schema"]
+__all__ = ["EMAIL_TEMPLATES", "METADATA", "RECORDS", "create_schema", "demo_records", "load_demo_data"]
+
+# The shop's tables, for the databases of task tests (console.tasks.testing creates them from this).
+METADATA = ShopBase.metadata
+# The emails the shop's mailer can send; a task sending any other template is refused when it is loaded.
+EMAIL_TEMPLATES = ("email_changed", "email_confirmation", "order_cancelled", "password_reset", "refund_issued",
+                   "shipping_address_changed", "shipping_notification")
 
 
 def create_schema(engine: Engine) -> None:

@@ -1,4 +1,8 @@
-"""`demo-data`: the demo shop, the demo staff and the ticket history, loaded idempotently."""
+"""`demo-data`: the product package's demo data, the demo staff and the ticket history, loaded idempotently.
+
+The product's rows come from its package's `load_demo_data` hook (PRODUCT_PACKAGE; the demo shop has one):
+the console names no product table.
+"""
 from __future__ import annotations
 
 from flask import Flask
@@ -8,14 +12,14 @@ from console.demo.staff import DEMO_STAFF, load_staff
 
 
 def load_demo(app: Flask, *, customers: int, seed: int, history_days: int, progress: bool = False) -> list[str]:
-    """Load everything the demo needs and return lines to print."""
-    from console.demo.history import load_history
-    from console.demo.shop import load_shop
+    """Load everything the demo needs and return lines to print.
 
-    dbs = databases(app)
-    counts = load_shop(dbs.target_engine, customers=customers, seed=seed, progress=progress)
-    added = ", ".join(f"{n} {table}" for table, n in counts.items() if n)
-    report = [f"Shop: added {added}" if added else "Shop: up to date"]
+    ValueError (NoDemoData first, before anything is written) when the product package has no demo data.
+    """
+    from console.demo.history import load_history
+
+    product = app.extensions["product"]
+    report = product.load_demo_data(databases(app).target_engine, customers=customers, seed=seed, progress=progress)
     staff = load_staff(console_session())
     report.append(f"Staff: {staff.created} demo users created" if staff.created else "Staff: demo users already exist")
     if staff.reset:

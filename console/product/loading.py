@@ -1,12 +1,17 @@
 """Loading the product package named by PRODUCT_PACKAGE: import it, read RECORDS, check them together.
 
-A mistake stops start-up with one line naming the package, the record and the field.
+A mistake stops start-up with one line naming the package, the record and the field. Besides RECORDS a
+package may define hooks, each optional: `create_schema(engine)` (a demo that owns its tables),
+`METADATA` (its tables as a SQLAlchemy MetaData, for test databases), `EMAIL_TEMPLATES` (the emails its
+tasks may send), `demo_records(now)` (named rows for tests) and `load_demo_data(engine, ...)` (demo-data).
 """
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
 from types import ModuleType
+
+from sqlalchemy import MetaData
 
 from console.config import ConfigError
 from console.product.declare import BelongsTo, ProductError, Record
@@ -30,6 +35,45 @@ class Product:
             return False
         self.module.create_schema(engine)
         return True
+
+    @property
+    def metadata(self) -> MetaData | None:
+        """The package's tables as declared (METADATA), or None: a real product's tables live in its database."""
+        return getattr(self.module, "METADATA", None)
+
+    @property
+    def email_templates(self) -> frozenset[str]:
+        """The email templates the package's tasks may send (EMAIL_TEMPLATES); none unless it declares them."""
+        return frozenset(getattr(self.module, "EMAIL_TEMPLATES", ()))
+
+    def demo_records(self, now) -> list[tuple[str, dict]]:
+        """The named rows tests and demos rely on, as (table, column values) parents first; [] without the hook."""
+        hook = getattr(self.module, "demo_records", None)
+        return list(hook(now)) if hook is not None else []
+
+    def load_demo_data(self, engine, **options) -> list[str]:
+        """Fill the product database with the package's demo data and return the lines to print."""
+        hook = getattr(self.module, "load_demo_data", None)
+        if hook is None:
+            raise NoDemoData(f"PRODUCT_PACKAGE {self.package} has no demo data (it defines no load_demo_data); "
+                             "nothing was loaded")
+        return list(hook(engine, **options))
+
+
+class NoDemoData(ValueError):
+    """The product package defines no demo data."""
+
+
+def check_hooks(module: ModuleType) -> None:
+    """The optional hooks have the right shape; ProductError naming the first one that does not."""
+    for name in ("create_schema", "demo_records", "load_demo_data"):
+        if hasattr(module, name) and not callable(getattr(module, name)):
+            raise ProductError("", name, "expected a function")
+    if hasattr(module, "METADATA") and not isinstance(module.METADATA, MetaData):
+        raise ProductError("", "METADATA", "expected a sqlalchemy MetaData holding the product's tables")
+    templates = getattr(module, "EMAIL_TEMPLATES", ())
+    if isinstance(templates, (str, bytes)) or not all(isinstance(t, str) and t.strip() for t in templates):
+        raise ProductError("", "EMAIL_TEMPLATES", "expected a list of template names")
 
 
 def check_records(records) -> dict[str, Record]:
@@ -68,6 +112,7 @@ def load_product(package: str) -> Product:
         raise ConfigError(f"PRODUCT_PACKAGE {package}: declares no RECORDS (a list of console.product.Record)")
     try:
         records = check_records(module.RECORDS)
+        check_hooks(module)
     except ProductError as exc:
         raise ConfigError(f"PRODUCT_PACKAGE {package}: {exc}") from None
     return Product(package, records, module)

@@ -23,8 +23,10 @@ def init_app(app, admin) -> None:
     from console.tasks.settings import check_task_names, load_task_settings
 
     load_task_settings(app.config)
-    # Raises TaskDefinitionError naming the plugin file: a broken plugin stops start-up.
-    app.extensions["task_registry"] = discover(app.config["TASK_PACKAGES"], app.config.get("DISABLED_TASKS", ()))
+    # Raises TaskDefinitionError naming the plugin file: a broken plugin, or one offered on a record (or sending
+    # an email) the product package does not declare, stops start-up.
+    app.extensions["task_registry"] = discover(app.config["TASK_PACKAGES"], app.config.get("DISABLED_TASKS", ()),
+                                               app.extensions["product"])
     check_task_names(app.config, app.extensions["task_registry"])
     app.extensions["task_tables"] = TargetTables()
 

@@ -1,18 +1,16 @@
 """`support-console tasks`: list, check, new and run. `run` takes the same runner as the web and the API."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import keyword
 import os
 import re
-from pathlib import Path
-from string import Template
 
 import click
 
+from console.config import DEFAULT_PRODUCT_PACKAGE, ConfigError, default_task_packages
+
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
-TEMPLATES = Path(__file__).resolve().parent / "templates_new"
 
 
 @click.group("tasks")
@@ -37,13 +35,18 @@ def _app():
         raise click.ClickException(f"{exc}\n(`support-console tasks check` lists every invalid plugin)") from None
 
 
-def _packages() -> list[str]:
+def _configured(option: str | None) -> tuple[str, list[str]]:
+    """The product package and the task packages: the test runner's app's, else from the environment as the
+    console reads them (console.config). No app is built, so that every broken plugin can be named."""
     from flask.cli import ScriptInfo
 
     info = click.get_current_context().find_object(ScriptInfo)
     if info is not None:
-        return list(info.load_app().config["TASK_PACKAGES"])
-    return [item.strip() for item in os.environ.get("TASK_PACKAGES", "").split(",") if item.strip()] or ["admin_tasks"]
+        config = info.load_app().config
+        return option or config["PRODUCT_PACKAGE"], list(config["TASK_PACKAGES"])
+    product = option or os.environ.get("PRODUCT_PACKAGE", "").strip() or DEFAULT_PRODUCT_PACKAGE
+    configured = [item.strip() for item in os.environ.get("TASK_PACKAGES", "").split(",") if item.strip()]
+    return product, configured or default_task_packages(product)
 
 
 @group.command("list")
@@ -70,17 +73,24 @@ def list_tasks(as_json: bool):
 
 
 @group.command("check")
-def check():
-    """Check every plugin; exit 1 naming each invalid file and why."""
+@click.option("--product", "product_name", default=None,
+              help="The product package the tasks must fit (default: PRODUCT_PACKAGE, else the demo shop).")
+def check(product_name: str | None):
+    """Check every plugin, and that each fits the product package; exit 1 naming each invalid file and why."""
+    from console.product.loading import load_product
     from console.tasks.registry import check_packages
 
-    packages = _packages()
-    problems = check_packages(packages)
+    name, packages = _configured(product_name)
+    try:
+        product = load_product(name)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    problems = check_packages(packages, product)
     for file, message in problems:
         click.echo(f"{file}: {message}", err=True)
     if problems:
         raise click.exceptions.Exit(1)
-    click.echo(f"OK: every task plugin in {', '.join(packages)} is valid.")
+    click.echo(f"OK: every task plugin in {', '.join(packages)} is valid and fits {name}.")
 
 
 @group.command("new")
@@ -88,18 +98,34 @@ def check():
 @click.option("--category", default="custom", show_default=True,
               help="The folder under the task package, and the task's category (e.g. orders, accounts).")
 @click.option("--title", default="", help="The task's title (default: from the name).")
-def new(name: str, category: str, title: str):
-    """Write a working plugin admin_tasks/<category>/NAME.py and tests/admin_tasks/<category>/test_NAME.py."""
+@click.option("--record", "record", default=None,
+              help="The record of the product package the task is offered on (default: its first record).")
+@click.option("--column", "column", default=None, help="The column the first version sets (default: a status-like "
+                                                        "one, else the first plain column).")
+def new(name: str, category: str, title: str, record: str | None, column: str | None):
+    """Write a plugin <task package>/<category>/NAME.py named for the task, and its passing test."""
+    from console.db import databases, utcnow
+    from console.tasks.scaffold import ScaffoldError, scaffold_values, write_task_files
+
     if not NAME.match(name) or keyword.iskeyword(name):
         raise click.BadParameter("use lower-case letters, digits and underscores, starting with a letter "
-                                 "(at most 60 characters), e.g. reset_failed_logins", param_hint="NAME")
+                                 "(at most 60 characters), e.g. extend_trial", param_hint="NAME")
+    folder = _slug(category)
     app = _app()
     if name in {spec.name for spec in app.extensions["task_registry"].all_specs()}:
         raise click.ClickException(f"NAME: a task called {name!r} already exists; choose another name")
-    plugin, test = write_task_files(name, category=category, title=title, package=app.config["TASK_PACKAGES"][0])
+    title = " ".join("".join(ch for ch in title if ch.isprintable()).split()) or name.replace("_", " ").capitalize()
+    label = category.strip().replace("_", " ")
+    try:
+        values = scaffold_values(app.extensions["product"], databases(app).target_engine, name=name, title=title,
+                                 record_name=record, column_name=column, now=utcnow())
+        plugin, test = write_task_files(values, folder=folder, label=label[:1].upper() + label[1:],
+                                        package=app.config["TASK_PACKAGES"][0])
+    except ScaffoldError as exc:
+        raise click.ClickException(f"{exc.field}: {exc}") from None
     click.echo(f"Wrote {plugin}")
     click.echo(f"Wrote {test}")
-    click.echo(f"Next: edit the plugin, run `pytest {test}`, then `support-console tasks check`.")
+    click.echo(f"Next: change both into your task, run `pytest {test}`, then `support-console tasks check`.")
 
 
 def _slug(category: str) -> str:
@@ -107,51 +133,6 @@ def _slug(category: str) -> str:
     if not slug:
         raise click.BadParameter("give a category with letters or digits, e.g. orders", param_hint="--category")
     return slug if slug[0].isalpha() else f"c_{slug}"
-
-
-def _package_dir(package: str) -> Path:
-    found = importlib.util.find_spec(package)
-    if found is None or not found.submodule_search_locations:
-        raise click.ClickException(f"TASK_PACKAGES: {package!r} is not an importable package")
-    return Path(list(found.submodule_search_locations)[0])
-
-
-def write_task_files(name: str, *, category: str, title: str, package: str) -> tuple[Path, Path]:
-    """Write the plugin and its test from templates_new/; refuse to overwrite anything."""
-    folder = _slug(category)
-    label = category.strip().replace("_", " ")
-    label = label[:1].upper() + label[1:]
-    package_dir = _package_dir(package)
-    plugin = package_dir / folder / f"{name}.py"
-    clash = next(iter(sorted(package_dir.rglob(f"{name}.py"))), None)
-    if clash is not None:
-        raise click.ClickException(f"NAME: {clash} already exists; choose another name")
-    tests_root = package_dir.parent / "tests"
-    # Tests mirror the code: admin_tasks/orders/x.py is tested in tests/admin_tasks/orders/test_x.py.
-    tests_package = (tests_root if tests_root.is_dir() else Path.cwd() / "tests") / package.rsplit(".", 1)[-1]
-    test_dir = tests_package / folder
-    test = test_dir / f"test_{name}.py"
-    if test.exists():
-        raise click.ClickException(f"NAME: {test} already exists; choose another name")
-    title = " ".join("".join(ch for ch in title if ch.isprintable()).split()) or name.replace("_", " ").capitalize()
-    values = {"name": name, "title_literal": json.dumps(title, ensure_ascii=False),
-              "doc_title": title.replace('"', "'").replace("\\", "/"),
-              "category_literal": json.dumps(label, ensure_ascii=False)}
-    plugin_text = Template((TEMPLATES / "task.py.tmpl").read_text()).substitute(values)
-    test_text = Template((TEMPLATES / "test_task.py.tmpl").read_text()).substitute(values)
-    words = folder.replace("_", " ")
-    for directory, doc in ((plugin.parent, f"Tasks: {words}."), (tests_package, f"Tests of the {package} plugins."),
-                           (test_dir, f"Tests of the tasks: {words}.")):
-        directory.mkdir(parents=True, exist_ok=True)
-        if not (directory / "__init__.py").exists():
-            (directory / "__init__.py").write_text(f'"""{doc}"""\n')
-    plugin.write_text(plugin_text)
-    try:
-        test.write_text(test_text)
-    except OSError:
-        plugin.unlink()  # nothing half-written: a plugin without its test is not what was asked for
-        raise
-    return plugin, test
 
 
 def _parse_params(pairs: tuple[str, ...]) -> dict:

@@ -14,6 +14,8 @@ from typing import Iterable, Iterator
 from flask import current_app
 
 from console.auth.permissions import REQUEST_HIGH_RISK, RUN_TASKS, user_can
+from console.product.loading import Product
+from console.tasks.fit import fit_problems
 from console.tasks.spec import TaskDefinitionError, TaskSpec, build_spec
 
 
@@ -155,22 +157,29 @@ def _names(value: Iterable[str] | str) -> list[str]:
     return list(value or ())
 
 
-def discover(packages: Iterable[str] | str, disabled: Iterable[str] | str = ()) -> TaskRegistry:
-    """Import every module under the packages and build their tasks; raise TaskDefinitionError on any mistake."""
+def discover(packages: Iterable[str] | str, disabled: Iterable[str] | str = (), product: Product | None = None
+             ) -> TaskRegistry:
+    """Import every module under the packages and build their tasks; raise TaskDefinitionError on any mistake,
+    a task that does not fit the product package (console.tasks.fit) included."""
     importlib.invalidate_caches()  # plugin files written since start-up (`tasks new`) must be seen
     scan = _Scan(collect=False)
     for package_name in _names(packages):
         scan.package(package_name)
+    misfits = fit_problems(scan.specs.values(), product) if product is not None else []
+    if misfits:
+        raise TaskDefinitionError(*misfits[0])
     return TaskRegistry(scan.specs.values(), _names(disabled))
 
 
-def check_packages(packages: Iterable[str] | str) -> list[tuple[str, str]]:
-    """Every invalid plugin under the packages as (file, message) pairs; [] when all are valid. No app needed."""
+def check_packages(packages: Iterable[str] | str, product: Product | None = None) -> list[tuple[str, str]]:
+    """Every invalid plugin under the packages, and every task that does not fit the product package, as
+    (file, message) pairs; [] when all are valid. No app needed."""
     importlib.invalidate_caches()
     scan = _Scan(collect=True)
     for package_name in _names(packages):
         scan.package(package_name)
-    return [(error.file, error.detail) for error in scan.errors]
+    problems = [(error.file, error.detail) for error in scan.errors]
+    return problems + (fit_problems(scan.specs.values(), product) if product is not None else [])
 
 
 def task_registry(app=None) -> TaskRegistry:

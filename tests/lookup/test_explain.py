@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from console.lookup import queries, records
 from console.lookup.queries import Search, customer_listing, order_listing, parse_search
+from admin_tasks.shop.demo import load_shop
 from admin_tasks.shop_schema import ShopBase
 from console.db import make_engine
-from console.demo.shop import load_shop
 from tests.factories import CustomerFactory, OrderFactory, use_sessions
 from tests.lookup.conftest import add_order_rows
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, text
 
+from admin_tasks.shop.demo_named import restore_named_records
 from admin_tasks.shop_schema import Order, OutboxEmail, Refund
 from console.audit.checkpoints import policy_from_config
 from console.audit.models import AuditEntry
@@ -14,7 +15,6 @@ from console.audit.verify import Verification, verify_trail
 from console.auth.models import StaffUser
 from console.auth.services import create_token
 from console.db import utcnow
-from console.demo.shop_named import restore_named_records
 from console.tasks.models import TaskRun
 from tests.committed import make_committed_user
 

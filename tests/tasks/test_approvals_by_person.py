@@ -152,7 +152,7 @@ def test_the_run_page_offers_no_decision_to_the_tokens_issuer(client, auth, logi
 
 
 def test_racing_approvals_execute_once_and_never_for_the_requester(isolated_app):
-    from console.demo.shop_named import named_rows
+    from admin_tasks.shop.demo_named import named_rows
 
     app = isolated_app()
     with app.extensions["console_db"].target_engine.begin() as conn:

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from admin_tasks.shop.demo_named import restore_named_records
 from admin_tasks.shop_schema import Order
 from console.audit.models import AuditEntry
 from console.db import utcnow
-from console.demo.shop_named import restore_named_records
 from console.tasks.cli import group
 from console.tasks.models import TaskRun
 from tests.committed import make_committed_user
@@ -174,16 +174,22 @@ def test_check_names_every_invalid_plugin_and_exits_1(plugin_project):
 def test_new_writes_a_plugin_and_its_test_and_the_task_appears_everywhere(plugin_project, isolated_app):
     root, package = plugin_project
     app = isolated_app(TASK_PACKAGES=[package])
-    result = invoke(app, "new", "reset_failed_logins", "--category", "accounts")
+    result = invoke(app, "new", "set_customer_status", "--category", "accounts")
     assert result.exit_code == 0, result.output
-    plugin = root / package / "accounts" / "reset_failed_logins.py"
-    test = root / "tests" / package / "accounts" / "test_reset_failed_logins.py"
+    plugin = root / package / "accounts" / "set_customer_status.py"
+    test = root / "tests" / package / "accounts" / "test_set_customer_status.py"
     assert plugin.is_file() and test.is_file()
     assert (root / package / "accounts" / "__init__.py").is_file()
+    # Named for its task, on the product's first record, and a copy of no other task.
+    source, test_source = plugin.read_text(), test.read_text()
+    assert 'title="Set customer status"' in source and "def set_customer_status(" in source
+    assert 'offered_on="customers", record_param="customer_id"' in source
+    assert "def test_set_customer_status_sets_the_status(" in test_source
+    assert not any(other in source + test_source for other in ("failed_login", "reset", "unlock"))
 
     fresh = isolated_app(TASK_PACKAGES=[package])
-    assert fresh.extensions["task_registry"].get("reset_failed_logins").category == "Accounts"
-    assert "reset_failed_logins" in invoke(fresh, "list").output
+    assert fresh.extensions["task_registry"].get("set_customer_status").category == "Accounts"
+    assert "set_customer_status" in invoke(fresh, "list").output
     from console.auth.services import create_token, find_user
 
     email = make_committed_user(fresh, "agent")
@@ -194,8 +200,8 @@ def test_new_writes_a_plugin_and_its_test_and_the_task_appears_everywhere(plugin
         token = create_token(session, find_user(session, email), "test")
         session.commit()
     listed = fresh.test_client().get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"}).get_json()
-    assert [task["name"] for task in listed["tasks"]] == ["reset_failed_logins"]
-    html = fresh.test_client().get("/admin/tasks/reset_failed_logins/")
+    assert [task["name"] for task in listed["tasks"]] == ["set_customer_status"]
+    html = fresh.test_client().get("/admin/tasks/set_customer_status/")
     assert html.status_code == 302  # exists, behind the login
 
 
@@ -214,8 +220,8 @@ def test_new_refuses_an_existing_name_and_a_bad_identifier(plugin_project, isola
 
 def test_the_generated_test_passes_against_the_generated_plugin(plugin_project, isolated_app):
     root, package = plugin_project
-    assert invoke(isolated_app(TASK_PACKAGES=[package]), "new", "reset_failed_logins").exit_code == 0
-    generated = root / "tests" / package / "custom" / "test_reset_failed_logins.py"
+    assert invoke(isolated_app(TASK_PACKAGES=[package]), "new", "reopen_order", "--record", "orders").exit_code == 0
+    generated = root / "tests" / package / "custom" / "test_reopen_order.py"
     # Run a copy outside that folder: tests/<package>/ would otherwise shadow the task package of the same name
     # (the real tests/ is a package, tests.admin_tasks, so the repository has no such clash).
     test = root / "generated_check" / generated.name
@@ -227,10 +233,27 @@ def test_the_generated_test_passes_against_the_generated_plugin(plugin_project, 
     own = subprocess.run([sys.executable, "-m", "pytest", str(test), "-p", "tests.conftest", *common],
                          cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300)
     assert own.returncode == 0, own.stdout[-3000:] + own.stderr[-2000:]
-    assert "4 passed" in own.stdout
+    assert "5 passed" in own.stdout
     # The contract test picks the new task up like any other.
     contract = subprocess.run([sys.executable, "-m", "pytest", "tests/tasks/test_contract.py", "-k",
-                               "reset_failed_logins", *common],
+                               "reopen_order", *common],
                               cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300)
     assert contract.returncode == 0, contract.stdout[-3000:] + contract.stderr[-2000:]
     assert "6 passed" in contract.stdout
+
+
+def test_new_follows_the_product_package_and_names_a_bad_option(plugin_project, isolated_app):
+    from console.tasks.testing import create_product_tables
+
+    root, package = plugin_project
+    app = isolated_app(PRODUCT_PACKAGE="tests.product.saas_tasks", TASK_PACKAGES=[package])
+    create_product_tables(app)
+    assert invoke(app, "new", "set_company", "--record", "ghosts").output.startswith("Error: --record: 'ghosts'")
+    assert "--column: 'email'" in invoke(app, "new", "set_company", "--record", "accounts", "--column", "email").output
+    assert invoke(app, "new", "set_company", "--record", "accounts").exit_code == 0
+    source = (root / package / "custom" / "set_company.py").read_text()
+    assert 'offered_on="accounts", record_param="account_id"' in source
+    assert 'ctx.update("accounts", row, company=new_company)' in source
+    checked = CliRunner().invoke(group, ["check", "--product", "tests.product.saas_tasks"],
+                                 env={"TASK_PACKAGES": package})
+    assert checked.exit_code == 0, checked.output

@@ -1,7 +1,7 @@
-"""Load the demo shop into the target database: the named records, then N generated customers.
+"""The demo shop's demo data (its `load_demo_data` hook): the named records, then N generated customers.
 
 Deterministic: the same seed gives the same rows (generated data is dated from a fixed epoch;
-only order 1003 is dated from the clock, see shop_named). Idempotent: the named records are
+only order 1003 is dated from the clock, see demo_named). Idempotent: the named records are
 reset to their documented state, and generated customers that already exist are skipped, so a
 larger N adds only the missing ones. Fast: rows go in per chunk of customers, each chunk in one
 transaction (so the database always holds a whole prefix of customers with all their rows),
@@ -20,12 +20,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.schema import AddConstraint, DropConstraint
 from tqdm import tqdm
 
-from admin_tasks.shop_schema import ShopBase
-from console.db import utcnow
-from console.demo.shop_generated import COLUMNS, FIRST_CUSTOMER_ID, FIRST_ROW_ID, TABLES, ShopGenerator
-from console.demo.shop_named import NamedRecordConflict, restore_named_records
+from admin_tasks.shop.demo_generated import COLUMNS, FIRST_CUSTOMER_ID, FIRST_ROW_ID, TABLES, ShopGenerator
+from admin_tasks.shop.demo_named import NamedRecordConflict, restore_named_records, utcnow
+from admin_tasks.shop.schema import ShopBase
 
-__all__ = ["load_shop", "NamedRecordConflict", "ShopSchemaMissing"]
+__all__ = ["load_demo_data", "load_shop", "NamedRecordConflict", "ShopSchemaMissing"]
 
 CHUNK_CUSTOMERS = 5000
 # Building an index once from sorted data beats millions of random B-tree inserts, but only
@@ -41,6 +40,13 @@ Writer = Callable[[Connection, dict[str, list[tuple]]], None]
 
 class ShopSchemaMissing(ValueError):
     """The target database lacks the demo shop's tables."""
+
+
+def load_demo_data(engine: Engine, *, customers: int, seed: int, progress: bool = False) -> list[str]:
+    """The package's `load_demo_data` hook: fill the shop, and say what `demo-data` prints about it."""
+    counts = load_shop(engine, customers=customers, seed=seed, progress=progress)
+    added = ", ".join(f"{n} {table}" for table, n in counts.items() if n)
+    return [f"Shop: added {added}" if added else "Shop: up to date"]
 
 
 def load_shop(engine: Engine, *, customers: int = 1000, seed: int = 0, progress: bool = False,

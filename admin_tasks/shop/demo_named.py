@@ -7,13 +7,13 @@ demo is (re)loaded.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from admin_tasks.shop_schema import Customer, Order, OrderItem, Payment, Refund, Shipment
-from console.demo.shop_generated import EPOCH
+from admin_tasks.shop.demo_generated import EPOCH
+from admin_tasks.shop.schema import Customer, Order, OrderItem, Payment, Refund, Shipment
 
 LOCKED_CUSTOMER_ID, UNCONFIRMED_CUSTOMER_ID, ALICE_ID = 1, 2, 3
 NAMED_ORDER_IDS = (1001, 1002, 1003, 1004)
@@ -27,6 +27,11 @@ ALICE_ADDRESS = {
 
 class NamedRecordConflict(ValueError):
     """A named record's email is taken by another customer."""
+
+
+def utcnow() -> datetime:
+    """Now in naive UTC, as the shop stores its times."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def _at(days_before_epoch: float) -> datetime:
@@ -83,6 +88,11 @@ def named_rows(now: datetime) -> list[tuple[type, dict]]:
         shipment(3, 1003, "pending"),
         shipment(4, 1004, "delivered", "DPD", "01505000123456", shipped=_at(28), delivered=_at(25)),
     ]
+
+
+def demo_records(now: datetime) -> list[tuple[str, dict]]:
+    """The package's `demo_records` hook: the named records as (table name, column values), parents first."""
+    return [(model.__table__.name, values) for model, values in named_rows(now)]
 
 
 def restore_named_records(conn: Connection, now: datetime) -> dict[str, int]:

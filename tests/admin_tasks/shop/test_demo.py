@@ -10,7 +10,10 @@ from sqlalchemy import Index, func, inspect, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable
 
-from admin_tasks.shop_schema import (
+from admin_tasks.shop import demo, demo_generated
+from admin_tasks.shop.demo import NamedRecordConflict, ShopSchemaMissing, load_shop
+from admin_tasks.shop.demo_generated import TABLES
+from admin_tasks.shop.schema import (
     Customer,
     Order,
     OrderItem,
@@ -21,9 +24,6 @@ from admin_tasks.shop_schema import (
     Shipment,
 )
 from console.db import make_engine, utcnow
-from console.demo import shop, shop_generated
-from console.demo.shop import NamedRecordConflict, ShopSchemaMissing, load_shop
-from console.demo.shop_generated import TABLES
 
 NOW = datetime(2026, 6, 1, 12, 0, 0)
 
@@ -167,14 +167,14 @@ def test_running_again_adds_nothing(new_shop_db):
 
 def test_a_larger_count_adds_only_the_missing_customers(new_shop_db, monkeypatch):
     # Small random-stream blocks and chunks, so growth resumes mid-block and crosses both.
-    monkeypatch.setattr(shop_generated, "RNG_BLOCK", 16)
-    monkeypatch.setattr(shop, "CHUNK_CUSTOMERS", 7)
+    monkeypatch.setattr(demo_generated, "RNG_BLOCK", 16)
+    monkeypatch.setattr(demo, "CHUNK_CUSTOMERS", 7)
     grown, direct = new_shop_db(), new_shop_db()
     load_shop(grown, customers=30, now=NOW)
     before = row_counts(grown)
 
     added = load_shop(grown, customers=80, now=NOW)
-    monkeypatch.setattr(shop, "CHUNK_CUSTOMERS", 50)
+    monkeypatch.setattr(demo, "CHUNK_CUSTOMERS", 50)
     load_shop(direct, customers=80, now=NOW)
 
     assert added["customers"] == 50
@@ -213,7 +213,7 @@ def test_generated_customers_look_like_a_real_shop(new_shop_db):
     assert all(refunded[o[0]] == o[5] for o in orders)
     assert all(refunded[o[0]] == o[4] for o in orders if o[2] == "refunded")
     assert 0 < len(data["email_outbox"]) < len(generated)
-    epoch = shop_generated.EPOCH
+    epoch = demo_generated.EPOCH
     assert all(epoch - timedelta(days=731) <= o[6] <= epoch for o in orders)
 
 
@@ -269,7 +269,7 @@ def test_a_big_load_rebuilds_indexes_and_gives_the_same_rows(new_shop_db, monkey
     small, big = new_shop_db(), new_shop_db()
     expected_schema = schema_objects(small)
     load_shop(small, customers=40, now=NOW)
-    monkeypatch.setattr(shop, "REBUILD_INDEXES_FROM", 10)
+    monkeypatch.setattr(demo, "REBUILD_INDEXES_FROM", 10)
     dropped = []
     real_drop = Index.drop
     monkeypatch.setattr(Index, "drop", lambda index, *a, **kw: (dropped.append(index.name), real_drop(index, *a, **kw)))
@@ -288,16 +288,16 @@ def test_an_interrupted_big_load_keeps_whole_customers_and_resumes(new_shop_db, 
     engine, direct = new_shop_db(), new_shop_db()
     expected_schema = schema_objects(engine)
     load_shop(direct, customers=30, now=NOW)
-    monkeypatch.setattr(shop, "REBUILD_INDEXES_FROM", 10)
-    monkeypatch.setattr(shop, "CHUNK_CUSTOMERS", 12)
-    real_batch = shop_generated.ShopGenerator.batch
+    monkeypatch.setattr(demo, "REBUILD_INDEXES_FROM", 10)
+    monkeypatch.setattr(demo, "CHUNK_CUSTOMERS", 12)
+    real_batch = demo_generated.ShopGenerator.batch
 
     def batch_then_fail(generator, start, stop):
         if start >= 12:
             raise KeyboardInterrupt
         return real_batch(generator, start, stop)
 
-    monkeypatch.setattr(shop_generated.ShopGenerator, "batch", batch_then_fail)
+    monkeypatch.setattr(demo_generated.ShopGenerator, "batch", batch_then_fail)
     with pytest.raises(KeyboardInterrupt):
         load_shop(engine, customers=30, now=NOW)
 
@@ -306,7 +306,7 @@ def test_an_interrupted_big_load_keeps_whole_customers_and_resumes(new_shop_db, 
     assert [c[0] for c in partial["customers"] if c[0] >= 1000] == list(range(1000, 1012))
     assert {o[1] for o in partial["orders"]} <= {c[0] for c in partial["customers"]}
 
-    monkeypatch.setattr(shop_generated.ShopGenerator, "batch", real_batch)
+    monkeypatch.setattr(demo_generated.ShopGenerator, "batch", real_batch)
     load_shop(engine, customers=30, now=NOW)
     assert dump(engine) == dump(direct)
 
@@ -331,8 +331,8 @@ def test_a_load_puts_back_indexes_a_killed_load_left_dropped(new_shop_db):
 def test_the_portable_writer_gives_the_same_rows(new_shop_db, monkeypatch):
     fast, portable = new_shop_db(), new_shop_db()
     load_shop(fast, customers=30, now=NOW)
-    monkeypatch.setattr(shop, "_copy_rows", shop._insert_rows)
-    monkeypatch.setattr(shop, "_executemany_rows", shop._insert_rows)
+    monkeypatch.setattr(demo, "_copy_rows", demo._insert_rows)
+    monkeypatch.setattr(demo, "_executemany_rows", demo._insert_rows)
 
     load_shop(portable, customers=30, now=NOW)
 
