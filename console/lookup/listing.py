@@ -290,6 +290,12 @@ def search(conn: Connection, reflected: ReflectedRecord, q: str, *, direction: s
         page.next_cursor = encode(shown[-1]) if (more if forwards else direction == "before") else None
         page.prev_cursor = encode(shown[0]) if page.has_prev else None
     listing.page = page
+    if direction == "first" and not more:
+        # Everything found fits on this page: the page is the count, no counting queries needed.
+        mine = sum(1 for number, _row in shown if steps[number].phase.column in record.personal)
+        listing.count = (len(shown), False) if shown else None
+        listing.personal_matches = (mine, False) if mine else None
+        return _not_found(listing, record, q, direction)
     total, over, personal, personal_over = 0, False, 0, False
     for step in steps:
         count, beyond = bounded_count(conn, step.statement, params=step.params)
@@ -298,7 +304,11 @@ def search(conn: Connection, reflected: ReflectedRecord, q: str, *, direction: s
             personal, personal_over = personal + count, personal_over or beyond
     listing.count = (total, over) if total else None
     listing.personal_matches = (personal, personal_over) if personal else None
-    if not page.rows and direction == "first":
+    return _not_found(listing, record, q, direction)
+
+
+def _not_found(listing: Listing, record, q: str, direction: str) -> Listing:
+    if not listing.page.rows and direction == "first":
         listing.not_found = f"No {record.label.lower()} match “{q}”."
     return listing
 

@@ -38,6 +38,15 @@ class RecordPage:
     def key(self):
         return self.row._mapping[self.reflected.record.key]
 
+    def known(self) -> dict[str, dict]:
+        """The rows this page holds, by record and key: the record itself and what it belongs to."""
+        found = {self.reflected.record.name: {self.key: self.row}}
+        for relation in self.related:
+            if not relation.many and relation.rows:
+                row = relation.rows[0]
+                found.setdefault(relation.other.record.name, {})[row._mapping[relation.other.record.key]] = row
+        return found
+
     def parent(self, via: str):
         """The row a BelongsTo through `via` found (None when there is none), for the field's link."""
         for relation in self.related:
@@ -88,17 +97,23 @@ def _titles_statement(other: ReflectedRecord):
         other.key.in_(bindparam("keys", expanding=True))))
 
 
-def parents(conn: Connection, schema: ProductSchema, reflected: ReflectedRecord, rows) -> dict[str, tuple]:
-    """For each BelongsTo whose column the list shows: (other record, {key: row}) for this page's rows.
+def parents(conn: Connection, schema: ProductSchema, reflected: ReflectedRecord, rows,
+            hidden: str | None = None, known: dict | None = None) -> dict[str, tuple]:
+    """For each BelongsTo whose column the list shows (but `hidden`): (other record, {key: row}) for these rows.
 
-    One small query per relation, not a join carried through the sort.
+    One small query per relation, not a join carried through the sort; none when `known` (record name ->
+    {key: row}, the rows a record page already read) holds them all.
     """
     found = {}
     for relation in reflected.record.related:
-        if not isinstance(relation, BelongsTo) or relation.via not in reflected.shown_names:
+        if not isinstance(relation, BelongsTo) or relation.via not in reflected.shown_names or relation.via == hidden:
             continue
         keys = sorted({row._mapping[relation.via] for row in rows} - {None})
         other = schema.record(relation.record)
+        have = (known or {}).get(relation.record, {})
+        if all(key in have for key in keys):
+            found[relation.via] = (other, have)
+            continue
         titled = conn.execute(_titles_statement(other), {"keys": keys}).all() if keys else []
         found[relation.via] = (other, {row._mapping[other.record.key]: row for row in titled})
     return found

@@ -165,11 +165,12 @@ class RecordsView(ConsoleView):
         return found
 
     @staticmethod
-    def _rows(reflected, rows, base: str, hide_column: str | None = None, revealed: bool = False):
+    def _rows(reflected, rows, base: str, hide_column: str | None = None, revealed: bool = False,
+              known: dict | None = None):
         schema = product_schema()
         parents = {via: (url_for(".listing", record=other.record.name), found, Shown(other, revealed))
                    for via, (other, found) in records.parents(target_session().connection(), schema, reflected,
-                                                              rows).items()}
+                                                              rows, hide_column, known).items()}
         return rows_html(reflected, rows, base, parents, hide_column, revealed)
 
     def _page(self, record: str, key: str):
@@ -223,14 +224,14 @@ class RecordsView(ConsoleView):
         shown = Shown(page.reflected, revealed)
         here = url_for(".detail", record=record.name, key=str(page.key))
         customer, order_id = history.subject(page)
-        related = []
+        related, known = [], page.known()
         for relation in page.related:
             other, hidden = relation.other, relation.via if relation.many else None
             base = url_for(".listing", record=other.record.name)
             heading = (other.record.label if relation.label == other.record.name else human_column(relation.label)) \
                 if relation.many else noun(other.record)
             more = url_for(".listing", record=other.record.name, **{relation.via: str(page.key)}) if relation.more else None
-            related.append(dict(heading=heading, rows=self._rows(other, relation.rows, base, hidden, revealed),
+            related.append(dict(heading=heading, rows=self._rows(other, relation.rows, base, hidden, revealed, known),
                                 columns=[c for c in columns(other) if c.name != hidden], relation=relation,
                                 more=more, name=relation.label))
         return self.render(
