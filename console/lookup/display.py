@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 from weakref import WeakKeyDictionary
 
 from markupsafe import Markup, escape
@@ -44,6 +44,7 @@ class Column:
 
 
 _COLUMNS: WeakKeyDictionary = WeakKeyDictionary()
+_BADGES: WeakKeyDictionary = WeakKeyDictionary()
 
 
 def _column(reflected: ReflectedRecord, name: str, parents: dict[str, str]) -> Column:
@@ -103,10 +104,15 @@ class Shown:
         return values[record.title] if "{" not in record.title else record.title.format(**values)
 
     def badge(self, name: str, value) -> Markup:
-        if value is None:
-            return Markup("")
-        tone = self.record.badges[name].get(value, "light")
-        return Markup('<span class="badge badge-{}">{}</span>').format(tone, value)
+        # Ready-made badges, not Markup.format: this runs for every row of every list.
+        badges = _BADGES.setdefault(self.reflected, {})
+        found = badges.get((name, value))
+        if found is None:
+            tone = self.record.badges[name].get(value, "light")
+            found = Markup("") if value is None else Markup(f'<span class="badge badge-{tone}">{escape(value)}</span>')
+            if value in self.record.badges[name]:  # only declared values: the cache stays small
+                badges[(name, value)] = found
+        return found
 
     def cell(self, column: Column, row, zone=None, parent=None) -> Markup:
         """The value of `column` in `row` as HTML (escaped); `parent`: (url, title) of a BelongsTo's row."""
@@ -119,13 +125,19 @@ class Shown:
         if kind == "bool":
             return Markup("" if value is None else ("yes" if value else "no"))
         if kind == "parent" and parent is not None:
-            return Markup('<a href="{}">{}</a>').format(parent[0], parent[1])
+            return Markup(f'<a href="{escape(parent[0])}">{escape(parent[1])}</a>')
         return escape(self.text(column.name, row))
 
 
 def record_url(base: str, key) -> str:
     """The record page under its list's URL: one url_for per list, not one per row."""
     return f"{base}{quote(str(key), safe='')}"
+
+
+def _opening(column: Column) -> str:
+    classes = " ".join(name for name, wanted in (("masked", column.kind == "personal"), ("text-right", column.numeric))
+                       if wanted)
+    return f'<td class="{classes}">' if classes else "<td>"
 
 
 def rows_html(reflected: ReflectedRecord, rows, base: str, parents: dict | None = None,
@@ -135,11 +147,12 @@ def rows_html(reflected: ReflectedRecord, rows, base: str, parents: dict | None 
     these belong to; `hide`: a column the table leaves out."""
     show, zone, parents = Shown(reflected, revealed), display_zone(), parents or {}
     key, shown_columns = reflected.record.key, [c for c in columns(reflected) if c.name != hide]
+    cell_open = [_opening(c) for c in shown_columns]
     out = []
     for row in rows:
-        link = record_url(base, row._mapping[key])
+        link = escape(record_url(base, row._mapping[key]))
         cells = []
-        for column in shown_columns:
+        for column, opening in zip(shown_columns, cell_open):
             parent = None
             if column.kind == "parent" and column.name in parents:
                 other_base, found, other_show = parents[column.name]
@@ -148,8 +161,35 @@ def rows_html(reflected: ReflectedRecord, rows, base: str, parents: dict | None 
                     parent = (record_url(other_base, value), other_show.title(found[value]))
             html = show.cell(column, row, zone, parent)
             if column.kind == "key":
-                html = Markup('<a href="{}">{}</a>').format(link, html)
-            classes = ("masked " if column.kind == "personal" else "") + ("text-right" if column.numeric else "")
-            cells.append(f'<td class="{classes.strip()}">{html}</td>' if classes else f"<td>{html}</td>")
+                html = f'<a href="{link}">{html}</a>'
+            cells.append(f"{opening}{html}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     return Markup("\n".join(out))
+
+
+def filter_bar(reflected: ReflectedRecord, shape, base: dict, here: str, current_sort: str) -> Markup:
+    """The list's filter and sort links, as plain query strings: a dozen links per page, and url_for and
+    Jinja's urlencode were a fifth of a list page's cost. The declarations' own words are encoded here."""
+    record = reflected.record
+    parents = {column: base[column] for column in shape.parent_filters if base.get(column)}
+    keep = urlencode(parents)
+    keep_query = f"{keep}&" if keep else ""
+    parts = []
+    for column in shape.badge_filters:
+        chosen = base.get(column)
+        links = [f'<a href="{here}?{escape(keep)}" class="mr-2{" font-weight-bold" if not chosen else ""}">any</a>']
+        for value in record.badges[column]:
+            bold = " font-weight-bold" if chosen == value else ""
+            query = escape(f"{keep_query}{urlencode({column: value})}")
+            links.append(f'<a href="{here}?{query}" class="mr-2{bold}">{escape(value)}</a>')
+        parts.append(f'<div class="mb-2 small"><span class="text-muted mr-1">{escape(human_column(column))}:</span>'
+                     f'{"".join(links)}</div>')
+    filtered = {column: base[column] for column in shape.filters if base.get(column)}
+    allowed = [param for param in shape.sorts if all(param in shape.filters[c] for c in filtered)]
+    if len(allowed) > 1:
+        sort_query = escape(f"{urlencode(filtered)}&" if filtered else "")
+        links = [f'<a href="{here}?{sort_query}sort={quote(param)}" class="mr-2'
+                 f'{" font-weight-bold" if current_sort == param else ""}">{escape(shape.sorts[param].label)}</a>'
+                 for param in allowed]
+        parts.append(f'<div class="mb-3 small"><span class="text-muted mr-1">Sort:</span>{" ".join(links)}</div>')
+    return Markup("\n".join(parts))

@@ -1,6 +1,8 @@
 """The record pages, for every record the product package declares: parse the request, ask, render. Read-only."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import abort, current_app, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
@@ -12,7 +14,7 @@ from console.auth.permissions import LOOKUP, RUN_TASKS, user_can
 from console.db import console_session, target_session
 from console.formatting import human_column
 from console.lookup import history, listing as lists, records
-from console.lookup.display import Shown, columns, noun, record_url, rows_html
+from console.lookup.display import Shown, columns, filter_bar, noun, record_url, rows_html
 from console.lookup.offers import offer_url, offered_tasks, run_url
 from console.lookup.paging import BadCursor, Page
 from console.lookup.reveal import RevealRefused, hide, may_reveal, reveal, revealed_until
@@ -46,12 +48,13 @@ def _paging() -> tuple[str, str | None]:
     return "first", None
 
 
-def _pager(base_url: str, base: dict, page: Page) -> dict:
+def _pager(here: str, base: dict, page: Page) -> dict:
     """Links to the first, previous, next and last pages (None where there is no such page)."""
     base = {key: value for key, value in base.items() if value}
 
     def link(**extra):
-        return url_for("records.listing", record=request.view_args["record"], **base, **extra)
+        query = urlencode({**base, **extra})
+        return f"{here}?{query}" if query else here
 
     return {
         "first": link() if page.has_prev else None,
@@ -150,9 +153,11 @@ class RecordsView(ConsoleView):
         context = dict(reflected=reflected, record=reflected.record, listing=found, error=error, base=base,
                        filtered=bool(filters),
                        shape=shape, columns=columns(reflected), parent_titles=self._parent_titles(shape, filters))
+        here = url_for(".listing", record=record)
+        context["filter_bar"] = filter_bar(reflected, shape, base, here, found.sort if found is not None else "")
         if found is not None:
-            context["pager"] = _pager(url_for(".listing", record=record), base, found.page)
-            context["rows"] = self._rows(reflected, found.page.rows, url_for(".listing", record=record))
+            context["pager"] = _pager(here, base, found.page)
+            context["rows"] = self._rows(reflected, found.page.rows, here)
         return self.render("lookup/records.html", **context), status
 
     def _parent_titles(self, shape, filters: dict) -> dict:
