@@ -313,15 +313,15 @@ def _not_found(listing: Listing, record, q: str, direction: str) -> Listing:
     return listing
 
 
-def exact_matches(conn: Connection, reflected: ReflectedRecord, q: str, limit: int = 2) -> list:
-    """Rows whose exact search keys equal `q` (at most `limit`): what "lands on the thing"."""
-    rows, seen = [], set()
+def exact_matches(conn: Connection, reflected: ReflectedRecord, q: str, limit: int = 2) -> list[tuple]:
+    """(row, whether a personal column matched) for rows whose exact keys equal `q`, at most `limit`: what
+    "lands on the thing"."""
+    found, seen, key = [], set(), reflected.record.key
     for step in _steps(reflected, q):
         if step.phase.kind != "exact":
             continue
-        page = keyset_page(conn, step.statement, step.sort, size=limit, params=step.params)
-        for row in page.rows:
-            if row._mapping[reflected.record.key] not in seen:
-                seen.add(row._mapping[reflected.record.key])
-                rows.append(row)
-    return rows[:limit]
+        for row in keyset_page(conn, step.statement, step.sort, size=limit, params=step.params).rows:
+            if row._mapping[key] not in seen:
+                seen.add(row._mapping[key])
+                found.append((row, step.phase.column in reflected.record.personal))
+    return found[:limit]

@@ -102,13 +102,17 @@ class RecordsView(ConsoleView):
             return redirect(url_for(".index"))
         schema, conn = product_schema(), target_session().connection()
         searched = [schema.record(r.name) for r in menu_records(schema.product) if r.searchable]
-        exact = [(reflected, row) for reflected in searched for row in lists.exact_matches(conn, reflected, q)]
-        if len(exact) == 1:
-            reflected, row = exact[0]
-            return redirect(url_for(".detail", record=reflected.record.name,
-                                    key=str(row._mapping[reflected.record.key])))
         user, results, error, status = _user(), [], None, 200
+        exact = [(reflected, row, personal) for reflected in searched
+                 for row, personal in lists.exact_matches(conn, reflected, q)]
         try:
+            if len(exact) == 1:
+                reflected, row, personal = exact[0]
+                # Landing on a record by its email is a search of personal data, audited as the list's is.
+                record_search(user, q, lists.Listing(Page([row], None), personal_matches=(1, False) if personal
+                                                     else None), record=reflected.record.name)
+                return redirect(url_for(".detail", record=reflected.record.name,
+                                        key=str(row._mapping[reflected.record.key])))
             for reflected in searched:
                 name = reflected.record.name
                 found = lists.search(conn, reflected, q, size=HOME_MATCHES, personal_prefixes=may_reveal(user))

@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
+from console.audit.models import AuditEntry
 from console.auth.permissions import ROLE_PERMISSIONS
 from tests.factories import CustomerFactory, OrderFactory
 
@@ -204,11 +206,16 @@ def test_a_long_relation_links_to_the_rest(client, login_as, target_db):
     assert "21 matches" in listed and f"of <a href=\"/admin/records/customers/{customer.id}\">customer" in listed
 
 
-def test_the_home_search_lands_on_the_one_record_an_exact_key_finds(client, login_as, alice):
+def test_the_home_search_lands_on_the_one_record_an_exact_key_finds(client, login_as, alice, console_db):
     customer, orders = alice
     login_as("agent")
     found = client.get("/admin/records/find?q=alice.lookup@example.com")
     assert found.status_code == 302 and found.headers["Location"] == f"/admin/records/customers/{customer.id}"
+    [audited] = console_db.scalars(select(AuditEntry).where(AuditEntry.action == "pii.search")).all()
+    assert audited.subject_type == "customers" and "alice.lookup" not in audited.details
+    by_number = client.get(f"/admin/records/find?q={orders[0].id}")
+    assert by_number.headers["Location"] == f"/admin/records/orders/{orders[0].id}" or by_number.status_code == 200
+    assert len(console_db.scalars(select(AuditEntry).where(AuditEntry.action == "pii.search")).all()) == 1
     home = client.get("/admin/").get_data(as_text=True)
     assert 'action="/admin/records/find"' in home and "Find a customer or an order" in home
     several = client.get("/admin/records/find?q=alice.look")
