@@ -89,19 +89,19 @@ class Shown:
         self.record = reflected.record
         self.revealed = revealed
 
-    def text(self, name: str, row) -> str:
-        """A value as plain text (personal data masked, money in units)."""
-        value = row._mapping[name]
+    def text(self, name: str, values) -> str:
+        """A value of `values` (a row's mapping) as plain text (personal data masked, money in units)."""
+        value = values[name]
         if name in self.record.personal:
             return shown(value, self.record.personal[name], self.revealed)
         if name in self.record.money:
-            return format_money(value, self.record.money[name].currency_of(row._mapping))
+            return format_money(value, self.record.money[name].currency_of(values))
         return "" if value is None else str(value)
 
-    def title(self, row) -> str:
+    def title(self, values) -> str:
         record = self.record
-        values = {name: self.text(name, row) for name in record.title_columns}
-        return values[record.title] if "{" not in record.title else record.title.format(**values)
+        texts = {name: self.text(name, values) for name in record.title_columns}
+        return texts[record.title] if "{" not in record.title else record.title.format(**texts)
 
     def badge(self, name: str, value) -> Markup:
         # Ready-made badges, not Markup.format: this runs for every row of every list.
@@ -114,9 +114,10 @@ class Shown:
                 badges[(name, value)] = found
         return found
 
-    def cell(self, column: Column, row, zone=None, parent=None) -> Markup:
-        """The value of `column` in `row` as HTML (escaped); `parent`: (url, title) of a BelongsTo's row."""
-        value = row._mapping[column.name]
+    def cell(self, column: Column, values, zone=None, parent=None) -> Markup:
+        """The value of `column` in `values` (a row's mapping) as HTML (escaped); `parent`: (url, title) of a
+        BelongsTo's row."""
+        value = values[column.name]
         kind = column.kind
         if kind == "badge":
             return self.badge(column.name, value)
@@ -126,12 +127,12 @@ class Shown:
             return Markup("" if value is None else ("yes" if value else "no"))
         if kind == "parent" and parent is not None:
             return Markup(f'<a href="{escape(parent[0])}">{escape(parent[1])}</a>')
-        return escape(self.text(column.name, row))
+        return escape(self.text(column.name, values))
 
 
 def record_url(base: str, key) -> str:
     """The record page under its list's URL: one url_for per list, not one per row."""
-    return f"{base}{quote(str(key), safe='')}"
+    return f"{base}{key:d}" if type(key) is int else f"{base}{quote(str(key), safe='')}"
 
 
 def _opening(column: Column) -> str:
@@ -148,23 +149,38 @@ def rows_html(reflected: ReflectedRecord, rows, base: str, parents: dict | None 
     show, zone, parents = Shown(reflected, revealed), display_zone(), parents or {}
     key, shown_columns = reflected.record.key, [c for c in columns(reflected) if c.name != hide]
     cell_open = [_opening(c) for c in shown_columns]
+    titles: dict = {}  # (via, key) -> the parent's link: a page's rows often share one
     out = []
     for row in rows:
-        link = escape(record_url(base, row._mapping[key]))
+        values = row._mapping  # built afresh on every access: once per row
+        link = escape(record_url(base, values[key]))
         cells = []
         for column, opening in zip(shown_columns, cell_open):
             parent = None
             if column.kind == "parent" and column.name in parents:
+                value = values[column.name]
+                parent = titles.get((column.name, value))
                 other_base, found, other_show = parents[column.name]
-                value = row._mapping[column.name]
-                if value in found:
-                    parent = (record_url(other_base, value), other_show.title(found[value]))
-            html = show.cell(column, row, zone, parent)
-            if column.kind == "key":
-                html = f'<a href="{link}">{html}</a>'
-            cells.append(f"{opening}{html}</td>")
+                if parent is None and value in found:
+                    parent = titles[(column.name, value)] = (record_url(other_base, value),
+                                                             other_show.title(found[value]._mapping))
+            html = show.cell(column, values, zone, parent)
+            cells.append(f'{opening}<a href="{link}">{html}</a></td>' if column.kind == "key"
+                         else f"{opening}{html}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     return Markup("\n".join(out))
+
+
+_ENCODED: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _encoded(reflected: ReflectedRecord, column: str) -> list[tuple[str, Markup, Markup]]:
+    """(value, its query string, its label) for a badge column's values, encoded once."""
+    by_column = _ENCODED.setdefault(reflected, {})
+    if column not in by_column:
+        by_column[column] = [(value, escape(urlencode({column: value})), escape(value))
+                             for value in reflected.record.badges[column]]
+    return by_column[column]
 
 
 def filter_bar(reflected: ReflectedRecord, shape, base: dict, here: str, current_sort: str) -> Markup:
@@ -178,10 +194,9 @@ def filter_bar(reflected: ReflectedRecord, shape, base: dict, here: str, current
     for column in shape.badge_filters:
         chosen = base.get(column)
         links = [f'<a href="{here}?{escape(keep)}" class="mr-2{" font-weight-bold" if not chosen else ""}">any</a>']
-        for value in record.badges[column]:
+        for value, encoded, label in _encoded(reflected, column):
             bold = " font-weight-bold" if chosen == value else ""
-            query = escape(f"{keep_query}{urlencode({column: value})}")
-            links.append(f'<a href="{here}?{query}" class="mr-2{bold}">{escape(value)}</a>')
+            links.append(f'<a href="{here}?{escape(keep_query)}{encoded}" class="mr-2{bold}">{label}</a>')
         parts.append(f'<div class="mb-2 small"><span class="text-muted mr-1">{escape(human_column(column))}:</span>'
                      f'{"".join(links)}</div>')
     filtered = {column: base[column] for column in shape.filters if base.get(column)}

@@ -245,7 +245,7 @@ class RecordsView(ConsoleView):
                                 more=more, name=relation.label))
         return self.render(
             "lookup/record.html", page=page, record=record, noun=noun(record), key=page.key,
-            title=shown.title(page.row), badges=[shown.badge(c, page.row._mapping[c]) for c in record.badges],
+            title=shown.title(page.row._mapping), badges=[shown.badge(c, page.row._mapping[c]) for c in record.badges],
             fields=self._fields(page, revealed), related=related, revealed_until=until,
             has_personal=bool(record.personal or any(r.other.record.personal for r in page.related)),
             may_reveal=may_reveal(user), reveal_error=reveal_error, reveal_url=f"{here}/reveal",
@@ -266,8 +266,8 @@ class RecordsView(ConsoleView):
                 if row is not None:
                     other = relation.other
                     parent = (record_url(url_for(".listing", record=other.record.name), row._mapping[other.record.key]),
-                              Shown(other, revealed).title(row))
-            html = shown.cell(column, page.row, parent=parent)
+                              Shown(other, revealed).title(row._mapping))
+            html = shown.cell(column, page.row._mapping, parent=parent)
             fields.append((column.label, html or Markup("—"), column.kind == "personal" and not revealed))
         return fields
 
