@@ -81,6 +81,39 @@ def columns(reflected: ReflectedRecord, names: str = "list") -> tuple[Column, ..
     return cached[names]
 
 
+@dataclass(frozen=True)
+class SearchHints:
+    placeholder: str
+    help: str
+
+
+_HINTS: WeakKeyDictionary = WeakKeyDictionary()
+_TITLES: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def search_hints(reflected: ReflectedRecord) -> SearchHints | None:
+    """The search box's placeholder and help, in words from the declaration (None: the record has no search)."""
+    record = reflected.record
+    if not record.searchable:
+        return None
+    if reflected not in _HINTS:
+        words = [human_column(name).lower() for name in record.searchable]
+        prefixes = " or ".join(human_column(name).lower() for name in record.prefix)
+        placeholder = ", ".join(words).capitalize() + (f", or the start of {prefixes}" if prefixes else "")
+        exact = ", ".join(human_column(name).lower() for name in record.exact) or "no column"
+        then = f", then {prefixes} starting with what you typed" if prefixes else ""
+        _HINTS[reflected] = SearchHints(placeholder, f"Exact matches on {exact} come first{then}.")
+    return _HINTS[reflected]
+
+
+def title_columns(reflected: ReflectedRecord) -> tuple[str, ...]:
+    """The record's title columns, parsed from its template once (the declaration parses it on every call)."""
+    found = _TITLES.get(reflected)
+    if found is None:
+        found = _TITLES[reflected] = reflected.record.title_columns
+    return found
+
+
 class Shown:
     """Shows one record's values: masked unless `revealed`, money in its units, statuses as badges."""
 
@@ -100,7 +133,7 @@ class Shown:
 
     def title(self, values) -> str:
         record = self.record
-        texts = {name: self.text(name, values) for name in record.title_columns}
+        texts = {name: self.text(name, values) for name in title_columns(self.reflected)}
         return texts[record.title] if "{" not in record.title else record.title.format(**texts)
 
     def badge(self, name: str, value) -> Markup:

@@ -14,7 +14,7 @@ from console.auth.permissions import LOOKUP, RUN_TASKS, user_can
 from console.db import console_session, target_session
 from console.formatting import human_column
 from console.lookup import history, listing as lists, records
-from console.lookup.display import Shown, columns, filter_bar, noun, record_url, rows_html
+from console.lookup.display import Shown, columns, filter_bar, noun, record_url, rows_html, search_hints
 from console.lookup.offers import offer_url, offered_tasks, run_url
 from console.lookup.paging import BadCursor, Page
 from console.lookup.reveal import RevealRefused, hide, may_reveal, reveal, revealed_until
@@ -155,7 +155,7 @@ class RecordsView(ConsoleView):
         except AuditUnavailable:
             found, error, status = None, f"This search {AUDIT_DOWN}", 503
         context = dict(reflected=reflected, record=reflected.record, listing=found, error=error, base=base,
-                       filtered=bool(filters),
+                       filtered=bool(filters), hints=search_hints(reflected),
                        shape=shape, columns=columns(reflected), parent_titles=self._parent_titles(shape, filters))
         here = url_for(".listing", record=record)
         context["filter_bar"] = filter_bar(reflected, shape, base, here, found.sort if found is not None else "")
