@@ -152,6 +152,8 @@ class Shown:
         BelongsTo's row."""
         value = values[column.name]
         kind = column.kind
+        if kind in ("key", "number", "text"):
+            return Markup("") if value is None else escape(value)
         if kind == "badge":
             return self.badge(column.name, value)
         if kind == "time":
