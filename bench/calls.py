@@ -57,8 +57,8 @@ def run(ctx: BenchContext) -> SuiteResult:
     client = lookup.logged_in_client(app)
     bare_route = calls_per_call(_getter(client, f"{BARE_PREFIX}{customer_id}"), times)
     rows = [[f"{name} (vs the bare JSON route)", round(calls_per_call(_getter(client, url), times)), round(bare_route)]
-            for name, url in (("customer page", f"/admin/customers/{customer_id}"),
-                              ("orders list sorted by total", "/admin/orders/?sort=-total"))]
+            for name, url in (("customer page", f"/admin/records/customers/{customer_id}"),
+                              ("orders list sorted by total", "/admin/records/orders/?sort=-total_cents"))]
     customers = lock_customers(shop, 2 * (WARMUP + times))
     queue = iter(customers)
     stamp = datetime.now().strftime("%Y%m%d%H%M%S")

@@ -25,7 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, relationship
 from admin_tasks.shop_schema import ShopBase
 from bench.harness import (BenchContext, Comparison, Stats, SuiteResult, Target, calibrate, measure_ab,
                            peak_rss_mb)
-from console.lookup import queries
+from console.lookup import listing
 
 PASSWORD = "bench-password-1234"
 AGENT = "bench-agent@example.com"
@@ -168,11 +168,19 @@ def _sort_index(view: ModelView, column: str) -> int:
     return [name for name, _ in view._list_columns].index(column)
 
 
+def record_sorts(app) -> dict[str, dict]:
+    """The sorts the console's customers and orders lists offer, by parameter (from the product's declarations)."""
+    with app.app_context():
+        schema = app.extensions["product_schema"]
+        return {name: listing.shape(schema, schema.record(name)).sorts for name in ("customers", "orders")}
+
+
 def pick_subjects(app) -> dict:
     """A generated customer in the middle of the data, with several orders, and the deep-page cursors."""
     from admin_tasks.shop_schema import Customer, Order
     from console.db import target_session
 
+    sorts = record_sorts(app)
     with app.app_context():
         session = target_session()
         middle = session.execute(select(Customer.id).order_by(Customer.id.desc()).limit(1)).scalar() // 2
@@ -185,8 +193,8 @@ def pick_subjects(app) -> dict:
         order_count = session.execute(select(func.count()).select_from(Order)).scalar()
         customer_count = session.execute(select(func.count()).select_from(Customer)).scalar()
         deep = {}
-        for table, model, sort, rows in (("orders", Order, queries.ORDER_SORTS["-created"], order_count),
-                                         ("customers", Customer, queries.CUSTOMER_SORTS["-created"],
+        for table, model, sort, rows in (("orders", Order, sorts["orders"]["-created_at"], order_count),
+                                         ("customers", Customer, sorts["customers"]["-created_at"],
                                           customer_count)):
             # Page 5,000, or the middle page of a smaller shop (--quick).
             page = min(DEEP_PAGE, _last_page(rows) // 2)
@@ -203,56 +211,55 @@ def _last_page(rows: int) -> int:
     return max(0, -(-rows // STOCK_PAGE_SIZE) - 1)
 
 
-def scenarios(stock_customers: ModelView, stock_orders: ModelView, s: dict) -> list[Scenario]:
+def scenarios(stock_customers: ModelView, stock_orders: ModelView, s: dict, sorts: dict) -> list[Scenario]:
     deep = "console: the keyset page that starts at the same row, in the console's default order"
     by_customer = _filter_index(stock_orders, "customer_id")
     order_status = _filter_index(stock_orders, "status")
     customer_status = _filter_index(stock_customers, "status")
     cid, oid = s["customer_id"], s["order_id"]
     found = [
-        Scenario("customers: page 1", ["/stock/customers/"], "/admin/customers/", "Newest first", goal="page 1"),
-        Scenario("orders: page 1", ["/stock/orders/"], "/admin/orders/", "Newest first", goal="page 1"),
+        Scenario("customers: page 1", ["/stock/customers/"], "/admin/records/customers/", "Newest first", goal="page 1"),
+        Scenario("orders: page 1", ["/stock/orders/"], "/admin/records/orders/", "Newest first", goal="page 1"),
         *(Scenario(f"{table}: deep page ({page:,})", [f"/stock/{table}/?page={page}"],
-                   f"/admin/{table}/?after={cursor}", 'rel="prev"', note=deep)
+                   f"/admin/records/{table}/?after={cursor}", 'rel="prev"', note=deep)
           for table, (page, cursor) in s["deep"].items()),
         Scenario("customers: last page", [f"/stock/customers/?page={_last_page(s['customer_count'])}"],
-                 "/admin/customers/?page=last", 'rel="prev"'),
+                 "/admin/records/customers/?page=last", 'rel="prev"'),
         Scenario("orders: last page", [f"/stock/orders/?page={_last_page(s['order_count'])}"],
-                 "/admin/orders/?page=last", 'rel="prev"'),
+                 "/admin/records/orders/?page=last", 'rel="prev"'),
         Scenario("customers: exact email", [f"/stock/customers/?search={s['email']}"],
-                 f"/admin/customers/?q={s['email']}", f"/admin/customers/{cid}", baseline_expect=s["email"],
+                 f"/admin/records/customers/?q={s['email']}", f"/admin/records/customers/{cid}", baseline_expect=s["email"],
                  goal="email"),
         Scenario("customers: email prefix", [f"/stock/customers/?search={s['prefix']}"],
-                 f"/admin/customers/?q={s['prefix']}", "match",
+                 f"/admin/records/customers/?q={s['prefix']}", "match",
                  note="stock offers only a contains search; the console searches by prefix", goal="email"),
         Scenario("customers: status filter (locked)", [f"/stock/customers/?flt0_{customer_status}=locked"],
-                 "/admin/customers/?status=locked", "locked"),
+                 "/admin/records/customers/?status=locked", "locked"),
         Scenario("orders: status filter (cancelled)", [f"/stock/orders/?flt0_{order_status}=cancelled"],
-                 "/admin/orders/?status=cancelled", "cancelled"),
+                 "/admin/records/orders/?status=cancelled", "cancelled"),
     ]
-    stock_sorts = {"created": "created_at", "total": "total_cents", "id": "id"}
-    for param, order in queries.ORDER_SORTS.items():
-        column = _sort_index(stock_orders, stock_sorts[order.key])
+    for param, order in sorts["orders"].items():
+        column = _sort_index(stock_orders, order.key)
         desc = "&desc=1" if order.descending else ""
         found.append(Scenario(f"orders: sort {order.label.lower()} ({order.key})",
-                              [f"/stock/orders/?sort={column}{desc}"], f"/admin/orders/?sort={param}", "Order"))
+                              [f"/stock/orders/?sort={column}{desc}"], f"/admin/records/orders/?sort={param}", "Order"))
     found.append(Scenario(
         "orders: worst stock sort (refunded amount, no index)",
-        [f"/stock/orders/?sort={_sort_index(stock_orders, 'refunded_cents')}&desc=1"], "/admin/orders/?sort=-total",
+        [f"/stock/orders/?sort={_sort_index(stock_orders, 'refunded_cents')}&desc=1"], "/admin/records/orders/?sort=-total_cents",
         "Order", note="stock sorts any column; the console offers indexed sorts only, so its side is the total",
         goal="worst sort"))
-    for param, order in queries.CUSTOMER_SORTS.items():
-        column = _sort_index(stock_customers, stock_sorts[order.key])
+    for param, order in sorts["customers"].items():
+        column = _sort_index(stock_customers, order.key)
         desc = "&desc=1" if order.descending else ""
         found.append(Scenario(f"customers: sort {order.label.lower()} ({order.key})",
-                              [f"/stock/customers/?sort={column}{desc}"], f"/admin/customers/?sort={param}",
-                              "Customer since"))
+                              [f"/stock/customers/?sort={column}{desc}"], f"/admin/records/customers/?sort={param}",
+                              "Created"))
     found += [
         Scenario("customer page with orders", [f"/stock/customers/details/?id={cid}",
                                                f"/stock/orders/?flt0_{by_customer}={cid}"],
-                 f"/admin/customers/{cid}", f"/admin/orders/{oid}",
+                 f"/admin/records/customers/{cid}", f"/admin/records/orders/{oid}",
                  note="stock: the details page plus the customer's orders list (two requests)"),
-        Scenario("order page", [f"/stock/orders/details/?id={oid}"], f"/admin/orders/{oid}", "Items",
+        Scenario("order page", [f"/stock/orders/details/?id={oid}"], f"/admin/records/orders/{oid}", "Order items",
                  note="stock shows the order row only; the console adds items, payments, refunds, "
                       "shipments and emails"),
     ]
@@ -291,7 +298,7 @@ def run(ctx: BenchContext) -> SuiteResult:
     result = SuiteResult("lookup", facts={**ctx.facts, "subjects": subjects, "load_average_before": os.getloadavg(),
                                           "calibration_before": calibrate()})
     goals = {}
-    for scenario in scenarios(stock_customers, stock_orders, subjects):
+    for scenario in scenarios(stock_customers, stock_orders, subjects, record_sorts(app)):
         goals[scenario.name] = scenario.goal
         if ctx.profile and ctx.profile.lower() not in scenario.name.lower():
             continue

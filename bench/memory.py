@@ -141,9 +141,9 @@ def cases(ctx: BenchContext) -> list[tuple[str, str, dict]]:
     return [
         ("idle", "app built and logged in, nothing else (the floor)", {**pages, "paths": []}),
         ("customers", f"customers list: first and last page ({ctx.facts['customers_rows']:,} rows)",
-         {**pages, "paths": ["/admin/customers/", "/admin/customers/?page=last"]}),
+         {**pages, "paths": ["/admin/records/customers/", "/admin/records/customers/?page=last"]}),
         ("orders", f"orders list: first and last page ({ctx.facts['orders_rows']:,} rows)",
-         {**pages, "paths": ["/admin/orders/", "/admin/orders/?page=last"]}),
+         {**pages, "paths": ["/admin/records/orders/", "/admin/records/orders/?page=last"]}),
         ("audit_export", f"audit CSV export of the whole trail ({entries:,}+ entries), streamed",
          {"console": trail_url, "target": shop_url, "audit_key": audit_verify.KEY, "email": LEAD,
           "paths": ["/admin/audit/export.csv"], "min_lines": entries + 1}),

@@ -4,8 +4,10 @@ Times are stored as naive UTC. A page renders each one in DISPLAY_TIMEZONE (CONS
 zone named, inside <time datetime="…Z" data-local-time>; static/local_time.js then rewrites it to the
 viewer's own zone, named too. Without script the configured zone still names itself.
 
-Personal data is masked by the lookup's rules (console/lookup/masking.py) wherever a page is read by
-others than the person who typed the values: run pages and lists, approvals, the audit trail.
+Personal data is masked by the product package's declarations wherever a page is read by others than the
+person who typed the values: run pages and lists, approvals, the audit trail. Which columns are personal,
+and each one's mask, reach this module as `app.extensions["personal_data"]` (set up by console.lookup from
+the product package), so the lowest layer of the pages imports no domain.
 """
 from __future__ import annotations
 
@@ -17,7 +19,6 @@ from flask import Flask, current_app
 from markupsafe import Markup, escape
 
 from console.config import ConfigError
-from console.lookup import masking
 
 UTC_ZONE = ZoneInfo("UTC")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -33,6 +34,26 @@ COLUMN_WORDS = {"id": "Number", "created_at": "Created", "updated_at": "Last cha
 TABLE_NOUNS = {"email_outbox": "Email", "order_items": "Order item"}
 # Columns every change touches; a summary sentence leaves them out when something else changed.
 BOOKKEEPING = ("updated_at", "status_changed_at")
+# Characters that reorder the text around them: a name holding U+202E would show the rest of the line reversed.
+# Personal data is typed by customers, so they are shown as visible markers, never obeyed.
+BIDI_CONTROLS = {code: f"[U+{code:04X}]" for code in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F),
+                                                       *range(0x2066, 0x206A))}
+
+
+def neutral(text: str) -> str:
+    """The text with every bidirectional control character shown as a marker such as [U+202E]."""
+    return text if text.isascii() else text.translate(BIDI_CONTROLS)
+
+
+def personal_data():
+    """The product's personal columns and their masks: `.kind_of(table, column)`, `.field_kind(name)`,
+    `.mask(kind, text)` (console.lookup.masking.PersonalColumns)."""
+    return current_app.extensions["personal_data"]
+
+
+def column_kind(table: str | None, column: str) -> str | None:
+    """The mask of a product table's column, or None when it holds nothing personal."""
+    return personal_data().kind_of(table, column)
 
 
 def zone_from_config(name: str | None) -> ZoneInfo:
@@ -163,18 +184,18 @@ class Personal:
         if kind is None or self.revealed or value is None or value == "" or value == REDACTED:
             return value
         if str(value).lower() in self._typed:
-            return masking.neutral(value) if isinstance(value, str) else value
-        masked = masking.shown(value, kind, False)
+            return neutral(value) if isinstance(value, str) else value
+        masked = personal_data().mask(kind, neutral(str(value)))
         if len(str(value)) >= MIN_SCRUBBED:
             self._seen[str(value)] = masked
         return masked
 
     def column(self, table, column, value):
-        return self.mask(masking.column_kind(table, column), value)
+        return self.mask(column_kind(table, column), value)
 
     def param(self, name, value, kind: str | None = None):
         """A task parameter: by the parameter's type when it is an email, else by its name."""
-        return self.mask("email" if kind == "email" else masking.field_kind(name), value)
+        return self.mask("email" if kind == "email" else personal_data().field_kind(name), value)
 
     def text(self, text):
         """Free text (a result, an error, a reason) with every personal value masked so far masked in it too,

@@ -80,7 +80,7 @@ def test_every_script_carries_this_requests_nonce_though_the_page_frame_is_reuse
     login_as("agent")
     seen = set()
     for _ in range(3):  # the first renders the frame, the others reuse it
-        response = client.get("/admin/customers/")
+        response = client.get("/admin/records/customers/")
         nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
         scripts = re.findall(r"<script\b[^>]*>", response.get_data(as_text=True))
         assert len(scripts) > 5 and all(f'nonce="{nonce}"' in tag for tag in scripts), scripts

@@ -157,7 +157,9 @@ class PageChrome:
         """
         view = context["admin_view"]
         admin = view.admin
-        key = (part, id(admin), view.endpoint, request.script_root, self._role_menu(admin) if menu else None)
+        # A view serving several menu entries (the record pages) says which one this request marks.
+        variant = view.frame_variant() if menu and hasattr(view, "frame_variant") else None
+        key = (part, id(admin), view.endpoint, variant, request.script_root, self._role_menu(admin) if menu else None)
         nonce = admin.csp_nonce_generator() if admin.csp_nonce_generator else ""
         html = self._frames.get(key)
         if html is None:

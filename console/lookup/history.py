@@ -1,52 +1,36 @@
-"""What the console itself knows about a customer or an order: task runs and tickets.
+"""What the console itself knows about a record: the task runs on it, and the tickets about its customer.
 
-These tables belong to the tasks and deflection domains; a console built without one of them
-still shows customers and orders, so each is looked up only when its model can be imported.
+A run records its subject as the task framework reads it from the parameters (a customer's email, an
+order); the record's value fills the parameter of each task offered on it, and the framework's own
+rule (subject_from_params) says which subject that is, so this module guesses no parameter names.
 """
 from __future__ import annotations
-
-from importlib import import_module
 
 from flask import current_app
 from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session
 
+from console.deflection.models import Ticket
+from console.lookup.records import RecordPage, fill_value
+from console.tasks.models import TaskRun
+from console.tasks.spec import subject_from_params
+
 RECENT = 20
-
-
-def _model(module: str, name: str):
-    try:
-        return getattr(import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
+RUN_COLUMNS = ("id", "task", "status", "ticket", "actor", "created_at")
+TICKET_COLUMNS = ("id", "ref", "outcome", "category", "created_at")
+_STATEMENTS: dict[tuple, object] = {}
 
 
 def _present(session: Session, model) -> bool:
     """True when the model's table exists (checked once per app): lookups work while migrations lag."""
-    if model is None:
-        return False
     present = current_app.extensions.setdefault("lookup_tables_present", {})
     if model.__tablename__ not in present:
         present[model.__tablename__] = inspect(session.get_bind()).has_table(model.__tablename__)
     return present[model.__tablename__]
 
 
-def task_run_model():
-    return _model("console.tasks.models", "TaskRun")
-
-
-def ticket_model():
-    return _model("console.deflection.models", "Ticket")
-
-
-_STATEMENTS: dict[tuple, object] = {}
-
-
 def _statement(model, where: str, columns: tuple[str, ...]):
-    """The SELECT of the latest rows of `model` whose `where` column equals :value, built once per model.
-
-    Building it per request cost more than running it (measured, like records.py).
-    """
+    """The latest rows of `model` whose `where` column equals :value, built once (building cost more than running)."""
     key = (model, where)
     statement = _STATEMENTS.get(key)
     if statement is None:
@@ -56,18 +40,25 @@ def _statement(model, where: str, columns: tuple[str, ...]):
     return statement
 
 
-RUN_COLUMNS = ("id", "task", "status", "ticket", "actor", "created_at")
-TICKET_COLUMNS = ("id", "ref", "outcome", "category", "created_at")
+def subject(page: RecordPage) -> tuple[str, int | None]:
+    """(customer email, order id) that runs of the tasks offered on this record record as their subject."""
+    registry = current_app.extensions.get("task_registry")
+    customer, order_id = "", None
+    for spec in registry.all_specs() if registry is not None else ():
+        if spec.offered_on != page.reflected.record.name:
+            continue
+        found_customer, found_order = subject_from_params(spec, {spec.record_param: fill_value(page, spec.record_param)})
+        customer, order_id = customer or found_customer, order_id if order_id is not None else found_order
+    return customer, order_id
 
 
-def runs_about(session: Session, *, customer: str | None = None, order_id: int | None = None) -> list | None:
-    """Return the latest task runs about a customer (by email) or an order; None if runs are not built."""
-    TaskRun = task_run_model()
+def runs_about(session: Session, customer: str, order_id: int | None) -> list | None:
+    """The latest task runs on the subject; None when no task is offered on the record (or runs are not built)."""
     if not _present(session, TaskRun):
         return None
-    if order_id is not None and hasattr(TaskRun, "order_id"):
+    if order_id is not None:
         where, value = "order_id", order_id
-    elif customer is not None and hasattr(TaskRun, "customer"):
+    elif customer:
         where, value = "customer", customer.lower()  # as runs record it
     else:
         return None
@@ -76,9 +67,7 @@ def runs_about(session: Session, *, customer: str | None = None, order_id: int |
 
 
 def tickets_about(session: Session, customer: str) -> list | None:
-    """Return the latest tickets about a customer (by email); None if tickets are not built."""
-    Ticket = ticket_model()
-    if not _present(session, Ticket) or not hasattr(Ticket, "customer"):
+    """The latest tickets about the customer (by email); None when the record has no customer subject."""
+    if not customer or not _present(session, Ticket):
         return None
-    return session.connection().execute(_statement(Ticket, "customer", TICKET_COLUMNS),
-                                        {"value": customer}).all()
+    return session.connection().execute(_statement(Ticket, "customer", TICKET_COLUMNS), {"value": customer}).all()

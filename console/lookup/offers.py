@@ -1,17 +1,18 @@
-"""The tasks a customer or order page offers, each a link to the task's form, pre-filled.
+"""The tasks a record's page offers, each a link to the task's form, pre-filled.
 
-A task applies to a customer when it takes an `email` parameter and to an order when it takes
-an `order_id`; the form's link carries that value and the ticket being worked on. The task framework
-is another domain: without its registry or its form the pages simply offer nothing.
+A task states the record it is offered on and the parameter that record fills (`offered_on`,
+`record_param`); the value is the record's column of that name, else its key. The form's link carries
+that value and the ticket being worked on. When the value is personal data, the masked page links to a
+route that adds it, so the page never carries what it masks.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 from flask import current_app, session, url_for
 
-SUBJECT_PARAMS = {"customer": "email", "order": "order_id"}
+from console.lookup.records import RecordPage, fill_value
+
 TASK_FORM_ENDPOINT = "tasks.task_form"
 RUN_PAGE_ENDPOINT = "runs.run_page"
 
@@ -31,41 +32,37 @@ def run_url(run_id: int) -> str | None:
     return url_for(RUN_PAGE_ENDPOINT, run_id=run_id)
 
 
-def _param_names(spec) -> set[str]:
-    return {getattr(param, "name", param) for param in getattr(spec, "params", ())}
-
-
-def _applicable(user, subject: str) -> list:
-    """The specs this user may run that take the subject's parameter; [] without the task framework."""
+def offered_specs(record: str, user) -> list:
+    """The tasks offered on this record that `user` may run; [] without the task framework's form."""
     registry = current_app.extensions.get("task_registry")
     if registry is None or TASK_FORM_ENDPOINT not in current_app.view_functions:
         return []
-    param = SUBJECT_PARAMS[subject]
-    return [spec for spec in registry.for_user(user) if param in _param_names(spec)]
+    return registry.offered_on(record, user)
 
 
-def _form_url(subject: str, value, name: str) -> str:
+def form_url(spec, value) -> str:
     ticket = session.get("ticket_ref") or None
-    return url_for(TASK_FORM_ENDPOINT, name=name, ticket=ticket, **{SUBJECT_PARAMS[subject]: value})
+    return url_for(TASK_FORM_ENDPOINT, name=spec.name, ticket=ticket, **{spec.record_param: value})
 
 
-def task_form_url(user, subject: str, value, name: str) -> str | None:
-    """The task form pre-filled for this customer (email) or order (order id); None if not offered."""
-    if value in (None, "") or not any(spec.name == name for spec in _applicable(user, subject)):
-        return None
-    return _form_url(subject, value, name)
+def offer_url(user, page: RecordPage, name: str) -> str | None:
+    """The task form pre-filled from this record; None when the task is not offered on it to this user."""
+    for spec in offered_specs(page.reflected.record.name, user):
+        if spec.name == name:
+            value = fill_value(page, spec.record_param)
+            return None if value in (None, "") else form_url(spec, value)
+    return None
 
 
-def offered_tasks(user, subject: str, value, *, link: Callable[[str], str] | None = None) -> list[TaskOffer]:
-    """Return the tasks `user` may run on this customer or order, as links.
-
-    `link(name)` builds an indirect link: a masked page must not carry the email it masks
-    inside its task links, so customer pages link to a redirect that adds it.
-    """
-    if value in (None, ""):
-        return []
+def offered_tasks(user, page: RecordPage, page_url: str) -> list[TaskOffer]:
+    """The tasks `user` may run on this record, as links (indirect when the value is personal)."""
+    personal = page.reflected.record.personal
     offers = []
-    for spec in _applicable(user, subject):
-        url = link(spec.name) if link else _form_url(subject, value, spec.name)
+    for spec in offered_specs(page.reflected.record.name, user):
+        value = fill_value(page, spec.record_param)
+        if value in (None, ""):
+            continue
+        indirect = spec.record_param in page.row._mapping and spec.record_param in personal
+        url = f"{page_url}/tasks/{spec.name}" if indirect else form_url(spec, value)
         offers.append(TaskOffer(spec.name, spec.title, getattr(spec, "risk_label", ""), url))
     return offers

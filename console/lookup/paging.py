@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, func, literal_column, select, text, tuple_
+from sqlalchemy import Select, and_, bindparam, func, literal_column, or_, select, text, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -73,12 +73,14 @@ class SortOrder:
         parts = []
         for column in self.columns:
             value = getattr(row, column.key)
-            parts.append(value.isoformat() if isinstance(value, datetime) else str(value))
+            text = value.isoformat() if isinstance(value, datetime) else str(value)
+            # Text keys may hold the separator themselves (an email may contain "~").
+            parts.append(text.replace("%", "%25").replace("~", "%7E"))
         return "~".join(parts)
 
     def decode(self, cursor: str) -> tuple:
         """Parse a cursor back into the sort key's values; BadCursor when it does not fit."""
-        parts = cursor.split("~")
+        parts = [part.replace("%7E", "~").replace("%25", "%") for part in cursor.split("~")]
         if len(parts) != len(self.columns):
             raise BadCursor(f"expected {len(self.columns)} values, got {len(parts)}")
         values = []
@@ -122,11 +124,17 @@ def _page_statement(statement: Select, sort: SortOrder, *, ascending: bool, afte
                     pattern_order: bool, lead_bound: bool = False) -> Select:
     """`statement` in `sort` order, from the row after :cursor_0.. when `after`, `size + 1` rows."""
     if pattern_order:
-        column = sort.columns[0]
+        column, rest = sort.columns[0], sort.columns[1:]
         # PostgreSQL's pattern operators: the WHERE and ORDER BY a text_pattern_ops index serves.
         if after:
-            statement = statement.where(column.op("~>~" if ascending else "~<~")(_cursor_params(sort.columns)[0]))
+            bounds = _cursor_params(sort.columns)
+            beyond = column.op("~>~" if ascending else "~<~")(bounds[0])
+            if rest:  # a text key that is not unique: the record's key breaks ties
+                tie = rest[0] > bounds[1] if ascending else rest[0] < bounds[1]
+                beyond = or_(beyond, and_(column == bounds[0], tie))
+            statement = statement.where(beyond)
         order = [text(f"{column.table.name}.{column.name} USING {'~<~' if ascending else '~>~'}")]
+        order += [c.asc() if ascending else c.desc() for c in rest]
     else:
         if after:
             bounds = _cursor_params(sort.columns)

@@ -1,27 +1,40 @@
-"""The customer and order pages: parse the request, ask queries/records, render. Read-only."""
+"""The record pages, for every record the product package declares: parse the request, ask, render. Read-only."""
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import urlencode
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
+from markupsafe import Markup
 
-from admin_tasks.shop_schema import CUSTOMER_STATUSES, ORDER_STATUSES
 from console.admin.base import ConsoleView, deny
 from console.audit.chain import AuditUnavailable
 from console.auth.permissions import LOOKUP, RUN_TASKS, user_can
 from console.db import console_session, target_session
-from console.lookup import history, queries, records
-from console.lookup.display import HELPERS, MASKED, PersonalData, customer_rows, order_rows
-from console.lookup.offers import offered_tasks, run_url, task_form_url
+from console.formatting import human_column
+from console.lookup import history, listing as lists, records
+from console.lookup.display import Shown, columns, filter_bar, noun, record_url, rows_html, search_hints
+from console.lookup.offers import offer_url, offered_tasks, run_url
 from console.lookup.paging import BadCursor, Page
-from console.lookup.reveal import RevealRefused, hide_customer, may_reveal, reveal_customer, revealed_until
-from console.lookup.searches import check_search, record_search
+from console.lookup.reveal import RevealRefused, hide, may_reveal, reveal, revealed_until
+from console.lookup.searches import record_search
+from console.product.schema import product_schema
+
+AUDIT_DOWN = ("could not be written to the audit trail, so nothing is shown. Try again, and tell an admin if it "
+              "keeps failing.")
+HOME_MATCHES = 5  # rows per record on the home search's results
 
 
 def _user():
     return current_user._get_current_object()
+
+
+def menu_records(product) -> list:
+    """The records an agent starts from (the menu, the home search): those declared with list columns and
+    either a sort or a search key besides their own key; the rest are reached from them."""
+    return [r for r in product.records.values()
+            if r.columns and (r.sort or set(r.exact + r.prefix + r.substring) - {r.key})]
 
 
 def _paging() -> tuple[str, str | None]:
@@ -35,12 +48,13 @@ def _paging() -> tuple[str, str | None]:
     return "first", None
 
 
-def _pager(endpoint: str, base: dict, page: Page) -> dict:
+def _pager(here: str, base: dict, page: Page) -> dict:
     """Links to the first, previous, next and last pages (None where there is no such page)."""
     base = {key: value for key, value in base.items() if value}
 
     def link(**extra):
-        return url_for(endpoint, **base, **extra)
+        query = urlencode({**base, **extra})
+        return f"{here}?{query}" if query else here
 
     return {
         "first": link() if page.has_prev else None,
@@ -50,198 +64,213 @@ def _pager(endpoint: str, base: dict, page: Page) -> dict:
     }
 
 
-class _LookupView(ConsoleView):
-    """Shared by the customer and order pages: list parsing, errors and reveal handling."""
+class RecordsView(ConsoleView):
+    """List, search and show any record of the product package; reveal its personal data; offer its tasks."""
 
     permission = LOOKUP
-    list_template = ""
-    statuses: tuple[str, ...] = ()
-    sorts: dict = {}
+
+    def is_visible(self) -> bool:
+        return False  # the menu lists the records themselves (console/lookup/__init__.py)
+
+    def frame_variant(self):
+        """The record a page shows: the menu marks it, so each record's menu is its own cached frame."""
+        return (request.view_args or {}).get("record")
 
     def render(self, template, **kwargs):
-        # The pages' macros as `m`: Jinja's `{% import %}` compares the template globals on every page
-        # (40 µs of a customer page); the module built once has the same macros.
+        # The pages' macros as `m`: Jinja's `{% import %}` compares the template globals on every page;
+        # the module built once has the same macros.
         macros = current_app.jinja_env.get_template("lookup/_macros.html").module
         return super().render(template, m=macros, **kwargs)
 
-    def _listing(self, find, base: dict):
-        direction, cursor = _paging()
-        error, status, user = None, 400, _user()
-        try:
-            search = queries.parse_search(base.get("q"))
-            check_search(user, search)
-            # The Core connection, as for the detail pages: list rows are only read.
-            listing = find(target_session().connection(), search=search, direction=direction, cursor=cursor)
-            record_search(user, search, listing, scope=self.endpoint)
-        except queries.LookupInputError as exc:
-            listing, error, status = None, exc.message, getattr(exc, "status", 400)
-        except BadCursor as exc:
-            listing, error = None, f"This page link is broken ({exc}). Start again from the first page."
-        except AuditUnavailable:
-            listing, error, status = None, "This search could not be written to the audit trail, so nothing is " \
-                                           "shown. Try again, and tell an admin if it keeps failing.", 503
-        context = dict(listing=listing, error=error, base=base, statuses=self.statuses, sorts=self.sorts,
-                       filtered_sorts=queries.FILTERED_SORTS, pii=MASKED, **HELPERS)
-        if listing is not None:
-            context["pager"] = _pager(".index", base, listing.page)
-            context["rows"] = self.rows(listing)
-        return self.render(self.list_template, **context), status if error else 200
+    def _reflected(self, record: str):
+        reflected = product_schema().record(record)
+        if reflected is None:
+            abort(404, description=f"There is no record called {record!r}.")
+        return reflected
 
-    def _reveal(self, customer, render_page, done_url: str):
-        """Handle a reveal form: audit, unmask and go back to the page, or re-render it saying what is wrong."""
+    @expose("/")
+    def index(self):
+        product = product_schema().product
+        return self.render("lookup/index.html", records=list(product.records.values()),
+                           starting=set(r.name for r in menu_records(product)))
+
+    @expose("/find")
+    def find(self):
+        """The home page's search: an exact key that finds one row lands on it; anything else lists matches."""
+        q = request.args.get("q", "").strip()
+        if not q:
+            return redirect(url_for(".index"))
+        schema, conn = product_schema(), target_session().connection()
+        searched = [schema.record(r.name) for r in menu_records(schema.product) if r.searchable]
+        user, results, error, status = _user(), [], None, 200
+        exact = [(reflected, row, personal) for reflected in searched
+                 for row, personal in lists.exact_matches(conn, reflected, q)]
         try:
-            reveal_customer(_user(), customer, request.form.get("reason"))
+            if len(exact) == 1:
+                reflected, row, personal = exact[0]
+                # Landing on a record by its email is a search of personal data, audited as the list's is.
+                record_search(user, q, lists.Listing(Page([row], None), personal_matches=(1, False) if personal
+                                                     else None), record=reflected.record.name)
+                return redirect(url_for(".detail", record=reflected.record.name,
+                                        key=str(row._mapping[reflected.record.key])))
+            for reflected in searched:
+                name = reflected.record.name
+                found = lists.search(conn, reflected, q, size=HOME_MATCHES, personal_prefixes=may_reveal(user))
+                record_search(user, q, found, record=name)
+                if found.page.rows:
+                    base = url_for(".listing", record=name)
+                    results.append((reflected, found, self._rows(reflected, found.page.rows, base),
+                                    url_for(".listing", record=name, q=q)))
+        except lists.LookupInputError as exc:
+            error, status = exc.message, exc.status
+        except AuditUnavailable:
+            results, error, status = [], f"This search {AUDIT_DOWN}", 503
+        return self.render("lookup/find.html", q=q, results=results, error=error, columns=columns), status
+
+    @expose("/<record>/")
+    def listing(self, record: str):
+        reflected = self._reflected(record)
+        schema, args, user = product_schema(), request.args, _user()
+        shape = lists.shape(schema, reflected)
+        filters = {column: args[column].strip() for column in shape.filters if args.get(column, "").strip()}
+        base = {"q": args.get("q", "").strip(), "sort": args.get("sort", ""), **filters}
+        direction, cursor = _paging()
+        found, error, status = None, None, 200
+        conn = target_session().connection()  # Core: list rows are only read
+        try:
+            if base["q"]:
+                found = lists.search(conn, reflected, base["q"], direction=direction, cursor=cursor,
+                                     personal_prefixes=may_reveal(user))
+                if filters or base["sort"]:
+                    found.notices.append("A search lists exact matches first, then the rest in order; "
+                                         "filters and sorts apply to the list without a search.")
+                record_search(user, base["q"], found, record=record)
+            else:
+                found = lists.browse(conn, schema, reflected, filters=filters, sort=base["sort"] or None,
+                                     direction=direction, cursor=cursor)
+        except lists.LookupInputError as exc:
+            found, error, status = None, exc.message, exc.status
+        except BadCursor as exc:
+            found, error, status = None, f"This page link is broken ({exc}). Start again from the first page.", 400
+        except AuditUnavailable:
+            found, error, status = None, f"This search {AUDIT_DOWN}", 503
+        context = dict(reflected=reflected, record=reflected.record, listing=found, error=error, base=base,
+                       filtered=bool(filters), hints=search_hints(reflected),
+                       shape=shape, columns=columns(reflected), parent_titles=self._parent_titles(shape, filters))
+        here = url_for(".listing", record=record)
+        context["filter_bar"] = filter_bar(reflected, shape, base, here, found.sort if found is not None else "")
+        if found is not None:
+            context["pager"] = _pager(here, base, found.page)
+            context["rows"] = self._rows(reflected, found.page.rows, here)
+        return self.render("lookup/records.html", **context), status
+
+    def _parent_titles(self, shape, filters: dict) -> dict:
+        """For a list filtered to one parent (a customer's orders): filter column -> (parent URL, label)."""
+        found = {}
+        for column, value in filters.items():
+            if column in shape.parent_filters:
+                parent = shape.parent_filters[column]
+                found[column] = (url_for(".detail", record=parent, key=value), f"{noun_of(parent)} {value}")
+        return found
+
+    @staticmethod
+    def _rows(reflected, rows, base: str, hide_column: str | None = None, revealed: bool = False,
+              known: dict | None = None):
+        schema = product_schema()
+        parents = {via: (url_for(".listing", record=other.record.name), found, Shown(other, revealed))
+                   for via, (other, found) in records.parents(target_session().connection(), schema, reflected,
+                                                              rows, hide_column, known).items()}
+        return rows_html(reflected, rows, base, parents, hide_column, revealed)
+
+    def _page(self, record: str, key: str):
+        reflected = self._reflected(record)
+        # The Core connection: these rows are read, never changed, so the ORM's bookkeeping is pure cost.
+        page = records.load(target_session().connection(), product_schema(), reflected, key)
+        if page is None:
+            abort(404, description=f"There is no {noun(reflected.record).lower()} {key!r}.")
+        return page
+
+    @expose("/<record>/<key>")
+    def detail(self, record: str, key: str):
+        return self._detail(self._page(record, key))
+
+    @expose("/<record>/<key>/reveal", methods=("POST",))
+    def reveal(self, record: str, key: str):
+        page = self._page(record, key)
+        try:
+            reveal(_user(), page, request.form.get("reason"))
         except RevealRefused as exc:
             if exc.status == 403:
                 return deny(self)
-            return render_page(reveal_error=exc.message, status=400)
+            return self._detail(page, reveal_error=exc.message, status=400)
         except AuditUnavailable:
-            return render_page(reveal_error="The reveal could not be written to the audit trail, so nothing was "
-                                            "revealed. Try again, and tell an admin if it keeps failing.",
-                               status=503)
+            return self._detail(page, status=503, reveal_error="The reveal could not be written to the audit "
+                                "trail, so nothing was revealed. Try again, and tell an admin if it keeps failing.")
         # Redirect after the POST, so reloading the page does not reveal (and audit) twice.
-        return redirect(done_url, 303)
+        return redirect(url_for(".detail", record=record, key=key), 303)
 
-
-class CustomerLookupView(_LookupView):
-    """Find a customer by email, the start of an email, a customer or order number, or status."""
-
-    list_template = "lookup/customers.html"
-    statuses = CUSTOMER_STATUSES
-    sorts = queries.CUSTOMER_SORTS
-
-    @staticmethod
-    def rows(listing):
-        return customer_rows(listing, url_for(".index"))
-
-    @expose("/")
-    def index(self):
-        args = request.args
-        base = {"q": args.get("q", "").strip(), "status": args.get("status", ""), "sort": args.get("sort", "")}
-
-        def find(session, **kw):
-            return queries.customer_listing(session, status=base["status"], sort=base["sort"], **kw)
-
-        return self._listing(find, base)
-
-    @expose("/<int:customer_id>")
-    def detail(self, customer_id: int):
-        return self._detail(customer_id)
-
-    @expose("/<int:customer_id>/reveal", methods=("POST",))
-    def reveal(self, customer_id: int):
-        record = self._record(customer_id)
-        return self._reveal(record.customer, lambda **kw: self._detail(customer_id, record=record, **kw),
-                            url_for(".detail", customer_id=customer_id))
-
-    @expose("/<int:customer_id>/hide", methods=("POST",))
-    def hide(self, customer_id: int):
-        hide_customer(customer_id)
-        return redirect(url_for(".detail", customer_id=customer_id), 303)
+    @expose("/<record>/<key>/hide", methods=("POST",))
+    def hide(self, record: str, key: str):
+        page = self._page(record, key)
+        hide(record, page.key)
+        return redirect(url_for(".detail", record=record, key=key), 303)
 
     # Not `<name>`: Flask-Admin's view wrapper takes `name` itself.
-    @expose("/<int:customer_id>/tasks/<task_name>")
-    def run_task(self, customer_id: int, task_name: str):
-        """Open a task's form for this customer; the email goes into the form, never into the masked page."""
+    @expose("/<record>/<key>/tasks/<task_name>")
+    def run_task(self, record: str, key: str, task_name: str):
+        """Open a task's form for this record; a personal value goes into the form, never into the masked page."""
         if not user_can(_user(), RUN_TASKS):
             return deny(self)
-        email = records.customer_email(target_session().connection(), customer_id)
-        if email is None:
-            abort(404, description=f"No customer with the number {customer_id}.")
-        url = task_form_url(_user(), "customer", email, task_name)
+        url = offer_url(_user(), self._page(record, key), task_name)
         if url is None:
-            abort(404, description=f"The task {task_name!r} does not apply to customers, or your role may not run it.")
+            abort(404, description=f"The task {task_name!r} is not offered on {record}, or your role may not run it.")
         return redirect(url)
 
-    def _record(self, customer_id: int):
-        # The Core connection: these rows are read, never changed, so the ORM's bookkeeping is pure cost.
-        record = records.customer_record(target_session().connection(), customer_id)
-        if record is None:
-            abort(404, description=f"No customer with the number {customer_id}.")
-        return record
-
-    def _detail(self, customer_id: int, *, record=None, reveal_error: str = "", status: int = 200):
-        record = record or self._record(customer_id)
-        user = _user()
-        email = record.customer.email
-        until = revealed_until(user, customer_id)
-        console = console_session()
-        # The reveal, hide and task links are routes under this page's own URL (above): one url_for, not seven.
-        page = url_for(".detail", customer_id=customer_id)
+    def _detail(self, page, *, reveal_error: str = "", status: int = 200):
+        user, record = _user(), page.reflected.record
+        until = revealed_until(user, record.name, page.key)
+        revealed, console = until is not None, console_session()
+        shown = Shown(page.reflected, revealed)
+        here = url_for(".detail", record=record.name, key=str(page.key))
+        customer, order_id = history.subject(page)
+        related, known = [], page.known()
+        for relation in page.related:
+            other, hidden = relation.other, relation.via if relation.many else None
+            base = url_for(".listing", record=other.record.name)
+            heading = (other.record.label if relation.label == other.record.name else human_column(relation.label)) \
+                if relation.many else noun(other.record)
+            more = url_for(".listing", record=other.record.name, **{relation.via: str(page.key)}) if relation.more else None
+            related.append(dict(heading=heading, rows=self._rows(other, relation.rows, base, hidden, revealed, known),
+                                columns=[c for c in columns(other) if c.name != hidden], relation=relation,
+                                more=more, name=relation.label))
         return self.render(
-            "lookup/customer.html", record=record, c=record.customer, pii=PersonalData(until is not None),
-            revealed_until=until, may_reveal=may_reveal(user), reveal_error=reveal_error,
-            reveal_url=f"{page}/reveal", hide_url=f"{page}/hide",
-            offers=offered_tasks(user, "customer", email, link=lambda name: f"{page}/tasks/{quote(name, safe='')}"),
-            runs=history.runs_about(console, customer=email),
-            tickets=history.tickets_about(console, email), run_url=run_url, **HELPERS,
+            "lookup/record.html", page=page, record=record, noun=noun(record), key=page.key,
+            title=shown.title(page.row._mapping), badges=[shown.badge(c, page.row._mapping[c]) for c in record.badges],
+            fields=self._fields(page, revealed), related=related, revealed_until=until,
+            has_personal=bool(record.personal or any(r.other.record.personal for r in page.related)),
+            may_reveal=may_reveal(user), reveal_error=reveal_error, reveal_url=f"{here}/reveal",
+            hide_url=f"{here}/hide", offers=offered_tasks(user, page, here),
+            runs=history.runs_about(console, customer, order_id), tickets=history.tickets_about(console, customer),
+            run_url=run_url, list_url=url_for(".listing", record=record.name),
         ), status
 
-
-class OrderLookupView(_LookupView):
-    """Find an order by number, by the customer's email, or by status; sort by date, total or number."""
-
-    list_template = "lookup/orders.html"
-    statuses = ORDER_STATUSES
-    sorts = queries.ORDER_SORTS
-
     @staticmethod
-    def rows(listing):
-        return order_rows(listing, url_for(".index"), url_for("customers.index"))
+    def _fields(page, revealed: bool) -> list[tuple]:
+        """(label, HTML, masked?) for each column of the record; a BelongsTo's column links to its row."""
+        shown, fields = Shown(page.reflected, revealed), []
+        for column in columns(page.reflected, "detail"):
+            parent = None
+            if column.kind == "parent":
+                relation = next(r for r in page.related if not r.many and r.via == column.name)
+                row = page.parent(column.name)
+                if row is not None:
+                    other = relation.other
+                    parent = (record_url(url_for(".listing", record=other.record.name), row._mapping[other.record.key]),
+                              Shown(other, revealed).title(row._mapping))
+            html = shown.cell(column, page.row._mapping, parent=parent)
+            fields.append((column.label, html or Markup("—"), column.kind == "personal" and not revealed))
+        return fields
 
-    @expose("/")
-    def index(self):
-        args = request.args
-        base = {"q": args.get("q", "").strip(), "status": args.get("status", ""), "sort": args.get("sort", ""),
-                "customer": args.get("customer", "")}
-        customer_id = None
-        if base["customer"]:
-            digits = base["customer"]
-            if not (digits.isascii() and digits.isdigit()) or int(digits) > queries.MAX_ID:  # "²" is a digit too
-                return self._listing(self._bad_customer, dict(base, customer=""))
-            customer_id = int(base["customer"])
 
-        def find(session, **kw):
-            return queries.order_listing(session, status=base["status"], sort=base["sort"],
-                                         customer_id=customer_id, **kw)
-
-        return self._listing(find, base)
-
-    @staticmethod
-    def _bad_customer(session, **kw):
-        raise queries.LookupInputError("customer", "customer: give a customer number (digits only).")
-
-    @expose("/<int:order_id>")
-    def detail(self, order_id: int):
-        return self._detail(order_id)
-
-    @expose("/<int:order_id>/reveal", methods=("POST",))
-    def reveal(self, order_id: int):
-        record = self._record(order_id)
-        if record.customer is None:
-            abort(404, description=f"Order {order_id} has no customer record to reveal.")
-        return self._reveal(record.customer, lambda **kw: self._detail(order_id, record=record, **kw),
-                            url_for(".detail", order_id=order_id))
-
-    @expose("/<int:order_id>/hide", methods=("POST",))
-    def hide(self, order_id: int):
-        hide_customer(self._record(order_id).order.customer_id)
-        return redirect(url_for(".detail", order_id=order_id), 303)
-
-    def _record(self, order_id: int):
-        record = records.order_record(target_session().connection(), order_id)
-        if record is None:
-            abort(404, description=f"No order with the number {order_id}.")
-        return record
-
-    def _detail(self, order_id: int, *, record=None, reveal_error: str = "", status: int = 200):
-        record = record or self._record(order_id)
-        user = _user()
-        until = revealed_until(user, record.order.customer_id)
-        return self.render(
-            "lookup/order.html", record=record, o=record.order, c=record.customer,
-            pii=PersonalData(until is not None), revealed_until=until, may_reveal=may_reveal(user),
-            reveal_error=reveal_error, reveal_url=url_for(".reveal", order_id=order_id),
-            hide_url=url_for(".hide", order_id=order_id), offers=offered_tasks(user, "order", order_id),
-            runs=history.runs_about(console_session(), order_id=order_id), run_url=run_url, **HELPERS,
-        ), status
+def noun_of(record_name: str) -> str:
+    return noun(product_schema().product.records[record_name])

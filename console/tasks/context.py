@@ -14,7 +14,7 @@ from sqlalchemy.exc import NoSuchTableError
 from sqlalchemy.orm import Session
 
 from console.folding import folded
-from console.lookup.masking import column_kind
+from console.formatting import column_kind
 from console.tasks.params import jsonable
 from console.tasks.spec import Refusal
 

@@ -125,7 +125,7 @@ def test_logging_in_with_a_hostile_next_lands_on_the_home_page(client, auth, mak
     assert response.headers["Location"] == "/admin/"
 
 
-@pytest.mark.parametrize("target", ["/admin/runs/", "/admin/tickets/view?ref=T-1&x=%2F%2F", "/admin/customers/?q=a+b"])
+@pytest.mark.parametrize("target", ["/admin/runs/", "/admin/tickets/view?ref=T-1&x=%2F%2F", "/admin/records/customers/?q=a+b"])
 def test_next_leads_to_a_page_of_the_console(login_as, client, target):
     login_as("agent")
     response = client.get("/login?next=" + quote(target, safe=""))

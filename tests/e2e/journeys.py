@@ -31,8 +31,8 @@ KEY_PAGES = {
     "agent@example.com": [
         "/admin/", "/admin/tasks/", "/admin/tasks/unlock_account/?email=locked@example.com", "/admin/runs/",
         "/admin/tickets/", "/admin/runbooks/", "/admin/runbooks/?q=can%27t+log+in", "/admin/runbooks/cannot-log-in/",
-        "/admin/runbooks/refund-request/", "/admin/customers/", "/admin/customers/?q=alice@example.com",
-        "/admin/customers/3", "/admin/orders/", "/admin/orders/?q=1004", "/admin/orders/1004", "/admin/deflection/",
+        "/admin/runbooks/refund-request/", "/admin/records/customers/", "/admin/records/customers/?q=alice@example.com",
+        "/admin/records/customers/3", "/admin/records/orders/", "/admin/records/orders/?q=1004", "/admin/records/orders/1004", "/admin/deflection/",
     ],
     "lead@example.com": ["/admin/", "/admin/approvals/", "/admin/audit/", "/admin/runs/?status=succeeded"],
     "po@example.com": ["/admin/", "/admin/deflection/", "/admin/runbooks/"],
@@ -44,7 +44,7 @@ KEY_PAGES = {
 # What axe-core checks: fewer pages than KEY_PAGES (it takes a second or more a page), one of each kind.
 AXE_PAGES = {
     "agent@example.com": ["/admin/", "/admin/tasks/", "/admin/runbooks/?q=can%27t+log+in", "/admin/runbooks/cannot-log-in/",
-                          "/admin/customers/?q=alice@example.com", "/admin/customers/3", "/admin/orders/1004"],
+                          "/admin/records/customers/?q=alice@example.com", "/admin/records/customers/3", "/admin/records/orders/1004"],
     "lead@example.com": ["/admin/", "/admin/approvals/", "/admin/audit/"],
     "po@example.com": ["/admin/", "/admin/deflection/"],
     "dev@example.com": ["/admin/", "/admin/on-duty/", "/admin/api/"],

@@ -60,5 +60,5 @@ def test_agent_unlocks_an_account_from_the_runbook_and_the_ticket_shows_it(new_p
     screenshot(page, "journey1-ticket", docs=True)
 
     # The customer really is unlocked: the lookup page says so.
-    page.goto("/admin/customers/?q=locked@example.com")
+    page.goto("/admin/records/customers/?q=locked@example.com")
     expect(page.locator("table tbody tr").first).to_contain_text("active")

@@ -1,4 +1,4 @@
-"""Customer and order pages offer the tasks that apply, pre-filled, to roles that may run them."""
+"""Record pages offer the tasks declared on their record (offered_on / record_param), pre-filled, and their runs."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -7,30 +7,42 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from console.tasks import Email, Param, TaskContext, task
+from console.tasks.models import TaskRun
 from console.tasks.registry import TaskRegistry
 from console.tasks.spec import build_spec
+from tests.factories import CustomerFactory, OrderFactory, ShipmentFactory
 
 
-@task(title="Unlock the account", category="Accounts")
+@task(title="Unlock the account", category="Accounts", offered_on="customers", record_param="email")
 def unlock_for_test(ctx: TaskContext, email: Annotated[Email, Param("Customer email")]) -> str:
     """Unlock a customer account."""
 
 
-@task(title="Cancel the order", category="Orders", risk="medium")
-def cancel_for_test(ctx: TaskContext, order_id: Annotated[int, Param("Order number", min=1)]) -> str:
+@task(title="Cancel the order", category="Orders", risk="medium", offered_on="orders", record_param="order_id")
+def cancel_for_test(ctx: TaskContext, reason_code: Annotated[str, Param("Why")],
+                    order_id: Annotated[int, Param("Order number", min=1)]) -> str:
     """Cancel an order that has not shipped."""
 
 
-@task(title="Leads only", category="Accounts", roles=("lead",))
+@task(title="Leads only", category="Accounts", roles=("lead",), offered_on="customers", record_param="email")
 def leads_only_for_test(ctx: TaskContext, email: Annotated[Email, Param("Customer email")]) -> str:
     """Something only leads may do."""
 
 
+@task(title="Not offered anywhere", category="Accounts")
+def unoffered_for_test(ctx: TaskContext, email: Annotated[Email, Param("Customer email")]) -> str:
+    """Takes an email, but states no record: no page guesses it from the parameter's name."""
+
+
+@task(title="Note a shipment", category="Orders", offered_on="shipments", record_param="carrier")
+def shipment_for_test(ctx: TaskContext, carrier: Annotated[str, Param("Carrier")]) -> str:
+    """Filled from the shipment's own `carrier` column, not its key."""
+
+
 @pytest.fixture
 def registry(app, monkeypatch):
-    if "tasks.task_form" not in app.view_functions:
-        pytest.skip("the task form is not registered in this build")
-    specs = [build_spec(fn, __file__) for fn in (unlock_for_test, cancel_for_test, leads_only_for_test)]
+    specs = [build_spec(fn, __file__) for fn in (unlock_for_test, cancel_for_test, leads_only_for_test,
+                                                 unoffered_for_test, shipment_for_test)]
     monkeypatch.setitem(app.extensions, "task_registry", TaskRegistry(specs))
 
 
@@ -39,51 +51,62 @@ def test_a_customer_page_offers_its_tasks_without_leaking_the_email(client, logi
     login_as("agent")
     with client.session_transaction() as session:
         session["ticket_ref"] = "T-9"
-    html = client.get(f"/admin/customers/{customer.id}").get_data(as_text=True)
+    html = client.get(f"/admin/records/customers/{customer.id}").get_data(as_text=True)
     assert "Unlock the account" in html
-    assert "Cancel the order" not in html and "Leads only" not in html
+    assert "Cancel the order" not in html and "Leads only" not in html and "Not offered anywhere" not in html
     assert customer.email not in html
-    response = client.get(f"/admin/customers/{customer.id}/tasks/unlock_for_test")
+    response = client.get(f"/admin/records/customers/{customer.id}/tasks/unlock_for_test")
     assert response.status_code == 302
     location = urlsplit(response.headers["Location"])
     assert location.path == "/admin/tasks/unlock_for_test/"
     assert parse_qs(location.query) == {"email": [customer.email], "ticket": ["T-9"]}
 
 
-def test_an_order_page_offers_order_tasks_pre_filled(client, login_as, alice, registry):
+def test_an_order_page_offers_order_tasks_filled_from_its_key(client, login_as, alice, registry):
     _, orders = alice
     login_as("agent")
-    html = client.get(f"/admin/orders/{orders[-1].id}").get_data(as_text=True)
-    assert f"/admin/tasks/cancel_for_test/?order_id={orders[-1].id}" in html
+    html = client.get(f"/admin/records/orders/{orders[-1].id}").get_data(as_text=True)
+    assert f"/admin/tasks/cancel_for_test/?order_id={orders[-1].id}" in html  # not the first parameter
     assert "Unlock the account" not in html
 
 
-def test_only_tasks_the_role_may_run_are_offered(client, login_as, alice, registry):
+def test_a_task_is_filled_from_the_records_column_of_its_parameters_name(client, login_as, target_db, registry):
+    shipment = ShipmentFactory(order_id=OrderFactory(customer_id=CustomerFactory().id).id, carrier="DPD")
+    login_as("agent")
+    html = client.get(f"/admin/records/shipments/{shipment.id}").get_data(as_text=True)
+    assert "/admin/tasks/shipment_for_test/?carrier=DPD" in html
+    assert "Task runs" not in html  # the task's parameter names no subject that runs record
+
+
+def test_roles_see_only_what_they_may_run(client, login_as, alice, registry):
     customer, _ = alice
     login_as("lead")
-    assert "Leads only" in client.get(f"/admin/customers/{customer.id}").get_data(as_text=True)
+    assert "Leads only" in client.get(f"/admin/records/customers/{customer.id}").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("role", ["product_owner", "developer"])
-def test_roles_that_run_no_tasks_are_offered_none(client, login_as, alice, registry, role):
+def test_product_owners_get_no_task_links(client, login_as, alice, registry):
     customer, _ = alice
-    login_as(role)
-    assert "Unlock the account" not in client.get(f"/admin/customers/{customer.id}").get_data(as_text=True)
-    assert client.get(f"/admin/customers/{customer.id}/tasks/unlock_for_test").status_code == 403
+    login_as("product_owner")
+    assert "Tasks for this" not in client.get(f"/admin/records/customers/{customer.id}").get_data(as_text=True)
+    assert client.get(f"/admin/records/customers/{customer.id}/tasks/unlock_for_test").status_code == 403
 
 
-def test_a_task_that_does_not_apply_is_not_redirected_to(client, login_as, alice, registry):
+@pytest.mark.parametrize("task_name", ["cancel_for_test", "unoffered_for_test", "leads_only_for_test", "nothing"])
+def test_the_task_link_refuses_tasks_not_offered_on_the_record(client, login_as, alice, registry, task_name):
     customer, _ = alice
     login_as("agent")
-    assert client.get(f"/admin/customers/{customer.id}/tasks/cancel_for_test").status_code == 404
-    assert client.get(f"/admin/customers/{customer.id}/tasks/leads_only_for_test").status_code == 404
-    assert client.get("/admin/customers/99999999/tasks/unlock_for_test").status_code == 404
+    assert client.get(f"/admin/records/customers/{customer.id}/tasks/{task_name}").status_code == 404
 
 
-def test_without_a_task_registry_pages_offer_nothing(client, login_as, alice, app, monkeypatch):
-    customer, _ = alice
-    monkeypatch.delitem(app.extensions, "task_registry", raising=False)
+def test_the_pages_show_the_recent_runs_on_the_record(client, login_as, alice, registry, console_db):
+    customer, orders = alice
+    console_db.add(TaskRun(task="unlock_for_test", status="succeeded", ticket="T-RUN-1", reason="asked",
+                           actor="a@example.com", customer=customer.email))
+    console_db.add(TaskRun(task="cancel_for_test", status="refused", ticket="T-RUN-2", reason="asked",
+                           actor="a@example.com", order_id=orders[-1].id))
+    console_db.flush()
     login_as("agent")
-    response = client.get(f"/admin/customers/{customer.id}")
-    assert response.status_code == 200
-    assert "Tasks for this customer" not in response.get_data(as_text=True)
+    people = client.get(f"/admin/records/customers/{customer.id}").get_data(as_text=True)
+    assert "T-RUN-1" in people and "T-RUN-2" not in people
+    order = client.get(f"/admin/records/orders/{orders[-1].id}").get_data(as_text=True)
+    assert "T-RUN-2" in order and "T-RUN-1" not in order

@@ -44,16 +44,17 @@ POLICY: dict[tuple[str, str], frozenset | str] = {
        for method in methods},
     ("api_tokens.issue", "GET"): ADMINS,
     ("api_tokens.issue", "POST"): ADMINS,
-    # lookup
-    ("customers.index", "GET"): STAFF,
-    ("customers.detail", "GET"): STAFF,
-    ("customers.reveal", "POST"): PII_REVEALERS,
-    ("customers.hide", "POST"): STAFF,  # masking again is harmless
-    ("customers.run_task", "GET"): RUNNERS,
-    ("orders.index", "GET"): STAFF,
-    ("orders.detail", "GET"): STAFF,
-    ("orders.reveal", "POST"): PII_REVEALERS,
-    ("orders.hide", "POST"): STAFF,
+    # lookup: the record pages of every declared record
+    ("records.index", "GET"): STAFF,
+    ("records.find", "GET"): STAFF,
+    ("records.listing", "GET"): STAFF,
+    ("records.detail", "GET"): STAFF,
+    ("records.reveal", "POST"): PII_REVEALERS,
+    ("records.hide", "POST"): STAFF,  # masking again is harmless
+    ("records.run_task", "GET"): RUNNERS,
+    # the pages' old addresses (/admin/customers/...): redirects that show nothing; the page checks access
+    ("record_urls.old_list", "GET"): PUBLIC,
+    ("record_urls.old_detail", "GET"): PUBLIC,
     # tasks and runs
     ("tasks.index", "GET"): RUNNERS,
     ("tasks.task_form", "GET"): RUNNERS,

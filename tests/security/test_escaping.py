@@ -21,13 +21,13 @@ def test_hostile_customer_ticket_and_reason_are_escaped_on_every_page(client, lo
     run = run_task("unlock_account", as_user=lead, ticket="T-" + HOSTILE, reason="because " + HOSTILE + "\nforged",
                    email=customer.email)
     assert run.status == "succeeded"
-    reveal = client.post(f"/admin/customers/{customer.id}/reveal",
+    reveal = client.post(f"/admin/records/customers/{customer.id}/reveal",
                          data={"reason": "checking " + HOSTILE, "csrf_token": auth.csrf()})
     assert reveal.status_code in (200, 302, 303)
     pages = [
         "/admin/",
-        f"/admin/customers/?q={customer.email}",
-        f"/admin/customers/{customer.id}",
+        f"/admin/records/customers/?q={customer.email}",
+        f"/admin/records/customers/{customer.id}",
         "/admin/runs/",
         f"/admin/runs/{run.id}",
         "/admin/audit/",

@@ -48,7 +48,7 @@ class _Forms(HTMLParser):
 # The pages whose forms are fuzzed: every page that has one, filled in with the scene's records.
 FORM_PAGES = ["/admin/tasks/{task}/", "/admin/tickets/view?ref=T-FUZZ", "/admin/tickets/", "/admin/runbooks/",
               "/admin/runbooks/cannot-log-in/", "/admin/runs/{run}", "/admin/runs/", "/admin/approvals/",
-              "/admin/customers/", "/admin/customers/{customer}", "/admin/orders/", "/admin/orders/1004",
+              "/admin/records/customers/", "/admin/records/customers/{customer}", "/admin/records/orders/", "/admin/records/orders/1004",
               "/admin/audit/", "/admin/deflection/", "/admin/on-duty/", "/admin/staff_users/new/",
               "/admin/api_tokens/issue/"]
 TASKS = ["refund_order", "unlock_account", "update_shipping_address", "change_email", "cancel_order"]

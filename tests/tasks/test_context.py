@@ -16,9 +16,11 @@ NOW = datetime(2030, 1, 2, 3, 4, 5, 678901)
 
 
 @pytest.fixture
-def ctx(target_db):
-    return TaskContext(target_db, TargetTables(), actor="agent@example.com", ticket="T-1", reason="why",
-                       params={}, now=NOW, is_preview=False)
+def ctx(app, target_db):
+    # In the app, as tasks always run: which columns hold email addresses comes from its product package.
+    with app.app_context():
+        yield TaskContext(target_db, TargetTables(), actor="agent@example.com", ticket="T-1", reason="why",
+                          params={}, now=NOW, is_preview=False)
 
 
 @pytest.fixture

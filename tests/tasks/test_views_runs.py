@@ -124,7 +124,7 @@ def test_the_product_owner_never_sees_unmasked_personal_data(app, client, login_
     pages = [rule.rule for rule in app.url_map.iter_rules()
              if rule.rule.startswith("/admin") and "GET" in rule.methods and not rule.arguments
              and "static" not in rule.rule and not rule.rule.endswith((".csv", "/csv/<panel>"))]
-    pages += ["/admin/customers/?q=locked", "/admin/orders/1004", "/admin/tickets/view?ref=T-PO",
+    pages += ["/admin/records/customers/?q=locked", "/admin/records/orders/1004", "/admin/tickets/view?ref=T-PO",
               "/admin/runs/?ticket=T-PO", "/admin/on-duty/"]
     seen = 0
     for page in pages:

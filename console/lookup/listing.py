@@ -1,0 +1,327 @@
+"""A record's list page: every row, a filter, or a search, keyset-paged over what an index serves.
+
+Sorts are the record's declared `sort` columns (each with the key as tie-break) and its key. A filter
+is offered on a badge column (status) or on the column a parent record's HasMany points through
+(an order's customer_id), and only when an index leads with that column; it combines with a sort only
+when an index holds both, in that order. Any other combination is narrowed with a notice rather than
+turned into a table scan. Searches run the product's phases (console.product.queries.phases: exact keys
+first, then prefixes), each paged on its own order; a page may span two phases, both ways.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from itertools import count
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
+
+from console.product.declare import HasMany
+from console.product.queries import MAX_QUERY, Phase, phases
+from console.product.schema import ProductSchema, ReflectedRecord, python_type
+from console.lookup.paging import (PAGE_SIZE, BadCursor, Page, SortOrder, bounded_count, keyset_page,
+                                   prebuilt)
+
+
+class LookupInputError(ValueError):
+    """A parameter of the list is not valid; `field` names it."""
+
+    status = 400
+
+    def __init__(self, field_name: str, message: str):
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+def column_label(name: str) -> str:
+    """'created_at' -> 'created', 'total_cents' -> 'total': the column as a sort's label names it."""
+    for suffix in ("_at", "_cents", "_minor", "_on"):
+        if name.endswith(suffix):
+            name = name[:-len(suffix)]
+    return name.replace("_", " ")
+
+
+def _sort_labels(reflected: ReflectedRecord, name: str) -> tuple[str, str]:
+    """(descending, ascending) labels of a sort on this column."""
+    if name == reflected.record.key:
+        return "Highest number first", "Lowest number first"
+    kind, label = python_type(reflected.table.c[name]), column_label(name)
+    if kind in (datetime, date):
+        dated = [n for n in reflected.record.sort if python_type(reflected.table.c[n]) in (datetime, date)]
+        extra = f" ({label})" if dated and dated[0] != name else ""
+        return f"Newest first{extra}", f"Oldest first{extra}"
+    if kind is str:
+        return f"{label.capitalize()} Z to A", f"{label.capitalize()} A to Z"
+    return f"Largest {label} first", f"Smallest {label} first"
+
+
+@dataclass
+class Shape:
+    """What one record's list can do, worked out once from its declaration and its table's indexes."""
+
+    sorts: dict[str, SortOrder]
+    default: str
+    filters: dict[str, tuple[str, ...]]  # filter column -> the sort params an index serves with it
+    badge_filters: tuple[str, ...]
+    parent_filters: dict[str, str]  # filter column -> the parent record's name
+
+
+# Per reflected record (one per app): a token that is never reused, unlike id(), for the statement cache's
+# keys (paging.prebuilt keeps its statements for good), and the list's shape.
+_TOKENS: WeakKeyDictionary = WeakKeyDictionary()
+_SHAPES: WeakKeyDictionary = WeakKeyDictionary()
+_COUNTER = count()
+
+
+def token(reflected: ReflectedRecord) -> int:
+    found = _TOKENS.get(reflected)
+    if found is None:
+        found = _TOKENS.setdefault(reflected, next(_COUNTER))
+    return found
+
+
+def _index_heads(reflected: ReflectedRecord) -> list[list[str]]:
+    heads = [[c.name for c in reflected.table.primary_key.columns]]
+    heads += [[c.name for c in index.columns if c is not None] for index in reflected.table.indexes]
+    return [head for head in heads if head]
+
+
+def shape(schema: ProductSchema, reflected: ReflectedRecord) -> Shape:
+    found = _SHAPES.get(reflected)
+    if found is None:
+        found = _SHAPES.setdefault(reflected, _build_shape(schema, reflected))
+    return found
+
+
+def _build_shape(schema: ProductSchema, reflected: ReflectedRecord) -> Shape:
+    record, table = reflected.record, reflected.table
+    key = table.c[record.key]
+    sorts: dict[str, SortOrder] = {}
+    for name in (*record.sort, record.key):
+        columns = (key,) if name == record.key else (table.c[name], key)
+        down, up = _sort_labels(reflected, name)
+        for order in (SortOrder(name, down, columns, True), SortOrder(name, up, columns, False)):
+            sorts[order.param] = order
+    heads = _index_heads(reflected)
+    led = {head[0] for head in heads}
+    parents = {relation.via: other.name for other in schema.product.records.values()
+               for relation in other.related if isinstance(relation, HasMany) and relation.record == record.name}
+    candidates = [c for c in record.badges if c in led] + [c for c in parents if c in led and c not in record.badges]
+    filters = {}
+    for column in candidates:
+        served = {head[1] for head in heads if len(head) > 1 and head[0] == column}
+        filters[column] = tuple(param for param, order in sorts.items() if order.key in served)
+    return Shape(sorts=sorts, default=f"-{record.sort[0] if record.sort else record.key}", filters=filters,
+                 badge_filters=tuple(c for c in filters if c in record.badges),
+                 parent_filters={c: parents[c] for c in filters if c not in record.badges})
+
+
+@dataclass
+class Listing:
+    """A list page's rows plus what the user should be told about it."""
+
+    page: Page
+    notices: list[str] = field(default_factory=list)
+    not_found: str | None = None
+    count: tuple[int, bool] | None = None  # (matches up to the bound, more than the bound)
+    sort: str = ""
+    # Rows a search on personal data matched (as `count`), for its audit; None when it matched none.
+    personal_matches: tuple[int, bool] | None = None
+
+
+def _listed(reflected: ReflectedRecord) -> list:
+    return [reflected.table.c[name] for name in reflected.list_names]
+
+
+def _filtered(reflected: ReflectedRecord, names: tuple[str, ...]):
+    """The list's SELECT filtered on each column of `names` (= a bound parameter of its name), built once."""
+    table = reflected.table
+    return prebuilt(("records", token(reflected), "filter", names), lambda: select(*_listed(reflected)).where(
+        *(table.c[name] == bindparam(f"f_{name}", type_=table.c[name].type) for name in names)))
+
+
+def _filter_value(reflected: ReflectedRecord, column: str, raw: str):
+    kind = python_type(reflected.table.c[column])
+    if kind is int:
+        if not (raw.isascii() and raw.isdigit()) or int(raw) > 2**63 - 1:  # "²" is a digit too
+            raise LookupInputError(column, f"{column}: give a number (digits only).")
+        return int(raw)
+    if column in reflected.record.badges and raw not in reflected.record.badges[column]:
+        choices = ", ".join(reflected.record.badges[column])
+        raise LookupInputError(column, f"Unknown {column} {raw!r}; choose one of: {choices}.")
+    return raw
+
+
+def browse(conn: Connection, schema: ProductSchema, reflected: ReflectedRecord, *, filters: dict[str, str],
+           sort: str | None, direction: str = "first", cursor: str | None = None, size: int = PAGE_SIZE) -> Listing:
+    """One page of the record's rows, filtered by `filters` (column -> raw value), in an indexed order."""
+    lists = shape(schema, reflected)
+    unknown = [column for column in filters if column not in lists.filters]
+    if unknown:
+        raise LookupInputError(unknown[0], f"{unknown[0]}: this list cannot be filtered on it.")
+    params = {f"f_{column}": _filter_value(reflected, column, raw) for column, raw in filters.items()}
+    param = sort or lists.default
+    if param not in lists.sorts:
+        raise LookupInputError("sort", f"Unknown sort {param!r}; choose one of: {', '.join(lists.sorts)}.")
+    notices = []
+    allowed = set(lists.sorts)
+    for column in filters:
+        allowed &= set(lists.filters[column])
+    if filters and param not in allowed:
+        fallback = lists.default if lists.default in allowed else next(iter(sorted(allowed)), f"-{reflected.record.key}")
+        if sort:
+            notices.append(f"“{lists.sorts[param].label}” cannot be combined with this filter, so the list is "
+                           f"sorted “{lists.sorts[fallback].label}”.")
+        param = fallback
+    statement = _filtered(reflected, tuple(sorted(filters)))
+    page = keyset_page(conn, statement, lists.sorts[param], direction=direction, cursor=cursor, size=size,
+                       params=params)
+    listing = Listing(page, notices, sort=param)
+    if filters:
+        listing.count = bounded_count(conn, statement, params=params)
+        if not page.rows and direction == "first":
+            listing.not_found = f"No {reflected.record.label.lower()} match this filter."
+    return listing
+
+
+# Searches --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Step:
+    """One phase of a search as the pages walk it: its statement (no order), its order and its values."""
+
+    phase: Phase
+    statement: object
+    sort: SortOrder
+    params: dict
+
+
+def _steps(reflected: ReflectedRecord, q: str, personal_prefixes: bool = True) -> list[Step]:
+    steps = []
+    record, table = reflected.record, reflected.table
+    for phase in phases(reflected, q):
+        if not personal_prefixes and phase.kind != "exact" and phase.column in record.personal:
+            continue
+        # The product's statement for the phase, without its forward-only order and limit: every kind of
+        # phase it has (exact, prefix, and any later one) pages here both ways on the phase's own order.
+        statement = prebuilt(("records", token(reflected), "phase", phase.kind, phase.column), lambda phase=phase: (
+            reflected.statement((phase.kind, phase.column, False)).order_by(None).limit(None)))
+        names = phase.order(reflected)
+        if len(names) > 1 and names[0] in record.exact:  # a unique text key needs no tie-break
+            names = names[:1]
+        columns = tuple(table.c[name] for name in names)
+        steps.append(Step(phase, statement, SortOrder(f"{phase.kind}-{phase.column}", "", columns, False,
+                                                      byte_order=phase.kind == "prefix"), phase.params))
+    return steps
+
+
+def _split(cursor: str | None, steps: list[Step]) -> tuple[int, str | None]:
+    if cursor is None:
+        return 0, None
+    number, _, rest = cursor.partition(".")
+    if not (number.isascii() and number.isdigit()) or int(number) >= len(steps) or not rest:
+        raise BadCursor("not a cursor of this search")
+    return int(number), rest
+
+
+def _walk(conn, reflected, steps, start: int, direction: str, cursor: str | None, size: int):
+    """Rows from `start` on in `direction` ("first"/"after" forwards, "last"/"before" backwards), across
+    phases, until one more than `size` are found: [(phase number, row)], in the walk's order."""
+    key, found, seen = reflected.record.key, [], set()
+    forwards = direction in ("first", "after")
+    number, step_direction = start, direction
+    while 0 <= number < len(steps) and len(found) <= size:
+        step = steps[number]
+        page = keyset_page(conn, step.statement, step.sort, direction=step_direction, cursor=cursor, size=size,
+                           params=step.params)
+        rows = page.rows if forwards else list(reversed(page.rows))
+        for row in rows:
+            if row._mapping[key] not in seen:
+                seen.add(row._mapping[key])
+                found.append((number, row))
+        if len(found) >= size and (page.has_next if forwards else page.has_prev):
+            found.append(None)  # more remain in this phase: a marker, never shown
+            break
+        number += 1 if forwards else -1
+        step_direction, cursor = ("first" if forwards else "last"), None
+    return found
+
+
+PERSONAL_PREFIX_REFUSED = ("Your role may not search personal data by its start: that spells out what the "
+                           "page masks, one character at a time. Search by a full value or a number.")
+
+
+def search(conn: Connection, reflected: ReflectedRecord, q: str, *, direction: str = "first",
+           cursor: str | None = None, size: int = PAGE_SIZE, personal_prefixes: bool = True) -> Listing:
+    """One page of a search: the product's phases in order (exact keys first, then prefixes).
+
+    Without `personal_prefixes` (roles that may not reveal), prefix searches on personal columns are left
+    out with a notice; exact matches find at most what the searcher already named.
+    """
+    record = reflected.record
+    if not record.searchable:
+        raise LookupInputError("q", f"{record.label} cannot be searched; list them without a search.")
+    if len(q) > MAX_QUERY:
+        raise LookupInputError("q", f"The search is longer than {MAX_QUERY} characters.")
+    steps = _steps(reflected, q, personal_prefixes)
+    listing = Listing(Page([], None))
+    if not personal_prefixes and len(steps) < len(_steps(reflected, q)):
+        listing.notices.append(PERSONAL_PREFIX_REFUSED)
+    if not steps:
+        listing.not_found = f"No {record.label.lower()} can match “{q}”."
+        return listing
+    start, inner = _split(cursor, steps)
+    if direction == "last":
+        start = len(steps) - 1
+    forwards = direction in ("first", "after")
+    found = _walk(conn, reflected, steps, start, direction, inner, size)
+    more = len(found) > size
+    shown = found[:size] if forwards else list(reversed(found[:size]))
+
+    def encode(entry) -> str:
+        number, row = entry
+        return f"{number}.{steps[number].sort.encode(row)}"
+
+    page = Page([row for _number, row in shown], steps[0].sort)
+    if shown:
+        page.has_prev = more if not forwards else direction == "after"
+        page.next_cursor = encode(shown[-1]) if (more if forwards else direction == "before") else None
+        page.prev_cursor = encode(shown[0]) if page.has_prev else None
+    listing.page = page
+    if direction == "first" and not more:
+        # Everything found fits on this page: the page is the count, no counting queries needed.
+        mine = sum(1 for number, _row in shown if steps[number].phase.column in record.personal)
+        listing.count = (len(shown), False) if shown else None
+        listing.personal_matches = (mine, False) if mine else None
+        return _not_found(listing, record, q, direction)
+    total, over, personal, personal_over = 0, False, 0, False
+    for step in steps:
+        count, beyond = bounded_count(conn, step.statement, params=step.params)
+        total, over = total + count, over or beyond
+        if step.phase.column in record.personal:
+            personal, personal_over = personal + count, personal_over or beyond
+    listing.count = (total, over) if total else None
+    listing.personal_matches = (personal, personal_over) if personal else None
+    return _not_found(listing, record, q, direction)
+
+
+def _not_found(listing: Listing, record, q: str, direction: str) -> Listing:
+    if not listing.page.rows and direction == "first":
+        listing.not_found = f"No {record.label.lower()} match “{q}”."
+    return listing
+
+
+def exact_matches(conn: Connection, reflected: ReflectedRecord, q: str, limit: int = 2) -> list[tuple]:
+    """(row, whether a personal column matched) for rows whose exact keys equal `q`, at most `limit`: what
+    "lands on the thing"."""
+    found, seen, key = [], set(), reflected.record.key
+    for step in _steps(reflected, q):
+        if step.phase.kind != "exact":
+            continue
+        for row in keyset_page(conn, step.statement, step.sort, size=limit, params=step.params).rows:
+            if row._mapping[key] not in seen:
+                seen.add(row._mapping[key])
+                found.append((row, step.phase.column in reflected.record.personal))
+    return found[:limit]
