@@ -1,5 +1,5 @@
-"""The shared report: tables and targets of suites that have no baseline to compare with."""
-from bench.harness import SuiteResult, Table, Target, markdown
+"""The shared harness: the report's tables and targets, and timing sides in rotation."""
+from bench.harness import SuiteResult, Table, Target, markdown, measure_rotation
 
 
 def test_markdown_renders_tables_with_text_left_and_figures_right():
@@ -29,3 +29,20 @@ def test_to_json_keeps_tables_and_targets():
     assert data["tables"] == [{"title": "t", "columns": ["round", "entries/s"], "rows": [[1, 250000]]}]
     assert data["targets"] == [{"what": "speed", "target": ">= 200,000", "measured": "250,000", "met": True}]
     assert data["facts"] == {"dialect": "sqlite"}
+
+
+
+def test_each_side_is_timed_once_per_round_in_alternating_order():
+    order = []
+    calls = [lambda name=name: order.append(name) for name in "abc"]
+
+    samples = measure_rotation(calls, reps=3, warmup=1, budget_s=60)
+
+    assert order == list("abc") + list("abc") + list("cba") + list("abc")
+    assert [len(s.wall) for s in samples] == [3, 3, 3]
+
+
+def test_a_slow_side_stops_the_rounds_once_the_budget_is_spent():
+    samples = measure_rotation([lambda: None, lambda: None], reps=50, warmup=0, budget_s=0.0, min_samples=4)
+
+    assert [len(s.wall) for s in samples] == [4, 4]
