@@ -354,6 +354,16 @@ def _create_mysql_database(url) -> None:
         admin.dispose()
 
 
+def drop_mysql_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="information_schema"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{parsed.database}`")
+    finally:
+        admin.dispose()
+
+
 def _create_missing_indexes(engine: Engine) -> None:
     """A database loaded by an older schema lacks newer indexes; create_all only adds tables."""
     from admin_tasks.shop_schema import ShopBase
