@@ -56,6 +56,7 @@ class Comparison:
     console_cpu_ms: float | None = None
     # A second baseline timed in the same rotation: stock Flask-Admin as a careful user tunes it.
     tuned: Stats | None = None
+    tuned_cpu_ms: float | None = None
 
     @property
     def ratio_median(self) -> float:
@@ -107,6 +108,7 @@ class SuiteResult:
                          "ratio_median": c.ratio_median, "ratio_p95": c.ratio_p95,
                          "baseline_cpu_median_ms": c.baseline_cpu_ms, "console_cpu_median_ms": c.console_cpu_ms,
                          "tuned": asdict(c.tuned) if c.tuned else None, "ratio_tuned_median": c.ratio_tuned,
+                         "tuned_cpu_median_ms": c.tuned_cpu_ms,
                          "note": c.note})
         return {"suite": self.suite, "scenarios": rows, "tables": [asdict(t) for t in self.tables],
                 "targets": [asdict(t) for t in self.targets], "facts": self.facts}

@@ -354,7 +354,8 @@ def run(ctx: BenchContext) -> SuiteResult:
         timed = measure_rotation(sides, reps=ctx.reps, warmup=ctx.warmup, budget_s=ctx.budget_s)
         comparison = Comparison(scenario.name, Stats.of(timed[0].wall), Stats.of(timed[1].wall), scenario.note,
                                 baseline_cpu_ms=timed[0].cpu_median_ms, console_cpu_ms=timed[1].cpu_median_ms,
-                                tuned=Stats.of(timed[2].wall) if scenario.tuned else None)
+                                tuned=Stats.of(timed[2].wall) if scenario.tuned else None,
+                                tuned_cpu_ms=timed[2].cpu_median_ms if scenario.tuned else None)
         result.comparisons.append(comparison)
         tuned = f", tuned stock {comparison.tuned.median_ms:,.1f} ms" if comparison.tuned else ""
         print(f"  {scenario.name}: stock {comparison.baseline.median_ms:,.1f} ms{tuned}, "
