@@ -67,6 +67,13 @@ class Comparison:
         return None if self.tuned is None else round(self.tuned.median_ms / self.console.median_ms, 1)
 
     @property
+    def ratio_best_stock(self) -> float | None:
+        """Against the faster of the two baselines: tuning's sort can make a search slower (it walks the sort's index)."""
+        if self.tuned is None:
+            return None
+        return round(min(self.baseline.median_ms, self.tuned.median_ms) / self.console.median_ms, 1)
+
+    @property
     def ratio_p95(self) -> float:
         return round(self.baseline.p95_ms / self.console.p95_ms, 1)
 

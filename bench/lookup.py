@@ -165,8 +165,10 @@ class Scenario:
 # Ratio targets: goal -> (what, least ratio of the baseline's median to the console's).
 GOALS = {"page 1": ("ratio to stock on page 1", 4.0), "email": ("ratio to stock on email search", 40.0),
          "worst sort": ("ratio to stock on the worst stock sort", 100.0)}
-TUNED_GOALS = {"page 1": ("ratio to tuned stock on page 1", 4.0),
-               "search": ("ratio to tuned stock on every search", 40.0)}
+# Judged against the faster of default and tuned stock: tuned stock's default sort makes a rare match slower
+# to find on some databases (it walks the sort's index, testing each row), and a careful user would notice.
+TUNED_GOALS = {"page 1": ("ratio to the faster of tuned and default stock on page 1", 4.0),
+               "search": ("ratio to the faster of tuned and default stock on every search", 40.0)}
 P95_LIMIT_MS = 25.0
 
 
@@ -180,7 +182,7 @@ def targets(comparisons: list[Comparison], scenario_goals: dict[str, str],
                             f"highest {worst.console.p95_ms:,.2f} ms ({worst.scenario})",
                             worst.console.p95_ms <= P95_LIMIT_MS))
     for goals, chosen, ratio in ((GOALS, scenario_goals, lambda c: c.ratio_median),
-                                 (TUNED_GOALS, tuned_goals or {}, lambda c: c.ratio_tuned)):
+                                 (TUNED_GOALS, tuned_goals or {}, lambda c: c.ratio_best_stock)):
         for goal, (what, least) in goals.items():
             counted = [c for c in comparisons if chosen.get(c.scenario) == goal and ratio(c) is not None]
             if counted:
