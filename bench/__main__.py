@@ -44,7 +44,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                              "mysql+pymysql://root@127.0.0.1:3306/bench (created if missing, kept for the next run "
                              "unless --drop-target); the console's own database stays on --db")
     parser.add_argument("--drop-target", action="store_true",
-                        help="drop the --target database at the end of the run")
+                        help="drop the --target database, and those named after it (<name>_inspect200), at the end of the run")
     parser.add_argument("--customers", type=int, default=1_000_000, help="generated customers (about 3 orders each)")
     parser.add_argument("--quick", action="store_true",
                         help=f"{QUICK_CUSTOMERS:,} customers (tickets, audit entries), fewer samples, short HTTP "

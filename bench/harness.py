@@ -363,14 +363,21 @@ def _create_mysql_database(url) -> None:
         admin.dispose()
 
 
-def drop_mysql_database(url: str) -> None:
+def drop_mysql_database(url: str) -> list[str]:
+    """Drop the --target database and those the suites named after it (`<name>_inspect200`); return their names."""
     parsed = make_url(url)
     admin = create_engine(parsed.set(database="information_schema"), isolation_level="AUTOCOMMIT")
+    pattern = parsed.database.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "\\_%"
     try:
         with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{parsed.database}`")
+            named = conn.execute(text("SELECT schema_name FROM schemata WHERE schema_name = :name "
+                                      "OR schema_name LIKE :pattern"),
+                                 {"name": parsed.database, "pattern": pattern}).scalars().all()
+            for name in named:
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
     finally:
         admin.dispose()
+    return list(named)
 
 
 def _create_missing_indexes(engine: Engine) -> None:

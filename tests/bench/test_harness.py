@@ -1,5 +1,10 @@
 """The shared harness: the report's tables and targets, and timing sides in rotation."""
-from bench.harness import SuiteResult, Table, Target, markdown, measure_rotation
+import os
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bench.harness import SuiteResult, Table, Target, drop_mysql_database, markdown, measure_rotation
 
 
 def test_markdown_renders_tables_with_text_left_and_figures_right():
@@ -46,3 +51,25 @@ def test_a_slow_side_stops_the_rounds_once_the_budget_is_spent():
     samples = measure_rotation([lambda: None, lambda: None], reps=50, warmup=0, budget_s=0.0, min_samples=4)
 
     assert [len(s.wall) for s in samples] == [4, 4]
+
+
+def test_drop_target_drops_the_target_and_the_databases_named_after_it_only():
+    server = os.environ.get("TEST_TARGET_DATABASE_URL", "")
+    if not server.startswith("mysql"):
+        pytest.skip("needs MySQL/MariaDB: set TEST_TARGET_DATABASE_URL=mysql+pymysql://...")
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    names = ("bench_drop_t", "bench_drop_t_inspect200", "bench_drop_tx", "bench_drop_t2")
+    with admin.connect() as conn:
+        for name in names:
+            conn.exec_driver_sql(f"CREATE DATABASE IF NOT EXISTS `{name}`")
+    try:
+        dropped = drop_mysql_database(server.rsplit("/", 1)[0] + "/bench_drop_t")
+        with admin.connect() as conn:
+            left = set(conn.execute(text("SHOW DATABASES LIKE :like"), {"like": "bench\\_drop%"}).scalars())
+        assert sorted(dropped) == ["bench_drop_t", "bench_drop_t_inspect200"]
+        assert left == {"bench_drop_tx", "bench_drop_t2"}
+    finally:
+        with admin.connect() as conn:
+            for name in names:
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.dispose()
