@@ -15,8 +15,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.harness import (DEFAULT_DATA_DIR, QUICK_CUSTOMERS, BenchContext, git_revision, machine, markdown,
-                           raise_priority)
+from bench.harness import (DEFAULT_DATA_DIR, QUICK_CUSTOMERS, BenchContext, drop_mysql_database, git_revision,
+                           machine, markdown, raise_priority)
 
 # name -> "module:function"; the function takes a BenchContext and returns a SuiteResult.
 # The memory suite comes after the timed ones: it reuses the databases they fill. The calls suite counts,
@@ -29,6 +29,7 @@ SUITES = {
     "verify": "bench.audit_verify:suite",
     "memory": "bench.memory:run",
     "calls": "bench.calls:run",
+    "inspect": "bench.inspect_schema:run",
 }
 OUT_DIR = Path(__file__).resolve().parent / "out"
 
@@ -38,10 +39,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--db", default="sqlite",
                         help="'sqlite' (files under --data-dir) or a PostgreSQL URL such as "
                              "postgresql+psycopg://postgres@127.0.0.1:5432/bench (created if missing)")
-    parser.add_argument("--target-db", metavar="URL",
+    parser.add_argument("--target", "--target-db", dest="target_db", metavar="URL",
                         help="put the shop (the target database) on this MySQL/MariaDB server instead, e.g. "
-                             "mysql+pymysql://root@127.0.0.1:3306/bench (created if missing); the console's own "
-                             "database stays on --db")
+                             "mysql+pymysql://root@127.0.0.1:3306/bench (created if missing, kept for the next run "
+                             "unless --drop-target); the console's own database stays on --db")
+    parser.add_argument("--drop-target", action="store_true",
+                        help="drop the --target database, and those named after it (<name>_inspect200), at the end of the run")
     parser.add_argument("--customers", type=int, default=1_000_000, help="generated customers (about 3 orders each)")
     parser.add_argument("--quick", action="store_true",
                         help=f"{QUICK_CUSTOMERS:,} customers (tickets, audit entries), fewer samples, short HTTP "
@@ -67,7 +70,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if args.db != "sqlite" and not args.db.startswith("postgresql"):
         parser.error("--db is 'sqlite' or a postgresql+psycopg:// URL")
     if args.target_db and not args.target_db.startswith(("mysql", "mariadb")):
-        parser.error("--target-db is a mysql+pymysql:// URL")
+        parser.error("--target is a mysql+pymysql:// URL")
+    if args.drop_target and not args.target_db:
+        parser.error("--drop-target needs --target")
     if args.profile and args.suite and args.suite != ["lookup"]:
         parser.error("--profile applies to the lookup suite only")
     if args.profile:
@@ -92,16 +97,20 @@ def main(argv: list[str] | None = None) -> int:
               "customers": args.customers, "seed": args.seed, "niceness": args.nice, "suites": []}
     print(f"{command}\n{report['machine']['cpu']}, {report['machine']['cores']} cores, "
           f"{report['machine']['memory_gb']} GB; {started:%Y-%m-%d %H:%M} UTC", flush=True)
-    for name in args.suite or list(SUITES):
-        ctx = BenchContext(db=args.db, customers=args.customers, seed=args.seed, reps=args.reps, warmup=args.warmup,
-                           budget_s=args.budget, data_dir=args.data_dir, profile=args.profile, quick=args.quick,
-                           target_db=args.target_db)
-        clock = time.perf_counter()
-        result = run_suite(name, ctx)
-        result.facts["seconds"] = round(time.perf_counter() - clock, 1)
-        report["suites"].append(result.to_json())
-        if result.comparisons or result.tables or result.targets:
-            print("\n" + markdown(result) + "\n", flush=True)
+    try:
+        for name in args.suite or list(SUITES):
+            ctx = BenchContext(db=args.db, customers=args.customers, seed=args.seed, reps=args.reps,
+                               warmup=args.warmup, budget_s=args.budget, data_dir=args.data_dir, profile=args.profile,
+                               quick=args.quick, target_db=args.target_db)
+            clock = time.perf_counter()
+            result = run_suite(name, ctx)
+            result.facts["seconds"] = round(time.perf_counter() - clock, 1)
+            report["suites"].append(result.to_json())
+            if result.comparisons or result.tables or result.targets:
+                print("\n" + markdown(result) + "\n", flush=True)
+    finally:
+        if args.drop_target:
+            drop_mysql_database(args.target_db)
     if args.profile:
         return 0
     args.out.mkdir(parents=True, exist_ok=True)

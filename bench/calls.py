@@ -4,10 +4,11 @@ Timings on a shared VM move from run to run; the number of Python calls a reques
 for the same code, data and libraries, so it compares two revisions where timings cannot. It is
 what the pages and runs cost here: their SQL executes in a small part of their time (RESULTS.md).
 
-Counted after a warm-up: the customer page and the orders list sorted by total (the console's side
-of the worst stock sort), logged in as an agent, against the benchmark's bare JSON route for the same
-customer (bench/http_app.py); an audited `unlock_account` run through the runner against the same
-change in bare SQLAlchemy (bench/tasks.py), each on a different locked customer.
+Counted after a warm-up: the customers list (page 1), the customer page and the orders list sorted
+by total (the console's side of the worst stock sort), logged in as an agent, against the benchmark's
+bare JSON route for the same customer (bench/http_app.py), whose own count is a row of its own; an
+audited `unlock_account` run through the runner against the same change in bare SQLAlchemy
+(bench/tasks.py), each on a different locked customer. The pages' URLs come from bench/pages.py.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pstats
 from datetime import datetime
 from typing import Callable
 
-from bench import lookup
+from bench import lookup, pages
 from bench.harness import BenchContext, SuiteResult, Table
 from bench.http_app import AGENT, BARE_PREFIX, add_bare_route, create_bench_app, prepare_console
 from bench.tasks import bare_unlock, console_unlock, lock_customers, unlock_leftovers
@@ -57,8 +58,10 @@ def run(ctx: BenchContext) -> SuiteResult:
     client = lookup.logged_in_client(app)
     bare_route = calls_per_call(_getter(client, f"{BARE_PREFIX}{customer_id}"), times)
     rows = [[f"{name} (vs the bare JSON route)", round(calls_per_call(_getter(client, url), times)), round(bare_route)]
-            for name, url in (("customer page", f"/admin/records/customers/{customer_id}"),
-                              ("orders list sorted by total", "/admin/records/orders/?sort=-total_cents"))]
+            for name, url in (("customers list, page 1", pages.CUSTOMERS),
+                              ("customer page", pages.customer(customer_id)),
+                              ("orders list sorted by total", pages.listing("orders", sort="-total_cents")))]
+    rows.append(["bare JSON route, one row by key (itself)", round(bare_route), round(bare_route)])
     customers = lock_customers(shop, 2 * (WARMUP + times))
     queue = iter(customers)
     stamp = datetime.now().strftime("%Y%m%d%H%M%S")

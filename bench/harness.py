@@ -54,10 +54,24 @@ class Comparison:
     # barely move it (the database server's own work is not in it for PostgreSQL).
     baseline_cpu_ms: float | None = None
     console_cpu_ms: float | None = None
+    # A second baseline timed in the same rotation: stock Flask-Admin as a careful user tunes it.
+    tuned: Stats | None = None
+    tuned_cpu_ms: float | None = None
 
     @property
     def ratio_median(self) -> float:
         return round(self.baseline.median_ms / self.console.median_ms, 1)
+
+    @property
+    def ratio_tuned(self) -> float | None:
+        return None if self.tuned is None else round(self.tuned.median_ms / self.console.median_ms, 1)
+
+    @property
+    def ratio_best_stock(self) -> float | None:
+        """Against the faster of the two baselines: tuning's sort can make a search slower (it walks the sort's index)."""
+        if self.tuned is None:
+            return None
+        return round(min(self.baseline.median_ms, self.tuned.median_ms) / self.console.median_ms, 1)
 
     @property
     def ratio_p95(self) -> float:
@@ -100,6 +114,8 @@ class SuiteResult:
             rows.append({"scenario": c.scenario, "baseline": asdict(c.baseline), "console": asdict(c.console),
                          "ratio_median": c.ratio_median, "ratio_p95": c.ratio_p95,
                          "baseline_cpu_median_ms": c.baseline_cpu_ms, "console_cpu_median_ms": c.console_cpu_ms,
+                         "tuned": asdict(c.tuned) if c.tuned else None, "ratio_tuned_median": c.ratio_tuned,
+                         "tuned_cpu_median_ms": c.tuned_cpu_ms,
                          "note": c.note})
         return {"suite": self.suite, "scenarios": rows, "tables": [asdict(t) for t in self.tables],
                 "targets": [asdict(t) for t in self.targets], "facts": self.facts}
@@ -117,38 +133,55 @@ class Samples:
 
 def measure_ab(a: Callable[[], object], b: Callable[[], object], *, reps: int, warmup: int, budget_s: float,
                min_samples: int = 5) -> tuple[Samples, Samples]:
-    """Time `a` and `b` in alternation (AB, BA, AB...), after `warmup` untimed calls of each.
+    """Time `a` and `b` in alternation (AB, BA, AB...): `measure_rotation` of the two."""
+    first, second = measure_rotation([a, b], reps=reps, warmup=warmup, budget_s=budget_s, min_samples=min_samples)
+    return first, second
 
-    Stops after `reps` pairs, or earlier once either side has spent `budget_s` and has at least
-    `min_samples` samples: a baseline that takes 10 s per call gets 5 samples, not 30.
+
+def measure_rotation(calls: list[Callable[[], object]], *, reps: int, warmup: int, budget_s: float,
+                     min_samples: int = 5) -> list[Samples]:
+    """Time each call once per round, forwards then backwards (ABC, CBA, ABC...), after `warmup` untimed rounds.
+
+    Alternating spreads a drift of the machine's speed evenly over the sides. Stops after `reps` rounds,
+    or earlier once any side has spent `budget_s` and each has at least `min_samples` samples: a
+    baseline that takes 10 s per call gets 5 samples, not 30.
     """
     for _ in range(warmup):
-        a()
-        b()
-    samples_a, samples_b = Samples(), Samples()
+        for call in calls:
+            call()
+    samples = [Samples() for _ in calls]
+    pairs = list(zip(calls, samples))
     for i in range(reps):
-        pair = ((a, samples_a), (b, samples_b))
-        for call, samples in (pair if i % 2 == 0 else pair[::-1]):
+        for call, taken in (pairs if i % 2 == 0 else pairs[::-1]):
             cpu, wall = time.process_time(), time.perf_counter()
             call()
-            samples.wall.append(time.perf_counter() - wall)
-            samples.cpu.append(time.process_time() - cpu)
-        if len(samples_a.wall) >= min_samples and max(sum(samples_a.wall), sum(samples_b.wall)) > budget_s:
+            taken.wall.append(time.perf_counter() - wall)
+            taken.cpu.append(time.process_time() - cpu)
+        if len(samples[0].wall) >= min_samples and max(sum(taken.wall) for taken in samples) > budget_s:
             break
-    return samples_a, samples_b
+    return samples
 
 
 def markdown(result: SuiteResult) -> str:
     lines = [f"### {result.suite}"]
-    if result.comparisons:
+    if any(c.tuned for c in result.comparisons):
+        lines += ["", "| scenario | stock median / p95 (ms) | tuned stock median / p95 (ms) | console median / p95 (ms) "
+                      "| ÷ stock | ÷ tuned stock | console CPU (ms) | n |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for c in result.comparisons:
+            tuned = f"{c.tuned.median_ms:,.1f} / {c.tuned.p95_ms:,.1f}" if c.tuned else ""
+            ratio = f"{c.ratio_tuned:,.1f}×" if c.tuned else ""
+            lines.append(f"| {c.scenario} | {c.baseline.median_ms:,.1f} / {c.baseline.p95_ms:,.1f} | {tuned} | "
+                         f"{c.console.median_ms:,.2f} / {c.console.p95_ms:,.2f} | {c.ratio_median:,.1f}× | {ratio} | "
+                         f"{_cell(c.console_cpu_ms)} | {c.console.n} |")
+    elif result.comparisons:
         lines += ["", "| scenario | baseline median / p95 (ms) | console median / p95 (ms) | ratio (median) | "
                       "console CPU (ms) | n |",
                   "| --- | ---: | ---: | ---: | ---: | ---: |"]
-    for c in result.comparisons:
-        cpu = f"{c.console_cpu_ms:,.2f}" if c.console_cpu_ms is not None else ""
-        lines.append(f"| {c.scenario} | {c.baseline.median_ms:,.1f} / {c.baseline.p95_ms:,.1f} | "
-                     f"{c.console.median_ms:,.2f} / {c.console.p95_ms:,.2f} | {c.ratio_median:,.1f}× | {cpu} | "
-                     f"{c.baseline.n} / {c.console.n} |")
+        for c in result.comparisons:
+            lines.append(f"| {c.scenario} | {c.baseline.median_ms:,.1f} / {c.baseline.p95_ms:,.1f} | "
+                         f"{c.console.median_ms:,.2f} / {c.console.p95_ms:,.2f} | {c.ratio_median:,.1f}× | "
+                         f"{_cell(c.console_cpu_ms)} | {c.baseline.n} / {c.console.n} |")
     for table in result.tables:
         first = table.rows[0] if table.rows else []
         # Text columns align left, figures right.
@@ -328,6 +361,23 @@ def _create_mysql_database(url) -> None:
             conn.exec_driver_sql(f"CREATE DATABASE IF NOT EXISTS `{url.database}`")
     finally:
         admin.dispose()
+
+
+def drop_mysql_database(url: str) -> list[str]:
+    """Drop the --target database and those the suites named after it (`<name>_inspect200`); return their names."""
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="information_schema"), isolation_level="AUTOCOMMIT")
+    pattern = parsed.database.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "\\_%"
+    try:
+        with admin.connect() as conn:
+            named = conn.execute(text("SELECT schema_name FROM schemata WHERE schema_name = :name "
+                                      "OR schema_name LIKE :pattern"),
+                                 {"name": parsed.database, "pattern": pattern}).scalars().all()
+            for name in named:
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+    finally:
+        admin.dispose()
+    return list(named)
 
 
 def _create_missing_indexes(engine: Engine) -> None:

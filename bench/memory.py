@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
-from bench import audit_verify, deflection
+from bench import audit_verify, deflection, pages as console_pages
 from bench.harness import BenchContext, SuiteResult, Table, Target, peak_rss_mb
 from bench.http_app import AGENT, AUDIT_KEY, PASSWORD, create_bench_app, prepare_console
 from console.db import make_engine, utcnow
@@ -141,9 +141,9 @@ def cases(ctx: BenchContext) -> list[tuple[str, str, dict]]:
     return [
         ("idle", "app built and logged in, nothing else (the floor)", {**pages, "paths": []}),
         ("customers", f"customers list: first and last page ({ctx.facts['customers_rows']:,} rows)",
-         {**pages, "paths": ["/admin/records/customers/", "/admin/records/customers/?page=last"]}),
+         {**pages, "paths": [console_pages.CUSTOMERS, console_pages.listing("customers", page="last")]}),
         ("orders", f"orders list: first and last page ({ctx.facts['orders_rows']:,} rows)",
-         {**pages, "paths": ["/admin/records/orders/", "/admin/records/orders/?page=last"]}),
+         {**pages, "paths": [console_pages.ORDERS, console_pages.listing("orders", page="last")]}),
         ("audit_export", f"audit CSV export of the whole trail ({entries:,}+ entries), streamed",
          {"console": trail_url, "target": shop_url, "audit_key": audit_verify.KEY, "email": LEAD,
           "paths": ["/admin/audit/export.csv"], "min_lines": entries + 1}),

@@ -110,3 +110,48 @@ def test_pages_answer_503_with_the_error_page_when_the_console_database_is_down(
     assert "A database is unavailable" in html and "<title>A database is unavailable · Support Console</title>" in html
     assert 'href="/admin/"' in html  # the way back, once it is up again
     assert health.status_code == 503 and health.get_json()["status"] == "unavailable"
+
+
+def test_a_pages_csrf_token_is_signed_once_a_minute_and_each_session_gets_its_own(app, client, login_as, make_user,
+                                                                                 monkeypatch):
+    import flask_wtf.csrf
+
+    from console import web
+    from tests.conftest import csrf_token_from
+
+    clock, signed = [1_000_000.0], []
+    app.jinja_env.globals["csrf_token"]._clock = lambda: clock[0]
+
+    class CountedSigner(flask_wtf.csrf.URLSafeTimedSerializer):
+        def dumps(self, *args, **kwargs):
+            signed.append(1)
+            return super().dumps(*args, **kwargs)
+
+    monkeypatch.setattr(flask_wtf.csrf, "URLSafeTimedSerializer", CountedSigner)
+    login_as("agent")
+    signed.clear()
+    first = csrf_token_from(client.get("/admin/customers/").get_data(as_text=True))
+    assert csrf_token_from(client.get("/admin/customers/").get_data(as_text=True)) == first
+    assert len(signed) == 1  # the second page reused the first page's token
+    clock[0] += web.CSRF_RESIGN_SECONDS
+    client.get("/admin/customers/")
+    assert len(signed) == 2  # a new minute: signed anew
+
+    second = app.test_client()
+    AuthActions(second).login(make_user("agent").email)
+    assert csrf_token_from(second.get("/admin/customers/").get_data(as_text=True)) != first
+    # The reused token is accepted as Flask-WTF's own: logging out with it works.
+    assert client.post("/logout", data={"csrf_token": first}).status_code == 302
+
+
+def test_a_security_header_the_view_set_is_kept(isolated_app):
+    app = isolated_app()
+
+    @app.route("/test-own-cache-header")
+    def own_header():
+        return "ok", 200, {"Cache-Control": "max-age=60", "X-Frame-Options": "SAMEORIGIN"}
+
+    response = app.test_client().get("/test-own-cache-header")
+    assert response.headers.getlist("Cache-Control") == ["max-age=60"]
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers["Referrer-Policy"] == "same-origin"

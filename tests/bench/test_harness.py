@@ -1,5 +1,10 @@
-"""The shared report: tables and targets of suites that have no baseline to compare with."""
-from bench.harness import SuiteResult, Table, Target, markdown
+"""The shared harness: the report's tables and targets, and timing sides in rotation."""
+import os
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bench.harness import SuiteResult, Table, Target, drop_mysql_database, markdown, measure_rotation
 
 
 def test_markdown_renders_tables_with_text_left_and_figures_right():
@@ -29,3 +34,42 @@ def test_to_json_keeps_tables_and_targets():
     assert data["tables"] == [{"title": "t", "columns": ["round", "entries/s"], "rows": [[1, 250000]]}]
     assert data["targets"] == [{"what": "speed", "target": ">= 200,000", "measured": "250,000", "met": True}]
     assert data["facts"] == {"dialect": "sqlite"}
+
+
+
+def test_each_side_is_timed_once_per_round_in_alternating_order():
+    order = []
+    calls = [lambda name=name: order.append(name) for name in "abc"]
+
+    samples = measure_rotation(calls, reps=3, warmup=1, budget_s=60)
+
+    assert order == list("abc") + list("abc") + list("cba") + list("abc")
+    assert [len(s.wall) for s in samples] == [3, 3, 3]
+
+
+def test_a_slow_side_stops_the_rounds_once_the_budget_is_spent():
+    samples = measure_rotation([lambda: None, lambda: None], reps=50, warmup=0, budget_s=0.0, min_samples=4)
+
+    assert [len(s.wall) for s in samples] == [4, 4]
+
+
+def test_drop_target_drops_the_target_and_the_databases_named_after_it_only():
+    server = os.environ.get("TEST_TARGET_DATABASE_URL", "")
+    if not server.startswith("mysql"):
+        pytest.skip("needs MySQL/MariaDB: set TEST_TARGET_DATABASE_URL=mysql+pymysql://...")
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    names = ("bench_drop_t", "bench_drop_t_inspect200", "bench_drop_tx", "bench_drop_t2")
+    with admin.connect() as conn:
+        for name in names:
+            conn.exec_driver_sql(f"CREATE DATABASE IF NOT EXISTS `{name}`")
+    try:
+        dropped = drop_mysql_database(server.rsplit("/", 1)[0] + "/bench_drop_t")
+        with admin.connect() as conn:
+            left = set(conn.execute(text("SHOW DATABASES LIKE :like"), {"like": "bench\\_drop%"}).scalars())
+        assert sorted(dropped) == ["bench_drop_t", "bench_drop_t_inspect200"]
+        assert left == {"bench_drop_tx", "bench_drop_t2"}
+    finally:
+        with admin.connect() as conn:
+            for name in names:
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.dispose()

@@ -99,9 +99,10 @@ def test_all_200_refuses_redirects_and_errors_but_passes_clean_runs():
         all_200(parse_wrk(SOME_404))
 
 
-def test_lua_script_lists_the_ids_and_the_prefix():
-    script = lua_script("/admin/customers/", [7, 42, 1000])
-    assert "local ids = {7, 42, 1000}" in script
-    assert 'local prefix = "/admin/customers/"' in script
-    assert "position = position % #ids + 1" in script
+def test_lua_script_lists_the_paths_and_refuses_one_it_cannot_quote():
+    script = lua_script(["/admin/customers/", "/admin/customers/42", "/bench/bare/customers/7?x=1"])
+    assert 'local paths = {"/admin/customers/", "/admin/customers/42", "/bench/bare/customers/7?x=1"}' in script
+    assert "position = position % #paths + 1" in script
     assert 'string.format("bench: status_200=%d status_other=%d first_other=%d\\n"' in script
+    with pytest.raises(ValueError, match="the Lua script can quote"):
+        lua_script(['/admin/"; os.exit() --'])

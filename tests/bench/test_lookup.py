@@ -26,3 +26,20 @@ def test_a_slow_page_misses_the_p95_limit_and_goals_without_scenarios_are_not_ju
 
     assert [(target.what, target.met) for target in found] == [
         ("every list, lookup, sort and detail page, console p95", False)]
+
+
+def test_tuned_stock_targets_are_judged_on_the_faster_stock_and_skip_scenarios_without_tuned():
+    tuned_page = Comparison("customers: page 1", Stats(80.0, 90.0, 30), Stats(4.0, 5.0, 30),
+                            tuned=Stats(10.0, 12.0, 30))
+    # Tuned stock slower than default here (its sort's index walked row by row): the default counts.
+    prefix = Comparison("prefix", Stats(390.0, 420.0, 30), Stats(5.0, 6.0, 30), tuned=Stats(900.0, 950.0, 30))
+    untimed = _timed("substring", 500.0, 5.0)  # no tuned side: not counted against the tuned goal
+    found = targets([tuned_page, prefix, untimed], {"customers: page 1": "page 1"},
+                    {"customers: page 1": "page 1", "prefix": "search", "substring": "search"})
+    verdicts = {target.what: (target.met, target.measured) for target in found}
+
+    assert verdicts["ratio to stock on page 1"] == (True, "lowest 20.0× (20.0× customers: page 1)")
+    assert verdicts["ratio to the faster of tuned and default stock on page 1"] == (
+        False, "lowest 2.5× (2.5× customers: page 1)")
+    assert verdicts["ratio to the faster of tuned and default stock on every search"] == (
+        True, "lowest 78.0× (78.0× prefix)")
