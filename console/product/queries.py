@@ -101,11 +101,8 @@ class Phase:
         key = reflected.record.key
         return [self.column, key] if self.kind == "prefix" else [key]
 
-    def partial(self) -> bool:
-        """Whether the step matches part of a value: what could spell out a masked value."""
-        return self.kind in PARTIAL
 
-
+# The kinds of step that match part of a value: a part, typed a keystroke at a time, spells out the rest.
 PARTIAL = ("prefix", "substring")
 
 
