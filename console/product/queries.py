@@ -196,7 +196,11 @@ def find_page(session: Session | Connection, reflected: ReflectedRecord, *, q: s
             continue
         bounded = number == start and bounds is not None
         values = dict(params, **{f"after_{n}": value for n, value in enumerate(bounds)}) if bounded else params
-        for row in session.execute(reflected.statement(("phase", signature, number, bounded)), values).mappings():
+        for statement in reflected.steps_statements(signature, number, bounded):
+            rows = session.execute(statement, values).mappings().all()
+            if len(rows) > PAGE_SIZE:
+                break
+        for row in rows:
             if row[record.key] not in seen:
                 seen.add(row[record.key])
                 found.append((number, row))

@@ -20,6 +20,7 @@ from console.product.loading import Product
 from console.product.search_index import LIKE_ESCAPE, SubstringIndex
 
 PAGE_SIZE = 25
+PROBE_ROWS = 2000  # rows a MariaDB substring step reads in key order before it asks FULLTEXT
 
 
 class ProductSchemaError(Exception):
@@ -56,8 +57,8 @@ class ReflectedRecord:
                     raise ProductSchemaError(f"record {record.name!r}, field {field!r}: column {name!r} is not text")
         self.key = table.c[record.key]
         # SQLite's FTS5 walks its rows in rowid order, and can stop after a page when that is the key's order.
-        self.rowid_key = (dialect == "sqlite" and len(table.primary_key.columns) == 1
-                          and self.key.primary_key and type(self.key.type) is INTEGER)
+        self._key_is_primary = list(table.primary_key.columns) == [self.key]
+        self.rowid_key = dialect == "sqlite" and self._key_is_primary and type(self.key.type) is INTEGER
         currencies = [m.currency_column for m in record.money.values() if m.currency_column]
         listed = record.columns or tuple(table.c.keys())
         self.list_names = tuple(dict.fromkeys((record.key, *listed, *record.title_columns, *currencies)))
@@ -80,7 +81,7 @@ class ReflectedRecord:
                                      f"{self.table.name!r} leads with {column!r}")
 
     def statement(self, shape: tuple):
-        """The SELECT for a shape: ("phase", steps, number, after?), ("one", columns), ("children", via, limit).
+        """The SELECT for a shape: ("phase"|"probe", steps, number, after?), ("one", columns), ("children", via, limit).
 
         A search's steps are ((kind, column), ...) with kinds "all", "exact", "prefix" and "substring".
         """
@@ -100,7 +101,7 @@ class ReflectedRecord:
             via = self.table.c[shape[1]]
             return (select(*listed).where(via == bindparam("parent"))
                     .order_by(self.key.desc()).limit(shape[2]))
-        return self._phase(*shape[1:])
+        return self._probe(*shape[1:]) if kind == "probe" else self._phase(*shape[1:])
 
     @staticmethod
     def _paged(statement, order: list, after: bool):
@@ -118,6 +119,41 @@ class ReflectedRecord:
             return column.like(bindparam(f"{tag}_pattern"), escape=LIKE_ESCAPE)
         return search_index.contains(self.table, self.substring_indexes[column_name], self.dialect, tag)
 
+    def _excluding(self, steps: tuple, number: int, statement):
+        """The statement less the rows the steps before step `number` found."""
+        for earlier, (earlier_kind, earlier_column) in enumerate(steps[:number]):
+            column = self.table.c[earlier_column]
+            if earlier_kind == "substring" and self.dialect in ("mysql", "mariadb"):
+                # What FULLTEXT narrows, LIKE decides: the LIKE alone says which rows that step found.
+                found_before = column.like(bindparam(f"p{earlier}_pattern"), escape=LIKE_ESCAPE)
+            else:
+                found_before = self._matches(earlier_kind, earlier_column, f"p{earlier}")
+            # NOT of a comparison with NULL is NULL: a row with no value there was not found by that step.
+            statement = statement.where(not_(found_before) if column.primary_key
+                                        else or_(column.is_(None), not_(found_before)))
+        return statement
+
+    def steps_statements(self, steps: tuple, number: int, after: bool) -> list:
+        """The statements that answer step `number`, to try in turn until one fills the page.
+
+        On MariaDB, FULLTEXT hands over every candidate before the sort by key: seconds for a fragment
+        most rows hold. So a substring step first reads at most PROBE_ROWS rows in key order (bounded
+        by ROWS EXAMINED, never the whole table); only when they hold less than a page does FULLTEXT answer.
+        """
+        full = self.statement(("phase", steps, number, after))
+        kind, column_name = steps[number]
+        if kind != "substring" or self.dialect not in ("mysql", "mariadb") or not self._key_is_primary:
+            return [full]
+        return [self.statement(("probe", steps, number, after)), full]
+
+    def _probe(self, steps: tuple, number: int, after: bool):
+        column = self.table.c[steps[number][1]]
+        statement = select(*(self.table.c[name] for name in self.list_names)).where(
+            column.like(bindparam(f"p{number}_pattern"), escape=LIKE_ESCAPE))
+        statement = self._paged(self._excluding(steps, number, statement), [self.key], after)
+        return (statement.with_hint(self.table, "FORCE INDEX (PRIMARY)", dialect_name="*")
+                .suffix_with(f"ROWS EXAMINED {PROBE_ROWS}"))
+
     def _phase(self, steps: tuple, number: int, after: bool):
         """Step `number` of a search: its rows, less those the steps before it found, keyset-paged."""
         kind, column_name = steps[number]
@@ -133,13 +169,7 @@ class ReflectedRecord:
         else:
             statement = statement.where(self._matches(kind, column_name, tag))
             order = [self.table.c[column_name], self.key] if kind == "prefix" else [self.key]
-        for earlier, (earlier_kind, earlier_column) in enumerate(steps[:number]):
-            found_before = self._matches(earlier_kind, earlier_column, f"p{earlier}")
-            column = self.table.c[earlier_column]
-            # NOT of a comparison with NULL is NULL: a row with no value there was not found by that step.
-            statement = statement.where(not_(found_before) if column.primary_key
-                                        else or_(column.is_(None), not_(found_before)))
-        return self._paged(statement, order, after)
+        return self._paged(self._excluding(steps, number, statement), order, after)
 
 
 class ProductSchema:
