@@ -11,7 +11,7 @@ ORDER_TONES = {"pending": "warning", "paid": "info", "processing": "info", "ship
 RECORDS = [
     Record(
         "customers", label="Customers", key="id", title="{name} <{email}>",
-        exact=["id", "email"], prefix=["email"],
+        exact=["id", "email"], prefix=["email"], substring=["email", "name", "phone"],
         columns=["id", "email", "name", "status", "email_confirmed", "failed_login_count", "created_at"],
         sort=["created_at"],
         personal={"email": mask.email, "name": mask.name, "phone": mask.phone},
@@ -41,7 +41,7 @@ RECORDS = [
         money={"amount_cents": SHOP_MONEY}, related=[BelongsTo("orders", via="order_id")],
     ),
     Record(
-        "shipments", label="Shipments", title="Shipment {id}", exact=["id"],
+        "shipments", label="Shipments", title="Shipment {id}", exact=["id"], substring=["postcode", "tracking_number"],
         personal={"recipient_name": mask.name, "line1": mask.text, "line2": mask.text, "postcode": mask.postcode},
         badges={"status": {"pending": "warning", "shipped": "info", "delivered": "success", "returned": "danger"}},
         related=[BelongsTo("orders", via="order_id")],

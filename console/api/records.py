@@ -7,9 +7,10 @@ from console.api import ApiError, api_user, bp, error_response, json_body, requi
 from console.api.describe import Query, documented
 from console.auth.permissions import LOOKUP, REVEAL_PII
 from console.db import target_session
-from console.product.queries import CURSOR, MAX_CURSOR, MAX_QUERY, QueryInputError, list_page, record_detail
+from console.product.queries import CURSOR, MAX_CURSOR, MAX_QUERY, QueryInputError, record_detail
 from console.product.reveal import MAX_REVEAL_TICKET, RevealRefused, audit_reveal, check_reveal
 from console.product.schema import ProductSchemaError, product_schema
+from console.product.searches import search_page
 from console.tasks.registry import task_registry
 
 
@@ -35,7 +36,8 @@ def _detail(name: str, key: str, revealed: bool) -> dict:
 
 
 SEARCH_QUERY = (Query("q", {"type": "string", "maxLength": MAX_QUERY},
-                      "exact keys first, then prefixes; none or empty: every row in key order"),
+                      "exact keys first, then prefixes, then substrings (three letters or digits in a row); "
+                      "none or empty: every row in key order"),
                 Query("after", {"type": "string", "maxLength": MAX_CURSOR, "pattern": f"^{CURSOR.pattern}$"},
                       "the `next` cursor of the page before; none or empty: the first page"))
 
@@ -50,8 +52,7 @@ def record_names(app) -> dict:
 @documented("The records the product package declares", answers={200: "RecordKinds"}, errors=(403,))
 def list_records():
     records = product_schema().product.records.values()
-    return jsonify({"records": [{"name": r.name, "title": r.label, "search": list(dict.fromkeys(r.exact + r.prefix))}
-                                for r in records]})
+    return jsonify({"records": [{"name": r.name, "title": r.label, "search": list(r.searchable)} for r in records]})
 
 
 @bp.get("/records/<record>")
@@ -59,14 +60,16 @@ def list_records():
 @documented("A page of one kind of record, searched or in key order", answers={200: "RecordPage"},
             errors=(403, 404, 422), query=SEARCH_QUERY, path={"record": record_names},
             description="`after` takes only the `next` of the page before (another value gets a 400); `q` on "
-                        "a record without search keys gets a 422.")
+                        "a record without search keys gets a 422. Roles that may not reveal personal data "
+                        "match personal columns only whole; a search that leaves them nothing is a 403.")
 def search_records(record: str):
     reflected = _reflected(record)
     try:
-        return jsonify(list_page(target_session(), reflected, q=request.args.get("q"),
-                                 after=request.args.get("after") or None))
+        return jsonify(search_page(target_session(), reflected, api_user(), q=request.args.get("q"),
+                                   after=request.args.get("after") or None))
     except QueryInputError as exc:
-        raise ApiError(exc.status, "invalid", exc.message, {exc.field: exc.message}) from None
+        code = "forbidden" if exc.status == 403 else "invalid"
+        raise ApiError(exc.status, code, exc.message, {exc.field: exc.message}) from None
 
 
 @bp.get("/records/<record>/<key>")

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from console.config import DEFAULT_PRODUCT_PACKAGE
 from console.product.loading import Product, load_product
+from console.product.search_index import create_missing
 
 HERE = Path(__file__).resolve().parent
 
@@ -38,9 +39,15 @@ def console_schema_is_current(engine: Engine) -> bool:
 
 
 def create_target_schema(engine: Engine, product: Product | None = None) -> bool:
-    """Let the product package create its missing tables, if it owns a schema (only the demo shop does).
+    """Let the product package create its missing tables, if it owns a schema (only the demo shop does),
+    and the indexes its substring search keys need.
 
-    A real product owns its database: its package has no `create_schema`, and nothing is changed.
-    Returns whether the package created anything. Without `product`, the demo shop's package.
+    A real product owns its database: its package has no `create_schema`, and nothing is changed
+    (`support-console product index` makes its search indexes when asked). Returns whether the
+    package created anything. Without `product`, the demo shop's package.
     """
-    return (product or load_product(DEFAULT_PRODUCT_PACKAGE)).create_schema(engine)
+    product = product or load_product(DEFAULT_PRODUCT_PACKAGE)
+    if not product.create_schema(engine):
+        return False
+    create_missing(engine, product)
+    return True

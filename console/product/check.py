@@ -1,13 +1,15 @@
 """`product check`: every declaration compared with the database, each problem named.
 
 A search or sort key needs an index that leads with its column (a unique constraint or the
-primary key will do); without one, every search would read the whole table.
+primary key will do), and a substring key its search index (console.product.search_index);
+without one, every search would read the whole table.
 """
 from __future__ import annotations
 
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
+from console.product import search_index
 from console.product.declare import HasMany
 from console.product.loading import Product
 
@@ -47,6 +49,11 @@ def check_product(product: Product, engine: Engine) -> list[str]:
             for name in getattr(record, field):
                 if name in columns[record.name] and name not in indexed[record.name]:
                     problems.append(f"{record.name}: {field}: no index on {record.table!r} leads with {name!r}")
+    with engine.connect() as conn:
+        for index in search_index.declared(product):
+            if index.column in columns.get(index.record, ()) and not search_index.exists(conn, index):
+                problems.append(f"{index.record}: substring: no substring index on {index.table!r}.{index.column!r} "
+                                f"(`support-console product index` makes {index.name})")
     for record in product.records.values():
         for relation in record.related:
             other = product.records[relation.record]

@@ -1,4 +1,4 @@
-"""`support-console product`: inspect a database into a starter package; check a package against it."""
+"""`support-console product`: inspect a database into a starter package; check a package against it; index it."""
 from __future__ import annotations
 
 import os
@@ -9,8 +9,9 @@ import click
 
 from console.config import DEFAULT_PRODUCT_PACKAGE, ConfigError, normalize_db_url
 from console.db import make_engine
+from console.product import search_index
 from console.product.check import check_product
-from console.product.loading import load_product
+from console.product.loading import Product, load_product
 from console.product.starter import StarterError, write_starter
 
 
@@ -47,16 +48,21 @@ def inspect_command(url: str | None, package: str, out: str):
     click.echo(str(path.resolve()))
 
 
+def _product(package: str | None) -> Product:
+    name = package or os.environ.get("PRODUCT_PACKAGE", "").strip() or DEFAULT_PRODUCT_PACKAGE
+    try:
+        return load_product(name)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @group.command("check")
 @click.option("--url", help="The database to compare with (default: TARGET_DATABASE_URL).")
 @click.option("--package", "package", default=None, help="The product package (default: PRODUCT_PACKAGE).")
 def check_command(url: str | None, package: str | None):
     """Name every declaration the database does not back: unknown tables or columns, keys with no index."""
-    name = package or os.environ.get("PRODUCT_PACKAGE", "").strip() or DEFAULT_PRODUCT_PACKAGE
-    try:
-        product = load_product(name)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    product = _product(package)
+    name = product.package
     engine = _engine(url)
     try:
         problems = check_product(product, engine)
@@ -89,3 +95,28 @@ def _tasks_fit(package: str) -> bool:
     except click.exceptions.Exit as exc:
         return exc.exit_code == 0
     return True
+
+
+@group.command("index")
+@click.option("--url", help="The database to index (default: TARGET_DATABASE_URL).")
+@click.option("--package", "package", default=None, help="The product package (default: PRODUCT_PACKAGE).")
+@click.option("--dry-run", is_flag=True, help="Only print the indexes it would create.")
+def index_command(url: str | None, package: str | None, dry_run: bool):
+    """Create the indexes the package's substring search keys need, printing each (the only change it makes)."""
+    product = _product(package)
+    engine = _engine(url)
+    try:
+        wanted = search_index.missing(engine, product)
+        if dry_run:
+            created = [f"{index.record}.{index.column}: would create {index.name} on {index.table}" for index in wanted]
+        else:
+            created = search_index.create_missing(engine, product, wanted)
+    except Exception as exc:  # a refused statement or a missing table: say which, in one line
+        raise click.ClickException(f"{product.package}: could not create the search indexes: "
+                                   f"{exc.__class__.__name__}: {exc}") from None
+    finally:
+        engine.dispose()
+    for line in created:
+        click.echo(f"{product.package}: {line}")
+    if not wanted:
+        click.echo(f"{product.package}: every substring search key has its index.")

@@ -1,4 +1,4 @@
-"""Reading records for the API: lists by key, searches (exact keys first, then prefixes), one record whole.
+"""Reading records: lists by key, searches (exact keys first, then prefixes, then substrings), one record whole.
 
 Every list is keyset-paged (the cursor is the last row's sort key: no OFFSET) and counts
 nothing. Personal values are masked unless the caller revealed them; money reads in its units.
@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 from console.audit.chain import jsonable
 from console.product.declare import BelongsTo
 from console.product.money import format_money, money_json
-from console.product.schema import LIKE_ESCAPE, PAGE_SIZE, ProductSchema, ReflectedRecord, python_type
+from console.product.schema import PAGE_SIZE, ProductSchema, ReflectedRecord, python_type
+from console.product.search_index import like_escaped, searchable
+from console.product.search_index import params as search_params
 
 MAX_QUERY = 254
 BIGINT = 2**63 - 1
@@ -50,8 +52,7 @@ def coerce(column, raw: str):
 
 def like_prefix(prefix: str) -> str:
     """A LIKE pattern matching values that start with `prefix`, wildcards escaped."""
-    escaped = prefix.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%")
-    return escaped.replace("_", LIKE_ESCAPE + "_") + "%"
+    return like_escaped(prefix) + "%"
 
 
 def _shown(reflected: ReflectedRecord, name: str, row, revealed: bool):
@@ -86,7 +87,11 @@ def item(reflected: ReflectedRecord, row, revealed: bool, names: tuple[str, ...]
 
 @dataclass(frozen=True)
 class Phase:
-    """One step of a search: the rows whose `column` equals the text, or starts with it; "all" lists by key."""
+    """One step of a search: the rows whose `column` equals the text, starts with it, or holds it; "all" lists by key.
+
+    `params` are the statement's, named after the step's place in the search (a step leaves out the rows
+    the steps before it found, so it binds their parameters too).
+    """
 
     kind: str
     column: str | None
@@ -97,17 +102,35 @@ class Phase:
         return [self.column, key] if self.kind == "prefix" else [key]
 
 
-def phases(reflected: ReflectedRecord, q: str | None) -> list[Phase]:
+# The kinds of step that match part of a value: a part, typed a keystroke at a time, spells out the rest.
+PARTIAL = ("prefix", "substring")
+
+
+def phases(reflected: ReflectedRecord, q: str | None, *, personal_partial: bool = True) -> list[Phase]:
+    """The steps of a search for `q`: exact keys, then prefixes, then substrings, in declaration order.
+
+    Without `personal_partial`, no step matches part of a personal column (see console.product.searches).
+    A substring step needs three letters or digits in a row (search_index.searchable).
+    """
     if q is None:
         return [Phase("all", None, {})]
-    found = []
     record = reflected.record
-    for name in record.exact:
-        value = coerce(reflected.table.c[name], q)
-        if value is not None:
-            found.append(Phase("exact", name, {"q": value}))
-    for name in record.prefix:
-        found.append(Phase("prefix", name, {"pattern": like_prefix(q), "q": q}))
+    wanted = [("exact", name) for name in record.exact] + [("prefix", name) for name in record.prefix]
+    if searchable(q):
+        wanted += [("substring", name) for name in record.substring]
+    found = []
+    for kind, name in wanted:
+        if kind in PARTIAL and name in record.personal and not personal_partial:
+            continue
+        tag = f"p{len(found)}"
+        if kind == "exact":
+            value = coerce(reflected.table.c[name], q)
+            if value is not None:
+                found.append(Phase(kind, name, {f"{tag}_q": value}))
+        elif kind == "prefix":
+            found.append(Phase(kind, name, {f"{tag}_pattern": like_prefix(q)}))
+        else:
+            found.append(Phase(kind, name, search_params(q, reflected.dialect, tag)))
     return found
 
 
@@ -138,28 +161,47 @@ def _decode(cursor: str, reflected: ReflectedRecord, steps: list[Phase]) -> tupl
     return phase, tuple(typed)
 
 
-def list_page(session: Session | Connection, reflected: ReflectedRecord, *, q: str | None = None,
-              after: str | None = None, revealed: bool = False) -> dict:
-    """One page of the record: {"items": [...], "next": cursor or None}."""
+@dataclass(frozen=True)
+class Found:
+    """A page of a search before it is shown: each row with the number of the step that found it."""
+
+    steps: list[Phase]
+    rows: list[tuple[int, object]]
+    next: str | None
+
+
+def find_page(session: Session | Connection, reflected: ReflectedRecord, *, q: str | None = None,
+              after: str | None = None, personal_partial: bool = True) -> Found:
+    """The rows of one page, each step's rows after the steps before it, none twice; nothing formatted."""
     record = reflected.record
     q = (q or "").strip() or None  # an empty search is no search, as an empty filter is no filter elsewhere
     if q is not None:
-        if not record.exact and not record.prefix:
+        if not record.searchable:
             raise QueryInputError("q", f"q: {record.name} declares no search keys; list it without q", 422)
         if len(q) > MAX_QUERY:
             raise QueryInputError("q", f"q: at most {MAX_QUERY} characters")
-    steps = phases(reflected, q)
+    steps = phases(reflected, q, personal_partial=personal_partial)
+    if q is not None and not steps and record.substring and not searchable(q):
+        raise QueryInputError("q", "q: to search inside values, give at least three letters or digits in a row")
+    for step in steps:
+        reflected.require_index(session, step.kind, step.column)
     start, bounds = _decode(after, reflected, steps) if after else (0, None)
+    signature = tuple((step.kind, step.column) for step in steps)
     found: list[tuple[int, object]] = []
     seen = set()
-    for number in range(start, len(steps)):
-        step = steps[number]
-        params = dict(step.params)
-        if number == start and bounds is not None:
-            params.update({f"after_{n}": value for n, value in enumerate(bounds)})
-        statement = reflected.statement((step.kind, step.column, number == start and bounds is not None))
-        for row in session.execute(statement, params).mappings():
-            if row[record.key] not in seen:  # a row one search key found is not listed again by another
+    params: dict = {}
+    for number, step in enumerate(steps):
+        params.update(step.params)  # each step leaves out what the steps before it found: it binds theirs
+        if number < start:
+            continue
+        bounded = number == start and bounds is not None
+        values = dict(params, **{f"after_{n}": value for n, value in enumerate(bounds)}) if bounded else params
+        for statement in reflected.steps_statements(signature, number, bounded):
+            rows = session.execute(statement, values).mappings().all()
+            if len(rows) > PAGE_SIZE:
+                break
+        for row in rows:
+            if row[record.key] not in seen:
                 seen.add(row[record.key])
                 found.append((number, row))
         if len(found) > PAGE_SIZE:
@@ -169,7 +211,18 @@ def list_page(session: Session | Connection, reflected: ReflectedRecord, *, q: s
     if more:
         number, last = page[-1]
         following = _encode(number, [last[name] for name in steps[number].order(reflected)])
-    return {"items": [item(reflected, row, revealed) for _number, row in page], "next": following}
+    return Found(steps, page, following)
+
+
+def list_page(session: Session | Connection, reflected: ReflectedRecord, *, q: str | None = None,
+              after: str | None = None, revealed: bool = False, personal_partial: bool = True) -> dict:
+    """One page of the record: {"items": [...], "next": cursor or None}.
+
+    Callers acting for a user go through console.product.searches.search_page, which decides
+    `personal_partial` and audits searches of personal data.
+    """
+    found = find_page(session, reflected, q=q, after=after, personal_partial=personal_partial)
+    return {"items": [item(reflected, row, revealed) for _number, row in found.rows], "next": found.next}
 
 
 def record_detail(session: Session | Connection, schema: ProductSchema, reflected: ReflectedRecord, raw_key: str,

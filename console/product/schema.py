@@ -8,15 +8,19 @@ from __future__ import annotations
 import threading
 
 from flask import current_app
-from sqlalchemy import MetaData, Table, bindparam, select, tuple_
-from sqlalchemy.engine import Engine
+from sqlalchemy import INTEGER, MetaData, Table, bindparam, inspect, not_, or_, select, tuple_
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import NoSuchTableError
+from sqlalchemy.orm import Session
 
+from console.product import search_index
+from console.product.check import leading_columns
 from console.product.declare import HasMany, Record
 from console.product.loading import Product
+from console.product.search_index import LIKE_ESCAPE, SubstringIndex
 
 PAGE_SIZE = 25
-LIKE_ESCAPE = "/"
+PROBE_ROWS = 2000  # rows a MariaDB substring step reads in key order before it asks FULLTEXT
 
 
 class ProductSchemaError(Exception):
@@ -33,18 +37,28 @@ def python_type(column):
 class ReflectedRecord:
     """A record over its reflected table, with its statements built once."""
 
-    def __init__(self, record: Record, table: Table):
+    def __init__(self, record: Record, table: Table, dialect: str = "", indexed: set[str] | None = None):
         self.record = record
         self.table = table
+        self.dialect = dialect
+        # Columns an index leads with (None: not known, nothing refused) and substring indexes seen to exist.
+        self.indexed = indexed
+        self.substring_indexes = {name: SubstringIndex(record.name, table.name, record.key, name)
+                                  for name in record.substring}
+        self._indexed_substrings: set[str] = set()
         for field, names in record.referenced().items():
             for name in names:
                 if name not in table.c:
                     raise ProductSchemaError(f"record {record.name!r}, field {field!r}: table {table.name!r} "
                                              f"has no column {name!r}")
-        for name in record.prefix:
-            if python_type(table.c[name]) is not str:
-                raise ProductSchemaError(f"record {record.name!r}, field 'prefix': column {name!r} is not text")
+        for field in ("prefix", "substring"):
+            for name in getattr(record, field):
+                if python_type(table.c[name]) is not str:
+                    raise ProductSchemaError(f"record {record.name!r}, field {field!r}: column {name!r} is not text")
         self.key = table.c[record.key]
+        # SQLite's FTS5 walks its rows in rowid order, and can stop after a page when that is the key's order.
+        self._key_is_primary = list(table.primary_key.columns) == [self.key]
+        self.rowid_key = dialect == "sqlite" and self._key_is_primary and type(self.key.type) is INTEGER
         currencies = [m.currency_column for m in record.money.values() if m.currency_column]
         listed = record.columns or tuple(table.c.keys())
         self.list_names = tuple(dict.fromkeys((record.key, *listed, *record.title_columns, *currencies)))
@@ -53,8 +67,24 @@ class ReflectedRecord:
         self._statements: dict[tuple, object] = {}
         self._lock = threading.Lock()
 
+    def require_index(self, session: Session | Connection, kind: str, column: str | None) -> None:
+        """Refuse a search step no index answers (ProductSchemaError): it would read the whole table."""
+        if kind == "substring":
+            if column not in self._indexed_substrings:
+                if not search_index.exists(session if isinstance(session, Connection) else session.connection(),
+                                           self.substring_indexes[column]):
+                    raise ProductSchemaError(f"record {self.record.name!r}, field 'substring': column {column!r} "
+                                             "has no substring index (`support-console product index` makes it)")
+                self._indexed_substrings.add(column)
+        elif kind in ("exact", "prefix") and self.indexed is not None and column not in self.indexed:
+            raise ProductSchemaError(f"record {self.record.name!r}, field {kind!r}: no index on "
+                                     f"{self.table.name!r} leads with {column!r}")
+
     def statement(self, shape: tuple):
-        """The SELECT for a shape: ("all"|"exact"|"prefix", column, after?), ("one", columns), ("children", via, limit)."""
+        """The SELECT for a shape: ("phase"|"probe", steps, number, after?), ("one", columns), ("children", via, limit).
+
+        A search's steps are ((kind, column), ...) with kinds "all", "exact", "prefix" and "substring".
+        """
         found = self._statements.get(shape)
         if found is None:
             with self._lock:
@@ -71,23 +101,75 @@ class ReflectedRecord:
             via = self.table.c[shape[1]]
             return (select(*listed).where(via == bindparam("parent"))
                     .order_by(self.key.desc()).limit(shape[2]))
-        _kind, column_name, after = shape
-        statement = select(*listed)
-        if kind == "all":
-            order = [self.key]
-        elif kind == "exact":
-            statement = statement.where(self.table.c[column_name] == bindparam("q"))
-            order = [self.key]
-        else:
-            column = self.table.c[column_name]
-            statement = statement.where(column.like(bindparam("pattern"), escape=LIKE_ESCAPE))
-            if column_name in self.record.exact:  # those rows came first, as exact matches
-                statement = statement.where(column != bindparam("q"))
-            order = [column, self.key]
+        return self._probe(*shape[1:]) if kind == "probe" else self._phase(*shape[1:])
+
+    @staticmethod
+    def _paged(statement, order: list, after: bool):
         if after:
             bounds = [bindparam(f"after_{n}", type_=column.type) for n, column in enumerate(order)]
             statement = statement.where(order[0] > bounds[0] if len(order) == 1 else tuple_(*order) > tuple_(*bounds))
         return statement.order_by(*order).limit(PAGE_SIZE + 1)
+
+    def _matches(self, kind: str, column_name: str, tag: str):
+        """The condition "step `tag` finds this row" (its parameters are named after the tag)."""
+        column = self.table.c[column_name]
+        if kind == "exact":
+            return column == bindparam(f"{tag}_q")
+        if kind == "prefix":
+            return column.like(bindparam(f"{tag}_pattern"), escape=LIKE_ESCAPE)
+        return search_index.contains(self.table, self.substring_indexes[column_name], self.dialect, tag)
+
+    def _excluding(self, steps: tuple, number: int, statement):
+        """The statement less the rows the steps before step `number` found."""
+        for earlier, (earlier_kind, earlier_column) in enumerate(steps[:number]):
+            column = self.table.c[earlier_column]
+            if earlier_kind == "substring" and self.dialect in ("mysql", "mariadb"):
+                # What FULLTEXT narrows, LIKE decides: the LIKE alone says which rows that step found.
+                found_before = column.like(bindparam(f"p{earlier}_pattern"), escape=LIKE_ESCAPE)
+            else:
+                found_before = self._matches(earlier_kind, earlier_column, f"p{earlier}")
+            # NOT of a comparison with NULL is NULL: a row with no value there was not found by that step.
+            statement = statement.where(not_(found_before) if column.primary_key
+                                        else or_(column.is_(None), not_(found_before)))
+        return statement
+
+    def steps_statements(self, steps: tuple, number: int, after: bool) -> list:
+        """The statements that answer step `number`, to try in turn until one fills the page.
+
+        On MariaDB, FULLTEXT hands over every candidate before the sort by key: seconds for a fragment
+        most rows hold. So a substring step first reads at most PROBE_ROWS rows in key order (bounded
+        by ROWS EXAMINED, never the whole table); only when they hold less than a page does FULLTEXT answer.
+        """
+        full = self.statement(("phase", steps, number, after))
+        kind, column_name = steps[number]
+        if kind != "substring" or self.dialect not in ("mysql", "mariadb") or not self._key_is_primary:
+            return [full]
+        return [self.statement(("probe", steps, number, after)), full]
+
+    def _probe(self, steps: tuple, number: int, after: bool):
+        column = self.table.c[steps[number][1]]
+        statement = select(*(self.table.c[name] for name in self.list_names)).where(
+            column.like(bindparam(f"p{number}_pattern"), escape=LIKE_ESCAPE))
+        statement = self._paged(self._excluding(steps, number, statement), [self.key], after)
+        return (statement.with_hint(self.table, "FORCE INDEX (PRIMARY)", dialect_name="*")
+                .suffix_with(f"ROWS EXAMINED {PROBE_ROWS}"))
+
+    def _phase(self, steps: tuple, number: int, after: bool):
+        """Step `number` of a search: its rows, less those the steps before it found, keyset-paged."""
+        kind, column_name = steps[number]
+        tag = f"p{number}"
+        listed = [self.table.c[name] for name in self.list_names]
+        statement = select(*listed)
+        if kind == "substring" and self.rowid_key:
+            source, condition, order = search_index.rowid_ordered(self.table, self.substring_indexes[column_name], tag)
+            statement = statement.select_from(source).where(condition)
+            order = [order]
+        elif kind == "all":
+            order = [self.key]
+        else:
+            statement = statement.where(self._matches(kind, column_name, tag))
+            order = [self.table.c[column_name], self.key] if kind == "prefix" else [self.key]
+        return self._paged(self._excluding(steps, number, statement), order, after)
 
 
 class ProductSchema:
@@ -116,6 +198,7 @@ class ProductSchema:
         metadata = MetaData()
         records = {}
         with self.engine.connect() as conn:
+            inspector = inspect(conn)
             for record in self.product.records.values():
                 table = metadata.tables.get(record.table)
                 if table is None:
@@ -124,7 +207,8 @@ class ProductSchema:
                     except NoSuchTableError:
                         raise ProductSchemaError(f"record {record.name!r}, field 'table': the target database "
                                                  f"has no table {record.table!r}") from None
-                records[record.name] = ReflectedRecord(record, table)
+                records[record.name] = ReflectedRecord(record, table, self.engine.dialect.name,
+                                                       leading_columns(inspector, record.table))
         for reflected in records.values():
             for relation in reflected.record.related:
                 if isinstance(relation, HasMany) and relation.via not in records[relation.record].table.c:

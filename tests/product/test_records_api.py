@@ -14,7 +14,7 @@ def _customers(prefix: str, count: int):
 def test_the_records_are_listed_with_their_search_keys(client, api_token):
     _user, headers = api_token("product_owner")
     records = {r["name"]: r for r in client.get("/api/v1/records", headers=headers).get_json()["records"]}
-    assert records["customers"] == {"name": "customers", "title": "Customers", "search": ["id", "email"]}
+    assert records["customers"] == {"name": "customers", "title": "Customers", "search": ["id", "email", "name", "phone"]}
     assert {"orders", "order_items", "payments", "refunds", "shipments", "outbox_emails"} <= set(records)
 
 

@@ -1,0 +1,62 @@
+"""Searching records for a user: who may match part of a personal value, and the audit of searches that did.
+
+Matching the start or any part of an email, a name or a phone number answers, one keystroke at a
+time, what a masked value holds. So prefix and substring steps over personal columns are for roles
+that may reveal personal data; other roles keep the exact keys (a full value finds only the rows
+the searcher already named) and the partial keys over columns that are not personal. When that
+leaves them nothing, they are told why (403) rather than shown an empty list. Every search whose
+page holds a row found through a personal column leaves one `pii.search` audit entry, the query
+masked and keyed-hashed rather than written out, whatever the role.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from flask import current_app
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from console.audit.chain import record_event
+from console.auth.permissions import REVEAL_PII, user_can
+from console.db import console_session
+from console.product import mask
+from console.product.queries import PARTIAL, QueryInputError, find_page, item
+from console.product.schema import ReflectedRecord
+
+
+def may_search_partially(user) -> bool:
+    """Whether the user may match part of a personal value: the roles that may reveal it."""
+    return user_can(user, REVEAL_PII)
+
+
+def query_digest(text: str) -> str:
+    """A keyed hash of a query: the same query always gives the same digest, and no one can reverse it."""
+    key = current_app.secret_key
+    key = key.encode() if isinstance(key, str) else bytes(key or b"")
+    return hmac.new(key, text.lower().encode(), hashlib.sha256).hexdigest()
+
+
+def search_page(session: Session | Connection, reflected: ReflectedRecord, user, *, q: str | None = None,
+                after: str | None = None, revealed: bool = False) -> dict:
+    """One page of the record as `user` may search it: {"items", "next"} (list_page's answer).
+
+    QueryInputError with status 403 when the role's search leaves out partial steps over personal
+    columns and finds nothing else; AuditUnavailable when the search cannot be recorded (nothing shown).
+    """
+    record = reflected.record
+    partial = may_search_partially(user)
+    found = find_page(session, reflected, q=q, after=after, personal_partial=partial)
+    text = (q or "").strip()
+    withheld = [name for name in dict.fromkeys(record.prefix + record.substring) if name in record.personal]
+    if text and not partial and withheld and not found.rows and not after:
+        raise QueryInputError("q", f"q: your role ({user.role}) may not search {record.name} by part of "
+                                   f"{', '.join(withheld)}; search by a whole value or by key", 403)
+    personal = [(number, row) for number, row in found.rows if found.steps[number].column in record.personal]
+    if personal:
+        kinds = sorted({found.steps[number].kind for number, _row in personal})
+        record_event(console_session(), actor=user.email, action="pii.search", subject_type=record.name,
+                     details={"kinds": kinds, "partial": any(kind in PARTIAL for kind in kinds),
+                              "query": mask.text(text), "query_digest": query_digest(text),
+                              "matches": len(personal), "more": found.next is not None})
+    return {"items": [item(reflected, row, revealed) for _number, row in found.rows], "next": found.next}
