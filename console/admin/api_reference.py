@@ -10,7 +10,7 @@ from werkzeug.routing import BuildError
 from console.admin.base import ConsoleView
 from console.api.openapi import openapi_document
 from console.api.reference import Reference, build_reference, schema_anchor
-from console.auth.permissions import LOOKUP, MANAGE_USERS, user_can
+from console.permissions import LOOKUP, MANAGE_USERS, user_can
 
 
 def api_reference() -> tuple[Reference, Markup]:

@@ -16,7 +16,7 @@ from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from console.auth.permissions import user_can
+from console.permissions import user_can
 from console.formatting import local_time
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

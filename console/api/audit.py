@@ -6,7 +6,7 @@ from flask import jsonify, request
 from console.api import ApiError, bp, require
 from console.api.describe import Query, documented
 from console.audit.browse import MAX_SEQ, entries_after, entry_record
-from console.auth.permissions import READ_AUDIT
+from console.permissions import READ_AUDIT
 from console.db import console_session
 
 DEFAULT_LIMIT = 100

@@ -6,7 +6,7 @@ from werkzeug.routing import BuildError
 
 from console.api import ApiError, api_user, bp, require
 from console.api.describe import Query, documented
-from console.auth.permissions import LOOKUP
+from console.permissions import LOOKUP
 from console.db import console_session
 from console.origin import may_write_on_get
 from console.runbooks.describe import describe_rendered, describe_runbook

@@ -6,7 +6,7 @@ from flask import jsonify, request
 from console.api import ApiError, api_user, bp, require
 from console.api.describe import Query, documented
 from console.api.schemas import GROUP_BY, OPTIONAL_DAY, or_empty
-from console.auth.permissions import READ_TEAM_STATS
+from console.permissions import READ_TEAM_STATS
 from console.db import console_session, utcnow
 from console.deflection import insights, metrics
 from console.deflection.metrics import FilterError

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from console.auth.permissions import READ_STATS, user_can
+from console.permissions import READ_STATS, user_can
 from console.deflection.metrics import DEFAULT_CAPACITY_HOURS
 
 

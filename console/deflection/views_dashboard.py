@@ -8,7 +8,7 @@ from flask_admin import expose
 from flask_login import current_user
 
 from console.admin.base import ConsoleView
-from console.auth.permissions import READ_TEAM_STATS
+from console.permissions import READ_TEAM_STATS
 from console.db import console_session, utcnow
 from console.deflection import dashboard, insights, metrics, workflow
 from console.deflection.metrics import FilterError, StatsFilter

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from console.auth.permissions import LOOKUP
+from console.permissions import LOOKUP
 
 
 def init_app(app: Flask, admin) -> None:

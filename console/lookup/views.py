@@ -10,7 +10,7 @@ from flask_login import current_user
 from admin_tasks.shop_schema import CUSTOMER_STATUSES, ORDER_STATUSES
 from console.admin.base import ConsoleView, deny
 from console.audit.chain import AuditUnavailable
-from console.auth.permissions import LOOKUP, RUN_TASKS, user_can
+from console.permissions import LOOKUP, RUN_TASKS, user_can
 from console.db import console_session, target_session
 from console.lookup import history, queries, records
 from console.lookup.display import HELPERS, MASKED, PersonalData, customer_rows, order_rows

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from console.audit.chain import entries_committed
 from console.audit.models import AuditHead
-from console.auth.permissions import VIEW_METRICS, user_can
+from console.permissions import VIEW_METRICS, user_can
 from console.auth.services import active_token
 from console.db import console_session, utcnow
 from console.tasks.models import TaskRun

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.routing import BuildError
 
 from console.admin.base import ConsoleView
-from console.auth.permissions import LOOKUP, WORK_TICKETS, user_can
+from console.permissions import LOOKUP, WORK_TICKETS, user_can
 from console.db import begin_writing, console_session
 from console.deflection.tickets import TicketError, clean_ref, find_ticket
 from console.origin import from_own_page

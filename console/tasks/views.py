@@ -12,7 +12,7 @@ from flask import current_app, url_for
 from markupsafe import Markup, escape
 
 from console.admin.base import ConsoleView, deny
-from console.auth.permissions import APPROVE_RUNS, LOG_DEV_TIME, RUN_TASKS
+from console.permissions import APPROVE_RUNS, LOG_DEV_TIME, RUN_TASKS
 from console.formatting import BOOKKEEPING, Personal, human_column, key_label, row_name, shown_value
 # sample_value is still imported from here by the task contract test.
 from console.tasks.presenting import find_task, sample_value  # noqa: F401

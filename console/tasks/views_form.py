@@ -11,7 +11,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField
 
-from console.auth.permissions import RUN_TASKS
+from console.permissions import RUN_TASKS
 from console.tasks.disclosure import preview_personal, shown_preview
 from console.tasks.presenting import find_task, headline_risk, risk_rule, runnable_tasks
 from console.tasks.views import TaskPagesView, by_category, change_sentence, change_tables, search_tasks

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.auth.permissions import ROLE_PERMISSIONS
+from console.permissions import ROLE_PERMISSIONS
 from tests.factories import CustomerFactory, OrderFactory
 from tests.lookup.conftest import add_order_rows
 
