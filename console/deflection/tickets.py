@@ -132,14 +132,6 @@ def _assignee(session: Session, ticket: Ticket, when) -> str:
     return duty.developer if duty else ""
 
 
-def _undo_of(session: Session, run_id: int) -> int | None:
-    """The run that this run undoes, from the task runs (an undone run no longer deflects)."""
-    from console.tasks.models import TaskRun
-
-    run = session.get(TaskRun, run_id)  # the runner's own run: usually already in the session
-    return run.undo_of if run is not None else None
-
-
 def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", **fields) -> TicketEvent:
     """Record an event on the ticket (created if new) and refresh its derived facts; no commit."""
     if kind not in EVENT_KINDS:
@@ -151,8 +143,6 @@ def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", 
     first_escalation = kind == "escalated" and ticket.outcome != "escalated"
     if kind == "escalated" and not fields.get("assignee"):
         fields["assignee"] = _assignee(session, ticket, created_at)
-    if kind == "task_run" and fields.get("run_id") is not None and "undo_of" not in fields:
-        fields["undo_of"] = _undo_of(session, fields["run_id"])
     event = TicketEvent(ticket_id=ticket.id, kind=kind, actor=actor or "", created_at=created_at, **fields)
     session.add(event)
     session.flush()
