@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from console.audit.chain import canonical_json
+from console.jsontext import canonical_json
 from console.db import console_session, utcnow
 from console.tasks.checks import CheckedRequest, TaskError
 from console.tasks.models import IdempotencyKey, TaskRun

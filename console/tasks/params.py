@@ -12,9 +12,9 @@ from typing import Any, Mapping
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
+from console.jsontext import REDACTED, jsonable
 from console.tasks.spec import RESERVED_NAMES, ParamSpec, TaskSpec
 
-REDACTED = "[redacted]"
 # Whole numbers are compared with 32-bit integer columns (ids): on PostgreSQL a bigger value is an
 # "integer out of range" error, not a row that is not found.
 MAX_INT = 2**31 - 1
@@ -177,19 +177,6 @@ def coerce_params(spec: TaskSpec, raw: Mapping[str, Any] | None) -> dict:
     if errors:
         raise ParamErrors(errors)
     return typed
-
-
-def jsonable(value):
-    """A JSON-safe form of a parameter or column value (dates as ISO text, enums as their value)."""
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return f"<{len(bytes(value))} bytes>"
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
 
 
 def params_to_json(spec: TaskSpec, typed: dict, *, redact: bool = True) -> dict:

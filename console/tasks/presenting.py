@@ -1,14 +1,15 @@
-"""What the web pages, the API and the CLI show of a task: its description, its risk, JSON-safe values.
+"""What the web pages, the API and the CLI show of a task: its description, its risk, its preview.
 
 Shared below the faces: the views, the API and the CLI import this module, never each other.
 """
 from __future__ import annotations
 
-import enum
 import inspect
-from datetime import date, datetime
+from datetime import date
 
 from flask import current_app
+
+from console.jsontext import jsonable
 
 RISK_ORDER = {"low": 0, "medium": 1, "high": 2}
 
@@ -95,21 +96,6 @@ def describe_task(spec) -> dict:
         "undoable": bool(spec.undo),
         "params": spec.json_schema(),
     }
-
-
-def jsonable(value):
-    """Dates as ISO strings, enums as their values, containers walked; JSON answers never guess a format."""
-    if isinstance(value, dict):
-        return {str(key): jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [jsonable(item) for item in value]
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return jsonable(value.value)
-    return value
 
 
 def redact_params(spec, params: dict) -> dict:

@@ -8,13 +8,14 @@ from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 
-from console.auth.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, user_can
+from console.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, user_can
 from console.db import console_session, utcnow
 from console.formatting import Personal, human_column
 from console.tasks.approvals import is_own_run
 from console.tasks.disclosure import RUN_TEXTS, masked_run
 from console.tasks.models import STATUSES
-from console.tasks.presenting import find_task, jsonable
+from console.jsontext import jsonable
+from console.tasks.presenting import find_task
 from console.tasks.views import TaskPagesView, audit_entry_url, change_sentence, change_tables, effect_lines
 
 PAGE_SIZE = 50
