@@ -11,11 +11,11 @@ from flask import g, has_request_context
 from sqlalchemy import bindparam, event, insert, update
 from sqlalchemy.orm import Session
 
-from console.audit.models import AuditEntry, AuditHead
+from console.audit.checkpoints import add_checkpoint, is_due, newest_checkpoint, policy_for
+from console.audit.models import GENESIS, AuditEntry, AuditHead
 from console.db import utcnow
-from console.jsontext import REDACTED, Encoded, canonical_json, jsonable, quote as _quote, text as _text
+from console.jsontext import Encoded, canonical_json, jsonable, quote as _quote, text as _text
 
-GENESIS = "0" * 64
 HASHED_FIELDS = (
     "seq", "created_at", "actor", "action", "subject_type", "subject_id", "ticket", "reason", "task",
     "customer", "outcome", "details",
@@ -159,8 +159,6 @@ def append(
 
     The entry returned is a detached record of what was written, not a session object.
     """
-    from console.audit.checkpoints import add_checkpoint, is_due, newest_checkpoint, policy_for
-
     if has_request_context() and "request_id" in g:
         # The request id also names the request's log line, so an entry leads to its logs.
         details = {**(details or {}), "request_id": g.request_id}

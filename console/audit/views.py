@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from console.admin.base import ConsoleView, deny
 from console.audit import browse, diff, rehash
-from console.audit.chain import GENESIS, record_event
+from console.audit.chain import record_event
 from console.audit.checkpoints import latest_checkpoint, policy_from_config
-from console.audit.models import AuditEntry, AuditHead
+from console.audit.models import GENESIS, AuditEntry, AuditHead
 from console.audit.verify import latest_verification, record_verification, verify_trail
 from console.permissions import READ_AUDIT, VERIFY_AUDIT, user_can
 from console.db import console_session, databases, utcnow

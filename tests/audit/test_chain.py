@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from console.audit import chain
-from console.audit.chain import GENESIS, REDACTED, append, digest, entry_hash, record_event
+from console.audit.chain import GENESIS, append, digest, entry_hash, record_event
 from console.audit.checkpoints import signature_matches
 from console.audit.models import AuditCheckpoint, AuditEntry
-from console.jsontext import canonical_json, encode
+from console.jsontext import REDACTED, canonical_json, encode
 from tests.conftest import TEST_AUDIT_KEY
 
 TEXT = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=40)
