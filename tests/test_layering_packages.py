@@ -22,6 +22,8 @@ PENDING = {
     ("console/formatting.py", "console.lookup"),  # the masking rule moves down out of lookup
     ("console/tasks/testing.py", "admin_tasks"),  # the plugin kit takes the product package from config
 }
+# A face importing another face's module, which the same work removes: (importing file, module).
+PENDING_FACES = {("console/tasks/cli.py", "console.tasks.views")}  # change_tables, for the CLI's preview
 # What console/ still imports from the shop's product package, removed by the same work.
 PENDING_SHOP = {"console/lookup/records.py", "console/lookup/queries.py", "console/lookup/views.py",
                 "console/demo/shop_named.py", "console/demo/shop.py", "console/tasks/testing.py"}
@@ -103,6 +105,43 @@ def test_every_pending_tie_still_exists():
     gone = {(f, target) for f, target in PENDING
             if not any(f in files for (_, t), files in ties.items() if t == target)}
     assert not gone, f"remove from PENDING, it ties nothing any more: {sorted(gone)}"
+
+
+def face_of(module: str) -> str | None:
+    """Which face of the console a module is: the JSON API, the command line, the pages; None for a domain module."""
+    parts = module.split(".")
+    if parts[0] != "console" or len(parts) < 2:
+        return None
+    if parts[1] == "api":
+        return "api"
+    if parts[-1] == "cli":
+        return "cli"
+    if parts[1] == "admin" or module == "console.auth.admin" or any(p.startswith("views") for p in parts[1:]):
+        return "pages"
+    return None
+
+
+def faces_crossed(root: Path = ROOT) -> set[tuple[str, str]]:
+    """(file, module) for every import from one face into another."""
+    crossed = set()
+    for path in sorted((root / "console").rglob("*.py")):
+        face = face_of(_module_name(path, root)[0])
+        crossed.update((path.relative_to(root).as_posix(), module) for module in imported_modules(path, root)
+                       if face is not None and face_of(module) not in (None, face))
+    return crossed
+
+
+def test_the_api_the_pages_and_the_command_line_import_the_domains_never_each_other():
+    assert faces_crossed() <= PENDING_FACES, sorted(faces_crossed() - PENDING_FACES)
+
+
+def test_the_face_check_sees_a_page_importing_the_api(tmp_path):
+    root = _tree(tmp_path, {"console/__init__.py": "", "console/admin/__init__.py": "",
+                            "console/admin/page.py": "from console.api.openapi import doc\nfrom console import db\n",
+                            "console/api/__init__.py": "", "console/api/openapi.py": "", "console/db.py": "",
+                            "console/audit/__init__.py": "", "console/audit/cli.py": "import console.cli\n",
+                            "console/cli.py": ""})
+    assert faces_crossed(root) == {("console/admin/page.py", "console.api.openapi")}
 
 
 def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
