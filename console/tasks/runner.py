@@ -22,7 +22,7 @@ from console.tasks.checks import (CheckedRequest, RunRequest, TaskError, check_r
 from console.tasks.execution import (Preview, Rehearsal, TaskFailure, describe, execute, fingerprint, rehearse,
                                      settle, write_run)
 from console.tasks.models import TaskRun
-from console.tasks.params import has_secrets, params_to_json
+from console.tasks.params import has_secrets
 from console.tasks.policy import Decision, decide, rate_limit_exceeded, recount, run_facts
 from console.tasks.reconcile import find_interrupted_runs, reconcile_run
 from console.tasks.registry import may_run
@@ -104,7 +104,7 @@ def _new_run(req: RunRequest, checked: CheckedRequest, key: str | None) -> TaskR
     spec, params = checked.spec, checked.params
     customer, order_id = subject_from_params(spec, params)
     return TaskRun(task=spec.name, ticket=checked.ticket, reason=checked.reason, actor=req.actor.email,
-                   params=encode(params_to_json(spec, params)), risk=checked.risk, source=req.source,
+                   params=checked.params_json, risk=checked.risk, source=req.source,
                    idempotency_key=key, created_at=utcnow(), customer=customer, order_id=order_id,
                    **requester_fields(req.actor), **run_facts(spec, params))
 
