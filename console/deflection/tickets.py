@@ -20,6 +20,7 @@ from console.db import utcnow
 from console.deflection.models import EVENT_KINDS, Ticket, TicketEvent
 from console.deflection.outcome import derive_facts
 from console.deflection.rollup import RollupDeltas, event_entries, ticket_entry
+from console.deflection.rotation import duty_on
 from console.webhooks.outbox import notify
 
 MAX_REF_LENGTH = 120
@@ -124,8 +125,6 @@ def _clean_fields(fields: dict) -> dict:
 
 def _assignee(session: Session, ticket: Ticket, when) -> str:
     """Keep the developer of an escalation still open; otherwise whoever is on duty now."""
-    from console.deflection.rotation import duty_on
-
     if ticket.outcome == "escalated" and ticket.escalation_closed_at is None and ticket.assignee:
         return ticket.assignee
     duty = duty_on(session, when, current_app.config if has_app_context() else {})
