@@ -16,9 +16,9 @@ from console.audit.chain import record_event
 from console.audit.checkpoints import latest_checkpoint, policy_from_config
 from console.audit.models import GENESIS, AuditEntry, AuditHead
 from console.audit.verify import latest_verification, record_verification, verify_trail
-from console.permissions import READ_AUDIT, VERIFY_AUDIT, user_can
 from console.db import console_session, databases, utcnow
 from console.formatting import Personal
+from console.permissions import READ_AUDIT, VERIFY_AUDIT, user_can
 
 # Suggestions for the filter fields; any other value can be typed.
 OUTCOMES = ("succeeded", "failed", "refused", "rejected", "pending_approval", "approved", "interrupted")
