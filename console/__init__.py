@@ -13,8 +13,10 @@ def create_app(config: dict | None = None, *, instance_secrets: bool = False) ->
     from importlib import import_module
 
     from console import admin as admin_wiring, db, web
-    from console.admin.api_reference import add_api_reference
+    from console.admin.api_reference import ApiDocument, add_api_reference
     from console.api import bp as api_bp
+    from console.api.openapi import openapi_document
+    from console.api.reference import build_reference, schema_anchor
     from console.extensions import csrf, limiter
 
     app = Flask(__name__, instance_path=None)
@@ -30,5 +32,5 @@ def create_app(config: dict | None = None, *, instance_secrets: bool = False) ->
     for name in DOMAINS:
         import_module(f"console.{name}").init_app(app, admin)
     app.register_blueprint(api_bp)
-    add_api_reference(admin)
+    add_api_reference(admin, ApiDocument(openapi_document, build_reference, schema_anchor))
     return app

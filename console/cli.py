@@ -1,23 +1,34 @@
-"""The `support-console` command."""
+"""The `support-console` command: the top of the house.
+
+Its own commands set the console up and serve it; every domain of `console.DOMAINS` that has a
+`cli.py` adds its command group. A domain's commands load their app through Flask's ScriptInfo
+(`flask.cli.with_appcontext`), which `main` hands them, so no domain imports this module.
+"""
 from __future__ import annotations
 
+import secrets
 import sys
 from contextlib import contextmanager
 from importlib import import_module
+from importlib.util import find_spec
 
 import click
+from flask.cli import ScriptInfo
 
+from console import DOMAINS, create_app, serving
+from console.audit.checkpoints import policy_from_config
+from console.audit.keeper import CheckpointKeeper
+from console.auth.services import AccountError, create_token, create_user, find_user, update_account
 from console.config import ConfigError
-
-# Each domain contributes its own command group from console/<domain>/cli.py.
-DOMAIN_COMMANDS = ("console.tasks.cli", "console.audit.cli", "console.runbooks.cli", "console.deflection.cli",
-                   "console.product.cli")
+from console.db import console_session, expect_writes
+from console.demo import demo_banner, load_demo
+from console.migrations import create_target_schema, upgrade_console
+from console.startup import check_start_up as check
+from console.webhooks.sender import start_webhook_sender
 
 
 def make_app(*, demo: bool = False, strict: bool = False):
     """Create the app for a command; a configuration problem is one clear line, not a traceback."""
-    from console import create_app
-
     try:
         return create_app({"DEMO": True} if demo else None, instance_secrets=not strict)
     except ConfigError as exc:
@@ -26,24 +37,38 @@ def make_app(*, demo: bool = False, strict: bool = False):
 
 def check_start_up(app) -> None:
     """The start-up check of `init`, `serve` and `demo` (console.startup), as one clear line."""
-    from console.startup import check_start_up as check
-
     try:
         check(app)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 
 
+def domain_app(ctx: click.Context) -> ScriptInfo:
+    """Where a domain's command finds its app: made from the environment at its first ask, closed with the
+    command. A test's `app.test_cli_runner()` hands its own ScriptInfo instead. `data["environment"]` says
+    that no app is made yet, for a command that can do without one (`tasks check` of broken plugins)."""
+
+    def load():
+        app = make_app()
+        ctx.call_on_close(app.extensions["console_db"].dispose)
+        return app
+
+    info = ScriptInfo(create_app=load, set_debug_flag=False)
+    info.data["environment"] = True
+    return info
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main():
+@click.pass_context
+def main(ctx: click.Context):
     """Support Console: audited self-service tasks, runbooks and deflection tracking."""
+    if ctx.obj is None:
+        ctx.obj = domain_app(ctx)
 
 
 @main.command()
 def init():
     """Create or upgrade both schemas (idempotent)."""
-    from console.migrations import create_target_schema, upgrade_console
-
     app = make_app()
     dbs = app.extensions["console_db"]
     try:
@@ -71,8 +96,6 @@ def demo_data(customers: int, seed: int, history_days: int):
 
 
 def _load_demo(app, **options) -> list[str]:
-    from console.demo import load_demo
-
     try:
         return load_demo(app, progress=True, **options)
     except ValueError as exc:  # a named record clashing with real data, or no schema yet: one clear line
@@ -80,11 +103,6 @@ def _load_demo(app, **options) -> list[str]:
 
 
 def _serve(app, host: str, port: int) -> None:
-    from console.audit.checkpoints import policy_from_config
-    from console.audit.keeper import CheckpointKeeper
-    from console.serving import run_gunicorn
-    from console.webhooks.sender import start_webhook_sender
-
     check_start_up(app)
     policy = policy_from_config(app.config)
     url = app.extensions["console_db"].console_engine.url.render_as_string(hide_password=False)
@@ -92,7 +110,7 @@ def _serve(app, host: str, port: int) -> None:
     if policy is not None:
         jobs.append(lambda: CheckpointKeeper(url, policy).start())
     # These run in the workers: a thread of the master would hold a connection across their forks.
-    run_gunicorn(app, host, port, in_worker=jobs)
+    serving.run_gunicorn(app, host, port, in_worker=jobs)
 
 
 @main.command()
@@ -109,9 +127,6 @@ def serve(host: str, port: int):
 @click.option("--customers", default=1000, show_default=True, type=click.IntRange(0, 10_000_000))
 def demo(host: str, port: int, customers: int):
     """Run init, then demo-data, then serve, and print the URL and the demo logins."""
-    from console.demo import demo_banner
-    from console.migrations import create_target_schema, upgrade_console
-
     app = make_app(demo=True)
     dbs = app.extensions["console_db"]
     upgrade_console(dbs.console_engine)
@@ -136,11 +151,6 @@ def users():
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_create(email: str, role: str, name: str, password_stdin: bool):
     """Create a staff user; without --password-stdin a random password is printed once."""
-    import secrets
-
-    from console.auth.services import AccountError, create_user
-    from console.db import console_session, expect_writes
-
     generated = None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -161,9 +171,6 @@ def users_create(email: str, role: str, name: str, password_stdin: bool):
 @contextmanager
 def _staff_user(email: str):
     """Inside an app context, (session, the staff user with this email); one clear line when there is none."""
-    from console.auth.services import find_user
-    from console.db import console_session, expect_writes
-
     app = make_app()
     with app.app_context():
         expect_writes()
@@ -175,8 +182,6 @@ def _staff_user(email: str):
 
 
 def _set_enabled(email: str, enabled: bool) -> None:
-    from console.auth.services import update_account
-
     with _staff_user(email) as (session, user):
         changed = update_account(session, user, {"active": enabled}, actor="cli")
         state = "enabled" if enabled else "disabled"
@@ -213,8 +218,6 @@ def tokens():
 @click.option("--name", default="", help="What the token is for, e.g. 'helpdesk integration'.")
 def tokens_create(email: str, name: str):
     """Print a new API token for the user as the last line."""
-    from console.auth.services import create_token
-
     with _staff_user(email) as (session, user):
         if not user.active:
             raise click.ClickException(f"email: {user.email} is disabled")
@@ -223,5 +226,6 @@ def tokens_create(email: str, name: str):
         click.echo(token)
 
 
-for _module in DOMAIN_COMMANDS:
-    main.add_command(import_module(_module).group)
+for _domain in DOMAINS:
+    if find_spec(f"console.{_domain}.cli") is not None:
+        main.add_command(import_module(f"console.{_domain}.cli").group)

@@ -16,8 +16,9 @@ from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from console.auth.permissions import user_can
+from console.admin.home import home_sections
 from console.formatting import local_time
+from console.permissions import user_can
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CHROME_CACHE_LIMIT = 2048  # entries in each cache of PageChrome
@@ -101,8 +102,6 @@ class ConsoleIndexView(AdminIndexView):
 
     @expose("/")
     def index(self):
-        from console.admin.home import home_sections
-
         return self.render("admin/home.html", sections=home_sections(current_user))
 
 

@@ -6,7 +6,7 @@ from typing import Callable
 
 from flask import current_app
 
-from console.auth.permissions import user_can
+from console.permissions import user_can
 
 
 @dataclass(frozen=True)

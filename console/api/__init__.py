@@ -8,10 +8,10 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from console.auth import remember_token
-from console.auth.permissions import user_can
 from console.auth.services import active_token
 from console.db import console_session
 from console.extensions import csrf
+from console.permissions import user_can
 
 
 

@@ -6,8 +6,8 @@ from flask import jsonify, request
 from console.api import ApiError, bp, require
 from console.api.describe import Query, documented
 from console.audit.browse import MAX_SEQ, entries_after, entry_record
-from console.auth.permissions import READ_AUDIT
 from console.db import console_session
+from console.permissions import READ_AUDIT
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000

@@ -14,7 +14,7 @@ from flask import Flask, current_app, jsonify
 from console.api import bp
 from console.api.describe import Operation, described, documented
 from console.api.schemas import SCHEMAS, ref
-from console.auth.permissions import ROLE_PERMISSIONS
+from console.permissions import ROLE_PERMISSIONS
 from console.tasks.registry import task_registry
 
 TITLE = "Support Console API"

@@ -5,7 +5,7 @@ from flask import jsonify, request
 
 from console.api import ApiError, api_user, bp, error_response, json_body, require
 from console.api.describe import Query, documented
-from console.auth.permissions import LOOKUP, REVEAL_PII
+from console.permissions import LOOKUP, REVEAL_PII
 from console.db import target_session
 from console.product.queries import CURSOR, MAX_CURSOR, MAX_QUERY, QueryInputError, record_detail
 from console.product.reveal import MAX_REVEAL_TICKET, RevealRefused, audit_reveal, check_reveal

@@ -6,8 +6,8 @@ from console.api import ApiError, api_user, bp, json_body, require
 from console.api.describe import Query, documented
 from console.api.schemas import RUN_ID, or_empty
 from console.api.tasks import run_body, text_field
-from console.auth.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, user_can
 from console.db import console_session
+from console.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, user_can
 from console.tasks.models import STATUSES, TaskRun
 from console.tasks.params import MAX_INT
 from console.tasks.runner import approve_run, reconcile_run, reject_run, run_history, undo_run

@@ -6,11 +6,11 @@ from flask import jsonify, request
 from console.api import ApiError, api_user, bp, require
 from console.api.describe import Query, documented
 from console.api.schemas import GROUP_BY, OPTIONAL_DAY, or_empty
-from console.auth.permissions import READ_TEAM_STATS
 from console.db import console_session, utcnow
 from console.deflection import insights, metrics
 from console.deflection.metrics import FilterError
 from console.deflection.scope import capacity_hours, forced_team
+from console.permissions import READ_TEAM_STATS
 
 
 RANGE = (Query("from", OPTIONAL_DAY, "the first day (default: a Monday about 180 days before `to`)"),

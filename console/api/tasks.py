@@ -9,7 +9,8 @@ from console.api.describe import Query, documented
 from console.tasks.checks import MAX_IDEMPOTENCY_KEY_LENGTH
 from console.tasks.registry import may_run
 from console.tasks.runner import RunRequest, TaskError, preview, run_to_dict, start_run
-from console.tasks.presenting import describe_task, find_task, jsonable, preview_to_dict, runnable_tasks
+from console.jsontext import jsonable
+from console.tasks.presenting import describe_task, find_task, preview_to_dict, runnable_tasks
 
 
 IDEMPOTENCY_KEY = Query("Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH,

@@ -10,7 +10,7 @@ from console.api import ApiError, api_user, bp, json_body, require
 from console.api.describe import documented
 from console.api.schemas import TICKET_REF
 from console.audit.chain import AuditUnavailable
-from console.auth.permissions import LOG_DEV_TIME, WORK_TICKETS, user_can
+from console.permissions import LOG_DEV_TIME, WORK_TICKETS, user_can
 from console.db import console_session
 from console.deflection import workflow
 from console.deflection.tickets import TicketError, clean_ref, find_ticket

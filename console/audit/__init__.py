@@ -27,7 +27,7 @@ def init_app(app: Flask, admin) -> None:
     """Register this domain's views and blueprints."""
     from console.admin.home import HomeSection, add_home_section
     from console.audit.views import AuditTrailView, home_context
-    from console.auth.permissions import READ_AUDIT
+    from console.permissions import READ_AUDIT
 
     _positive_setting(app, "AUDIT_CHECKPOINT_EVERY", "CONSOLE_AUDIT_CHECKPOINT_EVERY", 1000)
     _positive_setting(app, "AUDIT_CHECKPOINT_MINUTES", "CONSOLE_AUDIT_CHECKPOINT_MINUTES", 60)

@@ -1,13 +1,9 @@
 """Appending to the hash chain: one function, used by every domain."""
 from __future__ import annotations
 
-import enum
 import hashlib
-import json
-import math
-from datetime import date, datetime, time
-from decimal import Decimal
-from json.encoder import encode_basestring as _quote  # the C encoder json.dumps uses for ensure_ascii=False
+import re
+from datetime import datetime
 from typing import Any
 
 from blinker import Namespace
@@ -15,11 +11,11 @@ from flask import g, has_request_context
 from sqlalchemy import bindparam, event, insert, update
 from sqlalchemy.orm import Session
 
-from console.audit.models import AuditEntry, AuditHead
+from console.audit.checkpoints import add_checkpoint, is_due, newest_checkpoint, policy_for
+from console.audit.models import GENESIS, AuditEntry, AuditHead
 from console.db import utcnow
+from console.jsontext import Encoded, canonical_json, jsonable, quote as _quote, text as _text
 
-GENESIS = "0" * 64
-REDACTED = "[redacted]"
 HASHED_FIELDS = (
     "seq", "created_at", "actor", "action", "subject_type", "subject_id", "ticket", "reason", "task",
     "customer", "outcome", "details",
@@ -30,6 +26,9 @@ SECRET_KEYS = frozenset({
     "access_token", "refresh_token", "csrf_token", "api_key", "apikey", "authorization", "private_key",
 })
 SECRET_SUFFIXES = ("_password", "_secret", "_token", "_api_key")
+# Where an Encoded text (lowered) may name a secret key: each key stands in it as "key":, escaped.
+_SECRET_KEY_TEXT = re.compile('"(?:%s)":|(?:%s)":' % ("|".join(map(re.escape, SECRET_KEYS)),
+                                                     "|".join(map(re.escape, SECRET_SUFFIXES))))
 
 # The canonical form of an entry is json.dumps(fields, sort_keys=True, separators=(",", ":"),
 # ensure_ascii=False). Spelled out as a template it hashes several times faster, which is what
@@ -60,57 +59,23 @@ def _forget_rolled_back(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-def canonical_json(value: Any) -> str:
-    """The one JSON text of a value: sorted keys, no spaces, UTF-8 kept as is."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def _text(value: str) -> str:
-    # PostgreSQL text cannot hold NUL, and a lone surrogate (possible from JSON's \ud800)
-    # cannot be encoded to hash; either would make the audit write fail and refuse the action.
-    if "\x00" in value:
-        value = value.replace("\x00", "\ufffd")
-    if not value.isascii():
-        value = value.encode("utf-8", "replace").decode("utf-8")
-    return value
-
-
 def _is_secret(key: str) -> bool:
     key = key.lower()
     return key in SECRET_KEYS or key.endswith(SECRET_SUFFIXES)
 
 
-def jsonable(value: Any) -> Any:
-    """Plain JSON types only (string keys, finite numbers), secrets redacted, so details stay canonical."""
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, int):
-        return int(value)  # an IntEnum becomes its number
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, str):
-        return _text(value)
-    if isinstance(value, dict):
-        return {_text(str(key)): (REDACTED if value[key] is not None and _is_secret(str(key)) else jsonable(value[key]))
-                for key in value}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(item) for item in value]
-    if isinstance(value, (set, frozenset)):
-        return sorted((jsonable(item) for item in value), key=canonical_json)
-    if isinstance(value, (datetime, date, time)):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return jsonable(value.value)
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value).hex()
-    return _text(str(value))
-
-
 def canonical_details(details: dict | None) -> str:
-    """The details text exactly as it is stored and hashed."""
-    return canonical_json(jsonable(details or {}))
+    """The details text exactly as it is stored and hashed: plain JSON, every secret key's value redacted.
+
+    An Encoded member (a run's parameters, encoded once when the run was made) is placed as it is,
+    unparsed, when no key in it can name a secret; otherwise it is read and redacted like the rest.
+    """
+    details = details or {}
+    kept = {key: value for key, value in details.items()
+            if isinstance(value, Encoded) and isinstance(key, str) and not _is_secret(key)
+            and _text(key) == key and not _SECRET_KEY_TEXT.search(value.lower())}
+    rest = jsonable({key: value for key, value in details.items() if key not in kept}, secret=_is_secret)
+    return canonical_json({**rest, **kept} if kept else rest)
 
 
 def digest(prev_hash: str, *, seq: int, created_at: str, actor: str, action: str, subject_type: str,
@@ -194,8 +159,6 @@ def append(
 
     The entry returned is a detached record of what was written, not a session object.
     """
-    from console.audit.checkpoints import add_checkpoint, is_due, newest_checkpoint, policy_for
-
     if has_request_context() and "request_id" in g:
         # The request id also names the request's log line, so an entry leads to its logs.
         details = {**(details or {}), "request_id": g.request_id}

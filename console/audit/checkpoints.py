@@ -15,8 +15,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from console.audit.chain import GENESIS
-from console.audit.models import AuditCheckpoint, AuditHead
+from console.audit.models import GENESIS, AuditCheckpoint, AuditHead
 from console.db import utcnow
 
 DEFAULT_EVERY = 1000

@@ -4,6 +4,11 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import click
+from flask.cli import ScriptInfo
+
+from console.audit.checkpoints import policy_from_config, write_checkpoint
+from console.audit.verify import Anchor, record_verification, verify_trail
+from console.db import begin_writing, console_session, databases, expect_writes
 
 
 @click.group(name="audit")
@@ -13,22 +18,10 @@ def group():
 
 @contextmanager
 def _app_context():
-    """The app of a test's CLI runner when there is one, else one from the environment (closed after)."""
-    from flask.cli import ScriptInfo
-
-    info = click.get_current_context().find_object(ScriptInfo)
-    if info is not None:
-        app, owned = info.load_app(), False
-    else:
-        from console.cli import make_app  # at call time: console.cli imports this module while it loads
-
-        app, owned = make_app(), True
-    try:
-        with app.app_context():
-            yield app
-    finally:
-        if owned:
-            app.extensions["console_db"].dispose()
+    """The command's app, from the ScriptInfo that `support-console` (or a test's CLI runner) hands it."""
+    app = click.get_current_context().find_object(ScriptInfo).load_app()
+    with app.app_context():
+        yield app
 
 
 @group.command()
@@ -43,10 +36,6 @@ def _app_context():
 @click.pass_context
 def verify(ctx, anchors: tuple[str, ...], strict: bool, no_record: bool):
     """Re-hash the whole trail and check the signed checkpoints; exit 1 naming the first bad seq."""
-    from console.audit.checkpoints import policy_from_config
-    from console.audit.verify import Anchor, record_verification, verify_trail
-    from console.db import begin_writing, console_session, databases
-
     try:
         parsed = [Anchor.parse(text) for text in anchors]
     except ValueError as exc:
@@ -85,9 +74,6 @@ def checkpoint():
     Its last line, SEQ:HASH, is an anchor: `audit verify --anchor SEQ:HASH` later proves that
     the trail still holds that entry, even if someone deleted the checkpoints in the database.
     """
-    from console.audit.checkpoints import write_checkpoint
-    from console.db import console_session, expect_writes
-
     with _app_context() as app:
         expect_writes()
         session = console_session()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from console.audit.chain import canonical_json
+from console.jsontext import canonical_json
 
 ABSENT = object()
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from console.db import ConsoleBase
 
+GENESIS = "0" * 64  # the hash that the first entry chains from
 
 class AuditEntry(ConsoleBase):
     __tablename__ = "audit_entries"

@@ -19,8 +19,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from console.audit import rehash
-from console.audit.chain import GENESIS
-from console.audit.models import AuditEntry
+from console.audit.chainpass import Broken, Verification, _Pass, _snapshot
+from console.audit.models import GENESIS, AuditEntry
+from console.db import make_engine
 
 MIN_ENTRIES = 500_000  # below this, starting processes costs about what it saves
 MAX_WORKERS = 4
@@ -71,9 +72,6 @@ def _start(conn, low: int) -> tuple[int, str | None, str | None]:
 
 def check_range(url: str, key: str, policy, checkpoints, anchors, low: int, high: int, batch: int) -> RangeOutcome:
     """Verify entries low..high (in a worker process)."""
-    from console.audit.verify import Broken, Verification, _Pass, _snapshot
-    from console.db import make_engine
-
     engine = make_engine(url)
     result = Verification()
     try:
@@ -106,8 +104,6 @@ def check_ranges(engine, key: str, policy, check, checkpoint_rows, anchors, last
 
     None means processes could not be started here: the caller then verifies in one pass.
     """
-    from console.audit.verify import Broken
-
     url = engine.url.render_as_string(hide_password=False)
     signed = [Signed(row.id, row.seq, row.hash, row.created_at, row.mac) for row in checkpoint_rows]
     spawn = multiprocessing.get_context("spawn")  # safe in a threaded server, unlike fork

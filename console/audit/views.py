@@ -12,13 +12,13 @@ from sqlalchemy import select
 
 from console.admin.base import ConsoleView, deny
 from console.audit import browse, diff, rehash
-from console.audit.chain import GENESIS, record_event
+from console.audit.chain import record_event
 from console.audit.checkpoints import latest_checkpoint, policy_from_config
-from console.audit.models import AuditEntry, AuditHead
+from console.audit.models import GENESIS, AuditEntry, AuditHead
 from console.audit.verify import latest_verification, record_verification, verify_trail
-from console.auth.permissions import READ_AUDIT, VERIFY_AUDIT, user_can
 from console.db import console_session, databases, utcnow
 from console.formatting import Personal
+from console.permissions import READ_AUDIT, VERIFY_AUDIT, user_can
 
 # Suggestions for the filter fields; any other value can be typed.
 OUTCOMES = ("succeeded", "failed", "refused", "rejected", "pending_approval", "approved", "interrupted")
@@ -113,9 +113,7 @@ class AuditTrailView(ConsoleView):
 
 def entry_statuses(entries: list) -> dict:
     """Each entry's status as pages show it (browse.statuses), with the runner's reconcile window."""
-    from console.tasks.reconcile import DEFAULT_AFTER_SECONDS
-
-    window = current_app.config.get("RECONCILE_AFTER_SECONDS", DEFAULT_AFTER_SECONDS)
+    window = current_app.config["RECONCILE_AFTER_SECONDS"]  # set and checked by the tasks domain at start-up
     return browse.statuses(console_session(), entries, now=utcnow(), window_seconds=window)
 
 

@@ -12,7 +12,7 @@ from wtforms.validators import Optional, Length
 from console.admin.base import ConsoleModelView
 from console.auth import services
 from console.auth.models import ROLES, ApiToken, StaffUser
-from console.auth.permissions import MANAGE_USERS
+from console.permissions import MANAGE_USERS
 
 
 class StaffUserView(ConsoleModelView):

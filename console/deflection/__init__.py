@@ -61,7 +61,7 @@ def _number(value, kind):
 def init_app(app, admin) -> None:
     """Register this domain's views, home sections and template helpers."""
     from console.admin.home import HomeSection, add_home_section
-    from console.auth.permissions import LOG_DEV_TIME, READ_STATS, WORK_TICKETS
+    from console.permissions import LOG_DEV_TIME, READ_STATS, WORK_TICKETS
     from console.deflection import views_dashboard as dash
     from console.deflection.views_tickets import OnDutyView, TicketView, ticket_page_url
 

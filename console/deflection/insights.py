@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, time, timedelta
+from typing import Callable
 
 from flask import current_app, has_app_context
 from sqlalchemy import and_, case, func, literal, or_, select, text, union_all
@@ -244,10 +245,21 @@ def runbook_gaps(session: Session, stats_filter: StatsFilter, limit: int = 20) -
     return {"escalated_after_reading": rows[:limit]}
 
 
+SEARCH_GAPS = "deflection_search_gaps"
+
+
+def add_search_gaps(app, search_gaps: Callable[..., list]) -> None:
+    """Feed the searches panel: `search_gaps(session, since=, until=, limit=)` gives the searches that found
+    nothing, each with terms, example, searches and last_searched. The runbooks domain, which records them and
+    stands above this one, registers it; without it the panel is empty."""
+    app.extensions[SEARCH_GAPS] = search_gaps
+
+
 def unanswered_searches(session: Session, stats_filter: StatsFilter, limit: int = 20) -> list[dict]:
     """Searches that found no runbook in the range (recorded by the runbooks domain), most searched first."""
-    from console.runbooks.gaps import search_gaps
-
+    search_gaps = current_app.extensions.get(SEARCH_GAPS)
+    if search_gaps is None:
+        return []
     since = datetime.combine(stats_filter.start, time.min)
     until = datetime.combine(stats_filter.end + timedelta(days=1), time.min)
     return [{"terms": gap.terms, "example": gap.example, "searches": gap.searches,

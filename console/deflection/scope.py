@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from flask import current_app
 
-from console.auth.permissions import READ_STATS, user_can
 from console.deflection.metrics import DEFAULT_CAPACITY_HOURS
+from console.permissions import READ_STATS, user_can
 
 
 def forced_team(user) -> str | None:

@@ -20,6 +20,7 @@ from console.db import utcnow
 from console.deflection.models import EVENT_KINDS, Ticket, TicketEvent
 from console.deflection.outcome import derive_facts
 from console.deflection.rollup import RollupDeltas, event_entries, ticket_entry
+from console.deflection.rotation import duty_on
 from console.webhooks.outbox import notify
 
 MAX_REF_LENGTH = 120
@@ -124,20 +125,10 @@ def _clean_fields(fields: dict) -> dict:
 
 def _assignee(session: Session, ticket: Ticket, when) -> str:
     """Keep the developer of an escalation still open; otherwise whoever is on duty now."""
-    from console.deflection.rotation import duty_on
-
     if ticket.outcome == "escalated" and ticket.escalation_closed_at is None and ticket.assignee:
         return ticket.assignee
     duty = duty_on(session, when, current_app.config if has_app_context() else {})
     return duty.developer if duty else ""
-
-
-def _undo_of(session: Session, run_id: int) -> int | None:
-    """The run that this run undoes, from the task runs (an undone run no longer deflects)."""
-    from console.tasks.models import TaskRun
-
-    run = session.get(TaskRun, run_id)  # the runner's own run: usually already in the session
-    return run.undo_of if run is not None else None
 
 
 def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", **fields) -> TicketEvent:
@@ -151,8 +142,6 @@ def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", 
     first_escalation = kind == "escalated" and ticket.outcome != "escalated"
     if kind == "escalated" and not fields.get("assignee"):
         fields["assignee"] = _assignee(session, ticket, created_at)
-    if kind == "task_run" and fields.get("run_id") is not None and "undo_of" not in fields:
-        fields["undo_of"] = _undo_of(session, fields["run_id"])
     event = TicketEvent(ticket_id=ticket.id, kind=kind, actor=actor or "", created_at=created_at, **fields)
     session.add(event)
     session.flush()

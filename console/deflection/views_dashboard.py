@@ -8,11 +8,12 @@ from flask_admin import expose
 from flask_login import current_user
 
 from console.admin.base import ConsoleView
-from console.auth.permissions import READ_TEAM_STATS
 from console.db import console_session, utcnow
 from console.deflection import dashboard, insights, metrics, workflow
 from console.deflection.metrics import FilterError, StatsFilter
+from console.deflection.rotation import duty_on
 from console.deflection.scope import capacity_hours, forced_team
+from console.permissions import READ_TEAM_STATS
 
 HOME_ESCALATIONS = 20  # the developer's home lists the newest ones; the on-duty page has the rest
 
@@ -80,8 +81,6 @@ def summary_section(user) -> dict:
 
 def duty_section(user) -> dict:
     """A developer's home block: who is on duty, and the escalations routed to them."""
-    from console.deflection.rotation import duty_on
-
     db = console_session()
     return {"duty": duty_on(db, utcnow()), "shown": HOME_ESCALATIONS,
             "mine": workflow.open_escalations(db, user.email, limit=HOME_ESCALATIONS, newest_first=True),

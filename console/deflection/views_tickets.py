@@ -8,7 +8,7 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from console.admin.base import ConsoleView, deny
-from console.auth.permissions import LOG_DEV_TIME, READ_STATS, WORK_TICKETS, user_can
+from console.permissions import LOG_DEV_TIME, READ_STATS, WORK_TICKETS, user_can
 from console.db import console_session, utcnow
 from console.deflection import workflow
 from console.deflection.models import ESCALATION_CLASS_HELP, ESCALATION_CLASSES, OUTCOMES, Ticket

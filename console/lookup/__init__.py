@@ -6,7 +6,7 @@ from flask_admin.menu import MenuLink
 from flask_login import current_user
 
 from console.admin.home import HomeSection, add_home_section
-from console.auth.permissions import LOOKUP, user_can
+from console.permissions import LOOKUP, user_can
 from console.lookup.masking import PersonalColumns
 from console.lookup.display import noun
 from console.lookup.views import RecordsView, menu_records

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from flask import current_app, session
 
 from console.audit.chain import record_event
-from console.auth.permissions import REVEAL_PII, user_can
+from console.permissions import REVEAL_PII, user_can
 from console.db import console_session
 from console.lookup.records import RecordPage
 from console.product.mask import email as email_mask

@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from console.admin.base import ConsoleView, deny
 from console.audit.chain import AuditUnavailable
-from console.auth.permissions import LOOKUP, RUN_TASKS, user_can
+from console.permissions import LOOKUP, RUN_TASKS, user_can
 from console.db import console_session, target_session
 from console.formatting import human_column
 from console.lookup import history, listing as lists, records

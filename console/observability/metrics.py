@@ -22,9 +22,9 @@ from sqlalchemy import func, select
 
 from console.audit.chain import entries_committed
 from console.audit.models import AuditHead
-from console.auth.permissions import VIEW_METRICS, user_can
 from console.auth.services import active_token
 from console.db import console_session, utcnow
+from console.permissions import VIEW_METRICS, user_can
 from console.tasks.models import TaskRun
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from console.audit.chain import jsonable
+from console.jsontext import jsonable
 from console.product.declare import BelongsTo
 from console.product.money import format_money, money_json
 from console.product.schema import PAGE_SIZE, ProductSchema, ReflectedRecord, python_type

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from console.audit.chain import record_event
-from console.auth.permissions import REVEAL_PII, user_can
+from console.permissions import REVEAL_PII, user_can
 from console.db import console_session
 
 REASON_MIN, REASON_MAX = 5, 500

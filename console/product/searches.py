@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from console.audit.chain import record_event
-from console.auth.permissions import REVEAL_PII, user_can
+from console.permissions import REVEAL_PII, user_can
 from console.db import console_session
 from console.product import mask
 from console.product.queries import PARTIAL, QueryInputError, find_page, item

@@ -4,9 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask.cli import ScriptInfo
 
 from console.runbooks.lint import check_runbooks, has_errors
 from console.runbooks.loader import runbook_files
+from console.tasks.registry import TaskDefinitionError, discover
 
 
 @click.group("runbooks")
@@ -24,10 +26,7 @@ def known_tasks(registry) -> dict[str, set[str]]:
               help="The runbooks folder (default: RUNBOOKS_DIR, else the shipped runbooks).")
 def check(directory: Path | None):
     """Check every runbook; exit 1 when any has an error (warnings alone pass)."""
-    from console.cli import make_app
-    from console.tasks.registry import TaskDefinitionError, discover
-
-    app = make_app()
+    app = click.get_current_context().find_object(ScriptInfo).load_app()
     directory = directory or Path(app.config["RUNBOOKS_DIR"])
     registry = app.extensions.get("task_registry")
     if registry is None:

@@ -12,10 +12,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.routing import BuildError
 
 from console.admin.base import ConsoleView
-from console.auth.permissions import LOOKUP, WORK_TICKETS, user_can
 from console.db import begin_writing, console_session
 from console.deflection.tickets import TicketError, clean_ref, find_ticket
 from console.origin import from_own_page
+from console.permissions import LOOKUP, WORK_TICKETS, user_can
 from console.runbooks.gaps import note_search_miss
 from console.runbooks.lint import REVIEW_MAX_AGE_DAYS
 from console.runbooks.models import MAX_CHECK_ID_LENGTH

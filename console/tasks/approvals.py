@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from console.audit.chain import append
 from console.auth import token_issuer_id
 from console.auth.models import StaffUser
-from console.auth.permissions import APPROVE_RUNS, user_can
+from console.permissions import APPROVE_RUNS, user_can
 from console.db import console_session, utcnow
 from console.tasks.checks import TaskError, clean_reason, database_guard, get_run
 from console.tasks.execution import audit_fields, execute, settle

@@ -10,15 +10,16 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from functools import wraps
+from functools import cached_property, wraps
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from console.db import console_session, target_session
 from console.deflection.tickets import TicketError, clean_ref
+from console.jsontext import Encoded, encode
 from console.tasks.models import SOURCES, TaskRun
-from console.tasks.params import ParamErrors, coerce_params
+from console.tasks.params import ParamErrors, coerce_params, has_secrets, params_to_json
 from console.tasks.policy import risk_of
 from console.tasks.registry import may_run, task_registry
 from console.tasks.spec import TaskSpec
@@ -84,10 +85,20 @@ class RunRequest:
 @dataclass(frozen=True)
 class CheckedRequest:
     spec: TaskSpec
-    params: dict
+    params: dict  # typed, for the task and the policy
     ticket: str
     reason: str
     risk: str
+
+    # The parameters are encoded once, at the first ask: whole for the idempotency hash alone, and as the run
+    # stores and the audit shows them, secrets redacted (the same text when the task has no secret parameter).
+    @cached_property
+    def params_whole(self) -> Encoded:
+        return encode(params_to_json(self.spec, self.params, redact=False))
+
+    @cached_property
+    def params_json(self) -> Encoded:
+        return encode(params_to_json(self.spec, self.params)) if has_secrets(self.spec) else self.params_whole
 
 
 def clean_reason(reason: Any) -> str:

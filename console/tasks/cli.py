@@ -19,18 +19,13 @@ def group():
 
 
 def _app():
-    """The app of a test's CLI runner when there is one, else the app from the environment."""
+    """The app from the ScriptInfo that `support-console` (or a test's CLI runner) hands the command."""
     from flask.cli import ScriptInfo
 
     from console.tasks.spec import TaskDefinitionError
 
-    info = click.get_current_context().find_object(ScriptInfo)
     try:
-        if info is not None:
-            return info.load_app()
-        from console.cli import make_app
-
-        return make_app()
+        return click.get_current_context().find_object(ScriptInfo).load_app()
     except TaskDefinitionError as exc:
         raise click.ClickException(f"{exc}\n(`support-console tasks check` lists every invalid plugin)") from None
 
@@ -41,7 +36,7 @@ def _configured(option: str | None) -> tuple[str, list[str]]:
     from flask.cli import ScriptInfo
 
     info = click.get_current_context().find_object(ScriptInfo)
-    if info is not None:
+    if info is not None and not info.data.get("environment"):  # a test's app, not one still to be made
         config = info.load_app().config
         return option or config["PRODUCT_PACKAGE"], list(config["TASK_PACKAGES"])
     product = option or os.environ.get("PRODUCT_PACKAGE", "").strip() or DEFAULT_PRODUCT_PACKAGE

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from console.folding import folded
 from console.formatting import column_kind
-from console.tasks.params import jsonable
+from console.jsontext import jsonable
 from console.tasks.spec import Refusal
 
 OUTBOX_TABLE = "email_outbox"

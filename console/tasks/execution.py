@@ -19,14 +19,14 @@ from typing import Any, Callable
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from console.audit.chain import AuditUnavailable, canonical_json, record_event
+from console.audit.chain import AuditUnavailable, record_event
 from console.db import console_session, target_session, utcnow
 from console.deflection.tickets import add_ticket_event
 from console.formatting import BOOKKEEPING, human_column
+from console.jsontext import REDACTED, Encoded, canonical_json, encode
 from console.tasks.checks import TaskError
 from console.tasks.context import TargetTables, TaskContext, thing
 from console.tasks.models import TaskRun
-from console.tasks.params import REDACTED
 from console.tasks.spec import Refusal, TaskSpec, subject_from_params
 
 log = logging.getLogger(__name__)
@@ -254,7 +254,7 @@ def write_run(run: TaskRun, *, action: str, actor: str | None = None, reason: st
             before_commit(session)
         if ticket_event:
             add_ticket_event(session, run.ticket, "task_run", actor=run.actor, task=run.task, run_id=run.id,
-                             run_status=run.status)
+                             run_status=run.status, undo_of=run.undo_of)  # an undone run no longer deflects
     except TaskError:  # a hook's refusal (the exact rate limit): nothing of this run is kept
         session.rollback()
         raise
@@ -278,13 +278,12 @@ def settle(run: TaskRun, status: str, *, rehearsal: Rehearsal | None = None, res
     run.error = error[:4000]
     run.result = result or (rehearsal.result if rehearsal else "")
     if status == "succeeded" and rehearsal is not None:
-        run.changes = json.dumps(rehearsal.stored_changes())
-        run.effects = json.dumps(rehearsal.effects)
+        run.changes, run.effects = encode(rehearsal.stored_changes()), encode(rehearsal.effects)
         run.customer = run.customer or rehearsal.customer or ""
         run.order_id = run.order_id if run.order_id is not None else rehearsal.order_id
     elif status != "succeeded":
-        run.changes, run.effects = "[]", "[]"
-    body = {"changes": json.loads(run.changes), "effects": json.loads(run.effects), "result": run.result,
+        run.changes, run.effects = encode([]), encode([])
+    body = {"changes": Encoded(run.changes), "effects": Encoded(run.effects), "result": run.result,
             "error": run.error, **(details or {})}
     try:
         write_run(run, action=action, actor=actor, reason=reason, details=body, before_commit=before_commit)
@@ -315,10 +314,10 @@ def execute(run: TaskRun, spec: TaskSpec, params: dict, *, now: datetime, expect
     run.started_at = now
     expected_changes = expected.stored_changes() if expected is not None else json.loads(run.changes or "[]")
     expected_effects = expected.effects if expected is not None else json.loads(run.effects or "[]")
-    run.changes, run.effects = json.dumps(expected_changes), json.dumps(expected_effects)
+    run.changes, run.effects = encode(expected_changes), encode(expected_effects)
     try:
         write_run(run, action="task.intent", actor=intent_actor, ticket_event=False, before_commit=on_intent,
-                  details={"params": json.loads(run.params), "now": now.isoformat(), "source": run.source,
+                  details={"params": run.params_json, "now": now.isoformat(), "source": run.source,
                            "expected": normalise(expected_changes, expected_effects, now), **(intent_details or {})})
     except BaseException:
         if prepared is not None:

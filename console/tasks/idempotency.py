@@ -18,11 +18,10 @@ from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from console.audit.chain import canonical_json
+from console.jsontext import canonical_json
 from console.db import console_session, utcnow
 from console.tasks.checks import CheckedRequest, TaskError
 from console.tasks.models import IdempotencyKey, TaskRun
-from console.tasks.params import params_to_json
 
 WAIT_SECONDS = 15.0
 POLL_SECONDS = 0.02
@@ -37,7 +36,7 @@ def keep_for() -> timedelta:
 def request_hash(checked: CheckedRequest) -> str:
     """A keyed hash of the typed request, so that stored hashes reveal nothing about secrets."""
     body = canonical_json({"task": checked.spec.name, "ticket": checked.ticket, "reason": checked.reason,
-                           "params": params_to_json(checked.spec, checked.params, redact=False)})
+                           "params": checked.params_whole})
     return hmac.new(current_app.config["SECRET_KEY"].encode(), body.encode(), hashlib.sha256).hexdigest()
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, Uniqu
 from sqlalchemy.orm import Mapped, mapped_column
 
 from console.db import ConsoleBase, utcnow
+from console.jsontext import Encoded
 
 # "interrupted" is also the state of a run between its audit intent and its outcome: a healthy
 # run leaves it within milliseconds, a crash leaves it there until reconciled.
@@ -73,6 +74,11 @@ class TaskRun(ConsoleBase):
     @property
     def params_data(self) -> dict:
         return json.loads(self.params or "{}")
+
+    @property
+    def params_json(self) -> Encoded:
+        """The parameters as stored: JSON text encoded once when the run was made, which the audit places as is."""
+        return Encoded(self.params or "{}")
 
     @property
     def changes_data(self) -> list:

@@ -15,11 +15,11 @@ from typing import Any, Mapping
 
 from email_validator import EmailNotValidError, validate_email
 
+from console.jsontext import REDACTED, jsonable
 from console.product.money import CURRENCY_CODE, format_money, parse_money
 
 # Names the runner, the forms and the API use around a task's own parameters.
 RESERVED_NAMES = frozenset({"ctx", "ticket", "reason", "csrf_token", "params", "task", "idempotency_key"})
-REDACTED = "[redacted]"
 # Whole numbers are compared with 32-bit integer columns (ids): on PostgreSQL a bigger value is an
 # "integer out of range" error, not a row that is not found.
 MAX_INT = 2**31 - 1
@@ -273,19 +273,6 @@ def coerce_params(spec, raw: Mapping[str, Any] | None, *, money_in_units: bool =
     if errors:
         raise ParamErrors(errors)
     return typed
-
-
-def jsonable(value):
-    """A JSON-safe form of a parameter or column value (dates as ISO text, enums as their value)."""
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return f"<{len(bytes(value))} bytes>"
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
 
 
 def params_to_json(spec, typed: dict, *, redact: bool = True) -> dict:

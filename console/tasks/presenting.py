@@ -10,12 +10,12 @@ reads in the run's own currency (its Money parameters'), since a task moves one 
 """
 from __future__ import annotations
 
-import enum
 import inspect
-from datetime import date, datetime
+from datetime import date
 
 from flask import current_app
 
+from console.jsontext import jsonable
 from console.formatting import BOOKKEEPING, Personal, human_column, key_label, row_name, shown_value
 from console.product.money import format_money
 from console.tasks.schema import json_schema
@@ -105,21 +105,6 @@ def describe_task(spec) -> dict:
         "undoable": bool(spec.undo),
         "params": json_schema(spec),
     }
-
-
-def jsonable(value):
-    """Dates as ISO strings, enums as their values, containers walked; JSON answers never guess a format."""
-    if isinstance(value, dict):
-        return {str(key): jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [jsonable(item) for item in value]
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, enum.Enum):
-        return jsonable(value.value)
-    return value
 
 
 def redact_params(spec, params: dict) -> dict:

@@ -20,13 +20,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from console.audit.models import AuditEntry
-from console.auth.permissions import UNDO_RUNS, user_can
+from console.permissions import UNDO_RUNS, user_can
 from console.db import console_session, target_session, utcnow
 from console.tasks.checks import TaskError, clean_reason, database_guard, get_run
 from console.tasks.context import TaskContext, thing
 from console.tasks.execution import NOW, normalise, settle, target_tables
 from console.tasks.models import TaskRun
-from console.tasks.params import jsonable
+from console.jsontext import jsonable
 from console.tasks.spec import Refusal
 
 DEFAULT_AFTER_SECONDS = 60

@@ -13,7 +13,7 @@ from typing import Iterable, Iterator
 
 from flask import current_app
 
-from console.auth.permissions import REQUEST_HIGH_RISK, RUN_TASKS, user_can
+from console.permissions import REQUEST_HIGH_RISK, RUN_TASKS, user_can
 from console.product.loading import Product
 from console.tasks.fit import fit_problems
 from console.tasks.spec import TaskDefinitionError, TaskSpec, build_spec

@@ -9,12 +9,11 @@ every outcome that is not a success.
 """
 from __future__ import annotations
 
-import json
-
 from flask import current_app
 from sqlalchemy import select
 
 from console.db import console_session, target_session, utcnow
+from console.jsontext import encode
 from console.tasks import execution, idempotency
 from console.tasks.approvals import (approve_run, expire_stale_approvals, pending_approvals, reject_run,
                                      requester_fields)
@@ -23,7 +22,7 @@ from console.tasks.checks import (CheckedRequest, RunRequest, TaskError, check_r
 from console.tasks.execution import (Preview, Rehearsal, TaskFailure, describe, execute, fingerprint, rehearse,
                                      settle, write_run)
 from console.tasks.models import TaskRun
-from console.tasks.params import has_secrets, params_to_json
+from console.tasks.params import has_secrets
 from console.tasks.policy import Decision, decide, rate_limit_exceeded, recount, run_facts
 from console.tasks.reconcile import find_interrupted_runs, reconcile_run
 from console.tasks.registry import may_run
@@ -93,7 +92,7 @@ def _record_refusal(req: RunRequest, checked: CheckedRequest, message: str):
         claim = found
     run = _new_run(req, checked, key)
     try:
-        settle(run, "refused", error=message, details={"params": json.loads(run.params), "stage": "preview"},
+        settle(run, "refused", error=message, details={"params": run.params_json, "stage": "preview"},
                before_commit=_first_write(claim, run, checked, req.actor, None))
     except TaskError as exc:
         if claim is not None and exc.run is None:
@@ -105,7 +104,7 @@ def _new_run(req: RunRequest, checked: CheckedRequest, key: str | None) -> TaskR
     spec, params = checked.spec, checked.params
     customer, order_id = subject_from_params(spec, params)
     return TaskRun(task=spec.name, ticket=checked.ticket, reason=checked.reason, actor=req.actor.email,
-                   params=json.dumps(params_to_json(spec, params)), risk=checked.risk, source=req.source,
+                   params=checked.params_json, risk=checked.risk, source=req.source,
                    idempotency_key=key, created_at=utcnow(), customer=customer, order_id=order_id,
                    **requester_fields(req.actor), **run_facts(spec, params))
 
@@ -179,7 +178,7 @@ def _run_or_ask(req: RunRequest, checked: CheckedRequest, key: str | None, claim
         status = "refused" if isinstance(exc, Refusal) else "failed"
         # settle raises the 422 that carries the recorded run
         return settle(run, status, error=exc.message if isinstance(exc, Refusal) else str(exc),
-                      details={"params": json.loads(run.params), "stage": "preview"},
+                      details={"params": run.params_json, "stage": "preview"},
                       before_commit=_first_write(claim, run, checked, req.actor, None))
     if req.expected_preview_hash and req.expected_preview_hash != fingerprint(rehearsal.changes, rehearsal.effects,
                                                                               now):
@@ -207,7 +206,7 @@ def _separate_transactions() -> bool:
 def _ask_approval(run: TaskRun, claim, checked: CheckedRequest, rehearsal: Rehearsal, decision: Decision,
                   now, actor) -> TaskRun:
     run.status = "pending_approval"
-    run.changes, run.effects = json.dumps(rehearsal.stored_changes()), json.dumps(rehearsal.effects)
+    run.changes, run.effects = encode(rehearsal.stored_changes()), encode(rehearsal.effects)
     run.preview_hash = fingerprint(rehearsal.changes, rehearsal.effects, now)
     run.approval_reasons = "; ".join(decision.reasons)
     run.result = describe(checked.spec.title, rehearsal.changes, rehearsal.effect_lines, rehearsal.result)
@@ -223,7 +222,7 @@ def _ask_approval(run: TaskRun, claim, checked: CheckedRequest, rehearsal: Rehea
                change=describe(checked.spec.title, rehearsal.changes, [], ""))
 
     write_run(run, action="task.request_approval", before_commit=first_write_and_tell, details={
-        "params": json.loads(run.params), "changes": rehearsal.stored_changes(), "effects": rehearsal.effects,
+        "params": run.params_json, "changes": run.changes, "effects": run.effects,
         "preview_hash": run.preview_hash, "approval_reasons": decision.reasons})
     return run
 

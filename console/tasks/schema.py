@@ -12,7 +12,8 @@ from wtforms import Form, fields, validators
 from wtforms.fields.choices import SelectChoice
 
 from console.product.money import units_text
-from console.tasks.params import CONTROL_CHARS, MAX_INT, MAX_MONEY, MAX_TEXT, ParamSpec, jsonable
+from console.jsontext import jsonable
+from console.tasks.params import CONTROL_CHARS, MAX_INT, MAX_MONEY, MAX_TEXT, ParamSpec
 
 # The same rule as coerce_params: no control characters, and for a required value something besides blanks.
 _ANY_TEXT = f"^[^{CONTROL_CHARS}]*$"

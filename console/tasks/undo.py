@@ -15,7 +15,7 @@ from typing import Callable
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from console.auth.permissions import UNDO_RUNS, user_can
+from console.permissions import UNDO_RUNS, user_can
 from console.db import console_session, utcnow
 from console.deflection.tickets import TicketError
 from console.tasks.approvals import requester_fields
@@ -23,7 +23,7 @@ from console.tasks.checks import TaskError, clean_reason, clean_ticket, database
 from console.tasks.context import TaskContext, thing
 from console.tasks.execution import Preview, TaskFailure, describe, execute, fingerprint, rehearse, settle
 from console.tasks.models import TaskRun
-from console.tasks.params import jsonable
+from console.jsontext import jsonable
 from console.tasks.registry import task_registry
 from console.tasks.spec import Refusal, TaskSpec
 

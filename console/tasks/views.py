@@ -5,7 +5,7 @@ module imports them, never the other way.
 from __future__ import annotations
 
 from console.admin.home import HomeSection, add_home_section
-from console.auth.permissions import APPROVE_RUNS, LOG_DEV_TIME, RUN_TASKS
+from console.permissions import APPROVE_RUNS, LOG_DEV_TIME, RUN_TASKS
 from console.tasks.pages import console_ticket_url, ticket_link
 from console.tasks.presenting import run_amount, task_title
 from console.tasks.views_form import TaskCatalogView

@@ -11,7 +11,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField
 
-from console.auth.permissions import RUN_TASKS
+from console.permissions import RUN_TASKS
 from console.product.money import units_text
 from console.tasks.disclosure import preview_personal, shown_preview
 from console.tasks.pages import TaskPagesView, by_category, search_tasks

@@ -11,15 +11,15 @@ from sqlalchemy import select
 from console.audit.browse import action_words
 from console.audit.models import AuditEntry
 from console.audit.views import entry_statuses
-from console.auth.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, user_can
+from console.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, user_can
 from console.db import console_session, utcnow
 from console.formatting import Personal, human_column
 from console.tasks.approvals import is_own_run
 from console.tasks.disclosure import RUN_TEXTS, masked_run
 from console.tasks.models import STATUSES, TaskRun
 from console.tasks.pages import TaskPagesView, audit_entry_url
-from console.tasks.presenting import (change_sentence, change_tables, currency_of, effect_lines, find_task,
-                                      jsonable)
+from console.jsontext import jsonable
+from console.tasks.presenting import change_sentence, change_tables, currency_of, effect_lines, find_task
 from console.tasks.runner import (TaskError, approve_run, pending_approvals, preview_undo, reconcile_run, reject_run,
                                   run_history, run_to_dict, undo_run)
 

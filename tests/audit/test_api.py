@@ -1,7 +1,8 @@
 """GET /api/v1/audit?after=&limit=: the trail in seq order, complete enough to re-verify elsewhere."""
 import pytest
 
-from console.audit.chain import canonical_json, digest, record_event
+from console.audit.chain import digest, record_event
+from console.jsontext import canonical_json
 
 
 @pytest.fixture

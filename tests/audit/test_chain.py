@@ -6,14 +6,16 @@ import json
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from console.audit import chain
-from console.audit.chain import GENESIS, REDACTED, append, canonical_json, digest, entry_hash, record_event
+from console.audit.chain import GENESIS, append, digest, entry_hash, record_event
 from console.audit.checkpoints import signature_matches
 from console.audit.models import AuditCheckpoint, AuditEntry
+from console.jsontext import REDACTED, canonical_json, encode
 from tests.conftest import TEST_AUDIT_KEY
 
 TEXT = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=40)
@@ -92,6 +94,22 @@ def test_secrets_never_reach_the_trail(app, console_db):
     assert stored["changes"][0]["before"]["password_hash"] == REDACTED
     assert stored["token"] is None
     assert "hunter2" not in entry.details and "argon2" not in entry.details
+
+
+def test_encoded_params_are_placed_unparsed_unless_a_key_in_them_may_be_secret(app, console_db, monkeypatch):
+    clean = encode({"order_id": 1004, "note": "a password_hint"})
+    with app.app_context():
+        entry = record_event(console_db, actor="agent@example.com", action="task.run", details={"params": clean})
+        assert entry.details == canonical_json({"params": json.loads(clean)})
+        secret = encode({"email": "a@example.com", "Reset_Token": "t-1"})
+        kept = record_event(console_db, actor="agent@example.com", action="task.run", details={"params": secret})
+    assert json.loads(kept.details)["params"] == {"email": "a@example.com", "Reset_Token": REDACTED}
+    loads = json.loads
+    monkeypatch.setattr(json, "loads", lambda *a, **k: pytest.fail("the clean params were parsed again"))
+    with app.app_context():
+        again = record_event(console_db, actor="agent@example.com", action="task.run", details={"params": clean})
+    monkeypatch.setattr(json, "loads", loads)
+    assert json.loads(again.details) == {"params": {"order_id": 1004, "note": "a password_hint"}}
 
 
 def test_text_fields_are_cut_to_their_columns_and_cleaned(app, console_db):

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from console.auth.permissions import ROLE_PERMISSIONS
+from console.permissions import ROLE_PERMISSIONS
 from tests.conftest import AuthActions
 
 ROLES = sorted(ROLE_PERMISSIONS)

@@ -1,11 +1,11 @@
-"""`support-console deflection rebuild | rotation` (the group in console/deflection/cli.py)."""
+"""`support-console deflection rebuild | rotation` (the group in console/deflection/cli.py, as main adds it)."""
 from datetime import datetime
 
 from click.testing import CliRunner
 from sqlalchemy import delete, func, select
 
 from console.db import console_session
-from console.deflection.cli import group
+from console.cli import main
 from console.deflection.models import TicketRollup
 from console.deflection.tickets import add_ticket_event
 
@@ -24,13 +24,13 @@ def test_rebuild_restores_lost_rollups_and_rotation_prints_the_turns(isolated_ap
                          created_at=datetime(2026, 3, 3, 10))
         session.execute(delete(TicketRollup))
         session.commit()
-    result = CliRunner().invoke(group, ["rebuild"], env=env_of(app))
+    result = CliRunner().invoke(main, ["deflection", "rebuild"], env=env_of(app))
     assert result.exit_code == 0, result.output
     assert "Rebuilt the outcomes and rollups of 1 tickets." in result.output
     with app.app_context():
         assert console_session().scalar(select(func.sum(TicketRollup.tickets))
                                         .where(TicketRollup.grain == "d")) == 1
-    rotation = CliRunner().invoke(group, ["rotation", "--sprints", "3"], env=env_of(app))
+    rotation = CliRunner().invoke(main, ["deflection", "rotation", "--sprints", "3"], env=env_of(app))
     assert rotation.exit_code == 0, rotation.output
     lines = rotation.output.strip().splitlines()
     assert len(lines) == 3 and lines[0].endswith("@example.com")

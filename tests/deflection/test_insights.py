@@ -1,8 +1,11 @@
 """What to build next and how the built tools do: opportunities, tool health, impact, runbook gaps."""
 from datetime import date, timedelta
 
+from flask import Flask
+
 from console.deflection import insights
 from console.deflection.metrics import StatsFilter
+from console.runbooks.gaps import record_search_miss
 
 DAY = 60 * 24
 MARCH = StatsFilter(date(2026, 3, 1), date(2026, 3, 31))
@@ -89,11 +92,20 @@ def test_runbooks_read_before_an_escalation_are_runbook_gaps(event, console_db):
     assert rows == [{"runbook": "refund-request", "escalated_after": 1, "views": 2, "share": 0.5}]
 
 
-def test_searches_that_found_nothing_come_from_the_runbooks_domain(console_db):
-    from console.runbooks.gaps import record_search_miss
-
+def test_searches_that_found_nothing_come_from_the_runbooks_domain(app, console_db):
     record_search_miss(console_db, "gift card balance", actor="agent@example.com")
     today = date.today()
-    rows = insights.unanswered_searches(console_db, StatsFilter(today - timedelta(days=1), today + timedelta(days=1)))
+    with app.app_context():
+        rows = insights.unanswered_searches(console_db, StatsFilter(today - timedelta(days=1),
+                                                                    today + timedelta(days=1)))
+        assert insights.unanswered_searches(console_db, MARCH) == []
     assert [(row["example"], row["searches"]) for row in rows] == [("gift card balance", 1)]
-    assert insights.unanswered_searches(console_db, MARCH) == []
+
+
+def test_without_a_registered_source_the_searches_panel_is_empty(console_db):
+    record_search_miss(console_db, "gift card balance", actor="agent@example.com")
+    bare = Flask(__name__)
+    today = date.today()
+    with bare.app_context():
+        assert insights.unanswered_searches(console_db, StatsFilter(today - timedelta(days=1),
+                                                                    today + timedelta(days=1))) == []

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from console.audit.models import AuditEntry
-from console.auth.permissions import ROLE_PERMISSIONS
+from console.permissions import ROLE_PERMISSIONS
 from tests.factories import CustomerFactory, OrderFactory
 
 ROLES = sorted(ROLE_PERMISSIONS)

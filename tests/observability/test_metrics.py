@@ -1,7 +1,7 @@
 """/metrics: who may scrape it, and that each metric moves with what it counts."""
 from prometheus_client.parser import text_string_to_metric_families
 
-from console.auth.permissions import VIEW_METRICS, role_can
+from console.permissions import VIEW_METRICS, role_can
 
 METRICS_TOKEN = "m" * 32
 

@@ -17,7 +17,7 @@ from console.audit.chain import GENESIS, HASHED_FIELDS, entry_hash
 from console.audit.models import AuditEntry, AuditHead
 from console.db import ConsoleBase
 from console.tasks.models import TaskRun
-from console.tasks.params import jsonable
+from console.jsontext import jsonable
 
 ERROR_STATUSES = range(400, 500)
 

@@ -59,7 +59,7 @@ def sample_params(spec) -> dict:
 
 
 def runner_role(spec) -> str:
-    from console.auth.permissions import REQUEST_HIGH_RISK, role_can
+    from console.permissions import REQUEST_HIGH_RISK, role_can
 
     for role in ("agent", "lead", "admin", *spec.roles):
         if role in spec.roles and role_can(role, REQUEST_HIGH_RISK):

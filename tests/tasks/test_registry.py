@@ -131,7 +131,7 @@ def test_who_may_run_a_task():
 
 
 def test_a_high_risk_needs_the_request_permission(monkeypatch):
-    from console.auth import permissions
+    from console import permissions
 
     monkeypatch.setitem(permissions.ROLE_PERMISSIONS, "agent", frozenset({permissions.RUN_TASKS}))
     registry = discover([SHOP])

@@ -104,7 +104,7 @@ def test_a_role_that_may_not_run_the_task_is_a_403(attempt, request_for, role, t
 
 
 def test_a_high_risk_needs_the_request_permission(attempt, request_for, shop_order, monkeypatch):
-    from console.auth import permissions
+    from console import permissions
 
     monkeypatch.setitem(permissions.ROLE_PERMISSIONS, "agent", frozenset({permissions.RUN_TASKS}))
     error = attempt(start_run, request_for("fake_refund", order_id=shop_order().id, amount_cents=20000))

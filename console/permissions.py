@@ -1,4 +1,8 @@
-"""The one table of what each role may do; every page, API route and CLI command asks it."""
+"""The one table of what each role may do; every page, API route and CLI command asks it.
+
+It imports nothing and stands outside console/auth: the audit trail (which auth writes to) and the
+admin wiring (which auth's pages build on) ask it too, so inside auth it would tie them in a loop.
+"""
 from __future__ import annotations
 
 RUN_TASKS = "tasks.run"  # low- and medium-risk tasks
