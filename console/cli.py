@@ -11,7 +11,7 @@ from console.config import ConfigError
 
 # Each domain contributes its own command group from console/<domain>/cli.py.
 DOMAIN_COMMANDS = ("console.tasks.cli", "console.audit.cli", "console.runbooks.cli", "console.deflection.cli",
-                   "console.product.cli")
+                   "console.product.cli", "console.bulk.cli")
 
 
 def make_app(*, demo: bool = False, strict: bool = False):
@@ -82,13 +82,14 @@ def _load_demo(app, **options) -> list[str]:
 def _serve(app, host: str, port: int) -> None:
     from console.audit.checkpoints import policy_from_config
     from console.audit.keeper import CheckpointKeeper
+    from console.bulk.queue import start_bulk_thread
     from console.serving import run_gunicorn
     from console.webhooks.sender import start_webhook_sender
 
     check_start_up(app)
     policy = policy_from_config(app.config)
     url = app.extensions["console_db"].console_engine.url.render_as_string(hide_password=False)
-    jobs = [lambda: start_webhook_sender(app)]
+    jobs = [lambda: start_webhook_sender(app), lambda: start_bulk_thread(app)]
     if policy is not None:
         jobs.append(lambda: CheckpointKeeper(url, policy).start())
     # These run in the workers: a thread of the master would hold a connection across their forks.

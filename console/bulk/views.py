@@ -1,0 +1,2 @@
+def register_views(app, admin) -> None:
+    """Registered once the pages exist."""
