@@ -46,7 +46,8 @@ def _applied_once_each(console: Console, bulk_id: int) -> dict:
                 TaskRun.idempotency_key == item_key(bulk_id, item.idx)))
             assert refunds <= 1 and refunded == 100 * refunds, (item.idx, refunds, refunded)
             assert runs <= 1, (item.idx, runs)
-            assert (item.status == "succeeded") == (refunds == 1), (item.idx, item.status, refunds)
+            if item.status != "interrupted":  # until reconciled, an interrupted item may have applied or not
+                assert (item.status == "succeeded") == (refunds == 1), (item.idx, item.status, refunds)
         counts: dict = {}
         for item in items:
             counts[item.status] = counts.get(item.status, 0) + 1
