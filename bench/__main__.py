@@ -29,6 +29,7 @@ SUITES = {
     "verify": "bench.audit_verify:suite",
     "memory": "bench.memory:run",
     "calls": "bench.calls:run",
+    "bulk": "bench.bulk:run",
 }
 OUT_DIR = Path(__file__).resolve().parent / "out"
 

@@ -15,7 +15,7 @@ from console.bulk.service import (approve_bulk, bulk_to_dict, cancel_bulk, get_b
 from console.bulk.settings import MAX_ITEMS
 from console.tasks.params import MAX_INT
 from console.tasks.presenting import find_task
-from console.tasks.registry import may_run, task_registry
+from console.tasks.registry import may_run
 
 MAX_ITEMS_PAGE = 1000
 COUNT = {"type": "integer", "minimum": 0}
@@ -32,18 +32,20 @@ BULK_ANSWER = obj({"bulk": BULK})
 ITEMS_ANSWER = obj({"items": {"type": "array", "items": obj({
     "index": {"type": "integer"}, "params": {"type": "object"}, "status": {"enum": list(ITEM_STATUSES)},
     "run_id": NULLABLE_INT, "error": TEXT})}})
-BULK_REQUEST = obj({"items": {"type": "array", "minItems": 1, "maxItems": MAX_ITEMS,
-                              "items": {"type": "object", "description": "one item's task parameters"}},
-                    "ticket": TICKET_REF, "reason": REASON})
+
+
+def bulk_request(params: dict) -> dict:
+    """The body of a bulk of one task: its items are that task's parameters."""
+    return obj({"items": {"type": "array", "minItems": 1, "maxItems": MAX_ITEMS, "items": params},
+                "ticket": TICKET_REF, "reason": REASON})
+
+
+
 BULK_PATH = {"bulk_id": {"type": "integer", "minimum": 1, "maximum": MAX_INT}}
 DECISION = obj({"reason": REASON})
 DECIDE_ERRORS = (403, 404, 409)
 CSV_QUERY = (Query("ticket", {"type": "string"}, "with a text/csv body: the ticket reference"),
              Query("reason", {"type": "string"}, "with a text/csv body: why"))
-
-
-def _task_names(app) -> dict:
-    return {"enum": sorted(spec.name for spec in task_registry(app))}
 
 
 def _bulk(bulk_id: int):
@@ -53,7 +55,7 @@ def _bulk(bulk_id: int):
 
 @bp.post("/tasks/<name>/bulk")
 @documented("Request a bulk: one task over many items, each an audited run", answers={202: BULK_ANSWER},
-            body=BULK_REQUEST, query=CSV_QUERY, errors=(403, 404, 422), path={"name": _task_names},
+            body=bulk_request, query=CSV_QUERY, errors=(403, 404, 422), per_task=True,
             description="The body is JSON `{\"items\": [{params}, ...], \"ticket\", \"reason\"}`, or `text/csv` "
                         "with a header row of parameter names and `?ticket=&reason=`. Items are numbered from 0; "
                         "a 400 names each bad item (`items[3].order_id`), and a CSV's row and column. A bulk "

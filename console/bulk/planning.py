@@ -101,8 +101,8 @@ def check_items(task: str, items, ticket, reason, actor, source: str = "api") ->
     """Check every item as a run request; a TaskError naming each bad item by its index otherwise."""
     spec = resolve(task, actor)
     if has_secrets(spec):
-        raise TaskError(400, "invalid", f"{spec.name} has a secret parameter, and secrets are never stored: it "
-                                        "cannot run in bulk", {"task": "has a secret parameter"})
+        raise TaskError(422, "refused", f"{spec.name} has a secret parameter, and secrets are never stored: it "
+                                        "cannot run in bulk")
     _check_list(items)
     fields: dict[str, str] = {}
     checked = []
