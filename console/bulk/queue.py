@@ -24,6 +24,9 @@ from console.tasks.checks import TaskError
 log = logging.getLogger(__name__)
 JOB = "console.bulk.jobs.work_bulk_job"
 POLL_SECONDS = 1.0
+# Between two items the embedded worker leaves the database to the requests for a moment: on SQLite a
+# thread that begins its next write at once takes the single write lock again before any waiting request.
+SQLITE_PAUSE_SECONDS = 0.01
 
 
 def redis_connection(app) -> Redis:
@@ -84,6 +87,12 @@ class BulkThread:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bulk-worker", daemon=True)
+        sqlite = app.extensions["console_db"].console_engine.dialect.name == "sqlite"
+        self.pause = SQLITE_PAUSE_SECONDS if sqlite else 0.0
+
+    def _stopping(self) -> bool:
+        """Asked before each item: yield to the requests (on SQLite), and say whether to stop."""
+        return self._stop.wait(self.pause) if self.pause else self._stop.is_set()
 
     def start(self) -> BulkThread:
         self._thread.start()
@@ -96,7 +105,7 @@ class BulkThread:
         self._stop.set()
         self._wake.set()
         if self._thread.is_alive():
-            self._thread.join(timeout=30)
+            self._thread.join(timeout=10)  # within gunicorn's graceful shutdown; an item runs in milliseconds
 
     def work_once(self) -> int:
         """One pass over the claimable bulks; how many items it ran."""
@@ -107,7 +116,7 @@ class BulkThread:
             for bulk_id in claimable_bulks():
                 if self._stop.is_set():
                     break
-                ran += work_bulk(bulk_id, self.owner)
+                ran += work_bulk(bulk_id, self.owner, stopping=self._stopping)
         return ran
 
     def _run(self) -> None:

@@ -199,8 +199,10 @@ def _bulk_status(bulk_id: int) -> str | None:
     return session.scalar(select(Bulk.status).where(Bulk.id == bulk_id))
 
 
-def work_bulk(bulk_id: int, owner: str | None = None) -> int:
-    """Work through the bulk's claimable items until none is left; how many items this call ran."""
+def work_bulk(bulk_id: int, owner: str | None = None, stopping=lambda: False) -> int:
+    """Work through the bulk's claimable items until none is left, or `stopping()` says so; how many items
+    this call ran. Items claimed and not run when it stops are given back at once. `stopping` is asked
+    before each item: the embedded worker also yields there to the requests it serves beside."""
     owner = owner or worker_name()
     session = console_session()
     bulk = session.get(Bulk, bulk_id, populate_existing=True)
@@ -217,6 +219,9 @@ def work_bulk(bulk_id: int, owner: str | None = None) -> int:
         if not items:
             break
         for position, item in enumerate(items):
+            if stopping():
+                _release(items[position:], owner)
+                return ran
             if not _hold(item, owner):
                 continue
             try:

@@ -136,3 +136,11 @@ def test_reject_and_cancel_with_409_when_the_state_does_not_allow(client, api_to
     assert client.post(f"/api/v1/bulk/{queued['id']}/approve", json={"reason": "x"},
                        headers=lead_headers).status_code == 409
     assert client.get("/api/v1/bulk/999999", headers=headers).status_code == 404
+
+
+def test_a_json_value_of_the_wrong_type_is_a_400_as_the_document_says(client, api_token):
+    _, headers = api_token("agent")
+    answer = _request(client, headers, "update_shipping_address", [{
+        "order_id": 1, "recipient_name": 0, "line1": "1 Main St", "city": "Town", "postcode": "1", "country": "DE"}])
+    assert answer.status_code == 400
+    assert set(answer.get_json()["error"]["fields"]) == {"items[0].recipient_name"}
