@@ -13,7 +13,9 @@ from console.auth.permissions import APPROVE_RUNS, RUN_TASKS
 from console.bulk.models import BULK_STATUSES, ITEM_STATUSES
 from console.bulk.service import (approve_bulk, bulk_to_dict, cancel_bulk, get_bulk, item_to_dict, list_items,
                                   reject_bulk, request_bulk, request_bulk_csv)
+from console.bulk.planning import check_items
 from console.bulk.settings import MAX_ITEMS
+from console.tasks.checks import TaskError
 from console.tasks.params import MAX_INT
 from console.tasks.presenting import find_task
 from console.tasks.registry import may_run
@@ -52,17 +54,29 @@ CSV_QUERY = (Query("ticket", {"type": "string"}, "with a text/csv body: the tick
              Query("reason", {"type": "string"}, "with a text/csv body: why"))
 
 
-def _json_types(spec, items) -> None:
-    """A 400 naming each item value of the wrong JSON type: the runner reads "7" and 7 alike (forms and CSVs
-    send text), but a JSON body is held to the schema the document gives for the task's parameters."""
+def _json_types(spec, items) -> dict:
+    """Each item value of the wrong JSON type, by field: the runner reads "7" and 7 alike (forms and CSVs send
+    text), but a JSON body is held to the schema the document gives for the task's parameters."""
     if not isinstance(items, list):
-        return
+        return {}
     validator = Draft202012Validator(spec.json_schema())
-    fields = {f"items[{index}].{error.path[0]}": f"{error.path[0]}: {error.message}"
-              for index, item in enumerate(items) if isinstance(item, dict)
-              for error in validator.iter_errors(item) if error.validator == "type" and error.path}
-    if fields:
-        raise ApiError(400, "invalid", "items have values of the wrong type: " + ", ".join(list(fields)[:20]), fields)
+    return {f"items[{index}].{error.path[0]}": error.message for index, item in enumerate(items)
+            if isinstance(item, dict) for error in validator.iter_errors(item)
+            if error.validator == "type" and error.path}
+
+
+def _refuse_types(name: str, items, ticket: str, reason: str, wrong: dict):
+    """One 400 naming the values of the wrong type and every other bad item the runner finds."""
+    fields = {}
+    try:
+        check_items(name, items, ticket, reason, api_user(), "api")
+    except TaskError as exc:
+        if exc.status != 400:
+            raise
+        fields = exc.fields
+    fields = {**fields, **wrong}
+    raise ApiError(400, "invalid", "the bulk is invalid, nothing was queued: " + "; ".join(
+        f"{key}: {message}" for key, message in list(fields.items())[:20]), fields)
 
 
 def _bulk(bulk_id: int):
@@ -93,7 +107,9 @@ def create_bulk(name: str):
     ticket, reason = text_field(body, "ticket", fields), text_field(body, "reason", fields)
     if fields:
         raise ApiError(400, "invalid", "the request has invalid fields: " + ", ".join(sorted(fields)), fields)
-    _json_types(spec, body.get("items"))
+    wrong = _json_types(spec, body.get("items"))
+    if wrong:
+        _refuse_types(name, body.get("items"), ticket, reason, wrong)
     bulk = request_bulk(name, body.get("items"), ticket, reason, api_user(), source="api")
     return jsonify({"bulk": bulk_to_dict(bulk)}), 202
 
