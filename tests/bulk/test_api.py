@@ -144,3 +144,21 @@ def test_a_json_value_of_the_wrong_type_is_a_400_as_the_document_says(client, ap
         "order_id": 1, "recipient_name": 0, "line1": "1 Main St", "city": "Town", "postcode": "1", "country": "DE"}])
     assert answer.status_code == 400
     assert set(answer.get_json()["error"]["fields"]) == {"items[0].recipient_name"}
+
+
+def test_an_item_needing_approval_on_its_own_is_approved_with_the_bulk_by_its_approver(
+        client, api_token, paid_orders, work, console_db):
+    _, headers = api_token("agent")
+    orders = paid_orders(2, total_cents=20000)
+    items = [{"order_id": orders[0], "amount_cents": 15000}, {"order_id": orders[1], "amount_cents": 100}]
+    bulk = _request(client, headers, "refund_order", items).get_json()["bulk"]
+    assert bulk["status"] == "pending_approval" and "items[0]" in bulk["approval_reasons"]
+    lead, lead_headers = api_token("lead")
+    client.post(f"/api/v1/bulk/{bulk['id']}/approve", json={"reason": "refunds checked"}, headers=lead_headers)
+    work(bulk["id"])
+    items = client.get(f"/api/v1/bulk/{bulk['id']}/items", headers=headers).get_json()["items"]
+    assert [item["status"] for item in items] == ["succeeded", "succeeded"]
+    high = console_db.get(TaskRun, items[0]["run_id"])
+    assert (high.risk, high.approved_by) == ("high", lead.email)
+    assert f"bulk {bulk['id']}" in high.decision_reason
+    assert console_db.get(TaskRun, items[1]["run_id"]).approved_by is None
