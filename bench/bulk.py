@@ -89,7 +89,12 @@ def with_workers(app, workers: int, emails: list[str], ticket: str, env: dict) -
     finally:
         for process in processes:
             process.terminate()
-            process.wait(timeout=30)
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:  # a worker blocked in Redis after a warm shutdown request
+                process.kill()
+                process.wait(timeout=15)
         app.config["QUEUE_URL"] = ""
 
 
