@@ -30,6 +30,7 @@ SUITES = {
     "memory": "bench.memory:run",
     "calls": "bench.calls:run",
     "inspect": "bench.inspect_schema:run",
+    "bulk": "bench.bulk:run",
 }
 OUT_DIR = Path(__file__).resolve().parent / "out"
 

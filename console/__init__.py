@@ -5,7 +5,7 @@ from flask import Flask
 
 from console.config import load_config
 
-DOMAINS = ("observability", "auth", "product", "lookup", "tasks", "audit", "runbooks", "deflection")
+DOMAINS = ("observability", "auth", "product", "lookup", "tasks", "audit", "runbooks", "deflection", "bulk")
 
 
 def create_app(config: dict | None = None, *, instance_secrets: bool = False) -> Flask:

@@ -18,6 +18,7 @@ from flask.cli import ScriptInfo
 from console import DOMAINS, create_app, serving
 from console.audit.checkpoints import policy_from_config
 from console.audit.keeper import CheckpointKeeper
+from console.bulk.queue import start_bulk_thread
 from console.auth.services import AccountError, create_token, create_user, find_user, update_account
 from console.config import ConfigError
 from console.db import console_session, expect_writes
@@ -106,7 +107,7 @@ def _serve(app, host: str, port: int) -> None:
     check_start_up(app)
     policy = policy_from_config(app.config)
     url = app.extensions["console_db"].console_engine.url.render_as_string(hide_password=False)
-    jobs = [lambda: start_webhook_sender(app)]
+    jobs = [lambda: start_webhook_sender(app), lambda: start_bulk_thread(app)]
     if policy is not None:
         jobs.append(lambda: CheckpointKeeper(url, policy).start())
     # These run in the workers: a thread of the master would hold a connection across their forks.

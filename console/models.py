@@ -1,6 +1,7 @@
 """Every console table, imported in one place so Alembic and tests see the whole schema."""
 from console.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditVerification  # noqa: F401
 from console.auth.models import ApiToken, StaffUser  # noqa: F401
+from console.bulk.models import Bulk, BulkItem  # noqa: F401
 from console.db import ConsoleBase
 from console.deflection.models import EventRollup, OutcomeRollup, Ticket, TicketEvent, TicketRollup  # noqa: F401
 from console.runbooks.models import RunbookSearchMiss, RunbookTick  # noqa: F401

@@ -143,3 +143,4 @@ from console.api import tasks as _tasks, runs as _runs  # noqa: E402,F401  (task
 from console.api import audit as _audit  # noqa: E402,F401  (the audit trail)
 from console.api import openapi as _openapi  # noqa: E402,F401  (the OpenAPI document of all of the above)
 from console.api import records as _records  # noqa: E402,F401  (the product's records)
+from console.api import bulk as _bulk  # noqa: E402,F401  (bulk runs)

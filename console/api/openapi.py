@@ -127,7 +127,7 @@ def _operation(app, rule, view, declared: Operation, operation_id: str, *, task=
                  "responses": responses}
     if description:
         operation["description"] = description
-    if declared.body:
+    if declared.body and not callable(declared.body):
         body = ref(declared.body) if isinstance(declared.body, str) else declared.body
         operation["requestBody"] = {"required": declared.body_required,
                                     "content": {"application/json": {"schema": body}}}
@@ -142,9 +142,10 @@ def _task_operation(app, rule, view, declared: Operation, operation_id: str, tas
     operation["tags"] = ["task " + task.name]
     operation["description"] = (f"{task.description or task.title}\n\nRisk: {task.risk_label}. "
                                 f"Roles: {', '.join(task.roles)}.")
-    operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": {
-        "allOf": [ref("RunRequest"), {"type": "object", "properties": {"params": params}, "required": ["params"]}],
-    }}}}
+    # A declared body that is a function of the task's parameter schema (a bulk's items) replaces the run request.
+    body = declared.body(params) if callable(declared.body) else {
+        "allOf": [ref("RunRequest"), {"type": "object", "properties": {"params": params}, "required": ["params"]}]}
+    operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     return operation
 
 

@@ -117,4 +117,18 @@ POLICY: dict[tuple[str, str], frozenset | str] = {
     ("api.search_records", "GET"): STAFF,
     ("api.get_record", "GET"): STAFF,  # personal data masked for every role
     ("api.reveal_record", "POST"): PII_REVEALERS,
+    # bulk runs
+    ("bulk.index", "GET"): RUNNERS,
+    ("bulk.preview", "POST"): RUNNERS,
+    ("bulk.create", "POST"): RUNNERS,
+    ("bulk.bulk_page", "GET"): RUNNERS,
+    ("bulk.cancel", "POST"): RUNNERS,
+    ("bulk.approve", "POST"): APPROVERS,
+    ("bulk.reject", "POST"): APPROVERS,
+    ("api.create_bulk", "POST"): RUNNERS,
+    ("api.read_bulk", "GET"): RUN_READERS,
+    ("api.read_bulk_items", "GET"): RUN_READERS,
+    ("api.bulk_approve", "POST"): APPROVERS,
+    ("api.bulk_reject", "POST"): APPROVERS,
+    ("api.bulk_cancel", "POST"): RUNNERS,  # the requester, a lead or an admin
 }

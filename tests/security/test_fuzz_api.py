@@ -217,7 +217,7 @@ def test_query_strings_of_any_shape(scene, record_property):
 
 
 SAMPLE_SEGMENTS = {"name": "unlock_account", "run_id": "1", "slug": "cannot-log-in", "ref": "T-FUZZ",
-                   "record": "customers", "key": "1"}
+                   "record": "customers", "key": "1", "bulk_id": "1"}
 # What a path segment may turn into: doubled and trailing slashes, dot segments, escapes, huge numbers, junk.
 odd_segment = st.one_of(st.sampled_from(["", "/", "//", ".", "..", "%2F", "%2f%2F", "%00", "%ff", "%", ";x", "a?b",
                                          "~", " ", "%20", "%E2%80%AE", "0", "-1", "01", "1.0"]),

@@ -19,6 +19,7 @@ SAMPLE_ARGS = {
     "panel": "deflection",
     "record": "customers",
     "key": 1,
+    "bulk_id": 1,
 }
 STATIC_FILES = {"static": "console.css", "admin.static": "admin/css/bootstrap4/admin.css"}
 

@@ -1,0 +1,84 @@
+"""The RQ side: the job that works through a bulk, and `run_worker`, the `support-console worker` loop.
+
+A worker is an RQ SimpleWorker (the job runs in the worker's own process, so a killed worker takes its
+job with it; the items it held are taken over when their leases end) plus a sweeper thread that queues
+again the bulks whose worker died, BULK_SWEEP_SECONDS apart, and once at start.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+from rq import SimpleWorker
+
+from console import create_app
+from console.bulk.queue import bulk_queue, enqueue, redis_connection
+from console.bulk.working import follow_reconciled_items, stalled_bulks, work_bulk, worker_name
+from console.db import expect_writes
+
+log = logging.getLogger(__name__)
+_APP: dict[str, Flask] = {}
+
+
+def _app() -> Flask:
+    """The worker's app: the one `run_worker` serves, else (a plain `rq worker`) one made from the environment."""
+    if "app" not in _APP:
+        _APP["app"] = create_app(instance_secrets=True)
+    return _APP["app"]
+
+
+def work_bulk_job(bulk_id: int) -> int:
+    app = _app()
+    with app.app_context():
+        expect_writes()
+        return work_bulk(int(bulk_id), worker_name())
+
+
+def sweep(app: Flask) -> list[int]:
+    """Queue again every bulk whose worker died; the bulks queued."""
+    with app.app_context():
+        expect_writes()
+        follow_reconciled_items()
+        stalled = stalled_bulks()
+    for bulk_id in stalled:
+        enqueue(app, bulk_id)
+        log.info("bulk %s had no worker for a while: queued again", bulk_id)
+    return stalled
+
+
+class Sweeper:
+    def __init__(self, app: Flask):
+        self.app = app
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bulk-sweeper", daemon=True)
+
+    def start(self) -> Sweeper:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                sweep(self.app)
+            except Exception:  # Redis or a database down: the next sweep tries again
+                log.exception("bulk sweeper: the sweep failed")
+            self._stop.wait(self.app.config.get("BULK_SWEEP_SECONDS", 15))
+
+
+def run_worker(app: Flask, *, burst: bool = False) -> None:
+    """Work bulk jobs from the queue until stopped (with burst: until the queue is empty)."""
+    _APP["app"] = app
+    try:
+        sweep(app)  # a restarted worker picks up what the one before it left, without waiting for the sweeper
+    except Exception:
+        log.exception("bulk sweeper: the first sweep failed")
+    sweeper = Sweeper(app).start() if not burst else None
+    try:
+        SimpleWorker([bulk_queue(app)], connection=redis_connection(app)).work(burst=burst, with_scheduler=False)
+    finally:
+        if sweeper is not None:
+            sweeper.stop()

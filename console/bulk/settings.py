@@ -1,0 +1,40 @@
+"""The bulk settings, read from the environment when the app is made (a bad value stops start-up, named).
+
+CONSOLE_QUEUE_URL (redis://...) puts bulk work on RQ; without it the serving process works
+through bulks itself. CONSOLE_BULK_LEASE_SECONDS: how long a worker's claim on an item lasts
+(a crashed worker's items are taken over after it); CONSOLE_BULK_STALL_SECONDS: a bulk with open
+items whose worker has not been heard of for this long is queued again; CONSOLE_BULK_SWEEP_SECONDS:
+how often workers look for such bulks. With the defaults a bulk carries on within two minutes.
+"""
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit
+
+from console.config import ConfigError, whole_number
+
+MAX_ITEMS = 10_000
+CHUNK = 20  # items claimed at once
+NUMBERS = {  # key: (environment variable, default)
+    "BULK_LEASE_SECONDS": ("CONSOLE_BULK_LEASE_SECONDS", 60),
+    "BULK_STALL_SECONDS": ("CONSOLE_BULK_STALL_SECONDS", 30),
+    "BULK_SWEEP_SECONDS": ("CONSOLE_BULK_SWEEP_SECONDS", 15),
+}
+QUEUE_NAME = "console-bulk"
+
+
+def load_bulk_config(config) -> None:
+    """Fill the app config's bulk settings from the environment, unless the app was given them."""
+    env = os.environ
+    config.setdefault("QUEUE_URL", env.get("CONSOLE_QUEUE_URL", "").strip())
+    url = config["QUEUE_URL"]
+    if url and (urlsplit(url).scheme not in ("redis", "rediss", "unix") or not (urlsplit(url).hostname or
+                                                                                urlsplit(url).path)):
+        raise ConfigError("CONSOLE_QUEUE_URL must be a redis://host:port/db URL (or rediss://, unix://)")
+    for key, (variable, default) in NUMBERS.items():
+        raw = config.get(key, env.get(variable, "").strip() or default)
+        config[key] = whole_number(raw, variable)
+
+
+def queue_url(config) -> str:
+    return config.get("QUEUE_URL") or ""

@@ -1,0 +1,108 @@
+"""Bulks on a real Redis with real `support-console worker` processes, started and killed here."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from admin_tasks.shop_schema import Order, Refund
+from console.bulk.models import Bulk, BulkItem
+from console.bulk.service import request_bulk
+from console.bulk.working import follow_reconciled_items, item_key
+from console.db import console_session, target_session
+from console.tasks.models import TaskRun
+from console.tasks.runner import reconcile_run
+from tests.bulk.processes import Console
+
+
+@pytest.fixture
+def console(test_databases, tmp_path):
+    made = Console(test_databases, tmp_path)
+    yield made
+    made.stop_all()
+
+
+def _refunds(console: Console, count: int, amount: int = 100) -> int:
+    """A bulk of `count` refunds by a lead (no cap: no approval), queued on Redis; its id."""
+    lead = console.person("lead")
+    orders = console.paid_orders(count)
+    with console.app.app_context():
+        bulk = request_bulk("refund_order", [{"order_id": o, "amount_cents": amount} for o in orders], "T-BULK-W",
+                            "charged twice in the incident", lead)
+        return bulk.id
+
+
+def _applied_once_each(console: Console, bulk_id: int) -> dict:
+    """Check that no item was applied twice; the items' statuses, counted."""
+    with console.app.app_context():
+        session, target = console_session(), target_session()
+        items = session.scalars(select(BulkItem).where(BulkItem.bulk_id == bulk_id).order_by(BulkItem.idx)).all()
+        for item in items:
+            order_id = item.params_data["order_id"]
+            refunds = target.scalar(select(func.count()).select_from(Refund).where(Refund.order_id == order_id))
+            refunded = target.scalar(select(Order.refunded_cents).where(Order.id == order_id))
+            runs = session.scalar(select(func.count()).select_from(TaskRun).where(
+                TaskRun.idempotency_key == item_key(bulk_id, item.idx)))
+            assert refunds <= 1 and refunded == 100 * refunds, (item.idx, refunds, refunded)
+            assert runs <= 1, (item.idx, runs)
+            if item.status != "interrupted":  # until reconciled, an interrupted item may have applied or not
+                assert (item.status == "succeeded") == (refunds == 1), (item.idx, item.status, refunds)
+        counts: dict = {}
+        for item in items:
+            counts[item.status] = counts.get(item.status, 0) + 1
+        return counts
+
+
+def test_two_workers_share_a_bulk_and_apply_each_item_once(console):
+    bulk_id = _refunds(console, 60)
+    console.start_worker()
+    console.start_worker()
+    status, done = console.wait_for(bulk_id, timeout=120)
+    assert (status, done) == ("finished", 60)
+    assert _applied_once_each(console, bulk_id) == {"succeeded": 60}
+
+
+def test_a_worker_killed_mid_bulk_is_taken_over_and_no_item_is_applied_twice(console):
+    bulk_id = _refunds(console, 150)
+    first = console.start_worker()
+    console.wait_for(bulk_id, done=30, timeout=120)
+    console.kill(first)  # SIGKILL: no chance to tidy up
+    status, settled = console.progress(bulk_id)
+    assert status == "running" and settled < 150
+    console.start_worker()
+    status, done = console.wait_for(bulk_id, timeout=120)
+    assert (status, done) == ("finished", 150)
+    counts = _applied_once_each(console, bulk_id)
+    # An item caught between its intent and its outcome is `interrupted`: reconcile settles it from the rows.
+    assert set(counts) <= {"succeeded", "interrupted"}, counts
+    with console.app.app_context():
+        lead = console.person("lead")
+        interrupted = console_session().scalars(select(BulkItem.run_id).where(
+            BulkItem.bulk_id == bulk_id, BulkItem.status == "interrupted")).all()
+        for run_id in interrupted:
+            reconcile_run(run_id, lead)
+        follow_reconciled_items()
+    assert _applied_once_each(console, bulk_id) == {"succeeded": 150}
+
+
+def test_a_bulk_queued_while_no_worker_runs_starts_when_one_does(console):
+    bulk_id = _refunds(console, 5)
+    time.sleep(0.5)
+    assert console.progress(bulk_id) == ("queued", 0)
+    console.start_worker()
+    assert console.wait_for(bulk_id, timeout=60) == ("finished", 5)
+
+
+def test_a_lost_job_is_queued_again_by_the_sweep(console):
+    """Redis lost the job (flushed): the workers' sweep finds the bulk without a worker and queues it again."""
+    from redis import Redis
+
+    from tests.bulk.processes import REDIS_URL
+
+    bulk_id = _refunds(console, 5)
+    Redis.from_url(REDIS_URL).flushdb()
+    console.start_worker()
+    assert console.wait_for(bulk_id, timeout=60) == ("finished", 5)
+    with console.app.app_context():
+        assert console_session().get(Bulk, bulk_id).status == "finished"
