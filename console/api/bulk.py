@@ -9,7 +9,7 @@ from console.api.describe import Query, documented
 from console.api.runs import _bounded_int, _may_read_runs, _reason_only
 from console.api.schemas import MOMENT, NULLABLE_INT, NULLABLE_TEXT, REASON, TEXT, TICKET_REF, obj, or_empty
 from console.api.tasks import text_field
-from console.auth.permissions import APPROVE_RUNS, RUN_TASKS
+from console.permissions import APPROVE_RUNS, RUN_TASKS
 from console.bulk.models import BULK_STATUSES, ITEM_STATUSES
 from console.bulk.service import (approve_bulk, bulk_to_dict, cancel_bulk, get_bulk, item_to_dict, list_items,
                                   reject_bulk, request_bulk, request_bulk_csv)

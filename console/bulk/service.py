@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, select, update
 
 from console.audit.chain import AuditUnavailable, canonical_json, record_event
 from console.auth import token_issuer_id
-from console.auth.permissions import APPROVE_RUNS, user_can
+from console.permissions import APPROVE_RUNS, user_can
 from console.bulk.csvinput import name_rows, parse_csv
 from console.bulk.models import WORKABLE, Bulk, BulkItem
 from console.bulk.planning import Plan, check_items, stored_items_hash

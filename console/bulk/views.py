@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from console.admin.base import ConsoleView, deny
-from console.auth.permissions import APPROVE_RUNS, RUN_TASKS, user_can
+from console.permissions import APPROVE_RUNS, RUN_TASKS, user_can
 from console.bulk.models import Bulk
 from console.bulk.planning import preview_plan
 from console.bulk.service import (approve_bulk, bulk_to_dict, cancel_bulk, get_bulk, may_cancel, pending_bulks,
