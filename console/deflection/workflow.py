@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from console.deflection.models import ESCALATION_CLASSES, Ticket, TicketEvent
 from console.deflection.tickets import (
-    TicketError, add_ticket_event, clean_category, clean_ref, find_ticket, open_ticket, ticket_events,
+    TicketError, add_ticket_event, clean_category, clean_ref, find_ticket, helpdesk_url, open_ticket, ticket_events,
 )
 
 RECORDABLE_OUTCOMES = ("resolved", "escalated", "reopened")
@@ -206,13 +206,3 @@ def event_to_dict(event: TicketEvent) -> dict:
 
 def _iso(value):
     return value.isoformat(timespec="seconds") + "Z" if value else None
-
-
-def helpdesk_url(ref: str) -> str | None:
-    """The ticket's page in the helpdesk, from HELPDESK_URL_TEMPLATE ('{ref}' is replaced)."""
-    from urllib.parse import quote
-
-    template = current_app.config.get("HELPDESK_URL_TEMPLATE") if has_app_context() else ""
-    if not template or not template.lower().startswith(("https://", "http://")):
-        return None
-    return template.replace("{ref}", quote(ref, safe=""))

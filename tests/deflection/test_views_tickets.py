@@ -49,6 +49,7 @@ def test_a_refused_start_goes_back_only_to_a_page_of_the_console(client, auth, l
 
 def test_the_ticket_page_links_the_helpdesk_and_shows_runs_and_runbooks(app, client, login_as, event, monkeypatch):
     monkeypatch.setitem(app.config, "HELPDESK_URL_TEMPLATE", "https://helpdesk.example.com/tickets/{ref}")
+    monkeypatch.setitem(app.config, "TICKET_REF_PATTERN", "HD [0-9/]+")  # a reference the URL must quote
     event("HD 7/1", "runbook_viewed", 0, runbook="cannot-log-in")
     event("HD 7/1", "task_run", 1, task="unlock_account", run_status="succeeded")
     login_as("agent")
