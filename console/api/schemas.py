@@ -89,6 +89,11 @@ TICKET = obj({
     "events": {"type": "array", "items": ref("TicketEvent")},
 }, ("ref", "outcome", "events"))
 
+TICKET_SUMMARY = obj({
+    "ref": TEXT, "outcome": {"enum": list(OUTCOMES)}, "category": TEXT, "assignee": TEXT, "customer": TEXT,
+    "updated_at": MOMENT, "helpdesk_url": {"type": ["string", "null"]},
+}, ("ref", "outcome", "category", "assignee", "updated_at"))
+
 TASK = obj({
     "name": TEXT, "title": TEXT, "category": TEXT, "risk": {"enum": ["low", "medium", "high"]},
     "risk_rule": TEXT, "description": NULLABLE_TEXT, "roles": {"type": "array", "items": TEXT},
@@ -122,6 +127,7 @@ SCHEMAS = {
     "Task": TASK,
     "TicketEvent": EVENT,
     "Ticket": TICKET,
+    "TicketSummary": TICKET_SUMMARY,
     "Runbook": RUNBOOK,
     "AuditEntry": AUDIT_ENTRY,
     "RunRequest": obj({"params": {"type": "object", "description": "the task's parameters"}, "ticket": TICKET_REF,
@@ -154,6 +160,9 @@ SCHEMAS = {
     "TaskList": obj({"tasks": {"type": "array", "items": ref("Task")}}),
     "TaskAnswer": obj({"task": ref("Task")}),
     "TicketAnswer": obj({"ticket": ref("Ticket")}),
+    "TicketPage": obj({"tickets": {"type": "array", "items": ref("TicketSummary")},
+                       "next": {"type": ["string", "null"], "description": "the `after` of the next page; null "
+                                "on the last"}}),
     "OutcomeAnswer": obj({"ticket": ref("Ticket"), "changed": {"type": "boolean"}}, ("ticket",)),
     "RunbookList": obj({"runbooks": {"type": "array", "items": ref("Runbook")}}),
     "RunbookPage": {"allOf": [ref("Runbook"), obj({

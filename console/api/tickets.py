@@ -3,16 +3,18 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import jsonify
+from flask import jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from console.api import ApiError, api_user, bp, json_body, require
-from console.api.describe import documented
-from console.api.schemas import TICKET_REF
+from console.api.describe import Query, documented
+from console.api.schemas import TICKET_REF, or_empty
 from console.audit.chain import AuditUnavailable
 from console.auth.permissions import LOG_DEV_TIME, WORK_TICKETS, user_can
 from console.db import console_session
 from console.deflection import workflow
+from console.deflection.listing import MAX_QUERY, find_tickets, parse_query, ticket_summary
+from console.deflection.models import OUTCOMES
 from console.deflection.tickets import TicketError, clean_ref, find_ticket
 
 
@@ -102,6 +104,33 @@ def _text(body: dict, name: str) -> str:
     if value is not None and not isinstance(value, str):
         raise ApiError(400, "invalid", f"{name} must be a string", {name: "must be a string"})
     return value or ""
+
+
+LIST_QUERY = (
+    Query("status", or_empty({"enum": list(OUTCOMES)}), "only tickets with this outcome"),
+    Query("mine", or_empty({"enum": ["0", "1"]}), "1: only the tickets you worked on (ran a task, read a "
+          "runbook or recorded an outcome on) or that are assigned to you"),
+    Query("q", {"type": "string", "maxLength": MAX_QUERY, "pattern": r"^[^\x00-\x1f\x7f]*$"},
+          "a ticket reference (or its helpdesk URL), or a customer's email"),
+    Query("after", or_empty({"type": "string", "pattern": "^[1-9][0-9]{0,8}$"}),
+          "the `next` of the page before; none or empty: the first page"),
+)
+
+
+@bp.get("/tickets")
+@may_read_tickets
+@documented("Tickets, newest first, by outcome, yours, or found by reference or customer",
+            answers={200: "TicketPage"}, errors=(403,), query=LIST_QUERY,
+            description="Fifty a page; `next` is the `after` of the following page. A bad parameter is a 400 "
+                        "naming it.")
+def list_tickets():
+    try:
+        query = parse_query(request.args, api_user().email)
+    except TicketError as exc:
+        raise ApiError(400, "invalid", str(exc), {exc.field: str(exc)}) from None
+    tickets, after = find_tickets(console_session(), query)
+    return jsonify({"tickets": [ticket_summary(ticket) for ticket in tickets],
+                    "next": str(after) if after is not None else None})
 
 
 @bp.get("/tickets/<path:ref>")

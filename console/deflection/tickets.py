@@ -204,13 +204,19 @@ def _undo_of(session: Session, run_id: int) -> int | None:
     return run.undo_of if run is not None else None
 
 
-def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", **fields) -> TicketEvent:
-    """Record an event on the ticket (created if new) and refresh its derived facts; no commit."""
+def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", customer: str = "",
+                     **fields) -> TicketEvent:
+    """Record an event on the ticket (created if new) and refresh its derived facts; no commit.
+
+    `customer` (a task run's) becomes the ticket's customer, by which agents find it, unless it has one.
+    """
     if kind not in EVENT_KINDS:
         raise TicketError("kind", f"unknown ticket event {kind!r}")
     created_at = fields.pop("created_at", None) or utcnow()
     fields = _clean_fields(fields)
     ticket, created = _open_ticket(session, ref, actor=actor, lock=True)
+    if customer and not ticket.customer:
+        ticket.customer = customer.strip().lower()[:254]
     events = [] if created else ticket_events(session, ticket)
     first_escalation = kind == "escalated" and ticket.outcome != "escalated"
     if kind == "escalated" and not fields.get("assignee"):

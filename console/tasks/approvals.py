@@ -25,7 +25,7 @@ from console.auth.models import StaffUser
 from console.auth.permissions import APPROVE_RUNS, user_can
 from console.db import console_session, utcnow
 from console.tasks.checks import TaskError, clean_reason, database_guard, get_run
-from console.tasks.execution import audit_fields, execute, settle
+from console.tasks.execution import audit_fields, execute, run_people, settle
 from console.tasks.models import TaskRun
 from console.tasks.params import ParamErrors, coerce_params
 from console.tasks.registry import task_registry
@@ -141,7 +141,7 @@ def approve_run(run_id, approver, reason) -> TaskRun:
     _claim(run, "interrupted", approver.email, reason, now)
     try:
         append(console_session(), actor=approver.email, action="run.approve", reason=reason, outcome="approved",
-               details={"preview_hash": run.preview_hash, "requested_by": run.actor}, **audit_fields(run))
+               details={"preview_hash": run.preview_hash, **run_people(run)}, **audit_fields(run))
     except SQLAlchemyError as exc:  # fail closed: no audited approval, no execution (the claim rolls back too)
         console_session().rollback()
         raise TaskError(503, "audit_unavailable", f"the audit trail could not be written ({exc.__class__.__name__}); "
@@ -149,12 +149,12 @@ def approve_run(run_id, approver, reason) -> TaskRun:
 
     def tell(session, status):
         why = "." if status == "succeeded" else "; the run page says why."  # the why may name the customer
-        notify(session, "approval.decided", "Run {run} ({task}) was approved by {approver} and {status}" + why,
-               run=run.id, task=run.task, approver=approver.email, status=status)
+        notify(session, "approval.decided", "Run {run} ({task}) by {actor} was approved by {approver} and {status}"
+               + why, run=run.id, task=run.task, actor=run.actor, approver=approver.email, status=status)
 
+    # The run is still the requester's: its intent and outcome name them as actor, and the approver beside them.
     return execute(run, spec, params, now=now, expected=None, expected_hash=run.preview_hash,
-                   refusal_prefix="changed since approval: ", intent_actor=approver.email,
-                   intent_details={"approved_by": approver.email}, before_settle=tell)
+                   refusal_prefix="changed since approval: ", before_settle=tell)
 
 
 @database_guard
