@@ -86,7 +86,13 @@ TICKET = obj({
     "created_at": NULLABLE_MOMENT, "closed_at": NULLABLE_MOMENT, "escalation_closed_at": NULLABLE_MOMENT,
     "helpdesk_url": {"type": ["string", "null"], "description": "the ticket in the helpdesk, when "
                      "HELPDESK_URL_TEMPLATE is set"},
+    "customer": NULLABLE_TEXT,
     "events": {"type": "array", "items": ref("TicketEvent")},
+    "runs": {"type": "array", "description": "each task run once, from its request to its outcome", "items": obj({
+        "run_id": NULLABLE_INT, "task": TEXT, "status": TEXT, "requested_by": TEXT, "requested_at": MOMENT,
+        "approved_by": NULLABLE_TEXT, "decision": {"enum": ["approved", "rejected", "expired", None]},
+        "decided_by": NULLABLE_TEXT, "decided_at": NULLABLE_MOMENT, "ended_at": NULLABLE_MOMENT,
+        "undo_of": NULLABLE_INT}, ("run_id", "task", "status", "requested_by", "requested_at"))},
 }, ("ref", "outcome", "events"))
 
 TICKET_SUMMARY = obj({

@@ -18,7 +18,7 @@ import os
 from datetime import date
 
 from console.config import ConfigError
-from console.deflection.tickets import check_helpdesk_template, compile_ref_pattern
+from console.deflection.tickets import check_helpdesk_template, compile_ref_pattern, helpdesk_url
 
 SETTINGS = {
     "SUPPORT_ROTATION": ("CONSOLE_SUPPORT_ROTATION", ""),
@@ -94,6 +94,7 @@ def init_app(app, admin) -> None:
     admin.add_view(dash.DashboardView(name="Deflection dashboard", category="Deflection", endpoint="deflection",
                                       url="/admin/deflection"))
     app.jinja_env.globals.setdefault("ticket_page_url", ticket_page_url)
+    app.jinja_env.globals.setdefault("helpdesk_url", helpdesk_url)
     add_home_section(app, HomeSection(WORK_TICKETS, "deflection/home_start.html", dash.start_section, order=10))
     add_home_section(app, HomeSection(LOG_DEV_TIME, "deflection/home_duty.html", dash.duty_section, order=15))
     add_home_section(app, HomeSection(READ_STATS, "deflection/home_summary.html", dash.summary_section, order=20))
