@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from console.audit.chain import append
@@ -186,3 +186,25 @@ def pending_approvals(limit: int = 200) -> list[TaskRun]:
     expire_stale_approvals()
     return list(console_session().scalars(select(TaskRun).where(TaskRun.status == "pending_approval")
                                           .order_by(TaskRun.created_at, TaskRun.id).limit(limit)))
+
+
+NOTICE_DAYS = 7
+
+
+@database_guard
+def decisions_for(person, *, days: int = NOTICE_DAYS, limit: int = 5) -> list[TaskRun]:
+    """The requester's runs a lead approved or rejected, or that expired undecided, in the last `days`, newest first.
+
+    What the requester's home page tells them (the approval.* webhook events tell the team's chat).
+    """
+    since = utcnow() - timedelta(days=days)
+    decided = or_(TaskRun.approved_at >= since,  # approved or rejected by a person
+                  and_(TaskRun.status == "rejected", TaskRun.approved_by.is_(None), TaskRun.finished_at >= since))
+    runs = console_session().scalars(select(TaskRun).where(TaskRun.actor == person.email, decided)
+                                     .order_by(TaskRun.id.desc()).limit(limit))
+    return list(runs)
+
+
+def decision_notices(person) -> dict:
+    """The home page's notices of decisions on the person's own runs."""
+    return {"runs": decisions_for(person), "days": NOTICE_DAYS}

@@ -15,6 +15,7 @@ from console.admin.base import ConsoleView, deny
 from console.auth.permissions import APPROVE_RUNS, LOG_DEV_TIME, RUN_TASKS
 from console.formatting import BOOKKEEPING, Personal, human_column, key_label, row_name, shown_value
 # sample_value is still imported from here by the task contract test.
+from console.tasks.approvals import decision_notices
 from console.tasks.presenting import find_task, sample_value  # noqa: F401
 
 
@@ -110,6 +111,8 @@ def register_views(app, admin) -> None:
                                       context=_pending_approvals, order=10))
     add_home_section(app, HomeSection(permission=RUN_TASKS, template="tasks/home_recent_runs.html",
                                       context=_recent_runs, order=30))
+    add_home_section(app, HomeSection(permission=RUN_TASKS, template="tasks/home_decisions.html",
+                                      context=decision_notices, order=5))
     # Developers are the only role with dev time and no task runs; admins see the section too.
     add_home_section(app, HomeSection(permission=LOG_DEV_TIME, template="tasks/home_write_task.html", order=60))
 
