@@ -19,7 +19,7 @@ from console.deflection.tickets import TicketError, clean_ref, find_ticket
 
 
 def _ticket_error(exc: TicketError) -> ApiError:
-    field = "ref" if exc.field == "ticket" else exc.field
+    field = exc.field  # a bad reference names `ticket`, wherever it was given (the contract)
     if isinstance(exc, workflow.TicketStateError):  # a valid body the ticket's state refuses
         return ApiError(409, "conflict", str(exc), {field: str(exc)})
     return ApiError(400, "invalid", str(exc), {field: str(exc)})
@@ -135,11 +135,15 @@ def list_tickets():
 
 @bp.get("/tickets/<path:ref>")
 @may_read_tickets
-@documented("One ticket, its derived outcome and its events", answers={200: "TicketAnswer"}, errors=(403, 404),
-            path={"ref": TICKET_REF})
+@documented("One ticket, its derived outcome, its events and each task run's story", answers={200: "TicketAnswer"},
+            errors=(403, 404), path={"ref": TICKET_REF})
 def get_ticket(ref: str):
     session = console_session()
+    try:
+        ref = clean_ref(ref)
+    except TicketError as exc:
+        raise _ticket_error(exc) from None
     ticket = find_ticket(session, ref)
     if ticket is None:
-        raise ApiError(404, "not_found", f"no ticket {ref.strip()!r}")
+        raise ApiError(404, "not_found", f"no ticket {ref!r}")
     return jsonify({"ticket": workflow.ticket_to_dict(session, ticket)})
