@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 
 from console.admin.base import ConsoleView, deny
 from console.auth.permissions import APPROVE_RUNS, LOG_DEV_TIME, RUN_TASKS
+from console.deflection.tickets import helpdesk_url
 from console.formatting import BOOKKEEPING, Personal, human_column, key_label, row_name, shown_value
 # sample_value is still imported from here by the task contract test.
 from console.tasks.approvals import decision_notices
@@ -45,16 +46,10 @@ def by_category(specs: list) -> list[tuple[str, list]]:
 
 def ticket_link(ref: str) -> Markup:
     """The ticket reference, linked to the helpdesk when HELPDESK_URL_TEMPLATE is set."""
-    template = current_app.config.get("HELPDESK_URL_TEMPLATE") or ""
-    if not ref:
-        return Markup("")
-    if "{ref}" in template:
-        from urllib.parse import quote
-
-        href = template.replace("{ref}", quote(ref, safe=""))
-        if href.startswith(("https://", "http://")):
-            return Markup('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>').format(href, ref)
-    return escape(ref)
+    href = helpdesk_url(ref)
+    if href:
+        return Markup('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>').format(href, ref)
+    return escape(ref or "")
 
 
 def console_ticket_url(ref: str) -> str | None:
