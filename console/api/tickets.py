@@ -5,6 +5,7 @@ from functools import wraps
 
 from flask import jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import MethodNotAllowed
 
 from console.api import ApiError, api_user, bp, json_body, require
 from console.api.describe import Query, documented
@@ -133,15 +134,21 @@ def list_tickets():
                     "next": str(after) if after is not None else None})
 
 
+# A reference may hold slashes (TICKET_REF_PATTERN), so GET /tickets/T-1/outcome reaches get_ticket.
+POST_ONLY = ("/outcome", "/dev-time")
+
+
 @bp.get("/tickets/<path:ref>")
 @may_read_tickets
 @documented("One ticket, its derived outcome, its events and each task run's story", answers={200: "TicketAnswer"},
-            errors=(403, 404), path={"ref": TICKET_REF})
+            errors=(400, 403, 404), path={"ref": TICKET_REF})
 def get_ticket(ref: str):
     session = console_session()
     try:
         ref = clean_ref(ref)
     except TicketError as exc:
+        if ref.endswith(POST_ONLY):  # GET on the path of a POST-only route: the method is wrong, not the ticket
+            raise MethodNotAllowed(valid_methods=["POST"]) from None
         raise _ticket_error(exc) from None
     ticket = find_ticket(session, ref)
     if ticket is None:

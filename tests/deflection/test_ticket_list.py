@@ -114,3 +114,12 @@ def test_customers_are_masked_on_the_list(client, auth, tickets):
     auth.login(tickets.email)
     html = client.get("/admin/tickets/?mine=1").get_data(as_text=True)
     assert "carol@example.com" not in html and 'class="masked"' in html
+
+
+def test_get_on_a_post_only_path_is_a_405_and_a_bad_reference_a_400(client, api_token):
+    _user, headers = api_token("agent")
+    for path in ("/api/v1/tickets/T-1/outcome", "/api/v1/tickets/T-1/dev-time"):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 405 and "POST" in response.headers["Allow"], path
+    response = client.get("/api/v1/tickets/T%201", headers=headers)
+    assert response.status_code == 400 and "ticket" in response.get_json()["error"]["fields"]
