@@ -109,6 +109,8 @@ def _text(body: dict, name: str) -> str:
 
 LIST_QUERY = (
     Query("status", or_empty({"enum": list(OUTCOMES)}), "only tickets with this outcome"),
+    Query("category", {"type": "string", "maxLength": 60, "pattern": r"^[^\x00-\x1f\x7f]*$"},
+          "only tickets of this category (compared in lower case)"),
     Query("mine", or_empty({"enum": ["0", "1"]}), "1: only the tickets you worked on (ran a task, read a "
           "runbook or recorded an outcome on) or that are assigned to you"),
     Query("q", {"type": "string", "maxLength": MAX_QUERY, "pattern": r"^[^\x00-\x1f\x7f]*$"},

@@ -2,7 +2,7 @@
 
 Newest first (by id, the order tickets were opened in), paged by keyset: `after` is the
 cursor the previous page gave as `next`, never an offset, so a page costs the same however
-deep it is. `mine` keeps the tickets the caller worked on (any event of theirs: a task run, a
+deep it is. `category` keeps one category; `mine` keeps the tickets the caller worked on (any event of theirs: a task run, a
 runbook read, an outcome) or that are assigned to them; `q` finds a ticket by its reference
 (a pasted helpdesk URL too) or by its customer's email.
 """
@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from console.deflection.models import OUTCOMES, Ticket, TicketEvent
-from console.deflection.tickets import TicketError, clean_ref, helpdesk_url
+from console.deflection.tickets import TicketError, clean_category, clean_ref, helpdesk_url
 
 PAGE_SIZE = 50
 MAX_QUERY = 254
@@ -26,6 +26,7 @@ class TicketQuery:
     """What the caller narrowed the list to; empty fields match every ticket."""
 
     status: str = ""
+    category: str = ""
     mine: str = ""  # the caller's email when only their tickets are wanted
     q: str = ""
     after: int | None = None
@@ -51,7 +52,7 @@ def parse_cursor(value: str) -> int | None:
 
 def parse_query(args, me: str) -> TicketQuery:
     """Read `status`, `mine`, `q` and `after` from query arguments; TicketError names the first bad one."""
-    values = {name: (args.get(name) or "").strip() for name in ("status", "mine", "q", "after")}
+    values = {name: (args.get(name) or "").strip() for name in ("status", "category", "mine", "q", "after")}
     status = values["status"]
     if status and status not in OUTCOMES:
         raise TicketError("status", "status must be one of: " + ", ".join(OUTCOMES))
@@ -60,7 +61,9 @@ def parse_query(args, me: str) -> TicketQuery:
         raise TicketError("q", f"q is at most {MAX_QUERY} characters")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in q):
         raise TicketError("q", "q cannot contain control characters")
-    return TicketQuery(status=status, mine=me if _flag(values["mine"], "mine") else "", q=q,
+    if len(values["category"]) > 60:
+        raise TicketError("category", "category is at most 60 characters")
+    return TicketQuery(status=status, category=clean_category(values["category"]), mine=me if _flag(values["mine"], "mine") else "", q=q,
                        after=parse_cursor(values["after"]))
 
 
@@ -79,6 +82,8 @@ def find_tickets(session: Session, query: TicketQuery) -> tuple[list[Ticket], in
     statement = select(Ticket).order_by(Ticket.id.desc()).limit(query.limit + 1)
     if query.status:
         statement = statement.where(Ticket.outcome == query.status)
+    if query.category:
+        statement = statement.where(Ticket.category == query.category)
     if query.mine:
         worked_on = select(TicketEvent.ticket_id).where(TicketEvent.actor == query.mine)
         statement = statement.where(or_(Ticket.assignee == query.mine, Ticket.id.in_(worked_on)))

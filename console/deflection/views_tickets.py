@@ -44,6 +44,11 @@ TABS = (("My open tickets", {"mine": "1", "status": "open"}), ("All mine", {"min
         ("Escalated", {"status": "escalated"}), ("All tickets", {"mine": "0"}))
 
 
+def _is_tab(shown: dict, tab: dict) -> bool:
+    """Whether the list shown is exactly that tab's, with no search or category on top."""
+    return not (shown["q"] or shown["category"]) and all(shown[k] == tab.get(k, "") for k in ("status", "mine"))
+
+
 class TicketView(ConsoleView):
     """Agents find and work their tickets here; developers close the escalations routed to them."""
 
@@ -54,9 +59,9 @@ class TicketView(ConsoleView):
 
     @expose("/")
     def index(self):
-        args = request.args if any(request.args.get(name) for name in ("status", "mine", "q", "after")) \
+        args = request.args if any(request.args.get(name) for name in ("status", "category", "mine", "q", "after")) \
             else TABS[0][1]
-        shown = {name: (args.get(name) or "").strip()[:254] for name in ("status", "mine", "q")}
+        shown = {name: (args.get(name) or "").strip()[:254] for name in ("status", "category", "mine", "q")}
         tickets, older, error = [], None, None
         try:
             query = parse_query(args, current_user.email)
@@ -65,9 +70,8 @@ class TicketView(ConsoleView):
         except TicketError as exc:
             error = exc
         return self.render("deflection/tickets.html", tickets=tickets, older=older, shown=shown, error=error,
-                           tabs=[(label, url_for(".index", **tab), all(shown.get(k) == v for k, v in tab.items())
-                                  and not shown["q"]) for label, tab in TABS],
-                           outcomes=OUTCOMES, current_ref=session.get("ticket_ref"),
+                           tabs=[(label, url_for(".index", **tab), _is_tab(shown, tab)) for label, tab in TABS],
+                           outcomes=OUTCOMES, categories=workflow.categories(), current_ref=session.get("ticket_ref"),
                            can_work=user_can(current_user, WORK_TICKETS)), 400 if error else 200
 
     @expose("/start", methods=("POST",))

@@ -99,7 +99,8 @@ def test_the_list_page_starts_with_my_open_tickets(client, auth, tickets, event)
     listed = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     assert all(f"LS-{n}<" in listed for n in (6, 5, 1))
     assert "LS-3<" not in listed and "LS-2<" not in listed  # escalated; and someone else's
-    assert 'aria-current="page">My open tickets' in html
+    tabs = html.split('aria-label="Ticket lists"', 1)[1].split("</nav>", 1)[0]
+    assert tabs.count('aria-current="page"') == 1 and 'aria-current="page">My open tickets' in tabs
     escalated = client.get("/admin/tickets/?status=escalated&mine=0").get_data(as_text=True)
     assert "LS-3" in escalated and "LS-4" in escalated and "LS-1" not in escalated.split("<tbody>", 1)[1]
 
@@ -123,3 +124,11 @@ def test_get_on_a_post_only_path_is_a_405_and_a_bad_reference_a_400(client, api_
         assert response.status_code == 405 and "POST" in response.headers["Allow"], path
     response = client.get("/api/v1/tickets/T%201", headers=headers)
     assert response.status_code == 400 and "ticket" in response.get_json()["error"]["fields"]
+
+
+def test_category_narrows_the_list(client, api_token, event):
+    event("CA-1", "resolved", 0, category="Payments")
+    event("CA-2", "resolved", 1, category="orders")
+    _user, headers = api_token("lead")
+    assert refs(get(client, headers, category="payments").get_json()) == ["CA-1"]
+    assert get(client, headers, category="x" * 61).status_code == 400
