@@ -11,8 +11,8 @@ from console.auth.permissions import LOG_DEV_TIME, READ_STATS, WORK_TICKETS, use
 from console.db import console_session, utcnow
 from console.deflection import workflow
 from console.deflection.models import ESCALATION_CLASS_HELP, ESCALATION_CLASSES, OUTCOMES
-from console.deflection.rotation import duty_on, schedule
 from console.deflection.listing import find_tickets, parse_query
+from console.deflection.rotation import duty_on, schedule
 from console.deflection.story import run_stories
 from console.deflection.tickets import TicketError, clean_ref, find_ticket, ticket_events
 from console.web import is_local_path

@@ -312,8 +312,8 @@ def settle(run: TaskRun, status: str, *, rehearsal: Rehearsal | None = None, res
 
 def execute(run: TaskRun, spec: TaskSpec, params: dict, *, now: datetime, expected: Rehearsal | None,
             fn: Callable | None = None, expected_hash: str | None = None, refusal_prefix: str = "",
-            intent_details: dict | None = None, on_intent: Callable | None = None, before_settle: Callable[[Any, str], None] | None = None,
-            prepared: Rehearsal | None = None) -> TaskRun:
+            intent_details: dict | None = None, on_intent: Callable | None = None,
+            before_settle: Callable[[Any, str], None] | None = None, prepared: Rehearsal | None = None) -> TaskRun:
     """Intent, apply, effects, outcome: the one execution path (module docstring).
 
     The caller may have made uncommitted console changes (an approval, an undo claim); they

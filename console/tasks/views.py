@@ -15,8 +15,8 @@ from console.admin.base import ConsoleView, deny
 from console.auth.permissions import APPROVE_RUNS, LOG_DEV_TIME, RUN_TASKS
 from console.deflection.tickets import helpdesk_url
 from console.formatting import BOOKKEEPING, Personal, human_column, key_label, row_name, shown_value
-# sample_value is still imported from here by the task contract test.
 from console.tasks.approvals import decision_notices
+# sample_value is still imported from here by the task contract test.
 from console.tasks.presenting import find_task, sample_value  # noqa: F401
 
 
