@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from flask import current_app, url_for
+from flask import url_for
 from markupsafe import Markup, escape
 
 from console.admin.base import ConsoleView, deny
