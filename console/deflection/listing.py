@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from console.deflection.models import OUTCOMES, Ticket, TicketEvent
 from console.deflection.tickets import TicketError, clean_category, clean_ref, helpdesk_url
+from console.formatting import masked
 
 PAGE_SIZE = 50
 MAX_QUERY = 254
@@ -102,7 +103,7 @@ def find_tickets(session: Session, query: TicketQuery) -> tuple[list[Ticket], in
 
 
 def ticket_summary(ticket: Ticket) -> dict:
-    """One row of the API's list."""
+    """One row of the API's list; the customer masked, as in the run API (a search takes the whole address)."""
     return {"ref": ticket.ref, "outcome": ticket.outcome, "category": ticket.category, "assignee": ticket.assignee,
-            "customer": ticket.customer, "updated_at": ticket.updated_at.isoformat(timespec="seconds") + "Z",
+            "customer": masked(ticket.customer, "email") or "", "updated_at": ticket.updated_at.isoformat(timespec="seconds") + "Z",
             "helpdesk_url": helpdesk_url(ticket.ref)}

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from console.deflection.models import ESCALATION_CLASSES, Ticket, TicketEvent
 from console.deflection.story import run_stories, story_to_dict
+from console.formatting import masked
 from console.deflection.tickets import (
     TicketError, add_ticket_event, clean_category, clean_ref, find_ticket, helpdesk_url, open_ticket, ticket_events,
 )
@@ -204,7 +205,7 @@ def ticket_to_dict(session: Session, ticket: Ticket) -> dict:
         "closed_at": _iso(ticket.closed_at),
         "escalation_closed_at": _iso(ticket.escalation_closed_at),
         "helpdesk_url": helpdesk_url(ticket.ref),
-        "customer": ticket.customer,
+        "customer": masked(ticket.customer, "email") or "",
         "events": [event_to_dict(event) for event in events],
         "runs": [story_to_dict(story) for story in run_stories(session, ticket, events)],
     }

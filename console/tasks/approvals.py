@@ -25,6 +25,7 @@ from console.auth.models import StaffUser
 from console.auth.permissions import APPROVE_RUNS, user_can
 from console.db import console_session, utcnow
 from console.tasks.checks import TaskError, clean_reason, database_guard, get_run
+from console.tasks.disclosure import masked_text
 from console.tasks.execution import audit_fields, execute, run_people, settle
 from console.tasks.models import TaskRun
 from console.tasks.params import ParamErrors, coerce_params
@@ -206,5 +207,7 @@ def decisions_for(person, *, days: int = NOTICE_DAYS, limit: int = 5) -> list[Ta
 
 
 def decision_notices(person) -> dict:
-    """The home page's notices of decisions on the person's own runs."""
-    return {"runs": decisions_for(person), "days": NOTICE_DAYS}
+    """The home page's notices of decisions on the person's own runs; a lead's reason masked as on run pages."""
+    runs = decisions_for(person)
+    reasons = {run.id: masked_text(run.decision_reason or "") for run in runs}
+    return {"runs": runs, "days": NOTICE_DAYS, "reasons": reasons}

@@ -70,7 +70,7 @@ def test_a_rejected_and_a_waiting_run_say_so(client, auth, within, requested, st
 def test_the_requester_sees_the_decisions_on_their_home_page(client, auth, within, requested, staff, console_db):
     approved, rejected, expired, undecided = requested(), requested(), requested(), requested()
     within(approve_run, approved.id, staff("lead"), "checked the order")
-    within(reject_run, rejected.id, staff("lead"), "refunded already")
+    within(reject_run, rejected.id, staff("lead"), "refunded already, carol.case@example.com asked twice")
     console_db.execute(update(TaskRun).where(TaskRun.id == expired.id)
                        .values(created_at=expired.created_at - timedelta(days=3)))
     console_db.commit()
@@ -80,7 +80,8 @@ def test_the_requester_sees_the_decisions_on_their_home_page(client, auth, withi
     notices = home.split('id="home-decisions"', 1)[1].split("</section>", 1)[0]
     assert f"Run #{approved.id}" in notices and f"approved by {staff('lead').email}" in notices
     assert "<strong>succeeded</strong>" in notices
-    assert f"Run #{rejected.id}" in notices and "“refunded already”" in notices
+    assert f"Run #{rejected.id}" in notices and "“refunded already, " in notices
+    assert "carol.case@example.com" not in notices  # a lead's reason is masked, as on the run page
     assert f"Run #{expired.id}" in notices and "<strong>expired</strong>" in notices
     assert f"Run #{undecided.id}" not in notices
 

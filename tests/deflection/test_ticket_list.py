@@ -36,7 +36,7 @@ def test_newest_first_with_the_contract_fields(client, api_token, tickets, app, 
     first = answer["tickets"][0]
     assert {"ref", "outcome", "category", "assignee", "updated_at"} <= set(first)
     assert first["helpdesk_url"] == "https://acme.zendesk.com/agent/tickets/LS-5"
-    assert first["customer"] == "carol@example.com" and first["updated_at"].endswith("Z")
+    assert first["customer"] not in ("", "carol@example.com") and first["updated_at"].endswith("Z")  # masked
 
 
 def test_mine_is_what_the_caller_worked_on_or_was_assigned(client, api_token, tickets, console_db):
