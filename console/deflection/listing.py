@@ -57,13 +57,12 @@ def parse_query(args, me: str) -> TicketQuery:
     status = values["status"]
     if status and status not in OUTCOMES:
         raise TicketError("status", "status must be one of: " + ", ".join(OUTCOMES))
+    for name, limit in (("q", MAX_QUERY), ("category", 60)):
+        if len(values[name]) > limit:
+            raise TicketError(name, f"{name} is at most {limit} characters")
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in values[name]):
+            raise TicketError(name, f"{name} cannot contain control characters")
     q = values["q"]
-    if len(q) > MAX_QUERY:
-        raise TicketError("q", f"q is at most {MAX_QUERY} characters")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in q):
-        raise TicketError("q", "q cannot contain control characters")
-    if len(values["category"]) > 60:
-        raise TicketError("category", "category is at most 60 characters")
     return TicketQuery(status=status, category=clean_category(values["category"]), mine=me if _flag(values["mine"], "mine") else "", q=q,
                        after=parse_cursor(values["after"]))
 

@@ -85,6 +85,7 @@ def test_the_api_gives_the_next_cursor_and_takes_it_back(client, api_token, even
     ({"after": "99999999999"}, "after"),
     ({"q": "x" * 255}, "q"),
     ({"q": "a\x01b"}, "q"),
+    ({"category": "a\x7fb"}, "category"),
 ])
 def test_bad_input_is_a_400_naming_the_field(client, api_token, args, field):
     _user, headers = api_token("agent")
