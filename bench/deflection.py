@@ -218,7 +218,8 @@ def pages(app, owner: str, rounds: int) -> list[tuple[str, str, list[float], Non
     results = []
     for email, paths in ((owner, ("/admin/", "/admin/deflection/")),
                          ("dev@example.com", ("/admin/", "/admin/on-duty/", "/admin/tickets/",
-                                              "/admin/tickets/?outcome=escalated&category=payments",
+                                              "/admin/tickets/?status=escalated&category=payments",
+                                              "/admin/tickets/?mine=1",
                                               "/admin/tickets/view?ref=DEMO-10001"))):
         client = app.test_client()
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").get_data(as_text=True))

@@ -7,8 +7,9 @@ from console.api import ApiError, api_user, bp, error_response, json_body, requi
 from console.api.describe import Query, documented
 from console.permissions import LOOKUP, REVEAL_PII
 from console.db import target_session
+from console.deflection.tickets import TicketError, clean_ref
 from console.product.queries import CURSOR, MAX_CURSOR, MAX_QUERY, QueryInputError, record_detail
-from console.product.reveal import MAX_REVEAL_TICKET, RevealRefused, audit_reveal, check_reveal
+from console.product.reveal import RevealRefused, audit_reveal, check_reveal
 from console.product.schema import ProductSchemaError, product_schema
 from console.product.searches import search_page
 from console.tasks.registry import task_registry
@@ -94,9 +95,10 @@ def reveal_record(record: str, key: str):
         raise ApiError(exc.status, "forbidden" if exc.status == 403 else "invalid", exc.message,
                        {exc.field: exc.message}) from None
     ticket = body.get("ticket")
-    if ticket is not None and (not isinstance(ticket, str) or len(ticket) > MAX_REVEAL_TICKET):
-        message = f"a string of at most {MAX_REVEAL_TICKET} characters"
-        raise ApiError(400, "invalid", f"ticket: {message}", {"ticket": message})
+    try:
+        ticket = clean_ref(ticket) if ticket not in (None, "") else ""
+    except TicketError as exc:
+        raise ApiError(400, "invalid", f"ticket: {exc}", {"ticket": str(exc)}) from None
     shown = _detail(record, key, revealed=True)  # a 404 before anything is audited
-    audit_reveal(user, record, shown["record"]["key"], reason, ticket or "")
+    audit_reveal(user, record, shown["record"]["key"], reason, ticket)
     return jsonify(shown)

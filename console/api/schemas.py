@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from console.deflection.metrics import GROUPS
 from console.deflection.models import ESCALATION_CLASSES, OUTCOMES
-from console.deflection.tickets import MAX_REF_LENGTH
+from console.deflection.tickets import DEFAULT_REF_PATTERN
 from console.deflection.workflow import MAX_NOTE, RECORDABLE_OUTCOMES
-from console.product.reveal import CONTROL, MAX_REVEAL_TICKET, REASON_MAX, REASON_MIN
+from console.product.reveal import CONTROL, REASON_MAX, REASON_MIN
 from console.tasks.checks import MAX_REASON_LENGTH
 from console.tasks.models import STATUSES
 from console.tasks.params import MAX_INT
@@ -27,10 +27,10 @@ def or_empty(schema: dict) -> dict:
 
 
 OPTIONAL_DAY = or_empty(DAY)
-# What a person types as a ticket reference or a reason: one visible character at least, no control characters.
-ONE_LINE = r"^[^\u0000-\u001f\u007f]*[^\s\u0000-\u001f\u007f][^\u0000-\u001f\u007f]*$"
-TICKET_REF = {"type": "string", "minLength": 1, "maxLength": MAX_REF_LENGTH, "pattern": ONE_LINE,
-              "description": "the helpdesk's ticket reference"}
+# The reference as the default TICKET_REF_PATTERN allows it; a pasted helpdesk URL is also taken.
+TICKET_REF = {"type": "string", "pattern": f"^(?:{DEFAULT_REF_PATTERN})$",
+              "description": "the helpdesk's ticket reference (TICKET_REF_PATTERN; by default 1 to 40 letters, "
+                             "digits and - _ # .)"}
 # A reason may hold newlines and tabs, but no other control character.
 REASON = {"type": "string", "minLength": 1, "maxLength": MAX_REASON_LENGTH,
           "pattern": r"^[^\x00-\x08\x0b-\x1f\x7f]*[^\s\x00-\x08\x0b-\x1f\x7f][^\x00-\x08\x0b-\x1f\x7f]*$",
@@ -86,8 +86,19 @@ TICKET = obj({
     "created_at": NULLABLE_MOMENT, "closed_at": NULLABLE_MOMENT, "escalation_closed_at": NULLABLE_MOMENT,
     "helpdesk_url": {"type": ["string", "null"], "description": "the ticket in the helpdesk, when "
                      "HELPDESK_URL_TEMPLATE is set"},
+    "customer": NULLABLE_TEXT,
     "events": {"type": "array", "items": ref("TicketEvent")},
+    "runs": {"type": "array", "description": "each task run once, from its request to its outcome", "items": obj({
+        "run_id": NULLABLE_INT, "task": TEXT, "status": TEXT, "requested_by": TEXT, "requested_at": MOMENT,
+        "approved_by": NULLABLE_TEXT, "decision": {"enum": ["approved", "rejected", "expired", None]},
+        "decided_by": NULLABLE_TEXT, "decided_at": NULLABLE_MOMENT, "ended_at": NULLABLE_MOMENT,
+        "undo_of": NULLABLE_INT}, ("run_id", "task", "status", "requested_by", "requested_at"))},
 }, ("ref", "outcome", "events"))
+
+TICKET_SUMMARY = obj({
+    "ref": TEXT, "outcome": {"enum": list(OUTCOMES)}, "category": TEXT, "assignee": TEXT, "customer": TEXT,
+    "updated_at": MOMENT, "helpdesk_url": {"type": ["string", "null"]},
+}, ("ref", "outcome", "category", "assignee", "updated_at"))
 
 TASK = obj({
     "name": TEXT, "title": TEXT, "category": TEXT, "risk": {"enum": ["low", "medium", "high"]},
@@ -122,6 +133,7 @@ SCHEMAS = {
     "Task": TASK,
     "TicketEvent": EVENT,
     "Ticket": TICKET,
+    "TicketSummary": TICKET_SUMMARY,
     "Runbook": RUNBOOK,
     "AuditEntry": AUDIT_ENTRY,
     "RunRequest": obj({"params": {"type": "object", "description": "the task's parameters"}, "ticket": TICKET_REF,
@@ -154,6 +166,9 @@ SCHEMAS = {
     "TaskList": obj({"tasks": {"type": "array", "items": ref("Task")}}),
     "TaskAnswer": obj({"task": ref("Task")}),
     "TicketAnswer": obj({"ticket": ref("Ticket")}),
+    "TicketPage": obj({"tickets": {"type": "array", "items": ref("TicketSummary")},
+                       "next": {"type": ["string", "null"], "description": "the `after` of the next page; null "
+                                "on the last"}}),
     "OutcomeAnswer": obj({"ticket": ref("Ticket"), "changed": {"type": "boolean"}}, ("ticket",)),
     "RunbookList": obj({"runbooks": {"type": "array", "items": ref("Runbook")}}),
     "RunbookPage": {"allOf": [ref("Runbook"), obj({
@@ -174,7 +189,7 @@ SCHEMAS = {
         "key": {"type": ["string", "integer"]}, "title": TEXT, "fields": FIELDS,
         "related": {"type": "object", "additionalProperties": {"type": "array", "items": ref("RecordItem")}},
         "tasks": {"type": "array", "items": TEXT}})}),
-    "RevealRequest": obj({"reason": REVEAL_REASON, "ticket": {"type": "string", "maxLength": MAX_REVEAL_TICKET}},
+    "RevealRequest": obj({"reason": REVEAL_REASON, "ticket": or_empty(TICKET_REF)},
                          ("reason",)),
 }
 

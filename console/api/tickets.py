@@ -3,21 +3,24 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import jsonify
+from flask import jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import MethodNotAllowed
 
 from console.api import ApiError, api_user, bp, json_body, require
-from console.api.describe import documented
-from console.api.schemas import TICKET_REF
+from console.api.describe import Query, documented
+from console.api.schemas import TICKET_REF, or_empty
 from console.audit.chain import AuditUnavailable
 from console.permissions import LOG_DEV_TIME, WORK_TICKETS, user_can
 from console.db import console_session
 from console.deflection import workflow
+from console.deflection.listing import MAX_QUERY, find_tickets, parse_query, ticket_summary
+from console.deflection.models import OUTCOMES
 from console.deflection.tickets import TicketError, clean_ref, find_ticket
 
 
 def _ticket_error(exc: TicketError) -> ApiError:
-    field = "ref" if exc.field == "ticket" else exc.field
+    field = exc.field  # a bad reference names `ticket`, wherever it was given (the contract)
     if isinstance(exc, workflow.TicketStateError):  # a valid body the ticket's state refuses
         return ApiError(409, "conflict", str(exc), {field: str(exc)})
     return ApiError(400, "invalid", str(exc), {field: str(exc)})
@@ -104,13 +107,52 @@ def _text(body: dict, name: str) -> str:
     return value or ""
 
 
+LIST_QUERY = (
+    Query("status", or_empty({"enum": list(OUTCOMES)}), "only tickets with this outcome"),
+    Query("category", {"type": "string", "maxLength": 60, "pattern": r"^[^\x00-\x1f\x7f]*$"},
+          "only tickets of this category (compared in lower case)"),
+    Query("mine", or_empty({"enum": ["0", "1"]}), "1: only the tickets you worked on (ran a task, read a "
+          "runbook or recorded an outcome on) or that are assigned to you"),
+    Query("q", {"type": "string", "maxLength": MAX_QUERY, "pattern": r"^[^\x00-\x1f\x7f]*$"},
+          "a ticket reference (or its helpdesk URL), or a customer's email"),
+    Query("after", or_empty({"type": "string", "pattern": "^[1-9][0-9]{0,8}$"}),
+          "the `next` of the page before; none or empty: the first page"),
+)
+
+
+@bp.get("/tickets")
+@may_read_tickets
+@documented("Tickets, newest first, by outcome, yours, or found by reference or customer",
+            answers={200: "TicketPage"}, errors=(403,), query=LIST_QUERY,
+            description="Fifty a page; `next` is the `after` of the following page. A bad parameter is a 400 "
+                        "naming it.")
+def list_tickets():
+    try:
+        query = parse_query(request.args, api_user().email)
+    except TicketError as exc:
+        raise ApiError(400, "invalid", str(exc), {exc.field: str(exc)}) from None
+    tickets, after = find_tickets(console_session(), query)
+    return jsonify({"tickets": [ticket_summary(ticket) for ticket in tickets],
+                    "next": str(after) if after is not None else None})
+
+
+# A reference may hold slashes (TICKET_REF_PATTERN), so GET /tickets/T-1/outcome reaches get_ticket.
+POST_ONLY = ("/outcome", "/dev-time")
+
+
 @bp.get("/tickets/<path:ref>")
 @may_read_tickets
-@documented("One ticket, its derived outcome and its events", answers={200: "TicketAnswer"}, errors=(403, 404),
-            path={"ref": TICKET_REF})
+@documented("One ticket, its derived outcome, its events and each task run's story", answers={200: "TicketAnswer"},
+            errors=(400, 403, 404), path={"ref": TICKET_REF})
 def get_ticket(ref: str):
     session = console_session()
+    try:
+        ref = clean_ref(ref)
+    except TicketError as exc:
+        if ref.endswith(POST_ONLY):  # GET on the path of a POST-only route: the method is wrong, not the ticket
+            raise MethodNotAllowed(valid_methods=["POST"]) from None
+        raise _ticket_error(exc) from None
     ticket = find_ticket(session, ref)
     if ticket is None:
-        raise ApiError(404, "not_found", f"no ticket {ref.strip()!r}")
+        raise ApiError(404, "not_found", f"no ticket {ref!r}")
     return jsonify({"ticket": workflow.ticket_to_dict(session, ticket)})

@@ -26,6 +26,7 @@ INTENT_CLOSERS = ("task.outcome", "task.reconcile")
 FAILED = ("failed", "refused", "rejected", "interrupted")
 MAX_SEQ = 2**31 - 1  # seq is a 32-bit integer column, and PostgreSQL casts parameters to it
 EXPORT_BATCH = 1000
+# Matched exactly, except `action`, which matches a prefix (see _conditions).
 EXACT_FILTERS = ("actor", "action", "task", "ticket", "customer", "outcome")
 CSV_COLUMNS = ("seq", "created_at", "actor", "action", "subject_type", "subject_id", "ticket", "reason", "task",
                "customer", "outcome", "details", "prev_hash", "hash")
@@ -104,7 +105,10 @@ def _midnight(day: date) -> datetime:
 
 def _conditions(session: Session, flt: TrailFilter) -> list | None:
     """WHERE conditions for the filter; None when the date range holds no entry at all."""
-    conditions = [getattr(AuditEntry, name) == getattr(flt, name) for name in EXACT_FILTERS if getattr(flt, name)]
+    conditions = [getattr(AuditEntry, name) == getattr(flt, name) for name in EXACT_FILTERS
+                  if getattr(flt, name) and name != "action"]
+    if flt.action:  # a prefix: `user` finds every user.* action, `task.intent` just that one
+        conditions.append(AuditEntry.action.startswith(flt.action, autoescape=True))
     # Entries are appended in time order under one lock, so a date range is a seq range. Turning
     # it into one keeps every filtered page on a (column, seq) index however old the range is.
     if flt.date_from:

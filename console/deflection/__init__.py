@@ -9,6 +9,8 @@ Configuration (app config; each also read from the environment when not given):
 | `SPRINT_START` | `CONSOLE_SPRINT_START` (YYYY-MM-DD) | 2024-01-01 |
 | `TEAM_CAPACITY_HOURS` | `CONSOLE_TEAM_CAPACITY_HOURS` (developer hours a week) | 200 |
 | `TICKET_CATEGORIES` | `CONSOLE_TICKET_CATEGORIES` (comma-separated) | account, orders, payments, privacy, general |
+| `TICKET_REF_PATTERN` | `TICKET_REF_PATTERN` (a regular expression a whole reference matches) | 1 to 40 of `A-Za-z0-9-_#.` |
+| `HELPDESK_URL_TEMPLATE` | `HELPDESK_URL_TEMPLATE` (read by console.config) | none: references are not links |
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import os
 from datetime import date
 
 from console.config import ConfigError
+from console.deflection.tickets import check_helpdesk_template, compile_ref_pattern, helpdesk_url
 
 SETTINGS = {
     "SUPPORT_ROTATION": ("CONSOLE_SUPPORT_ROTATION", ""),
@@ -23,6 +26,7 @@ SETTINGS = {
     "SPRINT_START": ("CONSOLE_SPRINT_START", "2024-01-01"),
     "TEAM_CAPACITY_HOURS": ("CONSOLE_TEAM_CAPACITY_HOURS", "200"),
     "TICKET_CATEGORIES": ("CONSOLE_TICKET_CATEGORIES", ""),
+    "TICKET_REF_PATTERN": ("TICKET_REF_PATTERN", ""),
 }
 
 
@@ -49,6 +53,25 @@ def configure(config: dict) -> None:
         raise ConfigError("TEAM_CAPACITY_HOURS must be a positive number of developer hours a week, not "
                           f"{config['TEAM_CAPACITY_HOURS']!r}")
     config["TEAM_CAPACITY_HOURS"] = hours
+    _check_ticket_links(config)
+
+
+def _check_ticket_links(config: dict) -> None:
+    """TICKET_REF_PATTERN and HELPDESK_URL_TEMPLATE, checked once at start-up rather than on every ticket."""
+    pattern = str(config.get("TICKET_REF_PATTERN") or "").strip()
+    config["TICKET_REF_PATTERN"] = pattern
+    if pattern:
+        try:
+            compile_ref_pattern(pattern)
+        except ValueError as exc:
+            raise ConfigError(f"TICKET_REF_PATTERN {exc}: {pattern[:80]!r}") from None
+    template = str(config.get("HELPDESK_URL_TEMPLATE") or "").strip()
+    config["HELPDESK_URL_TEMPLATE"] = template
+    if template:
+        try:
+            check_helpdesk_template(template)
+        except ValueError as exc:
+            raise ConfigError(f"HELPDESK_URL_TEMPLATE {exc}, not {template[:120]!r}") from None
 
 
 def _number(value, kind):
@@ -71,6 +94,7 @@ def init_app(app, admin) -> None:
     admin.add_view(dash.DashboardView(name="Deflection dashboard", category="Deflection", endpoint="deflection",
                                       url="/admin/deflection"))
     app.jinja_env.globals.setdefault("ticket_page_url", ticket_page_url)
+    app.jinja_env.globals.setdefault("helpdesk_url", helpdesk_url)
     add_home_section(app, HomeSection(WORK_TICKETS, "deflection/home_start.html", dash.start_section, order=10))
     add_home_section(app, HomeSection(LOG_DEV_TIME, "deflection/home_duty.html", dash.duty_section, order=15))
     add_home_section(app, HomeSection(READ_STATS, "deflection/home_summary.html", dash.summary_section, order=20))

@@ -56,6 +56,9 @@ class Ticket(ConsoleBase):
     __table_args__ = (
         Index("ix_tickets_outcome_closed", "outcome", "closed_at"),
         Index("ix_tickets_created", "created_at"),
+        # The ticket list: a customer's tickets, and those assigned to someone, newest first.
+        Index("ix_tickets_customer", "customer", "id"),
+        Index("ix_tickets_assignee", "assignee", "id"),
         # Open escalations, for the developer on duty: a small partial index, whatever the history's size.
         Index("ix_tickets_open_escalations", "escalated_at",
               sqlite_where=text("outcome = 'escalated' AND escalation_closed_at IS NULL"),
@@ -95,6 +98,7 @@ class TicketEvent(ConsoleBase):
         Index("ix_ticket_events_kind_created", "kind", "created_at"),
         Index("ix_ticket_events_task_created", "task", "created_at"),
         Index("ix_ticket_events_runbook", "runbook", "ticket_id"),  # what became of tickets after a runbook
+        Index("ix_ticket_events_actor", "actor", "ticket_id"),  # the tickets someone worked on ("mine")
     )
 
 

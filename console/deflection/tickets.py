@@ -8,6 +8,10 @@ as written.
 """
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+from urllib.parse import quote, unquote, urlsplit
+
 from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,7 +27,9 @@ from console.deflection.rollup import RollupDeltas, event_entries, ticket_entry
 from console.deflection.rotation import duty_on
 from console.webhooks.outbox import notify
 
-MAX_REF_LENGTH = 120
+MAX_REF_LENGTH = 120  # the column's width: a TICKET_REF_PATTERN allowing more is still cut here
+DEFAULT_REF_PATTERN = r"[A-Za-z0-9#._-]{1,40}"
+DEFAULT_REF_RULE = "1 to 40 letters, digits and - _ # ."
 EVENT_FIELDS = frozenset({"task", "run_id", "run_status", "undo_of", "runbook", "escalation_class", "category",
                           "missing_tool", "assignee", "note", "minutes"})
 TEXT_LIMITS = {"task": 100, "run_status": 30, "runbook": 120, "escalation_class": 20, "category": 60,
@@ -43,17 +49,75 @@ class TicketError(ValueError):
         self.field = field
 
 
+def compile_ref_pattern(text: str) -> re.Pattern:
+    """TICKET_REF_PATTERN compiled; ValueError says why it cannot be used (the start-up check)."""
+    try:
+        pattern = _compiled(text)
+    except re.error as exc:
+        raise ValueError(f"is not a regular expression ({exc})") from None
+    if pattern.fullmatch(""):
+        raise ValueError("matches an empty reference; a reference must have at least one character")
+    return pattern
+
+
+@lru_cache(maxsize=8)
+def _compiled(text: str) -> re.Pattern:
+    return re.compile(text)
+
+
+def check_helpdesk_template(template: str) -> None:
+    """HELPDESK_URL_TEMPLATE: an http(s) URL with a host and exactly one `{ref}`; ValueError says why not."""
+    parts = urlsplit(template)
+    if parts.scheme not in ("http", "https") or not parts.netloc or "{ref}" in parts.netloc:
+        raise ValueError("must be an http:// or https:// URL with a host, such as "
+                         "https://acme.zendesk.com/agent/tickets/{ref}")
+    if template.count("{ref}") != 1:
+        raise ValueError("must contain {ref} exactly once, where the ticket reference goes")
+
+
+def _setting(name: str) -> str:
+    return (current_app.config.get(name) or "") if has_app_context() else ""
+
+
+def helpdesk_url(ref: str) -> str | None:
+    """The ticket's page in the helpdesk, from HELPDESK_URL_TEMPLATE ('{ref}' is replaced); None when unset."""
+    template = _setting("HELPDESK_URL_TEMPLATE")
+    if not ref or not template.lower().startswith(("https://", "http://")):
+        return None
+    return template.replace("{ref}", quote(ref, safe=""))
+
+
+def _ref_in_helpdesk_url(text: str) -> str | None:
+    """The reference in a pasted helpdesk URL (one HELPDESK_URL_TEMPLATE builds), else None."""
+    template = _setting("HELPDESK_URL_TEMPLATE")
+    if "{ref}" not in template or not text.lower().startswith(("https://", "http://")):
+        return None
+    before, _, after = template.partition("{ref}")
+    found = re.fullmatch(re.escape(before) + r"(?P<ref>[^/?#]+)" + re.escape(after) + r"/?(?:[?#].*)?", text,
+                         flags=re.IGNORECASE)
+    return unquote(found["ref"]) if found else None
+
+
 def clean_ref(ref: str) -> str:
-    """A helpdesk reference, trimmed; refuse empty, overlong or control characters."""
+    """A helpdesk reference, trimmed, or the one in a pasted helpdesk URL; it must match TICKET_REF_PATTERN.
+
+    The one check of a ticket reference, wherever one is taken: task runs, the API, the forms,
+    outcomes, reveals. TicketError("ticket") says what a reference may be.
+    """
     ref = (ref or "").strip() if isinstance(ref, str) or ref is None else None
     if ref is None:
         raise TicketError("ticket", "a ticket reference must be text")
     if not ref:
         raise TicketError("ticket", "a ticket reference is required")
+    ref = _ref_in_helpdesk_url(ref) or ref
     if len(ref) > MAX_REF_LENGTH:
         raise TicketError("ticket", f"a ticket reference is at most {MAX_REF_LENGTH} characters")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in ref):
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in ref):  # whatever a configured pattern allows
         raise TicketError("ticket", "a ticket reference cannot contain control characters or newlines")
+    configured = _setting("TICKET_REF_PATTERN")
+    if not compile_ref_pattern(configured or DEFAULT_REF_PATTERN).fullmatch(ref):
+        raise TicketError("ticket", f"a ticket reference must match TICKET_REF_PATTERN ({configured})" if configured
+                          else f"a ticket reference is {DEFAULT_REF_RULE}")
     return ref
 
 
@@ -131,13 +195,19 @@ def _assignee(session: Session, ticket: Ticket, when) -> str:
     return duty.developer if duty else ""
 
 
-def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", **fields) -> TicketEvent:
-    """Record an event on the ticket (created if new) and refresh its derived facts; no commit."""
+def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", customer: str = "",
+                     **fields) -> TicketEvent:
+    """Record an event on the ticket (created if new) and refresh its derived facts; no commit.
+
+    `customer` (a task run's) becomes the ticket's customer, by which agents find it, unless it has one.
+    """
     if kind not in EVENT_KINDS:
         raise TicketError("kind", f"unknown ticket event {kind!r}")
     created_at = fields.pop("created_at", None) or utcnow()
     fields = _clean_fields(fields)
     ticket, created = _open_ticket(session, ref, actor=actor, lock=True)
+    if customer and not ticket.customer:
+        ticket.customer = customer.strip().lower()[:254]
     events = [] if created else ticket_events(session, ticket)
     first_escalation = kind == "escalated" and ticket.outcome != "escalated"
     if kind == "escalated" and not fields.get("assignee"):

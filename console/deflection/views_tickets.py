@@ -4,19 +4,19 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_admin import expose
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from console.admin.base import ConsoleView, deny
 from console.permissions import LOG_DEV_TIME, READ_STATS, WORK_TICKETS, user_can
 from console.db import console_session, utcnow
 from console.deflection import workflow
-from console.deflection.models import ESCALATION_CLASS_HELP, ESCALATION_CLASSES, OUTCOMES, Ticket
+from console.deflection.models import ESCALATION_CLASS_HELP, ESCALATION_CLASSES, OUTCOMES
+from console.deflection.listing import find_tickets, parse_query
 from console.deflection.rotation import duty_on, schedule
+from console.deflection.story import run_stories
 from console.deflection.tickets import TicketError, clean_ref, find_ticket, ticket_events
 from console.web import is_local_path
 
-PAGE_SIZE = 50
 ON_DUTY_LIST = 50
 
 
@@ -39,12 +39,18 @@ def runbook_titles(slugs) -> dict[str, str]:
     return {slug: runbook.title for slug, runbook in found.items() if runbook is not None}
 
 
-def may_list_tickets(user) -> bool:
-    return user_can(user, LOG_DEV_TIME) or (user_can(user, WORK_TICKETS) and user_can(user, READ_STATS))
+# The list's tabs: (label, query arguments). With no arguments the list is the first: my open tickets.
+TABS = (("My open tickets", {"mine": "1", "status": "open"}), ("All mine", {"mine": "1"}),
+        ("Escalated", {"status": "escalated"}), ("All tickets", {"mine": "0"}))
+
+
+def _is_tab(shown: dict, tab: dict) -> bool:
+    """Whether the list shown is exactly that tab's, with no search or category on top."""
+    return not (shown["q"] or shown["category"]) and all(shown[k] == tab.get(k, "") for k in ("status", "mine"))
 
 
 class TicketView(ConsoleView):
-    """Agents work a ticket here; developers close the escalations routed to them."""
+    """Agents find and work their tickets here; developers close the escalations routed to them."""
 
     permission = WORK_TICKETS
 
@@ -53,36 +59,20 @@ class TicketView(ConsoleView):
 
     @expose("/")
     def index(self):
-        tickets, older = [], None
-        filters = {name: (request.args.get(name) or "").strip()[:120]
-                   for name in ("outcome", "category", "assignee", "q")}
-        if may_list_tickets(current_user):
-            tickets, older = self._list(filters)
-        return self.render("deflection/tickets.html", tickets=tickets, older=older, filters=filters,
-                           outcomes=OUTCOMES, categories=workflow.categories(),
-                           current_ref=session.get("ticket_ref"), can_list=may_list_tickets(current_user),
-                           can_work=user_can(current_user, WORK_TICKETS))
-
-    def _list(self, filters: dict):
-        query = select(Ticket).order_by(Ticket.id.desc()).limit(PAGE_SIZE + 1)
-        if filters["outcome"] in OUTCOMES:
-            query = query.where(Ticket.outcome == filters["outcome"])
-        if filters["category"]:
-            query = query.where(Ticket.category == filters["category"].lower())
-        if filters["assignee"]:
-            assignee = current_user.email if filters["assignee"] == "me" else filters["assignee"].lower()
-            query = query.where(Ticket.assignee == assignee)
-        if filters["q"]:
-            query = query.where(Ticket.ref == filters["q"])
-        before = request.args.get("before", type=int)
-        if before:
-            query = query.where(Ticket.id < before)
-        tickets = list(console_session().scalars(query))
-        older = None
-        if len(tickets) > PAGE_SIZE:
-            tickets = tickets[:PAGE_SIZE]
-            older = url_for(".index", before=tickets[-1].id, **{k: v for k, v in filters.items() if v})
-        return tickets, older
+        args = request.args if any(request.args.get(name) for name in ("status", "category", "mine", "q", "after")) \
+            else TABS[0][1]
+        shown = {name: (args.get(name) or "").strip()[:254] for name in ("status", "category", "mine", "q")}
+        tickets, older, error = [], None, None
+        try:
+            query = parse_query(args, current_user.email)
+            tickets, after = find_tickets(console_session(), query)
+            older = url_for(".index", after=after, **{k: v for k, v in shown.items() if v}) if after else None
+        except TicketError as exc:
+            error = exc
+        return self.render("deflection/tickets.html", tickets=tickets, older=older, shown=shown, error=error,
+                           tabs=[(label, url_for(".index", **tab), _is_tab(shown, tab)) for label, tab in TABS],
+                           outcomes=OUTCOMES, categories=workflow.categories(), current_ref=session.get("ticket_ref"),
+                           can_work=user_can(current_user, WORK_TICKETS)), 400 if error else 200
 
     @expose("/start", methods=("POST",))
     def start(self):
@@ -115,10 +105,11 @@ class TicketView(ConsoleView):
         db = console_session()
         ticket = find_ticket(db, ref)
         events = ticket_events(db, ticket) if ticket else []
-        runs = [event for event in events if event.kind == "task_run"]
+        runs = run_stories(db, ticket, events)
         runbooks = list(dict.fromkeys(event.runbook for event in events if event.kind == "runbook_viewed"))
         return self.render(
             "deflection/ticket.html", ref=ref, ticket=ticket, events=events, runs=runs, runbooks=runbooks,
+            runs_by_event={story.first_event: story for story in runs}, allowed=workflow.allowed_outcomes(ticket),
             runbook_titles=runbook_titles(runbooks),
             helpdesk_url=workflow.helpdesk_url(ref), is_current=session.get("ticket_ref") == ref,
             classes=ESCALATION_CLASSES, class_help=ESCALATION_CLASS_HELP, categories=workflow.categories(),

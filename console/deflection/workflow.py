@@ -12,8 +12,10 @@ from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
 from console.deflection.models import ESCALATION_CLASSES, Ticket, TicketEvent
+from console.deflection.story import run_stories, story_to_dict
+from console.formatting import masked
 from console.deflection.tickets import (
-    TicketError, add_ticket_event, clean_category, clean_ref, find_ticket, open_ticket, ticket_events,
+    TicketError, add_ticket_event, clean_category, clean_ref, find_ticket, helpdesk_url, open_ticket, ticket_events,
 )
 
 RECORDABLE_OUTCOMES = ("resolved", "escalated", "reopened")
@@ -82,6 +84,19 @@ def parse_outcome(data: dict) -> OutcomeRequest:
         missing_tool=missing_tool if outcome == "escalated" else "",
         note=_text(data, "note", MAX_NOTE),
     )
+
+
+def allowed_outcomes(ticket: Ticket | None) -> tuple[str, ...]:
+    """What the ticket's state lets an agent record next; the ticket page offers only these.
+
+    An open ticket is resolved or escalated; an escalation still open is resolved (which closes it),
+    never escalated again; anything decided is reopened first.
+    """
+    if ticket is None or ticket.outcome == "open":
+        return ("resolved", "escalated")
+    if ticket.outcome == "escalated" and ticket.escalation_closed_at is None:
+        return ("resolved",)
+    return ("reopened",)
 
 
 def _last_decision(events: list[TicketEvent]) -> TicketEvent | None:
@@ -190,7 +205,9 @@ def ticket_to_dict(session: Session, ticket: Ticket) -> dict:
         "closed_at": _iso(ticket.closed_at),
         "escalation_closed_at": _iso(ticket.escalation_closed_at),
         "helpdesk_url": helpdesk_url(ticket.ref),
+        "customer": masked(ticket.customer, "email") or "",
         "events": [event_to_dict(event) for event in events],
+        "runs": [story_to_dict(story) for story in run_stories(session, ticket, events)],
     }
 
 
@@ -206,13 +223,3 @@ def event_to_dict(event: TicketEvent) -> dict:
 
 def _iso(value):
     return value.isoformat(timespec="seconds") + "Z" if value else None
-
-
-def helpdesk_url(ref: str) -> str | None:
-    """The ticket's page in the helpdesk, from HELPDESK_URL_TEMPLATE ('{ref}' is replaced)."""
-    from urllib.parse import quote
-
-    template = current_app.config.get("HELPDESK_URL_TEMPLATE") if has_app_context() else ""
-    if not template or not template.lower().startswith(("https://", "http://")):
-        return None
-    return template.replace("{ref}", quote(ref, safe=""))

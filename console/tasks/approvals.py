@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from console.audit.chain import append
@@ -25,7 +25,8 @@ from console.auth.models import StaffUser
 from console.permissions import APPROVE_RUNS, user_can
 from console.db import console_session, utcnow
 from console.tasks.checks import TaskError, clean_reason, database_guard, get_run
-from console.tasks.execution import audit_fields, execute, settle
+from console.tasks.disclosure import masked_text
+from console.tasks.execution import audit_fields, execute, run_people, settle
 from console.tasks.models import TaskRun
 from console.tasks.params import ParamErrors, coerce_params
 from console.tasks.registry import task_registry
@@ -141,7 +142,7 @@ def approve_run(run_id, approver, reason) -> TaskRun:
     _claim(run, "interrupted", approver.email, reason, now)
     try:
         append(console_session(), actor=approver.email, action="run.approve", reason=reason, outcome="approved",
-               details={"preview_hash": run.preview_hash, "requested_by": run.actor}, **audit_fields(run))
+               details={"preview_hash": run.preview_hash, **run_people(run)}, **audit_fields(run))
     except SQLAlchemyError as exc:  # fail closed: no audited approval, no execution (the claim rolls back too)
         console_session().rollback()
         raise TaskError(503, "audit_unavailable", f"the audit trail could not be written ({exc.__class__.__name__}); "
@@ -149,12 +150,12 @@ def approve_run(run_id, approver, reason) -> TaskRun:
 
     def tell(session, status):
         why = "." if status == "succeeded" else "; the run page says why."  # the why may name the customer
-        notify(session, "approval.decided", "Run {run} ({task}) was approved by {approver} and {status}" + why,
-               run=run.id, task=run.task, approver=approver.email, status=status)
+        notify(session, "approval.decided", "Run {run} ({task}) by {actor} was approved by {approver} and {status}"
+               + why, run=run.id, task=run.task, actor=run.actor, approver=approver.email, status=status)
 
+    # The run is still the requester's: its intent and outcome name them as actor, and the approver beside them.
     return execute(run, spec, params, now=now, expected=None, expected_hash=run.preview_hash,
-                   refusal_prefix="changed since approval: ", intent_actor=approver.email,
-                   intent_details={"approved_by": approver.email}, before_settle=tell)
+                   refusal_prefix="changed since approval: ", before_settle=tell)
 
 
 @database_guard
@@ -186,3 +187,27 @@ def pending_approvals(limit: int = 200) -> list[TaskRun]:
     expire_stale_approvals()
     return list(console_session().scalars(select(TaskRun).where(TaskRun.status == "pending_approval")
                                           .order_by(TaskRun.created_at, TaskRun.id).limit(limit)))
+
+
+NOTICE_DAYS = 7
+
+
+@database_guard
+def decisions_for(person, *, days: int = NOTICE_DAYS, limit: int = 5) -> list[TaskRun]:
+    """The requester's runs a lead approved or rejected, or that expired undecided, in the last `days`, newest first.
+
+    What the requester's home page tells them (the approval.* webhook events tell the team's chat).
+    """
+    since = utcnow() - timedelta(days=days)
+    decided = or_(TaskRun.approved_at >= since,  # approved or rejected by a person
+                  and_(TaskRun.status == "rejected", TaskRun.approved_by.is_(None), TaskRun.finished_at >= since))
+    runs = console_session().scalars(select(TaskRun).where(TaskRun.actor == person.email, decided)
+                                     .order_by(TaskRun.id.desc()).limit(limit))
+    return list(runs)
+
+
+def decision_notices(person) -> dict:
+    """The home page's notices of decisions on the person's own runs; a lead's reason masked as on run pages."""
+    runs = decisions_for(person)
+    reasons = {run.id: masked_text(run.decision_reason or "") for run in runs}
+    return {"runs": runs, "days": NOTICE_DAYS, "reasons": reasons}

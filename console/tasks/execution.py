@@ -242,6 +242,17 @@ def audit_fields(run: TaskRun) -> dict:
             "customer": run.customer or ""}
 
 
+def run_people(run: TaskRun) -> dict:
+    """Who asked for an approved run and who approved it, named alike on each of its audit entries.
+
+    The run's own entries (its intent and its outcome) are the requester's, as actor; the approval
+    is the approver's act, and theirs alone.
+    """
+    if run.approved_by and run.approved_at is not None and run.status != "rejected":
+        return {"requested_by": run.actor, "approved_by": run.approved_by}
+    return {}
+
+
 def write_run(run: TaskRun, *, action: str, actor: str | None = None, reason: str | None = None,
               details: dict | None = None, ticket_event: bool = True, before_commit: Callable | None = None):
     """Save the run, its ticket event and one audit entry in one console commit (503 when the audit fails)."""
@@ -254,7 +265,8 @@ def write_run(run: TaskRun, *, action: str, actor: str | None = None, reason: st
             before_commit(session)
         if ticket_event:
             add_ticket_event(session, run.ticket, "task_run", actor=run.actor, task=run.task, run_id=run.id,
-                             run_status=run.status, undo_of=run.undo_of)  # an undone run no longer deflects
+                             run_status=run.status, undo_of=run.undo_of,
+                             customer=run.customer or "")  # an undone run no longer deflects
     except TaskError:  # a hook's refusal (the exact rate limit): nothing of this run is kept
         session.rollback()
         raise
@@ -264,7 +276,7 @@ def write_run(run: TaskRun, *, action: str, actor: str | None = None, reason: st
                                                   f"({exc.__class__.__name__})") from exc
     try:
         record_event(session, actor=actor or run.actor, action=action, reason=run.reason if reason is None else reason,
-                     outcome=run.status, details=details or {}, **audit_fields(run))
+                     outcome=run.status, details={**(details or {}), **run_people(run)}, **audit_fields(run))
     except AuditUnavailable as exc:
         raise TaskError(503, "audit_unavailable", f"{exc}; nothing was run") from exc
 
@@ -300,9 +312,8 @@ def settle(run: TaskRun, status: str, *, rehearsal: Rehearsal | None = None, res
 
 def execute(run: TaskRun, spec: TaskSpec, params: dict, *, now: datetime, expected: Rehearsal | None,
             fn: Callable | None = None, expected_hash: str | None = None, refusal_prefix: str = "",
-            intent_details: dict | None = None, intent_actor: str | None = None,
-            on_intent: Callable | None = None, before_settle: Callable[[Any, str], None] | None = None,
-            prepared: Rehearsal | None = None) -> TaskRun:
+            intent_details: dict | None = None, on_intent: Callable | None = None,
+            before_settle: Callable[[Any, str], None] | None = None, prepared: Rehearsal | None = None) -> TaskRun:
     """Intent, apply, effects, outcome: the one execution path (module docstring).
 
     The caller may have made uncommitted console changes (an approval, an undo claim); they
@@ -316,7 +327,7 @@ def execute(run: TaskRun, spec: TaskSpec, params: dict, *, now: datetime, expect
     expected_effects = expected.effects if expected is not None else json.loads(run.effects or "[]")
     run.changes, run.effects = encode(expected_changes), encode(expected_effects)
     try:
-        write_run(run, action="task.intent", actor=intent_actor, ticket_event=False, before_commit=on_intent,
+        write_run(run, action="task.intent", ticket_event=False, before_commit=on_intent,
                   details={"params": run.params_json, "now": now.isoformat(), "source": run.source,
                            "expected": normalise(expected_changes, expected_effects, now), **(intent_details or {})})
     except BaseException:

@@ -6,13 +6,13 @@ import this module; views.py registers both. What the API and the CLI show too l
 from __future__ import annotations
 
 from itertools import groupby
-from urllib.parse import quote
 
-from flask import current_app, url_for
+from flask import url_for
 from markupsafe import Markup, escape
 from werkzeug.routing import BuildError
 
 from console.admin.base import ConsoleView, deny
+from console.deflection.tickets import helpdesk_url
 
 
 class TaskPagesView(ConsoleView):
@@ -41,14 +41,10 @@ def by_category(specs: list) -> list[tuple[str, list]]:
 
 def ticket_link(ref: str) -> Markup:
     """The ticket reference, linked to the helpdesk when HELPDESK_URL_TEMPLATE is set."""
-    template = current_app.config.get("HELPDESK_URL_TEMPLATE") or ""
-    if not ref:
-        return Markup("")
-    if "{ref}" in template:
-        href = template.replace("{ref}", quote(ref, safe=""))
-        if href.startswith(("https://", "http://")):
-            return Markup('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>').format(href, ref)
-    return escape(ref)
+    href = helpdesk_url(ref)
+    if href:
+        return Markup('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>').format(href, ref)
+    return escape(ref or "")
 
 
 def console_ticket_url(ref: str) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from console.admin.home import HomeSection, add_home_section
 from console.permissions import APPROVE_RUNS, LOG_DEV_TIME, RUN_TASKS
+from console.tasks.approvals import decision_notices
 from console.tasks.pages import console_ticket_url, ticket_link
 from console.tasks.presenting import run_amount, task_title
 from console.tasks.views_form import TaskCatalogView
@@ -34,5 +35,7 @@ def register_views(app, admin) -> None:
                                       context=_pending_approvals, order=10))
     add_home_section(app, HomeSection(permission=RUN_TASKS, template="tasks/home_recent_runs.html",
                                       context=_recent_runs, order=30))
+    add_home_section(app, HomeSection(permission=RUN_TASKS, template="tasks/home_decisions.html",
+                                      context=decision_notices, order=5))
     # Developers are the only role with dev time and no task runs; admins see the section too.
     add_home_section(app, HomeSection(permission=LOG_DEV_TIME, template="tasks/home_write_task.html", order=60))

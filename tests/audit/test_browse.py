@@ -68,3 +68,18 @@ def test_an_intent_reads_started_once_closed_running_within_the_window_and_inter
     assert later[stuck.seq] == browse.Status("interrupted", "danger") and later[closed.seq].text == "started"
     assert later[outcome.seq] == browse.Status("succeeded", "success")
     assert later[settled.seq].tone == "danger" and login.seq not in later
+
+
+def test_the_action_filter_matches_a_prefix_and_only_a_prefix(app, console_db):
+    with app.app_context():
+        made = {action: record_event(console_db, actor="a@example.com", action=action).seq
+                for action in ("user.create", "user.disable", "username_like", "a_user.create", "us%er.x")}
+
+    def found(action):
+        return {e.action for e in browse.page(console_db, browse.TrailFilter(action=action)).entries
+                if e.seq in made.values()}
+
+    assert found("user") == {"user.create", "user.disable", "username_like"}
+    assert found("user.") == {"user.create", "user.disable"}
+    assert found("user.disable") == {"user.disable"}
+    assert found("us%") == {"us%er.x"}  # a wildcard is a character like any other

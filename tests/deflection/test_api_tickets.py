@@ -56,10 +56,10 @@ def test_a_body_that_is_not_json_is_a_400(client, api_token):
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_json"
 
 
-def test_an_overlong_reference_is_a_400_naming_the_ref(client, api_token):
+def test_an_overlong_reference_is_a_400_naming_the_ticket(client, api_token):
     _user, headers = api_token("agent")
     response = post_outcome(client, headers, "x" * 121, {"outcome": "resolved"})
-    assert response.status_code == 400 and "ref" in response.get_json()["error"]["fields"]
+    assert response.status_code == 400 and "ticket" in response.get_json()["error"]["fields"]
 
 
 def test_an_unknown_ticket_is_a_404(client, api_token):

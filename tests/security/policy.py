@@ -110,6 +110,7 @@ POLICY: dict[tuple[str, str], frozenset | str] = {
     ("api.support_tax_stats", "GET"): STAFF,
     ("api.tool_health_stats", "GET"): STAFF,
     ("api.get_ticket", "GET"): TICKET_READERS,
+    ("api.list_tickets", "GET"): TICKET_READERS,
     ("api.record_ticket_outcome", "POST"): TICKET_WORKERS,
     ("api.log_ticket_dev_time", "POST"): DEV_TIME,
     ("api.openapi_json", "GET"): STAFF,  # the API's description: any valid token

@@ -15,7 +15,14 @@ def _inert(html: str) -> bool:
     return SCRIPT not in html and "<img src=x onerror" not in html
 
 
-def test_hostile_customer_ticket_and_reason_are_escaped_on_every_page(client, login_as, run_task, auth):
+# The default TICKET_REF_PATTERN refuses markup; a deployment may allow any printable reference,
+# and then the pages must still escape it.
+ANY_PRINTABLE = r"[^\x00-\x1f\x7f]+"
+
+
+def test_hostile_customer_ticket_and_reason_are_escaped_on_every_page(app, client, login_as, run_task, auth,
+                                                                      monkeypatch):
+    monkeypatch.setitem(app.config, "TICKET_REF_PATTERN", ANY_PRINTABLE)
     lead = login_as("lead")
     customer = CustomerFactory(locked=True, name="Mallory " + HOSTILE, email="mallory@example.com")
     run = run_task("unlock_account", as_user=lead, ticket="T-" + HOSTILE, reason="because " + HOSTILE + "\nforged",
@@ -45,7 +52,8 @@ def test_hostile_customer_ticket_and_reason_are_escaped_on_every_page(client, lo
     assert shown >= 5  # the text really is on those pages, escaped
 
 
-def test_audit_entry_and_csv_export_neutralise_hostile_text(client, login_as, run_task, console_db):
+def test_audit_entry_and_csv_export_neutralise_hostile_text(app, client, login_as, run_task, console_db, monkeypatch):
+    monkeypatch.setitem(app.config, "TICKET_REF_PATTERN", ANY_PRINTABLE)
     lead = login_as("lead")
     customer = CustomerFactory(locked=True, name="=HYPERLINK(\"http://evil\")", email="formula@example.com")
     run_task("unlock_account", as_user=lead, ticket="=cmd|' /C calc'!A0", reason="+" + HOSTILE,

@@ -40,13 +40,19 @@ def test_a_lead_approves_and_the_run_executes(within, pending, staff, fresh, tar
     assert done.approved_at is not None and done.actor == staff("agent").email
     assert fresh(order).refunded_cents == 20000
     assert target_db.scalars(select(Refund.amount_cents).where(Refund.order_id == order.id)).all() == [20000]
-    assert [(action, actor) for action, _o, actor, _d in audit_for(run.id)] == [
-        ("task.request_approval", staff("agent").email), ("run.approve", lead.email),
-        ("task.intent", lead.email), ("task.outcome", staff("agent").email)]
+    agent = staff("agent").email
+    entries = audit_for(run.id)
+    # The run is the agent's from request to outcome; the approval alone is the lead's act.
+    assert [(action, actor) for action, _o, actor, _d in entries] == [
+        ("task.request_approval", agent), ("run.approve", lead.email), ("task.intent", agent),
+        ("task.outcome", agent)]
+    # Once approved, every entry names both people the same way.
+    assert [(d.get("requested_by"), d.get("approved_by")) for *_rest, d in entries[1:]] == [(agent, lead.email)] * 3
     statuses = console_db.scalars(select(TicketEvent.run_status).where(TicketEvent.run_id == run.id)
                                   .order_by(TicketEvent.id)).all()
     assert statuses == ["pending_approval", "succeeded"]
-    assert notes("approval.decided") == [f"Run {run.id} (fake_refund) was approved by {lead.email} and succeeded."]
+    assert notes("approval.decided") == [f"Run {run.id} (fake_refund) by {agent} was approved by {lead.email} and "
+                                         "succeeded."]
 
 
 def test_awaiting_approval_is_notified(within, request_for, shop_order, notes, target_db):
@@ -182,8 +188,8 @@ def test_a_change_since_approval_refuses_the_run_and_writes_nothing(within, atte
     assert audit_for(run.id)[-1][:2] == ("task.outcome", "refused")
     assert fresh(order).refunded_cents == 100  # only the outside change
     assert counts()["Refund"] == before["Refund"] and counts()["OutboxEmail"] == before["OutboxEmail"]
-    assert notes("approval.decided") == [f"Run {run.id} (fake_refund) was approved by {staff('lead').email} and "
-                                         "refused; the run page says why."]
+    assert notes("approval.decided") == [f"Run {run.id} (fake_refund) by {run.actor} was approved by "
+                                         f"{staff('lead').email} and refused; the run page says why."]
 
 
 def test_a_refusal_at_approval_time_refuses_the_run(attempt, pending, staff, target_db, fresh):

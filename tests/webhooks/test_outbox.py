@@ -71,7 +71,8 @@ def test_a_message_commits_with_its_event_or_not_at_all(app, dbs, webhook_outbox
                                                           "duty"]
 
 
-def test_user_text_in_an_escalation_is_escaped(app, dbs, console_db, webhook_outbox):
+def test_user_text_in_an_escalation_is_escaped(app, dbs, console_db, webhook_outbox, monkeypatch):
+    monkeypatch.setitem(app.config, "TICKET_REF_PATTERN", r"[^\x00-\x1f\x7f]+")  # a deployment allowing markup
     with app.app_context():
         add_ticket_event(console_db, "T-<!channel>", "escalated", escalation_class="specialist",
                          missing_tool="<https://evil.example|free money> & more")
