@@ -130,16 +130,16 @@ def test_a_pages_csrf_token_is_signed_once_a_minute_and_each_session_gets_its_ow
     monkeypatch.setattr(flask_wtf.csrf, "URLSafeTimedSerializer", CountedSigner)
     login_as("agent")
     signed.clear()
-    first = csrf_token_from(client.get("/admin/customers/").get_data(as_text=True))
-    assert csrf_token_from(client.get("/admin/customers/").get_data(as_text=True)) == first
+    first = csrf_token_from(client.get("/admin/records/customers/").get_data(as_text=True))
+    assert csrf_token_from(client.get("/admin/records/customers/").get_data(as_text=True)) == first
     assert len(signed) == 1  # the second page reused the first page's token
     clock[0] += web.CSRF_RESIGN_SECONDS
-    client.get("/admin/customers/")
+    client.get("/admin/records/customers/")
     assert len(signed) == 2  # a new minute: signed anew
 
     second = app.test_client()
     AuthActions(second).login(make_user("agent").email)
-    assert csrf_token_from(second.get("/admin/customers/").get_data(as_text=True)) != first
+    assert csrf_token_from(second.get("/admin/records/customers/").get_data(as_text=True)) != first
     # The reused token is accepted as Flask-WTF's own: logging out with it works.
     assert client.post("/logout", data={"csrf_token": first}).status_code == 302
 
