@@ -110,11 +110,15 @@ def test_on_sqlite_only_requests_that_write_take_the_lock_up_front(isolated_app)
     dbs = app.extensions["console_db"]
     seen: list[str] = []
 
-    def listen(conn, cursor, statement, *args):
+    def trace(statement):
         if statement.startswith("BEGIN"):
             seen.append(statement)
 
-    event.listen(dbs.console_engine, "before_cursor_execute", listen)
+    # What SQLite itself executes: the BEGIN goes straight to the driver, past SQLAlchemy's events.
+    def listen(dbapi_connection, _record, _proxy):
+        dbapi_connection.set_trace_callback(trace)
+
+    event.listen(dbs.console_engine, "checkout", listen)
     client = app.test_client()
     email = make_committed_user(app, "agent")
     page = client.get("/login")
@@ -125,4 +129,4 @@ def test_on_sqlite_only_requests_that_write_take_the_lock_up_front(isolated_app)
     seen.clear()
     client.get("/admin/")
     assert seen and set(seen) == {"BEGIN"}, seen
-    event.remove(dbs.console_engine, "before_cursor_execute", listen)
+    event.remove(dbs.console_engine, "checkout", listen)
