@@ -125,6 +125,8 @@ def phases(reflected: ReflectedRecord, q: str | None, *, personal_partial: bool 
         tag = f"p{len(found)}"
         if kind == "exact":
             value = coerce(reflected.table.c[name], q)
+            if name in reflected.folded:
+                value = value.lower()  # compared with the column folded (ReflectedRecord.folded)
             if value is not None:
                 found.append(Phase(kind, name, {f"{tag}_q": value}))
         elif kind == "prefix":

@@ -105,6 +105,8 @@ def _assert_indexed(target_db, statement, parameters):
                 continue
             if "INDEX" not in line and _walks_the_primary_key(line.split()[1], statement):
                 continue
+            if re.search(r" VIRTUAL TABLE INDEX \d+:M", line):  # FTS5 answering a MATCH: the trigram index
+                continue
             # An ordered walk of a whole index is fine for an unfiltered page: LIMIT stops it.
             assert "INDEX" in line and not filtered, f"scan:\n{text}\n{statement}"
         # A sort is fine over one customer's or one order's rows (every read a SEARCH, bounded by an index);
@@ -181,6 +183,7 @@ def _scenarios(app, customer, order):
     yield "customers by status", browse(customers, filters={"status": "locked"})
     yield "customers, last page", browse(customers, direction="last")
     yield "customer by email", lambda s: listing.search(s, customers, "plan.check@example.com")
+    yield "customer by email, typed in another case", lambda s: listing.search(s, customers, "Plan.Check@Example.COM")
     yield "customers by email prefix", lambda s: listing.search(s, customers, "plan.ch")
     yield "customers by email prefix, last page", lambda s: listing.search(s, customers, "plan.ch", direction="last")
     yield "customers by number", lambda s: listing.search(s, customers, str(customer.id))
@@ -201,10 +204,16 @@ def _scenarios(app, customer, order):
         s, schema, orders, listing.browse(s, schema, orders, filters={}, sort=None).page.rows)
 
 
+# Once per app, a search asks the catalog whether each substring index exists (ReflectedRecord.require_index).
+CATALOG = ("sqlite_master", "pg_index", "information_schema")
+
+
 def test_every_lookup_query_uses_an_index(app, plan_db):
     target_db, customer, order = plan_db
     for name, scenario in _scenarios(app, customer, order):
         for statement, parameters in _capture(target_db, lambda: scenario(target_db)):
+            if any(f"FROM {table}" in statement for table in CATALOG):
+                continue
             try:
                 _assert_indexed(target_db, statement, parameters)
             except AssertionError as exc:
