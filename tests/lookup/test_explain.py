@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from admin_tasks.shop.demo import load_shop
 from admin_tasks.shop_schema import ShopBase
 from console.lookup import listing, records
 from console.db import make_engine
@@ -187,6 +188,9 @@ def _scenarios(app, customer, order):
     yield "customers by email prefix", lambda s: listing.search(s, customers, "plan.ch")
     yield "customers by email prefix, last page", lambda s: listing.search(s, customers, "plan.ch", direction="last")
     yield "customers by number", lambda s: listing.search(s, customers, str(customer.id))
+    yield "customers by a part of the email", lambda s: listing.search(s, customers, "check@exam")
+    yield "customers by a part of the email, last page", lambda s: listing.search(s, customers, "check@exam",
+                                                                                 direction="last")
     for param in order_sorts:
         yield f"orders sorted {param}", browse(orders, sort=param)
         yield f"orders sorted {param}, next page", browse(orders, sort=param, direction="after",
@@ -214,10 +218,21 @@ def test_every_lookup_query_uses_an_index(app, plan_db):
         for statement, parameters in _capture(target_db, lambda: scenario(target_db)):
             if any(f"FROM {table}" in statement for table in CATALOG):
                 continue
+            if target_db.connection().dialect.name == "postgresql" and " ILIKE " in statement:
+                _assert_trigram_served(target_db, statement, parameters, name)
+                continue
             try:
                 _assert_indexed(target_db, statement, parameters)
             except AssertionError as exc:
                 raise AssertionError(f"{name}: {exc}") from None
+
+
+def _assert_trigram_served(target_db, statement, parameters, name: str) -> None:
+    """A substring step on PostgreSQL. On a test's few rows the planner rightly reads the key or a small index
+    whole and stops at LIMIT, so only this is asked here: with table scans priced out, no table is scanned.
+    tests/product/test_search_indexes.py shows the planner picking the trigram index on 20,000 customers."""
+    text = "\n".join(_plan(target_db, statement, parameters))
+    assert "Seq Scan" not in text, f"{name}: table scan:\n{text}\n{statement}"
 
 
 def test_an_email_prefix_is_an_index_range(app, plan_db):
