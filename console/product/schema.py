@@ -95,7 +95,7 @@ class ReflectedRecord:
         self.shown_names = tuple(dict.fromkeys((record.key, *listed)))
         self.detail_names = tuple(table.c.keys())
         self._statements: dict[tuple, object] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a step's statement is built from its unordered parts, under the same lock
 
     def require_index(self, session: Session | Connection, kind: str, column: str | None) -> None:
         """Refuse a search step no index answers (ProductSchemaError): it would read the whole table."""
