@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from console.product.declare import HasMany
-from console.product.queries import MAX_QUERY, Phase, phases
+from console.product.queries import Phase, QueryInputError, check_query, phases
 from console.product.schema import ProductSchema, ReflectedRecord, python_type
 from console.lookup.paging import (PAGE_SIZE, BadCursor, Page, SortOrder, bounded_count, keyset_page,
                                    prebuilt)
@@ -261,8 +261,10 @@ def search(conn: Connection, reflected: ReflectedRecord, q: str, *, direction: s
     record = reflected.record
     if not record.searchable:
         raise LookupInputError("q", f"{record.label} cannot be searched; list them without a search.")
-    if len(q) > MAX_QUERY:
-        raise LookupInputError("q", f"The search is longer than {MAX_QUERY} characters.")
+    try:
+        check_query(q)
+    except QueryInputError as exc:
+        raise LookupInputError(exc.field, exc.message) from None
     steps = _steps(conn, reflected, q, partial)
     listing = Listing(Page([], None))
     if not steps:

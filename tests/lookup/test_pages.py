@@ -164,7 +164,9 @@ def test_the_status_filter_combines_only_with_an_indexed_sort(client, login_as, 
     ("/admin/records/customers/?sort=id&before=xyz", "This page link is broken"),
     ("/admin/records/customers/?q=ann&after=9.ann@example.com", "This page link is broken"),
     ("/admin/records/customers/?q=ann&after=zz", "This page link is broken"),
-    ("/admin/records/customers/?q=" + "a" * 300, "longer than"),
+    ("/admin/records/customers/?q=" + "a" * 300, "q: at most 254 characters"),
+    ("/admin/records/customers/?q=alice%40example.com%00", "q: a NUL character"),  # found by the form fuzzer
+    ("/admin/records/find?q=alice%00lookup", "q: a NUL character"),
     ("/admin/records/customers/?q=ann&after=0.", "This page link is broken"),
 ])
 def test_bad_input_is_a_clear_400_never_a_500(client, login_as, alice, path, field):
