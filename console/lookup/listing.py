@@ -261,10 +261,7 @@ def search(conn: Connection, reflected: ReflectedRecord, q: str, *, direction: s
     record = reflected.record
     if not record.searchable:
         raise LookupInputError("q", f"{record.label} cannot be searched; list them without a search.")
-    try:
-        check_query(q)
-    except QueryInputError as exc:
-        raise LookupInputError(exc.field, exc.message) from None
+    _checked(q)
     steps = _steps(conn, reflected, q, partial)
     listing = Listing(Page([], None))
     if not steps:
@@ -303,8 +300,16 @@ def search(conn: Connection, reflected: ReflectedRecord, q: str, *, direction: s
     return listing
 
 
+def _checked(q: str) -> None:
+    try:
+        check_query(q)
+    except QueryInputError as exc:
+        raise LookupInputError(exc.field, exc.message) from None
+
+
 def exact_matches(conn: Connection, reflected: ReflectedRecord, q: str, limit: int = 2) -> list[tuple]:
     """(phase, row) for rows an exact key finds for `q`, at most `limit`: what "lands on the thing"."""
+    _checked(q)
     found, seen, key = [], set(), reflected.record.key
     for step in _steps(conn, reflected, q, partial=False):
         if step.phase.kind != "exact":

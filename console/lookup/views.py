@@ -103,9 +103,9 @@ class RecordsView(ConsoleView):
         schema, conn = product_schema(), target_session().connection()
         searched = [schema.record(r.name) for r in menu_records(schema.product) if r.searchable]
         user, results, error, status = _user(), [], None, 200
-        exact = [(reflected, phase, row) for reflected in searched
-                 for phase, row in lists.exact_matches(conn, reflected, q)]
         try:
+            exact = [(reflected, phase, row) for reflected in searched
+                     for phase, row in lists.exact_matches(conn, reflected, q)]
             if len(exact) == 1:
                 reflected, phase, row = exact[0]
                 # Landing on a record by its email is a search of personal data, audited as the list's is.
