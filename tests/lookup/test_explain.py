@@ -16,7 +16,10 @@ from sqlalchemy.orm import Session
 from admin_tasks.shop.demo import load_shop
 from admin_tasks.shop_schema import ShopBase
 from console.lookup import listing, records
+from console.config import DEFAULT_PRODUCT_PACKAGE
 from console.db import make_engine
+from console.product import search_index
+from console.product.loading import load_product
 from tests.factories import CustomerFactory, OrderFactory, use_sessions
 from tests.lookup.conftest import add_order_rows
 
@@ -54,6 +57,9 @@ MYSQL = ("mysql", "mariadb")
 MYSQL_PLAN_CUSTOMERS = 6000
 # MySQL's access types that read a bounded range of an index (ALL is a table scan, index a walk of a whole index).
 MYSQL_BOUNDED = ("const", "eq_ref", "ref", "range", "system")
+# A substring step's FULLTEXT read hands over the rows holding the fragment's suffixes, then sorts them: a sort
+# bounded by the match (as a sort of one customer's orders is), not of the table.
+MYSQL_SORTED_BOUNDED = (*MYSQL_BOUNDED, "fulltext")
 
 
 def _mysql_problems(plan: list[str], statement: str) -> list[str]:
@@ -68,7 +74,7 @@ def _mysql_problems(plan: list[str], statement: str) -> list[str]:
             problems.append(f"table scan: {line}")
         elif kind == "index" and filtered and "Using where" in extra:
             problems.append(f"index walked end to end with a filter: {line}")
-        if "filesort" in extra and kind not in MYSQL_BOUNDED:
+        if "filesort" in extra and kind not in MYSQL_SORTED_BOUNDED:
             problems.append(f"sort not served by an index: {line}")
     return problems
 
@@ -139,6 +145,7 @@ def mysql_shop(test_databases):
     """
     engine = make_engine(test_databases.new_target())
     ShopBase.metadata.create_all(engine)
+    search_index.create_missing(engine, load_product(DEFAULT_PRODUCT_PACKAGE))  # as `init` makes them
     load_shop(engine, customers=MYSQL_PLAN_CUSTOMERS)
     session = Session(engine)
     use_sessions(None, session)

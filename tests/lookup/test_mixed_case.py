@@ -19,7 +19,8 @@ def mixed(target_db):
 def test_a_mixed_case_email_is_found_exactly_however_it_is_typed(app, target_db, mixed, typed):
     customer, _ = mixed
     customers = app.extensions["product_schema"].record("customers")
-    assert "email" in customers.folded
+    # MySQL and MariaDB compare in a collation that ignores case: the email's own index serves it unfolded.
+    assert ("email" in customers.folded) == (target_db.connection().dialect.name in ("sqlite", "postgresql"))
     found = listing.search(target_db.connection(), customers, typed, partial=False)  # exact keys only
     assert [(phase.kind, row.id) for phase, row in found.found] == [("exact", customer.id)]
     assert [row.id for _phase, row in listing.exact_matches(target_db.connection(), customers, typed)] == [customer.id]
