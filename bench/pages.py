@@ -62,7 +62,7 @@ def listing(table: str, **params: str) -> str:
 
 
 def search(text: str) -> str:
-    """The customers search box: a full email, the start of one, or (once offered) a part of one."""
+    """The customers search box: a full email, the start of one, or a part of one (three letters or digits in a row)."""
     return listing("customers", q=text)
 
 

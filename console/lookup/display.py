@@ -102,7 +102,10 @@ def search_hints(reflected: ReflectedRecord) -> SearchHints | None:
         placeholder = ", ".join(words).capitalize() + (f", or the start of {prefixes}" if prefixes else "")
         exact = ", ".join(human_column(name).lower() for name in record.exact) or "no column"
         then = f", then {prefixes} starting with what you typed" if prefixes else ""
-        _HINTS[reflected] = SearchHints(placeholder, f"Exact matches on {exact} come first{then}.")
+        parts = " or ".join(human_column(name).lower() for name in record.substring)
+        # A part needs three letters or digits in a row (console.product.search_index.searchable).
+        inside = f", then {parts} that hold it (at least three letters or digits in a row)" if parts else ""
+        _HINTS[reflected] = SearchHints(placeholder, f"Exact matches on {exact} come first{then}{inside}.")
     return _HINTS[reflected]
 
 

@@ -4,8 +4,9 @@ Sorts are the record's declared `sort` columns (each with the key as tie-break) 
 is offered on a badge column (status) or on the column a parent record's HasMany points through
 (an order's customer_id), and only when an index leads with that column; it combines with a sort only
 when an index holds both, in that order. Any other combination is narrowed with a notice rather than
-turned into a table scan. Searches run the product's phases (console.product.queries.phases: exact keys
-first, then prefixes), each paged on its own order; a page may span two phases, both ways.
+turned into a table scan. Searches run the product's steps (console.product.queries.phases: exact keys,
+then prefixes, then substrings, each less the rows the steps before it found), each paged on the order its
+index yields; a page may span two steps, both ways.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from console.product.declare import HasMany
-from console.product.queries import MAX_QUERY, Phase, phases
+from console.product.queries import Phase, QueryInputError, check_query, phases
 from console.product.schema import ProductSchema, ReflectedRecord, python_type
 from console.lookup.paging import (PAGE_SIZE, BadCursor, Page, SortOrder, bounded_count, keyset_page,
                                    prebuilt)
@@ -27,12 +28,11 @@ from console.lookup.paging import (PAGE_SIZE, BadCursor, Page, SortOrder, bounde
 class LookupInputError(ValueError):
     """A parameter of the list is not valid; `field` names it."""
 
-    status = 400
-
-    def __init__(self, field_name: str, message: str):
+    def __init__(self, field_name: str, message: str, status: int = 400):
         super().__init__(message)
         self.field = field_name
         self.message = message
+        self.status = status
 
 
 def column_label(name: str) -> str:
@@ -127,8 +127,8 @@ class Listing:
     not_found: str | None = None
     count: tuple[int, bool] | None = None  # (matches up to the bound, more than the bound)
     sort: str = ""
-    # Rows a search on personal data matched (as `count`), for its audit; None when it matched none.
-    personal_matches: tuple[int, bool] | None = None
+    # A search's rows on this page, each with the step that found it (what its audit names).
+    found: list = field(default_factory=list)
 
 
 def _listed(reflected: ReflectedRecord) -> list:
@@ -190,7 +190,7 @@ def browse(conn: Connection, schema: ProductSchema, reflected: ReflectedRecord, 
 
 @dataclass(frozen=True)
 class Step:
-    """One phase of a search as the pages walk it: its statement (no order), its order and its values."""
+    """One step of a search as the pages walk it: its statement (no order), its order and its values."""
 
     phase: Phase
     statement: object
@@ -198,22 +198,24 @@ class Step:
     params: dict
 
 
-def _steps(reflected: ReflectedRecord, q: str, personal_prefixes: bool = True) -> list[Step]:
-    steps = []
-    record, table = reflected.record, reflected.table
-    for phase in phases(reflected, q):
-        if not personal_prefixes and phase.kind != "exact" and phase.column in record.personal:
-            continue
-        # The product's statement for the phase, without its forward-only order and limit: every kind of
-        # phase it has (exact, prefix, and any later one) pages here both ways on the phase's own order.
-        statement = prebuilt(("records", token(reflected), "phase", phase.kind, phase.column), lambda phase=phase: (
-            reflected.statement((phase.kind, phase.column, False)).order_by(None).limit(None)))
-        names = phase.order(reflected)
-        if len(names) > 1 and names[0] in record.exact:  # a unique text key needs no tie-break
-            names = names[:1]
-        columns = tuple(table.c[name] for name in names)
-        steps.append(Step(phase, statement, SortOrder(f"{phase.kind}-{phase.column}", "", columns, False,
-                                                      byte_order=phase.kind == "prefix"), phase.params))
+def _steps(conn: Connection, reflected: ReflectedRecord, q: str, partial: bool = True) -> list[Step]:
+    """The product's steps for `q` (console.product.queries.phases), each paged here both ways on the order
+    its index yields rows in; a step binds the values of the steps before it, whose rows it leaves out."""
+    found = phases(reflected, q, personal_partial=partial)
+    signature = tuple((phase.kind, phase.column) for phase in found)
+    record, steps, params = reflected.record, [], {}
+    for number, phase in enumerate(found):
+        reflected.require_index(conn, phase.kind, phase.column)
+        params = {**params, **phase.params}
+        statement, order = reflected.unordered(signature, number)
+        statement = prebuilt(("records", token(reflected), "phase", signature, number), lambda s=statement: s)
+        if len(order) > 1 and order[0].key in record.exact:  # a unique text key needs no tie-break
+            order = order[:1]
+        # A row holds the table's columns: an order over another table's (SQLite's FTS5 rowid, which is the
+        # key) reads the key.
+        names = tuple(c.key if c.table is reflected.table else record.key for c in order)
+        steps.append(Step(phase, statement, SortOrder(f"{phase.kind}-{phase.column}", "", tuple(order), False,
+                                                      byte_order=phase.kind == "prefix", names=names), params))
     return steps
 
 
@@ -228,7 +230,7 @@ def _split(cursor: str | None, steps: list[Step]) -> tuple[int, str | None]:
 
 def _walk(conn, reflected, steps, start: int, direction: str, cursor: str | None, size: int):
     """Rows from `start` on in `direction` ("first"/"after" forwards, "last"/"before" backwards), across
-    phases, until one more than `size` are found: [(phase number, row)], in the walk's order."""
+    steps, until one more than `size` are found: [(step number, row)], in the walk's order."""
     key, found, seen = reflected.record.key, [], set()
     forwards = direction in ("first", "after")
     number, step_direction = start, direction
@@ -242,33 +244,26 @@ def _walk(conn, reflected, steps, start: int, direction: str, cursor: str | None
                 seen.add(row._mapping[key])
                 found.append((number, row))
         if len(found) >= size and (page.has_next if forwards else page.has_prev):
-            found.append(None)  # more remain in this phase: a marker, never shown
+            found.append(None)  # more remain in this step: a marker, never shown
             break
         number += 1 if forwards else -1
         step_direction, cursor = ("first" if forwards else "last"), None
     return found
 
 
-PERSONAL_PREFIX_REFUSED = ("Your role may not search personal data by its start: that spells out what the "
-                           "page masks, one character at a time. Search by a full value or a number.")
-
-
 def search(conn: Connection, reflected: ReflectedRecord, q: str, *, direction: str = "first",
-           cursor: str | None = None, size: int = PAGE_SIZE, personal_prefixes: bool = True) -> Listing:
-    """One page of a search: the product's phases in order (exact keys first, then prefixes).
+           cursor: str | None = None, size: int = PAGE_SIZE, partial: bool = True) -> Listing:
+    """One page of a search: the product's steps in order (exact keys, prefixes, substrings), both ways.
 
-    Without `personal_prefixes` (roles that may not reveal), prefix searches on personal columns are left
-    out with a notice; exact matches find at most what the searcher already named.
+    Without `partial`, no step matches part of a personal value (console.product.searches decides who
+    may, and audits what was found: console.lookup.searches asks it).
     """
     record = reflected.record
     if not record.searchable:
         raise LookupInputError("q", f"{record.label} cannot be searched; list them without a search.")
-    if len(q) > MAX_QUERY:
-        raise LookupInputError("q", f"The search is longer than {MAX_QUERY} characters.")
-    steps = _steps(reflected, q, personal_prefixes)
+    _checked(q)
+    steps = _steps(conn, reflected, q, partial)
     listing = Listing(Page([], None))
-    if not personal_prefixes and len(steps) < len(_steps(reflected, q)):
-        listing.notices.append(PERSONAL_PREFIX_REFUSED)
     if not steps:
         listing.not_found = f"No {record.label.lower()} can match “{q}”."
         return listing
@@ -290,38 +285,37 @@ def search(conn: Connection, reflected: ReflectedRecord, q: str, *, direction: s
         page.next_cursor = encode(shown[-1]) if (more if forwards else direction == "before") else None
         page.prev_cursor = encode(shown[0]) if page.has_prev else None
     listing.page = page
+    listing.found = [(steps[number].phase, row) for number, row in shown]
     if direction == "first" and not more:
         # Everything found fits on this page: the page is the count, no counting queries needed.
-        mine = sum(1 for number, _row in shown if steps[number].phase.column in record.personal)
         listing.count = (len(shown), False) if shown else None
-        listing.personal_matches = (mine, False) if mine else None
-        return _not_found(listing, record, q, direction)
-    total, over, personal, personal_over = 0, False, 0, False
-    for step in steps:
-        count, beyond = bounded_count(conn, step.statement, params=step.params)
-        total, over = total + count, over or beyond
-        if step.phase.column in record.personal:
-            personal, personal_over = personal + count, personal_over or beyond
-    listing.count = (total, over) if total else None
-    listing.personal_matches = (personal, personal_over) if personal else None
-    return _not_found(listing, record, q, direction)
-
-
-def _not_found(listing: Listing, record, q: str, direction: str) -> Listing:
-    if not listing.page.rows and direction == "first":
+    else:
+        total, over = 0, False
+        for step in steps:
+            count, beyond = bounded_count(conn, step.statement, params=step.params)
+            total, over = total + count, over or beyond
+        listing.count = (total, over) if total else None
+    if not page.rows and direction == "first":
         listing.not_found = f"No {record.label.lower()} match “{q}”."
     return listing
 
 
+def _checked(q: str) -> None:
+    try:
+        check_query(q)
+    except QueryInputError as exc:
+        raise LookupInputError(exc.field, exc.message) from None
+
+
 def exact_matches(conn: Connection, reflected: ReflectedRecord, q: str, limit: int = 2) -> list[tuple]:
-    """(row, whether a personal column matched) for rows whose exact keys equal `q`, at most `limit`: what
-    "lands on the thing"."""
+    """(phase, row) for rows an exact key finds for `q`, at most `limit`: what "lands on the thing"."""
+    _checked(q)
     found, seen, key = [], set(), reflected.record.key
-    for step in _steps(reflected, q):
+    for step in _steps(conn, reflected, q, partial=False):
         if step.phase.kind != "exact":
             continue
         for row in keyset_page(conn, step.statement, step.sort, size=limit, params=step.params).rows:
             if row._mapping[key] not in seen:
                 seen.add(row._mapping[key])
-                found.append((row, step.phase.column in reflected.record.personal))
+                found.append((step.phase, row))
     return found[:limit]

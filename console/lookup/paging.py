@@ -63,6 +63,9 @@ class SortOrder:
     # Text compared byte by byte, as SQLite does: on PostgreSQL that is the order of a
     # text_pattern_ops index, the only index a LIKE 'prefix%' can use whatever the collation.
     byte_order: bool = False
+    # The row's attributes holding each column's value, when not the column's own key (SQLite's FTS5
+    # rowid orders a substring search; the row holds it as the table's key).
+    names: tuple = ()
 
     @property
     def param(self) -> str:
@@ -71,8 +74,8 @@ class SortOrder:
     def encode(self, row) -> str:
         """Return the cursor of a row: its sort key, readable and URL-safe."""
         parts = []
-        for column in self.columns:
-            value = getattr(row, column.key)
+        for name in self.names or [column.key for column in self.columns]:
+            value = getattr(row, name)
             text = value.isoformat() if isinstance(value, datetime) else str(value)
             # Text keys may hold the separator themselves (an email may contain "~").
             parts.append(text.replace("%", "%25").replace("~", "%7E"))

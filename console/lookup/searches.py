@@ -1,40 +1,37 @@
-"""The audit of searches that matched personal data.
-
-A search by the start of a personal value answers which values begin with it, one more character at a
-time: enough to spell out a masked value, so it is for roles that may reveal (console/lookup/listing.py
-leaves it out for the others). Every search that matched personal data leaves one audit entry, with the
-query masked and keyed-hashed rather than written out.
-"""
+"""The pages' searches as a user may run them: who may match part of a personal value, and the audit of
+what was found, are console.product.searches' (the records API asks the same rule)."""
 from __future__ import annotations
 
-import hashlib
-import hmac
+from sqlalchemy.engine import Connection
 
-from flask import current_app
-
-from console.audit.chain import record_event
-from console.db import console_session
-from console.lookup.listing import Listing
-from console.product.mask import email as mask_email, text as mask_text
+from console.lookup.listing import Listing, LookupInputError, search
+from console.lookup.paging import PAGE_SIZE
+from console.product.queries import QueryInputError
+from console.product.schema import ReflectedRecord
+from console.product.searches import after_search, may_search_partially
 
 
-def query_digest(text: str) -> str:
-    """A keyed hash of a query: the same query always gives the same digest, and no one can reverse it."""
-    key = current_app.secret_key
-    key = key.encode() if isinstance(key, str) else bytes(key or b"")
-    return hmac.new(key, text.lower().encode(), hashlib.sha256).hexdigest()
+def search_for(conn: Connection, reflected: ReflectedRecord, user, q: str, *, direction: str = "first",
+               cursor: str | None = None, size: int = PAGE_SIZE) -> Listing:
+    """One page of the search `user` may run, audited when it shows personal data.
 
-
-def record_search(user, q: str, listing: Listing | None, *, record: str) -> None:
-    """Audit a search that matched personal data: one entry per request; nothing for the rest.
-
-    Raises AuditUnavailable: a search that cannot be recorded shows nothing.
+    LookupInputError (403, naming q) when the role's search left out partial steps and found nothing;
+    AuditUnavailable when the search cannot be recorded (nothing is shown).
     """
-    if listing is None or not listing.personal_matches:
-        return
-    matches, more = listing.personal_matches
-    kind = "email" if "@" in q else "text"
-    shown = mask_email(q) if kind == "email" else mask_text(q)
-    record_event(console_session(), actor=user.email, action="pii.search", subject_type=record,
-                 details={"kind": kind, "query": shown, "query_digest": query_digest(q),
-                          "matches": matches, "more": more})
+    partial = may_search_partially(user)
+    found = search(conn, reflected, q, direction=direction, cursor=cursor, size=size, partial=partial)
+    _judged(user, reflected, q, found.found, partial=partial, more=found.page.has_next,
+            first=direction == "first")
+    return found
+
+
+def landed(user, reflected: ReflectedRecord, q: str, phase, row) -> None:
+    """Landing on a record by an exact key: audited as the same search's page would be."""
+    _judged(user, reflected, q, [(phase, row)], partial=may_search_partially(user), more=False, first=True)
+
+
+def _judged(user, reflected, q: str, shown: list, **kw) -> None:
+    try:
+        after_search(user, reflected, q, shown, **kw)
+    except QueryInputError as exc:
+        raise LookupInputError(exc.field, exc.message, exc.status) from None

@@ -18,7 +18,7 @@ from console.lookup.display import Shown, columns, filter_bar, noun, record_url,
 from console.lookup.offers import offer_url, offered_tasks, run_url
 from console.lookup.paging import BadCursor, Page
 from console.lookup.reveal import RevealRefused, hide, may_reveal, reveal, revealed_until
-from console.lookup.searches import record_search
+from console.lookup.searches import landed, search_for
 from console.product.schema import product_schema
 
 AUDIT_DOWN = ("could not be written to the audit trail, so nothing is shown. Try again, and tell an admin if it "
@@ -103,20 +103,18 @@ class RecordsView(ConsoleView):
         schema, conn = product_schema(), target_session().connection()
         searched = [schema.record(r.name) for r in menu_records(schema.product) if r.searchable]
         user, results, error, status = _user(), [], None, 200
-        exact = [(reflected, row, personal) for reflected in searched
-                 for row, personal in lists.exact_matches(conn, reflected, q)]
         try:
+            exact = [(reflected, phase, row) for reflected in searched
+                     for phase, row in lists.exact_matches(conn, reflected, q)]
             if len(exact) == 1:
-                reflected, row, personal = exact[0]
+                reflected, phase, row = exact[0]
                 # Landing on a record by its email is a search of personal data, audited as the list's is.
-                record_search(user, q, lists.Listing(Page([row], None), personal_matches=(1, False) if personal
-                                                     else None), record=reflected.record.name)
+                landed(user, reflected, q, phase, row)
                 return redirect(url_for(".detail", record=reflected.record.name,
                                         key=str(row._mapping[reflected.record.key])))
             for reflected in searched:
                 name = reflected.record.name
-                found = lists.search(conn, reflected, q, size=HOME_MATCHES, personal_prefixes=may_reveal(user))
-                record_search(user, q, found, record=name)
+                found = search_for(conn, reflected, user, q, size=HOME_MATCHES)
                 if found.page.rows:
                     base = url_for(".listing", record=name)
                     results.append((reflected, found, self._rows(reflected, found.page.rows, base),
@@ -139,12 +137,10 @@ class RecordsView(ConsoleView):
         conn = target_session().connection()  # Core: list rows are only read
         try:
             if base["q"]:
-                found = lists.search(conn, reflected, base["q"], direction=direction, cursor=cursor,
-                                     personal_prefixes=may_reveal(user))
+                found = search_for(conn, reflected, user, base["q"], direction=direction, cursor=cursor)
                 if filters or base["sort"]:
                     found.notices.append("A search lists exact matches first, then the rest in order; "
                                          "filters and sorts apply to the list without a search.")
-                record_search(user, base["q"], found, record=record)
             else:
                 found = lists.browse(conn, schema, reflected, filters=filters, sort=base["sort"] or None,
                                      direction=direction, cursor=cursor)

@@ -125,6 +125,8 @@ def phases(reflected: ReflectedRecord, q: str | None, *, personal_partial: bool 
         tag = f"p{len(found)}"
         if kind == "exact":
             value = coerce(reflected.table.c[name], q)
+            if name in reflected.folded:
+                value = value.lower()  # compared with the column folded (ReflectedRecord.folded)
             if value is not None:
                 found.append(Phase(kind, name, {f"{tag}_q": value}))
         elif kind == "prefix":
@@ -161,6 +163,15 @@ def _decode(cursor: str, reflected: ReflectedRecord, steps: list[Phase]) -> tupl
     return phase, tuple(typed)
 
 
+def check_query(q: str) -> None:
+    """QueryInputError naming q for text no search may send: too long, or holding a NUL (PostgreSQL refuses
+    it in text, SQLite's FTS5 in a phrase, so it would reach the database only to fail there)."""
+    if len(q) > MAX_QUERY:
+        raise QueryInputError("q", f"q: at most {MAX_QUERY} characters")
+    if "\x00" in q:
+        raise QueryInputError("q", "q: a NUL character (\\0) cannot be searched for")
+
+
 @dataclass(frozen=True)
 class Found:
     """A page of a search before it is shown: each row with the number of the step that found it."""
@@ -178,8 +189,7 @@ def find_page(session: Session | Connection, reflected: ReflectedRecord, *, q: s
     if q is not None:
         if not record.searchable:
             raise QueryInputError("q", f"q: {record.name} declares no search keys; list it without q", 422)
-        if len(q) > MAX_QUERY:
-            raise QueryInputError("q", f"q: at most {MAX_QUERY} characters")
+        check_query(q)
     steps = phases(reflected, q, personal_partial=personal_partial)
     if q is not None and not steps and record.substring and not searchable(q):
         raise QueryInputError("q", "q: to search inside values, give at least three letters or digits in a row")

@@ -5,6 +5,7 @@ record's statements are built once, with bound parameters, and reused by every r
 """
 from __future__ import annotations
 
+import re
 import threading
 
 from flask import current_app
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import NoSuchTableError
 from sqlalchemy.orm import Session
 
+from console.folding import folded
 from console.product import search_index
 from console.product.check import leading_columns
 from console.product.declare import HasMany, Record
@@ -34,10 +36,34 @@ def python_type(column):
         return None
 
 
+LOWER = re.compile(r'lower\(\(?"?(\w+)"?\)?(::\w+( \w+)*)?\)', re.IGNORECASE)
+
+
+def case_folding_indexes(conn: Connection, inspector, table: str) -> set[str]:
+    """Columns an index leads with that compares them without regard to case (what `folded` compiles to):
+    lower(column) on PostgreSQL, column COLLATE NOCASE on SQLite. MySQL and MariaDB need none: their
+    default collations already ignore case, so an exact key's own index serves it (folded is the bare column)."""
+    found = set()
+    if conn.dialect.name == "postgresql":
+        for index in inspector.get_indexes(table):
+            expressions = index.get("expressions") or []
+            match = LOWER.fullmatch(expressions[0].strip()) if expressions else None
+            if match:
+                found.add(match.group(1))
+    elif conn.dialect.name == "sqlite":
+        for index in inspector.get_indexes(table):
+            quoted = index["name"].replace('"', '""')
+            leading = conn.exec_driver_sql(f'PRAGMA index_xinfo("{quoted}")').first()
+            if leading is not None and leading[2] and str(leading[4]).upper() == "NOCASE":
+                found.add(leading[2])
+    return found
+
+
 class ReflectedRecord:
     """A record over its reflected table, with its statements built once."""
 
-    def __init__(self, record: Record, table: Table, dialect: str = "", indexed: set[str] | None = None):
+    def __init__(self, record: Record, table: Table, dialect: str = "", indexed: set[str] | None = None,
+                 folding: set[str] | None = None):
         self.record = record
         self.table = table
         self.dialect = dialect
@@ -56,6 +82,10 @@ class ReflectedRecord:
                 if python_type(table.c[name]) is not str:
                     raise ProductSchemaError(f"record {record.name!r}, field {field!r}: column {name!r} is not text")
         self.key = table.c[record.key]
+        # Exact text keys an index serves without regard to case (case_folding_indexes): compared folded,
+        # so "Alice@Example.com" finds the row stored as "alice@example.com", and the other way round.
+        self.folded = frozenset(name for name in record.exact if name in (folding or ())
+                                and python_type(table.c[name]) is str)
         # SQLite's FTS5 walks its rows in rowid order, and can stop after a page when that is the key's order.
         self._key_is_primary = list(table.primary_key.columns) == [self.key]
         self.rowid_key = dialect == "sqlite" and self._key_is_primary and type(self.key.type) is INTEGER
@@ -65,7 +95,7 @@ class ReflectedRecord:
         self.shown_names = tuple(dict.fromkeys((record.key, *listed)))
         self.detail_names = tuple(table.c.keys())
         self._statements: dict[tuple, object] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a step's statement is built from its unordered parts, under the same lock
 
     def require_index(self, session: Session | Connection, kind: str, column: str | None) -> None:
         """Refuse a search step no index answers (ProductSchemaError): it would read the whole table."""
@@ -114,7 +144,7 @@ class ReflectedRecord:
         """The condition "step `tag` finds this row" (its parameters are named after the tag)."""
         column = self.table.c[column_name]
         if kind == "exact":
-            return column == bindparam(f"{tag}_q")
+            return (folded(column) if column_name in self.folded else column) == bindparam(f"{tag}_q")
         if kind == "prefix":
             return column.like(bindparam(f"{tag}_pattern"), escape=LIKE_ESCAPE)
         return search_index.contains(self.table, self.substring_indexes[column_name], self.dialect, tag)
@@ -156,6 +186,20 @@ class ReflectedRecord:
 
     def _phase(self, steps: tuple, number: int, after: bool):
         """Step `number` of a search: its rows, less those the steps before it found, keyset-paged."""
+        statement, order = self.unordered(steps, number)
+        return self._paged(statement, list(order), after)
+
+    def unordered(self, steps: tuple, number: int) -> tuple:
+        """(SELECT, order) of step `number`: its rows less those the steps before it found, not yet ordered or
+        limited, and the columns its index yields them in (the API pages forwards, the record pages both ways)."""
+        shape = ("unordered", steps, number)
+        found = self._statements.get(shape)
+        if found is None:
+            with self._lock:
+                found = self._statements.setdefault(shape, self._unordered(steps, number))
+        return found
+
+    def _unordered(self, steps: tuple, number: int) -> tuple:
         kind, column_name = steps[number]
         tag = f"p{number}"
         listed = [self.table.c[name] for name in self.list_names]
@@ -163,13 +207,13 @@ class ReflectedRecord:
         if kind == "substring" and self.rowid_key:
             source, condition, order = search_index.rowid_ordered(self.table, self.substring_indexes[column_name], tag)
             statement = statement.select_from(source).where(condition)
-            order = [order]
+            order = (order,)
         elif kind == "all":
-            order = [self.key]
+            order = (self.key,)
         else:
             statement = statement.where(self._matches(kind, column_name, tag))
-            order = [self.table.c[column_name], self.key] if kind == "prefix" else [self.key]
-        return self._paged(self._excluding(steps, number, statement), order, after)
+            order = (self.table.c[column_name], self.key) if kind == "prefix" else (self.key,)
+        return self._excluding(steps, number, statement), order
 
 
 class ProductSchema:
@@ -208,7 +252,8 @@ class ProductSchema:
                         raise ProductSchemaError(f"record {record.name!r}, field 'table': the target database "
                                                  f"has no table {record.table!r}") from None
                 records[record.name] = ReflectedRecord(record, table, self.engine.dialect.name,
-                                                       leading_columns(inspector, record.table))
+                                                       leading_columns(inspector, record.table),
+                                                       case_folding_indexes(conn, inspector, record.table))
         for reflected in records.values():
             for relation in reflected.record.related:
                 if isinstance(relation, HasMany) and relation.via not in records[relation.record].table.c:

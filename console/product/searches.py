@@ -21,7 +21,7 @@ from console.audit.chain import record_event
 from console.permissions import REVEAL_PII, user_can
 from console.db import console_session
 from console.product import mask
-from console.product.queries import PARTIAL, QueryInputError, find_page, item
+from console.product.queries import PARTIAL, Phase, QueryInputError, find_page, item
 from console.product.schema import ReflectedRecord
 
 
@@ -37,6 +37,29 @@ def query_digest(text: str) -> str:
     return hmac.new(key, text.lower().encode(), hashlib.sha256).hexdigest()
 
 
+def after_search(user, reflected: ReflectedRecord, q: str, shown: list[tuple[Phase, object]], *, partial: bool,
+                 more: bool, first: bool) -> None:
+    """The rule's last word on a page of a search, and its audit; every caller of a search for a user calls it.
+
+    `shown` is the page's rows, each with the step that found it; `first` whether the page is the search's
+    first (a later page found rows before). QueryInputError (403) when the role's search left out partial
+    steps over personal columns and found nothing else; AuditUnavailable when it cannot be recorded.
+    """
+    record = reflected.record
+    text = q.strip()
+    withheld = [name for name in dict.fromkeys(record.prefix + record.substring) if name in record.personal]
+    if text and not partial and withheld and not shown and first:
+        raise QueryInputError("q", f"q: your role ({user.role}) may not search {record.name} by part of "
+                                   f"{', '.join(withheld)}; search by a whole value or by key", 403)
+    personal = [step.kind for step, _row in shown if step.column in record.personal]
+    if personal:
+        kinds = sorted(set(personal))
+        record_event(console_session(), actor=user.email, action="pii.search", subject_type=record.name,
+                     details={"kinds": kinds, "partial": any(kind in PARTIAL for kind in kinds),
+                              "query": mask.text(text), "query_digest": query_digest(text),
+                              "matches": len(personal), "more": more})
+
+
 def search_page(session: Session | Connection, reflected: ReflectedRecord, user, *, q: str | None = None,
                 after: str | None = None, revealed: bool = False) -> dict:
     """One page of the record as `user` may search it: {"items", "next"} (list_page's answer).
@@ -44,19 +67,8 @@ def search_page(session: Session | Connection, reflected: ReflectedRecord, user,
     QueryInputError with status 403 when the role's search leaves out partial steps over personal
     columns and finds nothing else; AuditUnavailable when the search cannot be recorded (nothing shown).
     """
-    record = reflected.record
     partial = may_search_partially(user)
     found = find_page(session, reflected, q=q, after=after, personal_partial=partial)
-    text = (q or "").strip()
-    withheld = [name for name in dict.fromkeys(record.prefix + record.substring) if name in record.personal]
-    if text and not partial and withheld and not found.rows and not after:
-        raise QueryInputError("q", f"q: your role ({user.role}) may not search {record.name} by part of "
-                                   f"{', '.join(withheld)}; search by a whole value or by key", 403)
-    personal = [(number, row) for number, row in found.rows if found.steps[number].column in record.personal]
-    if personal:
-        kinds = sorted({found.steps[number].kind for number, _row in personal})
-        record_event(console_session(), actor=user.email, action="pii.search", subject_type=record.name,
-                     details={"kinds": kinds, "partial": any(kind in PARTIAL for kind in kinds),
-                              "query": mask.text(text), "query_digest": query_digest(text),
-                              "matches": len(personal), "more": found.next is not None})
+    after_search(user, reflected, q or "", [(found.steps[number], row) for number, row in found.rows],
+                 partial=partial, more=found.next is not None, first=not after)
     return {"items": [item(reflected, row, revealed) for _number, row in found.rows], "next": found.next}

@@ -13,9 +13,13 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from admin_tasks.shop.demo import load_shop
 from admin_tasks.shop_schema import ShopBase
 from console.lookup import listing, records
+from console.config import DEFAULT_PRODUCT_PACKAGE
 from console.db import make_engine
+from console.product import search_index
+from console.product.loading import load_product
 from tests.factories import CustomerFactory, OrderFactory, use_sessions
 from tests.lookup.conftest import add_order_rows
 
@@ -53,6 +57,9 @@ MYSQL = ("mysql", "mariadb")
 MYSQL_PLAN_CUSTOMERS = 6000
 # MySQL's access types that read a bounded range of an index (ALL is a table scan, index a walk of a whole index).
 MYSQL_BOUNDED = ("const", "eq_ref", "ref", "range", "system")
+# A substring step's FULLTEXT read hands over the rows holding the fragment's suffixes, then sorts them: a sort
+# bounded by the match (as a sort of one customer's orders is), not of the table.
+MYSQL_SORTED_BOUNDED = (*MYSQL_BOUNDED, "fulltext")
 
 
 def _mysql_problems(plan: list[str], statement: str) -> list[str]:
@@ -67,7 +74,7 @@ def _mysql_problems(plan: list[str], statement: str) -> list[str]:
             problems.append(f"table scan: {line}")
         elif kind == "index" and filtered and "Using where" in extra:
             problems.append(f"index walked end to end with a filter: {line}")
-        if "filesort" in extra and kind not in MYSQL_BOUNDED:
+        if "filesort" in extra and kind not in MYSQL_SORTED_BOUNDED:
             problems.append(f"sort not served by an index: {line}")
     return problems
 
@@ -105,6 +112,8 @@ def _assert_indexed(target_db, statement, parameters):
                 continue
             if "INDEX" not in line and _walks_the_primary_key(line.split()[1], statement):
                 continue
+            if re.search(r" VIRTUAL TABLE INDEX \d+:M", line):  # FTS5 answering a MATCH: the trigram index
+                continue
             # An ordered walk of a whole index is fine for an unfiltered page: LIMIT stops it.
             assert "INDEX" in line and not filtered, f"scan:\n{text}\n{statement}"
         # A sort is fine over one customer's or one order's rows (every read a SEARCH, bounded by an index);
@@ -136,6 +145,7 @@ def mysql_shop(test_databases):
     """
     engine = make_engine(test_databases.new_target())
     ShopBase.metadata.create_all(engine)
+    search_index.create_missing(engine, load_product(DEFAULT_PRODUCT_PACKAGE))  # as `init` makes them
     load_shop(engine, customers=MYSQL_PLAN_CUSTOMERS)
     session = Session(engine)
     use_sessions(None, session)
@@ -181,9 +191,13 @@ def _scenarios(app, customer, order):
     yield "customers by status", browse(customers, filters={"status": "locked"})
     yield "customers, last page", browse(customers, direction="last")
     yield "customer by email", lambda s: listing.search(s, customers, "plan.check@example.com")
+    yield "customer by email, typed in another case", lambda s: listing.search(s, customers, "Plan.Check@Example.COM")
     yield "customers by email prefix", lambda s: listing.search(s, customers, "plan.ch")
     yield "customers by email prefix, last page", lambda s: listing.search(s, customers, "plan.ch", direction="last")
     yield "customers by number", lambda s: listing.search(s, customers, str(customer.id))
+    yield "customers by a part of the email", lambda s: listing.search(s, customers, "check@exam")
+    yield "customers by a part of the email, last page", lambda s: listing.search(s, customers, "check@exam",
+                                                                                 direction="last")
     for param in order_sorts:
         yield f"orders sorted {param}", browse(orders, sort=param)
         yield f"orders sorted {param}, next page", browse(orders, sort=param, direction="after",
@@ -201,14 +215,31 @@ def _scenarios(app, customer, order):
         s, schema, orders, listing.browse(s, schema, orders, filters={}, sort=None).page.rows)
 
 
+# Once per app, a search asks the catalog whether each substring index exists (ReflectedRecord.require_index).
+CATALOG = ("sqlite_master", "pg_index", "information_schema")
+
+
 def test_every_lookup_query_uses_an_index(app, plan_db):
     target_db, customer, order = plan_db
     for name, scenario in _scenarios(app, customer, order):
         for statement, parameters in _capture(target_db, lambda: scenario(target_db)):
+            if any(f"FROM {table}" in statement for table in CATALOG):
+                continue
+            if target_db.connection().dialect.name == "postgresql" and " ILIKE " in statement:
+                _assert_trigram_served(target_db, statement, parameters, name)
+                continue
             try:
                 _assert_indexed(target_db, statement, parameters)
             except AssertionError as exc:
                 raise AssertionError(f"{name}: {exc}") from None
+
+
+def _assert_trigram_served(target_db, statement, parameters, name: str) -> None:
+    """A substring step on PostgreSQL. On a test's few rows the planner rightly reads the key or a small index
+    whole and stops at LIMIT, so only this is asked here: with table scans priced out, no table is scanned.
+    tests/product/test_search_indexes.py shows the planner picking the trigram index on 20,000 customers."""
+    text = "\n".join(_plan(target_db, statement, parameters))
+    assert "Seq Scan" not in text, f"{name}: table scan:\n{text}\n{statement}"
 
 
 def test_an_email_prefix_is_an_index_range(app, plan_db):

@@ -20,8 +20,10 @@ CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
 LOOKUP_PAGES = {
     "customers list": ("/admin/records/customers/", 1, 1),
     "customers by status": ("/admin/records/customers/?status=active", 1, 2),  # the page and its bounded count
-    # The exact-email phase, then the prefix phase (empty): a search that fits on one page counts nothing.
-    "customer by email": ("/admin/records/customers/?q={email}", 1, 2),
+    # One statement per step of the search (console.product.queries.phases): the exact email, then the email's
+    # prefix, then the substring of the email, the name and the phone (each empty: they leave out the rows the
+    # steps before them found). A search that fits on one page counts nothing.
+    "customer by email": ("/admin/records/customers/?q={email}", 1, 5),
     "orders list": ("/admin/records/orders/", 1, 2),  # the page, then its customers' titles
     "orders by total": ("/admin/records/orders/?sort=-total_cents", 1, 2),
     # + runs and tickets; customer, orders, emails, and the titles of the orders the emails name

@@ -109,6 +109,7 @@ def test_bad_requests_are_named(client, api_token, console_db):
         (client.get("/api/v1/records/customers/not-a-number", headers=headers), 404, None),
         (client.get("/api/v1/records/customers?after=garbage", headers=headers), 400, "after"),
         (client.get("/api/v1/records/customers?q=" + "x" * 300, headers=headers), 400, "q"),
+        (client.get("/api/v1/records/customers?q=ann%00lee", headers=headers), 400, "q"),
         (client.post(f"/api/v1/records/customers/{customer.id}/reveal", headers=headers, json={"reason": "x"}),
          400, "reason"),
         (client.post("/api/v1/records/customers/999999999/reveal", headers=headers,
