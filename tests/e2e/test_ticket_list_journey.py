@@ -11,10 +11,10 @@ TICKET = "T-510"
 
 
 def ask_for_a_refund_on_order_1002(agent) -> str:
-    """The whole of order 1002 (10400 cents) is more than an agent may refund alone: it waits for a lead."""
+    """The whole of order 1002 (EUR 104.00) is more than an agent may refund alone: it waits for a lead."""
     agent.goto("/admin/orders/1002")
     agent.get_by_role("link", name="Refund an order").click()
-    agent.get_by_label("Amount to refund, in cents").fill("10400")
+    agent.get_by_label("Amount to refund").fill("104.00")
     fill_why(agent, TICKET, "Backpack never arrived; the carrier confirmed the loss")
     agent.get_by_role("button", name="Preview").click()
     agent.get_by_role("button", name="Confirm and ask for approval").click()
