@@ -30,8 +30,13 @@ class ProductSchemaError(Exception):
 
 
 def python_type(column):
+    return python_type_of(column.type)
+
+
+def python_type_of(sql_type):
+    """The Python type of a column type, or None: SQLAlchemy raises NotImplementedError for types without one."""
     try:
-        return column.type.python_type
+        return sql_type.python_type
     except NotImplementedError:
         return None
 

@@ -17,6 +17,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 from console.product.loading import Product
+from console.product.schema import python_type_of
 from console.tasks.context import thing
 
 TEMPLATES = Path(__file__).resolve().parent / "templates_new"
@@ -33,10 +34,8 @@ class ScaffoldError(ValueError):
 
 
 def _python_type(column: dict):
-    try:
-        python_type = column["type"].python_type
-    except NotImplementedError:
-        return None
+    """The column's Python type when a scaffold can fill it (bool, int, str); None otherwise."""
+    python_type = python_type_of(column["type"])
     return python_type if python_type in (bool, int, str) else None
 
 
