@@ -22,6 +22,7 @@ from console.bulk.queue import start_bulk_thread
 from console.auth.services import AccountError, create_token, create_user, find_user, update_account
 from console.config import ConfigError
 from console.db import console_session, expect_writes
+from console.deflection.digest import start_digest_keeper
 from console.demo import demo_banner, load_demo
 from console.migrations import create_target_schema, upgrade_console
 from console.startup import check_start_up as check
@@ -107,7 +108,7 @@ def _serve(app, host: str, port: int) -> None:
     check_start_up(app)
     policy = policy_from_config(app.config)
     url = app.extensions["console_db"].console_engine.url.render_as_string(hide_password=False)
-    jobs = [lambda: start_webhook_sender(app), lambda: start_bulk_thread(app)]
+    jobs = [lambda: start_webhook_sender(app), lambda: start_bulk_thread(app), lambda: start_digest_keeper(app)]
     if policy is not None:
         jobs.append(lambda: CheckpointKeeper(url, policy).start())
     # These run in the workers: a thread of the master would hold a connection across their forks.

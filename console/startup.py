@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from console.config import ConfigError
 from console.db import console_session, databases
-from console.deflection.rotation import check_rotation
+from console.deflection.rotation import check_rotation, check_teams
 
 
 def check_start_up(app) -> None:
@@ -17,6 +17,7 @@ def check_start_up(app) -> None:
     try:
         with app.app_context():
             check_rotation(console_session(), app.config)
+            check_teams(console_session(), app.config)
     except SQLAlchemyError as exc:
         raise ConfigError(f"CONSOLE_SUPPORT_ROTATION cannot be checked: the console database did not answer "
                           f"({exc.__class__.__name__}); run `support-console init` first") from None

@@ -148,6 +148,9 @@ SCHEMAS = {
         "category": {"type": ["string", "null"], "maxLength": 60},
         "missing_tool": {"type": ["string", "null"], "maxLength": 200},
         "note": {"type": ["string", "null"], "maxLength": MAX_NOTE},
+        "urgent": {"type": ["boolean", "null"],
+                   "description": "an escalation that notifies the developer on duty at once; otherwise it waits "
+                                  "for the daily digest (CONSOLE_DIGEST_TIME)"},
     }, ("outcome",), **{"if": {"properties": {"outcome": {"const": "escalated"}}},
                         "then": {"required": ["escalation_class"],
                                  "properties": {"escalation_class": {"enum": list(ESCALATION_CLASSES)}}}}),

@@ -14,7 +14,6 @@ The cron job of docs/AUDIT.md is still how anchors get kept off the database hos
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -23,6 +22,7 @@ from sqlalchemy.pool import NullPool
 from console.audit.checkpoints import CheckpointPolicy, write_checkpoint
 from console.audit.models import AuditCheckpoint
 from console.db import make_engine, utcnow
+from console.ticking import Ticker
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 60.0
@@ -39,33 +39,22 @@ def sign_if_stale(engine, policy: CheckpointPolicy, now: datetime | None = None)
         return made
 
 
-class CheckpointKeeper:
+class CheckpointKeeper(Ticker):
     """A daemon thread that calls sign_if_stale at start and then every `tick` seconds until stopped."""
+
+    name = "audit-checkpoint-keeper"
+    failure = "could not sign an audit checkpoint"
 
     def __init__(self, url: str, policy: CheckpointPolicy, *, tick: float = TICK_SECONDS):
         # Always the write lock on SQLite: the check and the checkpoint are one write transaction.
         self.engine = make_engine(url, write_lock=lambda _conn: True, poolclass=NullPool)
         self.policy = policy
-        self.tick = tick
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="audit-checkpoint-keeper", daemon=True)
+        super().__init__(tick)
 
-    def start(self) -> CheckpointKeeper:
-        self._thread.start()
-        return self
+    def step(self) -> None:
+        made = sign_if_stale(self.engine, self.policy)
+        if made is not None:
+            log.info("signed audit checkpoint at seq %s", made.seq)
 
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
+    def closed(self) -> None:
         self.engine.dispose()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                made = sign_if_stale(self.engine, self.policy)
-                if made is not None:
-                    log.info("signed audit checkpoint at seq %s", made.seq)
-            except Exception:  # a database that is down now may be back at the next tick
-                log.exception("could not sign an audit checkpoint; trying again in %s s", self.tick)
-            self._stop.wait(self.tick)

@@ -7,6 +7,9 @@ Configuration (app config; each also read from the environment when not given):
 | `SUPPORT_ROTATION` | `CONSOLE_SUPPORT_ROTATION` (comma-separated emails) | every active developer, by email |
 | `SPRINT_DAYS` | `CONSOLE_SPRINT_DAYS` | 14 |
 | `SPRINT_START` | `CONSOLE_SPRINT_START` (YYYY-MM-DD) | 2024-01-01 |
+| `CATEGORY_TEAMS` | `CONSOLE_CATEGORY_TEAMS` (`category=team` pairs, comma-separated) | none: one rotation for everyone |
+| `DUTY_BY` | `CONSOLE_DUTY_BY` (`person`: one developer per team each sprint; `team`: teams take turns) | person |
+| `DIGEST_TIME` | `CONSOLE_DIGEST_TIME` (HH:MM in CONSOLE_TIMEZONE, or `off`) | 09:00 |
 | `TEAM_CAPACITY_HOURS` | `CONSOLE_TEAM_CAPACITY_HOURS` (developer hours a week) | 200 |
 | `TICKET_CATEGORIES` | `CONSOLE_TICKET_CATEGORIES` (comma-separated) | account, orders, payments, privacy, general |
 | `TICKET_REF_PATTERN` | `TICKET_REF_PATTERN` (a regular expression a whole reference matches) | 1 to 40 of `A-Za-z0-9-_#.` |
@@ -18,12 +21,16 @@ import os
 from datetime import date
 
 from console.config import ConfigError
+from console.deflection.digest import parse_digest_time
 from console.deflection.tickets import check_helpdesk_template, compile_ref_pattern, helpdesk_url
 
 SETTINGS = {
     "SUPPORT_ROTATION": ("CONSOLE_SUPPORT_ROTATION", ""),
     "SPRINT_DAYS": ("CONSOLE_SPRINT_DAYS", "14"),
     "SPRINT_START": ("CONSOLE_SPRINT_START", "2024-01-01"),
+    "CATEGORY_TEAMS": ("CONSOLE_CATEGORY_TEAMS", ""),
+    "DUTY_BY": ("CONSOLE_DUTY_BY", "person"),
+    "DIGEST_TIME": ("CONSOLE_DIGEST_TIME", "09:00"),
     "TEAM_CAPACITY_HOURS": ("CONSOLE_TEAM_CAPACITY_HOURS", "200"),
     "TICKET_CATEGORIES": ("CONSOLE_TICKET_CATEGORIES", ""),
     "TICKET_REF_PATTERN": ("TICKET_REF_PATTERN", ""),
@@ -53,6 +60,7 @@ def configure(config: dict) -> None:
         raise ConfigError("TEAM_CAPACITY_HOURS must be a positive number of developer hours a week, not "
                           f"{config['TEAM_CAPACITY_HOURS']!r}")
     config["TEAM_CAPACITY_HOURS"] = hours
+    config["DIGEST_TIME"] = parse_digest_time(config["DIGEST_TIME"])
     _check_ticket_links(config)
 
 

@@ -25,7 +25,8 @@ TICKET_COLUMNS = ("id", "ref", "outcome", "category", "team", "customer", "creat
                   "task", "false_deflection", "escalation_class", "missing_tool", "assignee", "escalated_at",
                   "escalation_closed_at", "dev_minutes")
 EVENT_COLUMNS = ("id", "ticket_id", "kind", "created_at", "actor", "task", "run_id", "run_status", "undo_of", "runbook",
-                 "escalation_class", "category", "missing_tool", "assignee", "note", "minutes")
+                 "escalation_class", "category", "missing_tool", "assignee", "note", "minutes", "urgent", "batched")
+EVENT_DEFAULTS = {"urgent": False, "batched": False}  # history loaded in bulk was sent at once, as before digests
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores DateTime in SQLite
 
 
@@ -55,7 +56,7 @@ def insert_history(session: Session, tickets: list[dict], *, actor: str) -> int:
         deltas.add_events(replay(history, row["team"], ticket.get("category", "")))
         ticket_rows.append(tuple(row[name] for name in TICKET_COLUMNS))
         for event in history:
-            values = vars(event) | {"id": next_event, "ticket_id": row["id"]}
+            values = EVENT_DEFAULTS | vars(event) | {"id": next_event, "ticket_id": row["id"]}
             event_rows.append(tuple(values.get(name) for name in EVENT_COLUMNS))
             next_event += 1
     _write(session, Ticket.__table__, TICKET_COLUMNS, ticket_rows)

@@ -90,6 +90,10 @@ class TicketEvent(ConsoleBase):
     assignee: Mapped[str] = mapped_column(String(254), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     minutes: Mapped[int] = mapped_column(Integer, default=0)
+    # An urgent escalation notifies the developer at once; the others wait for the daily digest.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Left for the digest rather than sent at once (escalations only); those sent at once interrupted someone.
+    batched: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     ticket: Mapped[Ticket] = relationship(back_populates="events", lazy="raise")
 
@@ -164,3 +168,18 @@ class EventRollup(ConsoleBase):
         Index("ix_ticket_event_rollup_kind", "grain", "kind", "day"),
         {"sqlite_with_rowid": False},
     )
+
+
+class EscalationDigest(ConsoleBase):
+    """One row per daily digest sent: its day is unique, so two workers never send the same day twice."""
+
+    __tablename__ = "escalation_digests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, unique=True)
+    sent_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The escalations it covered were made in [covers_from, sent_at).
+    covers_from: Mapped[datetime] = mapped_column(DateTime)
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
+    developers: Mapped[int] = mapped_column(Integer, default=0)
+    recipients: Mapped[str] = mapped_column(Text, default="")  # the developers it went to, comma-separated

@@ -21,22 +21,23 @@ from sqlalchemy.orm import Session
 from console.audit.chain import append as audit
 from console.auth.models import StaffUser
 from console.db import utcnow
+from console.deflection.digest import notifies_at_once
 from console.deflection.models import EVENT_KINDS, Ticket, TicketEvent
 from console.deflection.outcome import derive_facts
 from console.deflection.rollup import RollupDeltas, event_entries, ticket_entry
-from console.deflection.rotation import duty_on
+from console.deflection.rotation import duty_for
 from console.webhooks.outbox import notify
 
 MAX_REF_LENGTH = 120  # the column's width: a TICKET_REF_PATTERN allowing more is still cut here
 DEFAULT_REF_PATTERN = r"[A-Za-z0-9#._-]{1,40}"
 DEFAULT_REF_RULE = "1 to 40 letters, digits and - _ # ."
 EVENT_FIELDS = frozenset({"task", "run_id", "run_status", "undo_of", "runbook", "escalation_class", "category",
-                          "missing_tool", "assignee", "note", "minutes"})
+                          "missing_tool", "assignee", "note", "minutes", "urgent"})
 TEXT_LIMITS = {"task": 100, "run_status": 30, "runbook": 120, "escalation_class": 20, "category": 60,
                "missing_tool": 200, "assignee": 254}
 FACT_FIELDS = ("outcome", "closed_at", "task", "false_deflection", "category", "escalation_class", "missing_tool",
                "assignee", "escalated_at", "escalation_closed_at", "dev_minutes")
-AUDITED_FIELDS = ("runbook", "escalation_class", "category", "missing_tool", "assignee", "note", "minutes")
+AUDITED_FIELDS = ("runbook", "escalation_class", "category", "missing_tool", "assignee", "note", "minutes", "urgent")
 # A task run's event is audited by the run's own entry, which the runner writes in the same commit.
 AUDITED_ELSEWHERE = frozenset({"task_run"})
 
@@ -187,11 +188,15 @@ def _clean_fields(fields: dict) -> dict:
     return fields
 
 
-def _assignee(session: Session, ticket: Ticket, when) -> str:
-    """Keep the developer of an escalation still open; otherwise whoever is on duty now."""
+def _config():
+    return current_app.config if has_app_context() else {}
+
+
+def _assignee(session: Session, ticket: Ticket, when, category: str) -> str:
+    """Keep the developer of an escalation still open; otherwise whoever is on duty now for its category."""
     if ticket.outcome == "escalated" and ticket.escalation_closed_at is None and ticket.assignee:
         return ticket.assignee
-    duty = duty_on(session, when, current_app.config if has_app_context() else {})
+    duty = duty_for(session, when, category, _config())
     return duty.developer if duty else ""
 
 
@@ -211,7 +216,10 @@ def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", 
     events = [] if created else ticket_events(session, ticket)
     first_escalation = kind == "escalated" and ticket.outcome != "escalated"
     if kind == "escalated" and not fields.get("assignee"):
-        fields["assignee"] = _assignee(session, ticket, created_at)
+        fields["assignee"] = _assignee(session, ticket, created_at, fields.get("category") or ticket.category)
+    at_once = kind == "escalated" and notifies_at_once(bool(fields.get("urgent")), _config())
+    if kind == "escalated":
+        fields["batched"] = not at_once
     event = TicketEvent(ticket_id=ticket.id, kind=kind, actor=actor or "", created_at=created_at, **fields)
     session.add(event)
     session.flush()
@@ -221,7 +229,7 @@ def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", 
     runbooks = [earlier.runbook for earlier in events if earlier.kind == "runbook_viewed"]
     deltas.add_events(event_entries(event, ticket, first_escalation=first_escalation, runbooks_before=runbooks))
     deltas.write(session)
-    if first_escalation:
+    if first_escalation and at_once:
         _notify_escalation(session, ticket, event)
     if kind not in AUDITED_ELSEWHERE:
         _audit_event(session, ticket, event)
@@ -262,7 +270,7 @@ def refresh_outcome(session: Session, ticket: Ticket) -> str:
 
 def _notify_escalation(session: Session, ticket: Ticket, event: TicketEvent) -> None:
     # The note stays out: it may hold customer details, and chat is no place for them.
-    template = "New escalation on ticket {ticket} ({kind}) for {assignee}"
+    template = ("URGENT: new" if event.urgent else "New") + " escalation on ticket {ticket} ({kind}) for {assignee}"
     fields = {"ticket": ticket.ref, "assignee": event.assignee or "nobody on duty",
               "kind": ", ".join(filter(None, (event.escalation_class or "no class", event.category)))}
     if event.missing_tool:

@@ -1,6 +1,8 @@
 """Ticket pages: start a ticket, see it, resolve, escalate, reopen, log developer time; the on-duty page."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_admin import expose
 from flask_login import current_user
@@ -12,12 +14,14 @@ from console.db import console_session, utcnow
 from console.deflection import workflow
 from console.deflection.models import ESCALATION_CLASS_HELP, ESCALATION_CLASSES, OUTCOMES
 from console.deflection.listing import find_tickets, parse_query
-from console.deflection.rotation import duty_on, schedule
+from console.deflection.digest import batching, interruption_rows, interruptions
+from console.deflection.rotation import category_teams, duties_now, duty_by, duty_on, schedule
 from console.deflection.story import run_stories
 from console.deflection.tickets import TicketError, clean_ref, find_ticket, ticket_events
 from console.web import is_local_path
 
 ON_DUTY_LIST = 50
+INTERRUPTION_DAYS = 28
 
 
 def optional_url(endpoint: str, **values) -> str | None:
@@ -191,7 +195,13 @@ class OnDutyView(ConsoleView):
         today = utcnow().date()
         mine = workflow.open_escalations(db, current_user.email)
         everyone = workflow.open_escalations(db, None, limit=ON_DUTY_LIST)
+        report = interruptions(db, today - timedelta(days=INTERRUPTION_DAYS - 1), today)
         return self.render("deflection/on_duty.html", mine=mine, everyone=everyone,
                            open_count=workflow.count_open_escalations(db),
                            duty=duty_on(db, today), upcoming=schedule(db, today, 6),
+                           team_duties=[duty for duty in duties_now(db, today) if duty.team],
+                           category_teams=category_teams(), duty_by=duty_by(),
+                           digest_time=current_app.config.get("DIGEST_TIME"), batching=batching(),
+                           interruptions=interruption_rows(report), report=report,
+                           interruption_days=INTERRUPTION_DAYS,
                            sprint_days=current_app.config.get("SPRINT_DAYS"))

@@ -33,6 +33,7 @@ class OutcomeRequest:
     category: str = ""
     missing_tool: str = ""
     note: str = ""
+    urgent: bool = False  # an escalation that cannot wait for the daily digest
 
 
 class TicketStateError(TicketError):
@@ -62,6 +63,18 @@ def _text(data: dict, name: str, limit: int, *, one_line: bool = False) -> str:
     return value
 
 
+def _flag(data: dict, name: str) -> bool:
+    """A yes/no field: JSON true/false (or null), or a form's checkbox ("on", "1", "true"; absent: no)."""
+    value = data.get(name)
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("", "0", "false", "off", "no"):
+        return False
+    if isinstance(value, str) and value.strip().lower() in ("1", "true", "on", "yes"):
+        return True
+    raise TicketError(name, f"{name} must be true or false")
+
+
 def parse_outcome(data: dict) -> OutcomeRequest:
     """Validate an outcome body: TicketError names the first bad field."""
     outcome = data.get("outcome")
@@ -83,6 +96,7 @@ def parse_outcome(data: dict) -> OutcomeRequest:
         category=clean_category(category),
         missing_tool=missing_tool if outcome == "escalated" else "",
         note=_text(data, "note", MAX_NOTE),
+        urgent=_flag(data, "urgent") and outcome == "escalated",
     )
 
 
@@ -109,8 +123,8 @@ def _is_repeat(last: TicketEvent | None, request: OutcomeRequest) -> bool:
         return False
     if request.outcome != "escalated":
         return True
-    return (last.escalation_class, last.missing_tool, last.note) == (
-        request.escalation_class, request.missing_tool, request.note) and (
+    return (last.escalation_class, last.missing_tool, last.note, last.urgent) == (
+        request.escalation_class, request.missing_tool, request.note, request.urgent) and (
         not request.category or last.category == request.category)
 
 
@@ -127,7 +141,8 @@ def record_outcome(session: Session, ref: str, request: OutcomeRequest, *, actor
         return ticket, False
     fields = {"category": request.category, "note": request.note}
     if request.outcome == "escalated":
-        fields.update(escalation_class=request.escalation_class, missing_tool=request.missing_tool)
+        fields.update(escalation_class=request.escalation_class, missing_tool=request.missing_tool,
+                      urgent=request.urgent)
     add_ticket_event(session, ref, request.outcome, actor=actor, **fields)
     return ticket, True
 
@@ -214,7 +229,7 @@ def ticket_to_dict(session: Session, ticket: Ticket) -> dict:
 def event_to_dict(event: TicketEvent) -> dict:
     data = {"id": event.id, "kind": event.kind, "at": _iso(event.created_at), "actor": event.actor}
     for name in ("task", "run_id", "run_status", "undo_of", "runbook", "escalation_class", "category",
-                 "missing_tool", "assignee", "note", "minutes"):
+                 "missing_tool", "assignee", "note", "minutes", "urgent"):
         value = getattr(event, name)
         if value not in (None, "", 0):
             data[name] = value

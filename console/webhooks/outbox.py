@@ -17,7 +17,8 @@ from console.db import utcnow
 from console.webhooks.models import WebhookMessage
 
 # Every kind of message, named in the X-Console-Event header (docs/WEBHOOKS.md lists them).
-KINDS = ("approval.requested", "approval.expired", "approval.decided", "approval.rejected", "escalation.created")
+KINDS = ("approval.requested", "approval.expired", "approval.decided", "approval.rejected", "escalation.created",
+         "escalation.digest")
 MAX_TEXT = 3000
 MAX_FIELD = 500
 SLACK_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}

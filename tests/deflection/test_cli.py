@@ -35,3 +35,23 @@ def test_rebuild_restores_lost_rollups_and_rotation_prints_the_turns(isolated_ap
     lines = rotation.output.strip().splitlines()
     assert len(lines) == 3 and lines[0].endswith("@example.com")
     assert lines[0].split()[-1] != lines[1].split()[-1]
+
+
+def test_digest_sends_once_a_day_and_says_so(isolated_app):
+    app = isolated_app()
+    with app.app_context():
+        session = console_session()
+        add_ticket_event(session, "CLI-2", "escalated", escalation_class="knowledge", created_at=datetime.utcnow())
+        session.commit()
+    env = env_of(app) | {"CONSOLE_DIGEST_TIME": "23:59", "CONSOLE_TIMEZONE": "UTC"}
+    first = CliRunner().invoke(main, ["deflection", "digest", "--now"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "escalations for 1 developers" in first.output
+    again = CliRunner().invoke(main, ["deflection", "digest", "--now"], env=env)
+    assert again.exit_code == 0 and "No digest sent" in again.output
+
+
+def test_a_bad_digest_time_stops_the_cli_naming_it(isolated_app):
+    result = CliRunner().invoke(main, ["deflection", "digest"], env=env_of(isolated_app()) | {
+        "CONSOLE_DIGEST_TIME": "noon"})
+    assert result.exit_code != 0 and "CONSOLE_DIGEST_TIME" in result.output

@@ -107,13 +107,13 @@ def test_an_escalation_goes_to_the_developer_on_duty_and_stays_with_them(app, ev
 def test_a_new_escalation_is_queued_in_its_own_transaction(app, console_db, webhook_outbox):
     with app.app_context():
         add_ticket_event(console_db, "T-7", "escalated", escalation_class="small_change", category="orders",
-                         missing_tool="a split task", note="private details")
+                         missing_tool="a split task", note="private details", urgent=True)
         console_db.commit()
-        add_ticket_event(console_db, "T-8", "escalated", escalation_class="knowledge")
+        add_ticket_event(console_db, "T-8", "escalated", escalation_class="knowledge", urgent=True)
         console_db.rollback()  # the escalation did not happen, so neither does its message
-        add_ticket_event(console_db, "T-7", "escalated", escalation_class="specialist")  # not a new escalation
+        add_ticket_event(console_db, "T-7", "escalated", escalation_class="specialist", urgent=True)  # not new
         console_db.commit()
-    assert webhook_outbox() == [("escalation.created", "New escalation on ticket T-7 (small_change, orders) for nobody on "
+    assert webhook_outbox() == [("escalation.created", "URGENT: new escalation on ticket T-7 (small_change, orders) for nobody on "
                                                "duty; missing tool: a split task")]
 
 

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select, update
 
 from console.db import console_session
+from console.deflection.digest import send_digest
 from console.deflection.tickets import add_ticket_event
 from console.tasks.approvals import approve_run, expire_stale_approvals, reject_run
 from console.tasks.models import TaskRun
@@ -62,24 +63,24 @@ def test_an_unknown_kind_is_a_programming_error(app, dbs, console_db, monkeypatc
 def test_a_message_commits_with_its_event_or_not_at_all(app, dbs, webhook_outbox):
     with app.app_context():
         session = console_session()
-        add_ticket_event(session, "T-21", "escalated", escalation_class="knowledge")
+        add_ticket_event(session, "T-21", "escalated", escalation_class="knowledge", urgent=True)
         session.rollback()
-        add_ticket_event(session, "T-22", "escalated", escalation_class="knowledge")
+        add_ticket_event(session, "T-22", "escalated", escalation_class="knowledge", urgent=True)
         session.commit()
 
-    assert [text for _kind, text in webhook_outbox()] == ["New escalation on ticket T-22 (knowledge) for nobody on "
-                                                          "duty"]
+    assert [text for _kind, text in webhook_outbox()] == ["URGENT: new escalation on ticket T-22 (knowledge) for "
+                                                          "nobody on duty"]
 
 
 def test_user_text_in_an_escalation_is_escaped(app, dbs, console_db, webhook_outbox, monkeypatch):
     monkeypatch.setitem(app.config, "TICKET_REF_PATTERN", r"[^\x00-\x1f\x7f]+")  # a deployment allowing markup
     with app.app_context():
         add_ticket_event(console_db, "T-<!channel>", "escalated", escalation_class="specialist",
-                         missing_tool="<https://evil.example|free money> & more")
+                         missing_tool="<https://evil.example|free money> & more", urgent=True)
         console_db.commit()
 
     [(_kind, text)] = webhook_outbox()
-    assert text == ("New escalation on ticket T-&lt;!channel&gt; (specialist) for nobody on duty; missing tool: "
+    assert text == ("URGENT: new escalation on ticket T-&lt;!channel&gt; (specialist) for nobody on duty; missing tool: "
                     "&lt;https://evil.example|free money&gt; &amp; more")
     assert "<" not in text and ">" not in text
 
@@ -121,7 +122,11 @@ def test_no_kind_of_message_carries_the_customers_personal_data(app, run_task, t
     with app.app_context():
         assert expire_stale_approvals() == 1
         add_ticket_event(console_session(), "T-PRIVATE", "escalated", escalation_class="specialist",
-                         category="privacy", missing_tool="erase tool", note=f"{customer.email} is furious")
+                         category="privacy", missing_tool="erase tool", note=f"{customer.email} is furious",
+                         urgent=True)
+        add_ticket_event(console_session(), "T-PRIVATE-2", "escalated", escalation_class="knowledge",
+                         category="privacy", note=f"{customer.name} wrote again")  # waits for the digest
+        send_digest(console_session(), force=True)
         console_session().commit()
 
     messages = webhook_outbox()
