@@ -10,6 +10,8 @@ ERASED = "[erased]"
 
 @task(title="Anonymize a customer (erasure request)", category="Accounts", offered_on="customers", record_param="email",
       risk="high", redact_before=True,
+      applies_when=lambda customer: "it is already anonymized" if customer["status"] == "anonymized" else True,
+      reply=lambda params, result: "We have erased your personal data from our shop, as you asked.",
       examples=[{"email": "locked@example.com"}],
       undo_note="Anonymizing cannot be undone: the point of an erasure is that no copy of the personal data is "
                 "kept to restore it from.")

@@ -6,6 +6,8 @@ from console.tasks import Email, Param, Refusal, TaskContext, task
 
 @task(title="Change a customer's email address", category="Accounts", offered_on="customers", record_param="email",
       risk="medium", undo=True, sets_address="new_email",
+      reply=lambda params, result: "We have changed the email address of your account. Please confirm the new "
+                                   "address with the link we sent to it.",
       examples=[{"email": "alice@example.com", "new_email": "alice.new@example.com"}])
 def change_email(
     ctx: TaskContext,

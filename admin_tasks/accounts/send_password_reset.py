@@ -6,6 +6,8 @@ from console.tasks import Email, Param, Refusal, TaskContext, task
 
 @task(title="Send a password reset", category="Accounts", offered_on="customers", record_param="email",
       risk="low", sends_to_address="email",
+      reply=lambda params, result: "We have sent you a link to choose a new password; it may take a few minutes "
+                                   "to arrive (check your spam folder too).",
       examples=[{"email": "alice@example.com"}])
 def send_password_reset(
     ctx: TaskContext,

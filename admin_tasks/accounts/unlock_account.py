@@ -6,6 +6,8 @@ from console.tasks import Email, Param, Refusal, TaskContext, task
 
 @task(title="Unlock a customer account", category="Accounts", offered_on="customers", record_param="email",
       risk="low", undo=True,
+      applies_when=lambda customer: True if customer["status"] == "locked" else f"the account is {customer['status']}",
+      reply=lambda params, result: "We have unlocked your account: you can sign in again now.",
       examples=[{"email": "locked@example.com"}])
 def unlock_account(
     ctx: TaskContext,

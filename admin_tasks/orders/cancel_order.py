@@ -23,8 +23,22 @@ def reopen_order(ctx: TaskContext, run) -> str:
     return f"Order {order_id} is {restored['status']} again"
 
 
+def cancellable(order) -> bool | str:
+    """Offered on orders that have not left the warehouse; the task's own checks still decide."""
+    if order["status"] in ("shipped", "delivered"):
+        return f"the order is {order['status']}; treat it as a return"
+    return True if order["status"] in CANCELLABLE else f"the order is {order['status']}"
+
+
+def cancelled_reply(params: dict, result: str) -> str:
+    reply = f"We have cancelled your order {params['order_id']}; it will not be shipped."
+    if "voided" in result:
+        reply += " The hold on your card has been released: nothing was charged."
+    return reply
+
+
 @task(title="Cancel an order", category="Orders", offered_on="orders", record_param="order_id",
-      risk="medium", undo=reopen_order,
+      risk="medium", undo=reopen_order, applies_when=cancellable, reply=cancelled_reply,
       examples=[{"order_id": 1001}])
 def cancel_order(
     ctx: TaskContext,

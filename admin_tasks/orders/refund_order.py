@@ -18,8 +18,20 @@ def refund_risk(params: dict) -> str:
     return "high" if params["amount_cents"] > APPROVAL_ABOVE_CENTS else "medium"
 
 
+def refundable(order) -> bool | str:
+    """Offered while some of the order's total is not refunded yet (the payment is checked by the task)."""
+    if order["status"] == "refunded" or order["refunded_cents"] >= order["total_cents"]:
+        return "the order is already refunded in full"
+    return True
+
+
+def refunded_reply(params: dict, result: str) -> str:
+    return (f"We have refunded {format_money(params['amount_cents'], CURRENCY)} on your order {params['order_id']} "
+            f"to the card you paid with. Your bank usually shows it within 5 working days.")
+
+
 @task(title="Refund an order", category="Orders", offered_on="orders", record_param="order_id",
-      risk=refund_risk,
+      risk=refund_risk, applies_when=refundable, reply=refunded_reply,
       examples=[{"order_id": 1004, "amount_cents": 3000}],
       undo_note="A refund sends real money back to the customer's card; it cannot be taken back from the console.")
 def refund_order(
