@@ -236,5 +236,11 @@ class ApprovalQueueView(TaskPagesView):
     @expose("/")
     def index(self):
         runs = pending_runs()
-        return self.render("tasks/approvals.html", runs=[(run, approval_expires_at(run)) for run in runs],
+        return self.render("tasks/approvals.html",
+                           runs=[(run, approval_expires_at(run), _what_it_does(run)) for run in runs],
                            now=utcnow(), me=_user().email)
+
+
+def _what_it_does(run) -> str:
+    """The preview's sentence of a pending run, personal data masked: 'change the refunded of Order 1004 …'."""
+    return shown_run(run, find_task(run.task), jsonable(run_to_dict(run)))["sentence"]
