@@ -35,4 +35,7 @@ def change_email(
                    customer_id=customer["id"])
     ctx.send_email(to=new_email, template="email_confirmation", subject="Please confirm your new email address",
                    customer_id=customer["id"])
+    if ctx.is_preview:  # what will happen, not what happened
+        return f"Will change {email} to {new_email}; a confirmation link will go to the new address and a notice " \
+               f"to the old one"
     return f"Changed {email} to {new_email}; a confirmation link went to the new address and a notice to the old one"

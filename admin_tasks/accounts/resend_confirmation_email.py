@@ -24,4 +24,4 @@ def resend_confirmation_email(
         raise Refusal(f"{email} is already confirmed")
     ctx.send_email(to=email, template="email_confirmation", subject="Please confirm your email address",
                    customer_id=customer["id"])
-    return f"Queued a new confirmation email to {email}"
+    return f"{'Will queue' if ctx.is_preview else 'Queued'} a new confirmation email to {email}"

@@ -28,4 +28,4 @@ def send_password_reset(
     if not customer["email_confirmed"]:
         raise Refusal(f"{email} is not confirmed; resend the confirmation email instead")
     ctx.send_email(to=email, template="password_reset", subject="Reset your password", customer_id=customer["id"])
-    return f"Queued a password reset email to {email}"
+    return f"{'Will queue' if ctx.is_preview else 'Queued'} a password reset email to {email}"

@@ -22,4 +22,6 @@ def unlock_account(
         raise Refusal(f"{email} is not locked (status: {customer['status']})")
     failed = customer["failed_login_count"]
     ctx.update("customers", customer, status="active", failed_login_count=0, updated_at=ctx.now)
+    if ctx.is_preview:  # what will happen, not what happened
+        return f"Will unlock {email}; failed sign-ins will be reset from {failed} to 0"
     return f"Unlocked {email}; failed sign-ins reset from {failed} to 0"

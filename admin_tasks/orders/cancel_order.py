@@ -1,7 +1,7 @@
 """Cancel an order that has not shipped yet."""
 from typing import Annotated
 
-from console.tasks import Param, Refusal, TaskContext, task
+from console.tasks import Param, Refusal, TaskContext, format_money, task
 
 CANCELLABLE = ("pending", "paid", "processing")
 
@@ -72,10 +72,15 @@ def cancel_order(
     ctx.send_email(to=customer["email"], template="order_cancelled", subject=f"Your order {order_id} is cancelled",
                    customer_id=customer["id"], order_id=order_id)
 
-    result = f"Cancelled order {order_id}"
+    # A preview words what will happen; the run, what happened.
+    will = ctx.is_preview
+    result = f"{'Will cancel' if will else 'Cancelled'} order {order_id}"
     if voided:
-        result += f"; voided the authorized payment of {voided} cents, nothing was charged"
+        money = format_money(voided, order["currency"])
+        result += (f"; will void the authorized payment of {money}, nothing will be charged" if will else
+                   f"; voided the authorized payment of {money}, nothing was charged")
     refundable = min(captured, order["total_cents"]) - order["refunded_cents"]
     if refundable > 0:
-        result += f"; {refundable} cents were captured: refund them with refund_order"
+        result += f"; {format_money(refundable, order['currency'])} {'is' if will else 'was'} captured: " \
+                  f"refund it with “Refund an order”"
     return result

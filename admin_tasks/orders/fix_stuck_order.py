@@ -44,6 +44,8 @@ def fix_stuck_order(
         raise Refusal(f"order {order_id} has a shipment that already left the warehouse "
                       f"(status: {left[0]['status']}); escalate to fulfilment")
     ctx.update("orders", order, status="paid", status_changed_at=ctx.now, updated_at=ctx.now)
+    if ctx.is_preview:  # what will happen, not what happened
+        return f"Will send order {order_id} back to fulfilment after {_duration(waiting)} in processing"
     return f"Sent order {order_id} back to fulfilment after {_duration(waiting)} in processing"
 
 

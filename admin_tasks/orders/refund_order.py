@@ -71,6 +71,7 @@ def refund_order(
         ctx.send_email(to=customer["email"], template="refund_issued",
                        subject=f"We have refunded {format_money(amount_cents, CURRENCY)} on order {order_id}",
                        customer_id=customer["id"], order_id=order_id)
-    left = refundable - amount_cents
-    return f"Refunded {format_money(amount_cents, CURRENCY)} on order {order_id}; " \
-           f"{format_money(left, CURRENCY)} left to refund"
+    amount, left = format_money(amount_cents, CURRENCY), format_money(refundable - amount_cents, CURRENCY)
+    if ctx.is_preview:  # what will happen, not what happened
+        return f"Will refund {amount} on order {order_id}; {left} will be left to refund"
+    return f"Refunded {amount} on order {order_id}; {left} left to refund"

@@ -32,4 +32,5 @@ def resend_shipping_notification(
     ctx.send_email(to=customer["email"], template="shipping_notification",
                    subject=f"Your order {order_id} is on its way", customer_id=customer["id"], order_id=order_id)
     numbers = ", ".join(f"{shipment['carrier'] or 'carrier'} {shipment['tracking_number']}" for shipment in tracked)
-    return f"Queued the shipping email for order {order_id} to {customer['email']} ({numbers})"
+    verb = "Will queue" if ctx.is_preview else "Queued"  # a preview words what will happen
+    return f"{verb} the shipping email for order {order_id} to {customer['email']} ({numbers})"

@@ -77,6 +77,8 @@ def update_shipping_address(
     ctx.send_email(to=customer["email"], template="shipping_address_changed",
                    subject=f"The delivery address of your order {order_id} has changed",
                    customer_id=customer["id"], order_id=order_id)
+    if ctx.is_preview:  # what will happen, not what happened
+        return f"Order {order_id} will ship to {_one_line(address)}"
     return f"Order {order_id} now ships to {_one_line(address)}"
 
 

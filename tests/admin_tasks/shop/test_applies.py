@@ -58,3 +58,13 @@ def test_the_shops_tasks_suggest_a_reply_to_the_customer(app):
     assert all(spec.suggested_reply(dict(example), "") for spec in registry for example in spec.examples[:1]
                if spec.module.startswith("admin_tasks.") and spec.reply is not None)
     assert {spec.name for spec in registry if spec.module.startswith("admin_tasks.") and spec.reply is None} == set()
+
+
+def test_every_shop_task_words_its_preview_as_what_will_happen(app, demo_records, preview_task, run_task):
+    for spec in task_registry(app):
+        if not spec.module.startswith("admin_tasks.") or not spec.examples:
+            continue
+        shown = preview_task(spec.name, as_role="admin", **spec.examples[0]).result
+        assert " will " in f" {shown.lower()} ", (spec.name, shown)
+    assert run_task("refund_order", order_id=1004, amount_cents=3000).result.startswith(
+        "Refunded EUR 30.00 on order 1004")  # the run itself says what happened
