@@ -135,7 +135,8 @@ class TaskSpec:
 
     @property
     def summary_line(self) -> str:
-        return self.description.splitlines()[0] if self.description else ""
+        """The description's first sentence (a docstring's first line may stop mid-sentence), never cut mid-word."""
+        return first_sentence(self.description)
 
     def not_applying(self, row) -> str:
         """Why the task does not apply to this record's row ("" when it does, or when it does not say).
@@ -172,6 +173,19 @@ class TaskSpec:
 
     def form_class(self, base=None):
         return form_class(self, base)
+
+
+SUMMARY_MAX = 200
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
+
+def first_sentence(text: str, limit: int = SUMMARY_MAX) -> str:
+    """The first sentence of `text`, its lines joined; a longer one ends at the last whole word that fits, with …"""
+    flat = " ".join((text or "").split())
+    sentence = _SENTENCE_END.split(flat, maxsplit=1)[0]
+    if len(sentence) <= limit:
+        return sentence
+    return sentence[:limit + 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def subject_from_params(spec: TaskSpec, params: dict) -> tuple[str, int | None]:

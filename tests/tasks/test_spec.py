@@ -243,3 +243,14 @@ def test_a_reply_is_the_tasks_sentence_to_the_customer_or_nothing():
     assert spec.suggested_reply({"order_id": 7}, "Cancelled") == "We have cancelled order 7."
     assert _offered().suggested_reply({"order_id": 7}, "") == ""
     assert _offered(reply=lambda params, result: params["missing"]).suggested_reply({}, "") == ""
+
+
+def test_the_catalogs_summary_is_the_first_sentence_never_cut_mid_word():
+    from console.tasks.spec import first_sentence
+
+    assert first_sentence("Refund part or all of an order to the card it was\npaid with, and email the customer. "
+                          "The amount is in euros.") == ("Refund part or all of an order to the card it was paid "
+                                                         "with, and email the customer.")
+    long = "Replace " + "the whole delivery address " * 20
+    cut = first_sentence(long, limit=60)
+    assert cut.endswith("…") and len(cut) <= 61 and long.startswith(cut[:-1]) and long[len(cut) - 1] == " "
