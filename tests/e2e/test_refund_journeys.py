@@ -121,6 +121,7 @@ def test_lead_approves_a_high_risk_refund_in_a_second_browser(new_page):
     expect(row).to_contain_text("Refund an order")
     expect(row).to_contain_text("agent@example.com")
     expect(row).to_contain_text("EUR 120.00")
+    expect(row.locator(".run-does")).to_contain_text("Approving it will change the refunded amount of Order 1004")
     screenshot(lead, "journey3-approvals", docs=True)
     row.get_by_role("link", name=re.compile(rf"#{run_id}\b")).click()
     assert change(lead, "orders", "refunded_cents") == (euros(before), euros(before + 12000))
@@ -135,6 +136,7 @@ def test_lead_approves_a_high_risk_refund_in_a_second_browser(new_page):
     expect(approved).to_contain_text("lead@example.com")
     expect(approved).to_contain_text("Photo of the torn blanket is on the ticket")
     assert change(agent, "orders", "refunded_cents") == (euros(before), euros(before + 12000))
+    expect(agent.locator("#suggested-reply")).to_have_value(re.compile(r"^We have refunded EUR 120\.00"))
     screenshot(agent, "journey3-succeeded")
 
 
