@@ -10,6 +10,8 @@ ERASED = "[erased]"
 
 @task(title="Anonymize a customer (erasure request)", category="Accounts", offered_on="customers", record_param="email",
       risk="high", redact_before=True,
+      applies_when=lambda customer: "it is already anonymized" if customer["status"] == "anonymized" else True,
+      reply=lambda params, result: "We have erased your personal data from our shop, as you asked.",
       examples=[{"email": "locked@example.com"}],
       undo_note="Anonymizing cannot be undone: the point of an erasure is that no copy of the personal data is "
                 "kept to restore it from.")
@@ -48,8 +50,12 @@ def anonymize_customer(
     emails = ctx.find_all("email_outbox", customer_id=customer["id"])
     for sent in emails:
         ctx.update("email_outbox", sent, to_address=anonymous_address)
-    return (f"Anonymized customer {customer['id']}: kept {_count(len(orders), 'order')} for accounting, erased "
-            f"the address on {_count(shipments, 'shipment')} and {_count(len(emails), 'email')}")
+    counts = (_count(len(orders), 'order'), _count(shipments, 'shipment'), _count(len(emails), 'email'))
+    if ctx.is_preview:  # what will happen, not what happened
+        return (f"Will anonymize customer {customer['id']}: will keep {counts[0]} for accounting, and erase the "
+                f"address on {counts[1]} and {counts[2]}")
+    return (f"Anonymized customer {customer['id']}: kept {counts[0]} for accounting, erased "
+            f"the address on {counts[1]} and {counts[2]}")
 
 
 def _count(number: int, thing: str) -> str:

@@ -6,6 +6,8 @@ from console.tasks import Email, Param, Refusal, TaskContext, task
 
 @task(title="Change a customer's email address", category="Accounts", offered_on="customers", record_param="email",
       risk="medium", undo=True, sets_address="new_email",
+      reply=lambda params, result: "We have changed the email address of your account. Please confirm the new "
+                                   "address with the link we sent to it.",
       examples=[{"email": "alice@example.com", "new_email": "alice.new@example.com"}])
 def change_email(
     ctx: TaskContext,
@@ -33,4 +35,7 @@ def change_email(
                    customer_id=customer["id"])
     ctx.send_email(to=new_email, template="email_confirmation", subject="Please confirm your new email address",
                    customer_id=customer["id"])
+    if ctx.is_preview:  # what will happen, not what happened
+        return f"Will change {email} to {new_email}; a confirmation link will go to the new address and a notice " \
+               f"to the old one"
     return f"Changed {email} to {new_email}; a confirmation link went to the new address and a notice to the old one"

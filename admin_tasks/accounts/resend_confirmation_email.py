@@ -6,6 +6,7 @@ from console.tasks import Email, Param, Refusal, TaskContext, task
 
 @task(title="Resend the confirmation email", category="Accounts", offered_on="customers", record_param="email",
       risk="low", sends_to_address="email",
+      reply=lambda params, result: "We have sent you the confirmation email again; please open the link in it.",
       examples=[{"email": "unconfirmed@example.com"}])
 def resend_confirmation_email(
     ctx: TaskContext,
@@ -23,4 +24,4 @@ def resend_confirmation_email(
         raise Refusal(f"{email} is already confirmed")
     ctx.send_email(to=email, template="email_confirmation", subject="Please confirm your email address",
                    customer_id=customer["id"])
-    return f"Queued a new confirmation email to {email}"
+    return f"{'Will queue' if ctx.is_preview else 'Queued'} a new confirmation email to {email}"

@@ -6,6 +6,8 @@ from console.tasks import Email, Param, Refusal, TaskContext, task
 
 @task(title="Send a password reset", category="Accounts", offered_on="customers", record_param="email",
       risk="low", sends_to_address="email",
+      reply=lambda params, result: "We have sent you a link to choose a new password; it may take a few minutes "
+                                   "to arrive (check your spam folder too).",
       examples=[{"email": "alice@example.com"}])
 def send_password_reset(
     ctx: TaskContext,
@@ -26,4 +28,4 @@ def send_password_reset(
     if not customer["email_confirmed"]:
         raise Refusal(f"{email} is not confirmed; resend the confirmation email instead")
     ctx.send_email(to=email, template="password_reset", subject="Reset your password", customer_id=customer["id"])
-    return f"Queued a password reset email to {email}"
+    return f"{'Will queue' if ctx.is_preview else 'Queued'} a password reset email to {email}"

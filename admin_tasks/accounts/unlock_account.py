@@ -6,6 +6,8 @@ from console.tasks import Email, Param, Refusal, TaskContext, task
 
 @task(title="Unlock a customer account", category="Accounts", offered_on="customers", record_param="email",
       risk="low", undo=True,
+      applies_when=lambda customer: True if customer["status"] == "locked" else f"the account is {customer['status']}",
+      reply=lambda params, result: "We have unlocked your account: you can sign in again now.",
       examples=[{"email": "locked@example.com"}])
 def unlock_account(
     ctx: TaskContext,
@@ -20,4 +22,6 @@ def unlock_account(
         raise Refusal(f"{email} is not locked (status: {customer['status']})")
     failed = customer["failed_login_count"]
     ctx.update("customers", customer, status="active", failed_login_count=0, updated_at=ctx.now)
+    if ctx.is_preview:  # what will happen, not what happened
+        return f"Will unlock {email}; failed sign-ins will be reset from {failed} to 0"
     return f"Unlocked {email}; failed sign-ins reset from {failed} to 0"

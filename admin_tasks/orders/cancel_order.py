@@ -1,7 +1,7 @@
 """Cancel an order that has not shipped yet."""
 from typing import Annotated
 
-from console.tasks import Param, Refusal, TaskContext, task
+from console.tasks import Param, Refusal, TaskContext, format_money, task
 
 CANCELLABLE = ("pending", "paid", "processing")
 
@@ -23,8 +23,22 @@ def reopen_order(ctx: TaskContext, run) -> str:
     return f"Order {order_id} is {restored['status']} again"
 
 
+def cancellable(order) -> bool | str:
+    """Offered on orders that have not left the warehouse; the task's own checks still decide."""
+    if order["status"] in ("shipped", "delivered"):
+        return f"the order is {order['status']}; treat it as a return"
+    return True if order["status"] in CANCELLABLE else f"the order is {order['status']}"
+
+
+def cancelled_reply(params: dict, result: str) -> str:
+    reply = f"We have cancelled your order {params['order_id']}; it will not be shipped."
+    if "voided" in result:
+        reply += " The hold on your card has been released: nothing was charged."
+    return reply
+
+
 @task(title="Cancel an order", category="Orders", offered_on="orders", record_param="order_id",
-      risk="medium", undo=reopen_order,
+      risk="medium", undo=reopen_order, applies_when=cancellable, reply=cancelled_reply,
       examples=[{"order_id": 1001}])
 def cancel_order(
     ctx: TaskContext,
@@ -58,10 +72,15 @@ def cancel_order(
     ctx.send_email(to=customer["email"], template="order_cancelled", subject=f"Your order {order_id} is cancelled",
                    customer_id=customer["id"], order_id=order_id)
 
-    result = f"Cancelled order {order_id}"
+    # A preview words what will happen; the run, what happened.
+    will = ctx.is_preview
+    result = f"{'Will cancel' if will else 'Cancelled'} order {order_id}"
     if voided:
-        result += f"; voided the authorized payment of {voided} cents, nothing was charged"
+        money = format_money(voided, order["currency"])
+        result += (f"; will void the authorized payment of {money}, nothing will be charged" if will else
+                   f"; voided the authorized payment of {money}, nothing was charged")
     refundable = min(captured, order["total_cents"]) - order["refunded_cents"]
     if refundable > 0:
-        result += f"; {refundable} cents were captured: refund them with refund_order"
+        result += f"; {format_money(refundable, order['currency'])} {'is' if will else 'was'} captured: " \
+                  f"refund it with “Refund an order”"
     return result

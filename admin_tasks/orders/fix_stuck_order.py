@@ -7,8 +7,15 @@ from console.tasks import Param, Refusal, TaskContext, task
 STUCK_AFTER = timedelta(days=2)
 
 
+def in_processing(order) -> bool | str:
+    """Offered on orders in processing; how long, and whether the money is in, the task checks itself."""
+    return True if order["status"] == "processing" else f"the order is {order['status']}, not in processing"
+
+
 @task(title="Fix an order stuck in processing", category="Orders", offered_on="orders", record_param="order_id",
-      risk="medium",
+      risk="medium", applies_when=in_processing,
+      reply=lambda params, result: f"Your order {params['order_id']} is back with our warehouse and should ship "
+                                   f"within a working day.",
       examples=[{"order_id": 1003}],
       undo_note="Once the order is back in fulfilment the warehouse may pick it at any moment; putting it back "
                 "into processing would hide it from them again.")
@@ -37,6 +44,8 @@ def fix_stuck_order(
         raise Refusal(f"order {order_id} has a shipment that already left the warehouse "
                       f"(status: {left[0]['status']}); escalate to fulfilment")
     ctx.update("orders", order, status="paid", status_changed_at=ctx.now, updated_at=ctx.now)
+    if ctx.is_preview:  # what will happen, not what happened
+        return f"Will send order {order_id} back to fulfilment after {_duration(waiting)} in processing"
     return f"Sent order {order_id} back to fulfilment after {_duration(waiting)} in processing"
 
 

@@ -18,8 +18,20 @@ def refund_risk(params: dict) -> str:
     return "high" if params["amount_cents"] > APPROVAL_ABOVE_CENTS else "medium"
 
 
+def refundable(order) -> bool | str:
+    """Offered while some of the order's total is not refunded yet (the payment is checked by the task)."""
+    if order["status"] == "refunded" or order["refunded_cents"] >= order["total_cents"]:
+        return "the order is already refunded in full"
+    return True
+
+
+def refunded_reply(params: dict, result: str) -> str:
+    return (f"We have refunded {format_money(params['amount_cents'], CURRENCY)} on your order {params['order_id']} "
+            f"to the card you paid with. Your bank usually shows it within 5 working days.")
+
+
 @task(title="Refund an order", category="Orders", offered_on="orders", record_param="order_id",
-      risk=refund_risk,
+      risk=refund_risk, applies_when=refundable, reply=refunded_reply,
       examples=[{"order_id": 1004, "amount_cents": 3000}],
       undo_note="A refund sends real money back to the customer's card; it cannot be taken back from the console.")
 def refund_order(
@@ -59,6 +71,7 @@ def refund_order(
         ctx.send_email(to=customer["email"], template="refund_issued",
                        subject=f"We have refunded {format_money(amount_cents, CURRENCY)} on order {order_id}",
                        customer_id=customer["id"], order_id=order_id)
-    left = refundable - amount_cents
-    return f"Refunded {format_money(amount_cents, CURRENCY)} on order {order_id}; " \
-           f"{format_money(left, CURRENCY)} left to refund"
+    amount, left = format_money(amount_cents, CURRENCY), format_money(refundable - amount_cents, CURRENCY)
+    if ctx.is_preview:  # what will happen, not what happened
+        return f"Will refund {amount} on order {order_id}; {left} will be left to refund"
+    return f"Refunded {amount} on order {order_id}; {left} left to refund"

@@ -6,6 +6,10 @@ from console.tasks import Param, Refusal, TaskContext, task
 
 @task(title="Resend the shipping notification", category="Orders", offered_on="orders", record_param="order_id",
       risk="low",
+      applies_when=lambda order: True if order["status"] == "shipped" else f"the order is {order['status']}, "
+                                                                          f"not on its way",
+      reply=lambda params, result: f"We have sent you the shipping email for order {params['order_id']} again, "
+                                   f"with the link to track your parcel.",
       examples=[{"order_id": 1002}])
 def resend_shipping_notification(
     ctx: TaskContext,
@@ -28,4 +32,5 @@ def resend_shipping_notification(
     ctx.send_email(to=customer["email"], template="shipping_notification",
                    subject=f"Your order {order_id} is on its way", customer_id=customer["id"], order_id=order_id)
     numbers = ", ".join(f"{shipment['carrier'] or 'carrier'} {shipment['tracking_number']}" for shipment in tracked)
-    return f"Queued the shipping email for order {order_id} to {customer['email']} ({numbers})"
+    verb = "Will queue" if ctx.is_preview else "Queued"  # a preview words what will happen
+    return f"{verb} the shipping email for order {order_id} to {customer['email']} ({numbers})"

@@ -28,6 +28,9 @@ def restore_address(ctx: TaskContext, run) -> str:
 
 @task(title="Update an order's shipping address", category="Orders", offered_on="orders", record_param="order_id",
       risk="medium", undo=restore_address,
+      applies_when=lambda order: True if order["status"] in NOT_SHIPPED else f"the order is {order['status']}",
+      reply=lambda params, result: f"We have changed the delivery address of your order {params['order_id']}; "
+                                   f"you will receive a confirmation by email.",
       examples=[{"order_id": 1001, "recipient_name": "Alice Example", "line1": "Kastanienallee 5", "city": "Hamburg",
                  "postcode": "20095", "country": "DE"}])
 def update_shipping_address(
@@ -74,6 +77,8 @@ def update_shipping_address(
     ctx.send_email(to=customer["email"], template="shipping_address_changed",
                    subject=f"The delivery address of your order {order_id} has changed",
                    customer_id=customer["id"], order_id=order_id)
+    if ctx.is_preview:  # what will happen, not what happened
+        return f"Order {order_id} will ship to {_one_line(address)}"
     return f"Order {order_id} now ships to {_one_line(address)}"
 
 

@@ -8,7 +8,7 @@ from console.api.describe import Query, documented
 from console.permissions import LOOKUP, REVEAL_PII
 from console.db import target_session
 from console.deflection.tickets import TicketError, clean_ref
-from console.product.queries import CURSOR, MAX_CURSOR, MAX_QUERY, QueryInputError, record_detail
+from console.product.queries import CURSOR, MAX_CURSOR, MAX_QUERY, QueryInputError, coerce, record_detail
 from console.product.reveal import RevealRefused, audit_reveal, check_reveal
 from console.product.schema import ProductSchemaError, product_schema
 from console.product.searches import search_page
@@ -29,11 +29,22 @@ def _reflected(name: str):
 
 def _detail(name: str, key: str, revealed: bool) -> dict:
     schema = product_schema()
-    found = record_detail(target_session(), schema, _reflected(name), key, revealed=revealed)
+    reflected = _reflected(name)
+    found = record_detail(target_session(), schema, reflected, key, revealed=revealed)
     if found is None:
         raise ApiError(404, "not_found", f"no {name} with the key {key!r}")
-    found["tasks"] = [spec.name for spec in task_registry().offered_on(name, api_user())]
+    specs = task_registry().offered_on(name, api_user())
+    # A task that says when it applies reads the raw row (the answer's fields are masked and formatted):
+    # one keyed query for them all, and none when no task asks.
+    row = _raw_row(reflected, coerce(reflected.key, key)) if any(spec.applies_when for spec in specs) else None
+    reasons = {spec.name: spec.not_applying(row) for spec in specs} if row is not None else {}
+    found["tasks"] = [spec.name for spec in specs if not reasons.get(spec.name)]
+    found["not_applying"] = {task: reason for task, reason in reasons.items() if reason}
     return {"record": found}
+
+
+def _raw_row(reflected, key):
+    return target_session().execute(reflected.statement(("one", "detail")), {"key": key}).mappings().first() or {}
 
 
 SEARCH_QUERY = (Query("q", {"type": "string", "maxLength": MAX_QUERY},

@@ -191,7 +191,8 @@ SCHEMAS = {
     "RecordAnswer": obj({"record": obj({
         "key": {"type": ["string", "integer"]}, "title": TEXT, "fields": FIELDS,
         "related": {"type": "object", "additionalProperties": {"type": "array", "items": ref("RecordItem")}},
-        "tasks": {"type": "array", "items": TEXT}})}),
+        "tasks": {"type": "array", "items": TEXT},
+        "not_applying": {"type": "object", "additionalProperties": TEXT}})}),
     "RevealRequest": obj({"reason": REVEAL_REASON, "ticket": or_empty(TICKET_REF)},
                          ("reason",)),
 }

@@ -25,7 +25,7 @@ def _filter(default_days: int = metrics.DEFAULT_DAYS) -> metrics.StatsFilter:
         return metrics.parse_filter(request.args, today=utcnow().date(), forced_team=forced_team(api_user()),
                                     default_days=default_days)
     except FilterError as exc:
-        raise ApiError(400, "invalid", str(exc), {exc.field: str(exc)}) from None
+        raise ApiError(400, "invalid", str(exc), exc.fields) from None
 
 
 def _limit(default: int = 20) -> int:

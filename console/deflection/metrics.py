@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from console.dates import DateError, query_range
+from console.dates import DateError, query_date
 from console.deflection.models import DEFLECTED, ESCALATION_CLASSES, EventRollup, OutcomeRollup, TicketRollup
 
 GROUPS = ("week", "category", "task")
@@ -25,11 +25,12 @@ DEFAULT_CAPACITY_HOURS = 200.0  # five developers, forty hours a week
 
 
 class FilterError(ValueError):
-    """A bad filter value; `field` names it."""
+    """A bad filter value; `field` names it (the first, when several are bad), `fields` each with its message."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, fields: dict[str, str] | None = None):
         super().__init__(message)
         self.field = field
+        self.fields = fields or {field: message}
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,7 @@ def parse_filter(args, *, today: date, forced_team: str | None = None, default_d
     `default_days` long at most (whole weeks for the weekly charts).
     `forced_team` pins the team (an agent sees their own team only).
     """
-    try:
-        start, end = query_range(args)
-    except DateError as exc:
-        raise FilterError(exc.field, exc.message) from None
+    start, end = _dates(args)
     end = end or today
     start = start or week_of(end) - timedelta(weeks=(default_days - 1) // 7)
     if start > end:
@@ -66,6 +64,19 @@ def parse_filter(args, *, today: date, forced_team: str | None = None, default_d
     category = " ".join((args.get("category") or "").split()).lower()[:60]
     team = forced_team if forced_team is not None else (args.get("team") or "").strip()[:60]
     return StatsFilter(start, end, category, team)
+
+
+def _dates(args) -> tuple[date | None, date | None]:
+    """Both ends of the range; FilterError names every bad one, not only the first."""
+    found, problems = {}, {}
+    for name in ("from", "to"):
+        try:
+            found[name] = query_date(args, name)
+        except DateError as exc:
+            problems[name] = exc.message
+    if problems:
+        raise FilterError(next(iter(problems)), "; ".join(problems.values()), problems)
+    return found["from"], found["to"]
 
 
 def in_range(model, start: date, end: date):

@@ -4,6 +4,10 @@ A task states the record it is offered on and the parameter that record fills (`
 `record_param`); the value is the record's column of that name, else its key. The form's link carries
 that value and the ticket being worked on. When the value is personal data, the masked page links to a
 route that adds it, so the page never carries what it masks.
+
+A task may also say when it applies (`applies_when`, a check on the row the page already read): one that
+does not apply to this record is listed with its reason instead of a link, so a delivered order offers no
+cancellation. The task's refusal after the preview stays the rule; this only keeps wrong turns off the page.
 """
 from __future__ import annotations
 
@@ -22,7 +26,8 @@ class TaskOffer:
     name: str
     title: str
     risk: str
-    url: str
+    url: str | None  # None when the task does not apply to this record
+    reason: str = ""  # why it does not apply
 
 
 def run_url(run_id: int) -> str | None:
@@ -50,17 +55,24 @@ def offer_url(user, page: RecordPage, name: str) -> str | None:
     for spec in offered_specs(page.reflected.record.name, user):
         if spec.name == name:
             value = fill_value(page, spec.record_param)
-            return None if value in (None, "") else form_url(spec, value)
+            if value in (None, "") or spec.not_applying(page.row._mapping):
+                return None
+            return form_url(spec, value)
     return None
 
 
 def offered_tasks(user, page: RecordPage, page_url: str) -> list[TaskOffer]:
-    """The tasks `user` may run on this record, as links (indirect when the value is personal)."""
+    """The tasks `user` may run on this record, as links (indirect when the value is personal); those that do
+    not apply to it come without a link, with the reason."""
     personal = page.reflected.record.personal
     offers = []
     for spec in offered_specs(page.reflected.record.name, user):
         value = fill_value(page, spec.record_param)
         if value in (None, ""):
+            continue
+        reason = spec.not_applying(page.row._mapping)
+        if reason:
+            offers.append(TaskOffer(spec.name, spec.title, getattr(spec, "risk_label", ""), None, reason))
             continue
         indirect = spec.record_param in page.row._mapping and spec.record_param in personal
         url = f"{page_url}/tasks/{spec.name}" if indirect else form_url(spec, value)

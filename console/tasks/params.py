@@ -134,7 +134,7 @@ def _text(p: ParamSpec, value) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        raise _Invalid("expected text")
+        raise _Invalid("must be text")
     if p.kind != "secret":
         value = value.strip()
     if _CONTROL.search(value):
@@ -143,20 +143,20 @@ def _text(p: ParamSpec, value) -> str:
     if len(value) > limit:
         raise _Invalid(f"must be at most {limit} characters")
     if p.pattern and not re.fullmatch(p.pattern, value):
-        raise _Invalid(f"does not have the expected format ({p.pattern})")
+        raise _Invalid(f"is not in the expected format ({p.pattern})")
     return value
 
 
 def _whole_number(value) -> int:
     if isinstance(value, bool):
-        raise _Invalid("expected a whole number")
+        raise _Invalid("must be a whole number")
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and _INTEGER.match(value.strip()):
         return int(value.strip())
-    raise _Invalid("expected a whole number")
+    raise _Invalid("must be a whole number")
 
 
 def _in_range(p: ParamSpec, value, shown=str):
@@ -185,7 +185,7 @@ def _money(p: ParamSpec, value, *, in_units: bool = False) -> int:
         try:
             cents = _whole_number(value)
         except _Invalid:
-            raise _Invalid(f"expected a whole number of cents ({format_money(2500, p.currency)} is 2500)") from None
+            raise _Invalid(f"must be a whole number of cents ({format_money(2500, p.currency)} is 2500)") from None
         if cents < 0:
             raise _Invalid("cannot be negative")
     if cents > MAX_MONEY:
@@ -200,17 +200,17 @@ def _boolean(p: ParamSpec, value) -> bool:
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
-    raise _Invalid("expected true or false")
+    raise _Invalid("must be true or false")
 
 
 def _date(p: ParamSpec, value) -> date:
     if isinstance(value, datetime):
-        raise _Invalid("expected a date (YYYY-MM-DD), not a date and time")
+        raise _Invalid("must be a date (YYYY-MM-DD), not a date and time")
     if not isinstance(value, date):
         try:
             value = date.fromisoformat(str(value).strip())
         except ValueError:
-            raise _Invalid("expected a date (YYYY-MM-DD)") from None
+            raise _Invalid("must be a date written YYYY-MM-DD") from None
     return _in_range(p, value, shown=lambda d: d.isoformat())
 
 

@@ -77,6 +77,9 @@ def json_schema(spec) -> dict:
         "type": "object",
         "properties": {p.name: _property(p) for p in spec.params},
         "required": [p.name for p in spec.params if p.required],
+        # JSON objects have no order, and the API's answers sort their keys: the declared order (the form's)
+        # travels as a list.
+        "x-console-order": [p.name for p in spec.params],
         "additionalProperties": False,
     }
 

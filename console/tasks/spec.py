@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import inspect
+import logging
 import re
 import types
 import typing
@@ -23,6 +24,7 @@ RISKS = ("low", "medium", "high")
 DEFAULT_ROLES = ("agent", "lead", "admin")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 _RECORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+logger = logging.getLogger(__name__)
 
 
 class Refusal(Exception):
@@ -59,13 +61,16 @@ class TaskDeclaration:
     sends_to_address: str | None = None
     offered_on: str | None = None
     record_param: str | None = None
+    applies_when: Callable | None = None
+    reply: Callable | None = None
 
 
 def task(fn: Callable | None = None, *, title: str, category: str = "General",
          risk: str | Callable[[dict], str] = "low", roles: tuple[str, ...] | list[str] = DEFAULT_ROLES,
          undo: bool | Callable = False, undo_note: str = "", name: str | None = None,
          examples: list[dict] | tuple = (), redact_before: bool = False, sets_address: str | None = None,
-         sends_to_address: str | None = None, offered_on: str | None = None, record_param: str | None = None):
+         sends_to_address: str | None = None, offered_on: str | None = None, record_param: str | None = None,
+         applies_when: Callable | None = None, reply: Callable | None = None):
     """Mark a function as a task; discovery (console.tasks.registry) reads the mark.
 
     `examples`: sample raw parameters (the contract test and the docs use the first).
@@ -76,6 +81,10 @@ def task(fn: Callable | None = None, *, title: str, category: str = "General",
     (a password reset, a confirmation); to an address that a task set within 24 hours, the run needs approval.
     `offered_on`: the record (of the product package) whose page offers the task; `record_param`: the
     parameter that record fills (default: the first), from its column of that name, else from its key.
+    `applies_when(row)`: whether the record's page offers the task, from the row it already read (a mapping of
+    its columns): True, or a short reason it does not apply ("the order has shipped"). Cheap, no queries:
+    the refusal after the preview stays the rule.
+    `reply(params, result)`: the reply to the customer the run page suggests once the run succeeded.
     """
 
     def attach(func: Callable) -> Callable:
@@ -83,7 +92,8 @@ def task(fn: Callable | None = None, *, title: str, category: str = "General",
                                              undo=undo, undo_note=undo_note, name=name,
                                              examples=tuple(examples), redact_before=bool(redact_before),
                                              sets_address=sets_address, sends_to_address=sends_to_address,
-                                             offered_on=offered_on, record_param=record_param)
+                                             offered_on=offered_on, record_param=record_param,
+                                             applies_when=applies_when, reply=reply)
         return func
 
     return attach(fn) if fn is not None else attach
@@ -111,6 +121,8 @@ class TaskSpec:
     sends_to_address: str | None = None
     offered_on: str = ""  # the record whose page offers this task ("" when none says)
     record_param: str = ""  # the parameter that record fills
+    applies_when: Callable | None = field(default=None, repr=False)
+    reply: Callable | None = field(default=None, repr=False)
 
     @property
     def undoable(self) -> bool:
@@ -123,7 +135,35 @@ class TaskSpec:
 
     @property
     def summary_line(self) -> str:
-        return self.description.splitlines()[0] if self.description else ""
+        """The description's first sentence (a docstring's first line may stop mid-sentence), never cut mid-word."""
+        return first_sentence(self.description)
+
+    def not_applying(self, row) -> str:
+        """Why the task does not apply to this record's row ("" when it does, or when it does not say).
+
+        A check that fails (a column the package lacks) offers the task: the refusal after the preview decides.
+        """
+        if self.applies_when is None:
+            return ""
+        try:
+            verdict = self.applies_when(row)
+        except Exception:  # noqa: BLE001 - a plugin's check must not take the record's page down
+            logger.warning("task %s: applies_when failed on a row; offering the task", self.name, exc_info=True)
+            return ""
+        if verdict is True or verdict is None:
+            return ""
+        return verdict.strip() if isinstance(verdict, str) and verdict.strip() else "it does not apply here"
+
+    def suggested_reply(self, params: dict, result: str) -> str:
+        """The task's reply to the customer after a successful run; "" when it has none (or it fails)."""
+        if self.reply is None:
+            return ""
+        try:
+            text = self.reply(params, result)
+        except Exception:  # noqa: BLE001 - the run happened; a broken reply only loses the suggestion
+            logger.warning("task %s: reply failed", self.name, exc_info=True)
+            return ""
+        return text.strip() if isinstance(text, str) else ""
 
     def param(self, name: str) -> ParamSpec | None:
         return next((p for p in self.params if p.name == name), None)
@@ -133,6 +173,19 @@ class TaskSpec:
 
     def form_class(self, base=None):
         return form_class(self, base)
+
+
+SUMMARY_MAX = 200
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
+
+def first_sentence(text: str, limit: int = SUMMARY_MAX) -> str:
+    """The first sentence of `text`, its lines joined; a longer one ends at the last whole word that fits, with …"""
+    flat = " ".join((text or "").split())
+    sentence = _SENTENCE_END.split(flat, maxsplit=1)[0]
+    if len(sentence) <= limit:
+        return sentence
+    return sentence[:limit + 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def subject_from_params(spec: TaskSpec, params: dict) -> tuple[str, int | None]:
@@ -278,6 +331,11 @@ def build_spec(fn: Callable, file: str) -> TaskSpec:
         if named is not None and not any(p.name == named and p.kind == "email" for p in params):
             raise _fail(where, f"{option} must name one of the task's Email parameters, not {named!r}")
     offered_on, record_param = _offer(where, declaration, params)
+    if declaration.applies_when is not None and not offered_on:
+        raise _fail(where, "applies_when needs offered_on (it reads the row of the record the task is offered on)")
+    for option in ("applies_when", "reply"):
+        if getattr(declaration, option) is not None and not callable(getattr(declaration, option)):
+            raise _fail(where, f"{option} must be a function")
     currencies = sorted({p.currency for p in params if p.kind == "money"})
     if len(currencies) > 1:
         # Caps and the run's amount add a task's Money parameters up: they must count the same units.
@@ -290,7 +348,8 @@ def build_spec(fn: Callable, file: str) -> TaskSpec:
         params=tuple(params), fn=fn, undo=declaration.undo, undo_note=declaration.undo_note,
         module=fn.__module__, file=file, examples=declaration.examples, redact_before=declaration.redact_before,
         sets_address=declaration.sets_address, sends_to_address=declaration.sends_to_address,
-        offered_on=offered_on, record_param=record_param,
+        offered_on=offered_on, record_param=record_param, applies_when=declaration.applies_when,
+        reply=declaration.reply,
     )
     for number, example in enumerate(declaration.examples, 1):
         try:

@@ -11,8 +11,10 @@ from sqlalchemy import select
 from console.audit.browse import action_words
 from console.audit.models import AuditEntry
 from console.audit.views import entry_statuses
-from console.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, user_can
+from console.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, WORK_TICKETS, user_can
 from console.db import console_session, utcnow
+from console.deflection.tickets import find_ticket
+from console.deflection.workflow import allowed_outcomes
 from console.formatting import Personal, human_column
 from console.tasks.approvals import is_own_run
 from console.tasks.disclosure import RUN_TEXTS, masked_run
@@ -26,6 +28,7 @@ from console.tasks.runner import (TaskError, approve_run, pending_approvals, pre
 PAGE_SIZE = 50
 FILTERS = ("ticket", "customer", "task", "status", "actor")
 MAX_FILTER = 254
+RESOLVE_ENDPOINT = "tickets.resolve"
 
 
 def _user():
@@ -83,6 +86,20 @@ def shown_run(run, spec, data: dict, **texts: str) -> dict:
         **{name: masked.get(name) or "" for name in RUN_TEXTS},
         **{name: personal.text(text or "") for name, text in texts.items()},
     }
+
+
+def next_step(run, spec, user, params: dict) -> dict | None:
+    """After a successful run on a ticket: the task's reply to the customer, and whether to offer resolving
+    the ticket (when this user works tickets and the ticket's state allows it). None when there is no next step."""
+    if run.status != "succeeded" or not run.ticket or spec is None:
+        return None
+    reply = spec.suggested_reply(params, run.result or "")
+    resolvable = (user_can(user, WORK_TICKETS) and RESOLVE_ENDPOINT in current_app.view_functions
+                  and "resolved" in allowed_outcomes(find_ticket(console_session(), run.ticket)))
+    if not reply and not resolvable:
+        return None
+    return {"reply": reply, "resolvable": resolvable,
+            "note": f"Resolved with run #{run.id}: {spec.title}."}
 
 
 def _int_arg(name: str) -> int | None:
@@ -145,7 +162,9 @@ class RunHistoryView(TaskPagesView):
         pending = run.status == "pending_approval"
         own = pending and is_own_run(run, user)
         statuses = entry_statuses(entries)
-        shown = shown_run(run, spec, data, problem=problem, undo_reason=undo_reason)
+        step = next_step(run, spec, user, data.get("params") or {})
+        shown = shown_run(run, spec, data, problem=problem, undo_reason=undo_reason,
+                          reply=step["reply"] if step else "")
         return self.render(
             "tasks/run.html", run=run, data=data, spec=spec, tables=shown["tables"], shown=shown,
             entries=[(entry, statuses.get(entry.seq), audit_entry_url(entry.seq) if may_read_audit else None)
@@ -158,6 +177,7 @@ class RunHistoryView(TaskPagesView):
             undo_tables=change_tables(undo_preview.changes, Personal(), customer=run.customer,
                                       currency=currency_of(spec)) if undo_preview else [],
             may_reconcile=run.status == "interrupted" and user_can(user, UNDO_RUNS),
+            next_step=step,
         ), status
 
     def _act(self, run_id: int, permission: str, action):
@@ -216,5 +236,11 @@ class ApprovalQueueView(TaskPagesView):
     @expose("/")
     def index(self):
         runs = pending_runs()
-        return self.render("tasks/approvals.html", runs=[(run, approval_expires_at(run)) for run in runs],
+        return self.render("tasks/approvals.html",
+                           runs=[(run, approval_expires_at(run), _what_it_does(run)) for run in runs],
                            now=utcnow(), me=_user().email)
+
+
+def _what_it_does(run) -> str:
+    """The preview's sentence of a pending run, personal data masked: 'change the refunded of Order 1004 …'."""
+    return shown_run(run, find_task(run.task), jsonable(run_to_dict(run)))["sentence"]

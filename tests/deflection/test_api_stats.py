@@ -70,7 +70,7 @@ def test_bad_parameters_are_a_400_naming_the_field(client, api_token, query, fie
 STATS_PATHS = ["/api/v1/stats/deflection", "/api/v1/stats/opportunities", "/api/v1/stats/support-tax",
                "/api/v1/stats/tool-health", "/api/v1/stats/impact"]
 FAR_ENDS = [({"to": "0001-01-01"}, "to"), ({"to": "9999-12-31"}, "to"), ({"from": "0001-01-01"}, "from"),
-            ({"from": "9999-12-31", "to": "9999-12-31"}, "from"), ({"from": "1999-12-31", "to": "2000-01-07"}, "from"),
+            ({"from": "9999-12-31", "to": "9999-12-31"}, "from to"), ({"from": "1999-12-31", "to": "2000-01-07"}, "from"),
             ({"to": "2101-01-01"}, "to"), ({"from": "2026-03-05", "to": "20260301"}, "to")]
 
 
@@ -81,8 +81,8 @@ def test_dates_outside_the_supported_range_are_a_400_naming_the_field(client, ap
     _user, headers = api_token("product_owner")
     response = get(client, headers, path, **query)
     error = response.get_json()["error"]
-    assert response.status_code == 400 and list(error["fields"]) == [field], error
-    assert error["code"] == "invalid" and field in error["message"]
+    assert response.status_code == 400 and list(error["fields"]) == field.split(), error  # each bad one
+    assert error["code"] == "invalid" and all(name in error["message"] for name in field.split())
 
 
 def test_the_edges_of_the_supported_range_are_answered(client, api_token):

@@ -48,6 +48,12 @@ def test_agent_finds_order_1004_by_number_and_refunds_30_euros(new_page):
     expect(customer.locator("td")).to_have_text(re.compile("•"))
     assert "alice@example.com" not in main_text(page)
     before = refunded_on_order_page(page)
+    # Delivered: the order offers a refund, not a cancellation or a stuck-order fix, and says why.
+    offers = page.locator("#offers-title").locator("..")
+    expect(offers.get_by_role("link", name="Refund an order")).to_be_visible()
+    expect(offers.get_by_role("link", name="Cancel an order")).to_have_count(0)
+    expect(offers.get_by_role("link", name="Fix an order stuck in processing")).to_have_count(0)
+    expect(page.locator("#offers-not-applying")).to_contain_text("Cancel an order (the order is delivered")
     screenshot(page, "journey2-order", docs=True)
 
     page.get_by_role("link", name="Refund an order").click()
@@ -61,6 +67,7 @@ def test_agent_finds_order_1004_by_number_and_refunds_30_euros(new_page):
     assert change(page, "orders", "refunded_cents") == (euros(before), euros(before + 3000))
     assert change(page, "refunds", "amount_cents") == ("—", "EUR 30.00")
     expect(page.locator("main")).to_contain_text("it runs as soon as you confirm")
+    expect(page.locator("#preview-result")).to_contain_text("Will refund EUR 30.00 on order 1004")  # not done yet
     screenshot(page, "journey2-preview")
 
     page.get_by_role("button", name="Confirm and run").click()
@@ -68,7 +75,18 @@ def test_agent_finds_order_1004_by_number_and_refunds_30_euros(new_page):
     assert run_status(page) == "succeeded"
     assert change(page, "orders", "refunded_cents") == (euros(before), euros(before + 3000))
     expect(page.locator("#run-result")).to_contain_text("Refunded EUR 30.00 on order 1004")
-    screenshot(page, "journey2-run")
+    # The next step: the task's reply to paste to the customer, and resolving the ticket.
+    expect(page.locator("#suggested-reply")).to_have_value(re.compile(r"^We have refunded EUR 30\.00 on your order 1004"))
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy the reply").click()
+    expect(page.locator("#copy-status")).to_have_text("Copied to the clipboard.")
+    assert page.evaluate("navigator.clipboard.readText()").startswith("We have refunded EUR 30.00")
+    screenshot(page, "journey2-run", docs=True)
+    page.get_by_role("button", name="Resolve ticket T-200").click()
+    page.wait_for_url("**/admin/tickets/view**")
+    expect(page.locator("main")).to_contain_text("Ticket T-200 is now")
+    expect(page.get_by_role("button", name="Mark resolved")).to_have_count(0)  # only what its state allows
+    expect(page.get_by_role("button", name="Reopen")).to_be_visible()
 
     open_order_by_number(page, "1004")
     assert refunded_on_order_page(page) == before + 3000
@@ -103,6 +121,7 @@ def test_lead_approves_a_high_risk_refund_in_a_second_browser(new_page):
     expect(row).to_contain_text("Refund an order")
     expect(row).to_contain_text("agent@example.com")
     expect(row).to_contain_text("EUR 120.00")
+    expect(row.locator(".run-does")).to_contain_text("Approving it will change the refunded amount of Order 1004")
     screenshot(lead, "journey3-approvals", docs=True)
     row.get_by_role("link", name=re.compile(rf"#{run_id}\b")).click()
     assert change(lead, "orders", "refunded_cents") == (euros(before), euros(before + 12000))
@@ -117,6 +136,7 @@ def test_lead_approves_a_high_risk_refund_in_a_second_browser(new_page):
     expect(approved).to_contain_text("lead@example.com")
     expect(approved).to_contain_text("Photo of the torn blanket is on the ticket")
     assert change(agent, "orders", "refunded_cents") == (euros(before), euros(before + 12000))
+    expect(agent.locator("#suggested-reply")).to_have_value(re.compile(r"^We have refunded EUR 120\.00"))
     screenshot(agent, "journey3-succeeded")
 
 

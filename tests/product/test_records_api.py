@@ -73,7 +73,8 @@ def test_detail_has_money_in_units_related_both_ways_and_offered_tasks(client, a
     assert "refund_order" in body["tasks"] and "unlock_account" not in body["tasks"]
     shown = client.get(f"/api/v1/records/customers/{customer.id}", headers=headers).get_json()["record"]
     assert [o["key"] for o in shown["related"]["orders"]] == [order.id]
-    assert "unlock_account" in shown["tasks"]
+    assert "change_email" in shown["tasks"]
+    assert shown["not_applying"] == {"unlock_account": "the account is active"}  # its applies_when
     assert customer.email not in str(shown)
 
 

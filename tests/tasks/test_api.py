@@ -38,6 +38,15 @@ def test_tasks_lists_what_the_caller_may_run_with_a_json_schema(client, api_toke
     assert tasks["unlock_account"]["risk"] == "low"
 
 
+def test_a_tasks_parameters_keep_their_declared_order(client, api_token):
+    _, headers = api_token("agent")
+    schema = client.get("/api/v1/tasks/update_shipping_address", headers=headers).get_json()["task"]["params"]
+    declared = ["order_id", "recipient_name", "line1", "line2", "city", "postcode", "country"]
+    assert schema["x-console-order"] == declared and sorted(schema["properties"]) == sorted(declared)
+    assert schema["required"] == [name for name in declared if name != "line2"]
+    Draft202012Validator.check_schema(schema)
+
+
 def test_a_role_that_runs_nothing_gets_an_empty_list(client, api_token):
     _, headers = api_token("product_owner")
     assert client.get("/api/v1/tasks", headers=headers).get_json() == {"tasks": []}

@@ -53,9 +53,9 @@ def test_every_bad_field_gets_its_own_message(every):
 
     messages = caught.value.fields
     assert set(messages) == {"note", "count", "day", "tier", "size", "colour"}
-    assert "does not have the expected format" in messages["note"]
+    assert "is not in the expected format" in messages["note"]
     assert messages["count"] == "Count must be at most 5"
-    assert "expected a date (YYYY-MM-DD)" in messages["day"]
+    assert "must be a date written YYYY-MM-DD" in messages["day"]
     assert messages["tier"] == "Tier must be one of: basic, gold"
     assert messages["size"] == "Size must be one of: s, m, l"
     assert messages["colour"].startswith("unknown parameter; fake_every_type takes: note, count")
@@ -70,8 +70,8 @@ def test_missing_required_fields_are_named_and_bool_is_never_missing(every):
 
 
 @pytest.mark.parametrize("value, message", [
-    ("1.5", "expected a whole number"), (True, "expected a whole number"), ("", "is required"),
-    (0, "must be at least 1"), ("abc", "expected a whole number"),
+    ("1.5", "must be a whole number"), (True, "must be a whole number"), ("", "is required"),
+    (0, "must be at least 1"), ("abc", "must be a whole number"),
 ])
 def test_int_rules(every, value, message):
     with pytest.raises(ParamErrors) as caught:
@@ -92,7 +92,7 @@ def test_bool_strings(every):
     assert coerce_params(every, {**{k: v for k, v in GOOD_FORM.items() if k != "flag"}})["flag"] is False
     with pytest.raises(ParamErrors) as caught:
         coerce_params(every, {**GOOD_FORM, "flag": "maybe"})
-    assert caught.value.fields == {"flag": "Flag expected true or false"}
+    assert caught.value.fields == {"flag": "Flag must be true or false"}
 
 
 def test_money_from_the_api_and_the_cli_is_whole_non_negative_cents(registry):
@@ -100,7 +100,7 @@ def test_money_from_the_api_and_the_cli_is_whole_non_negative_cents(registry):
 
     assert coerce_params(refund, {"order_id": "7", "amount_cents": "2600"}) == {"order_id": 7, "amount_cents": 2600}
     for value, message in (("-5", "Amount cannot be negative"),
-                           ("12.50", "Amount expected a whole number of cents (EUR 25.00 is 2500)"),
+                           ("12.50", "Amount must be a whole number of cents (EUR 25.00 is 2500)"),
                            (MAX_MONEY + 1, "Amount must be at most EUR 21,474,836.47"),
                            ("0", "Amount must be at least EUR 0.01")):
         with pytest.raises(ParamErrors) as caught:

@@ -119,7 +119,7 @@ def test_ticket_reason_and_params_are_all_named_in_one_400(attempt, request_for,
 
     assert (error.status, error.code) == (400, "invalid")
     assert error.fields == {"ticket": "a ticket reference is required", "reason": "a reason is required",
-                            "order_id": "Order number expected a whole number",
+                            "order_id": "Order number must be a whole number",
                             "amount_cents": "Amount is required"}
     assert counts() == before
 

@@ -203,3 +203,54 @@ def test_an_annotation_naming_something_undefined_is_an_error():
 
     task(title="T")(fn)
     assert "cannot read the annotations" in _error(fn)
+
+
+def _offered(**declaration):
+    @task(title="Cancel", category="Orders", offered_on="orders", record_param="order_id", **declaration)
+    def cancel(ctx: TaskContext, order_id: int) -> str:
+        """Cancel it."""
+
+    return build_spec(cancel, FILE)
+
+
+def test_applies_when_reads_the_row_and_gives_the_reason_it_does_not_apply():
+    spec = _offered(applies_when=lambda row: True if row["status"] == "paid" else f"the order is {row['status']}")
+    assert spec.not_applying({"status": "paid"}) == ""
+    assert spec.not_applying({"status": "delivered"}) == "the order is delivered"
+    assert _offered(applies_when=lambda row: False).not_applying({}) == "it does not apply here"
+    assert _offered().not_applying({"status": "delivered"}) == ""
+
+
+def test_a_check_that_fails_offers_the_task_and_leaves_the_decision_to_its_refusal(caplog):
+    spec = _offered(applies_when=lambda row: row["no_such_column"] == 1)
+    assert spec.not_applying({"status": "paid"}) == ""
+    assert "applies_when failed" in caplog.text
+
+
+def test_applies_when_needs_a_record_and_both_options_need_functions():
+    def lone(ctx: TaskContext, order_id: int) -> str:
+        """Do it."""
+
+    with pytest.raises(TaskDefinitionError, match="applies_when needs offered_on"):
+        build_spec(task(title="Lone", applies_when=lambda row: True)(lone), FILE)
+    for option in ("applies_when", "reply"):
+        with pytest.raises(TaskDefinitionError, match=f"{option} must be a function"):
+            _offered(**{option: "paid"})
+
+
+def test_a_reply_is_the_tasks_sentence_to_the_customer_or_nothing():
+    spec = _offered(reply=lambda params, result: f" We have cancelled order {params['order_id']}. ")
+    assert spec.suggested_reply({"order_id": 7}, "Cancelled") == "We have cancelled order 7."
+    assert _offered().suggested_reply({"order_id": 7}, "") == ""
+    assert _offered(reply=lambda params, result: params["missing"]).suggested_reply({}, "") == ""
+
+
+def test_the_catalogs_summary_is_the_first_sentence_never_cut_mid_word():
+    from console.tasks.spec import first_sentence
+
+    assert first_sentence("Refund part or all of an order to the card it was\npaid with, and email the customer. "
+                          "The amount is in euros.") == ("Refund part or all of an order to the card it was paid "
+                                                         "with, and email the customer.")
+    long = "Replace " + "the whole delivery address " * 20
+    cut = first_sentence(long, limit=60)
+    assert cut.endswith("…") and len(cut) <= 61 and long.startswith(cut[:-1]) and long[len(cut) - 1] == " "

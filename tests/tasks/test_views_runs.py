@@ -63,6 +63,8 @@ def test_the_approval_queue_masks_the_customer_and_names_the_task(client, login_
     row = re.search(rf"Review run #{run_id}.*?</tr>", queue, re.S).group(0)
     assert ALICE_MASKED in row and "order 1004" in row and "refund_order" not in row
     assert re.search(r'<td class="text-nowrap text-right">EUR 120\.00</td>', row)  # the amount, in euros
+    assert "Approving it will change the refunded amount of Order 1004, add a new refund for order 1004 and " \
+           "send 1 email." in row  # what it does, as the preview said it
     assert re.search(rf"Run #{run_id}: Refund an order, EUR 120\.00</a>", lead.get("/admin/").get_data(as_text=True))
     run_page = lead.get(f"/admin/runs/{run_id}").get_data(as_text=True)
     assert re.search(r'Approving it will change the refunded amount of Order 1004, add a new refund '

@@ -13,7 +13,7 @@ def test_cancel_order_stops_a_paid_order_and_leaves_its_captured_payment_for_a_r
     run = run_task("cancel_order", order_id=order.id)
 
     assert run.status == "succeeded", run.error
-    assert run.result == f"Cancelled order {order.id}; 5000 cents were captured: refund them with refund_order"
+    assert run.result == f"Cancelled order {order.id}; EUR 50.00 was captured: refund it with “Refund an order”"
     assert _statuses(target_row, order) == ("cancelled", "captured")
     assert [template for _to, template in outbox(order_id=order.id)] == ["order_cancelled"]
 
@@ -24,7 +24,8 @@ def test_cancel_order_voids_an_authorized_payment(run_task, target_row):
 
     run = run_task("cancel_order", order_id=order.id)
 
-    assert run.result == f"Cancelled order {order.id}; voided the authorized payment of 3000 cents, nothing was charged"
+    assert run.result == (
+        f"Cancelled order {order.id}; voided the authorized payment of EUR 30.00, nothing was charged")
     assert _statuses(target_row, order) == ("cancelled", "voided")
 
 
@@ -122,5 +123,5 @@ def test_cancel_order_on_the_demo_shop(demo_shop, run_task, target_row):
         "order 1002 has already shipped (status: shipped); treat it as a return")
 
     assert run_task("cancel_order", order_id=1001).result == (
-        "Cancelled order 1001; 5000 cents were captured: refund them with refund_order")
+        "Cancelled order 1001; EUR 50.00 was captured: refund it with “Refund an order”")
     assert target_row("orders", id=1001)["status"] == "cancelled"

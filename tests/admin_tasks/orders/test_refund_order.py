@@ -156,7 +156,7 @@ def test_refund_order_preview_shows_the_refund_and_writes_nothing(preview_task, 
     assert (refund_change["table"], refund_change["before"], refund_change["after"]["amount_cents"]) == (
         "refunds", None, 3000)
     assert [line.split(" to ")[0] for line in shown.effects] == ["email 'refund_issued'"]
-    assert shown.result == f"Refunded EUR 30.00 on order {order.id}; EUR 220.00 left to refund"
+    assert shown.result == f"Will refund EUR 30.00 on order {order.id}; EUR 220.00 will be left to refund"
     assert (shown.risk, shown.needs_approval) == ("medium", False)
     assert (_state(target_row, order), refunds(order)) == ((0, "delivered"), [])
     assert count_rows(OutboxEmail) == emails
