@@ -25,7 +25,7 @@ TICKET_COLUMNS = ("id", "ref", "outcome", "category", "team", "customer", "creat
                   "task", "false_deflection", "escalation_class", "missing_tool", "assignee", "escalated_at",
                   "escalation_closed_at", "dev_minutes")
 EVENT_COLUMNS = ("id", "ticket_id", "kind", "created_at", "actor", "task", "run_id", "run_status", "undo_of", "runbook",
-                 "escalation_class", "category", "missing_tool", "assignee", "note", "minutes")
+                 "escalation_class", "category", "missing_tool", "assignee", "note", "minutes", "bulk_id")
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores DateTime in SQLite
 
 
