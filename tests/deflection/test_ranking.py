@@ -57,7 +57,7 @@ def test_an_escalation_needs_the_missing_tool_over_the_api(client, api_token):
     assert response.status_code == 400 and list(response.get_json()["error"]["fields"]) == ["missing_tool"]
 
 
-def test_the_escalation_form_requires_the_tool_and_suggests_the_catalogue_and_earlier_answers(client, login_as,
+def test_the_escalation_form_requires_the_tool_and_suggests_the_catalogue_and_earlier_answers(client, auth, login_as,
                                                                                                event):
     escalate(event, "R-8", "a bulk address fix")
     login_as("agent")
@@ -67,5 +67,5 @@ def test_the_escalation_form_requires_the_tool_and_suggests_the_catalogue_and_ea
     datalist = re.search(r'<datalist id="missing-tool-suggestions">(.*?)</datalist>', page, re.S).group(1)
     assert '<option value="Refund an order">' in datalist and '<option value="a bulk address fix">' in datalist
     response = client.post("/admin/tickets/escalate", data={"ref": "R-9", "escalation_class": "knowledge",
-                                                             "missing_tool": ""})
+                                                             "missing_tool": "", "csrf_token": auth.csrf()})
     assert response.status_code == 400 and "missing_tool is required" in response.get_data(as_text=True)

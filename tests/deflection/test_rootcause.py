@@ -45,21 +45,24 @@ def test_time_alone_needs_no_record_and_a_record_given_earlier_lets_the_close_th
     assert dev_time(client, headers, "RC-2", close=True).status_code == 200
 
 
-def test_the_dashboard_groups_escalations_by_root_cause_and_shows_the_actions_done(client, login_as, event,
+def test_the_dashboard_groups_escalations_by_root_cause_and_shows_the_actions_done(client, auth, login_as, event,
                                                                                  console_db):
     for ref in ("RC-3", "RC-4"):
         escalated(event, ref)
     developer = login_as("developer")
     for ref, cause in (("RC-3", "No unlock tool for support"), ("RC-4", "no unlock tool  for support")):
-        response = client.post("/admin/tickets/time", data={"ref": ref, "minutes": "15", "close": "1"}
-                               | WHYS | {"root_cause": cause})
+        response = client.post("/admin/tickets/time", data={"ref": ref, "minutes": "15", "close": "1",
+                                                            "csrf_token": auth.csrf()} | WHYS | {"root_cause": cause})
         assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
     first = console_db.scalars(select(RootCause).order_by(RootCause.id)).first()
     ticket_page = client.get("/admin/tickets/view", query_string={"ref": "RC-3"}).get_data(as_text=True)
     assert "Root cause: No unlock tool for support" in ticket_page and "Mark the action done" in ticket_page
-    done = client.post("/admin/tickets/action-done", data={"ref": "RC-3", "root_cause_id": str(first.id)})
+    token = auth.csrf()
+    done = client.post("/admin/tickets/action-done", data={"ref": "RC-3", "root_cause_id": str(first.id),
+                                                           "csrf_token": token})
     assert done.status_code == 302
-    wrong = client.post("/admin/tickets/action-done", data={"ref": "RC-4", "root_cause_id": str(first.id)})
+    wrong = client.post("/admin/tickets/action-done", data={"ref": "RC-4", "root_cause_id": str(first.id),
+                                                            "csrf_token": token})
     assert wrong.status_code == 400
     entry = console_db.scalars(select(AuditEntry).where(AuditEntry.action == "ticket.root_cause_action_done")).one()
     assert entry.actor == developer.email
@@ -72,6 +75,7 @@ def test_the_dashboard_groups_escalations_by_root_cause_and_shows_the_actions_do
     assert "a task to build: Build unlock_account (done)" in table
 
 
-def test_an_agent_cannot_mark_an_action_done(client, login_as):
+def test_an_agent_cannot_mark_an_action_done(client, auth, login_as):
     login_as("agent")
-    assert client.post("/admin/tickets/action-done", data={"ref": "RC-9", "root_cause_id": "1"}).status_code == 403
+    assert client.post("/admin/tickets/action-done", data={"ref": "RC-9", "root_cause_id": "1",
+                                                           "csrf_token": auth.csrf()}).status_code == 403

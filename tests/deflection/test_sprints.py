@@ -62,27 +62,29 @@ def test_only_product_owners_and_admins_record_sprints(client, api_token, role):
     assert post(client, headers, SPRINT).status_code == 403
 
 
-def test_the_dashboard_form_records_a_sprint_and_names_bad_fields(client, login_as, console_db):
+def test_the_dashboard_form_records_a_sprint_and_names_bad_fields(client, auth, login_as, console_db):
     login_as("product_owner")
     page = client.get("/admin/deflection/", query_string={"section": "team", "from": "2026-03-01",
                                                            "to": "2026-04-30"}).get_data(as_text=True)
     assert 'action="/admin/deflection/sprints"' in page and "No sprint recorded yet" in page
     bad = client.post("/admin/deflection/sprints", data={"name": "Sprint 9", "starts_on": "2026-03-02",
                                                           "ends_on": "2026-03-15", "planned_points": "x",
-                                                          "completed_points": "3", "from": "2026-03-01"})
+                                                          "completed_points": "3", "from": "2026-03-01",
+                                                          "csrf_token": auth.csrf()})
     html = bad.get_data(as_text=True)
     assert bad.status_code == 400 and "planned_points must be a whole number" in html
     assert 'value="Sprint 9"' in html
     good = client.post("/admin/deflection/sprints", data={k: str(v) for k, v in SPRINT.items()} | {
-        "from": "2026-03-01", "to": "2026-04-30"})
+        "from": "2026-03-01", "to": "2026-04-30", "csrf_token": auth.csrf()})
     assert good.status_code == 302
     assert "section=team" in good.location and "from=2026-03-01" in good.location
     page = client.get(good.location).get_data(as_text=True)
     assert "Plan the next sprint with 24 points" in page
 
 
-def test_an_agent_cannot_use_the_sprint_form(client, login_as):
+def test_an_agent_cannot_use_the_sprint_form(client, auth, login_as):
     login_as("agent")
-    response = client.post("/admin/deflection/sprints", data={k: str(v) for k, v in SPRINT.items()})
+    response = client.post("/admin/deflection/sprints", data={k: str(v) for k, v in SPRINT.items()}
+                           | {"csrf_token": auth.csrf()})
     assert response.status_code == 403
     assert "Record a sprint" not in client.get("/admin/deflection/?section=team").get_data(as_text=True)
