@@ -51,8 +51,7 @@ def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-WHY = {"type": ["string", "null"], "maxLength": 1000,
-       "description": "one of the five whys; all five with an action, or none"}
+WHY = {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": "\\S", "description": "one line"}
 
 
 def obj(properties: dict, required: tuple[str, ...] | None = None, **extra) -> dict:
@@ -161,16 +160,20 @@ SCHEMAS = {
                                                                  "pattern": "\\S"}}}}),
     "DevTimeRequest": obj({"minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
                            "note": {"type": ["string", "null"], "maxLength": MAX_NOTE},
-                           "why_1": WHY, "why_2": WHY, "why_3": WHY, "why_4": WHY,
-                           "root_cause": {"type": ["string", "null"], "maxLength": 300,
-                                          "description": "the fifth why: the root cause"},
-                           "action_kind": {"enum": ["runbook", "task", "product_fix", "", None]},
-                           "action": {"type": ["string", "null"], "maxLength": 300,
-                                      "description": "the runbook to write, the task to build or the fix"},
-                           "action_link": {"type": ["string", "null"], "maxLength": 500,
-                                           "description": "an http(s) link; required for a product fix"},
+                           "five_whys": {"anyOf": [ref("FiveWhys"), {"type": "null"}]},
                            "close": {"type": "boolean", "description": "close the escalation; needs the 5-whys "
-                                     "record, now or from earlier"}}, ("minutes",)),
+                                     "record, now or from earlier (else 409)"}}, ("minutes",)),
+    "FiveWhys": obj({"why_1": WHY, "why_2": WHY, "why_3": WHY, "why_4": WHY,
+                     "root_cause": WHY | {"maxLength": 300, "description": "the fifth why: the root cause"},
+                     "action_kind": {"enum": ["runbook", "task", "product_fix"]},
+                     "action": WHY | {"maxLength": 300,
+                                      "description": "the runbook to write, the task to build or the fix"},
+                     "action_link": {"type": ["string", "null"], "maxLength": 500, "pattern": "^(https?://[^\\s/?#]+.*)?$",
+                                     "description": "an http(s) link; required for a product fix"}},
+                    ("why_1", "why_2", "why_3", "why_4", "root_cause", "action_kind", "action"),
+                    **{"if": {"properties": {"action_kind": {"const": "product_fix"}}},
+                       "then": {"required": ["action_link"],
+                                "properties": {"action_link": {"type": "string", "minLength": 1}}}}),
     "Preview": obj({
         "task": TEXT, "params": {"type": "object"}, "changes": {"type": "array", "items": ref("Change")},
         "effects": {"type": "array", "items": EFFECT}, "summary": TEXT, "risk": TEXT,

@@ -38,12 +38,10 @@ def _one_line(data: dict, name: str, limit: int) -> str:
     return value
 
 
-def parse_five_whys(data: dict) -> dict | None:
-    """The record's fields, None when none is given; TicketError names the first missing or bad one."""
+def parse_five_whys(data: dict) -> dict:
+    """The record's fields; TicketError names the first missing or bad one."""
     values = {name: _one_line(data, name, MAX_WHY if name in WHYS[:4] else 300 if name != "action_link" else 500)
               for name in FIELDS}
-    if not any(values.values()):
-        return None
     for number, name in enumerate(WHYS, 1):
         if not values[name]:
             what = "the root cause (the fifth why)" if name == "root_cause" else f"why number {number}"
@@ -55,11 +53,17 @@ def parse_five_whys(data: dict) -> dict | None:
     link = values["action_link"]
     if link:
         parts = urlsplit(link)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if not link.startswith(("http://", "https://")) or not parts.netloc or parts.netloc.strip() != parts.netloc:
             raise TicketError("action_link", "action_link must be an http:// or https:// address")
     elif values["action_kind"] == "product_fix":
         raise TicketError("action_link", "action_link is required for a product fix: the issue or change that fixes it")
     return values
+
+
+def given(form: dict) -> dict | None:
+    """A form's 5-whys fields, or None when all of them were left empty (time logged without a record)."""
+    values = {name: form.get(name) for name in FIELDS}
+    return values if any((value or "").strip() for value in values.values()) else None
 
 
 def has_record(session: Session, ticket: Ticket) -> bool:

@@ -168,7 +168,7 @@ class TicketView(ConsoleView):
             ref = clean_ref(ref)
             workflow.log_dev_time(console_session(), ref, actor=current_user.email, minutes=form.get("minutes"),
                                   note=form.get("note", ""), close=form.get("close") == "1",
-                                  five_whys={name: form.get(name) for name in rootcause.FIELDS})
+                                  five_whys=rootcause.given(form))
             console_session().commit()
         except TicketError as exc:
             console_session().rollback()

@@ -152,11 +152,12 @@ def log_dev_time(session: Session, ref: str, *, actor: str, minutes, note: str =
                  close: bool = False) -> Ticket:
     """A developer logs time on an escalation, may add its 5-whys record, and may close it.
 
-    Closing needs the 5-whys record (console.deflection.rootcause), given now or earlier.
+    Closing needs the 5-whys record (console.deflection.rootcause), given now or earlier; `five_whys`,
+    when given, must be whole.
     """
     minutes = parse_minutes(minutes)
     note = _text({"note": note}, "note", MAX_NOTE)
-    whys = rootcause.parse_five_whys(five_whys or {})
+    whys = rootcause.parse_five_whys(five_whys) if five_whys is not None else None
     ticket = find_ticket(session, clean_ref(ref))
     if ticket is None:
         raise TicketError("ticket", f"no ticket {ref!r}")
@@ -164,8 +165,8 @@ def log_dev_time(session: Session, ref: str, *, actor: str, minutes, note: str =
         raise TicketStateError("ticket", "time is logged on escalated tickets only")
     closing = close and ticket.outcome == "escalated" and ticket.escalation_closed_at is None
     if closing and whys is None and not rootcause.has_record(session, ticket):
-        raise TicketError("root_cause", "closing an escalation needs its 5-whys record: why_1 to why_4, the "
-                          "root_cause, and an action (a runbook to write, a task to build or a product fix)")
+        raise TicketStateError("five_whys", "closing an escalation needs its 5-whys record: why_1 to why_4, the "
+                               "root_cause, and an action (a runbook to write, a task to build or a product fix)")
     add_ticket_event(session, ticket.ref, "dev_time", actor=actor, minutes=minutes, note=note)
     if whys is not None:
         rootcause.record(session, ticket, whys, actor=actor)

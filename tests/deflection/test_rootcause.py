@@ -24,14 +24,15 @@ def test_closing_an_escalation_needs_the_five_whys(client, api_token, event):
     escalated(event, "RC-1")
     _dev, headers = api_token("developer")
     refused = dev_time(client, headers, "RC-1", close=True)
-    assert refused.status_code == 400 and list(refused.get_json()["error"]["fields"]) == ["root_cause"]
-    partial = dev_time(client, headers, "RC-1", close=True, **(WHYS | {"why_3": ""}))
+    assert refused.status_code == 409 and list(refused.get_json()["error"]["fields"]) == ["five_whys"]
+    partial = dev_time(client, headers, "RC-1", close=True, five_whys=WHYS | {"why_3": " "})
     assert partial.status_code == 400 and list(partial.get_json()["error"]["fields"]) == ["why_3"]
-    fix = dev_time(client, headers, "RC-1", close=True, **(WHYS | {"action_kind": "product_fix"}))
+    fix = dev_time(client, headers, "RC-1", close=True, five_whys=WHYS | {"action_kind": "product_fix"})
     assert fix.status_code == 400 and list(fix.get_json()["error"]["fields"]) == ["action_link"]
-    bad_link = dev_time(client, headers, "RC-1", close=True, **(WHYS | {"action_link": "javascript:alert(1)"}))
+    bad_link = dev_time(client, headers, "RC-1", close=True, five_whys=WHYS | {"action_link": "javascript:alert(1)"})
     assert bad_link.status_code == 400 and list(bad_link.get_json()["error"]["fields"]) == ["action_link"]
-    closed = dev_time(client, headers, "RC-1", close=True, **WHYS)
+    assert dev_time(client, headers, "RC-1", five_whys={}).status_code == 400
+    closed = dev_time(client, headers, "RC-1", close=True, five_whys=WHYS)
     assert closed.status_code == 200 and closed.get_json()["ticket"]["escalation_closed_at"]
     kinds = [e["kind"] for e in closed.get_json()["ticket"]["events"]]
     assert kinds == ["escalated", "dev_time", "root_cause", "resolved"]
@@ -41,7 +42,7 @@ def test_time_alone_needs_no_record_and_a_record_given_earlier_lets_the_close_th
     escalated(event, "RC-2")
     _dev, headers = api_token("developer")
     assert dev_time(client, headers, "RC-2").status_code == 200
-    assert dev_time(client, headers, "RC-2", **WHYS).status_code == 200
+    assert dev_time(client, headers, "RC-2", five_whys=WHYS).status_code == 200
     assert dev_time(client, headers, "RC-2", close=True).status_code == 200
 
 
