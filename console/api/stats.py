@@ -103,7 +103,7 @@ def _scope(stats_filter: metrics.StatsFilter) -> dict:
 def list_sprints():
     """The last 12 sprints, oldest first, with their support hours and escalations, and the plan."""
     team = (request.args.get("team") or "").strip()[:60]
-    return jsonify(sprints.velocity(console_session(), capacity_hours(), team=team))
+    return jsonify(sprints.velocity(console_session(), capacity_hours(), team=team, today=utcnow().date()))
 
 
 @bp.post("/sprints")

@@ -211,12 +211,15 @@ def impact_panel(ctx: Context) -> Panel:
 
 
 def sprint_panel(ctx: Context) -> Panel:
-    answer = sprints.velocity(ctx.session, ctx.capacity_hours, team=ctx.stats_filter.team, until=ctx.stats_filter.end)
+    answer = sprints.velocity(ctx.session, ctx.capacity_hours, team=ctx.stats_filter.team, until=ctx.stats_filter.end,
+                              today=ctx.today)
     rows = [row | {"tax_text": _percent(row["tax_share"])} for row in answer["rows"]]
-    chart = charts.bar_chart("Story points completed, and support hours, per sprint", [row["name"] for row in rows],
-                             [("points completed", [row["completed_points"] for row in rows]),
-                              ("support hours", [row["support_hours"] for row in rows])],
-                             grouped=True, colours=["#1565c0", "#c62828"]) if rows else None
+    # Points and the tax are two units: columns on the left axis, the tax as a share on the right one.
+    chart = charts.column_chart("Story points completed per sprint (columns, left), points planned (dashed) and "
+                                "the support tax as a share of capacity (line, right)", [row["name"] for row in rows],
+                                [("points completed", [row["completed_points"] for row in rows])],
+                                reference=("points planned", [row["planned_points"] for row in rows]),
+                                line=("support tax", [row["tax_share"] for row in rows])) if rows else None
     plan = answer["plan"]
     notes = ([f"Plan the next sprint with {plan['points']:g} points: the median completed over the last "
               f"{plan['sprints']} sprints (range {plan['low']} to {plan['high']}), with a median support tax of "
@@ -235,8 +238,8 @@ def rootcause_panel(ctx: Context) -> Panel:
     rows = rootcause.by_root_cause(ctx.session, ctx.stats_filter)
     for row in rows:
         row["actions_text"] = "; ".join(
-            f"{ACTION_KIND_LABELS[a['kind']]}: {a['action']} ({'done' if a['done'] else 'not done'})"
-            for a in row["actions"])
+            f"{ACTION_KIND_LABELS[a['kind']]}: {a['action']}" + (f" <{a['link']}>" if a["link"] else "")
+            + f" (done on {a['done']} of {a['escalations']})" for a in row["actions"])
         row["done_text"] = f"{row['done']} of {len(row['actions'])}"
     chart = charts.bar_chart("Escalations by root cause: actions done and not yet done",
                              [row["root_cause"] for row in rows],

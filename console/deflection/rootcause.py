@@ -118,12 +118,18 @@ def by_root_cause(session: Session, stats_filter: StatsFilter, limit: int = MAX_
     groups: dict[str, dict] = {}
     for entry, ref in session.execute(query):
         group = groups.setdefault(entry.root_key, {"root_cause": entry.root_cause, "escalations": 0, "tickets": [],
-                                                   "actions": [], "done": 0})
+                                                   "actions": {}, "done": 0})
         group["escalations"] += 1
         group["tickets"].append(ref)
-        group["actions"].append({"kind": entry.action_kind, "action": entry.action, "link": entry.action_link,
-                                 "done": entry.action_done_at is not None, "ticket": ref})
+        # One line per distinct action: the same fix named on 70 escalations is one action, done on some.
+        action = group["actions"].setdefault((entry.action_kind, entry.action.casefold(), entry.action_link), {
+            "kind": entry.action_kind, "action": entry.action, "link": entry.action_link, "escalations": 0,
+            "done": 0})
+        action["escalations"] += 1
+        action["done"] += entry.action_done_at is not None
         group["done"] += entry.action_done_at is not None
     rows = sorted(groups.values(), key=lambda group: (-group["escalations"], group["root_cause"]))
+    for row in rows:
+        row["actions"] = sorted(row["actions"].values(), key=lambda action: -action["escalations"])
     return rows[:limit]
 

@@ -147,9 +147,11 @@ def _support(session: Session, sprints: list[Sprint], team: str) -> dict[int, tu
     return support
 
 
-def velocity(session: Session, capacity_hours_per_week: float, *, team: str = "", until: date | None = None) -> dict:
+def velocity(session: Session, capacity_hours_per_week: float, *, team: str = "", until: date | None = None,
+             today: date | None = None) -> dict:
     """Per sprint: points planned and completed, support hours, escalations and the tax as a share of
-    capacity; and the plan for the next sprint (median completed points of the last PLAN_FROM, with range)."""
+    capacity; and the plan for the next sprint (median completed points of the last PLAN_FROM sprints that
+    ended before `today`, with their range: a sprint under way has not completed its points yet)."""
     sprints = recent_sprints(session, until=until)
     support = _support(session, sprints, team)
     rows = []
@@ -161,7 +163,8 @@ def velocity(session: Session, capacity_hours_per_week: float, *, team: str = ""
         rows.append(sprint_to_dict(sprint) | {
             "days": days, "support_hours": hours, "escalations": escalations, "capacity_hours": capacity,
             "tax_share": round(hours / capacity, 4) if capacity else 0.0})
-    basis = [row["completed_points"] for row in rows[-PLAN_FROM:]]
+    ended = [row for row in rows if today is None or row["ends_on"] < today.isoformat()][-PLAN_FROM:]
+    basis = [row["completed_points"] for row in ended]
     plan = ({"points": median(basis), "low": min(basis), "high": max(basis), "sprints": len(basis),
-             "tax_share": round(median(row["tax_share"] for row in rows[-PLAN_FROM:]), 4)} if basis else None)
+             "tax_share": round(median(row["tax_share"] for row in ended), 4)} if basis else None)
     return {"rows": rows, "plan": plan, "capacity_hours_per_week": capacity_hours_per_week}

@@ -216,6 +216,8 @@ class HistoryWriter:
         if rng.random() < 0.15:
             escalation_class = rng.choice(("knowledge", "small_change", "specialist"))
         missing = problem.missing_tool if rng.random() < 0.92 else ""
+        if why and problem.task:  # the task was there and did not help: agents name it, the ranking sets it apart
+            missing = problem.task
         if not add("escalated", rng.uniform(5, 40), escalation_class=escalation_class, category=problem.category,
                    missing_tool=missing, note=f"Checked the customer and the order; {why or 'no runbook covers it'}."):
             return

@@ -73,7 +73,7 @@ def test_the_dashboard_groups_escalations_by_root_cause_and_shows_the_actions_do
                       ).get_data(as_text=True)
     table = html[html.index("<tbody>"):html.index("</tbody>")]
     assert table.count("<tr>") == 1 and "1 of 2" in table
-    assert "a task to build: Build unlock_account (done)" in table
+    assert "a task to build: Build unlock_account (done on 1 of 2)" in table
 
 
 def test_an_agent_cannot_mark_an_action_done(client, auth, login_as):

@@ -1,8 +1,11 @@
 """Sprints: recorded over the API and the dashboard's form, set against the support tax per sprint."""
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from console.audit.models import AuditEntry
+from console.db import utcnow
 
 SPRINT = {"name": "Sprint 1", "starts_on": "2026-03-02", "ends_on": "2026-03-15", "planned_points": 30,
           "completed_points": 24}
@@ -25,14 +28,19 @@ def test_a_product_owner_records_sprints_and_reads_velocity_beside_the_support_t
                                                 start=2):
         assert post(client, headers, SPRINT | {"name": f"Sprint {number}", "starts_on": start, "ends_on": end,
                                                "completed_points": done}).status_code == 201
+    today = utcnow().date()  # a sprint under way has not completed its points: the plan leaves it out
+    assert post(client, headers, SPRINT | {"name": "Sprint now", "starts_on": today.isoformat(),
+                                           "ends_on": (today + timedelta(days=13)).isoformat(),
+                                           "completed_points": 0}).status_code == 201
     _dev, dev_headers = api_token("developer")
     answer = client.get("/api/v1/sprints", headers=dev_headers).get_json()
     first, second = answer["rows"][0], answer["rows"][1]
     assert (first["support_hours"], first["escalations"], first["capacity_hours"]) == (1.5, 1, 400.0)
     assert first["tax_share"] == round(1.5 / 400, 4) and second["escalations"] == 1
     assert answer["plan"] == {"points": 24, "low": 18, "high": 30, "sprints": 3, "tax_share": 0.0}
+    assert answer["rows"][-1]["name"] == "Sprint now"
     audited = console_db.scalars(select(AuditEntry).where(AuditEntry.action == "sprint.recorded")).all()
-    assert len(audited) == 3 and audited[0].actor == _owner.email
+    assert len(audited) == 4 and audited[0].actor == _owner.email
 
 
 def test_every_bad_field_is_named_at_once(client, api_token):
