@@ -72,14 +72,14 @@ def test_product_owner_moves_between_tabs_records_a_sprint_and_reads_what_to_bui
     form.get_by_role("button", name="Record the sprint").click()
     expect(page.get_by_role("status").filter(has_text="Recorded Sprint next")).to_be_visible()
     assert "section=team" in page.url and f"from={start}" in page.url
-    screenshot(page, "journey5-velocity")
+    screenshot(page, "journey5-velocity", docs=True)
 
     page.get_by_role("link", name="What to build").click()
     ranking = page.locator("#panel-opportunities")
     expect(ranking).to_contain_text("Score = escalations × mean developer minutes")
     expect(ranking.locator("th", has_text="Score (developer minutes)")).to_be_visible()
     expect(page.locator("#panel-rootcauses tbody tr").first).to_contain_text("of")
-    screenshot(page, "journey5-what-to-build")
+    screenshot(page, "journey5-what-to-build", docs=True)
 
     page.get_by_role("link", name="Tool health and impact").click()
     impact = page.locator("#panel-impact svg[role=img]")
