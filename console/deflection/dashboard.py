@@ -107,8 +107,8 @@ def funnel_panel(ctx: Context) -> Panel:
                  "Where do tickets end: solved with a task, with a runbook, or escalated (and of which class)?",
                  [("category", "Category"), ("tickets", "Tickets"), ("deflected_by_task", "Solved with a task"),
                   ("deflected_by_runbook", "Solved with a runbook"), ("resolved", "Resolved otherwise"),
-                  ("escalated", "Escalated"), ("knowledge", "knowledge"), ("small_change", "small_change"),
-                  ("specialist", "specialist")], rows, chart)
+                  ("escalated", "Escalated"), ("knowledge", "Escalated: knowledge"),
+                  ("small_change", "Escalated: small change"), ("specialist", "Escalated: specialist")], rows, chart)
 
 
 TREND_ARROWS = {"up": "▲", "down": "▼", "steady": "▶", "new": "new", "none": ""}
