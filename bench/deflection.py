@@ -37,6 +37,7 @@ from console.deflection.metrics import StatsFilter, week_of
 from console.deflection.models import Ticket, TicketEvent
 from console.deflection.bulk import insert_history
 from console.demo.history import HistoryWriter
+from console.demo.team import load_team_records
 from console.migrations import upgrade_console
 
 TARGET_MS = 200.0
@@ -69,6 +70,9 @@ def load(app, tickets: int, seed: int) -> tuple[int, int, float]:
                 batch = []
                 print(f"\r  loaded {loaded:,} tickets, {events:,} events", end="", file=sys.stderr)
         print(file=sys.stderr)
+        # The team's sprints and the 5-whys records of the root causes the history wrote, as the demo has them.
+        load_team_records(session, today=utcnow().date(), history_days=DAYS, sprint_days=14, seed=seed)
+        session.commit()
         bind = session.get_bind()
         session.execute(text("ANALYZE"))
         session.commit()
