@@ -3,7 +3,9 @@ from console.audit.models import AuditCheckpoint, AuditEntry, AuditHead, AuditVe
 from console.auth.models import ApiToken, StaffUser  # noqa: F401
 from console.bulk.models import Bulk, BulkItem  # noqa: F401
 from console.db import ConsoleBase
-from console.deflection.models import EventRollup, OutcomeRollup, Ticket, TicketEvent, TicketRollup  # noqa: F401
+from console.deflection.models import (  # noqa: F401
+    EventRollup, OutcomeRollup, RootCause, Sprint, Ticket, TicketEvent, TicketRollup,
+)
 from console.runbooks.models import RunbookSearchMiss, RunbookTick  # noqa: F401
 from console.tasks.models import IdempotencyKey, TaskRun  # noqa: F401
 from console.webhooks.models import WebhookMessage  # noqa: F401

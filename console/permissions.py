@@ -17,6 +17,7 @@ READ_STATS = "stats.read"  # the whole-team dashboard
 READ_TEAM_STATS = "stats.read_team"  # an agent's own-team view
 WORK_TICKETS = "tickets.work"
 LOG_DEV_TIME = "tickets.log_dev_time"
+MANAGE_SPRINTS = "sprints.manage"  # record a sprint's story points (velocity, against the support tax)
 MANAGE_USERS = "users.manage"
 VIEW_METRICS = "metrics.read"  # scraping /metrics with one's API token
 
@@ -27,11 +28,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
          READ_TEAM_STATS, WORK_TICKETS}
     ),
     # Product owners see aggregates only: no task runs and never unmasked personal data.
-    "product_owner": frozenset({LOOKUP, READ_STATS, READ_TEAM_STATS}),
+    "product_owner": frozenset({LOOKUP, READ_STATS, READ_TEAM_STATS, MANAGE_SPRINTS}),
     "developer": frozenset({LOOKUP, REVEAL_PII, READ_AUDIT, READ_STATS, READ_TEAM_STATS, LOG_DEV_TIME}),
     "admin": frozenset(
         {RUN_TASKS, REQUEST_HIGH_RISK, APPROVE_RUNS, UNDO_RUNS, LOOKUP, REVEAL_PII, READ_AUDIT, VERIFY_AUDIT,
-         READ_STATS, READ_TEAM_STATS, WORK_TICKETS, LOG_DEV_TIME, MANAGE_USERS, VIEW_METRICS}
+         READ_STATS, READ_TEAM_STATS, WORK_TICKETS, LOG_DEV_TIME, MANAGE_USERS, VIEW_METRICS, MANAGE_SPRINTS}
     ),
 }
 

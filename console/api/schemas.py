@@ -51,6 +51,9 @@ def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+WHY = {"type": "string", "minLength": 1, "maxLength": 1000, "pattern": "\\S", "description": "one line"}
+
+
 def obj(properties: dict, required: tuple[str, ...] | None = None, **extra) -> dict:
     """An object with these members; all of them required unless `required` names fewer."""
     return {"type": "object", "properties": properties,
@@ -146,18 +149,34 @@ SCHEMAS = {
         "escalation_class": {"enum": [*ESCALATION_CLASSES, "", None],
                              "description": "required when the outcome is `escalated`; empty or null: none"},
         "category": {"type": ["string", "null"], "maxLength": 60},
-        "missing_tool": {"type": ["string", "null"], "maxLength": 200},
+        "missing_tool": {"type": ["string", "null"], "maxLength": 200,
+                         "description": "required when the outcome is `escalated`: the task or runbook that "
+                                        "would have let the agent resolve the ticket"},
         "note": {"type": ["string", "null"], "maxLength": MAX_NOTE},
         "urgent": {"type": ["boolean", "null"],
                    "description": "an escalation that notifies the developer on duty at once; otherwise it waits "
                                   "for the daily digest (CONSOLE_DIGEST_TIME)"},
     }, ("outcome",), **{"if": {"properties": {"outcome": {"const": "escalated"}}},
-                        "then": {"required": ["escalation_class"],
-                                 "properties": {"escalation_class": {"enum": list(ESCALATION_CLASSES)}}}}),
+                        "then": {"required": ["escalation_class", "missing_tool"],
+                                 "properties": {"escalation_class": {"enum": list(ESCALATION_CLASSES)},
+                                                "missing_tool": {"type": "string", "minLength": 1, "maxLength": 200,
+                                                                 "pattern": "\\S"}}}}),
     "DevTimeRequest": obj({"minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
                            "note": {"type": ["string", "null"], "maxLength": MAX_NOTE},
-                           "root_cause": {"type": ["string", "null"], "maxLength": MAX_NOTE},
-                           "close": {"type": "boolean"}}, ("minutes",)),
+                           "five_whys": {"anyOf": [ref("FiveWhys"), {"type": "null"}]},
+                           "close": {"type": "boolean", "description": "close the escalation; needs the 5-whys "
+                                     "record, now or from earlier (else 409)"}}, ("minutes",)),
+    "FiveWhys": obj({"why_1": WHY, "why_2": WHY, "why_3": WHY, "why_4": WHY,
+                     "root_cause": WHY | {"maxLength": 300, "description": "the fifth why: the root cause"},
+                     "action_kind": {"enum": ["runbook", "task", "product_fix"]},
+                     "action": WHY | {"maxLength": 300,
+                                      "description": "the runbook to write, the task to build or the fix"},
+                     "action_link": {"type": ["string", "null"], "maxLength": 500, "pattern": "^(https?://[^\\s/?#]+.*)?$",
+                                     "description": "an http(s) link; required for a product fix"}},
+                    ("why_1", "why_2", "why_3", "why_4", "root_cause", "action_kind", "action"),
+                    **{"if": {"properties": {"action_kind": {"const": "product_fix"}}},
+                       "then": {"required": ["action_link"],
+                                "properties": {"action_link": {"type": "string", "minLength": 1}}}}),
     "Preview": obj({
         "task": TEXT, "params": {"type": "object"}, "changes": {"type": "array", "items": ref("Change")},
         "effects": {"type": "array", "items": EFFECT}, "summary": TEXT, "risk": TEXT,
@@ -184,6 +203,21 @@ SCHEMAS = {
                                         "deflection_rate": {"type": ["number", "null"]}}, ()), "group_by")
     | {"description": "`totals` over the range, and one row per week, category or task"},
     "StatsRows": rows_answer({"type": "object"}),
+    "SprintRequest": obj({
+        "name": {"type": "string", "minLength": 1, "maxLength": 60, "pattern": "\\S"},
+        "starts_on": {"type": "string", "format": "date"}, "ends_on": {"type": "string", "format": "date",
+                                                                       "description": "on or after starts_on"},
+        "planned_points": {"type": "integer", "minimum": 0, "maximum": 10000},
+        "completed_points": {"type": "integer", "minimum": 0, "maximum": 10000},
+    }, ("name", "starts_on", "ends_on", "planned_points", "completed_points")),
+    "Sprint": obj({"id": {"type": "integer"}, "name": TEXT, "starts_on": TEXT, "ends_on": TEXT,
+                   "planned_points": {"type": "integer"}, "completed_points": {"type": "integer"}},
+                  ("id", "name", "starts_on", "ends_on", "planned_points", "completed_points")),
+    "SprintAnswer": obj({"sprint": ref("Sprint")}, ("sprint",)),
+    "SprintList": obj({"rows": {"type": "array", "items": {"type": "object"}},
+                       "plan": {"type": ["object", "null"], "description": "median completed points of the last "
+                                "five sprints (`points`), with `low` and `high`; null before the first sprint"},
+                       "capacity_hours_per_week": {"type": "number"}}, ("rows", "plan")),
     "RecordKinds": obj({"records": {"type": "array", "items": obj({
         "name": TEXT, "title": TEXT, "search": {"type": "array", "items": TEXT}})}}),
     "RecordPage": obj({"items": {"type": "array", "items": ref("RecordItem")}, "next": NULLABLE_TEXT}),

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from console.api import ApiError, api_user, bp, require
+from sqlalchemy.exc import SQLAlchemyError
+
+from console.api import ApiError, api_user, bp, json_body, require
 from console.api.describe import Query, documented
 from console.api.schemas import GROUP_BY, OPTIONAL_DAY, or_empty
 from console.db import console_session, utcnow
-from console.deflection import insights, metrics
+from console.deflection import insights, metrics, ranking, sprints
 from console.deflection.metrics import FilterError
 from console.deflection.scope import capacity_hours, forced_team
-from console.permissions import READ_TEAM_STATS
+from console.permissions import MANAGE_SPRINTS, READ_STATS, READ_TEAM_STATS
 
 
 RANGE = (Query("from", OPTIONAL_DAY, "the first day (default: a Monday about 180 days before `to`)"),
@@ -54,12 +56,13 @@ def deflection_stats():
 
 @bp.get("/stats/opportunities")
 @require(READ_TEAM_STATS)
-@documented("The tool-opportunity ranking", answers={200: "StatsRows"}, query=RANGE + (LIMIT,))
+@documented("The tool-opportunity ranking", answers={200: "StatsRows"}, query=RANGE + (LIMIT,),
+            description="`rows` are the missing tools, best first, scored in developer minutes; `existing` are "
+                        "answers naming a task or runbook that exists, each with its verdict.")
 def opportunity_stats():
-    """The tool-opportunity ranking over the 90 days up to `to`."""
+    """The tool-opportunity ranking over the 90 days up to `to`: missing tools, and existing ones asked for."""
     stats_filter = _filter()
-    rows = insights.opportunities(console_session(), stats_filter, limit=_limit())
-    return jsonify({"rows": rows} | _scope(stats_filter))
+    return jsonify(ranking.ranking(console_session(), stats_filter, limit=_limit()) | _scope(stats_filter))
 
 
 @bp.get("/stats/support-tax")
@@ -91,3 +94,33 @@ def impact_stats():
 def _scope(stats_filter: metrics.StatsFilter) -> dict:
     return {"from": stats_filter.start.isoformat(), "to": stats_filter.end.isoformat(),
             "category": stats_filter.category or None, "team": stats_filter.team or None}
+
+
+@bp.get("/sprints")
+@require(READ_STATS)
+@documented("The recorded sprints with velocity and support tax, and the figure to plan the next one with",
+            answers={200: "SprintList"}, query=(Query("team", {"type": "string"}, "support hours of this team only"),))
+def list_sprints():
+    """The last 12 sprints, oldest first, with their support hours and escalations, and the plan."""
+    team = (request.args.get("team") or "").strip()[:60]
+    return jsonify(sprints.velocity(console_session(), capacity_hours(), team=team, today=utcnow().date()))
+
+
+@bp.post("/sprints")
+@require(MANAGE_SPRINTS)
+@documented("Record a sprint's story points, planned and completed", answers={201: "SprintAnswer"},
+            body="SprintRequest", errors=(409,), description="A sprint overlapping a recorded one gets a 409.")
+def record_sprint():
+    """Record a sprint; a 400 names each bad field, a 409 the sprint it overlaps or the name taken."""
+    session = console_session()
+    try:
+        sprint = sprints.add_sprint(session, sprints.parse_sprint(json_body()), actor=api_user().email)
+        session.commit()
+    except sprints.SprintError as exc:
+        session.rollback()
+        raise ApiError(409 if exc.conflict else 400, "conflict" if exc.conflict else "invalid", str(exc),
+                       exc.errors) from None
+    except SQLAlchemyError as exc:
+        session.rollback()
+        raise ApiError(503, "unavailable", f"the sprint could not be recorded ({exc.__class__.__name__})") from exc
+    return jsonify({"sprint": sprints.sprint_to_dict(sprint)}), 201

@@ -70,9 +70,10 @@ def record_ticket_outcome(ref: str):
 
 @bp.post("/tickets/<path:ref>/dev-time")
 @require(LOG_DEV_TIME)
-@documented("Log developer minutes on an escalation, optionally a root cause, and close it",
+@documented("Log developer minutes on an escalation, its 5-whys record, and close it",
             answers={200: "TicketAnswer"}, body="DevTimeRequest", errors=(404, 409),
-            path={"ref": TICKET_REF}, description="A ticket that was never escalated gets a 409.")
+            path={"ref": TICKET_REF}, description="A ticket that was never escalated gets a 409. Closing "
+            "needs the 5-whys record (`five_whys`), sent now or earlier: else a 409 naming `five_whys`.")
 def log_ticket_dev_time(ref: str):
     """A developer logs minutes on an escalation, optionally a root cause, and may close it."""
     body = json_body()
@@ -90,7 +91,7 @@ def log_ticket_dev_time(ref: str):
         if find_ticket(session, ref) is None:
             raise ApiError(404, "not_found", f"no ticket {ref!r}")
         ticket = workflow.log_dev_time(session, ref, actor=api_user().email, minutes=minutes,
-                                       note=_text(body, "note"), root_cause=_text(body, "root_cause"), close=close)
+                                       note=_text(body, "note"), close=close, five_whys=_five_whys(body))
         session.commit()
     except TicketError as exc:
         session.rollback()
@@ -98,6 +99,16 @@ def log_ticket_dev_time(ref: str):
     except SQLAlchemyError as exc:
         raise _unaudited(session, exc) from exc
     return jsonify({"ticket": workflow.ticket_to_dict(session, ticket)})
+
+
+def _five_whys(body: dict) -> dict | None:
+    value = body.get("five_whys")
+    if value is not None and not isinstance(value, dict):
+        raise ApiError(400, "invalid", "five_whys must be an object", {"five_whys": "must be an object"})
+    if value is not None and not value:
+        raise ApiError(400, "invalid", "five_whys needs why_1 to why_4, root_cause, action_kind and action",
+                       {"five_whys": "empty"})
+    return value
 
 
 def _text(body: dict, name: str) -> str:

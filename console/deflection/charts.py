@@ -5,6 +5,7 @@ ever shrinks to fit (console.css); the default widths fit the dashboard's full-w
 """
 from __future__ import annotations
 
+import hashlib
 import math
 
 from markupsafe import Markup, escape
@@ -33,12 +34,15 @@ def _nice_max(value: float, ticks: int = 4) -> float:
     return 10 * magnitude * ticks
 
 
-def _legend(series_names: list[str], colours: list[str], x: int, y: int, extra: list[tuple[str, str]] = ()) -> str:
+def _legend(series_names: list[str], colours: list[str], x: int, y: int, extra: list[tuple[str, str]] = (),
+            prefix: str = "") -> str:
     parts, offset = [], x
-    for name, colour in list(zip(series_names, colours)) + list(extra):
-        parts.append(f'<rect x="{offset:.0f}" y="{y - 9}" width="10" height="10" fill="{colour}"/>'
-                     f'<text x="{offset + 14:.0f}" y="{y}" {FONT}>{escape(name)}</text>')
-        offset += 24 + CHAR_WIDTH * len(name)
+    for index, (name, colour) in enumerate(list(zip(series_names, colours)) + list(extra)):
+        hatch = (f'<rect x="{offset:.0f}" y="{y - 11}" width="12" height="12" fill="url(#{prefix}-{index})"/>'
+                 if prefix and 0 < index < min(len(series_names), len(PATTERNS)) else "")
+        parts.append(f'<rect x="{offset:.0f}" y="{y - 11}" width="12" height="12" fill="{colour}"/>{hatch}'
+                     f'<text x="{offset + 16:.0f}" y="{y}" {FONT}>{escape(name)}</text>')
+        offset += 26 + CHAR_WIDTH * len(name)
     return "".join(parts)
 
 
@@ -106,31 +110,84 @@ def column_chart(title: str, labels: list[str], series: list[tuple[str, list[flo
     return Markup("".join(out))
 
 
+# Tool health's results: green only for success; refusals amber, rejections purple, failures red, each with
+# its own pattern as well, so that no two read alike in grey or to a colour-blind eye.
+STATUS_COLOURS = {"succeeded": "#2e7d32", "refused": "#f9a825", "rejected": "#6a1b9a", "failed": "#c62828"}
+PATTERNS = ("", "diagonal", "dots", "cross")
+LINE_HEIGHT = 16
+
+
+def _pattern_defs(prefix: str, count: int) -> str:
+    """White hatching laid over a series' colour: series 0 is plain, the others each get a pattern."""
+    shapes = {"diagonal": '<path d="M0,6 L6,0" stroke="#fff" stroke-width="1.5"/>',
+              "dots": '<circle cx="3" cy="3" r="1.3" fill="#fff"/>',
+              "cross": '<path d="M0,0 L6,6 M6,0 L0,6" stroke="#fff" stroke-width="1.2"/>'}
+    defs = [f'<pattern id="{prefix}-{index}" width="6" height="6" patternUnits="userSpaceOnUse">{shapes[kind]}'
+            f'</pattern>' for index, kind in enumerate(PATTERNS[:count]) if kind]
+    return f"<defs>{''.join(defs)}</defs>" if defs else ""
+
+
+def _mark(prefix: str, index: int, x: float, y: float, w: float, h: float, colour: str, tip: str) -> str:
+    hatch = (f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="url(#{prefix}-{index})"/>'
+             if 0 < index < len(PATTERNS) else "")
+    return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{colour}">'
+            f'<title>{tip}</title></rect>{hatch}')
+
+
+def _wrap(label: str, fits: int) -> list[str]:
+    """The label in lines of at most `fits` characters, broken between words (a longer word gets its own line)."""
+    lines, line = [], ""
+    for word in label.split() or [""]:
+        if line and len(line) + 1 + len(word) > fits:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return lines + [line]
+
+
 def bar_chart(title: str, labels: list[str], series: list[tuple[str, list[float]]], *, width: int = WIDTH,
-              bar_height: int = 20) -> Markup:
-    """Horizontal stacked bars, one per label (categories, tasks, runbooks)."""
-    longest = max((len(label) for label in labels), default=10)
-    left, right, top = round(min(longest * CHAR_WIDTH + 12, 340)), 60, 8
+              bar_height: int = 20, grouped: bool = False, colours: list[str] | None = None) -> Markup:
+    """Horizontal bars, one row per label (categories, tasks, runbooks): the series stacked, or with `grouped`
+    side by side (one bar each, for comparing them). Labels wrap, never cut; each series after the first
+    has a pattern as well as a colour, and a legend names them."""
+    left, right, top = 300, 60, 8
     fits = int((left - 12) / CHAR_WIDTH)
-    height = top + bar_height * 1.4 * max(len(labels), 1) + 30
+    colours = list(colours or PALETTE[:len(series)])
+    prefix = "p" + hashlib.sha1("\n".join([title, *labels]).encode()).hexdigest()[:10]  # ids unique on the page
     plot_w = width - left - right
     totals = [sum(values[i] for _name, values in series) for i in range(len(labels))]
-    x_max = _nice_max(max(totals + [0]))
-    colours = list(PALETTE[:len(series)])
-    out = [_svg_open(title, width, height)]
-    for i, label in enumerate(labels):
-        y = top + i * bar_height * 1.4
-        out.append(f'<text x="{left - 6}" y="{y + bar_height * 0.7:.1f}" text-anchor="end" {FONT}>'
-                   f'{escape(label if len(label) <= fits else label[:fits - 1] + "…")}</text>')
+    peaks = [max((values[i] for _name, values in series), default=0) for i in range(len(labels))]
+    x_max = _nice_max(max((peaks if grouped else totals) + [0]))
+    bars = len(series) if grouped else 1
+    rows, y = [], top
+    for label in labels:
+        lines = _wrap(label, fits)
+        block = max(bars * bar_height + (bars - 1) * 2, len(lines) * LINE_HEIGHT)
+        rows.append((y, lines, block))
+        y += block + bar_height * 0.5
+    height = y + 30
+    out = [_svg_open(title, width, height), _pattern_defs(prefix, len(series))]
+    for i, (label, (y, lines, block)) in enumerate(zip(labels, rows)):
+        first = y + (block - len(lines) * LINE_HEIGHT) / 2 + LINE_HEIGHT * 0.8
+        out.append(f'<text x="{left - 6}" y="{first:.1f}" text-anchor="end" {FONT}>'
+                   + "".join(f'<tspan x="{left - 6}" dy="{0 if n == 0 else LINE_HEIGHT}">{escape(line)}</tspan>'
+                             for n, line in enumerate(lines)) + "</text>")
         x = left
-        for (name, values), colour in zip(series, colours):
+        for index, ((name, values), colour) in enumerate(zip(series, colours)):
             w = plot_w * values[i] / x_max if x_max else 0
+            bar_y = y + (index * (bar_height + 2) if grouped else 0)
+            tip = f"{escape(label)}: {escape(name)} {_number(values[i])}"
             if values[i]:
-                out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{bar_height}" fill="{colour}">'
-                           f'<title>{escape(label)}: {escape(name)} {_number(values[i])}</title></rect>')
-            x += w
-        out.append(f'<text x="{x + 4:.1f}" y="{y + bar_height * 0.7:.1f}" {FONT}>{_number(totals[i])}</text>')
+                out.append(_mark(prefix, index, x, bar_y, w, bar_height, colour, tip))
+            if grouped:
+                out.append(f'<text x="{x + w + 4:.1f}" y="{bar_y + bar_height * 0.75:.1f}" {FONT}>'
+                           f'{escape(name)} {_number(values[i])}</text>')
+            else:
+                x += w
+        if not grouped:
+            out.append(f'<text x="{x + 4:.1f}" y="{y + bar_height * 0.7:.1f}" {FONT}>{_number(totals[i])}</text>')
     if len(series) > 1:
-        out.append(_legend([name for name, _values in series], colours, left, int(height) - 6))
+        out.append(_legend([name for name, _values in series], colours, left, int(height) - 6, prefix=prefix))
     out.append("</svg>")
     return Markup("".join(out))

@@ -1,11 +1,9 @@
 """What to build next and how the built tools do: opportunities, tool health, impact, runbook gaps.
 
-- Tool opportunity: escalations grouped by category and "missing tool" answer, over the 90
-  days up to the end of the range, scored escalations × mean developer minutes (the mean over
-  the escalations that have time logged), with the trend against the 90 days before.
+- Tool opportunity: see console.deflection.ranking.
 - Tool health: per task, runs with a final status, success rate, refusals, failures,
   rejections, undos, tickets it deflected and false deflections (an escalation after it
-  succeeded on the ticket).
+  succeeded on the ticket); bulk items counted apart from single runs.
 - Impact of a shipped tool: the task "shipped" on the day of its first run; its category is
   the one its deflected tickets are filed under. Escalations (and tickets) in that category
   over equal windows before and after: up to 90 days, as long as the data on both sides allows.
@@ -22,71 +20,15 @@ from flask import current_app, has_app_context
 from sqlalchemy import and_, case, func, literal, or_, select, text, union_all
 from sqlalchemy.orm import Session
 
-from console.deflection.metrics import StatsFilter, _where, in_range, previous
-from console.deflection.models import ESCALATION_CLASSES, EventRollup, OutcomeRollup, TicketRollup
+from console.deflection import ranking
+from console.deflection.metrics import StatsFilter, _where, in_range
+from console.deflection.models import EventRollup, OutcomeRollup, TicketRollup
 
-OPPORTUNITY_DAYS = 90
 IMPACT_DAYS = 90
 MIN_IMPACT_DAYS = 7
-NO_ANSWER = "(no answer)"
-
-
-def _trend(now: int, before: int) -> dict:
-    if before == 0:
-        return {"direction": "new" if now else "none", "change": None}
-    change = round((now - before) / before, 4)
-    direction = "up" if change > 0.1 else "down" if change < -0.1 else "steady"
-    return {"direction": direction, "change": change}
-
-
-def opportunities(session: Session, stats_filter: StatsFilter, *, days: int = OPPORTUNITY_DAYS,
-                  limit: int = 20) -> list[dict]:
-    """The tool-opportunity ranking, best first."""
-    window = StatsFilter(stats_filter.end - timedelta(days=days - 1), stats_filter.end,
-                         stats_filter.category, stats_filter.team)
-    earlier = previous(window)
-    recent_rows = in_range(TicketRollup, window.start, window.end)
-    recent = case((recent_rows, 1), else_=0)
-    query = (select(TicketRollup.category, TicketRollup.missing_tool, TicketRollup.escalation_class, recent,
-                    func.sum(TicketRollup.tickets), func.sum(TicketRollup.dev_minutes), func.sum(TicketRollup.timed))
-             .where(TicketRollup.outcome == "escalated",
-                    or_(recent_rows, in_range(TicketRollup, earlier.start, earlier.end)),
-                    *_where(TicketRollup, window, dated=False))
-             .group_by(TicketRollup.category, TicketRollup.missing_tool, TicketRollup.escalation_class, recent))
-    groups: dict[tuple, dict] = {}
-    for category, missing_tool, escalation_class, is_recent, tickets, minutes, timed in session.execute(query):
-        answer = " ".join((missing_tool or "").split()).rstrip(".")
-        key = (category, answer.lower())
-        group = groups.setdefault(key, {"category": category, "answers": Counter(), "escalations": 0,
-                                        "previous_escalations": 0, "minutes": 0, "timed": 0,
-                                        "classes": Counter()})
-        if not is_recent:
-            group["previous_escalations"] += int(tickets or 0)
-            continue
-        group["answers"][answer] += int(tickets or 0)
-        group["escalations"] += int(tickets or 0)
-        group["minutes"] += int(minutes or 0)
-        group["timed"] += int(timed or 0)
-        group["classes"][escalation_class] += int(tickets or 0)
-    rows = []
-    for group in groups.values():
-        if not group["escalations"]:
-            continue
-        mean = group["minutes"] / group["timed"] if group["timed"] else 0.0
-        answer = group["answers"].most_common(1)[0][0]
-        rows.append({
-            "category": group["category"],
-            "missing_tool": answer or NO_ANSWER,
-            "escalations": group["escalations"],
-            "mean_dev_minutes": round(mean, 1),
-            "score": round(group["escalations"] * mean, 1),
-            "classes": {name: group["classes"].get(name, 0) for name in ESCALATION_CLASSES},
-            "previous_escalations": group["previous_escalations"],
-            "trend": _trend(group["escalations"], group["previous_escalations"]),
-            "from": window.start.isoformat(), "to": window.end.isoformat(),
-        })
-    rows.sort(key=lambda row: (-row["score"], -row["escalations"], row["category"], row["missing_tool"]))
-    return rows[:limit]
+RUN_KINDS = ("task_run", "bulk_item")  # a tool ships with its first run, single or in a bulk
+# The ranking lives in its own module; these names stay here, where the dashboard and the API read them.
+opportunities = ranking.opportunities
 
 
 def known_tasks() -> list[str]:
@@ -95,29 +37,44 @@ def known_tasks() -> list[str]:
     return sorted(spec.name for spec in registry) if registry is not None else []
 
 
+STATUSES = ("succeeded", "refused", "rejected", "failed")
+
+
+def task_titles() -> dict[str, str]:
+    """Each enabled task's title by its name: pages show titles, never the names."""
+    registry = current_app.extensions.get("task_registry") if has_app_context() else None
+    return {spec.name: spec.title for spec in registry} if registry is not None else {}
+
+
 def tool_health(session: Session, stats_filter: StatsFilter) -> list[dict]:
-    """Per task: uses, success rate, refusals, failures, rejections, undos, deflections, false deflections."""
+    """Per task: uses, success rate, refusals, failures, rejections, undos, deflections, false deflections.
+
+    Single runs and bulk items count apart (`bulk_*`): one bulk of 2,000 items would otherwise drown
+    every single run's success rate.
+    """
     runs = (select(EventRollup.kind, EventRollup.subject, EventRollup.status, func.sum(EventRollup.events))
-            .where(EventRollup.kind.in_(("task_run", "undo")), *_where(EventRollup, stats_filter))
+            .where(EventRollup.kind.in_(("task_run", "undo", "bulk_item")), *_where(EventRollup, stats_filter))
             .group_by(EventRollup.kind, EventRollup.subject, EventRollup.status))
     rows: dict[str, dict] = {}
 
     def row(task: str) -> dict:
         return rows.setdefault(task, {"task": task, "uses": 0, "succeeded": 0, "success_rate": 0.0, "refused": 0,
                                       "failed": 0, "rejected": 0, "undos": 0, "deflections": 0,
-                                      "false_deflections": 0})
+                                      "false_deflections": 0, "bulk_items": 0}
+                               | {f"bulk_{status}": 0 for status in STATUSES})
 
     for name in known_tasks():
         row(name)
     for kind, task, status, events in session.execute(runs):
         events = int(events or 0)
-        if kind == "undo":
-            row(task)["undos"] += events if status == "succeeded" else 0
-            continue
         entry = row(task)
-        entry["uses"] += events
-        if status in ("succeeded", "refused", "failed", "rejected"):
-            entry[status] += events
+        if kind == "undo":
+            entry["undos"] += events if status == "succeeded" else 0
+            continue
+        prefix = "bulk_" if kind == "bulk_item" else ""
+        entry["bulk_items" if prefix else "uses"] += events
+        if status in STATUSES:
+            entry[prefix + status] += events
     credited = (select(TicketRollup.task, TicketRollup.outcome, TicketRollup.false_deflection,
                        func.sum(TicketRollup.tickets))
                 .where(TicketRollup.task != "", *_where(TicketRollup, stats_filter))
@@ -131,18 +88,18 @@ def tool_health(session: Session, stats_filter: StatsFilter) -> list[dict]:
             entry["deflections"] += int(tickets or 0)
     for entry in rows.values():
         entry["success_rate"] = round(entry["succeeded"] / entry["uses"], 4) if entry["uses"] else 0.0
-    return sorted(rows.values(), key=lambda entry: (-entry["uses"], entry["task"]))
+    return sorted(rows.values(), key=lambda entry: (-entry["uses"] - entry["bulk_items"], entry["task"]))
 
 
 def _first_runs(session: Session) -> dict[str, date]:
     """The day each task first ran: its first week from the weekly rows, then the day within that week."""
     weeks = [(task, week) for task, week in session.execute(
         select(EventRollup.subject, func.min(EventRollup.day))
-        .where(EventRollup.grain == "w", EventRollup.kind == "task_run").group_by(EventRollup.subject)) if task]
+        .where(EventRollup.grain == "w", EventRollup.kind.in_(RUN_KINDS)).group_by(EventRollup.subject)) if task]
     if not weeks:
         return {}
     days = (select(EventRollup.subject, func.min(EventRollup.day))
-            .where(EventRollup.grain == "d", EventRollup.kind == "task_run",
+            .where(EventRollup.grain == "d", EventRollup.kind.in_(RUN_KINDS),
                    or_(*(and_(EventRollup.subject == task, EventRollup.day.between(week, week + timedelta(days=6)))
                          for task, week in weeks)))
             .group_by(EventRollup.subject))

@@ -94,6 +94,8 @@ class TicketEvent(ConsoleBase):
     urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # Left for the digest rather than sent at once (escalations only); those sent at once interrupted someone.
     batched: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Set on the event of a task run that is an item of a bulk: tool health counts those apart.
+    bulk_id: Mapped[int | None] = mapped_column(Integer)
 
     ticket: Mapped[Ticket] = relationship(back_populates="events", lazy="raise")
 
@@ -183,3 +185,52 @@ class EscalationDigest(ConsoleBase):
     escalations: Mapped[int] = mapped_column(Integer, default=0)
     developers: Mapped[int] = mapped_column(Integer, default=0)
     recipients: Mapped[str] = mapped_column(Text, default="")  # the developers it went to, comma-separated
+
+
+class Sprint(ConsoleBase):
+    """A sprint as the team records it: its days and its story points, planned and completed."""
+
+    __tablename__ = "sprints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    planned_points: Mapped[int] = mapped_column(Integer)
+    completed_points: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[str] = mapped_column(String(254), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_sprints_starts_on", "starts_on"),)
+
+
+ACTION_KINDS = ("runbook", "task", "product_fix")
+ACTION_KIND_LABELS = {"runbook": "a runbook to write", "task": "a task to build", "product_fix": "a product fix"}
+
+
+class RootCause(ConsoleBase):
+    """The 5-whys record of an escalation a developer closed, and the action that keeps it from coming back."""
+
+    __tablename__ = "root_causes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(254), default="")
+    why_1: Mapped[str] = mapped_column(Text)
+    why_2: Mapped[str] = mapped_column(Text)
+    why_3: Mapped[str] = mapped_column(Text)
+    why_4: Mapped[str] = mapped_column(Text)
+    # The fifth why is the root cause; the dashboard groups on it (its case and spacing folded).
+    root_cause: Mapped[str] = mapped_column(String(300))
+    root_key: Mapped[str] = mapped_column(String(300))
+    action_kind: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str] = mapped_column(String(300))
+    action_link: Mapped[str] = mapped_column(String(500), default="")
+    action_done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    action_done_by: Mapped[str] = mapped_column(String(254), default="")
+
+    __table_args__ = (
+        Index("ix_root_causes_created", "created_at"),
+        Index("ix_root_causes_ticket", "ticket_id", "id"),
+    )

@@ -48,7 +48,8 @@ def event_entries(event, ticket, *, first_escalation: bool = False, runbooks_bef
     if kind == "task_run":
         if event.run_status not in TERMINAL_RUN_STATUSES:
             return []  # pending approval is not a use yet; its decision comes as another event
-        kind = "undo" if getattr(event, "undo_of", None) is not None else "task_run"
+        kind = ("undo" if getattr(event, "undo_of", None) is not None
+                else "bulk_item" if getattr(event, "bulk_id", None) is not None else "task_run")
         subject, status = event.task, event.run_status
     elif kind == "runbook_viewed":
         subject = event.runbook

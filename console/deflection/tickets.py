@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Callable
 from urllib.parse import quote, unquote, urlsplit
 
 from flask import current_app, has_app_context
@@ -32,12 +33,13 @@ MAX_REF_LENGTH = 120  # the column's width: a TICKET_REF_PATTERN allowing more i
 DEFAULT_REF_PATTERN = r"[A-Za-z0-9#._-]{1,40}"
 DEFAULT_REF_RULE = "1 to 40 letters, digits and - _ # ."
 EVENT_FIELDS = frozenset({"task", "run_id", "run_status", "undo_of", "runbook", "escalation_class", "category",
-                          "missing_tool", "assignee", "note", "minutes", "urgent"})
+                          "missing_tool", "assignee", "note", "minutes", "urgent", "bulk_id"})
 TEXT_LIMITS = {"task": 100, "run_status": 30, "runbook": 120, "escalation_class": 20, "category": 60,
                "missing_tool": 200, "assignee": 254}
 FACT_FIELDS = ("outcome", "closed_at", "task", "false_deflection", "category", "escalation_class", "missing_tool",
                "assignee", "escalated_at", "escalation_closed_at", "dev_minutes")
 AUDITED_FIELDS = ("runbook", "escalation_class", "category", "missing_tool", "assignee", "note", "minutes", "urgent")
+BULK_OF_RUN = "deflection_bulk_of_run"
 # A task run's event is audited by the run's own entry, which the runner writes in the same commit.
 AUDITED_ELSEWHERE = frozenset({"task_run"})
 
@@ -200,6 +202,16 @@ def _assignee(session: Session, ticket: Ticket, when, category: str) -> str:
     return duty.developer if duty else ""
 
 
+def add_bulk_lookup(app, bulk_of_run: Callable[[Session, int], int | None]) -> None:
+    """Say which task runs are bulk items: `bulk_of_run(session, run_id)` gives the bulk's id, or None."""
+    app.extensions[BULK_OF_RUN] = bulk_of_run
+
+
+def _bulk_of(session: Session, fields: dict) -> int | None:
+    lookup = current_app.extensions.get(BULK_OF_RUN) if has_app_context() else None
+    return lookup(session, fields["run_id"]) if lookup is not None else None
+
+
 def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", customer: str = "",
                      **fields) -> TicketEvent:
     """Record an event on the ticket (created if new) and refresh its derived facts; no commit.
@@ -208,6 +220,8 @@ def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", 
     """
     if kind not in EVENT_KINDS:
         raise TicketError("kind", f"unknown ticket event {kind!r}")
+    if kind == "task_run" and fields.get("run_id") is not None and "bulk_id" not in fields:
+        fields["bulk_id"] = _bulk_of(session, fields)
     created_at = fields.pop("created_at", None) or utcnow()
     fields = _clean_fields(fields)
     ticket, created = _open_ticket(session, ref, actor=actor, lock=True)

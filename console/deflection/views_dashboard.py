@@ -3,17 +3,17 @@ from __future__ import annotations
 
 import time
 
-from flask import Response, abort, current_app, request
+from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from console.admin.base import ConsoleView
+from console.admin.base import ConsoleView, deny
 from console.db import console_session, utcnow
-from console.deflection import dashboard, insights, metrics, workflow
+from console.deflection import dashboard, insights, metrics, sprints, workflow
 from console.deflection.metrics import FilterError, StatsFilter
 from console.deflection.rotation import duty_on
 from console.deflection.scope import capacity_hours, forced_team
-from console.permissions import READ_TEAM_STATS
+from console.permissions import MANAGE_SPRINTS, READ_TEAM_STATS, user_can
 
 HOME_ESCALATIONS = 20  # the developer's home lists the newest ones; the on-duty page has the rest
 
@@ -30,20 +30,23 @@ class DashboardView(ConsoleView):
 
     @expose("/")
     def index(self):
+        return self._page()
+
+    def _page(self, *, sprint_form: dict | None = None, sprint_errors: dict | None = None):
+        args = request.args if request.method == "GET" else {"section": "team"} | {
+            key: request.form[key] for key in ("from", "to", "category", "team") if request.form.get(key)}
         try:
-            ctx = _context(request.args)
+            ctx = _context(args)
         except FilterError as exc:
             ctx = _context({})
             problem = f"{exc.field}: {exc}"
         else:
             problem = ""
-        wanted = request.args.get("panel")
+        section, keys = _section(args)
         panels, timings = [], {}
-        for key, build in dashboard.PANELS.items():
-            if wanted and wanted in dashboard.PANELS and key != wanted:
-                continue
+        for key in keys:
             started = time.perf_counter()
-            panels.append(build(ctx))
+            panels.append(dashboard.PANELS[key](ctx))
             timings[key] = round((time.perf_counter() - started) * 1000, 1)
         current_app.logger.debug("deflection dashboard panels (ms): %s", timings)
         query = {name: value for name, value in (("from", ctx.stats_filter.start.isoformat()),
@@ -52,7 +55,25 @@ class DashboardView(ConsoleView):
                                                  ("team", ctx.stats_filter.team)) if value}
         return self.render("deflection/dashboard.html", panels=panels, filter=ctx.stats_filter, query=query,
                            problem=problem, team_locked=forced_team(current_user) is not None,
-                           categories=workflow.categories()), 400 if problem else 200
+                           categories=workflow.categories(), sections=dashboard.SECTIONS, section=section,
+                           can_record_sprint=user_can(current_user, MANAGE_SPRINTS),
+                           sprint_form=sprint_form or {}, sprint_errors=sprint_errors or {}), \
+            400 if problem or sprint_errors else 200
+
+    @expose("/sprints", methods=("POST",))
+    def record_sprint(self):
+        if not user_can(current_user, MANAGE_SPRINTS):
+            return deny(self)
+        form = request.form.to_dict()
+        try:
+            sprint = sprints.add_sprint(console_session(), sprints.parse_sprint(form), actor=current_user.email)
+            console_session().commit()
+        except sprints.SprintError as exc:
+            console_session().rollback()
+            return self._page(sprint_form=form, sprint_errors=exc.errors)
+        flash(f"Recorded {sprint.name}: {sprint.completed_points} of {sprint.planned_points} points.", "success")
+        back = {key: form[key] for key in ("from", "to", "category", "team") if form.get(key)}
+        return redirect(url_for(".index", section="team", **back) + "#panel-sprints")
 
     @expose("/csv/<panel>")
     def csv(self, panel: str):
@@ -66,6 +87,16 @@ class DashboardView(ConsoleView):
         name = f"deflection-{panel}-{ctx.stats_filter.start}-{ctx.stats_filter.end}.csv"
         return Response(build(ctx).csv(), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _section(args) -> tuple[str, tuple[str, ...]]:
+    """The tab shown and its panels; `panel` shows one panel alone (the CSV links and tests use it)."""
+    panel = args.get("panel")
+    sections = {key: panels for key, _title, panels in dashboard.SECTIONS}
+    if panel in dashboard.PANELS:
+        return next(key for key, panels in sections.items() if panel in panels), (panel,)
+    key = args.get("section") if args.get("section") in sections else dashboard.SECTIONS[0][0]
+    return key, sections[key]
 
 
 def summary_section(user) -> dict:

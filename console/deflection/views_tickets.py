@@ -11,8 +11,8 @@ from werkzeug.routing import BuildError
 from console.admin.base import ConsoleView, deny
 from console.permissions import LOG_DEV_TIME, READ_STATS, WORK_TICKETS, user_can
 from console.db import console_session, utcnow
-from console.deflection import workflow
-from console.deflection.models import ESCALATION_CLASS_HELP, ESCALATION_CLASSES, OUTCOMES
+from console.deflection import ranking, rootcause, workflow
+from console.deflection.models import ACTION_KIND_LABELS, ESCALATION_CLASS_HELP, ESCALATION_CLASSES, OUTCOMES
 from console.deflection.listing import find_tickets, parse_query
 from console.deflection.digest import batching, interruption_rows, interruptions
 from console.deflection.rotation import category_teams, duties_now, duty_by, duty_on, schedule
@@ -111,14 +111,18 @@ class TicketView(ConsoleView):
         events = ticket_events(db, ticket) if ticket else []
         runs = run_stories(db, ticket, events)
         runbooks = list(dict.fromkeys(event.runbook for event in events if event.kind == "runbook_viewed"))
+        allowed = workflow.allowed_outcomes(ticket)
         return self.render(
             "deflection/ticket.html", ref=ref, ticket=ticket, events=events, runs=runs, runbooks=runbooks,
-            runs_by_event={story.first_event: story for story in runs}, allowed=workflow.allowed_outcomes(ticket),
+            runs_by_event={story.first_event: story for story in runs}, allowed=allowed,
             runbook_titles=runbook_titles(runbooks),
             helpdesk_url=workflow.helpdesk_url(ref), is_current=session.get("ticket_ref") == ref,
             classes=ESCALATION_CLASSES, class_help=ESCALATION_CLASS_HELP, categories=workflow.categories(),
             can_work=user_can(current_user, WORK_TICKETS), can_log_time=user_can(current_user, LOG_DEV_TIME),
             errors=errors or {}, form=form or {}, optional_url=optional_url,
+            root_causes=rootcause.records_of(db, ticket) if ticket else [], action_kinds=ACTION_KIND_LABELS,
+            tool_suggestions=(ranking.suggestions(db, utcnow().date())
+                              if user_can(current_user, WORK_TICKETS) and "escalated" in allowed else []),
         ), status
 
     def _record(self, outcome: str):
@@ -135,7 +139,7 @@ class TicketView(ConsoleView):
             console_session().rollback()
             if exc.field == "ticket":
                 abort(400, description=f"Ticket reference: {exc}")
-            return self._render_ticket(ref, errors={exc.field: str(exc)}, form=form | {"action": outcome},
+            return self._render_ticket(ref, errors={exc.field: str(exc)}, form=form | {"form_name": outcome},
                                        status=400)
         if not changed:
             flash(f"Ticket {ref} was already {outcome}; nothing changed.", "info")
@@ -167,17 +171,33 @@ class TicketView(ConsoleView):
         try:
             ref = clean_ref(ref)
             workflow.log_dev_time(console_session(), ref, actor=current_user.email, minutes=form.get("minutes"),
-                                  note=form.get("note", ""), root_cause=form.get("root_cause", ""),
-                                  close=form.get("close") == "1")
+                                  note=form.get("note", ""), close=form.get("close") == "1",
+                                  five_whys=rootcause.given(form))
             console_session().commit()
         except TicketError as exc:
             console_session().rollback()
             if exc.field == "ticket" and find_ticket(console_session(), ref) is None:
                 abort(404, description=f"There is no ticket {ref!r}.")
-            return self._render_ticket(ref, errors={exc.field: str(exc)}, form=form | {"action": "time"},
+            return self._render_ticket(ref, errors={exc.field: str(exc)}, form=form | {"form_name": "time"},
                                        status=400)
         flash(f"Logged {form.get('minutes')} minutes on ticket {ref}"
               + (" and closed the escalation." if form.get("close") == "1" else "."), "success")
+        return redirect(ticket_page_url(ref))
+
+
+    @expose("/action-done", methods=("POST",))
+    def action_done(self):
+        if not user_can(current_user, LOG_DEV_TIME):
+            return deny(self)
+        form = request.form.to_dict()
+        try:
+            ref = clean_ref(form.get("ref", ""))
+            entry = rootcause.mark_done(console_session(), ref, form.get("root_cause_id", ""), actor=current_user.email)
+            console_session().commit()
+        except TicketError as exc:
+            console_session().rollback()
+            abort(400, description=f"{exc.field}: {exc}")
+        flash(f"The action “{entry.action}” is marked done.", "success")
         return redirect(ticket_page_url(ref))
 
 

@@ -11,6 +11,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
+from console.deflection import rootcause
 from console.deflection.models import ESCALATION_CLASSES, Ticket, TicketEvent
 from console.deflection.story import run_stories, story_to_dict
 from console.formatting import masked
@@ -90,6 +91,10 @@ def parse_outcome(data: dict) -> OutcomeRequest:
                           + ", ".join(ESCALATION_CLASSES))
     category = _text(data, "category", 60, one_line=True)
     missing_tool = _text(data, "missing_tool", 200, one_line=True)  # checked even when it is then dropped
+    if outcome == "escalated" and not missing_tool:
+        # The product owner's ranking is built from these answers: an escalation without one is lost to it.
+        raise TicketError("missing_tool", "missing_tool is required when the outcome is escalated: the task or "
+                          "runbook that would have let you resolve the ticket yourself")
     return OutcomeRequest(
         outcome=outcome,
         escalation_class=escalation_class if outcome == "escalated" else "",
@@ -158,21 +163,29 @@ def parse_minutes(value) -> int:
     return minutes
 
 
-def log_dev_time(session: Session, ref: str, *, actor: str, minutes, note: str = "", root_cause: str = "",
+def log_dev_time(session: Session, ref: str, *, actor: str, minutes, note: str = "", five_whys: dict | None = None,
                  close: bool = False) -> Ticket:
-    """A developer logs time on an escalation, may add a 5-whys root cause, and may close it."""
+    """A developer logs time on an escalation, may add its 5-whys record, and may close it.
+
+    Closing needs the 5-whys record (console.deflection.rootcause), given now or earlier; `five_whys`,
+    when given, must be whole.
+    """
     minutes = parse_minutes(minutes)
     note = _text({"note": note}, "note", MAX_NOTE)
-    root_cause = _text({"root_cause": root_cause}, "root_cause", MAX_NOTE)
+    whys = rootcause.parse_five_whys(five_whys) if five_whys is not None else None
     ticket = find_ticket(session, clean_ref(ref))
     if ticket is None:
         raise TicketError("ticket", f"no ticket {ref!r}")
     if ticket.outcome != "escalated" and ticket.escalated_at is None:
         raise TicketStateError("ticket", "time is logged on escalated tickets only")
+    closing = close and ticket.outcome == "escalated" and ticket.escalation_closed_at is None
+    if closing and whys is None and not rootcause.has_record(session, ticket):
+        raise TicketStateError("five_whys", "closing an escalation needs its 5-whys record: why_1 to why_4, the "
+                               "root_cause, and an action (a runbook to write, a task to build or a product fix)")
     add_ticket_event(session, ticket.ref, "dev_time", actor=actor, minutes=minutes, note=note)
-    if root_cause:
-        add_ticket_event(session, ticket.ref, "root_cause", actor=actor, note=root_cause)
-    if close and ticket.outcome == "escalated" and ticket.escalation_closed_at is None:
+    if whys is not None:
+        rootcause.record(session, ticket, whys, actor=actor)
+    if closing:
         add_ticket_event(session, ticket.ref, "resolved", actor=actor, note="escalation closed by the developer")
     return ticket
 
@@ -229,7 +242,7 @@ def ticket_to_dict(session: Session, ticket: Ticket) -> dict:
 def event_to_dict(event: TicketEvent) -> dict:
     data = {"id": event.id, "kind": event.kind, "at": _iso(event.created_at), "actor": event.actor}
     for name in ("task", "run_id", "run_status", "undo_of", "runbook", "escalation_class", "category",
-                 "missing_tool", "assignee", "note", "minutes", "urgent"):
+                 "missing_tool", "assignee", "note", "minutes", "urgent", "bulk_id"):
         value = getattr(event, name)
         if value not in (None, "", 0):
             data[name] = value

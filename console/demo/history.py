@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from console.db import console_session, utcnow
 from console.deflection.bulk import insert_history
+from console.demo.team import load_team_records
 from console.deflection.models import Ticket
 from console.deflection.rotation import duty_on, rotation
 
@@ -110,8 +111,10 @@ def load_history(app: Flask, *, seed: int, history_days: int, progress: bool = F
                 file=sys.stderr)
     tickets = [ticket for day in days for ticket in day]
     events = insert_history(session, tickets, actor="demo-data")
+    team = load_team_records(session, today=midnight.date(), history_days=history_days,
+                             sprint_days=int(app.config.get("SPRINT_DAYS") or 14), seed=seed)
     session.commit()
-    return [f"Ticket history: {len(tickets)} tickets and {events} events over {history_days} days"]
+    return [f"Ticket history: {len(tickets)} tickets and {events} events over {history_days} days"] + team
 
 
 class HistoryWriter:
@@ -213,6 +216,8 @@ class HistoryWriter:
         if rng.random() < 0.15:
             escalation_class = rng.choice(("knowledge", "small_change", "specialist"))
         missing = problem.missing_tool if rng.random() < 0.92 else ""
+        if why and problem.task:  # the task was there and did not help: agents name it, the ranking sets it apart
+            missing = problem.task
         if not add("escalated", rng.uniform(5, 40), escalation_class=escalation_class, category=problem.category,
                    missing_tool=missing, note=f"Checked the customer and the order; {why or 'no runbook covers it'}."):
             return

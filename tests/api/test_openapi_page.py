@@ -48,7 +48,8 @@ def test_the_page_shows_a_body_its_answers_and_how_to_sign_in(client, login_as):
         assert f"<code>{status}</code>" in refund
     outcome = page.split('id="op-record-ticket-outcome"', 1)[1].split("</article>", 1)[0]
     assert "one of <code>resolved</code>, <code>escalated</code>, <code>reopened</code>" in outcome
-    assert "<code>escalation_class</code> required when <code>outcome</code> is <code>escalated</code>" in outcome
+    assert ("<code>escalation_class</code>, <code>missing_tool</code> required when <code>outcome</code> is "
+            "<code>escalated</code>") in outcome
     assert "Authorization: Bearer &lt;token&gt;" in page
     assert 'href="/api/v1/openapi.json"' in page
     assert 'id="schema-run"' in page and 'href="#schema-run"' in page

@@ -79,7 +79,8 @@ def test_dev_time_on_a_ticket_never_escalated_is_a_409_the_document_lists(client
 def test_dev_minutes_are_a_json_integer(client, api_token):
     _, agent = api_token("agent")
     _, developer = api_token("developer")
-    client.post("/api/v1/tickets/HD-410/outcome", json={"outcome": "escalated", "escalation_class": "specialist"},
+    client.post("/api/v1/tickets/HD-410/outcome", json={"outcome": "escalated", "escalation_class": "specialist",
+                                                       "missing_tool": "a retry task"},
                 headers=agent)
     as_text = client.post("/api/v1/tickets/HD-410/dev-time", json={"minutes": "15"}, headers=developer)
     assert as_text.status_code == 400 and "minutes" in as_text.get_json()["error"]["fields"]

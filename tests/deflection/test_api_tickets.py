@@ -80,9 +80,12 @@ def test_a_helpdesk_can_reopen_and_a_developer_can_log_time(client, api_token):
     post_outcome(client, agent_headers, "HD-105", {"outcome": "resolved"})
     reopened = post_outcome(client, agent_headers, "HD-105", {"outcome": "reopened"}).get_json()["ticket"]
     assert reopened["outcome"] == "open"
-    post_outcome(client, agent_headers, "HD-105", {"outcome": "escalated", "escalation_class": "specialist"})
+    post_outcome(client, agent_headers, "HD-105", {"outcome": "escalated", "escalation_class": "specialist",
+                                                        "missing_tool": "a tool"})
     _dev, dev_headers = api_token("developer")
-    response = client.post("/api/v1/tickets/HD-105/dev-time", json={"minutes": 30, "close": True},
+    whys = {"why_1": "a", "why_2": "b", "why_3": "c", "why_4": "d", "root_cause": "e", "action_kind": "task",
+            "action": "a retry task"}
+    response = client.post("/api/v1/tickets/HD-105/dev-time", json={"minutes": 30, "close": True, "five_whys": whys},
                            headers=dev_headers)
     assert response.status_code == 200
     ticket = response.get_json()["ticket"]

@@ -1,4 +1,6 @@
 """Server-side SVG charts: escaped labels, no script, sensible with empty or zero data."""
+import re
+
 from console.deflection.charts import bar_chart, column_chart
 
 
@@ -34,3 +36,25 @@ def test_charts_are_drawn_at_their_own_pixel_size_with_legible_text():
         sizes = [float(size) for size in re.findall(r'font-size="([\d.]+)"', svg)]
         assert sizes and min(sizes) >= 12
         assert int(box.group(1)) <= 890  # fits the dashboard's card at a 1024-pixel window, so never scaled down
+
+
+def test_grouped_bars_stand_side_by_side_with_their_values():
+    svg = str(bar_chart("impact", ["refund"], [("before", [8]), ("after", [3])], grouped=True))
+    bars = re.findall(r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)"[^>]*fill="#', svg)
+    (x1, y1, w1), (x2, y2, w2) = bars[:2]
+    assert x1 == x2 and y1 != y2 and float(w1) > float(w2)  # both start at the axis: not stacked end to end
+    assert "before 8" in svg and "after 3" in svg
+
+
+def test_long_labels_wrap_and_are_never_cut():
+    label = "an order whose shipping address was changed twice after the label was printed"
+    svg = str(bar_chart("t", [label], [("n", [1])]))
+    assert "…" not in svg
+    assert " ".join(re.findall(r"<tspan[^>]*>([^<]*)</tspan>", svg)) == label
+
+
+def test_each_series_after_the_first_has_a_pattern_as_well_as_a_colour():
+    svg = str(bar_chart("t", ["a"], [("succeeded", [2]), ("refused", [1])], colours=["#2e7d32", "#f9a825"]))
+    assert 'fill="#f9a825"' in svg and re.search(r'<pattern id="(p\w+-1)"', svg)
+    pattern = re.search(r'<pattern id="(p\w+-1)"', svg).group(1)
+    assert svg.count(f'fill="url(#{pattern})"') == 2  # on the bar and on its legend swatch

@@ -1,10 +1,11 @@
 """The demo history: deterministic, loaded once, and telling a story on the dashboard."""
+import re
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from console.deflection import insights, metrics
+from console.deflection import insights, metrics, rootcause, sprints
 from console.deflection.metrics import StatsFilter
 from console.deflection.models import Ticket
 from console.demo.history import HistoryWriter, load_history
@@ -48,6 +49,7 @@ def test_a_second_run_adds_nothing(loaded, console_db):
     first, second = loaded
     count = console_db.scalar(select(func.count(Ticket.id)).where(Ticket.ref.like("DEMO-%")))
     assert first[0].startswith(f"Ticket history: {count} tickets") and count > 3000
+    assert re.fullmatch(r"Sprints and root causes: 1[23] sprints, [1-9]\d* root-cause records", first[1])
     assert second == [f"Ticket history: already loaded ({count} demo tickets)"]
 
 
@@ -69,3 +71,8 @@ def test_the_dashboard_tells_a_story(loaded, console_db):
     open_escalations = console_db.scalar(select(func.count(Ticket.id)).where(
         Ticket.outcome == "escalated", Ticket.escalation_closed_at.is_(None)))
     assert open_escalations > 0  # the developer on duty has work on their page
+    velocity = sprints.velocity(console_db, 200.0)
+    assert velocity["plan"]["low"] <= velocity["plan"]["points"] <= velocity["plan"]["high"]
+    assert all(row["support_hours"] > 0 for row in velocity["rows"])
+    causes = rootcause.by_root_cause(console_db, half_year)
+    assert len(causes) == 3 and all(0 < group["done"] < group["escalations"] for group in causes)

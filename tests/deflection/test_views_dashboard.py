@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from console.deflection.dashboard import PANELS
+from console.deflection.dashboard import PANELS, SECTIONS
 from tests.deflection.conftest import T0
 
 
@@ -29,16 +29,31 @@ RANGE = {"from": "2026-03-01", "to": "2026-03-31"}
 
 def test_every_panel_has_a_chart_a_table_and_a_csv_link(client, login_as, some_tickets):
     login_as("product_owner")
-    response = client.get("/admin/deflection/", query_string=RANGE)
-    html = page(response)
-    assert response.status_code == 200
+    html = ""
+    for section, _title, _panels in SECTIONS:
+        response = client.get("/admin/deflection/", query_string=RANGE | {"section": section})
+        assert response.status_code == 200
+        html += page(response)
     for key in PANELS:
         assert f'id="panel-{key}"' in html and f"/admin/deflection/csv/{key}?" in html
     charts = re.findall(r"<svg.*?</svg>", html, flags=re.S)
     assert len(charts) >= 5
     assert not any("<script" in chart or "href" in chart for chart in charts)  # drawn on the server, no assets
     assert all("nonce=" in tag for tag in re.findall(r"<script[^>]*>", html))
-    assert "Tool-opportunity ranking" in html and "refund_order" in html
+    assert "Tool-opportunity ranking" in html and "Refund an order" in html
+
+
+def test_the_page_is_tabs_whose_links_keep_the_range(client, login_as, some_tickets):
+    login_as("product_owner")
+    html = page(client.get("/admin/deflection/", query_string=RANGE | {"category": "payments"}))
+    tabs = re.findall(r'<a class="nav-link[^"]*"[^>]*href="(/admin/deflection/\?section=[^"]+)"', html)
+    assert len(tabs) == len(SECTIONS) >= 4
+    assert all("from=2026-03-01" in tab and "to=2026-03-31" in tab and "category=payments" in tab for tab in tabs)
+    assert re.findall(r'id="panel-(\w+)"', html) == ["deflection", "funnel"]  # the first tab only
+    assert 'name="section" value="overview"' in html  # Apply stays on the tab
+    tools = page(client.get("/admin/deflection/", query_string=RANGE | {"section": "tools"}))
+    assert re.findall(r'id="panel-(\w+)"', tools) == ["health", "impact"]
+    assert 'aria-current="page"' in tools.split("Tool health and impact")[0][-300:]
 
 
 def test_the_csv_download_makes_formulas_inert(client, login_as, some_tickets):

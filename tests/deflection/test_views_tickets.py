@@ -119,8 +119,14 @@ def test_resolve_then_reopen_from_the_page(client, auth, login_as, console_db):
 def test_a_developer_logs_time_and_closes_the_escalation(client, auth, login_as, event, console_db, on_duty):
     event("HD-5", "escalated", 0, escalation_class="specialist", category="payments")
     auth.login(on_duty.email)
-    response = client.post("/admin/tickets/time", data={"ref": "HD-5", "minutes": "75", "root_cause": "Why 1: x",
-                                                         "close": "1", "csrf_token": auth.csrf()})
+    whys = {"why_1": "w1", "why_2": "w2", "why_3": "w3", "why_4": "w4", "root_cause": "no refund retry",
+            "action_kind": "product_fix", "action": "retry refunds", "action_link": "https://git.example.com/pr/1"}
+    without = client.post("/admin/tickets/time", data={"ref": "HD-5", "minutes": "75", "close": "1",
+                                                        "csrf_token": auth.csrf()} | whys | {"why_2": ""})
+    assert without.status_code == 400 and "why_2 is required" in page(without)
+    assert 'value="no refund retry"' in page(without)  # the rest of the form is kept
+    response = client.post("/admin/tickets/time", data={"ref": "HD-5", "minutes": "75", "close": "1",
+                                                         "csrf_token": auth.csrf()} | whys)
     assert response.status_code == 302
     ticket = console_db.scalar(select(Ticket).where(Ticket.ref == "HD-5"))
     assert (ticket.dev_minutes, ticket.escalation_closed_at is not None) == (75, True)

@@ -10,6 +10,10 @@ from console.deflection.tickets import TicketError
 from console.deflection.workflow import log_dev_time, open_escalations, parse_outcome, record_outcome
 
 
+FIVE_WHYS = {"why_1": "a", "why_2": "b", "why_3": "c", "why_4": "d", "root_cause": "e", "action_kind": "runbook",
+             "action": "write the runbook"}
+
+
 @pytest.mark.parametrize("body, field", [
     ({}, "outcome"),
     ({"outcome": "deflected"}, "outcome"),
@@ -18,6 +22,8 @@ from console.deflection.workflow import log_dev_time, open_escalations, parse_ou
     ({"outcome": "resolved", "escalation_class": "urgent"}, "escalation_class"),
     ({"outcome": "escalated", "escalation_class": "knowledge", "category": 5}, "category"),
     ({"outcome": "escalated", "escalation_class": "knowledge", "missing_tool": "x" * 201}, "missing_tool"),
+    ({"outcome": "escalated", "escalation_class": "knowledge", "missing_tool": " \n "}, "missing_tool"),
+    ({"outcome": "escalated", "escalation_class": "knowledge"}, "missing_tool"),
     ({"outcome": "resolved", "note": "x" * 4001}, "note"),
 ])
 def test_bad_outcomes_name_the_field(body, field):
@@ -40,11 +46,11 @@ def events_of(session, ref):
 
 
 def test_recording_the_same_outcome_twice_changes_nothing(app, console_db):
-    escalation = parse_outcome({"outcome": "escalated", "escalation_class": "knowledge", "note": "n"})
+    escalation = parse_outcome({"outcome": "escalated", "escalation_class": "knowledge", "note": "n", "missing_tool": "a tool"})
     with app.app_context():
         _ticket, first = record_outcome(console_db, "T-10", escalation, actor="agent@example.com")
         _ticket, second = record_outcome(console_db, "T-10", escalation, actor="agent@example.com")
-        other = parse_outcome({"outcome": "escalated", "escalation_class": "specialist", "note": "n"})
+        other = parse_outcome({"outcome": "escalated", "escalation_class": "specialist", "note": "n", "missing_tool": "a tool"})
         _ticket, third = record_outcome(console_db, "T-10", other, actor="agent@example.com")
         reopen = parse_outcome({"outcome": "reopened"})
         record_outcome(console_db, "T-10", reopen, actor="agent@example.com")
@@ -58,11 +64,11 @@ def test_recording_the_same_outcome_twice_changes_nothing(app, console_db):
 def test_a_developer_logs_time_adds_a_root_cause_and_closes_the_escalation(app, console_db, make_user):
     developer = make_user("developer")
     with app.app_context():
-        record_outcome(console_db, "T-11", parse_outcome({"outcome": "escalated", "escalation_class": "small_change"}),
-                       actor="agent@example.com")
+        record_outcome(console_db, "T-11", parse_outcome({"outcome": "escalated", "escalation_class": "small_change",
+                                                          "missing_tool": "a tool"}), actor="agent@example.com")
         ticket = console_db.scalar(select(Ticket).where(Ticket.ref == "T-11"))
         assert ticket in open_escalations(console_db, ticket.assignee)
-        log_dev_time(console_db, "T-11", actor=developer.email, minutes="45", root_cause="Why 1: ...", close=True)
+        log_dev_time(console_db, "T-11", actor=developer.email, minutes="45", close=True, five_whys=FIVE_WHYS)
     assert events_of(console_db, "T-11") == ["escalated", "dev_time", "root_cause", "resolved"]
     assert (ticket.outcome, ticket.dev_minutes) == ("escalated", 45)
     assert ticket.escalation_closed_at is not None
@@ -72,7 +78,7 @@ def test_a_developer_logs_time_adds_a_root_cause_and_closes_the_escalation(app, 
     assert [action for action, _ in audited] == ["ticket.escalated", "ticket.dev_time", "ticket.root_cause",
                                                  "ticket.resolved"]
     assert json.loads(audited[1].details)["minutes"] == 45
-    assert json.loads(audited[2].details)["note"] == "Why 1: ..."
+    assert json.loads(audited[2].details)["note"].splitlines()[::4] == ["Why 1: a", "Root cause: e"]
 
 
 def test_the_note_of_an_outcome_is_in_its_audit_entry(app, console_db):
@@ -86,7 +92,7 @@ def test_the_note_of_an_outcome_is_in_its_audit_entry(app, console_db):
 @pytest.mark.parametrize("minutes", ["", "ten", "0", "1441", None])
 def test_minutes_must_be_a_sensible_whole_number(app, console_db, minutes):
     with app.app_context():
-        record_outcome(console_db, "T-12", parse_outcome({"outcome": "escalated", "escalation_class": "knowledge"}),
+        record_outcome(console_db, "T-12", parse_outcome({"outcome": "escalated", "escalation_class": "knowledge", "missing_tool": "a tool"}),
                        actor="agent@example.com")
         with pytest.raises(TicketError) as caught:
             log_dev_time(console_db, "T-12", actor="dev@example.com", minutes=minutes)
@@ -107,7 +113,7 @@ def test_open_escalations_are_counted_up_to_a_cap(app, console_db):
 
     with app.app_context():
         for ref in ("C-1", "C-2", "C-3"):
-            record_outcome(console_db, ref, parse_outcome({"outcome": "escalated", "escalation_class": "knowledge"}),
+            record_outcome(console_db, ref, parse_outcome({"outcome": "escalated", "escalation_class": "knowledge", "missing_tool": "a tool"}),
                            actor="agent@example.com")
         record_outcome(console_db, "C-3", parse_outcome({"outcome": "resolved"}), actor="agent@example.com")
     assert count_open_escalations(console_db) == 2

@@ -46,7 +46,8 @@ AXE_PAGES = {
     "agent@example.com": ["/admin/", "/admin/tasks/", "/admin/tickets/?mine=0", "/admin/runbooks/?q=can%27t+log+in", "/admin/runbooks/cannot-log-in/",
                           "/admin/records/customers/?q=alice@example.com", "/admin/records/customers/3", "/admin/records/orders/1004"],
     "lead@example.com": ["/admin/", "/admin/approvals/", "/admin/audit/"],
-    "po@example.com": ["/admin/", "/admin/deflection/"],
+    "po@example.com": ["/admin/", "/admin/deflection/", "/admin/deflection/?section=build",
+                       "/admin/deflection/?section=tools", "/admin/deflection/?section=team"],
     "dev@example.com": ["/admin/", "/admin/on-duty/", "/admin/api/"],
     "admin@example.com": ["/admin/", "/admin/staff_users/", "/admin/api_tokens/"],
 }

@@ -42,3 +42,47 @@ def test_product_owner_changes_the_range_and_downloads_a_csv(new_page):
     weeks = [date.fromisoformat(row[0]) for row in data]
     assert start - timedelta(days=6) <= min(weeks) and max(weeks) <= end
     assert all(int(row[1]) > 0 for row in data), data
+
+
+def test_product_owner_moves_between_tabs_records_a_sprint_and_reads_what_to_build(new_page):
+    page = new_page(as_user="po@example.com")
+    end = date.today() - timedelta(days=1)
+    start = end - timedelta(days=90)
+    page.goto(f"/admin/deflection/?from={start}&to={end}")
+
+    page.get_by_role("link", name="Support tax and velocity").click()
+    page.wait_for_url("**section=team**")
+    assert f"from={start}" in page.url and f"to={end}" in page.url  # the tab kept the range
+    expect(page.get_by_label("From")).to_have_value(start.isoformat())
+    sprints = page.locator("#panel-sprints")
+    expect(sprints).to_contain_text("Plan the next sprint with")
+    expect(sprints.locator("svg[role=img]")).to_be_visible()
+
+    sprints.locator("summary", has_text="Record a sprint").click()
+    form = sprints.get_by_role("form", name="Record a sprint")
+    form.get_by_label("Name").fill("Sprint next")
+    form.get_by_label("First day").fill(date.today().isoformat())
+    form.get_by_label("Last day").fill((date.today() - timedelta(days=3)).isoformat())
+    form.get_by_label("Points planned").fill("34")
+    form.get_by_label("Points completed").fill("0")
+    form.get_by_role("button", name="Record the sprint").click()
+    expect(page.locator("#sprint-ends_on-error")).to_contain_text("is before starts_on")
+    form = page.get_by_role("form", name="Record a sprint")
+    form.get_by_label("Last day").fill((date.today() + timedelta(days=13)).isoformat())
+    form.get_by_role("button", name="Record the sprint").click()
+    expect(page.get_by_role("status").filter(has_text="Recorded Sprint next")).to_be_visible()
+    assert "section=team" in page.url and f"from={start}" in page.url
+    screenshot(page, "journey5-velocity", docs=True)
+
+    page.get_by_role("link", name="What to build").click()
+    ranking = page.locator("#panel-opportunities")
+    expect(ranking).to_contain_text("Score = escalations × mean developer minutes")
+    expect(ranking.locator("th", has_text="Score (developer minutes)")).to_be_visible()
+    expect(page.locator("#panel-rootcauses tbody tr").first).to_contain_text("of")
+    screenshot(page, "journey5-what-to-build", docs=True)
+
+    page.get_by_role("link", name="Tool health and impact").click()
+    impact = page.locator("#panel-impact svg[role=img]")
+    expect(impact).to_be_visible()
+    assert "…" not in page.locator("#panel-health svg").inner_html()
+    screenshot(page, "journey5-tool-health")

@@ -44,3 +44,29 @@ def test_escalation_reaches_the_developer_on_duty(new_page):
     expect(dev.locator("h1")).to_contain_text("Ticket T-400")
     expect(dev.get_by_role("heading", name="Developer time")).to_be_visible()
     screenshot(dev, "journey4-developer-ticket")
+
+    # The agent picked from suggestions: the task catalogue's titles are offered, no script needed.
+    agent.goto("/admin/tickets/view?ref=T-401")
+    options = agent.locator("#missing-tool-suggestions option")
+    assert "Refund an order" in [options.nth(i).get_attribute("value") for i in range(options.count())]
+    expect(agent.locator("#escalate-missing")).to_have_attribute("required", "")
+
+    # The developer closes the escalation with its 5 whys and an action, then marks the action done.
+    time_form = dev.locator("section", has=dev.get_by_role("heading", name="Developer time"))
+    time_form.get_by_label("Minutes spent").fill("40")
+    time_form.get_by_label("Close the escalation").check()
+    time_form.get_by_role("button", name="Log time").click()
+    expect(dev.locator(".invalid-feedback, .text-danger").first).to_contain_text("5-whys")
+    for number, answer in enumerate(("The parcel had to be split", "Support cannot split an order",
+                                     "No task splits orders", "Splitting looked rare"), 1):
+        time_form.locator(f"#time-why-{number}").fill(answer)
+    time_form.get_by_label("Why 5: the root cause").fill("Nobody counted how often orders are split")
+    time_form.get_by_label("a task to build").check()
+    time_form.get_by_label("What exactly").fill("A task that splits an order into two parcels")
+    time_form.get_by_role("button", name="Log time").click()
+    expect(dev.get_by_role("status").filter(has_text="closed the escalation")).to_be_visible()
+    cause = dev.locator("section", has=dev.get_by_role("heading", name="Root cause"))
+    expect(cause).to_contain_text("Root cause: Nobody counted how often orders are split")
+    screenshot(dev, "journey4-root-cause")
+    cause.get_by_role("button", name="Mark the action done").click()
+    expect(cause.locator(".badge", has_text="done")).to_be_visible()

@@ -18,6 +18,8 @@ RUN_READERS = RUNNERS | {DEV}  # developers read runs as they read the audit tra
 TICKET_READERS = TICKET_WORKERS | {DEV}  # developers open the escalated tickets routed to them
 ON_DUTY_READERS = frozenset({LEAD, PO, DEV, ADMIN})  # who is on duty and what they carry
 DEV_TIME = frozenset({DEV, ADMIN})
+SPRINT_KEEPERS = frozenset({PO, ADMIN})  # record the team's sprints
+STATS_READERS = frozenset({LEAD, PO, DEV, ADMIN})  # the whole team's numbers (agents see their own team's)
 ADMINS = frozenset({ADMIN})
 PUBLIC = "public"  # no login needed
 
@@ -85,9 +87,11 @@ POLICY: dict[tuple[str, str], frozenset | str] = {
     ("tickets.escalate", "POST"): TICKET_WORKERS,
     ("tickets.reopen", "POST"): TICKET_WORKERS,
     ("tickets.log_time", "POST"): DEV_TIME,
+    ("tickets.action_done", "POST"): DEV_TIME,
     ("on_duty.index", "GET"): ON_DUTY_READERS,
     ("deflection.index", "GET"): STAFF,
     ("deflection.csv", "GET"): STAFF,
+    ("deflection.record_sprint", "POST"): SPRINT_KEEPERS,
     # the API's reference page: every staff member (integrators and developers read it)
     ("api_reference.index", "GET"): STAFF,
     # JSON API
@@ -109,6 +113,8 @@ POLICY: dict[tuple[str, str], frozenset | str] = {
     ("api.opportunity_stats", "GET"): STAFF,
     ("api.support_tax_stats", "GET"): STAFF,
     ("api.tool_health_stats", "GET"): STAFF,
+    ("api.list_sprints", "GET"): STATS_READERS,
+    ("api.record_sprint", "POST"): SPRINT_KEEPERS,
     ("api.get_ticket", "GET"): TICKET_READERS,
     ("api.list_tickets", "GET"): TICKET_READERS,
     ("api.record_ticket_outcome", "POST"): TICKET_WORKERS,
