@@ -25,8 +25,8 @@ TICKET_COLUMNS = ("id", "ref", "outcome", "category", "team", "customer", "creat
                   "task", "false_deflection", "escalation_class", "missing_tool", "assignee", "escalated_at",
                   "escalation_closed_at", "dev_minutes")
 EVENT_COLUMNS = ("id", "ticket_id", "kind", "created_at", "actor", "task", "run_id", "run_status", "undo_of", "runbook",
-                 "escalation_class", "category", "missing_tool", "assignee", "note", "minutes", "bulk_id", "urgent",
-                 "batched")
+                 "escalation_class", "category", "missing_tool", "assignee", "note", "minutes", "urgent", "batched",
+                 "bulk_id")
 EVENT_DEFAULTS = {"urgent": False, "batched": False}  # history loaded in bulk was sent at once, as before digests
 SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores DateTime in SQLite
 

@@ -139,27 +139,27 @@ def test_interruptions_per_day_before_digests_and_since(app, console_db, event, 
 @pytest.mark.parametrize("value, urgent", [(True, True), ("on", True), ("1", True), (None, False), ("", False),
                                            (False, False)])
 def test_urgent_is_a_yes_or_no_field(value, urgent):
-    parsed = parse_outcome({"outcome": "escalated", "escalation_class": "knowledge", "urgent": value})
+    parsed = parse_outcome({"outcome": "escalated", "escalation_class": "knowledge", "missing_tool": "a task", "urgent": value})
     assert parsed.urgent is urgent
 
 
 def test_a_bad_urgent_value_is_named():
     from console.deflection.tickets import TicketError
     with pytest.raises(TicketError) as caught:
-        parse_outcome({"outcome": "escalated", "escalation_class": "knowledge", "urgent": "maybe"})
+        parse_outcome({"outcome": "escalated", "escalation_class": "knowledge", "missing_tool": "a task", "urgent": "maybe"})
     assert caught.value.field == "urgent"
 
 
 def test_the_api_takes_urgent_and_shows_it(app, client, api_token, console_db, webhook_outbox, digest_at):
     _user, headers = api_token("agent")
     answer = client.post("/api/v1/tickets/T-20/outcome", headers=headers,
-                         json={"outcome": "escalated", "escalation_class": "specialist", "urgent": True})
+                         json={"outcome": "escalated", "escalation_class": "specialist", "missing_tool": "a task", "urgent": True})
     assert answer.status_code in (200, 201), answer.get_json()
     events = client.get("/api/v1/tickets/T-20", headers=headers).get_json()
     assert [e.get("urgent") for e in events["ticket"]["events"] if e["kind"] == "escalated"] == [True]
     assert [kind for kind, _ in webhook_outbox()] == ["escalation.created"]
     bad = client.post("/api/v1/tickets/T-21/outcome", headers=headers,
-                      json={"outcome": "escalated", "escalation_class": "specialist", "urgent": "soon"})
+                      json={"outcome": "escalated", "escalation_class": "specialist", "missing_tool": "a task", "urgent": "soon"})
     assert bad.status_code == 400 and "urgent" in bad.get_data(as_text=True)
 
 
@@ -171,7 +171,8 @@ def test_the_escalation_form_marks_it_urgent_and_the_on_duty_page_counts_interru
     ticket_page = client.get("/admin/tickets/view?ref=HD-77").get_data(as_text=True)
     assert 'name="urgent"' in ticket_page and "one daily digest" in ticket_page
     for ref, urgent in (("HD-77", "1"), ("HD-78", None)):
-        data = {"ref": ref, "escalation_class": "small_change", "category": "orders", "csrf_token": auth.csrf()}
+        data = {"ref": ref, "escalation_class": "small_change", "category": "orders", "missing_tool": "a task",
+                "csrf_token": auth.csrf()}
         if urgent:
             data["urgent"] = urgent
         assert client.post("/admin/tickets/escalate", data=data).status_code == 302
