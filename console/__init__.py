@@ -18,8 +18,9 @@ def create_app(config: dict | None = None, *, instance_secrets: bool = False) ->
     from console.api.openapi import openapi_document
     from console.api.reference import build_reference, schema_anchor
     from console.extensions import csrf, limiter
+    from console.flask_app import ConsoleFlask
 
-    app = Flask(__name__, instance_path=None)
+    app = ConsoleFlask(__name__, instance_path=None)
     app.config.update(load_config(config, instance_secrets=instance_secrets))
     app.config["RATELIMIT_STORAGE_URI"] = app.config["CONSOLE_RATELIMIT_STORAGE_URI"]
     app.config.setdefault("RATELIMIT_ENABLED", True)

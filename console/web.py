@@ -67,9 +67,12 @@ def favicon():
 
 
 def csp_nonce() -> str:
-    if "csp_nonce" not in g:
-        g.csp_nonce = secrets.token_urlsafe(16)
-    return g.csp_nonce
+    # g resolved once: each use of the proxy looks the app context up again, and a page asks a few times.
+    store = g._get_current_object()
+    nonce = store.__dict__.get("csp_nonce")
+    if nonce is None:
+        nonce = store.csp_nonce = secrets.token_urlsafe(16)
+    return nonce
 
 
 class CsrfTokens:
@@ -85,8 +88,10 @@ class CsrfTokens:
         self._clock = clock
 
     def __call__(self) -> str:
-        if "csrf_token" in g:
-            return g.csrf_token  # this request's, as generate_csrf keeps it
+        store = g._get_current_object()  # once: each use of the proxy looks the app context up again
+        token = store.__dict__.get("csrf_token")
+        if token is not None:
+            return token  # this request's, as generate_csrf keeps it
         minute = int(self._clock()) // CSRF_RESIGN_SECONDS
         token = self._signed.get((session.get("csrf_token"), minute))
         if token is None:
@@ -95,7 +100,7 @@ class CsrfTokens:
                 self._signed.clear()
             self._signed[(session["csrf_token"], minute)] = token
         else:
-            g.csrf_token = token  # forms on the page (generate_csrf) reuse it
+            store.csrf_token = token  # forms on the page (generate_csrf) reuse it
         return token
 
 
@@ -131,18 +136,21 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response):
+        req = request._get_current_object()  # once: each use of the proxy looks the request up again
         wanted = [("Content-Security-Policy", CSP.format(nonce=csp_nonce())), *FIXED_HEADERS]
-        if request.is_secure:
+        if req.is_secure:
             wanted.append(HSTS)
-        if request.endpoint and request.endpoint not in STATIC_ENDPOINTS:
+        endpoint = req.endpoint
+        if endpoint and endpoint not in STATIC_ENDPOINTS:
             # Pages and answers can carry personal data: never keep them in a shared cache.
             wanted.append(("Cache-Control", "no-store"))
         # A header the view set wins. One pass over the few present, not a setdefault per header
         # (each looks the name up anew: about 25 Python calls a header, on every request).
-        present = {name.lower() for name, _ in response.headers}
+        headers = response.headers
+        present = {name.lower() for name, _ in headers}
         for name, value in wanted:
             if name.lower() not in present:
-                response.headers.add(name, value)
+                headers.add(name, value)
         return response
 
     @app.errorhandler(CSRFError)

@@ -159,14 +159,17 @@ class PageChrome:
         # A view serving several menu entries (the record pages) says which one this request marks.
         variant = view.frame_variant() if menu and hasattr(view, "frame_variant") else None
         key = (part, id(admin), view.endpoint, variant, request.script_root, self._role_menu(admin) if menu else None)
-        nonce = admin.csp_nonce_generator() if admin.csp_nonce_generator else ""
-        html = self._frames.get(key)
-        if html is None:
+        stored = self._frames.get(key)
+        if stored is None:
             html = caller()
-            self._frames[key] = html.replace(nonce, NONCE_MARK) if nonce else html
+            nonce = admin.csp_nonce_generator() if admin.csp_nonce_generator else ""
+            # Kept as a plain string with the nonce marked, or as the Markup itself when it has no nonce.
+            self._frames[key] = str.replace(html, nonce, NONCE_MARK) if nonce and nonce in html else html
             _bound(self._frames)
             return html
-        return html.replace(NONCE_MARK, nonce) if nonce else html
+        if type(stored) is Markup:
+            return stored
+        return Markup(stored.replace(NONCE_MARK, admin.csp_nonce_generator()))
 
     def _role_menu(self, admin) -> tuple:
         # Every console view's access is a function of the role alone (ConsoleViewMixin, user_can), so

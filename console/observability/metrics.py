@@ -117,7 +117,8 @@ def _on_entries(_session, entries=()) -> None:
 
 def _observe(response):
     # g.request_started is set by the request-id hook, the first of every request.
-    current_app.extensions[EXTENSION].observe(request.method, request.url_rule, response.status_code,
+    req = request._get_current_object()  # once: each use of the proxy looks the request up again
+    current_app.extensions[EXTENSION].observe(req.method, req.url_rule, response.status_code,
                                               time.perf_counter() - g.request_started)
     return response
 

@@ -54,9 +54,10 @@ def use_json_logs() -> None:
 
 
 def _begin() -> None:
+    store = g._get_current_object()  # once: each use of the proxy looks the app context up again
     incoming = request.headers.get("X-Request-ID", "")
-    g.request_id = incoming if _INCOMING_ID.match(incoming) else secrets.token_hex(8)
-    g.request_started = time.perf_counter()
+    store.request_id = incoming if _INCOMING_ID.match(incoming) else secrets.token_hex(8)
+    store.request_started = time.perf_counter()
 
 
 def _finish(response):
