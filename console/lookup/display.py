@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 
 from console.formatting import display_zone, human_column, local_time, table_noun
 from console.lookup.masking import shown
+from console.lookup.rows import record_url, render_rows
 from console.product.declare import BelongsTo
 from console.product.money import format_money
 from console.product.schema import ReflectedRecord, python_type
@@ -168,45 +169,14 @@ class Shown:
         return escape(self.text(column.name, values))
 
 
-def record_url(base: str, key) -> str:
-    """The record page under its list's URL: one url_for per list, not one per row."""
-    return f"{base}{key:d}" if type(key) is int else f"{base}{quote(str(key), safe='')}"
-
-
-def _opening(column: Column) -> str:
-    classes = " ".join(name for name, wanted in (("masked", column.kind == "personal"), ("text-right", column.numeric))
-                       if wanted)
-    return f'<td class="{classes}">' if classes else "<td>"
-
-
 def rows_html(reflected: ReflectedRecord, rows, base: str, parents: dict | None = None,
               hide: str | None = None, revealed: bool = False) -> Markup:
     """A table's <tr>s, personal data masked (lists never reveal; a revealed record's page does, for the
     rows it shows). `parents`: via column -> (other base URL, {key: row}, Shown) for links to the rows
-    these belong to; `hide`: a column the table leaves out."""
-    show, zone, parents = Shown(reflected, revealed), display_zone(), parents or {}
-    key, shown_columns = reflected.record.key, [c for c in columns(reflected) if c.name != hide]
-    cell_open = [_opening(c) for c in shown_columns]
-    titles: dict = {}  # (via, key) -> the parent's link: a page's rows often share one
-    out = []
-    for row in rows:
-        values = row._mapping  # built afresh on every access: once per row
-        link = escape(record_url(base, values[key]))
-        cells = []
-        for column, opening in zip(shown_columns, cell_open):
-            parent = None
-            if column.kind == "parent" and column.name in parents:
-                value = values[column.name]
-                parent = titles.get((column.name, value))
-                other_base, found, other_show = parents[column.name]
-                if parent is None and value in found:
-                    parent = titles[(column.name, value)] = (record_url(other_base, value),
-                                                             other_show.title(found[value]._mapping))
-            html = show.cell(column, values, zone, parent)
-            cells.append(f'{opening}<a href="{link}">{html}</a></td>' if column.kind == "key"
-                         else f"{opening}{html}</td>")
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    return Markup("\n".join(out))
+    these belong to; `hide`: a column the table leaves out. Compiled per record (console.lookup.rows)."""
+    titled = {via: (other_base, found, other_show.title) for via, (other_base, found, other_show) in (parents or {}).items()}
+    shown_columns = tuple(c for c in columns(reflected) if c.name != hide)
+    return render_rows(reflected, rows, base, shown_columns, titled, revealed, display_zone())
 
 
 _ENCODED: WeakKeyDictionary = WeakKeyDictionary()
