@@ -191,9 +191,25 @@ def _encoded(reflected: ReflectedRecord, column: str) -> list[tuple[str, Markup,
     return by_column[column]
 
 
+_BARS: WeakKeyDictionary = WeakKeyDictionary()
+
+
 def filter_bar(reflected: ReflectedRecord, shape, base: dict, here: str, current_sort: str) -> Markup:
     """The list's filter and sort links, as plain query strings: a dozen links per page, and url_for and
-    Jinja's urlencode were a fifth of a list page's cost. The declarations' own words are encoded here."""
+    Jinja's urlencode were a fifth of a list page's cost. The declarations' own words are encoded here.
+    The unfiltered list's bar, one per sort, is built once."""
+    if any(base.get(column) for column in shape.filters):
+        return _filter_bar(reflected, shape, base, here, current_sort)
+    bars = _BARS.setdefault(reflected, {})
+    found = bars.get((here, current_sort))
+    if found is None:
+        found = _filter_bar(reflected, shape, base, here, current_sort)
+        if current_sort in shape.sorts or not current_sort:  # only real sorts: the cache stays small
+            bars[(here, current_sort)] = found
+    return found
+
+
+def _filter_bar(reflected: ReflectedRecord, shape, base: dict, here: str, current_sort: str) -> Markup:
     record = reflected.record
     parents = {column: base[column] for column in shape.parent_filters if base.get(column)}
     keep = urlencode(parents)

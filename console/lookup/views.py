@@ -1,7 +1,7 @@
 """The record pages, for every record the product package declares: parse the request, ask, render. Read-only."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_admin import expose
@@ -13,7 +13,7 @@ from console.audit.chain import AuditUnavailable
 from console.permissions import LOOKUP, RUN_TASKS, user_can
 from console.db import console_session, target_session
 from console.formatting import human_column
-from console.lookup import history, listing as lists, records
+from console.lookup import history, html, listing as lists, records
 from console.lookup.display import Shown, columns, filter_bar, noun, record_url, rows_html, search_hints
 from console.lookup.offers import offer_url, offered_tasks, run_url
 from console.lookup.paging import BadCursor, Page
@@ -37,15 +37,31 @@ def menu_records(product) -> list:
             if r.columns and (r.sort or set(r.exact + r.prefix + r.substring) - {r.key})]
 
 
+def _arg(args, name: str) -> str:
+    """A query parameter, '' when absent: MultiDict.get raises and catches a KeyError for every absent one."""
+    return args[name] if name in args else ""
+
+
 def _paging() -> tuple[str, str | None]:
     args = request.args
-    if args.get("after"):
+    if _arg(args, "after"):
         return "after", args["after"]
-    if args.get("before"):
+    if _arg(args, "before"):
         return "before", args["before"]
-    if args.get("page") == "last":
+    if _arg(args, "page") == "last":
         return "last", None
     return "first", None
+
+
+# What urlencode leaves as it is: a value made of these is written without quote_plus's calls.
+_QUERY_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+
+
+def query_string(params: dict) -> str:
+    """urlencode's output for {name: text} whose names are identifiers, cheaper: the pager's links are built
+    on every list page."""
+    return "&".join([f"{name}={value if _QUERY_SAFE.issuperset(value) else quote_plus(value)}"
+                     for name, value in params.items()])
 
 
 def _pager(here: str, base: dict, page: Page) -> dict:
@@ -53,7 +69,7 @@ def _pager(here: str, base: dict, page: Page) -> dict:
     base = {key: value for key, value in base.items() if value}
 
     def link(**extra):
-        query = urlencode({**base, **extra})
+        query = query_string({**base, **extra})
         return f"{here}?{query}" if query else here
 
     return {
@@ -97,7 +113,7 @@ class RecordsView(ConsoleView):
     @expose("/find")
     def find(self):
         """The home page's search: an exact key that finds one row lands on it; anything else lists matches."""
-        q = request.args.get("q", "").strip()
+        q = _arg(request.args, "q").strip()
         if not q:
             return redirect(url_for(".index"))
         schema, conn = product_schema(), target_session().connection()
@@ -117,21 +133,21 @@ class RecordsView(ConsoleView):
                 found = search_for(conn, reflected, user, q, size=HOME_MATCHES)
                 if found.page.rows:
                     base = url_for(".listing", record=name)
-                    results.append((reflected, found, self._rows(reflected, found.page.rows, base),
+                    results.append((reflected, found, html.table(reflected, self._rows(reflected, found.page.rows, base)),
                                     url_for(".listing", record=name, q=q)))
         except lists.LookupInputError as exc:
             error, status = exc.message, exc.status
         except AuditUnavailable:
             results, error, status = [], f"This search {AUDIT_DOWN}", 503
-        return self.render("lookup/find.html", q=q, results=results, error=error, columns=columns), status
+        return self.render("lookup/find.html", q=q, results=results, error=error), status
 
     @expose("/<record>/")
     def listing(self, record: str):
         reflected = self._reflected(record)
         schema, args, user = product_schema(), request.args, _user()
         shape = lists.shape(schema, reflected)
-        filters = {column: args[column].strip() for column in shape.filters if args.get(column, "").strip()}
-        base = {"q": args.get("q", "").strip(), "sort": args.get("sort", ""), **filters}
+        filters = {column: args[column].strip() for column in shape.filters if _arg(args, column).strip()}
+        base = {"q": _arg(args, "q").strip(), "sort": _arg(args, "sort"), **filters}
         direction, cursor = _paging()
         found, error, status = None, None, 200
         conn = target_session().connection()  # Core: list rows are only read
@@ -150,14 +166,15 @@ class RecordsView(ConsoleView):
             found, error, status = None, f"This page link is broken ({exc}). Start again from the first page.", 400
         except AuditUnavailable:
             found, error, status = None, f"This search {AUDIT_DOWN}", 503
-        context = dict(reflected=reflected, record=reflected.record, listing=found, error=error, base=base,
-                       filtered=bool(filters), hints=search_hints(reflected),
-                       shape=shape, columns=columns(reflected), parent_titles=self._parent_titles(shape, filters))
         here = url_for(".listing", record=record)
-        context["filter_bar"] = filter_bar(reflected, shape, base, here, found.sort if found is not None else "")
-        if found is not None:
-            context["pager"] = _pager(here, base, found.page)
-            context["rows"] = self._rows(reflected, found.page.rows, here)
+        context = dict(reflected=reflected, record=reflected.record, error=error, base=base, here=here,
+                       filtered=bool(filters), hints=search_hints(reflected), messages=html.messages(found, error),
+                       parent_titles=self._parent_titles(shape, filters), results="",
+                       filter_bar=filter_bar(reflected, shape, base, here, found.sort if found is not None else ""))
+        if found is not None and found.page.rows:
+            rows = self._rows(reflected, found.page.rows, here)
+            context["results"] = html.table(reflected, rows, table_id="records") + \
+                html.pager(_pager(here, base, found.page))
         return self.render("lookup/records.html", **context), status
 
     def _parent_titles(self, shape, filters: dict) -> dict:
@@ -236,8 +253,8 @@ class RecordsView(ConsoleView):
             heading = (other.record.label if relation.label == other.record.name else human_column(relation.label)) \
                 if relation.many else noun(other.record)
             more = url_for(".listing", record=other.record.name, **{relation.via: str(page.key)}) if relation.more else None
-            related.append(dict(heading=heading, rows=self._rows(other, relation.rows, base, hidden, revealed, known),
-                                columns=[c for c in columns(other) if c.name != hidden], relation=relation,
+            rows = self._rows(other, relation.rows, base, hidden, revealed, known)
+            related.append(dict(heading=heading, table=html.table(other, rows, hidden), relation=relation,
                                 more=more, name=relation.label))
         return self.render(
             "lookup/record.html", page=page, record=record, noun=noun(record), key=page.key,
