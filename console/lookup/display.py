@@ -170,13 +170,14 @@ class Shown:
 
 
 def rows_html(reflected: ReflectedRecord, rows, base: str, parents: dict | None = None,
-              hide: str | None = None, revealed: bool = False) -> Markup:
+              hide: str | None = None, revealed: bool = False, select: bool = False) -> Markup:
     """A table's <tr>s, personal data masked (lists never reveal; a revealed record's page does, for the
     rows it shows). `parents`: via column -> (other base URL, {key: row}, Shown) for links to the rows
-    these belong to; `hide`: a column the table leaves out. Compiled per record (console.lookup.rows)."""
+    these belong to; `hide`: a column the table leaves out; `select`: a checkbox per row. Compiled per
+    record (console.lookup.rows)."""
     titled = {via: (other_base, found, other_show.title) for via, (other_base, found, other_show) in (parents or {}).items()}
     shown_columns = tuple(c for c in columns(reflected) if c.name != hide)
-    return render_rows(reflected, rows, base, shown_columns, titled, revealed, display_zone())
+    return render_rows(reflected, rows, base, shown_columns, titled, revealed, display_zone(), select)
 
 
 _ENCODED: WeakKeyDictionary = WeakKeyDictionary()

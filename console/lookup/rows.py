@@ -19,7 +19,7 @@ from weakref import WeakKeyDictionary
 
 from markupsafe import Markup, escape
 
-from console.formatting import BIDI_CONTROLS, MONTHS, UTC_ZONE, local_time
+from console.formatting import BIDI_CONTROLS, MONTHS, UTC_ZONE, local_time, table_noun
 from console.product.money import format_money
 
 # markupsafe's escape, as one str.translate: the same entities, one C call per value, no Markup object.
@@ -111,14 +111,19 @@ def _cell_source(column, var: str, n: int, reflected, revealed: bool, utc: bool,
     return _text(var)
 
 
-def _compile(reflected, fields: tuple[str, ...], shown_columns, revealed: bool, utc: bool):
+def _compile(reflected, fields: tuple[str, ...], shown_columns, revealed: bool, utc: bool, select: bool):
     names = {name: f"v{number}" for number, name in enumerate(fields)}
     key = names[reflected.record.key]
-    namespace = {"_ESC": HTML_ESCAPES, "_BIDI": BIDI_CONTROLS, "_NUMBERS": PLAIN_NUMBERS, "_MONTHS": MONTHS,
+    namespace = {"_NOUN": str(escape(table_noun(reflected.record.name).lower())), "_ESC": HTML_ESCAPES, "_BIDI": BIDI_CONTROLS, "_NUMBERS": PLAIN_NUMBERS, "_MONTHS": MONTHS,
                  "_datetime": datetime, "_badge": _badge_html, "_time": _time_html, "_money": format_money,
                  "_currency": _currency, "_parent": _parent_link, "_quote": quote}
     prelude: list[str] = []
     body, cells = [], []
+    if select:
+        # A checkbox per row for a bulk run (console.lookup.selection), named by the row it selects.
+        body.append(f"key_text = f'{{{key}}}' if {key}.__class__ is int else str({key}).translate(_ESC)")
+        cells.append('<td><input type="checkbox" name="key" value="{key_text}" '
+                     'aria-label="Select {_NOUN} {key_text}"></td>')
     for n, column in enumerate(shown_columns):
         classes = " ".join(name for name, wanted in (("masked", column.kind == "personal"),
                                                      ("text-right", column.numeric)) if wanted)
@@ -142,23 +147,26 @@ def _compile(reflected, fields: tuple[str, ...], shown_columns, revealed: bool, 
     return namespace["render"]
 
 
-def renderer(reflected, fields: tuple[str, ...], shown_columns: tuple, revealed: bool, utc: bool):
-    """The compiled row function for rows holding `fields`, showing `shown_columns`."""
-    shape = (fields, tuple(c.name for c in shown_columns), revealed, utc)
+def renderer(reflected, fields: tuple[str, ...], shown_columns: tuple, revealed: bool, utc: bool,
+             select: bool = False):
+    """The compiled row function for rows holding `fields`, showing `shown_columns` (after a checkbox when
+    `select`)."""
+    shape = (fields, tuple(c.name for c in shown_columns), revealed, utc, select)
     compiled = _COMPILED.get(reflected)
     found = compiled.get(shape) if compiled is not None else None
     if found is None:
         with _LOCK:
             found = _COMPILED.setdefault(reflected, {}).get(shape)
             if found is None:
-                found = _COMPILED[reflected][shape] = _compile(reflected, fields, shown_columns, revealed, utc)
+                found = _COMPILED[reflected][shape] = _compile(reflected, fields, shown_columns, revealed, utc, select)
     return found
 
 
-def render_rows(reflected, rows, base: str, shown_columns: tuple, parents: dict, revealed: bool, zone) -> Markup:
+def render_rows(reflected, rows, base: str, shown_columns: tuple, parents: dict, revealed: bool, zone,
+                select: bool = False) -> Markup:
     """The <tr>s of `rows` (SQLAlchemy rows of one statement), joined; `parents`: BelongsTo column ->
-    (other list's base URL, {key: row}, title function)."""
+    (other list's base URL, {key: row}, title function); `select`: a checkbox per row, named `key`."""
     if not rows:
         return Markup("")
-    render = renderer(reflected, rows[0]._fields, shown_columns, revealed, zone is UTC_ZONE)
+    render = renderer(reflected, rows[0]._fields, shown_columns, revealed, zone is UTC_ZONE, select)
     return Markup("\n".join(render(rows, str(escape(base)), parents, zone)))

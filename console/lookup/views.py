@@ -19,6 +19,7 @@ from console.lookup.offers import offer_url, offered_tasks, run_url
 from console.lookup.paging import BadCursor, Page
 from console.lookup.reveal import RevealRefused, hide, may_reveal, reveal, revealed_until
 from console.lookup.searches import landed, search_for
+from console.lookup.selection import SELECT_HEADING, bulk_picker, selection_form
 from console.product.schema import product_schema
 
 AUDIT_DOWN = ("could not be written to the audit trail, so nothing is shown. Try again, and tell an admin if it "
@@ -172,8 +173,10 @@ class RecordsView(ConsoleView):
                        parent_titles=self._parent_titles(shape, filters), results="",
                        filter_bar=filter_bar(reflected, shape, base, here, found.sort if found is not None else ""))
         if found is not None and found.page.rows:
-            rows = self._rows(reflected, found.page.rows, here)
-            context["results"] = html.table(reflected, rows, table_id="records") + \
+            picker = bulk_picker(user, reflected.record)
+            rows = self._rows(reflected, found.page.rows, here, select=picker is not None)
+            table = html.table(reflected, rows, table_id="records", select=SELECT_HEADING if picker else "")
+            context["results"] = (selection_form(picker, table) if picker else table) + \
                 html.pager(_pager(here, base, found.page))
         return self.render("lookup/records.html", **context), status
 
@@ -188,12 +191,12 @@ class RecordsView(ConsoleView):
 
     @staticmethod
     def _rows(reflected, rows, base: str, hide_column: str | None = None, revealed: bool = False,
-              known: dict | None = None):
+              known: dict | None = None, select: bool = False):
         schema = product_schema()
         parents = {via: (url_for(".listing", record=other.record.name), found, Shown(other, revealed))
                    for via, (other, found) in records.parents(target_session().connection(), schema, reflected,
                                                               rows, hide_column, known).items()}
-        return rows_html(reflected, rows, base, parents, hide_column, revealed)
+        return rows_html(reflected, rows, base, parents, hide_column, revealed, select)
 
     def _page(self, record: str, key: str):
         reflected = self._reflected(record)
