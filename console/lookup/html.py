@@ -10,6 +10,7 @@ from weakref import WeakKeyDictionary
 
 from markupsafe import Markup, escape
 
+from console.formatting import local_time
 from console.lookup.display import columns
 
 PAGER = (("first", "« First"), ("prev", "‹ Previous"), ("next", "Next ›"), ("last", "Last »"))
@@ -63,3 +64,80 @@ def messages(listing, error: str | None) -> Markup:
             word = "match" if number == 1 and not more else "matches"
             parts.append(f'<p class="text-muted" role="status">{"More than " if more else ""}{number:,} {word}.</p>')
     return Markup("\n".join(parts))
+
+
+# The record page's sections ---------------------------------------------------------------------------
+
+def fields_table(fields: list[tuple]) -> Markup:
+    """The record's own columns: (label, HTML, masked?) each."""
+    rows = "".join(f'<tr><th scope="row">{escape(label)}</th><td{MASKED if masked else ""}>{value}</td></tr>\n'
+                   for label, value, masked in fields)
+    return Markup(f'<table class="table table-sm kv" id="record-fields">\n{rows}</table>')
+
+
+MASKED = ' class="masked"'
+
+
+def offers_section(offers: list, noun: str) -> Markup:
+    """The tasks offered on this record (console.lookup.offers' TaskOffer), each a button to its form."""
+    if not offers:
+        return Markup("")
+    buttons = "".join(f'<a class="btn btn-outline-primary btn-sm task-button mr-1" href="{escape(offer.url)}" '
+                      f'title="{escape(offer.name)} ({escape(offer.risk)} risk)">{escape(offer.title)}</a>'
+                      for offer in offers)
+    return Markup(f'<section class="card mb-3" aria-labelledby="offers-title"><div class="card-body py-2">\n'
+                  f'  <h2 class="h6" id="offers-title">Tasks for this {escape(noun.lower())}</h2>\n'
+                  f'  {buttons}\n</div></section>')
+
+
+def related_section(name: str, heading: str, shown: int, table_html: Markup, more: str | None, noun: str) -> Markup:
+    """One relation's rows (`shown` of them, in `table_html`), with a link to the rest when there are `more`."""
+    title = f"{escape(heading)}{f' (the {shown} most recent)' if more else ''}"
+    if shown:
+        body = str(table_html)
+        if more:
+            body += f'\n<a href="{escape(more)}">All {escape(heading.lower())} of this {escape(noun.lower())} ›</a>'
+    else:
+        body = f'<p class="text-muted">No {escape(heading.lower())}.</p>'
+    ident = escape(f"related-{name}")
+    return Markup(f'<section class="mb-4" aria-labelledby="{ident}">\n  <h2 class="h5" id="{ident}">{title}</h2>\n'
+                  f'{body}\n</section>')
+
+
+def runs_section(runs: list | None, run_url) -> Markup:
+    """The latest task runs on the record's subject (None: no task is offered on it)."""
+    if runs is None:
+        return Markup("")
+    if not runs:
+        body = '<p class="text-muted">No task runs yet.</p>'
+    else:
+        rows = []
+        for run in runs:
+            link = run_url(run.id)
+            number = f'<a href="{escape(link)}">{run.id}</a>' if link else f"{run.id}"
+            rows.append(f"<tr><td>{number}</td><td>{escape(run.task)}</td><td>{escape(run.status.replace('_', ' '))}</td>"
+                        f"<td>{escape(run.ticket or '')}</td><td>{escape(run.actor)}</td>"
+                        f"<td>{local_time(run.created_at)}</td></tr>")
+        body = ('<table class="table table-sm">\n<thead><tr><th scope="col">Run</th><th scope="col">Task</th>'
+                '<th scope="col">Status</th><th scope="col">Ticket</th><th scope="col">By</th>'
+                f'<th scope="col">When</th></tr></thead>\n<tbody>\n{chr(10).join(rows)}\n</tbody>\n</table>')
+    return Markup(f'<section class="mb-4" aria-labelledby="runs-title">\n  <h2 class="h5" id="runs-title">Task runs</h2>\n'
+                  f'{body}\n</section>')
+
+
+def tickets_section(tickets: list | None, noun: str, ticket_link) -> Markup:
+    """The latest tickets about the record's customer (None: the record has no customer subject)."""
+    if tickets is None:
+        return Markup("")
+    if not tickets:
+        body = '<p class="text-muted">No tickets.</p>'
+    else:
+        rows = "\n".join(
+            f"<tr><td>{ticket_link(t.ref) if ticket_link else escape(t.ref)}</td>"
+            f"<td>{escape((t.outcome or '').replace('_', ' '))}</td><td>{escape(t.category or '')}</td>"
+            f"<td>{local_time(t.created_at)}</td></tr>" for t in tickets)
+        body = ('<table class="table table-sm">\n<thead><tr><th scope="col">Ticket</th><th scope="col">Outcome</th>'
+                '<th scope="col">Category</th><th scope="col">Opened</th></tr></thead>\n'
+                f'<tbody>\n{rows}\n</tbody>\n</table>')
+    return Markup(f'<section class="mb-4" aria-labelledby="tickets-title">\n  <h2 class="h5" id="tickets-title">'
+                  f'Tickets about this {escape(noun.lower())}</h2>\n{body}\n</section>')

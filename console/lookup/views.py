@@ -93,12 +93,6 @@ class RecordsView(ConsoleView):
         """The record a page shows: the menu marks it, so each record's menu is its own cached frame."""
         return (request.view_args or {}).get("record")
 
-    def render(self, template, **kwargs):
-        # The pages' macros as `m`: Jinja's `{% import %}` compares the template globals on every page;
-        # the module built once has the same macros.
-        macros = current_app.jinja_env.get_template("lookup/_macros.html").module
-        return super().render(template, m=macros, **kwargs)
-
     def _reflected(self, record: str):
         reflected = product_schema().record(record)
         if reflected is None:
@@ -167,14 +161,16 @@ class RecordsView(ConsoleView):
             found, error, status = None, f"This page link is broken ({exc}). Start again from the first page.", 400
         except AuditUnavailable:
             found, error, status = None, f"This search {AUDIT_DOWN}", 503
-        here = url_for(".listing", record=record)
+        # Record names are identifiers (console.product.declare.RECORD_NAME): nothing to quote.
+        record_lists = url_for(".index")
+        here = f"{record_lists}{record}/"
         context = dict(reflected=reflected, record=reflected.record, error=error, base=base, here=here,
                        filtered=bool(filters), hints=search_hints(reflected), messages=html.messages(found, error),
                        parent_titles=self._parent_titles(shape, filters), results="",
                        filter_bar=filter_bar(reflected, shape, base, here, found.sort if found is not None else ""))
         if found is not None and found.page.rows:
             picker = bulk_picker(user, reflected.record)
-            rows = self._rows(reflected, found.page.rows, here, select=picker is not None)
+            rows = self._rows(reflected, found.page.rows, here, select=picker is not None, lists=record_lists)
             table = html.table(reflected, rows, table_id="records", select=SELECT_HEADING if picker else "")
             context["results"] = (selection_form(picker, table) if picker else table) + \
                 html.pager(_pager(here, base, found.page))
@@ -191,9 +187,10 @@ class RecordsView(ConsoleView):
 
     @staticmethod
     def _rows(reflected, rows, base: str, hide_column: str | None = None, revealed: bool = False,
-              known: dict | None = None, select: bool = False):
-        schema = product_schema()
-        parents = {via: (url_for(".listing", record=other.record.name), found, Shown(other, revealed))
+              known: dict | None = None, select: bool = False, lists: str | None = None):
+        """The rows' HTML; `lists`: the URL the record lists are under, when the caller has it."""
+        schema, lists = product_schema(), lists or url_for(".index")
+        parents = {via: (f"{lists}{other.record.name}/", found, Shown(other, revealed))
                    for via, (other, found) in records.parents(target_session().connection(), schema, reflected,
                                                               rows, hide_column, known).items()}
         return rows_html(reflected, rows, base, parents, hide_column, revealed, select)
@@ -246,33 +243,38 @@ class RecordsView(ConsoleView):
         user, record = _user(), page.reflected.record
         until = revealed_until(user, record.name, page.key)
         revealed, console = until is not None, console_session()
-        shown = Shown(page.reflected, revealed)
-        here = url_for(".detail", record=record.name, key=str(page.key))
+        shown, the_noun, lists = Shown(page.reflected, revealed), noun(record), url_for(".index")
+        here = record_url(f"{lists}{record.name}/", page.key)
         customer, order_id = history.subject(page)
-        related, known = [], page.known()
+        sections = [html.fields_table(self._fields(page, revealed, lists)),
+                    html.offers_section(offered_tasks(user, page, here), the_noun)]
+        known = page.known()
         for relation in page.related:
             other, hidden = relation.other, relation.via if relation.many else None
-            base = url_for(".listing", record=other.record.name)
+            base = f"{lists}{other.record.name}/"
             heading = (other.record.label if relation.label == other.record.name else human_column(relation.label)) \
                 if relation.many else noun(other.record)
-            more = url_for(".listing", record=other.record.name, **{relation.via: str(page.key)}) if relation.more else None
-            rows = self._rows(other, relation.rows, base, hidden, revealed, known)
-            related.append(dict(heading=heading, table=html.table(other, rows, hidden), relation=relation,
-                                more=more, name=relation.label))
+            more = f"{base}?{query_string({relation.via: str(page.key)})}" if relation.more else None
+            rows = self._rows(other, relation.rows, base, hidden, revealed, known, lists=lists)
+            sections.append(html.related_section(relation.label, heading, len(relation.rows),
+                                                 html.table(other, rows, hidden), more, the_noun))
+        sections.append(html.runs_section(history.runs_about(console, customer, order_id), run_url))
+        sections.append(html.tickets_section(history.tickets_about(console, customer), the_noun,
+                                             current_app.jinja_env.globals.get("ticket_link")))
+        row = page.row._mapping
         return self.render(
-            "lookup/record.html", page=page, record=record, noun=noun(record), key=page.key,
-            title=shown.title(page.row._mapping), badges=[shown.badge(c, page.row._mapping[c]) for c in record.badges],
-            fields=self._fields(page, revealed), related=related, revealed_until=until,
+            "lookup/record.html", record=record, noun=the_noun, key=page.key, title=shown.title(row),
+            badges=Markup("").join(Markup(" ") + shown.badge(c, row[c]) for c in record.badges),
+            sections=Markup("\n").join(sections), revealed_until=until, may_reveal=may_reveal(user),
             has_personal=bool(record.personal or any(r.other.record.personal for r in page.related)),
-            may_reveal=may_reveal(user), reveal_error=reveal_error, reveal_url=f"{here}/reveal",
-            hide_url=f"{here}/hide", offers=offered_tasks(user, page, here),
-            runs=history.runs_about(console, customer, order_id), tickets=history.tickets_about(console, customer),
-            run_url=run_url, list_url=url_for(".listing", record=record.name),
+            reveal_error=reveal_error, reveal_url=f"{here}/reveal", hide_url=f"{here}/hide",
+            list_url=f"{lists}{record.name}/",
         ), status
 
     @staticmethod
-    def _fields(page, revealed: bool) -> list[tuple]:
-        """(label, HTML, masked?) for each column of the record; a BelongsTo's column links to its row."""
+    def _fields(page, revealed: bool, lists: str) -> list[tuple]:
+        """(label, HTML, masked?) for each column of the record; a BelongsTo's column links to its row
+        (`lists`: the URL the record lists are under)."""
         shown, fields = Shown(page.reflected, revealed), []
         for column in columns(page.reflected, "detail"):
             parent = None
@@ -281,7 +283,7 @@ class RecordsView(ConsoleView):
                 row = page.parent(column.name)
                 if row is not None:
                     other = relation.other
-                    parent = (record_url(url_for(".listing", record=other.record.name), row._mapping[other.record.key]),
+                    parent = (record_url(f"{lists}{other.record.name}/", row._mapping[other.record.key]),
                               Shown(other, revealed).title(row._mapping))
             html = shown.cell(column, page.row._mapping, parent=parent)
             fields.append((column.label, html or Markup("—"), column.kind == "personal" and not revealed))
