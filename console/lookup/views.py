@@ -264,8 +264,9 @@ class RecordsView(ConsoleView):
         row = page.row._mapping
         return self.render(
             "lookup/record.html", record=record, noun=the_noun, key=page.key, title=shown.title(row),
-            badges=Markup("").join(Markup(" ") + shown.badge(c, row[c]) for c in record.badges),
-            sections=Markup("\n").join(sections), revealed_until=until, may_reveal=may_reveal(user),
+            # str.join, not Markup.join, which escapes (and so calls) once per already-safe piece.
+            badges=Markup("".join([f" {shown.badge(c, row[c])}" for c in record.badges])),
+            sections=Markup("\n".join(sections)), revealed_until=until, may_reveal=may_reveal(user),
             has_personal=bool(record.personal or any(r.other.record.personal for r in page.related)),
             reveal_error=reveal_error, reveal_url=f"{here}/reveal", hide_url=f"{here}/hide",
             list_url=f"{lists}{record.name}/",
