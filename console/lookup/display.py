@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 
 from console.formatting import display_zone, human_column, local_time, table_noun
 from console.lookup.masking import shown
-from console.lookup.rows import record_url, render_rows
+from console.lookup.rows import record_url, render_rows, title_function
 from console.product.declare import BelongsTo
 from console.product.money import format_money
 from console.product.schema import ReflectedRecord, python_type
@@ -89,7 +89,6 @@ class SearchHints:
 
 
 _HINTS: WeakKeyDictionary = WeakKeyDictionary()
-_TITLES: WeakKeyDictionary = WeakKeyDictionary()
 
 
 def search_hints(reflected: ReflectedRecord) -> SearchHints | None:
@@ -110,14 +109,6 @@ def search_hints(reflected: ReflectedRecord) -> SearchHints | None:
     return _HINTS[reflected]
 
 
-def title_columns(reflected: ReflectedRecord) -> tuple[str, ...]:
-    """The record's title columns, parsed from its template once (the declaration parses it on every call)."""
-    found = _TITLES.get(reflected)
-    if found is None:
-        found = _TITLES[reflected] = reflected.record.title_columns
-    return found
-
-
 class Shown:
     """Shows one record's values: masked unless `revealed`, money in its units, statuses as badges."""
 
@@ -136,9 +127,8 @@ class Shown:
         return "" if value is None else str(value)
 
     def title(self, values) -> str:
-        record = self.record
-        texts = {name: self.text(name, values) for name in title_columns(self.reflected)}
-        return texts[record.title] if "{" not in record.title else record.title.format(**texts)
+        """The record's title of `values` (a row's mapping), compiled once (console.lookup.rows)."""
+        return title_function(self.reflected, self.revealed)(values)
 
     def badge(self, name: str, value) -> Markup:
         # Ready-made badges, not Markup.format: this runs for every row of every list.
@@ -175,7 +165,8 @@ def rows_html(reflected: ReflectedRecord, rows, base: str, parents: dict | None 
     rows it shows). `parents`: via column -> (other base URL, {key: row}, Shown) for links to the rows
     these belong to; `hide`: a column the table leaves out; `select`: a checkbox per row. Compiled per
     record (console.lookup.rows)."""
-    titled = {via: (other_base, found, other_show.title) for via, (other_base, found, other_show) in (parents or {}).items()}
+    titled = {via: (other_base, found, title_function(other_show.reflected, other_show.revealed))
+              for via, (other_base, found, other_show) in (parents or {}).items()}
     shown_columns = tuple(c for c in columns(reflected) if c.name != hide)
     return render_rows(reflected, rows, base, shown_columns, titled, revealed, display_zone(), select)
 

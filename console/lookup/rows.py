@@ -27,6 +27,7 @@ HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34
 PLAIN_NUMBERS = (int, float)
 
 _COMPILED: WeakKeyDictionary = WeakKeyDictionary()  # reflected record -> {shape: function}
+_TITLES: WeakKeyDictionary = WeakKeyDictionary()  # reflected record -> {revealed: function}
 _LOCK = Lock()
 
 
@@ -50,11 +51,48 @@ def _parent_link(links: dict, parent: tuple | None, value) -> str:
     value as text when the page has no such row."""
     if parent is not None and value in parent[1]:
         other_base, found, title = parent
-        html = f'<a href="{escape(record_url(other_base, value))}">{escape(title(found[value]._mapping))}</a>'
+        html = f'<a href="{record_url(other_base, value)}">{title(found[value]._mapping).translate(HTML_ESCAPES)}</a>'
     else:
-        html = str(escape(value))
+        html = str(value).translate(HTML_ESCAPES)
     links[value] = html
     return html
+
+
+def _value_text(var: str, name: str, record, revealed: bool, namespace: dict) -> str:
+    """A Python expression for the plain text of column `name` (its value in `var`), as Shown.text has it."""
+    if name in record.personal:
+        mask = record.personal[name]
+        namespace[f"_M_{name}"] = mask
+        text = f"({var} if {var}.__class__ is str else str({var}))"
+        neutral = f"({text} if {text}.isascii() else {text}.translate(_BIDI))"
+        return f'("" if {var} is None else {neutral if revealed or mask is None else f"_M_{name}({neutral})"})'
+    if name in record.money:
+        money = record.money[name]
+        currency = repr(money.currency) if money.currency else f"_currency(m[{money.currency_column!r}])"
+        return f"_money({var}, {currency})"
+    return f'("" if {var} is None else str({var}))'
+
+
+def title_function(reflected, revealed: bool):
+    """The record's title of a row's mapping (Shown.title's text), compiled once per record and reveal: a
+    list of orders shows each order's customer by its title."""
+    cached = _TITLES.setdefault(reflected, {})
+    found = cached.get(revealed)
+    if found is None:
+        record = reflected.record
+        namespace = {"_BIDI": BIDI_CONTROLS, "_money": format_money, "_currency": _currency,
+                     "_TEMPLATE": record.title}
+        names = record.title_columns
+        lines = [f"    t{n} = {_value_text(f'm[{name!r}]', name, record, revealed, namespace)}"
+                 for n, name in enumerate(names)]
+        if "{" in record.title:
+            result = "_TEMPLATE.format(**{" + ", ".join(f"{name!r}: t{n}" for n, name in enumerate(names)) + "})"
+        else:
+            result = "t0"
+        source = "\n".join(("def title(m):", *lines, f"    return {result}"))
+        exec(compile(source, f"<title of {record.name}>", "exec"), namespace)
+        found = cached[revealed] = namespace["title"]
+    return found
 
 
 def record_url(base: str, key) -> str:
