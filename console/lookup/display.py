@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 
 from console.formatting import display_zone, human_column, local_time, table_noun
 from console.lookup.masking import shown
-from console.lookup.rows import record_url, render_rows, title_function
+from console.lookup.rows import render_rows, title_function
 from console.product.declare import BelongsTo
 from console.product.money import format_money
 from console.product.schema import ReflectedRecord, python_type

@@ -14,7 +14,8 @@ from console.permissions import LOOKUP, RUN_TASKS, user_can
 from console.db import console_session, target_session
 from console.formatting import human_column
 from console.lookup import history, html, listing as lists, records
-from console.lookup.display import Shown, columns, filter_bar, noun, record_url, rows_html, search_hints
+from console.lookup.display import Shown, columns, filter_bar, noun, rows_html, search_hints
+from console.lookup.rows import record_url
 from console.lookup.offers import offer_url, offered_tasks, run_url
 from console.lookup.paging import BadCursor, Page
 from console.lookup.reveal import RevealRefused, hide, may_reveal, reveal, revealed_until
