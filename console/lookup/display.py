@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 
 from console.formatting import display_zone, human_column, local_time, table_noun
 from console.lookup.masking import shown
+from console.lookup.rows import render_rows, title_function
 from console.product.declare import BelongsTo
 from console.product.money import format_money
 from console.product.schema import ReflectedRecord, python_type
@@ -88,7 +89,6 @@ class SearchHints:
 
 
 _HINTS: WeakKeyDictionary = WeakKeyDictionary()
-_TITLES: WeakKeyDictionary = WeakKeyDictionary()
 
 
 def search_hints(reflected: ReflectedRecord) -> SearchHints | None:
@@ -109,14 +109,6 @@ def search_hints(reflected: ReflectedRecord) -> SearchHints | None:
     return _HINTS[reflected]
 
 
-def title_columns(reflected: ReflectedRecord) -> tuple[str, ...]:
-    """The record's title columns, parsed from its template once (the declaration parses it on every call)."""
-    found = _TITLES.get(reflected)
-    if found is None:
-        found = _TITLES[reflected] = reflected.record.title_columns
-    return found
-
-
 class Shown:
     """Shows one record's values: masked unless `revealed`, money in its units, statuses as badges."""
 
@@ -135,9 +127,8 @@ class Shown:
         return "" if value is None else str(value)
 
     def title(self, values) -> str:
-        record = self.record
-        texts = {name: self.text(name, values) for name in title_columns(self.reflected)}
-        return texts[record.title] if "{" not in record.title else record.title.format(**texts)
+        """The record's title of `values` (a row's mapping), compiled once (console.lookup.rows)."""
+        return title_function(self.reflected, self.revealed)(values)
 
     def badge(self, name: str, value) -> Markup:
         # Ready-made badges, not Markup.format: this runs for every row of every list.
@@ -168,45 +159,16 @@ class Shown:
         return escape(self.text(column.name, values))
 
 
-def record_url(base: str, key) -> str:
-    """The record page under its list's URL: one url_for per list, not one per row."""
-    return f"{base}{key:d}" if type(key) is int else f"{base}{quote(str(key), safe='')}"
-
-
-def _opening(column: Column) -> str:
-    classes = " ".join(name for name, wanted in (("masked", column.kind == "personal"), ("text-right", column.numeric))
-                       if wanted)
-    return f'<td class="{classes}">' if classes else "<td>"
-
-
 def rows_html(reflected: ReflectedRecord, rows, base: str, parents: dict | None = None,
-              hide: str | None = None, revealed: bool = False) -> Markup:
+              hide: str | None = None, revealed: bool = False, select: bool = False) -> Markup:
     """A table's <tr>s, personal data masked (lists never reveal; a revealed record's page does, for the
     rows it shows). `parents`: via column -> (other base URL, {key: row}, Shown) for links to the rows
-    these belong to; `hide`: a column the table leaves out."""
-    show, zone, parents = Shown(reflected, revealed), display_zone(), parents or {}
-    key, shown_columns = reflected.record.key, [c for c in columns(reflected) if c.name != hide]
-    cell_open = [_opening(c) for c in shown_columns]
-    titles: dict = {}  # (via, key) -> the parent's link: a page's rows often share one
-    out = []
-    for row in rows:
-        values = row._mapping  # built afresh on every access: once per row
-        link = escape(record_url(base, values[key]))
-        cells = []
-        for column, opening in zip(shown_columns, cell_open):
-            parent = None
-            if column.kind == "parent" and column.name in parents:
-                value = values[column.name]
-                parent = titles.get((column.name, value))
-                other_base, found, other_show = parents[column.name]
-                if parent is None and value in found:
-                    parent = titles[(column.name, value)] = (record_url(other_base, value),
-                                                             other_show.title(found[value]._mapping))
-            html = show.cell(column, values, zone, parent)
-            cells.append(f'{opening}<a href="{link}">{html}</a></td>' if column.kind == "key"
-                         else f"{opening}{html}</td>")
-        out.append("<tr>" + "".join(cells) + "</tr>")
-    return Markup("\n".join(out))
+    these belong to; `hide`: a column the table leaves out; `select`: a checkbox per row. Compiled per
+    record (console.lookup.rows)."""
+    titled = {via: (other_base, found, title_function(other_show.reflected, other_show.revealed))
+              for via, (other_base, found, other_show) in (parents or {}).items()}
+    shown_columns = tuple(c for c in columns(reflected) if c.name != hide)
+    return render_rows(reflected, rows, base, shown_columns, titled, revealed, display_zone(), select)
 
 
 _ENCODED: WeakKeyDictionary = WeakKeyDictionary()
@@ -221,9 +183,25 @@ def _encoded(reflected: ReflectedRecord, column: str) -> list[tuple[str, Markup,
     return by_column[column]
 
 
+_BARS: WeakKeyDictionary = WeakKeyDictionary()
+
+
 def filter_bar(reflected: ReflectedRecord, shape, base: dict, here: str, current_sort: str) -> Markup:
     """The list's filter and sort links, as plain query strings: a dozen links per page, and url_for and
-    Jinja's urlencode were a fifth of a list page's cost. The declarations' own words are encoded here."""
+    Jinja's urlencode were a fifth of a list page's cost. The declarations' own words are encoded here.
+    The unfiltered list's bar, one per sort, is built once."""
+    if any(base.get(column) for column in shape.filters):
+        return _filter_bar(reflected, shape, base, here, current_sort)
+    bars = _BARS.setdefault(reflected, {})
+    found = bars.get((here, current_sort))
+    if found is None:
+        found = _filter_bar(reflected, shape, base, here, current_sort)
+        if current_sort in shape.sorts or not current_sort:  # only real sorts: the cache stays small
+            bars[(here, current_sort)] = found
+    return found
+
+
+def _filter_bar(reflected: ReflectedRecord, shape, base: dict, here: str, current_sort: str) -> Markup:
     record = reflected.record
     parents = {column: base[column] for column in shape.parent_filters if base.get(column)}
     keep = urlencode(parents)

@@ -6,6 +6,8 @@ rule (subject_from_params) says which subject that is, so this module guesses no
 """
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 from flask import current_app
 from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.orm import Session
@@ -19,6 +21,7 @@ RECENT = 20
 RUN_COLUMNS = ("id", "task", "status", "ticket", "actor", "created_at")
 TICKET_COLUMNS = ("id", "ref", "outcome", "category", "created_at")
 _STATEMENTS: dict[tuple, object] = {}
+_OFFERED: WeakKeyDictionary = WeakKeyDictionary()  # task registry -> {record: [specs offered on it]}
 
 
 def _present(session: Session, model) -> bool:
@@ -40,13 +43,20 @@ def _statement(model, where: str, columns: tuple[str, ...]):
     return statement
 
 
+def _offered(registry, record: str) -> list:
+    """Every task offered on the record, disabled ones too (their past runs are still the record's), once per
+    registry: all_specs sorts the registry on every call."""
+    by_record = _OFFERED.setdefault(registry, {})
+    if record not in by_record:
+        by_record[record] = [spec for spec in registry.all_specs() if spec.offered_on == record]
+    return by_record[record]
+
+
 def subject(page: RecordPage) -> tuple[str, int | None]:
     """(customer email, order id) that runs of the tasks offered on this record record as their subject."""
     registry = current_app.extensions.get("task_registry")
     customer, order_id = "", None
-    for spec in registry.all_specs() if registry is not None else ():
-        if spec.offered_on != page.reflected.record.name:
-            continue
+    for spec in _offered(registry, page.reflected.record.name) if registry is not None else ():
         found_customer, found_order = subject_from_params(spec, {spec.record_param: fill_value(page, spec.record_param)})
         customer, order_id = customer or found_customer, order_id if order_id is not None else found_order
     return customer, order_id

@@ -1,7 +1,7 @@
 """The record pages, for every record the product package declares: parse the request, ask, render. Read-only."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from flask import abort, current_app, redirect, request, url_for
 from flask_admin import expose
@@ -13,12 +13,14 @@ from console.audit.chain import AuditUnavailable
 from console.permissions import LOOKUP, RUN_TASKS, user_can
 from console.db import console_session, target_session
 from console.formatting import human_column
-from console.lookup import history, listing as lists, records
-from console.lookup.display import Shown, columns, filter_bar, noun, record_url, rows_html, search_hints
+from console.lookup import history, html, listing as lists, records
+from console.lookup.display import Shown, columns, filter_bar, noun, rows_html, search_hints
+from console.lookup.rows import record_url
 from console.lookup.offers import offer_url, offered_tasks, run_url
 from console.lookup.paging import BadCursor, Page
 from console.lookup.reveal import RevealRefused, hide, may_reveal, reveal, revealed_until
 from console.lookup.searches import landed, search_for
+from console.lookup.selection import SELECT_HEADING, bulk_picker, selection_form
 from console.product.schema import product_schema
 
 AUDIT_DOWN = ("could not be written to the audit trail, so nothing is shown. Try again, and tell an admin if it "
@@ -37,15 +39,31 @@ def menu_records(product) -> list:
             if r.columns and (r.sort or set(r.exact + r.prefix + r.substring) - {r.key})]
 
 
+def _arg(args, name: str) -> str:
+    """A query parameter, '' when absent: MultiDict.get raises and catches a KeyError for every absent one."""
+    return args[name] if name in args else ""
+
+
 def _paging() -> tuple[str, str | None]:
     args = request.args
-    if args.get("after"):
+    if _arg(args, "after"):
         return "after", args["after"]
-    if args.get("before"):
+    if _arg(args, "before"):
         return "before", args["before"]
-    if args.get("page") == "last":
+    if _arg(args, "page") == "last":
         return "last", None
     return "first", None
+
+
+# What urlencode leaves as it is: a value made of these is written without quote_plus's calls.
+_QUERY_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~")
+
+
+def query_string(params: dict) -> str:
+    """urlencode's output for {name: text} whose names are identifiers, cheaper: the pager's links are built
+    on every list page."""
+    return "&".join([f"{name}={value if _QUERY_SAFE.issuperset(value) else quote_plus(value)}"
+                     for name, value in params.items()])
 
 
 def _pager(here: str, base: dict, page: Page) -> dict:
@@ -53,7 +71,7 @@ def _pager(here: str, base: dict, page: Page) -> dict:
     base = {key: value for key, value in base.items() if value}
 
     def link(**extra):
-        query = urlencode({**base, **extra})
+        query = query_string({**base, **extra})
         return f"{here}?{query}" if query else here
 
     return {
@@ -76,12 +94,6 @@ class RecordsView(ConsoleView):
         """The record a page shows: the menu marks it, so each record's menu is its own cached frame."""
         return (request.view_args or {}).get("record")
 
-    def render(self, template, **kwargs):
-        # The pages' macros as `m`: Jinja's `{% import %}` compares the template globals on every page;
-        # the module built once has the same macros.
-        macros = current_app.jinja_env.get_template("lookup/_macros.html").module
-        return super().render(template, m=macros, **kwargs)
-
     def _reflected(self, record: str):
         reflected = product_schema().record(record)
         if reflected is None:
@@ -97,7 +109,7 @@ class RecordsView(ConsoleView):
     @expose("/find")
     def find(self):
         """The home page's search: an exact key that finds one row lands on it; anything else lists matches."""
-        q = request.args.get("q", "").strip()
+        q = _arg(request.args, "q").strip()
         if not q:
             return redirect(url_for(".index"))
         schema, conn = product_schema(), target_session().connection()
@@ -117,21 +129,21 @@ class RecordsView(ConsoleView):
                 found = search_for(conn, reflected, user, q, size=HOME_MATCHES)
                 if found.page.rows:
                     base = url_for(".listing", record=name)
-                    results.append((reflected, found, self._rows(reflected, found.page.rows, base),
+                    results.append((reflected, found, html.table(reflected, self._rows(reflected, found.page.rows, base)),
                                     url_for(".listing", record=name, q=q)))
         except lists.LookupInputError as exc:
             error, status = exc.message, exc.status
         except AuditUnavailable:
             results, error, status = [], f"This search {AUDIT_DOWN}", 503
-        return self.render("lookup/find.html", q=q, results=results, error=error, columns=columns), status
+        return self.render("lookup/find.html", q=q, results=results, error=error), status
 
     @expose("/<record>/")
     def listing(self, record: str):
         reflected = self._reflected(record)
         schema, args, user = product_schema(), request.args, _user()
         shape = lists.shape(schema, reflected)
-        filters = {column: args[column].strip() for column in shape.filters if args.get(column, "").strip()}
-        base = {"q": args.get("q", "").strip(), "sort": args.get("sort", ""), **filters}
+        filters = {column: args[column].strip() for column in shape.filters if _arg(args, column).strip()}
+        base = {"q": _arg(args, "q").strip(), "sort": _arg(args, "sort"), **filters}
         direction, cursor = _paging()
         found, error, status = None, None, 200
         conn = target_session().connection()  # Core: list rows are only read
@@ -150,14 +162,19 @@ class RecordsView(ConsoleView):
             found, error, status = None, f"This page link is broken ({exc}). Start again from the first page.", 400
         except AuditUnavailable:
             found, error, status = None, f"This search {AUDIT_DOWN}", 503
-        context = dict(reflected=reflected, record=reflected.record, listing=found, error=error, base=base,
-                       filtered=bool(filters), hints=search_hints(reflected),
-                       shape=shape, columns=columns(reflected), parent_titles=self._parent_titles(shape, filters))
-        here = url_for(".listing", record=record)
-        context["filter_bar"] = filter_bar(reflected, shape, base, here, found.sort if found is not None else "")
-        if found is not None:
-            context["pager"] = _pager(here, base, found.page)
-            context["rows"] = self._rows(reflected, found.page.rows, here)
+        # Record names are identifiers (console.product.declare.RECORD_NAME): nothing to quote.
+        record_lists = url_for(".index")
+        here = f"{record_lists}{record}/"
+        context = dict(reflected=reflected, record=reflected.record, error=error, base=base, here=here,
+                       filtered=bool(filters), hints=search_hints(reflected), messages=html.messages(found, error),
+                       parent_titles=self._parent_titles(shape, filters), results="",
+                       filter_bar=filter_bar(reflected, shape, base, here, found.sort if found is not None else ""))
+        if found is not None and found.page.rows:
+            picker = bulk_picker(user, reflected.record)
+            rows = self._rows(reflected, found.page.rows, here, select=picker is not None, lists=record_lists)
+            table = html.table(reflected, rows, table_id="records", select=SELECT_HEADING if picker else "")
+            context["results"] = (selection_form(picker, table) if picker else table) + \
+                html.pager(_pager(here, base, found.page))
         return self.render("lookup/records.html", **context), status
 
     def _parent_titles(self, shape, filters: dict) -> dict:
@@ -171,12 +188,13 @@ class RecordsView(ConsoleView):
 
     @staticmethod
     def _rows(reflected, rows, base: str, hide_column: str | None = None, revealed: bool = False,
-              known: dict | None = None):
-        schema = product_schema()
-        parents = {via: (url_for(".listing", record=other.record.name), found, Shown(other, revealed))
+              known: dict | None = None, select: bool = False, lists: str | None = None):
+        """The rows' HTML; `lists`: the URL the record lists are under, when the caller has it."""
+        schema, lists = product_schema(), lists or url_for(".index")
+        parents = {via: (f"{lists}{other.record.name}/", found, Shown(other, revealed))
                    for via, (other, found) in records.parents(target_session().connection(), schema, reflected,
                                                               rows, hide_column, known).items()}
-        return rows_html(reflected, rows, base, parents, hide_column, revealed)
+        return rows_html(reflected, rows, base, parents, hide_column, revealed, select)
 
     def _page(self, record: str, key: str):
         reflected = self._reflected(record)
@@ -226,33 +244,39 @@ class RecordsView(ConsoleView):
         user, record = _user(), page.reflected.record
         until = revealed_until(user, record.name, page.key)
         revealed, console = until is not None, console_session()
-        shown = Shown(page.reflected, revealed)
-        here = url_for(".detail", record=record.name, key=str(page.key))
+        shown, the_noun, lists = Shown(page.reflected, revealed), noun(record), url_for(".index")
+        here = record_url(f"{lists}{record.name}/", page.key)
         customer, order_id = history.subject(page)
-        related, known = [], page.known()
+        sections = [html.fields_table(self._fields(page, revealed, lists)),
+                    html.offers_section(offered_tasks(user, page, here), the_noun)]
+        known = page.known()
         for relation in page.related:
             other, hidden = relation.other, relation.via if relation.many else None
-            base = url_for(".listing", record=other.record.name)
+            base = f"{lists}{other.record.name}/"
             heading = (other.record.label if relation.label == other.record.name else human_column(relation.label)) \
                 if relation.many else noun(other.record)
-            more = url_for(".listing", record=other.record.name, **{relation.via: str(page.key)}) if relation.more else None
-            related.append(dict(heading=heading, rows=self._rows(other, relation.rows, base, hidden, revealed, known),
-                                columns=[c for c in columns(other) if c.name != hidden], relation=relation,
-                                more=more, name=relation.label))
+            more = f"{base}?{query_string({relation.via: str(page.key)})}" if relation.more else None
+            rows = self._rows(other, relation.rows, base, hidden, revealed, known, lists=lists)
+            sections.append(html.related_section(relation.label, heading, len(relation.rows),
+                                                 html.table(other, rows, hidden), more, the_noun))
+        sections.append(html.runs_section(history.runs_about(console, customer, order_id), run_url))
+        sections.append(html.tickets_section(history.tickets_about(console, customer), the_noun,
+                                             current_app.jinja_env.globals.get("ticket_link")))
+        row = page.row._mapping
         return self.render(
-            "lookup/record.html", page=page, record=record, noun=noun(record), key=page.key,
-            title=shown.title(page.row._mapping), badges=[shown.badge(c, page.row._mapping[c]) for c in record.badges],
-            fields=self._fields(page, revealed), related=related, revealed_until=until,
+            "lookup/record.html", record=record, noun=the_noun, key=page.key, title=shown.title(row),
+            # str.join, not Markup.join, which escapes (and so calls) once per already-safe piece.
+            badges=Markup("".join([f" {shown.badge(c, row[c])}" for c in record.badges])),
+            sections=Markup("\n".join(sections)), revealed_until=until, may_reveal=may_reveal(user),
             has_personal=bool(record.personal or any(r.other.record.personal for r in page.related)),
-            may_reveal=may_reveal(user), reveal_error=reveal_error, reveal_url=f"{here}/reveal",
-            hide_url=f"{here}/hide", offers=offered_tasks(user, page, here),
-            runs=history.runs_about(console, customer, order_id), tickets=history.tickets_about(console, customer),
-            run_url=run_url, list_url=url_for(".listing", record=record.name),
+            reveal_error=reveal_error, reveal_url=f"{here}/reveal", hide_url=f"{here}/hide",
+            list_url=f"{lists}{record.name}/",
         ), status
 
     @staticmethod
-    def _fields(page, revealed: bool) -> list[tuple]:
-        """(label, HTML, masked?) for each column of the record; a BelongsTo's column links to its row."""
+    def _fields(page, revealed: bool, lists: str) -> list[tuple]:
+        """(label, HTML, masked?) for each column of the record; a BelongsTo's column links to its row
+        (`lists`: the URL the record lists are under)."""
         shown, fields = Shown(page.reflected, revealed), []
         for column in columns(page.reflected, "detail"):
             parent = None
@@ -261,7 +285,7 @@ class RecordsView(ConsoleView):
                 row = page.parent(column.name)
                 if row is not None:
                     other = relation.other
-                    parent = (record_url(url_for(".listing", record=other.record.name), row._mapping[other.record.key]),
+                    parent = (record_url(f"{lists}{other.record.name}/", row._mapping[other.record.key]),
                               Shown(other, revealed).title(row._mapping))
             html = shown.cell(column, page.row._mapping, parent=parent)
             fields.append((column.label, html or Markup("—"), column.kind == "personal" and not revealed))

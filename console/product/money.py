@@ -40,10 +40,17 @@ def format_money(cents: int | None, currency: str) -> str:
     """25000, 'EUR' -> 'EUR 250.00'; thousands grouped, the sign before the number."""
     if cents is None:
         return ""
-    digits = minor_digits(currency)
-    amount = Decimal(int(cents)).scaleb(-digits)
-    text = f"{amount:,.{digits}f}"
-    return f"{currency} {text}".strip()
+    # Integer arithmetic, not Decimal: lists format two amounts a row, and this makes no call but one.
+    if cents.__class__ is not int:
+        cents = int(cents)
+    digits = MINOR_DIGITS[currency] if currency in MINOR_DIGITS else 2
+    sign, cents = ("-", -cents) if cents < 0 else ("", cents)
+    if digits:
+        unit = 10 ** digits
+        text = f"{sign}{cents // unit:,}.{cents % unit:0{digits}d}"
+    else:
+        text = f"{sign}{cents:,}"
+    return f"{currency} {text}" if currency.strip() else text
 
 
 def money_json(cents: int | None, currency: str) -> dict | None:

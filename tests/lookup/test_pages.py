@@ -23,8 +23,9 @@ def _pages(customer, order):
 
 
 def _keys(html: str, record: str) -> list[str]:
-    """The record keys a list links to, in page order (each row's first link)."""
-    return re.findall(rf'<tr><td><a href="/admin/records/{record}/([^"]+)">', html)
+    """The record keys a list links to, in page order (each row's first link, after its checkbox if any)."""
+    return re.findall(rf'<tr>(?:<td><input type="checkbox"[^>]*></td>)?<td><a href="/admin/records/{record}/([^"]+)">',
+                      html)
 
 
 def test_anonymous_users_are_sent_to_login(client, alice):

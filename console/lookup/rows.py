@@ -1,0 +1,210 @@
+"""Table rows compiled once per record and list shape: one generated function renders a page's <tr>s.
+
+A list page shows 25 rows of about seven cells. Rendered cell by cell (a helper per cell, markupsafe's
+escape and a Markup per value, the mask and the money format looked up per cell), the rows cost more
+Python calls than the rest of the page. Here each record's columns are turned, once, into the source of
+one function that unpacks a row's tuple and writes the row as one f-string: what each column needs
+(escaping, masking, money in its units, a badge, a time) is chosen when the function is built, not per
+cell, and a value that needs nothing (a number, a known badge, a UTC time) costs no call at all.
+
+Every literal in the generated source comes from `repr()` or is a name bound in its namespace; values
+from the database are only ever escaped (or formatted as numbers) into the HTML.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from threading import Lock
+from urllib.parse import quote
+from weakref import WeakKeyDictionary
+
+from markupsafe import Markup, escape
+
+from console.formatting import BIDI_CONTROLS, MONTHS, UTC_ZONE, local_time, table_noun
+from console.product.money import format_money
+
+# markupsafe's escape, as one str.translate: the same entities, one C call per value, no Markup object.
+HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"})
+PLAIN_NUMBERS = (int, float)
+
+_COMPILED: WeakKeyDictionary = WeakKeyDictionary()  # reflected record -> {shape: function}
+_TITLES: WeakKeyDictionary = WeakKeyDictionary()  # reflected record -> {revealed: function}
+_LOCK = Lock()
+
+
+def _currency(value) -> str:
+    """A currency column's value as a code (Money.currency_of's rule, for a value rather than a row)."""
+    return str(value or "").strip().upper()
+
+
+def _badge_html(tones: dict, value) -> str:
+    if value is None:
+        return ""
+    return f'<span class="badge badge-{tones.get(value, "light")}">{escape(value)}</span>'
+
+
+def _time_html(value, zone) -> str:
+    return str(local_time(value, zone=zone))
+
+
+def _parent_link(links: dict, parent: tuple | None, value) -> str:
+    """The link to the row a BelongsTo column points at, kept in `links` for the page's other rows; the
+    value as text when the page has no such row."""
+    if parent is not None and value in parent[1]:
+        other_base, found, title = parent
+        html = f'<a href="{record_url(other_base, value)}">{title(found[value]._mapping).translate(HTML_ESCAPES)}</a>'
+    else:
+        html = str(value).translate(HTML_ESCAPES)
+    links[value] = html
+    return html
+
+
+def _value_text(var: str, name: str, record, revealed: bool, namespace: dict) -> str:
+    """A Python expression for the plain text of column `name` (its value in `var`), as Shown.text has it."""
+    if name in record.personal:
+        mask = record.personal[name]
+        namespace[f"_M_{name}"] = mask
+        text = f"({var} if {var}.__class__ is str else str({var}))"
+        neutral = f"({text} if {text}.isascii() else {text}.translate(_BIDI))"
+        return f'("" if {var} is None else {neutral if revealed or mask is None else f"_M_{name}({neutral})"})'
+    if name in record.money:
+        money = record.money[name]
+        currency = repr(money.currency) if money.currency else f"_currency(m[{money.currency_column!r}])"
+        return f"_money({var}, {currency})"
+    return f'("" if {var} is None else str({var}))'
+
+
+def title_function(reflected, revealed: bool):
+    """The record's title of a row's mapping (Shown.title's text), compiled once per record and reveal: a
+    list of orders shows each order's customer by its title."""
+    cached = _TITLES.setdefault(reflected, {})
+    found = cached.get(revealed)
+    if found is None:
+        record = reflected.record
+        namespace = {"_BIDI": BIDI_CONTROLS, "_money": format_money, "_currency": _currency,
+                     "_TEMPLATE": record.title}
+        names = record.title_columns
+        lines = [f"    t{n} = {_value_text(f'm[{name!r}]', name, record, revealed, namespace)}"
+                 for n, name in enumerate(names)]
+        if "{" in record.title:
+            result = "_TEMPLATE.format(**{" + ", ".join(f"{name!r}: t{n}" for n, name in enumerate(names)) + "})"
+        else:
+            result = "t0"
+        source = "\n".join(("def title(m):", *lines, f"    return {result}"))
+        exec(compile(source, f"<title of {record.name}>", "exec"), namespace)
+        found = cached[revealed] = namespace["title"]
+    return found
+
+
+def record_url(base: str, key) -> str:
+    """The record page under its list's URL: one url_for per list, not one per row."""
+    return f"{base}{key:d}" if type(key) is int else f"{base}{quote(str(key), safe='')}"
+
+
+def _text(var: str) -> str:
+    """Any value as escaped text ('' for None)."""
+    return (f'("" if {var} is None else ({var} if {var}.__class__ in _NUMBERS else '
+            f'({var} if {var}.__class__ is str else str({var})).translate(_ESC)))')
+
+
+def _cell_source(column, var: str, n: int, reflected, revealed: bool, utc: bool, names: dict,
+                 namespace: dict, prelude: list[str], body: list[str]) -> str:
+    """A Python expression for the HTML of `column`'s cell, its value in local `var`; what it needs is added
+    to the namespace, to `prelude` (run once per page) and to `body` (run per row, before it)."""
+    record, kind = reflected.record, column.kind
+    if kind == "badge":
+        tones = record.badges[column.name]
+        namespace[f"_B{n}"] = {value: str(_badge_html(tones, value)) for value in tones}
+        namespace[f"_T{n}"] = tones
+        return f"(_B{n}[{var}] if {var} in _B{n} else _badge(_T{n}, {var}))"
+    if kind == "bool":
+        return f'("" if {var} is None else ("yes" if {var} else "no"))'
+    if kind == "time":
+        if not utc:
+            return f'("" if {var} is None else _time({var}, zone))'
+        # A naive datetime is UTC as stored: written here without a call; anything else goes the long way.
+        return (f"(f'<time datetime=\"{{{var}.year:04d}}-{{{var}.month:02d}}-{{{var}.day:02d}}T{{{var}.hour:02d}}:"
+                f"{{{var}.minute:02d}}:{{{var}.second:02d}}Z\" data-local-time>{{{var}.day}} "
+                f"{{_MONTHS[{var}.month - 1]}} {{{var}.year}}, {{{var}.hour:02d}}:{{{var}.minute:02d}} UTC</time>'"
+                f" if {var}.__class__ is _datetime and {var}.tzinfo is None else "
+                f"('' if {var} is None else _time({var}, zone)))")
+    if kind == "personal":
+        mask = record.personal[column.name]
+        namespace[f"_M{n}"] = mask
+        body.append(f"t{n} = '' if {var} is None else ({var} if {var}.__class__ is str else str({var}))")
+        neutral = f"(t{n} if t{n}.isascii() else t{n}.translate(_BIDI))"
+        shown = neutral if revealed or mask is None else f"_M{n}({neutral})"
+        return f"{shown}.translate(_ESC)"
+    if kind == "money":
+        money = record.money[column.name]
+        if money.currency:
+            currency = repr(money.currency)
+        else:
+            currency_var = names[money.currency_column]
+            currency = f"({currency_var} if {currency_var}.__class__ is str and {currency_var}.isupper() " \
+                       f"else _currency({currency_var}))"
+        return f'("" if {var} is None else _money({var}, {currency}).translate(_ESC))'
+    if kind == "parent":
+        prelude.append(f"_L{n} = {{}}; _P{n} = parents.get({column.name!r})")
+        return f'("" if {var} is None else (_L{n}[{var}] if {var} in _L{n} else _parent(_L{n}, _P{n}, {var})))'
+    return _text(var)
+
+
+def _compile(reflected, fields: tuple[str, ...], shown_columns, revealed: bool, utc: bool, select: bool):
+    names = {name: f"v{number}" for number, name in enumerate(fields)}
+    key = names[reflected.record.key]
+    namespace = {"_NOUN": str(escape(table_noun(reflected.record.name).lower())), "_ESC": HTML_ESCAPES, "_BIDI": BIDI_CONTROLS, "_NUMBERS": PLAIN_NUMBERS, "_MONTHS": MONTHS,
+                 "_datetime": datetime, "_badge": _badge_html, "_time": _time_html, "_money": format_money,
+                 "_currency": _currency, "_parent": _parent_link, "_quote": quote}
+    prelude: list[str] = []
+    body, cells = [], []
+    if select:
+        # A checkbox per row for a bulk run (console.lookup.selection), named by the row it selects.
+        body.append(f"key_text = f'{{{key}}}' if {key}.__class__ is int else str({key}).translate(_ESC)")
+        cells.append('<td><input type="checkbox" name="key" value="{key_text}" '
+                     'aria-label="Select {_NOUN} {key_text}"></td>')
+    for n, column in enumerate(shown_columns):
+        classes = " ".join(name for name, wanted in (("masked", column.kind == "personal"),
+                                                     ("text-right", column.numeric)) if wanted)
+        opening = f'<td class="{classes}">' if classes else "<td>"
+        html = _cell_source(column, names[column.name], n, reflected, revealed, utc, names, namespace, prelude, body)
+        body.append(f"c{n} = {html}")
+        cells.append(f'{opening}<a href="{{link}}">{{c{n}}}</a></td>' if column.kind == "key"
+                     else f"{opening}{{c{n}}}</td>")
+    source = "\n".join((
+        "def render(rows, base, parents, zone):",
+        "    out = []",
+        "    append = out.append",
+        *(f"    {line}" for line in prelude),
+        f"    for {', '.join(names.values())}, in rows:",
+        f"        link = f'{{base}}{{{key}}}' if {key}.__class__ is int else base + _quote(str({key}), safe='')",
+        *(f"        {line}" for line in body),
+        f"        append(f'''<tr>{''.join(cells)}</tr>''')",
+        "    return out",
+    ))
+    exec(compile(source, f"<rows of {reflected.record.name}>", "exec"), namespace)
+    return namespace["render"]
+
+
+def renderer(reflected, fields: tuple[str, ...], shown_columns: tuple, revealed: bool, utc: bool,
+             select: bool = False):
+    """The compiled row function for rows holding `fields`, showing `shown_columns` (after a checkbox when
+    `select`)."""
+    shape = (fields, tuple(c.name for c in shown_columns), revealed, utc, select)
+    compiled = _COMPILED.get(reflected)
+    found = compiled.get(shape) if compiled is not None else None
+    if found is None:
+        with _LOCK:
+            found = _COMPILED.setdefault(reflected, {}).get(shape)
+            if found is None:
+                found = _COMPILED[reflected][shape] = _compile(reflected, fields, shown_columns, revealed, utc, select)
+    return found
+
+
+def render_rows(reflected, rows, base: str, shown_columns: tuple, parents: dict, revealed: bool, zone,
+                select: bool = False) -> Markup:
+    """The <tr>s of `rows` (SQLAlchemy rows of one statement), joined; `parents`: BelongsTo column ->
+    (other list's base URL, {key: row}, title function); `select`: a checkbox per row, named `key`."""
+    if not rows:
+        return Markup("")
+    render = renderer(reflected, rows[0]._fields, shown_columns, revealed, zone is UTC_ZONE, select)
+    return Markup("\n".join(render(rows, str(escape(base)), parents, zone)))

@@ -1,0 +1,85 @@
+"""The compiled list rows (console.lookup.rows) show exactly what the one-cell rule (Shown.cell) shows."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from markupsafe import escape
+from sqlalchemy import Boolean, Column, Date, DateTime, Integer, MetaData, Numeric, String, Table, create_engine, select
+
+from console.formatting import UTC_ZONE
+from console.lookup.display import Shown, columns
+from console.lookup.rows import record_url, render_rows
+from console.product import Money, Record, mask
+from console.product.schema import ReflectedRecord
+
+VALUES = [
+    dict(code="w-1", owner="Anna Weber", status="ok", price_cents=25000, currency="EUR", active=True,
+         made_at=datetime(2026, 1, 2, 3, 4, 5), due=date(2026, 2, 3), weight=Decimal("1.50"), note="plain"),
+    dict(code="a/b <&> \"c\" 'd'", owner="\u202eEvil <b>Name</b>", status="weird<", price_cents=-5, currency="jpy ",
+         active=False, made_at=datetime(1, 1, 1, 0, 30), due=None, weight=None, note="<script>alert(1)</script>"),
+    dict(code="ü", owner=None, status=None, price_cents=None, currency=None, active=None, made_at=None,
+         due=None, weight=Decimal("-2.25"), note=None),
+]
+
+
+@pytest.fixture(scope="module")
+def widgets():
+    metadata = MetaData()
+    table = Table("widgets", metadata, Column("code", String, primary_key=True), Column("owner", String),
+                  Column("status", String), Column("price_cents", Integer), Column("currency", String(3)),
+                  Column("active", Boolean), Column("made_at", DateTime), Column("due", Date),
+                  Column("weight", Numeric(6, 2)), Column("note", String))
+    record = Record("widgets", key="code", title="{owner} ({code})", exact=["code"],
+                    columns=["code", "owner", "status", "price_cents", "active", "made_at", "due", "weight", "note"],
+                    personal={"owner": mask.name}, money={"price_cents": Money(currency_column="currency")},
+                    badges={"status": {"ok": "success"}})
+    engine = create_engine("sqlite://")
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(table.insert(), VALUES)
+        reflected = ReflectedRecord(record, table, "sqlite")
+        rows = conn.execute(select(*(table.c[name] for name in reflected.list_names))).all()
+    return reflected, rows
+
+
+def _cell_by_cell(reflected, rows, base, revealed, zone) -> str:
+    """The rows as the per-cell rule renders them (the lists' code before it was compiled)."""
+    show, out = Shown(reflected, revealed), []
+    for row in rows:
+        values = row._mapping
+        link = escape(record_url(base, values[reflected.record.key]))
+        cells = []
+        for column in columns(reflected):
+            classes = " ".join(name for name, wanted in (("masked", column.kind == "personal"),
+                                                         ("text-right", column.numeric)) if wanted)
+            opening = f'<td class="{classes}">' if classes else "<td>"
+            html = show.cell(column, values, zone)
+            cells.append(f'{opening}<a href="{link}">{html}</a></td>' if column.kind == "key" else f"{opening}{html}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("zone", [UTC_ZONE, ZoneInfo("America/New_York")], ids=["utc", "new-york"])
+@pytest.mark.parametrize("revealed", [False, True], ids=["masked", "revealed"])
+def test_compiled_rows_match_the_cell_rule(widgets, revealed, zone):
+    reflected, rows = widgets
+    compiled = render_rows(reflected, rows, "/admin/records/widgets/", columns(reflected), {}, revealed, zone)
+    assert str(compiled) == _cell_by_cell(reflected, rows, "/admin/records/widgets/", revealed, zone)
+    assert "<script>" not in compiled and "&lt;script&gt;" in compiled
+    assert "EUR 250.00" in compiled and "JPY -5" in compiled
+    assert ("[U+202E]Evil &lt;b&gt;Name&lt;/b&gt;" in compiled) == revealed  # bidi controls shown, never obeyed
+
+
+def test_a_selected_list_names_each_checkbox_by_its_row(widgets):
+    reflected, rows = widgets
+    compiled = str(render_rows(reflected, rows, "/r/", columns(reflected), {}, False, UTC_ZONE, select=True))
+    first_cells = [line.split("</td>", 1)[0] for line in compiled.split("\n")]
+    assert first_cells == [
+        '<tr><td><input type="checkbox" name="key" value="w-1" aria-label="Select widget w-1">',
+        '<tr><td><input type="checkbox" name="key" value="a/b &lt;&amp;&gt; &#34;c&#34; &#39;d&#39;" '
+        'aria-label="Select widget a/b &lt;&amp;&gt; &#34;c&#34; &#39;d&#39;">',
+        '<tr><td><input type="checkbox" name="key" value="ü" aria-label="Select widget ü">',
+    ]
