@@ -196,6 +196,8 @@ class Step:
     statement: object
     sort: SortOrder
     params: dict
+    # MariaDB's substring step: a bounded read in key order, tried first (ReflectedRecord.steps_statements).
+    probe: object = None
 
 
 def _steps(conn: Connection, reflected: ReflectedRecord, q: str, partial: bool = True) -> list[Step]:
@@ -214,8 +216,12 @@ def _steps(conn: Connection, reflected: ReflectedRecord, q: str, partial: bool =
         # A row holds the table's columns: an order over another table's (SQLite's FTS5 rowid, which is the
         # key) reads the key.
         names = tuple(c.key if c.table is reflected.table else record.key for c in order)
+        probe = reflected.unordered_probe(signature, number)
+        if probe is not None:
+            probe = prebuilt(("records", token(reflected), "probe", signature, number), lambda p=probe: p)
         steps.append(Step(phase, statement, SortOrder(f"{phase.kind}-{phase.column}", "", tuple(order), False,
-                                                      byte_order=phase.kind == "prefix", names=names), params))
+                                                      byte_order=phase.kind == "prefix", names=names), params,
+                          probe))
     return steps
 
 
@@ -236,8 +242,15 @@ def _walk(conn, reflected, steps, start: int, direction: str, cursor: str | None
     number, step_direction = start, direction
     while 0 <= number < len(steps) and len(found) <= size:
         step = steps[number]
-        page = keyset_page(conn, step.statement, step.sort, direction=step_direction, cursor=cursor, size=size,
-                           params=step.params)
+        page = None
+        if step.probe is not None and reflected.many_candidates(conn, step.phase.column, number, step.params):
+            page = keyset_page(conn, step.probe, step.sort, direction=step_direction, cursor=cursor, size=size,
+                               params=step.params)
+            if not (page.has_next if forwards else page.has_prev):
+                page = None  # the bounded read held less than a page: the index answers
+        if page is None:
+            page = keyset_page(conn, step.statement, step.sort, direction=step_direction, cursor=cursor, size=size,
+                               params=step.params)
         rows = page.rows if forwards else list(reversed(page.rows))
         for row in rows:
             if row._mapping[key] not in seen:

@@ -206,7 +206,7 @@ def find_page(session: Session | Connection, reflected: ReflectedRecord, *, q: s
             continue
         bounded = number == start and bounds is not None
         values = dict(params, **{f"after_{n}": value for n, value in enumerate(bounds)}) if bounded else params
-        for statement in reflected.steps_statements(signature, number, bounded):
+        for statement in reflected.steps_statements(session, signature, number, bounded, values):
             rows = session.execute(statement, values).mappings().all()
             if len(rows) > PAGE_SIZE:
                 break
