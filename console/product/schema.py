@@ -22,7 +22,7 @@ from console.product.loading import Product
 from console.product.search_index import LIKE_ESCAPE, SubstringIndex
 
 PAGE_SIZE = 25
-PROBE_ROWS = 2000  # rows a MariaDB substring step reads in key order before it asks FULLTEXT
+PROBE_ROWS = 2000  # rows a MariaDB substring step reads in key order before it asks its side table
 
 
 class ProductSchemaError(Exception):
@@ -159,7 +159,7 @@ class ReflectedRecord:
         for earlier, (earlier_kind, earlier_column) in enumerate(steps[:number]):
             column = self.table.c[earlier_column]
             if earlier_kind == "substring" and self.dialect in ("mysql", "mariadb"):
-                # What FULLTEXT narrows, LIKE decides: the LIKE alone says which rows that step found.
+                # What the side table narrows, LIKE decides: the LIKE alone says which rows that step found.
                 found_before = column.like(bindparam(f"p{earlier}_pattern"), escape=LIKE_ESCAPE)
             else:
                 found_before = self._matches(earlier_kind, earlier_column, f"p{earlier}")
@@ -168,27 +168,35 @@ class ReflectedRecord:
                                         else or_(column.is_(None), not_(found_before)))
         return statement
 
-    def steps_statements(self, session: Session | Connection, steps: tuple, number: int, after: bool,
-                         params: dict) -> list:
+    def steps_statements(self, steps: tuple, number: int, after: bool, crowded: frozenset = frozenset()) -> list:
         """The statements that answer step `number`, to try in turn until one fills the page.
 
         On MariaDB, the side table hands over every candidate before the sort by key: a second for a
-        fragment most rows hold. So when more than PROBE_ROWS rows hold it (many_candidates), a substring
-        step first reads at most PROBE_ROWS rows in key order (bounded by ROWS EXAMINED, never the whole
-        table); only when they hold less than a page does the side table answer.
+        fragment most rows hold. So when more than PROBE_ROWS rows hold it (`crowded`, from crowded()), a
+        substring step first reads at most PROBE_ROWS rows in key order (bounded by ROWS EXAMINED, never the
+        whole table); only when they hold less than a page does the side table answer.
         """
         full = self.statement(("phase", steps, number, after))
-        if self.unordered_probe(steps, number) is None or not self.many_candidates(session, steps[number][1],
-                                                                                    number, params):
+        if number not in crowded or self.unordered_probe(steps, number) is None:
             return [full]
         return [self.statement(("probe", steps, number, after)), full]
 
-    def many_candidates(self, session: Session | Connection, column_name: str, number: int, params: dict) -> bool:
-        """Whether more than PROBE_ROWS suffixes of the column start with step `number`'s text (MariaDB): then
-        its bounded read in key order goes first. Fewer, and sorting them all is cheaper than that read,
-        which for a rare text reads all PROBE_ROWS rows in vain (a third of a rare search's time, per step)."""
-        return search_index.candidates_over(session, self.substring_indexes[column_name], f"p{number}", params,
-                                            PROBE_ROWS)
+    def crowded(self, session: Session | Connection, steps: tuple, params: dict) -> frozenset:
+        """The numbers of the substring steps (MariaDB) whose text starts more than PROBE_ROWS suffixes, in one
+        statement for them all: those read PROBE_ROWS rows in key order first. The others sort their few
+        candidates at once; reading PROBE_ROWS rows first would be in vain for a rare text."""
+        numbers = tuple(n for n in range(len(steps)) if self.unordered_probe(steps, n) is not None)
+        if not numbers:
+            return frozenset()
+        shape = ("crowded", steps)
+        statement = self._statements.get(shape)
+        if statement is None:
+            statement = select(*(search_index.candidates(self.substring_indexes[steps[n][1]], f"p{n}", PROBE_ROWS)
+                                 for n in numbers))
+            with self._lock:
+                statement = self._statements.setdefault(shape, statement)
+        counts = session.execute(statement, params).one()
+        return frozenset(n for n, count in zip(numbers, counts) if count > PROBE_ROWS)
 
     def _probe(self, steps: tuple, number: int, after: bool):
         return self._paged(self.unordered_probe(steps, number), [self.key], after)
@@ -210,6 +218,22 @@ class ReflectedRecord:
                          .suffix_with(f"ROWS EXAMINED {PROBE_ROWS}"))
             with self._lock:
                 found = self._statements.setdefault(shape, statement)
+        return found
+
+    def unordered_count(self, steps: tuple, number: int):
+        """What to count step `number`'s rows through, where it is not the step's own SELECT: on MariaDB, a
+        substring step read from its side table first (search_index.matches_once); else None."""
+        kind, column_name = steps[number]
+        if kind != "substring" or self.dialect not in ("mysql", "mariadb"):
+            return None
+        shape = ("unordered count", steps, number)
+        found = self._statements.get(shape)
+        if found is None:
+            source, condition = search_index.matches_once(self.table, self.substring_indexes[column_name],
+                                                          f"p{number}")
+            statement = select(self.key).select_from(source).where(condition).prefix_with("STRAIGHT_JOIN")
+            with self._lock:
+                found = self._statements.setdefault(shape, self._excluding(steps, number, statement))
         return found
 
     def _phase(self, steps: tuple, number: int, after: bool):
