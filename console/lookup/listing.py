@@ -196,6 +196,10 @@ class Step:
     statement: object
     sort: SortOrder
     params: dict
+    # MariaDB's substring step: a bounded read in key order, tried first (ReflectedRecord.steps_statements),
+    # and what its rows are counted through (ReflectedRecord.unordered_count).
+    probe: object = None
+    counted: object = None
 
 
 def _steps(conn: Connection, reflected: ReflectedRecord, q: str, partial: bool = True) -> list[Step]:
@@ -214,8 +218,12 @@ def _steps(conn: Connection, reflected: ReflectedRecord, q: str, partial: bool =
         # A row holds the table's columns: an order over another table's (SQLite's FTS5 rowid, which is the
         # key) reads the key.
         names = tuple(c.key if c.table is reflected.table else record.key for c in order)
+        probe, counted = (reflected.unordered_probe(signature, number), reflected.unordered_count(signature, number))
+        probe, counted = (prebuilt(("records", token(reflected), role, signature, number), lambda s=s: s)
+                          if s is not None else None for role, s in (("probe", probe), ("count", counted)))
         steps.append(Step(phase, statement, SortOrder(f"{phase.kind}-{phase.column}", "", tuple(order), False,
-                                                      byte_order=phase.kind == "prefix", names=names), params))
+                                                      byte_order=phase.kind == "prefix", names=names), params,
+                          probe, counted))
     return steps
 
 
@@ -233,11 +241,21 @@ def _walk(conn, reflected, steps, start: int, direction: str, cursor: str | None
     steps, until one more than `size` are found: [(step number, row)], in the walk's order."""
     key, found, seen = reflected.record.key, [], set()
     forwards = direction in ("first", "after")
+    crowded = None
     number, step_direction = start, direction
     while 0 <= number < len(steps) and len(found) <= size:
         step = steps[number]
-        page = keyset_page(conn, step.statement, step.sort, direction=step_direction, cursor=cursor, size=size,
-                           params=step.params)
+        page = None
+        if step.probe is not None and crowded is None:
+            crowded = reflected.crowded(conn, tuple((s.phase.kind, s.phase.column) for s in steps), steps[-1].params)
+        if step.probe is not None and number in crowded:
+            page = keyset_page(conn, step.probe, step.sort, direction=step_direction, cursor=cursor, size=size,
+                               params=step.params)
+            if not (page.has_next if forwards else page.has_prev):
+                page = None  # the bounded read held less than a page: the index answers
+        if page is None:
+            page = keyset_page(conn, step.statement, step.sort, direction=step_direction, cursor=cursor, size=size,
+                               params=step.params)
         rows = page.rows if forwards else list(reversed(page.rows))
         for row in rows:
             if row._mapping[key] not in seen:
@@ -292,7 +310,8 @@ def search(conn: Connection, reflected: ReflectedRecord, q: str, *, direction: s
     else:
         total, over = 0, False
         for step in steps:
-            count, beyond = bounded_count(conn, step.statement, params=step.params)
+            count, beyond = bounded_count(conn, step.statement if step.counted is None else step.counted,
+                                          params=step.params)
             total, over = total + count, over or beyond
         listing.count = (total, over) if total else None
     if not page.rows and direction == "first":

@@ -200,13 +200,16 @@ def find_page(session: Session | Connection, reflected: ReflectedRecord, *, q: s
     found: list[tuple[int, object]] = []
     seen = set()
     params: dict = {}
+    crowded = None
     for number, step in enumerate(steps):
         params.update(step.params)  # each step leaves out what the steps before it found: it binds theirs
         if number < start:
             continue
+        if crowded is None and reflected.unordered_probe(signature, number) is not None:
+            crowded = reflected.crowded(session, signature, {k: v for s in steps for k, v in s.params.items()})
         bounded = number == start and bounds is not None
         values = dict(params, **{f"after_{n}": value for n, value in enumerate(bounds)}) if bounded else params
-        for statement in reflected.steps_statements(signature, number, bounded):
+        for statement in reflected.steps_statements(signature, number, bounded, crowded or frozenset()):
             rows = session.execute(statement, values).mappings().all()
             if len(rows) > PAGE_SIZE:
                 break

@@ -22,7 +22,7 @@ from console.product.loading import Product
 from console.product.search_index import LIKE_ESCAPE, SubstringIndex
 
 PAGE_SIZE = 25
-PROBE_ROWS = 2000  # rows a MariaDB substring step reads in key order before it asks FULLTEXT
+PROBE_ROWS = 2000  # rows a MariaDB substring step reads in key order before it asks its side table
 
 
 class ProductSchemaError(Exception):
@@ -159,7 +159,7 @@ class ReflectedRecord:
         for earlier, (earlier_kind, earlier_column) in enumerate(steps[:number]):
             column = self.table.c[earlier_column]
             if earlier_kind == "substring" and self.dialect in ("mysql", "mariadb"):
-                # What FULLTEXT narrows, LIKE decides: the LIKE alone says which rows that step found.
+                # What the side table narrows, LIKE decides: the LIKE alone says which rows that step found.
                 found_before = column.like(bindparam(f"p{earlier}_pattern"), escape=LIKE_ESCAPE)
             else:
                 found_before = self._matches(earlier_kind, earlier_column, f"p{earlier}")
@@ -168,26 +168,73 @@ class ReflectedRecord:
                                         else or_(column.is_(None), not_(found_before)))
         return statement
 
-    def steps_statements(self, steps: tuple, number: int, after: bool) -> list:
+    def steps_statements(self, steps: tuple, number: int, after: bool, crowded: frozenset = frozenset()) -> list:
         """The statements that answer step `number`, to try in turn until one fills the page.
 
-        On MariaDB, FULLTEXT hands over every candidate before the sort by key: seconds for a fragment
-        most rows hold. So a substring step first reads at most PROBE_ROWS rows in key order (bounded
-        by ROWS EXAMINED, never the whole table); only when they hold less than a page does FULLTEXT answer.
+        On MariaDB, the side table hands over every candidate before the sort by key: a second for a
+        fragment most rows hold. So when more than PROBE_ROWS rows hold it (`crowded`, from crowded()), a
+        substring step first reads at most PROBE_ROWS rows in key order (bounded by ROWS EXAMINED, never the
+        whole table); only when they hold less than a page does the side table answer.
         """
         full = self.statement(("phase", steps, number, after))
-        kind, column_name = steps[number]
-        if kind != "substring" or self.dialect not in ("mysql", "mariadb") or not self._key_is_primary:
+        if number not in crowded or self.unordered_probe(steps, number) is None:
             return [full]
         return [self.statement(("probe", steps, number, after)), full]
 
+    def crowded(self, session: Session | Connection, steps: tuple, params: dict) -> frozenset:
+        """The numbers of the substring steps (MariaDB) whose text starts more than PROBE_ROWS suffixes, in one
+        statement for them all: those read PROBE_ROWS rows in key order first. The others sort their few
+        candidates at once; reading PROBE_ROWS rows first would be in vain for a rare text."""
+        numbers = tuple(n for n in range(len(steps)) if self.unordered_probe(steps, n) is not None)
+        if not numbers:
+            return frozenset()
+        shape = ("crowded", steps)
+        statement = self._statements.get(shape)
+        if statement is None:
+            statement = select(*(search_index.candidates(self.substring_indexes[steps[n][1]], f"p{n}", PROBE_ROWS)
+                                 for n in numbers))
+            with self._lock:
+                statement = self._statements.setdefault(shape, statement)
+        counts = session.execute(statement, params).one()
+        return frozenset(n for n, count in zip(numbers, counts) if count > PROBE_ROWS)
+
     def _probe(self, steps: tuple, number: int, after: bool):
-        column = self.table.c[steps[number][1]]
-        statement = select(*(self.table.c[name] for name in self.list_names)).where(
-            column.like(bindparam(f"p{number}_pattern"), escape=LIKE_ESCAPE))
-        statement = self._paged(self._excluding(steps, number, statement), [self.key], after)
-        return (statement.with_hint(self.table, "FORCE INDEX (PRIMARY)", dialect_name="*")
-                .suffix_with(f"ROWS EXAMINED {PROBE_ROWS}"))
+        return self._paged(self.unordered_probe(steps, number), [self.key], after)
+
+    def unordered_probe(self, steps: tuple, number: int):
+        """Step `number`'s bounded read in key order (see steps_statements), not yet ordered or limited; None
+        where the step needs none (not a substring step on MariaDB over a primary key)."""
+        kind, column_name = steps[number]
+        if kind != "substring" or self.dialect not in ("mysql", "mariadb") or not self._key_is_primary:
+            return None
+        shape = ("unordered probe", steps, number)
+        found = self._statements.get(shape)
+        if found is None:
+            column = self.table.c[column_name]
+            statement = select(*(self.table.c[name] for name in self.list_names)).where(
+                column.like(bindparam(f"p{number}_pattern"), escape=LIKE_ESCAPE))
+            statement = (self._excluding(steps, number, statement)
+                         .with_hint(self.table, "FORCE INDEX (PRIMARY)", dialect_name="*")
+                         .suffix_with(f"ROWS EXAMINED {PROBE_ROWS}"))
+            with self._lock:
+                found = self._statements.setdefault(shape, statement)
+        return found
+
+    def unordered_count(self, steps: tuple, number: int):
+        """What to count step `number`'s rows through, where it is not the step's own SELECT: on MariaDB, a
+        substring step read from its side table first (search_index.matches_once); else None."""
+        kind, column_name = steps[number]
+        if kind != "substring" or self.dialect not in ("mysql", "mariadb"):
+            return None
+        shape = ("unordered count", steps, number)
+        found = self._statements.get(shape)
+        if found is None:
+            source, condition = search_index.matches_once(self.table, self.substring_indexes[column_name],
+                                                          f"p{number}")
+            statement = select(self.key).select_from(source).where(condition).prefix_with("STRAIGHT_JOIN")
+            with self._lock:
+                found = self._statements.setdefault(shape, self._excluding(steps, number, statement))
+        return found
 
     def _phase(self, steps: tuple, number: int, after: bool):
         """Step `number` of a search: its rows, less those the steps before it found, keyset-paged."""

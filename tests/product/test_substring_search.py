@@ -1,7 +1,6 @@
 """Search by part of a value, as agents search: backed by each database's index, after exact and prefix matches.
 
-The rows are committed (MariaDB's FULLTEXT sees a row only once its transaction commits), in
-databases of this module's own; each test searches them through the records API.
+The rows are committed, in databases of this module's own; each test searches them through the records API.
 """
 from __future__ import annotations
 
