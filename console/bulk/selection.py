@@ -23,7 +23,7 @@ from console.tasks.registry import may_run
 
 
 def _refuse(field: str, message: str) -> TaskError:
-    return TaskError(400, "invalid", f"{field}: {message}", {field: message})
+    return TaskError(400, "invalid", "The selected records cannot fill in a bulk:", {field: message})
 
 
 def _offered_spec(name: str, user):

@@ -61,7 +61,8 @@ class BulkView(ConsoleView):
         try:
             task, csv = selected_csv(request.args.get("task", ""), request.args.getlist("key"), _user())
         except TaskError as exc:
-            return self._index(problem=exc.message, fields=exc.fields, status=exc.status, form={})
+            return self._index(problem=exc.message, fields=exc.fields, status=exc.status,
+                               form={"task": request.args.get("task", "")})
         return self._index(form={"task": task, "csv": csv, "ticket": request.args.get("ticket") or session.get("ticket_ref") or ""})
 
     def _form(self):
@@ -115,7 +116,7 @@ class BulkView(ConsoleView):
         return self.render("bulk/bulk.html", bulk=bulk, shown=bulk_to_dict(bulk),
                            may_control=may_control(bulk, _user()),
                            may_decide=user_can(_user(), APPROVE_RUNS) and bulk.actor_id != _user().id,
-                           items=items, item_status=status, after=after, more=more,
+                           items=items, item_status=status, after=after, more=more, page_size=ITEMS_PAGE,
                            problem="; ".join(problems)), 400 if problems else 200
 
     def _act(self, bulk_id: int, action, done: str, permission: str = RUN_TASKS):
