@@ -125,3 +125,15 @@ def test_items_can_be_filtered_by_status(client, api_token, locked_customers, wo
     assert [item["index"] for item in refused] == [1]
     bad = client.get(f"/api/v1/bulk/{bulk['id']}/items?status=done", headers=headers)
     assert bad.status_code == 400 and "status" in bad.get_json()["error"]["fields"]
+
+
+def test_resume_with_the_queue_unreachable_is_a_503_and_the_bulk_stays_paused(app, client, api_token,
+                                                                              locked_customers, monkeypatch):
+    _, headers = api_token("agent")
+    bulk = _request(client, headers, "unlock_account", [{"email": e} for e in locked_customers(1)])
+    assert _post(client, headers, bulk["id"], "pause").status_code == 200
+    monkeypatch.setitem(app.config, "QUEUE_URL", "redis://127.0.0.1:1/0")  # nothing listens there
+    monkeypatch.setitem(app.extensions, "bulk_redis", None)  # a client for that address; the old one after
+    refused = _post(client, headers, bulk["id"], "resume")
+    assert refused.status_code == 503 and "CONSOLE_QUEUE_URL" in refused.get_json()["error"]["message"]
+    assert client.get(f"/api/v1/bulk/{bulk['id']}", headers=headers).get_json()["bulk"]["status"] == "paused"
