@@ -11,8 +11,8 @@ from console.api.schemas import MOMENT, NULLABLE_INT, NULLABLE_TEXT, REASON, TEX
 from console.api.tasks import text_field
 from console.permissions import APPROVE_RUNS, RUN_TASKS
 from console.bulk.models import BULK_STATUSES, ITEM_STATUSES
-from console.bulk.service import (approve_bulk, bulk_to_dict, cancel_bulk, get_bulk, item_kinds, item_to_dict, list_items,
-                                  pause_bulk, reject_bulk, request_bulk, request_bulk_csv, resume_bulk)
+from console.bulk.service import (approve_bulk, bulk_to_dict, cancel_bulk, get_bulk, item_kinds, item_to_dict,
+                                  list_items, pause_bulk, reject_bulk, request_bulk, request_bulk_csv, resume_bulk)
 from console.bulk.planning import check_items
 from console.bulk.settings import MAX_ITEMS
 from console.tasks.checks import TaskError

@@ -24,6 +24,7 @@ from console.bulk.csvinput import name_rows, parse_csv
 from console.bulk.models import WORKABLE, Bulk, BulkItem
 from console.bulk.planning import Plan, check_items, stored_items_hash
 from console.bulk.queue import dispatch, ensure_queue_available
+from console.bulk.working import finish_if_done
 from console.db import begin_writing, console_session, utcnow
 from console.formatting import Personal
 from console.tasks.approvals import four_eyes_refusal
@@ -236,7 +237,11 @@ def resume_bulk(bulk_id, person, reason) -> Bulk:
     now = utcnow()
     _move(bulk, ("paused",), "resumed", status="queued", heartbeat_at=now)
     _audit(bulk, actor=person.email, action="bulk.resumed", reason=reason)
-    dispatch(bulk.id)
+    # The items running when it was paused may have been its last: no worker would look at it again.
+    if finish_if_done(bulk.id):
+        console_session().refresh(bulk)
+    else:
+        dispatch(bulk.id)
     return bulk
 
 

@@ -63,7 +63,8 @@ class BulkView(ConsoleView):
         except TaskError as exc:
             return self._index(problem=exc.message, fields=exc.fields, status=exc.status,
                                form={"task": request.args.get("task", "")})
-        return self._index(form={"task": task, "csv": csv, "ticket": request.args.get("ticket") or session.get("ticket_ref") or ""})
+        ticket = request.args.get("ticket") or session.get("ticket_ref") or ""
+        return self._index(form={"task": task, "csv": csv, "ticket": ticket})
 
     def _form(self):
         return (request.form.get("task", ""), _csv_text(), request.form.get("ticket", ""),

@@ -137,3 +137,16 @@ def test_resume_with_the_queue_unreachable_is_a_503_and_the_bulk_stays_paused(ap
     refused = _post(client, headers, bulk["id"], "resume")
     assert refused.status_code == 503 and "CONSOLE_QUEUE_URL" in refused.get_json()["error"]["message"]
     assert client.get(f"/api/v1/bulk/{bulk['id']}", headers=headers).get_json()["bulk"]["status"] == "paused"
+
+
+def test_a_bulk_whose_last_items_ended_while_paused_finishes_on_resume(client, api_token, locked_customers, work,
+                                                                       console_db):
+    _, headers = api_token("agent")
+    bulk = _request(client, headers, "unlock_account", [{"email": e} for e in locked_customers(2)])
+    _post(client, headers, bulk["id"], "pause")
+    # Its worker was running both items when the pause came; they ended after it.
+    console_db.execute(update(BulkItem).where(BulkItem.bulk_id == bulk["id"]).values(status="succeeded"))
+    console_db.commit()
+    resumed = _post(client, headers, bulk["id"], "resume").get_json()["bulk"]
+    assert (resumed["status"], resumed["done"]) == ("finished", 2)
+    assert _actions(console_db, bulk["id"])[-2:] == ["bulk.resumed", "bulk.finish"]
