@@ -62,3 +62,8 @@ def test_an_agent_pauses_a_running_bulk_and_resumes_it(new_page, demo_server):
     expect(page.locator("#bulk-status")).not_to_have_text("paused")
     expect(page.locator("#bulk-done")).not_to_have_text(done, timeout=20_000)
     screenshot(page, "bulk-resumed")
+    # Cancelled, so that the journeys after this one do not share the demo's SQLite with a bulk still running.
+    page.get_by_label("Reason").fill("enough for this test")
+    page.get_by_role("button", name="Cancel (items not started will not run)").click()
+    expect(page.locator("#bulk-status")).to_have_text("cancelled")
+    expect(page.locator("#bulk-counts")).not_to_contain_text("running")
