@@ -1,4 +1,4 @@
-"""Bulk runs over JSON: request (JSON items or a CSV), read, list items, approve, reject, cancel."""
+"""Bulk runs over JSON: request (JSON items or a CSV), read, list items, approve, reject, pause, resume, cancel."""
 from __future__ import annotations
 
 from flask import jsonify, request
@@ -11,8 +11,8 @@ from console.api.schemas import MOMENT, NULLABLE_INT, NULLABLE_TEXT, REASON, TEX
 from console.api.tasks import text_field
 from console.permissions import APPROVE_RUNS, RUN_TASKS
 from console.bulk.models import BULK_STATUSES, ITEM_STATUSES
-from console.bulk.service import (approve_bulk, bulk_to_dict, cancel_bulk, get_bulk, item_to_dict, list_items,
-                                  reject_bulk, request_bulk, request_bulk_csv)
+from console.bulk.service import (approve_bulk, bulk_to_dict, cancel_bulk, get_bulk, item_kinds, item_to_dict,
+                                  list_items, pause_bulk, reject_bulk, request_bulk, request_bulk_csv, resume_bulk)
 from console.bulk.planning import check_items
 from console.bulk.settings import MAX_ITEMS
 from console.tasks.checks import TaskError
@@ -125,14 +125,17 @@ def read_bulk(bulk_id: int):
             query=(Query("after", or_empty({"type": "integer", "minimum": 0, "maximum": MAX_INT}),
                          "only items after this index (the next page: the last index of this one)"),
                    Query("limit", or_empty({"type": "integer", "minimum": 1, "maximum": MAX_ITEMS_PAGE}),
-                         "at most this many (default 100)")))
+                         "at most this many (default 100)"),
+                   Query("status", or_empty({"enum": list(ITEM_STATUSES)}), "only the items of this status")))
 def read_bulk_items(bulk_id: int):
     bulk = _bulk(bulk_id)
     after = _bounded_int("after", None, 0, MAX_INT)
     limit = _bounded_int("limit", 100, 1, MAX_ITEMS_PAGE)
-    spec = find_task(bulk.task)
-    kinds = {p.name: p.kind for p in spec.params} if spec else {}
-    return jsonify({"items": [item_to_dict(item, kinds) for item in list_items(bulk, after, limit)]})
+    status = request.args.get("status", "")
+    if status and status not in ITEM_STATUSES:
+        raise ApiError(400, "invalid", "status: not an item status", {"status": "one of " + ", ".join(ITEM_STATUSES)})
+    kinds = item_kinds(bulk)
+    return jsonify({"items": [item_to_dict(item, kinds) for item in list_items(bulk, after, limit, status)]})
 
 
 @bp.post("/bulk/<int:bulk_id>/approve")
@@ -161,3 +164,24 @@ def bulk_reject(bulk_id: int):
 def bulk_cancel(bulk_id: int):
     get_bulk(bulk_id)
     return jsonify({"bulk": bulk_to_dict(cancel_bulk(bulk_id, api_user(), _reason_only()))})
+
+
+@bp.post("/bulk/<int:bulk_id>/pause")
+@require(RUN_TASKS)
+@documented("Pause a queued or running bulk: no new item starts; running ones finish", answers={200: BULK_ANSWER},
+            body=DECISION, errors=DECIDE_ERRORS, path=BULK_PATH,
+            description="The requester, a lead or an admin may pause. The bulk is `paused` until resumed.")
+def bulk_pause(bulk_id: int):
+    get_bulk(bulk_id)
+    return jsonify({"bulk": bulk_to_dict(pause_bulk(bulk_id, api_user(), _reason_only()))})
+
+
+@bp.post("/bulk/<int:bulk_id>/resume")
+@require(RUN_TASKS)
+@documented("Resume a paused bulk: it is queued again and carries on with the items not yet run",
+            answers={200: BULK_ANSWER}, body=DECISION, errors=DECIDE_ERRORS, path=BULK_PATH,
+            description="The requester, a lead or an admin may resume. A 503 when the queue (CONSOLE_QUEUE_URL) "
+                        "cannot be reached: the bulk stays paused.")
+def bulk_resume(bulk_id: int):
+    get_bulk(bulk_id)
+    return jsonify({"bulk": bulk_to_dict(resume_bulk(bulk_id, api_user(), _reason_only()))})

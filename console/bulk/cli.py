@@ -58,7 +58,8 @@ def _follow(app, bulk_id: int) -> dict:
                 shown = bulk_to_dict(get_bulk(bulk_id))
             bar.total = shown["total"]
             bar.n = shown["done"]
-            bar.set_postfix(succeeded=shown["succeeded"], refused=shown["refused"], failed=shown["failed"])
+            bar.set_postfix(status=shown["status"], succeeded=shown["succeeded"], refused=shown["refused"],
+                            failed=shown["failed"])  # "paused" says why the bar stands still
             bar.refresh()
             if shown["status"] in FINAL or shown["status"] == "pending_approval":
                 return shown

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from console.db import ConsoleBase, utcnow
 
-BULK_STATUSES = ("pending_approval", "queued", "running", "cancelled", "finished", "rejected")
-# Bulks whose items may still be worked through.
+BULK_STATUSES = ("pending_approval", "queued", "running", "paused", "cancelled", "finished", "rejected")
+# Bulks whose items may still be worked through. A `paused` bulk is not: its workers claim no new item
+# (one running finishes) until it is resumed, `queued` again.
 WORKABLE = ("queued", "running")
 # An item is `pending` until a worker claims it (`running`, under a lease); it then ends as its run did,
 # or `cancelled` when its bulk was cancelled first. `interrupted` follows its run once that is reconciled.

@@ -1,14 +1,20 @@
-"""Bulks: request (checked whole, written in one commit with its audit entry), approve, reject, cancel, read.
+"""Bulks: request (checked whole, written in one commit with its audit entry), approve, reject, pause, resume,
+cancel, read.
 
 A bulk that needs no approval is `queued` at once; one that does waits in `pending_approval` until
 another lead or admin approves it (four-eyes: the one rule of single runs). The approval is bound
 to the items' hash: it is recomputed from the stored items when approving and when a worker starts,
 and a bulk whose items no longer hash to what was approved does not run. Deciding or cancelling a
 bulk in a state that does not allow it is a 409; the change of state is a conditional UPDATE, so two
-people racing cannot both win.
+people racing cannot both win. A bulk left undecided longer than APPROVAL_TTL_HOURS expires as a single
+run's approval does: it is `rejected` with the reason "approval expired" and no decider, settled by whoever
+reads it first (its page, the API, the list of bulks waiting).
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
+from flask import current_app
 from sqlalchemy import func, insert, select, update
 
 from console.audit.chain import AuditUnavailable, canonical_json, record_event
@@ -18,7 +24,8 @@ from console.bulk.csvinput import name_rows, parse_csv
 from console.bulk.models import WORKABLE, Bulk, BulkItem
 from console.bulk.planning import Plan, check_items, stored_items_hash
 from console.bulk.queue import dispatch, ensure_queue_available
-from console.db import console_session, utcnow
+from console.bulk.working import finish_if_done
+from console.db import begin_writing, console_session, utcnow
 from console.formatting import Personal
 from console.tasks.approvals import four_eyes_refusal
 from console.tasks.checks import TaskError, clean_reason, database_guard, resolve
@@ -26,6 +33,7 @@ from console.tasks.params import MAX_INT
 from console.tasks.registry import task_registry
 
 DONE_COUNTS = ("succeeded", "refused", "failed")
+EXPIRED = "approval expired"
 
 
 def _audit(bulk: Bulk, *, actor: str, action: str, reason: str, details: dict | None = None) -> None:
@@ -96,7 +104,34 @@ def get_bulk(bulk_id) -> Bulk:
     bulk = console_session().get(Bulk, number) if 0 < number <= MAX_INT else None
     if bulk is None:
         raise TaskError(404, "not_found", f"there is no bulk {bulk_id}")
+    if bulk.status == "pending_approval" and bulk.created_at <= _expiry_cutoff():
+        _expire(bulk)
     return bulk
+
+
+def _expiry_cutoff():
+    return utcnow() - timedelta(hours=current_app.config.get("APPROVAL_TTL_HOURS", 24))
+
+
+def _expire(bulk: Bulk) -> bool:
+    """Reject an undecided bulk as expired, with its audit entry; False when it was decided meanwhile."""
+    begin_writing(console_session())  # a page that reads writes here; on SQLite it takes the lock first
+    try:
+        _move(bulk, ("pending_approval",), "expired", status="rejected", decision_reason=EXPIRED,
+              finished_at=utcnow())
+    except TaskError:
+        return False
+    _close_items(bulk, "rejected")
+    _audit(bulk, actor="system", action="bulk.expire", reason="not approved within the time limit",
+           details={"items_hash": bulk.items_hash, "ttl_hours": current_app.config.get("APPROVAL_TTL_HOURS", 24)})
+    return True
+
+
+def expire_stale_bulks() -> int:
+    """Expire every bulk that waited for approval longer than APPROVAL_TTL_HOURS; how many."""
+    stale = console_session().scalars(select(Bulk).where(Bulk.status == "pending_approval",
+                                                         Bulk.created_at <= _expiry_cutoff())).all()
+    return sum(1 for bulk in stale if _expire(bulk))
 
 
 def _move(bulk: Bulk, allowed: tuple[str, ...], verb: str, **values) -> None:
@@ -163,21 +198,50 @@ def reject_bulk(bulk_id, person, reason) -> Bulk:
     return bulk
 
 
-def may_cancel(bulk: Bulk, person) -> bool:
-    """The requester, a lead or an admin may cancel a bulk."""
+def may_control(bulk: Bulk, person) -> bool:
+    """The requester, a lead or an admin may pause, resume and cancel a bulk."""
     return person is not None and (person.id == bulk.actor_id or user_can(person, APPROVE_RUNS))
+
+
+def _controlled(bulk_id, person, verb: str, reason) -> tuple[Bulk, str]:
+    bulk = get_bulk(bulk_id)
+    if not may_control(bulk, person):
+        raise TaskError(403, "forbidden", f"only the requester, a lead or an admin may {verb} a bulk")
+    return bulk, _reason(reason)
 
 
 @database_guard
 def cancel_bulk(bulk_id, person, reason) -> Bulk:
     """Stop a bulk: items not yet started never run; an item already running finishes."""
-    bulk = get_bulk(bulk_id)
-    if not may_cancel(bulk, person):
-        raise TaskError(403, "forbidden", "only the requester, a lead or an admin may cancel a bulk")
-    reason = _reason(reason)
-    _move(bulk, ("pending_approval", *WORKABLE), "cancelled", status="cancelled", finished_at=utcnow())
+    bulk, reason = _controlled(bulk_id, person, "cancel", reason)
+    _move(bulk, ("pending_approval", "paused", *WORKABLE), "cancelled", status="cancelled", finished_at=utcnow())
     _close_items(bulk, "cancelled")
     _audit(bulk, actor=person.email, action="bulk.cancel", reason=reason)
+    return bulk
+
+
+@database_guard
+def pause_bulk(bulk_id, person, reason) -> Bulk:
+    """Hold a queued or running bulk: workers claim no new item (one already running finishes)."""
+    bulk, reason = _controlled(bulk_id, person, "pause", reason)
+    _move(bulk, WORKABLE, "paused", status="paused")
+    _audit(bulk, actor=person.email, action="bulk.paused", reason=reason)
+    return bulk
+
+
+@database_guard
+def resume_bulk(bulk_id, person, reason) -> Bulk:
+    """Put a paused bulk back on the queue; it carries on with the items not yet run."""
+    bulk, reason = _controlled(bulk_id, person, "resume", reason)
+    ensure_queue_available()
+    now = utcnow()
+    _move(bulk, ("paused",), "resumed", status="queued", heartbeat_at=now)
+    _audit(bulk, actor=person.email, action="bulk.resumed", reason=reason)
+    # The items running when it was paused may have been its last: no worker would look at it again.
+    if finish_if_done(bulk.id):
+        console_session().refresh(bulk)
+    else:
+        dispatch(bulk.id)
     return bulk
 
 
@@ -208,11 +272,20 @@ def bulk_to_dict(bulk: Bulk, counts: dict[str, int] | None = None) -> dict:
             "finished_at": _iso(bulk.finished_at)}
 
 
-def list_items(bulk: Bulk, after: int | None = None, limit: int = 100) -> list[BulkItem]:
+def list_items(bulk: Bulk, after: int | None = None, limit: int = 100, status: str | None = None) -> list[BulkItem]:
+    """The bulk's items in order after the index `after` (a keyset page, no OFFSET), of one status if given."""
     query = select(BulkItem).where(BulkItem.bulk_id == bulk.id)
+    if status:
+        query = query.where(BulkItem.status == status)
     if after is not None:
         query = query.where(BulkItem.idx > after)
     return list(console_session().scalars(query.order_by(BulkItem.idx).limit(max(1, min(limit, 1000)))))
+
+
+def item_kinds(bulk: Bulk) -> dict[str, str]:
+    """The kind of each of the bulk's task's parameters, by name: what masking an item's parameters needs."""
+    spec = task_registry().get(bulk.task)
+    return {p.name: p.kind for p in spec.params} if spec else {}
 
 
 def item_to_dict(item: BulkItem, kinds: dict[str, str]) -> dict:
@@ -224,6 +297,7 @@ def item_to_dict(item: BulkItem, kinds: dict[str, str]) -> dict:
 
 
 def pending_bulks(limit: int = 200) -> list[Bulk]:
-    """The bulks waiting for a decision, oldest first."""
+    """The bulks waiting for a decision, oldest first, with expired ones settled first."""
+    expire_stale_bulks()
     return list(console_session().scalars(select(Bulk).where(Bulk.status == "pending_approval")
                                           .order_by(Bulk.created_at, Bulk.id).limit(limit)))

@@ -1,4 +1,5 @@
-"""The bulk pages: paste or upload a CSV, preview the whole, confirm; follow a bulk live; decide and cancel.
+"""The bulk pages: paste or upload a CSV (or start from rows selected on a record list), preview the whole,
+confirm; follow a bulk live with its items; decide, pause, resume and cancel.
 
 Every action goes through console.bulk.service, as the API's do; the page only shows and asks.
 The confirmation carries the previewed items' hash: if the pasted list no longer hashes the same,
@@ -6,22 +7,25 @@ nothing is queued and the preview is shown again.
 """
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, session, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 
 from console.admin.base import ConsoleView, deny
 from console.permissions import APPROVE_RUNS, RUN_TASKS, user_can
-from console.bulk.models import Bulk
+from console.bulk.models import ITEM_STATUSES, Bulk
 from console.bulk.planning import preview_plan
-from console.bulk.service import (approve_bulk, bulk_to_dict, cancel_bulk, get_bulk, may_cancel, pending_bulks,
-                                  plan_csv, reject_bulk, request_bulk_csv)
+from console.bulk.selection import selected_csv
+from console.bulk.service import (approve_bulk, bulk_to_dict, cancel_bulk, expire_stale_bulks, get_bulk,
+                                  item_kinds, item_to_dict, list_items, may_control, pause_bulk, pending_bulks,
+                                  plan_csv, reject_bulk, request_bulk_csv, resume_bulk)
 from console.db import console_session
 from console.tasks.checks import TaskError
 from console.tasks.presenting import runnable_tasks
 
 MAX_UPLOAD = 1024 * 1024
+ITEMS_PAGE = 50
 
 
 def _user():
@@ -41,16 +45,26 @@ class BulkView(ConsoleView):
 
     permission = RUN_TASKS
 
-    def _index(self, *, problem: str = "", fields: dict | None = None, status: int = 200):
+    def _index(self, *, problem: str = "", fields: dict | None = None, status: int = 200, form=None):
+        expire_stale_bulks()  # the requester's list shows a bulk that expired as such
         mine = list(console_session().scalars(select(Bulk).where(Bulk.actor == _user().email)
                                               .order_by(Bulk.id.desc()).limit(20)))
         waiting = pending_bulks() if user_can(_user(), APPROVE_RUNS) else []
         return self.render("bulk/index.html", tasks=runnable_tasks(_user()), mine=mine, waiting=waiting,
-                           problem=problem, fields=fields or {}, form=request.form), status
+                           problem=problem, fields=fields or {}, form=request.form if form is None else form), status
 
     @expose("/")
     def index(self):
-        return self._index()
+        """The form; with `task` and `key`s (rows selected on a record list), filled in with those records."""
+        if "task" not in request.args and "key" not in request.args:
+            return self._index()
+        try:
+            task, csv = selected_csv(request.args.get("task", ""), request.args.getlist("key"), _user())
+        except TaskError as exc:
+            return self._index(problem=exc.message, fields=exc.fields, status=exc.status,
+                               form={"task": request.args.get("task", "")})
+        ticket = request.args.get("ticket") or session.get("ticket_ref") or ""
+        return self._index(form={"task": task, "csv": csv, "ticket": ticket})
 
     def _form(self):
         return (request.form.get("task", ""), _csv_text(), request.form.get("ticket", ""),
@@ -88,8 +102,23 @@ class BulkView(ConsoleView):
     @expose("/<int:bulk_id>")
     def bulk_page(self, bulk_id: int):
         bulk = self._bulk(bulk_id)
-        return self.render("bulk/bulk.html", bulk=bulk, shown=bulk_to_dict(bulk), may_cancel=may_cancel(bulk, _user()),
-                           may_decide=user_can(_user(), APPROVE_RUNS) and bulk.actor_id != _user().id)
+        status, after = request.args.get("status", ""), request.args.get("after", "")
+        problems = []  # a bad filter still shows the page, with all items from the first
+        if status and status not in ITEM_STATUSES:
+            problems.append("status: not an item status; all items are shown")
+            status = ""
+        if after and not (after.isascii() and after.isdigit() and int(after) < bulk.total):
+            problems.append(f"after: not an item index (0 to {bulk.total - 1}); the first items are shown")
+            after = ""
+        found = list_items(bulk, int(after) if after else None, ITEMS_PAGE + 1, status or None)
+        kinds = item_kinds(bulk)
+        items = [item_to_dict(item, kinds) for item in found[:ITEMS_PAGE]]
+        more = items[-1]["index"] if len(found) > ITEMS_PAGE else None
+        return self.render("bulk/bulk.html", bulk=bulk, shown=bulk_to_dict(bulk),
+                           may_control=may_control(bulk, _user()),
+                           may_decide=user_can(_user(), APPROVE_RUNS) and bulk.actor_id != _user().id,
+                           items=items, item_status=status, after=after, more=more, page_size=ITEMS_PAGE,
+                           problem="; ".join(problems)), 400 if problems else 200
 
     def _act(self, bulk_id: int, action, done: str, permission: str = RUN_TASKS):
         if not user_can(_user(), permission):
@@ -105,6 +134,14 @@ class BulkView(ConsoleView):
     @expose("/<int:bulk_id>/cancel", methods=("POST",))
     def cancel(self, bulk_id: int):
         return self._act(bulk_id, cancel_bulk, "Cancelled: items not started will not run.")
+
+    @expose("/<int:bulk_id>/pause", methods=("POST",))
+    def pause(self, bulk_id: int):
+        return self._act(bulk_id, pause_bulk, "Paused: no new item starts until you resume.")
+
+    @expose("/<int:bulk_id>/resume", methods=("POST",))
+    def resume(self, bulk_id: int):
+        return self._act(bulk_id, resume_bulk, "Resumed: the bulk is queued again.")
 
     @expose("/<int:bulk_id>/approve", methods=("POST",))
     def approve(self, bulk_id: int):

@@ -222,10 +222,14 @@ def work_bulk(bulk_id: int, owner: str | None = None, stopping=lambda: False) ->
             if stopping():
                 _release(items[position:], owner)
                 return ran
+            status = _bulk_status(bulk_id)
+            if status == "paused":  # resuming queues the bulk again; the items not run are free at once
+                _release(items[position:], owner)
+                return ran
             if not _hold(item, owner):
                 continue
             try:
-                run_item(bulk, item, owner, actor, approver, may_start=_bulk_status(bulk_id) != "cancelled")
+                run_item(bulk, item, owner, actor, approver, may_start=status != "cancelled")
             except QueueStalled:
                 _release(items[position:], owner)
                 raise

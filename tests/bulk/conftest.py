@@ -43,3 +43,33 @@ def work(app):
             return work_bulk(bulk_id)
 
     return run
+
+
+@pytest.fixture
+def waiting_bulk(app, client, paid_orders, console_db, monkeypatch):
+    """waiting_bulk(headers) -> (a bulk pending approval, requested with these headers, age(hours)), approvals
+    expiring after 2 hours; age(hours) makes the bulk that old."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from console.bulk.models import Bulk
+    from console.db import utcnow
+
+    monkeypatch.setitem(app.config, "APPROVAL_TTL_HOURS", 2)
+
+    def make(headers):
+        answer = client.post("/api/v1/tasks/refund_order/bulk", headers=headers, json={
+            "items": [{"order_id": o, "amount_cents": 8000} for o in paid_orders(2, total_cents=9000)],
+            "ticket": "T-WAIT", "reason": "charged twice"})
+        bulk = answer.get_json()["bulk"]
+        assert bulk["status"] == "pending_approval", bulk
+
+        def age(hours: float) -> None:
+            console_db.execute(update(Bulk).where(Bulk.id == bulk["id"])
+                               .values(created_at=utcnow() - timedelta(hours=hours)))
+            console_db.commit()
+
+        return bulk, age
+
+    return make

@@ -110,3 +110,26 @@ def test_a_lost_job_is_queued_again_by_the_sweep(console):
     assert console.wait_for(bulk_id, timeout=60) == ("finished", 5)
     with console.app.app_context():
         assert console_session().get(Bulk, bulk_id).status == "finished"
+
+
+def test_a_paused_bulk_stops_on_its_worker_and_resume_queues_it_again(console):
+    from console.bulk.service import pause_bulk, resume_bulk
+
+    bulk_id = _refunds(console, 150)
+    worker = console.start_worker()
+    console.wait_for(bulk_id, done=20, timeout=120)
+    lead = console.person("lead")
+    with console.app.app_context():
+        pause_bulk(bulk_id, lead, "checking the list")
+    time.sleep(1.0)  # an item running when the pause came finishes
+    status, settled = console.progress(bulk_id)
+    time.sleep(1.5)
+    assert console.progress(bulk_id) == ("paused", settled) and settled < 150
+    with console.app.app_context():
+        held = console_session().scalar(select(func.count()).select_from(BulkItem).where(
+            BulkItem.bulk_id == bulk_id, BulkItem.status == "running"))
+        assert held == 0  # the worker gave back what it had claimed
+        resume_bulk(bulk_id, lead, "list checked")  # a job on the queue again: the same worker takes it
+    assert console.wait_for(bulk_id, timeout=120) == ("finished", 150)
+    assert worker.poll() is None
+    assert _applied_once_each(console, bulk_id) == {"succeeded": 150}

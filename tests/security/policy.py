@@ -130,6 +130,8 @@ POLICY: dict[tuple[str, str], frozenset | str] = {
     ("bulk.create", "POST"): RUNNERS,
     ("bulk.bulk_page", "GET"): RUNNERS,
     ("bulk.cancel", "POST"): RUNNERS,
+    ("bulk.pause", "POST"): RUNNERS,
+    ("bulk.resume", "POST"): RUNNERS,
     ("bulk.approve", "POST"): APPROVERS,
     ("bulk.reject", "POST"): APPROVERS,
     ("api.create_bulk", "POST"): RUNNERS,
@@ -138,4 +140,6 @@ POLICY: dict[tuple[str, str], frozenset | str] = {
     ("api.bulk_approve", "POST"): APPROVERS,
     ("api.bulk_reject", "POST"): APPROVERS,
     ("api.bulk_cancel", "POST"): RUNNERS,  # the requester, a lead or an admin
+    ("api.bulk_pause", "POST"): RUNNERS,  # the requester, a lead or an admin
+    ("api.bulk_resume", "POST"): RUNNERS,  # the requester, a lead or an admin
 }
