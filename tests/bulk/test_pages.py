@@ -67,3 +67,11 @@ def test_a_lead_sees_the_bulk_waiting_and_approves_it(client, auth, login_as, ap
                                                            "reason": "checked"})
     shown = client.get(f"/api/v1/bulk/{bulk['id']}", headers=headers).get_json()["bulk"]
     assert shown["status"] == "queued"
+
+
+def test_no_task_is_chosen_for_the_agent(client, login_as):
+    """The first task in the list may be a risky one (anonymize): the form makes the agent choose."""
+    login_as("agent")
+    page = client.get("/admin/bulk/").get_data(as_text=True)
+    assert '<option value="" selected disabled>Choose a task…</option>' in page
+    assert page.count(" selected") == 1
