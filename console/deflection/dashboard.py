@@ -240,7 +240,7 @@ def rootcause_panel(ctx: Context) -> Panel:
         row["actions_text"] = "; ".join(
             f"{ACTION_KIND_LABELS[a['kind']]}: {a['action']}" + (f" <{a['link']}>" if a["link"] else "")
             + f" (done on {a['done']} of {a['escalations']})" for a in row["actions"])
-        row["done_text"] = f"{row['done']} of {len(row['actions'])}"
+        row["done_text"] = f"{row['done']} of {row['escalations']}"
     chart = charts.bar_chart("Escalations by root cause: actions done and not yet done",
                              [row["root_cause"] for row in rows],
                              [("action done", [row["done"] for row in rows]),

@@ -44,10 +44,10 @@ class SprintRequest:
     completed_points: int
 
 
-def _points(data: dict, name: str, errors: dict) -> int | None:
+def _points(data: dict, name: str, errors: dict, *, form: bool) -> int | None:
     value = data.get(name)
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        value = int(value.strip())  # the form's "21"
+    if form and isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value.strip())  # the form's "21" (JSON says 21)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
@@ -71,20 +71,21 @@ def _day(data: dict, name: str, errors: dict) -> date | None:
         return None
 
 
-def parse_sprint(data: dict) -> SprintRequest:
-    """Validate a sprint; SprintError names every bad field at once."""
+def parse_sprint(data: dict, *, form: bool = False) -> SprintRequest:
+    """Validate a sprint (JSON, or a `form`'s text); SprintError names every bad field at once."""
     errors: dict[str, str] = {}
     name = data.get("name")
     if not isinstance(name, str) or not " ".join(name.split()):
         errors["name"] = "name is required (such as Sprint 42)"
-    elif len(" ".join(name.split())) > 60:
+    elif len(name) > 60:
         errors["name"] = "name is at most 60 characters"
     starts_on, ends_on = _day(data, "starts_on", errors), _day(data, "ends_on", errors)
     if starts_on and ends_on and ends_on < starts_on:
         errors["ends_on"] = f"ends_on ({ends_on}) is before starts_on ({starts_on})"
     elif starts_on and ends_on and (ends_on - starts_on).days >= MAX_SPRINT_DAYS:
         errors["ends_on"] = f"a sprint lasts at most {MAX_SPRINT_DAYS} days"
-    planned, completed = _points(data, "planned_points", errors), _points(data, "completed_points", errors)
+    planned = _points(data, "planned_points", errors, form=form)
+    completed = _points(data, "completed_points", errors, form=form)
     if errors:
         raise SprintError(errors)
     return SprintRequest(" ".join(name.split()), starts_on, ends_on, planned, completed)

@@ -66,7 +66,7 @@ class DashboardView(ConsoleView):
             return deny(self)
         form = request.form.to_dict()
         try:
-            sprint = sprints.add_sprint(console_session(), sprints.parse_sprint(form), actor=current_user.email)
+            sprint = sprints.add_sprint(console_session(), sprints.parse_sprint(form, form=True), actor=current_user.email)
             console_session().commit()
         except sprints.SprintError as exc:
             console_session().rollback()

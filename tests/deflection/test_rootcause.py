@@ -1,4 +1,5 @@
 """Root cause, structured: a developer closing an escalation writes five whys and an action; the dashboard groups them."""
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -72,7 +73,7 @@ def test_the_dashboard_groups_escalations_by_root_cause_and_shows_the_actions_do
                                                            "from": (today - timedelta(days=7)).isoformat()}
                       ).get_data(as_text=True)
     table = html[html.index("<tbody>"):html.index("</tbody>")]
-    assert table.count("<tr>") == 1 and "1 of 2" in table
+    assert table.count("<tr>") == 1 and "<td>1 of 2</td>" in re.sub(r"\s+", " ", table).replace("> ", ">").replace(" <", "<")
     assert "a task to build: Build unlock_account (done on 1 of 2)" in table
 
 

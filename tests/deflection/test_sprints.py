@@ -53,6 +53,8 @@ def test_every_bad_field_is_named_at_once(client, api_token):
     backwards = post(client, headers, SPRINT | {"ends_on": "2026-03-01"})
     assert backwards.status_code == 400 and list(backwards.get_json()["error"]["fields"]) == ["ends_on"]
     assert post(client, headers, SPRINT | {"planned_points": True}).status_code == 400
+    assert post(client, headers, SPRINT | {"planned_points": "21"}).status_code == 400  # JSON numbers are numbers
+    assert post(client, headers, SPRINT | {"name": "S" + " " * 60 + "1"}).status_code == 400
 
 
 def test_overlapping_sprints_and_a_taken_name_are_refused(client, api_token, console_db):
