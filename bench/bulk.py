@@ -29,6 +29,7 @@ from typing import Callable
 
 from redis import Redis
 from redis.exceptions import RedisError
+from rq import Worker
 from sqlalchemy import exists, func, select, update
 
 from admin_tasks.shop_schema import ShopBase
@@ -160,6 +161,17 @@ def _token_headers(app) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
+def _wait_for_workers(count: int, processes: list, timeout: float = 120.0) -> None:
+    """Until `count` RQ workers listen on the queue's Redis (each registers after its first sweep; a loaded
+    machine takes seconds to start one)."""
+    redis = Redis.from_url(REDIS_URL)
+    deadline = time.monotonic() + timeout
+    while Worker.count(connection=redis) < count:
+        if time.monotonic() > deadline or any(process.poll() is not None for process in processes):
+            raise RuntimeError(f"{count} RQ workers did not start within {timeout:.0f} s")
+        time.sleep(0.1)
+
+
 def with_workers(app, workers: int, workload: Workload, items: list[dict], ticket: str, env: dict) -> Side:
     app.config["QUEUE_URL"] = REDIS_URL
     app.extensions.pop("bulk_redis", None)
@@ -168,7 +180,7 @@ def with_workers(app, workers: int, workload: Workload, items: list[dict], ticke
     processes = [subprocess.Popen([sys.executable, "-c", "from console.cli import main; main()", "worker"], env=env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
     try:
-        time.sleep(2.0)  # the workers are up before the clock starts
+        _wait_for_workers(workers, processes)  # the clock starts once they are up
         bulk_id, requested = _request(app, workload, items, ticket)
         started = time.perf_counter()
         status_ms = []

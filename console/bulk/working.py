@@ -111,7 +111,9 @@ def _release(items: list[BulkItem], owner: str) -> None:
         session.rollback()
         session.execute(update(BulkItem).where(BulkItem.id.in_([i.id for i in items]), BulkItem.owner == owner,
                                                BulkItem.status == "running")
-                        .values(status="pending", lease_until=None).execution_options(synchronize_session=False))
+                        # not run, so not an attempt: a takeover looks for an earlier run only after a lost one
+                        .values(status="pending", lease_until=None, attempts=BulkItem.attempts - 1)
+                        .execution_options(synchronize_session=False))
         session.commit()
     except Exception:  # the database is down: the leases end by themselves
         session.rollback()
