@@ -267,9 +267,13 @@ def _items_ended(owner: str):
     """A hook of the batch's console transactions: each item whose run was just recorded takes its status."""
 
     def write(session, runs: list[BatchRun]) -> None:
+        # The items still running get a fresh lease: a chunk takes longer than one item, and an item whose
+        # lease ends mid-chunk would be taken over while its run is being made here.
+        lease = utcnow() + _lease()
         rows = [{"item_id": run.tag.id, "new_status": run.status if run.recorded else "running",
                  "new_error": (run.error or "")[:4000] if run.recorded else "",
-                 "new_run": run.run.id if run.run is not None else None}
+                 "new_run": run.run.id if run.run is not None else None,
+                 "new_lease": None if run.recorded else lease}
                 for run in runs if run.recorded or (run.run is not None and run.status == "")]
         if rows:
             session.execute(_END_ITEM.where(_ITEMS.c.owner == owner), rows)
@@ -279,7 +283,8 @@ def _items_ended(owner: str):
 
 _ITEMS = BulkItem.__table__
 _END_ITEM = update(_ITEMS).where(_ITEMS.c.id == bindparam("item_id")).values(
-    status=bindparam("new_status"), error=bindparam("new_error"), run_id=bindparam("new_run"))
+    status=bindparam("new_status"), error=bindparam("new_error"), run_id=bindparam("new_run"),
+    lease_until=bindparam("new_lease"))
 
 
 def _stalled(result, owner: str) -> None:
@@ -289,7 +294,8 @@ def _stalled(result, owner: str) -> None:
     session = console_session()
     try:
         session.rollback()
-        rows = [{"item_id": run.tag.id, "new_status": "interrupted", "new_error": "", "new_run": run.run.id}
+        rows = [{"item_id": run.tag.id, "new_status": "interrupted", "new_error": "", "new_run": run.run.id,
+                 "new_lease": None}
                 for run in result.runs if run.status == "interrupted" and run.run is not None]
         if rows:
             session.execute(_END_ITEM.where(_ITEMS.c.owner == owner), rows)
