@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import uuid
 from datetime import timedelta
 
@@ -246,7 +247,8 @@ def work_chunk(bulk: Bulk, items: list[BulkItem], owner: str, actor, approver, *
         return len(taken_over)
     try:
         result = run_batch([BatchRun(_request(bulk, item, actor), tag=item) for item in fresh],
-                           on_intent=_items_ended(owner), on_outcome=_items_ended(owner))
+                           on_intent=_items_ended(owner), on_outcome=_items_ended(owner),
+                           keep_alive=_renewer(fresh, owner))
     except TaskError as exc:  # 503: nothing of the batch was written, in either database
         _release(fresh, owner)
         raise QueueStalled(exc.message) from exc
@@ -261,6 +263,24 @@ def work_chunk(bulk: Bulk, items: list[BulkItem], owner: str, actor, approver, *
             _release(alone[position:], owner)
             raise
     return len(items)
+
+
+def _renewer(items: list[BulkItem], owner: str):
+    """Renew the chunk's leases while its changes are made, a third of a lease apart: a slow chunk (a loaded
+    database) must not look like a lost worker, whose items another worker would take over meanwhile."""
+    renewed = [time.monotonic()]
+
+    def keep_alive() -> None:
+        if time.monotonic() - renewed[0] < _lease().total_seconds() / 3:
+            return
+        session = console_session()  # its own short transaction: the chunk's console writes come later
+        session.execute(update(BulkItem).where(BulkItem.id.in_([item.id for item in items]),
+                                               BulkItem.owner == owner, BulkItem.status == "running")
+                        .values(lease_until=utcnow() + _lease()).execution_options(synchronize_session=False))
+        session.commit()
+        renewed[0] = time.monotonic()
+
+    return keep_alive
 
 
 def _items_ended(owner: str):

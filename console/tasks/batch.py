@@ -90,11 +90,12 @@ class _TargetLost(Exception):
 
 
 @database_guard
-def run_batch(runs: list[BatchRun], *, on_intent: Callable | None = None,
-              on_outcome: Callable | None = None) -> BatchResult:
+def run_batch(runs: list[BatchRun], *, on_intent: Callable | None = None, on_outcome: Callable | None = None,
+              keep_alive: Callable[[], None] | None = None) -> BatchResult:
     """Run the batch (module docstring). The requests must all come from one requester and have no earlier run
     under their keys. `on_intent(session, runs)` and `on_outcome(session, runs)` add the caller's own writes to
-    the intent's and the outcome's console transactions (both see every run; `recorded` says which just ended).
+    the intent's and the outcome's console transactions (both see every run; `recorded` says which just ended);
+    `keep_alive()` is called between the runs' changes (a worker renews its claim on them there).
     A console database that cannot be written raises TaskError 503 before any change is committed."""
     result = BatchResult(runs)
     live = [run for run in runs if _admit(run)]
@@ -102,7 +103,7 @@ def run_batch(runs: list[BatchRun], *, on_intent: Callable | None = None,
     while True:
         now = utcnow()
         try:
-            made = _make_changes(live, now) if separate else _rehearse_all(live, now)
+            made = _make_changes(live, now, keep_alive) if separate else _rehearse_all(live, now, keep_alive)
         except _TargetLost as exc:
             result.stalled = str(exc)
             _settle_lost(live)
@@ -128,7 +129,7 @@ def run_batch(runs: list[BatchRun], *, on_intent: Callable | None = None,
     started = [run for run in made if run.status == ""]
     if not separate:
         try:
-            _make_changes(started, now, expected=True)
+            _make_changes(started, now, keep_alive, expected=True)
         except _TargetLost as exc:
             result.stalled = str(exc)
             target_session().rollback()
@@ -182,7 +183,8 @@ def _rollback(session) -> None:
         log.exception("rollback failed")
 
 
-def _make_changes(runs: list[BatchRun], now, *, rehearsal: bool = False, expected: bool = False) -> list[BatchRun]:
+def _make_changes(runs: list[BatchRun], now, keep_alive: Callable | None = None, *, rehearsal: bool = False,
+                  expected: bool = False) -> list[BatchRun]:
     """Make each run's change under its own savepoint of one target transaction, left open; the runs.
 
     `expected`: each change must hash as its rehearsal did (the runs were rehearsed before their intents)."""
@@ -191,6 +193,8 @@ def _make_changes(runs: list[BatchRun], now, *, rehearsal: bool = False, expecte
     for position, run in enumerate(runs):
         if run.status:
             continue
+        if keep_alive is not None:
+            keep_alive()
         checked = run.checked
         ctx = TaskContext(session, target_tables(), actor=run.request.actor.email, ticket=checked.ticket,
                           reason=checked.reason, params=checked.params, now=now, is_preview=rehearsal)
@@ -232,8 +236,8 @@ def _undo(session, savepoint: str, exc: Exception) -> None:
         raise _TargetLost(f"the product database is unavailable ({exc.__class__.__name__})") from lost
 
 
-def _rehearse_all(runs: list[BatchRun], now) -> list[BatchRun]:
-    _make_changes(runs, now, rehearsal=True)
+def _rehearse_all(runs: list[BatchRun], now, keep_alive: Callable | None) -> list[BatchRun]:
+    _make_changes(runs, now, keep_alive, rehearsal=True)
     target_session().rollback()
     for run in runs:
         if run.status == "" and run.done is not None:
