@@ -2,14 +2,17 @@
 
 A worker is an RQ SimpleWorker (the job runs in the worker's own process, so a killed worker takes its
 job with it; the items it held are taken over when their leases end) plus a sweeper thread that queues
-again the bulks whose worker died, BULK_SWEEP_SECONDS apart, and once at start.
+again the bulks whose worker died, BULK_SWEEP_SECONDS apart, and once at start. RQ quits when Redis goes
+away; the worker then waits for Redis and starts listening again, so that bulks queued meanwhile run.
 """
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from flask import Flask
+from redis.exceptions import RedisError
 from rq import SimpleWorker
 
 from console import create_app
@@ -78,7 +81,31 @@ def run_worker(app: Flask, *, burst: bool = False) -> None:
         log.exception("bulk sweeper: the first sweep failed")
     sweeper = Sweeper(app).start() if not burst else None
     try:
-        SimpleWorker([bulk_queue(app)], connection=redis_connection(app)).work(burst=burst, with_scheduler=False)
+        while True:
+            worker = SimpleWorker([bulk_queue(app)], connection=redis_connection(app))
+            try:
+                worker.work(burst=burst, with_scheduler=False)
+            except RedisError:  # RQ quit on a lost Redis, and could not even say so to it
+                log.warning("bulk worker: Redis went away; waiting for it to come back")
+            finally:
+                thread = getattr(worker, "pubsub_thread", None)
+                if thread is not None:  # left retrying on its own otherwise, keeping a dead worker alive
+                    thread.stop()
+            if burst or worker._stop_requested or not _redis_back(app, worker):
+                return
     finally:
         if sweeper is not None:
             sweeper.stop()
+
+
+def _redis_back(app: Flask, worker: SimpleWorker, most_seconds: float = 30.0) -> bool:
+    """Wait for Redis to answer (doubling pauses, at most `most_seconds` each); False when asked to stop first."""
+    pause = 1.0
+    while not worker._stop_requested:  # its signal handlers stay installed: SIGTERM still stops the process
+        try:
+            redis_connection(app).ping()
+            return True
+        except RedisError:
+            time.sleep(pause)
+            pause = min(2 * pause, most_seconds)
+    return False

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from console.config import ConfigError, whole_number
 
 MAX_ITEMS = 10_000
-CHUNK = 20  # items claimed at once
+CHUNK = 100  # items claimed at once, and run as one batch (console.tasks.batch)
 NUMBERS = {  # key: (environment variable, default)
     "BULK_LEASE_SECONDS": ("CONSOLE_BULK_LEASE_SECONDS", 60),
     "BULK_STALL_SECONDS": ("CONSOLE_BULK_STALL_SECONDS", 30),

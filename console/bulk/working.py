@@ -19,11 +19,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import uuid
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
 
 from console.audit.chain import record_event
 from console.auth.models import StaffUser
@@ -31,6 +32,7 @@ from console.bulk.models import OPEN_ITEMS, WORKABLE, Bulk, BulkItem
 from console.bulk.planning import stored_items_hash
 from console.bulk.settings import CHUNK
 from console.db import console_session, is_postgres, utcnow
+from console.tasks.batch import BatchRun, run_batch
 from console.tasks.checks import RunRequest, TaskError
 from console.tasks.models import IdempotencyKey, TaskRun
 from console.tasks.runner import approve_run, start_run
@@ -82,14 +84,16 @@ def claim_items(bulk_id: int, owner: str, limit: int = CHUNK) -> list[BulkItem]:
                                                        BulkItem.status == "running").order_by(BulkItem.idx)))
 
 
-def _hold(item: BulkItem, owner: str) -> bool:
-    """Renew the item's lease just before it runs; False when another worker has taken it over."""
+def _hold_all(items: list[BulkItem], owner: str) -> list[BulkItem]:
+    """Renew the items' leases just before they run; those another worker has taken over are left out."""
     session = console_session()
-    held = session.execute(update(BulkItem).where(BulkItem.id == item.id, BulkItem.owner == owner,
-                                                  BulkItem.status == "running")
-                           .values(lease_until=utcnow() + _lease()).execution_options(synchronize_session=False))
+    ids = [item.id for item in items]
+    session.execute(update(BulkItem).where(BulkItem.id.in_(ids), BulkItem.owner == owner, BulkItem.status == "running")
+                    .values(lease_until=utcnow() + _lease()).execution_options(synchronize_session=False))
+    held = set(session.scalars(select(BulkItem.id).where(BulkItem.id.in_(ids), BulkItem.owner == owner,
+                                                         BulkItem.status == "running")))
     session.commit()
-    return held.rowcount == 1
+    return [item for item in items if item.id in held]
 
 
 def _end(item: BulkItem, owner: str, status: str, error: str = "", run_id: int | None = None) -> None:
@@ -108,7 +112,9 @@ def _release(items: list[BulkItem], owner: str) -> None:
         session.rollback()
         session.execute(update(BulkItem).where(BulkItem.id.in_([i.id for i in items]), BulkItem.owner == owner,
                                                BulkItem.status == "running")
-                        .values(status="pending", lease_until=None).execution_options(synchronize_session=False))
+                        # not run, so not an attempt: a takeover looks for an earlier run only after a lost one
+                        .values(status="pending", lease_until=None, attempts=BulkItem.attempts - 1)
+                        .execution_options(synchronize_session=False))
         session.commit()
     except Exception:  # the database is down: the leases end by themselves
         session.rollback()
@@ -135,10 +141,8 @@ def _earlier_run(bulk: Bulk, item: BulkItem, actor_email: str) -> TaskRun | None
 
 def _start(bulk: Bulk, item: BulkItem, actor) -> TaskRun | None:
     """Run the item through the runner; the run (refused and failed ones too), or None with `item.error` set."""
-    request = RunRequest(task=bulk.task, params=item.params_data, ticket=bulk.ticket, reason=bulk.reason,
-                         actor=actor, idempotency_key=item_key(bulk.id, item.idx), source=bulk.source)
     try:
-        return start_run(request)
+        return start_run(_request(bulk, item, actor))
     except TaskError as exc:
         if exc.run is not None:
             return exc.run
@@ -218,24 +222,114 @@ def work_bulk(bulk_id: int, owner: str | None = None, stopping=lambda: False) ->
         items = claim_items(bulk_id, owner)
         if not items:
             break
-        for position, item in enumerate(items):
-            if stopping():
-                _release(items[position:], owner)
-                return ran
-            status = _bulk_status(bulk_id)
-            if status == "paused":  # resuming queues the bulk again; the items not run are free at once
-                _release(items[position:], owner)
-                return ran
-            if not _hold(item, owner):
-                continue
-            try:
-                run_item(bulk, item, owner, actor, approver, may_start=status != "cancelled")
-            except QueueStalled:
-                _release(items[position:], owner)
-                raise
-            ran += 1
+        if stopping():
+            _release(items, owner)
+            return ran
+        status = _bulk_status(bulk_id)
+        if status == "paused":  # resuming queues the bulk again; the items not run are free at once
+            _release(items, owner)
+            return ran
+        ran += work_chunk(bulk, _hold_all(items, owner), owner, actor, approver, may_start=status != "cancelled")
     finish_if_done(bulk_id)
     return ran
+
+
+def work_chunk(bulk: Bulk, items: list[BulkItem], owner: str, actor, approver, *, may_start: bool = True) -> int:
+    """Run claimed items: the fresh ones as one batch (console.tasks.batch), the others (taken over from a lost
+    worker, or left by the batch to the runner) one by one; how many ran. QueueStalled when a database is
+    unavailable, the items not run given back."""
+    fresh = [item for item in items if item.attempts <= 1] if may_start else []
+    taken_over = [item for item in items if item not in fresh]
+    for position, item in enumerate(taken_over):
+        try:
+            run_item(bulk, item, owner, actor, approver, may_start=may_start)
+        except QueueStalled:
+            _release(taken_over[position:] + fresh, owner)
+            raise
+    if not fresh:
+        return len(taken_over)
+    try:
+        result = run_batch([BatchRun(_request(bulk, item, actor), tag=item) for item in fresh],
+                           on_intent=_items_ended(owner), on_outcome=_items_ended(owner),
+                           keep_alive=_renewer(fresh, owner))
+    except TaskError as exc:  # 503: nothing of the batch was written, in either database
+        _release(fresh, owner)
+        raise QueueStalled(exc.message) from exc
+    alone = [run.tag for run in result.runs if run.status == "single"]
+    if result.stalled:
+        _stalled(result, owner)
+        raise QueueStalled(result.stalled)
+    for position, item in enumerate(alone):
+        try:
+            run_item(bulk, item, owner, actor, approver)
+        except QueueStalled:
+            _release(alone[position:], owner)
+            raise
+    return len(items)
+
+
+def _renewer(items: list[BulkItem], owner: str):
+    """Renew the chunk's leases while its changes are made, a third of a lease apart: a slow chunk (a loaded
+    database) must not look like a lost worker, whose items another worker would take over meanwhile."""
+    renewed = [time.monotonic()]
+
+    def keep_alive() -> None:
+        if time.monotonic() - renewed[0] < _lease().total_seconds() / 3:
+            return
+        session = console_session()  # its own short transaction: the chunk's console writes come later
+        session.execute(update(BulkItem).where(BulkItem.id.in_([item.id for item in items]),
+                                               BulkItem.owner == owner, BulkItem.status == "running")
+                        .values(lease_until=utcnow() + _lease()).execution_options(synchronize_session=False))
+        session.commit()
+        renewed[0] = time.monotonic()
+
+    return keep_alive
+
+
+def _items_ended(owner: str):
+    """A hook of the batch's console transactions: each item whose run was just recorded takes its status."""
+
+    def write(session, runs: list[BatchRun]) -> None:
+        # The items still running get a fresh lease: a chunk takes longer than one item, and an item whose
+        # lease ends mid-chunk would be taken over while its run is being made here.
+        lease = utcnow() + _lease()
+        rows = [{"item_id": run.tag.id, "new_status": run.status if run.recorded else "running",
+                 "new_error": (run.error or "")[:4000] if run.recorded else "",
+                 "new_run": run.run.id if run.run is not None else None,
+                 "new_lease": None if run.recorded else lease}
+                for run in runs if run.recorded or (run.run is not None and run.status == "")]
+        if rows:
+            session.execute(_END_ITEM.where(_ITEMS.c.owner == owner), rows)
+
+    return write
+
+
+_ITEMS = BulkItem.__table__
+_END_ITEM = update(_ITEMS).where(_ITEMS.c.id == bindparam("item_id")).values(
+    status=bindparam("new_status"), error=bindparam("new_error"), run_id=bindparam("new_run"),
+    lease_until=bindparam("new_lease"))
+
+
+def _stalled(result, owner: str) -> None:
+    """The batch stopped on a database: its interrupted items say so, the ones it did not run are given back."""
+    unrun = [run.tag for run in result.runs if run.status in ("unrun", "single")]
+    _release(unrun, owner)
+    session = console_session()
+    try:
+        session.rollback()
+        rows = [{"item_id": run.tag.id, "new_status": "interrupted", "new_error": "", "new_run": run.run.id,
+                 "new_lease": None}
+                for run in result.runs if run.status == "interrupted" and run.run is not None]
+        if rows:
+            session.execute(_END_ITEM.where(_ITEMS.c.owner == owner), rows)
+        session.commit()
+    except Exception:  # the console is down too: the leases end, and a takeover finds the runs
+        session.rollback()
+
+
+def _request(bulk: Bulk, item: BulkItem, actor) -> RunRequest:
+    return RunRequest(task=bulk.task, params=item.params_data, ticket=bulk.ticket, reason=bulk.reason,
+                      actor=actor, idempotency_key=item_key(bulk.id, item.idx), source=bulk.source)
 
 
 def finish_if_done(bulk_id: int) -> bool:

@@ -250,6 +250,39 @@ def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", 
     return event
 
 
+# What `derive_facts` reads of an event: the earlier events of a ticket are read as these columns alone.
+_FACT_COLUMNS = tuple(getattr(TicketEvent, name) for name in (
+    "id", "kind", "created_at", "category", "task", "run_id", "run_status", "undo_of", "escalation_class",
+    "missing_tool", "assignee", "minutes"))
+
+
+def add_task_run_events(session: Session, ref: str, runs: list[dict], *, actor: str = "",
+                        customer: str = "") -> list[TicketEvent]:
+    """`add_ticket_event(session, ref, "task_run", **fields)` for each of many runs on one ticket, in order: the
+    same events, derived facts and rollups, with one lock, one read of the earlier events and one insert (a
+    bulk's chunk of runs, whose ticket may already hold thousands of events). `customer`: the first run's that
+    has one. No commit."""
+    if not runs:
+        return []
+    created_at = utcnow()
+    runs = [_clean_fields(dict(fields)) for fields in runs]
+    ticket, created = _open_ticket(session, ref, actor=actor, lock=True)
+    if customer and not ticket.customer:
+        ticket.customer = customer.strip().lower()[:254]
+    earlier = [] if created else list(session.execute(select(*_FACT_COLUMNS).where(TicketEvent.ticket_id == ticket.id)
+                                                      .order_by(TicketEvent.id)))
+    events = [TicketEvent(ticket_id=ticket.id, kind="task_run", actor=actor or "", created_at=created_at,
+                          **fields) for fields in runs]
+    session.add_all(events)
+    session.flush()
+    deltas = RollupDeltas()
+    _refresh(ticket, [*earlier, *events], deltas)
+    for event in events:  # a task run's event is never an escalation, and its audit entry is the run's own
+        deltas.add_events(event_entries(event, ticket))
+    deltas.write(session)
+    return events
+
+
 def _audit_event(session: Session, ticket: Ticket, event: TicketEvent) -> None:
     """One audit entry per event, with its note or root cause as written, in the caller's transaction."""
     details = {"event": event.id}

@@ -281,10 +281,9 @@ def write_run(run: TaskRun, *, action: str, actor: str | None = None, reason: st
         raise TaskError(503, "audit_unavailable", f"{exc}; nothing was run") from exc
 
 
-def settle(run: TaskRun, status: str, *, rehearsal: Rehearsal | None = None, result: str = "", error: str = "",
-           action: str = "task.outcome", actor: str | None = None, reason: str | None = None,
-           details: dict | None = None, before_commit: Callable | None = None, raise_failure: bool = True) -> TaskRun:
-    """Give a run its final status with the outcome audited; raise TaskError 422 when it did not succeed."""
+def end_fields(run: TaskRun, status: str, *, rehearsal: Rehearsal | None = None, result: str = "",
+               error: str = "") -> None:
+    """A run's final fields (its status, result or error, and the change it made), as its outcome records them."""
     run.status = status
     run.finished_at = utcnow()
     run.error = error[:4000]
@@ -295,6 +294,13 @@ def settle(run: TaskRun, status: str, *, rehearsal: Rehearsal | None = None, res
         run.order_id = run.order_id if run.order_id is not None else rehearsal.order_id
     elif status != "succeeded":
         run.changes, run.effects = encode([]), encode([])
+
+
+def settle(run: TaskRun, status: str, *, rehearsal: Rehearsal | None = None, result: str = "", error: str = "",
+           action: str = "task.outcome", actor: str | None = None, reason: str | None = None,
+           details: dict | None = None, before_commit: Callable | None = None, raise_failure: bool = True) -> TaskRun:
+    """Give a run its final status with the outcome audited; raise TaskError 422 when it did not succeed."""
+    end_fields(run, status, rehearsal=rehearsal, result=result, error=error)
     body = {"changes": Encoded(run.changes), "effects": Encoded(run.effects), "result": run.result,
             "error": run.error, **(details or {})}
     try:

@@ -22,26 +22,28 @@ from tests.factories import StaffUserFactory, use_sessions
 PROJECT = Path(__file__).resolve().parents[2]
 # A Redis database of its own: the tests flush it, and nothing else of the machine's Redis is touched.
 REDIS_URL = os.environ.get("TEST_BULK_REDIS_URL", "redis://127.0.0.1:6379/13")
-FAST = {"BULK_LEASE_SECONDS": 3, "BULK_STALL_SECONDS": 2, "BULK_SWEEP_SECONDS": 1}
+# A lease covers a whole chunk of items (console.bulk.settings.CHUNK), seconds on a loaded machine.
+FAST = {"BULK_LEASE_SECONDS": 10, "BULK_STALL_SECONDS": 2, "BULK_SWEEP_SECONDS": 1}
 
 
 class Console:
     """Fresh databases, an app on them for the test's own reads and writes, and worker processes."""
 
-    def __init__(self, test_databases, folder: Path, **config):
+    def __init__(self, test_databases, folder: Path, redis_url: str = REDIS_URL, **config):
         self.urls = test_databases.create()
         self.folder = folder
-        self.app = create_app(config_for(self.urls, QUEUE_URL=REDIS_URL, RECONCILE_AFTER_SECONDS=0, **FAST,
+        self.redis_url = redis_url
+        self.app = create_app(config_for(self.urls, QUEUE_URL=redis_url, RECONCILE_AFTER_SECONDS=0, **FAST,
                                          **config))
         dbs = self.app.extensions["console_db"]
         upgrade_console(dbs.console_engine)
         create_target_schema(dbs.target_engine)
-        Redis.from_url(REDIS_URL).flushdb()
+        Redis.from_url(redis_url).flushdb()
         self.workers: list[subprocess.Popen] = []
 
     def env(self) -> dict:
         return {**os.environ, "CONSOLE_DATABASE_URL": self.urls["console"], "TARGET_DATABASE_URL": self.urls["target"],
-                "CONSOLE_QUEUE_URL": REDIS_URL, "SECRET_KEY": "test-secret-key",
+                "CONSOLE_QUEUE_URL": self.redis_url, "SECRET_KEY": "test-secret-key",
                 "CONSOLE_AUDIT_KEY": self.app.config["CONSOLE_AUDIT_KEY"],
                 **{f"CONSOLE_{key}": str(value) for key, value in FAST.items()},
                 "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")]))}

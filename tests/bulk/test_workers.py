@@ -9,11 +9,14 @@ from sqlalchemy import func, select
 from admin_tasks.shop_schema import Order, Refund
 from console.bulk.models import Bulk, BulkItem
 from console.bulk.service import request_bulk
+from console.bulk.settings import CHUNK
 from console.bulk.working import follow_reconciled_items, item_key
 from console.db import console_session, target_session
 from console.tasks.models import TaskRun
 from console.tasks.runner import reconcile_run
 from tests.bulk.processes import Console
+
+TOTAL = 4 * CHUNK
 
 
 @pytest.fixture
@@ -64,15 +67,16 @@ def test_two_workers_share_a_bulk_and_apply_each_item_once(console):
 
 
 def test_a_worker_killed_mid_bulk_is_taken_over_and_no_item_is_applied_twice(console):
-    bulk_id = _refunds(console, 150)
+    # Several chunks (console.bulk.settings.CHUNK): the kill comes while a later one is in flight.
+    bulk_id = _refunds(console, TOTAL)
     first = console.start_worker()
-    console.wait_for(bulk_id, done=30, timeout=120)
+    console.wait_for(bulk_id, done=CHUNK, timeout=120)
     console.kill(first)  # SIGKILL: no chance to tidy up
     status, settled = console.progress(bulk_id)
-    assert status == "running" and settled < 150
+    assert status == "running" and settled < TOTAL
     console.start_worker()
-    status, done = console.wait_for(bulk_id, timeout=120)
-    assert (status, done) == ("finished", 150)
+    status, done = console.wait_for(bulk_id, timeout=180)
+    assert (status, done) == ("finished", TOTAL)
     counts = _applied_once_each(console, bulk_id)
     # An item caught between its intent and its outcome is `interrupted`: reconcile settles it from the rows.
     assert set(counts) <= {"succeeded", "interrupted"}, counts
@@ -87,7 +91,7 @@ def test_a_worker_killed_mid_bulk_is_taken_over_and_no_item_is_applied_twice(con
     # (and _applied_once_each checks that a failed item changed nothing). Nothing else may end otherwise.
     final = _applied_once_each(console, bulk_id)
     assert set(final) <= {"succeeded", "failed"} and final.get("failed", 0) <= len(interrupted), final
-    assert final["succeeded"] + final.get("failed", 0) == 150
+    assert final["succeeded"] + final.get("failed", 0) == TOTAL
 
 
 def test_a_bulk_queued_while_no_worker_runs_starts_when_one_does(console):
