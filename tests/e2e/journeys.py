@@ -53,6 +53,12 @@ AXE_PAGES = {
 }
 
 
+def menu_pages(page) -> list[str]:
+    """The pages the top bar's menu leads to on the open page, in its order, each once (no dropdown toggles)."""
+    hrefs = page.locator("nav.navbar a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    return list(dict.fromkeys(h for h in hrefs if h and h.startswith("/admin/")))
+
+
 def preview_password_reset(page, ticket: str) -> None:
     """Open the password reset form for alice and preview it."""
     page.goto("/admin/tasks/send_password_reset/?email=alice@example.com")
