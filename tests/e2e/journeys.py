@@ -49,7 +49,8 @@ AXE_PAGES = {
     "po@example.com": ["/admin/", "/admin/deflection/", "/admin/deflection/?section=build",
                        "/admin/deflection/?section=tools", "/admin/deflection/?section=team"],
     "dev@example.com": ["/admin/", "/admin/on-duty/", "/admin/api/"],
-    "admin@example.com": ["/admin/", "/admin/staff_users/", "/admin/api_tokens/"],
+    "admin@example.com": ["/admin/", "/admin/staff_users/", "/admin/staff_users/new/", "/admin/api_tokens/",
+                          "/admin/api_tokens/issue/"],
 }
 
 
