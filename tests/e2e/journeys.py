@@ -49,8 +49,15 @@ AXE_PAGES = {
     "po@example.com": ["/admin/", "/admin/deflection/", "/admin/deflection/?section=build",
                        "/admin/deflection/?section=tools", "/admin/deflection/?section=team"],
     "dev@example.com": ["/admin/", "/admin/on-duty/", "/admin/api/"],
-    "admin@example.com": ["/admin/", "/admin/staff_users/", "/admin/api_tokens/"],
+    "admin@example.com": ["/admin/", "/admin/staff_users/", "/admin/staff_users/new/", "/admin/api_tokens/",
+                          "/admin/api_tokens/issue/"],
 }
+
+
+def menu_pages(page) -> list[str]:
+    """The pages the top bar's menu leads to on the open page, in its order, each once (no dropdown toggles)."""
+    hrefs = page.locator("nav.navbar a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    return list(dict.fromkeys(h for h in hrefs if h and h.startswith("/admin/")))
 
 
 def preview_password_reset(page, ticket: str) -> None:

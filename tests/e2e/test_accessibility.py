@@ -5,11 +5,13 @@ The console's CSP would block the injected script, so these pages, and only thes
 """
 import json
 from importlib.resources import files
+from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import ARTIFACTS
-from tests.e2e.journeys import AXE_PAGES, preview_password_reset
+from tests.e2e.journeys import AXE_PAGES, fill_why, menu_pages, preview_password_reset
 
 AXE_SCRIPT = files("axe_playwright_python").joinpath("axe.min.js")
 BLOCKING = ("serious", "critical")
@@ -69,10 +71,77 @@ def test_key_pages_of_each_role(new_page, password_reset_run, email):
     failures = []
     for path in paths:
         page.goto(path)
+        if path == password_reset_run["run"]:  # the run page's next step: the task's reply and resolving
+            expect(page.locator("#suggested-reply")).to_be_visible()
+            expect(page.get_by_role("button", name="Resolve ticket T-900")).to_be_visible()
         violations = axe(page, f"{email} {path}")
         if violations:
             failures.append(describe(f"{email} {path}", violations))
     assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("email", list(AXE_PAGES))
+def test_every_page_in_the_menus_of_each_role(new_page, email):
+    """Every page a role's menu leads to, and every tab of the dashboard, beyond the key pages above."""
+    page = new_page(as_user=email, bypass_csp=True)
+    page.goto("/admin/")
+    paths = menu_pages(page)
+    assert "/admin/deflection/" in paths, paths  # every role reaches the dashboard: the menu was read
+    page.goto("/admin/deflection/")
+    tabs = page.locator("main .nav-tabs a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert len(tabs) >= 4, tabs
+    failures = []
+    for path in [p for p in paths + tabs if p not in AXE_PAGES[email]]:
+        page.goto(path)
+        violations = axe(page, f"{email} {path}")
+        if violations:
+            failures.append(describe(f"{email} {path}", violations))
+    assert not failures, "\n".join(failures)
+
+
+def test_the_approval_queue_with_a_run_waiting_and_the_lead_deciding(new_page):
+    """The queue's details (what approving does, for which order, the amount) and the run page's decision form.
+
+    Order 1003 (EUR 183.00, processing) is no other journey's: the request waits and is never decided.
+    """
+    agent = new_page(as_user="agent@example.com")
+    agent.goto("/admin/tasks/refund_order/?order_id=1003")
+    agent.get_by_label("Amount to refund").fill("150")
+    fill_why(agent, "T-950", "Checking the approval queue's accessibility")
+    agent.get_by_role("button", name="Preview").click()
+    agent.get_by_role("button", name="Confirm and ask for approval").click()
+    agent.wait_for_url("**/admin/runs/*")
+    run_path = urlsplit(agent.url).path
+
+    lead = new_page(as_user="lead@example.com", bypass_csp=True)
+    lead.goto("/admin/approvals/")
+    row = lead.locator("main table tbody tr").filter(has_text="T-950")
+    expect(row.locator(".run-does")).to_contain_text("Approving it will change the refunded amount of Order 1003")
+    expect(row).to_contain_text("EUR 150.00")
+    assert_accessible(lead, "approval queue with a run waiting")
+    lead.goto(run_path)
+    expect(lead.get_by_label("Reason for approving")).to_be_visible()
+    assert_accessible(lead, "pending run page with the decision form")
+
+
+def test_the_developers_ticket_with_the_root_cause_form_and_a_closed_one(new_page):
+    """An open escalation offers the developer their time and the 5 whys; a closed one shows its root cause."""
+    dev = new_page(as_user="dev@example.com", bypass_csp=True)
+    dev.goto("/admin/on-duty/")
+    open_refs = set(dev.locator("main table a.ticket-ref").all_inner_texts())
+    assert open_refs, "the demo has open escalations"
+    dev.locator("main table a.ticket-ref").first.click()
+    expect(dev.get_by_label("Why 5: the root cause")).to_be_visible()
+    assert_accessible(dev, "escalated ticket with the root-cause form")
+    dev.goto("/admin/tickets/?status=escalated&mine=0")
+    refs = dev.locator("main table tbody a.ticket-ref").all_inner_texts()
+    root_cause = dev.get_by_role("heading", name="Root cause", exact=True)
+    for ref in [ref for ref in refs if ref not in open_refs][:20]:  # older ones were closed before the 5 whys
+        dev.goto(f"/admin/tickets/view?ref={ref}")
+        if root_cause.count():
+            break
+    expect(root_cause).to_be_visible()
+    assert_accessible(dev, "closed escalation with its root cause")
 
 
 def test_task_form_preview_and_the_fresh_run_page(new_page):

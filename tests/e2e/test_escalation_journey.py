@@ -67,6 +67,7 @@ def test_escalation_reaches_the_developer_on_duty(new_page):
     expect(dev.get_by_role("status").filter(has_text="closed the escalation")).to_be_visible()
     cause = dev.locator("section", has=dev.get_by_role("heading", name="Root cause"))
     expect(cause).to_contain_text("Root cause: Nobody counted how often orders are split")
-    screenshot(dev, "journey4-root-cause")
+    cause.scroll_into_view_if_needed()
+    screenshot(dev, "journey4-root-cause", docs=True)
     cause.get_by_role("button", name="Mark the action done").click()
     expect(cause.locator(".badge", has_text="done")).to_be_visible()

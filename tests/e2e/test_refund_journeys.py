@@ -129,6 +129,13 @@ def test_lead_approves_a_high_risk_refund_in_a_second_browser(new_page):
     lead.get_by_role("button", name="Approve and run").click()
     expect(lead.locator("h1 .badge")).to_have_text("succeeded")
     screenshot(lead, "journey3-approved")
+    # The lead reads the story on the ticket: one run, from the agent's request to its outcome.
+    lead.get_by_role("link", name="ticket page").click()
+    expect(lead.locator("h1")).to_contain_text("Ticket T-300")
+    story = lead.locator("ul.run-stories > li").filter(has_text=f"Run #{run_id}")
+    expect(story).to_contain_text("requested by agent@example.com")
+    expect(story).to_contain_text("approved by lead@example.com")
+    expect(story).to_contain_text("succeeded")
 
     agent.reload()
     assert run_status(agent) == "succeeded"

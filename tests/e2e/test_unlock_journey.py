@@ -47,6 +47,7 @@ def test_agent_unlocks_an_account_from_the_runbook_and_the_ticket_shows_it(new_p
     assert "Unlocked lo•••d@e•••.com" in main_text(page) and "locked@example.com" not in main_text(page)
     assert change(page, "customers", "status") == ("locked", "active")
     screenshot(page, "journey1-run")
+    run_url = page.url
 
     page.get_by_role("link", name="ticket page").click()
     expect(page.locator("h1")).to_contain_text("Ticket T-100")
@@ -58,6 +59,15 @@ def test_agent_unlocks_an_account_from_the_runbook_and_the_ticket_shows_it(new_p
     expect(viewed).to_have_attribute("href", "/admin/runbooks/cannot-log-in/")
     expect(viewed).to_have_text("Customer cannot log in")
     screenshot(page, "journey1-ticket", docs=True)
+
+    # The next step, back on the run page: the unlock's reply to the customer, and resolving the ticket.
+    page.goto(run_url)
+    expect(page.locator("#suggested-reply")).to_have_value("We have unlocked your account: you can sign in again now.")
+    page.get_by_role("button", name="Resolve ticket T-100").click()
+    page.wait_for_url("**/admin/tickets/view?ref=T-100")
+    expect(page.get_by_role("status").filter(has_text="Ticket T-100 is now")).to_be_visible()
+    expect(page.locator("h1")).to_contain_text("deflected by task")  # a task did it: no developer needed
+    expect(page.get_by_role("button", name="Reopen")).to_be_visible()
 
     # The customer really is unlocked: the lookup page says so.
     page.goto("/admin/records/customers/?q=locked@example.com")
