@@ -4,7 +4,10 @@ CONSOLE_QUEUE_URL (redis://...) puts bulk work on RQ; without it the serving pro
 through bulks itself. CONSOLE_BULK_LEASE_SECONDS: how long a worker's claim on an item lasts
 (a crashed worker's items are taken over after it); CONSOLE_BULK_STALL_SECONDS: a bulk with open
 items whose worker has not been heard of for this long is queued again; CONSOLE_BULK_SWEEP_SECONDS:
-how often workers look for such bulks. With the defaults a bulk carries on within two minutes.
+how often workers look for such bulks; CONSOLE_BULK_CHUNK_ITEMS: how many items a worker claims
+and runs as one batch (one intent commit, one target transaction, one outcome commit), which is
+also how often it looks for a pause or a cancel. With the defaults a bulk carries on within two
+minutes.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ NUMBERS = {  # key: (environment variable, default)
     "BULK_LEASE_SECONDS": ("CONSOLE_BULK_LEASE_SECONDS", 60),
     "BULK_STALL_SECONDS": ("CONSOLE_BULK_STALL_SECONDS", 30),
     "BULK_SWEEP_SECONDS": ("CONSOLE_BULK_SWEEP_SECONDS", 15),
+    "BULK_CHUNK_ITEMS": ("CONSOLE_BULK_CHUNK_ITEMS", CHUNK),
 }
 QUEUE_NAME = "console-bulk"
 

@@ -63,10 +63,11 @@ def _claimable(bulk_id: int, now):
                                                  and_(BulkItem.status == "running", BulkItem.lease_until < now)))
 
 
-def claim_items(bulk_id: int, owner: str, limit: int = CHUNK) -> list[BulkItem]:
+def claim_items(bulk_id: int, owner: str, limit: int | None = None) -> list[BulkItem]:
     """Claim the next items of the bulk, in order; a running item whose lease ended counts as free."""
     session = console_session()
     now = utcnow()
+    limit = limit or current_app.config.get("BULK_CHUNK_ITEMS", CHUNK)
     query = select(BulkItem.id).where(_claimable(bulk_id, now)).order_by(BulkItem.idx).limit(limit)
     if is_postgres(session.get_bind()):
         query = query.with_for_update(skip_locked=True)  # two workers on one bulk take different items

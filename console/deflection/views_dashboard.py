@@ -113,8 +113,9 @@ def summary_section(user) -> dict:
 def duty_section(user) -> dict:
     """A developer's home block: who is on duty, and the escalations routed to them."""
     db = console_session()
-    return {"duty": duty_on(db, utcnow()), "shown": HOME_ESCALATIONS,
-            "mine": workflow.open_escalations(db, user.email, limit=HOME_ESCALATIONS, newest_first=True),
+    mine = workflow.open_escalations(db, user.email, limit=HOME_ESCALATIONS, newest_first=True)
+    return {"duty": duty_on(db, utcnow()), "shown": HOME_ESCALATIONS, "mine": mine,
+            "urgent": workflow.urgent_ids(db, mine),
             "mine_count": workflow.count_open_escalations(db, developer=user.email)}
 
 

@@ -145,7 +145,8 @@ class TicketView(ConsoleView):
             flash(f"Ticket {ref} was already {outcome}; nothing changed.", "info")
         elif outcome == "escalated":
             who = ticket.assignee or "nobody (no developer is on the support rotation)"
-            flash(f"Escalated ticket {ref} to {who}, the developer on support duty.", "success")
+            flash(f"Escalated ticket {ref} to {who}, the developer on support duty. {_when_told(parsed.urgent)}",
+                  "success")
         else:
             flash(f"Ticket {ref} is now {ticket.outcome.replace('_', ' ')}.", "success")
         return redirect(ticket_page_url(ref))
@@ -201,6 +202,14 @@ class TicketView(ConsoleView):
         return redirect(ticket_page_url(ref))
 
 
+def _when_told(urgent: bool) -> str:
+    """When the developer hears of an escalation: now, or in the next daily digest."""
+    if not batching() or urgent:
+        return "They are notified now."
+    return (f"It is not urgent, so they will see it in the daily digest at "
+            f"{current_app.config['DIGEST_TIME'].strftime('%H:%M')}.")
+
+
 class OnDutyView(ConsoleView):
     """The support rotation, and the open escalations routed to each developer."""
 
@@ -217,7 +226,7 @@ class OnDutyView(ConsoleView):
         everyone = workflow.open_escalations(db, None, limit=ON_DUTY_LIST)
         report = interruptions(db, today - timedelta(days=INTERRUPTION_DAYS - 1), today)
         return self.render("deflection/on_duty.html", mine=mine, everyone=everyone,
-                           open_count=workflow.count_open_escalations(db),
+                           urgent=workflow.urgent_ids(db, everyone + mine), open_count=workflow.count_open_escalations(db),
                            duty=duty_on(db, today), upcoming=schedule(db, today, 6),
                            team_duties=[duty for duty in duties_now(db, today) if duty.team],
                            category_teams=category_teams(), duty_by=duty_by(),

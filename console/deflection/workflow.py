@@ -204,6 +204,15 @@ def open_escalations(session: Session, developer: str | None, limit: int = 50, *
     return list(session.scalars(query))
 
 
+def urgent_ids(session: Session, tickets: list[Ticket]) -> set[int]:
+    """Which of these tickets were escalated as urgent (one query), for the lists developers work from."""
+    ids = [ticket.id for ticket in tickets]
+    if not ids:
+        return set()
+    return set(session.scalars(select(TicketEvent.ticket_id).where(
+        TicketEvent.ticket_id.in_(ids), TicketEvent.kind == "escalated", TicketEvent.urgent.is_(True))))
+
+
 def count_open_escalations(session: Session, cap: int = 10_000, *, developer: str | None = None) -> int:
     """How many escalations nobody has closed yet (routed to `developer`, when given), counting at most `cap`."""
     escalated = literal("escalated", literal_execute=True)

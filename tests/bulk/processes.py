@@ -23,7 +23,8 @@ PROJECT = Path(__file__).resolve().parents[2]
 # A Redis database of its own: the tests flush it, and nothing else of the machine's Redis is touched.
 REDIS_URL = os.environ.get("TEST_BULK_REDIS_URL", "redis://127.0.0.1:6379/13")
 # A lease covers a whole chunk of items (console.bulk.settings.CHUNK), seconds on a loaded machine.
-FAST = {"BULK_LEASE_SECONDS": 10, "BULK_STALL_SECONDS": 2, "BULK_SWEEP_SECONDS": 1}
+# Chunks of 25: a bulk of 150 spans several, so a pause or a kill lands between or inside them.
+FAST = {"BULK_LEASE_SECONDS": 10, "BULK_STALL_SECONDS": 2, "BULK_SWEEP_SECONDS": 1, "BULK_CHUNK_ITEMS": 25}
 
 
 class Console:

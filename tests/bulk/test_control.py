@@ -61,17 +61,19 @@ def test_pause_and_resume_take_the_requester_a_lead_or_an_admin(client, api_toke
 
 
 def test_a_worker_stops_claiming_when_the_bulk_is_paused_and_gives_the_rest_back(app, client, api_token,
-                                                                                 locked_customers, console_db):
+                                                                                 locked_customers, console_db,
+                                                                                 monkeypatch):
     from console.bulk.working import work_bulk
     from console.db import console_session, expect_writes
 
     _, headers = api_token("agent")
     bulk = _request(client, headers, "unlock_account", [{"email": e} for e in locked_customers(5)])
+    monkeypatch.setitem(app.config, "BULK_CHUNK_ITEMS", 2)  # a pause takes effect between chunks
     asked = []
 
     def pause_after_two() -> bool:
         asked.append(1)
-        if len(asked) == 3:  # a person pauses the bulk while its worker is between items
+        if len(asked) == 2:  # a person pauses the bulk while its worker is between chunks
             session = console_session()
             session.execute(update(Bulk).where(Bulk.id == bulk["id"]).values(status="paused"))
             session.commit()

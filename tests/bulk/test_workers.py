@@ -9,13 +9,13 @@ from sqlalchemy import func, select
 from admin_tasks.shop_schema import Order, Refund
 from console.bulk.models import Bulk, BulkItem
 from console.bulk.service import request_bulk
-from console.bulk.settings import CHUNK
 from console.bulk.working import follow_reconciled_items, item_key
 from console.db import console_session, target_session
 from console.tasks.models import TaskRun
 from console.tasks.runner import reconcile_run
-from tests.bulk.processes import Console
+from tests.bulk.processes import FAST, Console
 
+CHUNK = FAST["BULK_CHUNK_ITEMS"]  # what the tests' workers claim at once
 TOTAL = 4 * CHUNK
 
 
@@ -67,7 +67,7 @@ def test_two_workers_share_a_bulk_and_apply_each_item_once(console):
 
 
 def test_a_worker_killed_mid_bulk_is_taken_over_and_no_item_is_applied_twice(console):
-    # Several chunks (console.bulk.settings.CHUNK): the kill comes while a later one is in flight.
+    # Several chunks (CONSOLE_BULK_CHUNK_ITEMS): the kill comes while a later one is in flight.
     bulk_id = _refunds(console, TOTAL)
     first = console.start_worker()
     console.wait_for(bulk_id, done=CHUNK, timeout=120)

@@ -185,3 +185,24 @@ def test_the_escalation_form_marks_it_urgent_and_the_on_duty_page_counts_interru
     on_duty = client.get("/admin/on-duty/").get_data(as_text=True)
     assert "Interruptions per developer per day" in on_duty and "duty-dev@example.com" in on_duty
     assert "one digest a day at 09:00 (CONSOLE_DIGEST_TIME)" in on_duty
+
+
+def test_developers_see_which_escalations_are_urgent_and_agents_when_they_are_told(
+        app, client, auth, login_as, make_user, console_db, digest_at, monkeypatch):
+    developer = make_user("developer", email="duty-dev@example.com")
+    monkeypatch.setitem(app.config, "SUPPORT_ROTATION", [developer.email])
+    login_as("agent")
+    told = {}
+    for ref, urgent in (("HD-90", "1"), ("HD-91", None)):
+        data = {"ref": ref, "escalation_class": "knowledge", "missing_tool": "a task", "csrf_token": auth.csrf()}
+        if urgent:
+            data["urgent"] = urgent
+        told[ref] = client.post("/admin/tickets/escalate", data=data, follow_redirects=True).get_data(as_text=True)
+    assert "They are notified now." in told["HD-90"]
+    assert "they will see it in the daily digest at 09:00" in told["HD-91"]
+    auth.logout()
+    auth.login(developer.email)
+    for html in (client.get("/admin/on-duty/").get_data(as_text=True), client.get("/admin/").get_data(as_text=True)):
+        urgent_row = html[html.index("HD-90"):].split("</tr>")[0]
+        calm_row = html[html.index("HD-91"):].split("</tr>")[0]
+        assert ">urgent</span>" in urgent_row and ">urgent</span>" not in calm_row
