@@ -19,6 +19,7 @@ from console.jsontext import jsonable
 from console.tasks.spec import Refusal
 
 OUTBOX_TABLE = "email_outbox"
+_UNKNOWN = object()  # not asked yet
 
 
 class TargetTables:
@@ -97,8 +98,14 @@ class TaskContext:
         self._written: dict[tuple[str, Any], dict] = {}
         self.effects: list[dict] = []
         self.seen: dict[str, Any] = {}
+        self._collation: Any = _UNKNOWN
 
     # ---- reading -----------------------------------------------------------------------
+
+    def _connection(self):
+        """The session's connection, in its transaction: a task's reads and writes are Core statements,
+        which the ORM's execution layer would only add cost to (the target session holds no objects)."""
+        return self.session.connection()
 
     def _table(self, name: str) -> Table:
         if not isinstance(name, str) or not name:
@@ -133,7 +140,7 @@ class TaskContext:
             statement = statement.order_by(*table.primary_key.columns)
         if lock and self._locks:
             statement = statement.with_for_update()
-        rows = [dict(row._mapping) for row in self.session.execute(statement)]
+        rows = [dict(row._mapping) for row in self._connection().execute(statement)]
         if rows:
             self._notice(table_name, rows[0])
         return rows
@@ -199,7 +206,7 @@ class TaskContext:
         for name in changed:
             column = target.c[name]
             conditions.append(column.is_(None) if current[name] is None else self._still(column, current[name]))
-        result = self.session.execute(update(target).where(*conditions).values(**changed))
+        result = self._connection().execute(update(target).where(*conditions).values(**changed))
         if result.rowcount != 1:
             raise Refusal(f"{thing(table)} {key} changed while you were working; preview again")
         self._record_update(table, key, {name: current[name] for name in changed}, changed)
@@ -209,10 +216,15 @@ class TaskContext:
         """`column` holds exactly `value`: on MySQL text compares byte by byte, without padding."""
         # Asked of the session's connection, which has read the row: which server it is (MariaDB or
         # MySQL) is only known once connected.
-        collation = _exact_text_collation(self.session.connection().dialect) if isinstance(value, str) else None
+        collation = self._text_collation() if isinstance(value, str) else None
         if collation:
             return column == bindparam(None, value, type_=String()).collate(collation)
         return column == value
+
+    def _text_collation(self) -> str | None:
+        if self._collation is _UNKNOWN:
+            self._collation = _exact_text_collation(self._connection().dialect)
+        return self._collation
 
     def _record_update(self, table: str, key, before: dict, after: dict) -> None:
         existing = self._updated.get((table, key))
@@ -231,7 +243,7 @@ class TaskContext:
         target = self._table(table)
         for name in values:
             self._column(target, name)
-        result = self.session.execute(insert(target).values(**values))
+        result = self._connection().execute(insert(target).values(**values))
         key = result.inserted_primary_key[0] if result.inserted_primary_key else None
         self.changes.append({"table": table, "key": None if self.is_preview else jsonable(key), "before": None,
                              "after": {name: jsonable(value) for name, value in values.items()}})
@@ -274,7 +286,7 @@ class TaskContext:
         if customer_id is None:
             return ""
         table = self._table("customers")
-        email = self.session.scalar(select(table.c.email).where(self._key_column(table) == customer_id))
+        email = self._connection().scalar(select(table.c.email).where(self._key_column(table) == customer_id))
         return (email or "").lower()  # runs name their customer in lower case, as the run history searches
 
     def write_outbox(self) -> int:
@@ -282,7 +294,7 @@ class TaskContext:
         if not self.effects:
             return 0
         table = self._table(OUTBOX_TABLE)
-        self.session.execute(insert(table), [
+        self._connection().execute(insert(table), [
             {"to_address": e["to"], "template": e["template"], "subject": e["subject"][:200],
              "customer_id": e["customer_id"], "order_id": e["order_id"], "created_at": self.now}
             for e in self.effects])

@@ -13,7 +13,6 @@ from flask import current_app
 from sqlalchemy import select
 
 from console.db import console_session, target_session, utcnow
-from console.jsontext import encode
 from console.tasks import execution, idempotency
 from console.tasks.approvals import (approve_run, expire_stale_approvals, pending_approvals, reject_run,
                                      requester_fields)
@@ -206,7 +205,7 @@ def _separate_transactions() -> bool:
 def _ask_approval(run: TaskRun, claim, checked: CheckedRequest, rehearsal: Rehearsal, decision: Decision,
                   now, actor) -> TaskRun:
     run.status = "pending_approval"
-    run.changes, run.effects = encode(rehearsal.stored_changes()), encode(rehearsal.effects)
+    run.changes, run.effects = rehearsal.stored_json()
     run.preview_hash = fingerprint(rehearsal.changes, rehearsal.effects, now)
     run.approval_reasons = "; ".join(decision.reasons)
     run.result = describe(checked.spec.title, rehearsal.changes, rehearsal.effect_lines, rehearsal.result)

@@ -1,0 +1,74 @@
+"""A run's row, written with prebuilt Core statements in the console session's transaction.
+
+Every run writes its row at least twice (its intent, its outcome), each time alone: the ORM's
+unit of work cost more than the rest of the write. The model (console.tasks.models.TaskRun)
+stays the one place that defines the table, its columns and their defaults; the statements
+are built from it. The run object stays the session's, loaded and clean, as a flush leaves it.
+"""
+from __future__ import annotations
+
+from sqlalchemy import bindparam, insert, inspect, update
+from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+from console.tasks.models import TaskRun
+
+_RUNS = TaskRun.__table__
+_COLUMNS = tuple((column.key, column.default) for column in _RUNS.columns if not column.primary_key)
+_KEYS = frozenset(key for key, _ in _COLUMNS)
+_INSERT = insert(_RUNS)
+_UPDATES: dict[frozenset, object] = {}
+
+
+def _default(default):
+    if default is None:
+        return None
+    return default.arg(None) if default.is_callable else default.arg
+
+
+def _update(keys: frozenset):
+    statement = _UPDATES.get(keys)
+    if statement is None:
+        statement = _UPDATES.setdefault(keys, update(_RUNS).where(_RUNS.c.id == bindparam("run_id"))
+                                        .values({key: bindparam(key) for key in keys}))
+    return statement
+
+
+def save_run(session: Session, run: TaskRun) -> dict | None:
+    """Insert a new run's row (giving it its id) or update the columns changed since it was loaded.
+
+    Returns, for a new run, what `forget_run` needs to make it new again if the transaction rolls back.
+    """
+    state = inspect(run)
+    if state.key is None:  # transient, or pending in the session: a new run
+        if state.pending:
+            session.expunge(run)
+        values = {key: run.__dict__[key] if key in run.__dict__ else _default(default) for key, default in _COLUMNS}
+        run_id = session.connection().execute(_INSERT, values).inserted_primary_key[0]
+        for key, value in values.items():
+            if key not in run.__dict__:
+                setattr(run, key, value)
+        run.id = run_id
+        make_transient_to_detached(run)  # as loaded: no history, nothing for a flush to write again
+        session.add(run)
+        return {**values, "id": run_id}
+    if state.detached:
+        session.add(run)
+    changed = {key: run.__dict__[key] for key in state.committed_state if key in _KEYS and key in run.__dict__}
+    if changed:
+        session.connection().execute(_update(frozenset(changed)), {**changed, "run_id": run.id})
+        for key, value in changed.items():
+            set_committed_value(run, key, value)
+    return None
+
+
+def forget_run(session: Session, run: TaskRun, saved: dict | None) -> None:
+    """After a rollback, make a run that `save_run` inserted new again, its values kept (as the ORM does
+    with a flushed new object); a run that existed before is left expired, to be read again."""
+    if saved is None:
+        return
+    if inspect(run).session is not None:
+        session.expunge(run)
+    make_transient(run)
+    for key, value in saved.items():
+        setattr(run, key, value)
