@@ -27,7 +27,7 @@ from console.jsontext import REDACTED, Encoded, canonical_json, encode
 from console.tasks.checks import TaskError
 from console.tasks.context import TargetTables, TaskContext, thing
 from console.tasks.models import TaskRun
-from console.tasks.rows import forget_run, save_run
+from console.tasks.rows import run_row
 from console.tasks.spec import Refusal, TaskSpec, subject_from_params
 
 log = logging.getLogger(__name__)
@@ -267,29 +267,22 @@ def write_run(run: TaskRun, *, action: str, actor: str | None = None, reason: st
               details: dict | None = None, ticket_event: bool = True, before_commit: Callable | None = None):
     """Save the run, its ticket event and one audit entry in one console commit (503 when the audit fails)."""
     session = console_session()
-    saved = None
+    # A hook's refusal (the exact rate limit) or any failure: the block rolls back, nothing of this run is kept.
     try:
-        saved = save_run(session, run)  # the intent's entry names the run by id
-        if before_commit is not None:
-            before_commit(session)
-        if ticket_event:
-            add_ticket_event(session, run.ticket, "task_run", actor=run.actor, task=run.task, run_id=run.id,
-                             run_status=run.status, undo_of=run.undo_of,
-                             customer=run.customer or "")  # an undone run no longer deflects
-    except TaskError:  # a hook's refusal (the exact rate limit): nothing of this run is kept
-        session.rollback()
-        forget_run(session, run, saved)
-        raise
+        with run_row(session, run):  # the intent's entry names the run by id
+            if before_commit is not None:
+                before_commit(session)
+            if ticket_event:
+                add_ticket_event(session, run.ticket, "task_run", actor=run.actor, task=run.task, run_id=run.id,
+                                 run_status=run.status, undo_of=run.undo_of,
+                                 customer=run.customer or "")  # an undone run no longer deflects
+            record_event(session, actor=actor or run.actor, action=action,
+                         reason=run.reason if reason is None else reason, outcome=run.status,
+                         details={**(details or {}), **run_people(run)}, **audit_fields(run))
     except SQLAlchemyError as exc:
-        session.rollback()
-        forget_run(session, run, saved)
         raise TaskError(503, "audit_unavailable", f"the console database cannot be written, so nothing was run "
                                                   f"({exc.__class__.__name__})") from exc
-    try:
-        record_event(session, actor=actor or run.actor, action=action, reason=run.reason if reason is None else reason,
-                     outcome=run.status, details={**(details or {}), **run_people(run)}, **audit_fields(run))
     except AuditUnavailable as exc:
-        forget_run(session, run, saved)  # record_event rolled back
         raise TaskError(503, "audit_unavailable", f"{exc}; nothing was run") from exc
 
 

@@ -7,6 +7,8 @@ are built from it. The run object stays the session's, loaded and clean, as a fl
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from sqlalchemy import bindparam, insert, inspect, update
 from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -37,7 +39,7 @@ def _update(keys: frozenset):
 def save_run(session: Session, run: TaskRun) -> dict | None:
     """Insert a new run's row (giving it its id) or update the columns changed since it was loaded.
 
-    Returns, for a new run, what `forget_run` needs to make it new again if the transaction rolls back.
+    Returns, for a new run, what `run_row` needs to make it new again if the transaction rolls back.
     """
     state = inspect(run)
     if state.key is None:  # transient, or pending in the session: a new run
@@ -62,13 +64,24 @@ def save_run(session: Session, run: TaskRun) -> dict | None:
     return None
 
 
-def forget_run(session: Session, run: TaskRun, saved: dict | None) -> None:
-    """After a rollback, make a run that `save_run` inserted new again, its values kept (as the ORM does
-    with a flushed new object); a run that existed before is left expired, to be read again."""
-    if saved is None:
-        return
-    if inspect(run).session is not None:
-        session.expunge(run)
-    make_transient(run)
-    for key, value in saved.items():
-        setattr(run, key, value)
+@contextmanager
+def run_row(session: Session, run: TaskRun):
+    """Write the run's row (`save_run`) for the transaction the block goes on to commit.
+
+    On any exception in the block the transaction is rolled back, and a run that was new is new again,
+    its values kept, as the ORM leaves a flushed new object; a run that existed before is left expired,
+    to be read again.
+    """
+    saved = None
+    try:
+        saved = save_run(session, run)
+        yield run
+    except BaseException:
+        session.rollback()
+        if saved is not None:
+            if inspect(run).session is not None:
+                session.expunge(run)
+            make_transient(run)
+            for key, value in saved.items():
+                setattr(run, key, value)
+        raise
