@@ -11,7 +11,6 @@ from contextlib import contextmanager
 
 from sqlalchemy import bindparam, insert, inspect, update
 from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 
 from console.tasks.models import TaskRun
 
@@ -59,9 +58,17 @@ def save_run(session: Session, run: TaskRun) -> dict | None:
     changed = {key: run.__dict__[key] for key in state.committed_state if key in _KEYS and key in run.__dict__}
     if changed:
         session.connection().execute(_update(frozenset(changed)), {**changed, "run_id": run.id})
-        for key, value in changed.items():
-            set_committed_value(run, key, value)
+        _as_loaded(session, run)
     return None
+
+
+def _as_loaded(session: Session, run: TaskRun) -> None:
+    """Hold the run in the session as just loaded with its current values: no history, not modified, so
+    the session has nothing to flush (set_committed_value would leave it flagged as modified)."""
+    session.expunge(run)
+    make_transient(run)
+    make_transient_to_detached(run)
+    session.add(run)
 
 
 @contextmanager
