@@ -20,9 +20,9 @@ from console.deflection.tickets import TicketError, clean_ref
 from console.jsontext import Encoded, encode
 from console.tasks.models import SOURCES, TaskRun
 from console.tasks.params import ParamErrors, coerce_params, has_secrets, params_to_json
-from console.tasks.policy import risk_of
+from console.tasks.policy import risk_of, run_facts
 from console.tasks.registry import may_run, task_registry
-from console.tasks.spec import TaskSpec
+from console.tasks.spec import TaskSpec, subject_from_params
 
 log = logging.getLogger(__name__)
 MAX_REASON_LENGTH = 2000
@@ -89,6 +89,13 @@ class CheckedRequest:
     ticket: str
     reason: str
     risk: str
+    # What the run's row states from the parameters, derived here once: the customer and order they name,
+    # and what the policy counts later (the cents moved, the address set); and whether any is a secret.
+    customer: str = ""
+    order_id: int | None = None
+    amount_cents: int | None = None
+    address_set: str | None = None
+    has_secrets: bool | None = None  # None: not derived, asked of the spec
 
     # The parameters are encoded once, at the first ask: whole for the idempotency hash alone, and as the run
     # stores and the audit shows them, secrets redacted (the same text when the task has no secret parameter).
@@ -98,7 +105,12 @@ class CheckedRequest:
 
     @cached_property
     def params_json(self) -> Encoded:
-        return encode(params_to_json(self.spec, self.params)) if has_secrets(self.spec) else self.params_whole
+        return encode(params_to_json(self.spec, self.params)) if self.secret else self.params_whole
+
+    @property
+    def secret(self) -> bool:
+        """Whether a parameter of the task is a secret (never stored, never audited as typed)."""
+        return has_secrets(self.spec) if self.has_secrets is None else self.has_secrets
 
 
 def clean_reason(reason: Any) -> str:
@@ -165,14 +177,17 @@ def check_request(req: RunRequest) -> CheckedRequest:
         params = coerce_params(spec, req.params, money_in_units=req.money_in_units)
     except ParamErrors as exc:
         fields.update(exc.fields)
+    secret = has_secrets(spec)
     if fields:
         raise TaskError(400, "invalid", "the request is invalid: " + "; ".join(
             f"{name}: {message}" for name, message in fields.items()), fields)
-    risk = risk_of(spec, params)
+    risk, facts = risk_of(spec, params), run_facts(spec, params)
     if not may_run(req.actor, spec, risk):
         permission = "request high-risk runs" if risk == "high" else "run tasks"
         raise TaskError(403, "forbidden", f"your role ({req.actor.role}) may not {permission} of {spec.name}")
-    return CheckedRequest(spec=spec, params=params, ticket=ticket, reason=reason, risk=risk)
+    customer, order_id = subject_from_params(spec, params)
+    return CheckedRequest(spec=spec, params=params, ticket=ticket, reason=reason, risk=risk, customer=customer,
+                          order_id=order_id, has_secrets=secret, **facts)
 
 
 @database_guard

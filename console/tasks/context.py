@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import MetaData, String, Table, bindparam, insert, select, update
 from sqlalchemy.exc import NoSuchTableError
@@ -19,6 +19,8 @@ from console.jsontext import jsonable
 from console.tasks.spec import Refusal
 
 OUTBOX_TABLE = "email_outbox"
+MAX_STATEMENTS = 500
+_UNKNOWN = object()  # not asked yet
 
 
 class TargetTables:
@@ -28,6 +30,20 @@ class TargetTables:
         self.metadata = MetaData()
         self._tables: dict[str, Table] = {}
         self._lock = threading.Lock()
+        self._statements: dict[tuple, Any] = {}
+
+    def statement(self, shape: tuple, build: Callable[[], Any]):
+        """The statement of this shape (table, columns, how each compares), built once with bound parameters.
+
+        Building a statement anew cost more than running it; the shapes tasks use are few, and past
+        MAX_STATEMENTS (a task that varies its own limit, say) they are built each time, not kept.
+        """
+        statement = self._statements.get(shape)
+        if statement is None:
+            statement = build()
+            if len(self._statements) < MAX_STATEMENTS:
+                self._statements[shape] = statement
+        return statement
 
     def get(self, name: str, session: Session) -> Table:
         table = self._tables.get(name)
@@ -54,12 +70,22 @@ def thing(table: str) -> str:
     return words
 
 
-def _equals(table_name: str, column, value):
-    """column = value; an email address compares without regard to case (the typed one is in lower case,
-    the product may hold it in any case)."""
-    if isinstance(value, str) and column_kind(table_name, column.name) == "email":
-        return folded(column) == value.lower()
-    return column == value
+def _comparison(table_name: str, name: str, value) -> str:
+    """How a column is compared with a value: "null", "folded" or "equal". An email address compares without
+    regard to case (the typed one is in lower case, the product may hold it in any case)."""
+    if value is None:
+        return "null"
+    if isinstance(value, str) and column_kind(table_name, name) == "email":
+        return "folded"
+    return "equal"
+
+
+def _condition(column, how: str, name: str):
+    if how == "null":
+        return column.is_(None)
+    if how == "folded":
+        return folded(column) == bindparam(name)
+    return column == bindparam(name)
 
 
 def _same(a, b) -> bool:
@@ -97,8 +123,14 @@ class TaskContext:
         self._written: dict[tuple[str, Any], dict] = {}
         self.effects: list[dict] = []
         self.seen: dict[str, Any] = {}
+        self._collation: Any = _UNKNOWN
 
     # ---- reading -----------------------------------------------------------------------
+
+    def _connection(self):
+        """The session's connection, in its transaction: a task's reads and writes are Core statements,
+        which the ORM's execution layer would only add cost to (the target session holds no objects)."""
+        return self.session.connection()
 
     def _table(self, name: str) -> Table:
         if not isinstance(name, str) or not name:
@@ -120,20 +152,29 @@ class TaskContext:
 
     def _rows(self, table_name: str, key, where: dict, lock: bool, limit: int | None) -> list[dict]:
         table = self._table(table_name)
-        conditions = []
-        if key is not None:
-            conditions.append(self._key_column(table) == key)
-        for name, value in where.items():
-            column = self._column(table, name)
-            conditions.append(column.is_(None) if value is None else _equals(table_name, column, value))
-        if not conditions:
+        if key is None and not where:
             raise ValueError("give a key or at least one column=value condition")
-        statement = select(table).where(*conditions).limit(limit)
-        if len(table.primary_key.columns):
-            statement = statement.order_by(*table.primary_key.columns)
-        if lock and self._locks:
-            statement = statement.with_for_update()
-        rows = [dict(row._mapping) for row in self.session.execute(statement)]
+        values = {"ctx_key": key} if key is not None else {}
+        comparisons = []
+        for i, (name, value) in enumerate(where.items()):
+            self._column(table, name)
+            how = _comparison(table_name, name, value)
+            comparisons.append((name, how))
+            if how != "null":
+                values[f"ctx_w{i}"] = value.lower() if how == "folded" else value
+        locked = lock and self._locks
+
+        def build():
+            conditions = [self._key_column(table) == bindparam("ctx_key")] if key is not None else []
+            conditions += [_condition(table.c[name], how, f"ctx_w{i}") for i, (name, how) in enumerate(comparisons)]
+            statement = select(table).where(*conditions).limit(limit)
+            if len(table.primary_key.columns):
+                statement = statement.order_by(*table.primary_key.columns)
+            return statement.with_for_update() if locked else statement
+
+        statement = self._tables.statement(("read", table_name, key is not None, tuple(comparisons), locked, limit),
+                                           build)
+        rows = [dict(row._mapping) for row in self._connection().execute(statement, values)]
         if rows:
             self._notice(table_name, rows[0])
         return rows
@@ -195,24 +236,43 @@ class TaskContext:
         changed = {name: value for name, value in values.items() if not _same(current[name], value)}
         if not changed:
             return
-        conditions = [key_column == key]
-        for name in changed:
-            column = target.c[name]
-            conditions.append(column.is_(None) if current[name] is None else self._still(column, current[name]))
-        result = self.session.execute(update(target).where(*conditions).values(**changed))
+        names = tuple(changed)
+        checks = tuple(self._still(current[name]) for name in names)
+
+        def build():
+            conditions = [key_column == bindparam("ctx_key")]
+            for i, (name, how) in enumerate(zip(names, checks)):
+                column = target.c[name]
+                conditions.append(column.is_(None) if how == "null" else column == (
+                    bindparam(f"ctx_c{i}", type_=String()).collate(how) if how != "equal" else bindparam(f"ctx_c{i}")))
+            return update(target).where(*conditions).values({name: bindparam(f"ctx_v{i}")
+                                                            for i, name in enumerate(names)})
+
+        statement = self._tables.statement(("update", table, names, checks), build)
+        bound = {"ctx_key": key}
+        for i, name in enumerate(names):
+            bound[f"ctx_v{i}"] = changed[name]
+            if checks[i] != "null":
+                bound[f"ctx_c{i}"] = current[name]
+        result = self._connection().execute(statement, bound)
         if result.rowcount != 1:
             raise Refusal(f"{thing(table)} {key} changed while you were working; preview again")
         self._record_update(table, key, {name: current[name] for name in changed}, changed)
         written.update(changed)
 
-    def _still(self, column, value):
-        """`column` holds exactly `value`: on MySQL text compares byte by byte, without padding."""
+    def _still(self, value) -> str:
+        """How a column is checked to still hold exactly `value`: "null", "equal", or the collation under which
+        it compares: on MySQL text compares byte by byte, without padding."""
+        if value is None:
+            return "null"
         # Asked of the session's connection, which has read the row: which server it is (MariaDB or
         # MySQL) is only known once connected.
-        collation = _exact_text_collation(self.session.connection().dialect) if isinstance(value, str) else None
-        if collation:
-            return column == bindparam(None, value, type_=String()).collate(collation)
-        return column == value
+        return (self._text_collation() if isinstance(value, str) else None) or "equal"
+
+    def _text_collation(self) -> str | None:
+        if self._collation is _UNKNOWN:
+            self._collation = _exact_text_collation(self._connection().dialect)
+        return self._collation
 
     def _record_update(self, table: str, key, before: dict, after: dict) -> None:
         existing = self._updated.get((table, key))
@@ -231,7 +291,7 @@ class TaskContext:
         target = self._table(table)
         for name in values:
             self._column(target, name)
-        result = self.session.execute(insert(target).values(**values))
+        result = self._connection().execute(insert(target).values(**values))
         key = result.inserted_primary_key[0] if result.inserted_primary_key else None
         self.changes.append({"table": table, "key": None if self.is_preview else jsonable(key), "before": None,
                              "after": {name: jsonable(value) for name, value in values.items()}})
@@ -274,7 +334,7 @@ class TaskContext:
         if customer_id is None:
             return ""
         table = self._table("customers")
-        email = self.session.scalar(select(table.c.email).where(self._key_column(table) == customer_id))
+        email = self._connection().scalar(select(table.c.email).where(self._key_column(table) == customer_id))
         return (email or "").lower()  # runs name their customer in lower case, as the run history searches
 
     def write_outbox(self) -> int:
@@ -282,7 +342,7 @@ class TaskContext:
         if not self.effects:
             return 0
         table = self._table(OUTBOX_TABLE)
-        self.session.execute(insert(table), [
+        self._connection().execute(insert(table), [
             {"to_address": e["to"], "template": e["template"], "subject": e["subject"][:200],
              "customer_id": e["customer_id"], "order_id": e["order_id"], "created_at": self.now}
             for e in self.effects])

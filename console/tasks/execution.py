@@ -27,10 +27,12 @@ from console.jsontext import REDACTED, Encoded, canonical_json, encode
 from console.tasks.checks import TaskError
 from console.tasks.context import TargetTables, TaskContext, thing
 from console.tasks.models import TaskRun
+from console.tasks.rows import run_row
 from console.tasks.spec import Refusal, TaskSpec, subject_from_params
 
 log = logging.getLogger(__name__)
 NOW = "<now>"
+NOTHING = encode([])  # the changes and effects of a run that changed nothing
 
 
 class TaskFailure(Exception):
@@ -49,10 +51,18 @@ class Rehearsal:
     order_id: int | None = None
     context: TaskContext | None = field(default=None, repr=False)
     redact_before: bool = False
+    _stored_json: tuple[Encoded, Encoded] | None = field(default=None, init=False, repr=False, compare=False)
 
     def stored_changes(self) -> list[dict]:
         """The changes as stored and audited: with the task's `redact_before`, no before values."""
         return stored_changes(self.changes, self.redact_before)
+
+    def stored_json(self) -> tuple[Encoded, Encoded]:
+        """The stored changes and the effects as JSON, encoded once: the run's row and both its audit
+        entries (intent and outcome) place this same text."""
+        if self._stored_json is None:
+            self._stored_json = (encode(self.stored_changes()), encode(self.effects))
+        return self._stored_json
 
 
 @dataclass
@@ -257,26 +267,21 @@ def write_run(run: TaskRun, *, action: str, actor: str | None = None, reason: st
               details: dict | None = None, ticket_event: bool = True, before_commit: Callable | None = None):
     """Save the run, its ticket event and one audit entry in one console commit (503 when the audit fails)."""
     session = console_session()
+    # A hook's refusal (the exact rate limit) or any failure: the block rolls back, nothing of this run is kept.
     try:
-        session.add(run)
-        if run.id is None or not ticket_event:
-            session.flush()  # the intent's entry names the run by id; a ticket event flushes it anyway
-        if before_commit is not None:
-            before_commit(session)
-        if ticket_event:
-            add_ticket_event(session, run.ticket, "task_run", actor=run.actor, task=run.task, run_id=run.id,
-                             run_status=run.status, undo_of=run.undo_of,
-                             customer=run.customer or "")  # an undone run no longer deflects
-    except TaskError:  # a hook's refusal (the exact rate limit): nothing of this run is kept
-        session.rollback()
-        raise
+        with run_row(session, run):  # the intent's entry names the run by id
+            if before_commit is not None:
+                before_commit(session)
+            if ticket_event:
+                add_ticket_event(session, run.ticket, "task_run", actor=run.actor, task=run.task, run_id=run.id,
+                                 run_status=run.status, undo_of=run.undo_of,
+                                 customer=run.customer or "")  # an undone run no longer deflects
+            record_event(session, actor=actor or run.actor, action=action,
+                         reason=run.reason if reason is None else reason, outcome=run.status,
+                         details={**(details or {}), **run_people(run)}, **audit_fields(run))
     except SQLAlchemyError as exc:
-        session.rollback()
         raise TaskError(503, "audit_unavailable", f"the console database cannot be written, so nothing was run "
                                                   f"({exc.__class__.__name__})") from exc
-    try:
-        record_event(session, actor=actor or run.actor, action=action, reason=run.reason if reason is None else reason,
-                     outcome=run.status, details={**(details or {}), **run_people(run)}, **audit_fields(run))
     except AuditUnavailable as exc:
         raise TaskError(503, "audit_unavailable", f"{exc}; nothing was run") from exc
 
@@ -289,11 +294,11 @@ def end_fields(run: TaskRun, status: str, *, rehearsal: Rehearsal | None = None,
     run.error = error[:4000]
     run.result = result or (rehearsal.result if rehearsal else "")
     if status == "succeeded" and rehearsal is not None:
-        run.changes, run.effects = encode(rehearsal.stored_changes()), encode(rehearsal.effects)
+        run.changes, run.effects = rehearsal.stored_json()
         run.customer = run.customer or rehearsal.customer or ""
         run.order_id = run.order_id if run.order_id is not None else rehearsal.order_id
     elif status != "succeeded":
-        run.changes, run.effects = encode([]), encode([])
+        run.changes, run.effects = NOTHING, NOTHING
 
 
 def settle(run: TaskRun, status: str, *, rehearsal: Rehearsal | None = None, result: str = "", error: str = "",
@@ -329,13 +334,16 @@ def execute(run: TaskRun, spec: TaskSpec, params: dict, *, now: datetime, expect
     """
     run.status = "interrupted"
     run.started_at = now
-    expected_changes = expected.stored_changes() if expected is not None else json.loads(run.changes or "[]")
-    expected_effects = expected.effects if expected is not None else json.loads(run.effects or "[]")
-    run.changes, run.effects = encode(expected_changes), encode(expected_effects)
+    if expected is not None:
+        expected_changes, expected_effects = expected.stored_changes(), expected.effects
+        run.changes, run.effects = expected.stored_json()
+    else:  # an approved run: what was approved, as its row stores it (encoded when it was asked for)
+        expected_changes, expected_effects = json.loads(run.changes or "[]"), json.loads(run.effects or "[]")
     try:
         write_run(run, action="task.intent", ticket_event=False, before_commit=on_intent,
                   details={"params": run.params_json, "now": now.isoformat(), "source": run.source,
-                           "expected": normalise(expected_changes, expected_effects, now), **(intent_details or {})})
+                           "expected": encode(normalise(expected_changes, expected_effects, now)),
+                           **(intent_details or {})})
     except BaseException:
         if prepared is not None:
             target_session().rollback()  # no intent, no change

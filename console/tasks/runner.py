@@ -13,7 +13,6 @@ from flask import current_app
 from sqlalchemy import select
 
 from console.db import console_session, target_session, utcnow
-from console.jsontext import encode
 from console.tasks import execution, idempotency
 from console.tasks.approvals import (approve_run, expire_stale_approvals, pending_approvals, reject_run,
                                      requester_fields)
@@ -22,11 +21,10 @@ from console.tasks.checks import (CheckedRequest, RunRequest, TaskError, check_r
 from console.tasks.execution import (Preview, Rehearsal, TaskFailure, describe, execute, fingerprint, rehearse,
                                      settle, write_run)
 from console.tasks.models import TaskRun
-from console.tasks.params import has_secrets
-from console.tasks.policy import Decision, decide, rate_limit_exceeded, recount, run_facts
+from console.tasks.policy import Decision, decide, rate_limit_exceeded, recount
 from console.tasks.reconcile import find_interrupted_runs, reconcile_run
 from console.tasks.registry import may_run
-from console.tasks.spec import Refusal, subject_from_params
+from console.tasks.spec import Refusal
 from console.webhooks.outbox import notify
 from console.tasks.undo import preview_undo, undo_run, undo_status
 
@@ -101,12 +99,11 @@ def _record_refusal(req: RunRequest, checked: CheckedRequest, message: str):
 
 
 def _new_run(req: RunRequest, checked: CheckedRequest, key: str | None) -> TaskRun:
-    spec, params = checked.spec, checked.params
-    customer, order_id = subject_from_params(spec, params)
-    return TaskRun(task=spec.name, ticket=checked.ticket, reason=checked.reason, actor=req.actor.email,
+    return TaskRun(task=checked.spec.name, ticket=checked.ticket, reason=checked.reason, actor=req.actor.email,
                    params=checked.params_json, risk=checked.risk, source=req.source,
-                   idempotency_key=key, created_at=utcnow(), customer=customer, order_id=order_id,
-                   **requester_fields(req.actor), **run_facts(spec, params))
+                   idempotency_key=key, created_at=utcnow(), customer=checked.customer, order_id=checked.order_id,
+                   amount_cents=checked.amount_cents, address_set=checked.address_set,
+                   **requester_fields(req.actor))
 
 
 def _first_write(claim, run: TaskRun, checked: CheckedRequest, actor, decision: Decision | None):
@@ -160,7 +157,7 @@ def _start(req: RunRequest, checked: CheckedRequest, key: str | None, claim) -> 
 
 def _run_or_ask(req: RunRequest, checked: CheckedRequest, key: str | None, claim, decision: Decision) -> TaskRun:
     spec = checked.spec
-    if decision.needs_approval and has_secrets(spec):
+    if decision.needs_approval and checked.secret:
         raise TaskError(422, "refused", f"this run of {spec.name} needs approval, and a run with a secret "
                                         "parameter cannot wait for one: secrets are never stored")
     now = utcnow()
@@ -206,7 +203,7 @@ def _separate_transactions() -> bool:
 def _ask_approval(run: TaskRun, claim, checked: CheckedRequest, rehearsal: Rehearsal, decision: Decision,
                   now, actor) -> TaskRun:
     run.status = "pending_approval"
-    run.changes, run.effects = encode(rehearsal.stored_changes()), encode(rehearsal.effects)
+    run.changes, run.effects = rehearsal.stored_json()
     run.preview_hash = fingerprint(rehearsal.changes, rehearsal.effects, now)
     run.approval_reasons = "; ".join(decision.reasons)
     run.result = describe(checked.spec.title, rehearsal.changes, rehearsal.effect_lines, rehearsal.result)

@@ -1,0 +1,94 @@
+"""A run's row, written with prebuilt Core statements in the console session's transaction.
+
+Every run writes its row at least twice (its intent, its outcome), each time alone: the ORM's
+unit of work cost more than the rest of the write. The model (console.tasks.models.TaskRun)
+stays the one place that defines the table, its columns and their defaults; the statements
+are built from it. The run object stays the session's, loaded and clean, as a flush leaves it.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import bindparam, insert, inspect, update
+from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
+
+from console.tasks.models import TaskRun
+
+_RUNS = TaskRun.__table__
+_COLUMNS = tuple((column.key, column.default) for column in _RUNS.columns if not column.primary_key)
+_KEYS = frozenset(key for key, _ in _COLUMNS)
+_INSERT = insert(_RUNS)
+_UPDATES: dict[frozenset, object] = {}
+
+
+def _default(default):
+    if default is None:
+        return None
+    return default.arg(None) if default.is_callable else default.arg
+
+
+def _update(keys: frozenset):
+    statement = _UPDATES.get(keys)
+    if statement is None:
+        statement = _UPDATES.setdefault(keys, update(_RUNS).where(_RUNS.c.id == bindparam("run_id"))
+                                        .values({key: bindparam(key) for key in keys}))
+    return statement
+
+
+def save_run(session: Session, run: TaskRun) -> dict | None:
+    """Insert a new run's row (giving it its id) or update the columns changed since it was loaded.
+
+    Returns, for a new run, what `run_row` needs to make it new again if the transaction rolls back.
+    """
+    state = inspect(run)
+    if state.key is None:  # transient, or pending in the session: a new run
+        if state.pending:
+            session.expunge(run)
+        values = {key: run.__dict__[key] if key in run.__dict__ else _default(default) for key, default in _COLUMNS}
+        run_id = session.connection().execute(_INSERT, values).inserted_primary_key[0]
+        for key, value in values.items():
+            if key not in run.__dict__:
+                setattr(run, key, value)
+        run.id = run_id
+        make_transient_to_detached(run)  # as loaded: no history, nothing for a flush to write again
+        session.add(run)
+        return {**values, "id": run_id}
+    if state.detached:
+        session.add(run)
+    changed = {key: run.__dict__[key] for key in state.committed_state if key in _KEYS and key in run.__dict__}
+    if changed:
+        session.connection().execute(_update(frozenset(changed)), {**changed, "run_id": run.id})
+        _as_loaded(session, run)
+    return None
+
+
+def _as_loaded(session: Session, run: TaskRun) -> None:
+    """Hold the run in the session as just loaded with its current values: no history, not modified, so
+    the session has nothing to flush (set_committed_value would leave it flagged as modified)."""
+    session.expunge(run)
+    make_transient(run)
+    make_transient_to_detached(run)
+    session.add(run)
+
+
+@contextmanager
+def run_row(session: Session, run: TaskRun):
+    """Write the run's row (`save_run`) for the transaction the block goes on to commit.
+
+    On any exception in the block the transaction is rolled back, and a run that was new is new again,
+    its values kept, as the ORM leaves a flushed new object; a run that existed before is left expired,
+    to be read again.
+    """
+    saved = None
+    try:
+        saved = save_run(session, run)
+        yield run
+    except BaseException:
+        session.rollback()
+        if saved is not None:
+            if inspect(run).session is not None:
+                session.expunge(run)
+            make_transient(run)
+            for key, value in saved.items():
+                setattr(run, key, value)
+        raise

@@ -1,0 +1,58 @@
+"""A run's row written with prebuilt statements: the run object stays as a flush would leave it."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, inspect, select
+
+from console.tasks.models import TaskRun
+from console.tasks.rows import run_row
+
+
+def _new_run() -> TaskRun:
+    return TaskRun(task="unlock_account", status="interrupted", ticket="T-ROWS", reason="locked out",
+                   actor="agent@example.com", params='{"email":"a@example.com"}')
+
+
+def _count(session) -> int:
+    return session.scalar(select(func.count()).select_from(TaskRun).where(TaskRun.ticket == "T-ROWS"))
+
+
+def test_a_new_run_gets_its_id_and_defaults_and_is_left_clean(console_db):
+    run = _new_run()
+    with run_row(console_db, run):
+        assert run.id is not None
+        assert not console_db.dirty and not console_db.new  # nothing left for a flush to write again
+    console_db.commit()
+
+    assert (run.changes, run.result, run.risk) == ("[]", "", "low")  # the model's defaults, on the object too
+    stored = console_db.execute(select(TaskRun.task, TaskRun.params, TaskRun.risk).where(TaskRun.id == run.id)).one()
+    assert tuple(stored) == ("unlock_account", '{"email":"a@example.com"}', "low")
+
+
+def test_a_saved_run_writes_only_what_changed_and_is_left_clean(console_db):
+    run = _new_run()
+    with run_row(console_db, run):
+        pass
+    console_db.commit()
+    run.status, run.result = "succeeded", "unlocked"
+    with run_row(console_db, run):
+        assert not console_db.dirty
+    console_db.commit()
+
+    console_db.expire_all()
+    assert (run.status, run.result, run.reason) == ("succeeded", "unlocked", "locked out")
+
+
+def test_a_new_run_rolled_back_is_new_again_with_its_values(console_db):
+    before = _count(console_db)
+    run = _new_run()
+    with pytest.raises(RuntimeError):
+        with run_row(console_db, run):
+            raise RuntimeError("the audit could not be written")
+
+    assert inspect(run).transient and run.task == "unlock_account" and run.reason == "locked out"
+    assert _count(console_db) == before
+    with run_row(console_db, run):  # and it can be written again, as a new row
+        pass
+    console_db.commit()
+    assert _count(console_db) == before + 1
