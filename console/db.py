@@ -17,6 +17,7 @@ from flask import current_app, Flask, g, has_app_context, has_request_context, r
 from flask.globals import app_ctx
 from sqlalchemy import MetaData, create_engine, event, exc
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine.base import OptionEngine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
 NAMING = {
@@ -88,10 +89,23 @@ def _fix_pysqlite(engine: Engine, write_lock: Callable[[Connection], bool] | Non
 
     # Straight to the driver: exec_driver_sql runs SQLAlchemy's whole statement path (events, execution
     # context, result) for a statement with no result, about 90 Python calls, and a page begins two.
-    @event.listens_for(engine, "begin")
-    def _begin(conn):
-        statement = "BEGIN IMMEDIATE" if write_lock is not None and write_lock(conn) else "BEGIN"
-        conn.connection.driver_connection.execute(statement)
+    # Not as a "begin" event either: any engine event turns on event dispatch for every statement and
+    # transaction of the engine (about 150 calls a page); BEGIN is the connection class's own step.
+    class _Connection(Connection):
+        def _begin_impl(self, transaction) -> None:
+            if self._echo:
+                self._log_info("BEGIN (implicit)")
+            statement = "BEGIN IMMEDIATE" if write_lock is not None and write_lock(self) else "BEGIN"
+            try:
+                self.connection.driver_connection.execute(statement)
+            except BaseException as error:
+                self._handle_dbapi_exception(error, None, None, None, None)
+
+    class _OptionEngine(OptionEngine):  # engine.execution_options(...) makes these: the same connections
+        _connection_cls = _Connection
+
+    engine._connection_cls = _Connection
+    engine._option_cls = _OptionEngine
 
 
 def make_engine(url: str, *, write_lock: Callable[[Connection], bool] | None = None, **kwargs) -> Engine:
