@@ -13,8 +13,8 @@ import weakref
 from datetime import datetime, timezone
 from typing import Callable
 
-from flask import current_app, Flask, g, has_app_context, has_request_context, request
-from flask.globals import app_ctx
+from flask import Flask, g
+from flask.globals import _cv_app, _cv_request
 from sqlalchemy import MetaData, create_engine, event, exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.base import OptionEngine
@@ -44,12 +44,15 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def writes_expected() -> bool:
     """Whether this app context means to write: an unsafe HTTP method, or `expect_writes()` was called."""
-    if not has_app_context():
+    # Flask's context variables, not its proxies: asked at every BEGIN, and each proxy hop is three calls.
+    ctx = _cv_app.get(None)
+    if ctx is None:
         return False
-    wanted = g.get("expects_writes")
+    wanted = ctx.g.__dict__.get("expects_writes")
     if wanted is not None:
         return wanted
-    return has_request_context() and request.method not in SAFE_METHODS
+    request_ctx = _cv_request.get(None)
+    return request_ctx is not None and request_ctx.request.method not in SAFE_METHODS
 
 
 def expect_writes(wanted: bool = True) -> None:
@@ -187,8 +190,20 @@ def _for_sessions(bind):
     return bind.execution_options(**{SESSION_OPTION: True}) if isinstance(bind, Engine) else bind
 
 
+NO_APP_CONTEXT = "Working outside of application context: the console's databases belong to an app context."
+
+
+def _current_app_ctx():
+    # Flask's context variable, not the app_ctx/current_app proxies: sessions are looked up many times a
+    # request, and each proxy hop is three calls.
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        raise RuntimeError(NO_APP_CONTEXT)
+    return ctx
+
+
 def _app_ctx_id() -> int:
-    return id(app_ctx._get_current_object())
+    return id(_current_app_ctx())
 
 
 class Databases:
@@ -266,7 +281,7 @@ def init_app(app: Flask) -> Databases:
 
 
 def databases(app: Flask | None = None) -> Databases:
-    return (app or current_app).extensions["console_db"]
+    return (app or _current_app_ctx().app).extensions["console_db"]
 
 
 def console_session() -> Session:
