@@ -13,10 +13,11 @@ import weakref
 from datetime import datetime, timezone
 from typing import Callable
 
-from flask import current_app, Flask, g, has_app_context, has_request_context, request
-from flask.globals import app_ctx
+from flask import Flask, g
+from flask.globals import _cv_app, _cv_request
 from sqlalchemy import MetaData, create_engine, event, exc
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine.base import OptionEngine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
 NAMING = {
@@ -43,12 +44,15 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def writes_expected() -> bool:
     """Whether this app context means to write: an unsafe HTTP method, or `expect_writes()` was called."""
-    if not has_app_context():
+    # Flask's context variables, not its proxies: asked at every BEGIN, and each proxy hop is three calls.
+    ctx = _cv_app.get(None)
+    if ctx is None:
         return False
-    wanted = g.get("expects_writes")
+    wanted = ctx.g.__dict__.get("expects_writes")
     if wanted is not None:
         return wanted
-    return has_request_context() and request.method not in SAFE_METHODS
+    request_ctx = _cv_request.get(None)
+    return request_ctx is not None and request_ctx.request.method not in SAFE_METHODS
 
 
 def expect_writes(wanted: bool = True) -> None:
@@ -88,10 +92,23 @@ def _fix_pysqlite(engine: Engine, write_lock: Callable[[Connection], bool] | Non
 
     # Straight to the driver: exec_driver_sql runs SQLAlchemy's whole statement path (events, execution
     # context, result) for a statement with no result, about 90 Python calls, and a page begins two.
-    @event.listens_for(engine, "begin")
-    def _begin(conn):
-        statement = "BEGIN IMMEDIATE" if write_lock is not None and write_lock(conn) else "BEGIN"
-        conn.connection.driver_connection.execute(statement)
+    # Not as a "begin" event either: any engine event turns on event dispatch for every statement and
+    # transaction of the engine (about 150 calls a page); BEGIN is the connection class's own step.
+    class _Connection(Connection):
+        def _begin_impl(self, transaction) -> None:
+            if self._echo:
+                self._log_info("BEGIN (implicit)")
+            statement = "BEGIN IMMEDIATE" if write_lock is not None and write_lock(self) else "BEGIN"
+            try:
+                self.connection.driver_connection.execute(statement)
+            except BaseException as error:
+                self._handle_dbapi_exception(error, None, None, None, None)
+
+    class _OptionEngine(OptionEngine):  # engine.execution_options(...) makes these: the same connections
+        _connection_cls = _Connection
+
+    engine._connection_cls = _Connection
+    engine._option_cls = _OptionEngine
 
 
 def make_engine(url: str, *, write_lock: Callable[[Connection], bool] | None = None, **kwargs) -> Engine:
@@ -173,8 +190,20 @@ def _for_sessions(bind):
     return bind.execution_options(**{SESSION_OPTION: True}) if isinstance(bind, Engine) else bind
 
 
+NO_APP_CONTEXT = "Working outside of application context: the console's databases belong to an app context."
+
+
+def _current_app_ctx():
+    # Flask's context variable, not the app_ctx/current_app proxies: sessions are looked up many times a
+    # request, and each proxy hop is three calls.
+    ctx = _cv_app.get(None)
+    if ctx is None:
+        raise RuntimeError(NO_APP_CONTEXT)
+    return ctx
+
+
 def _app_ctx_id() -> int:
-    return id(app_ctx._get_current_object())
+    return id(_current_app_ctx())
 
 
 class Databases:
@@ -252,7 +281,7 @@ def init_app(app: Flask) -> Databases:
 
 
 def databases(app: Flask | None = None) -> Databases:
-    return (app or current_app).extensions["console_db"]
+    return (app or _current_app_ctx().app).extensions["console_db"]
 
 
 def console_session() -> Session:

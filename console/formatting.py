@@ -36,6 +36,9 @@ TABLE_NOUNS = {"email_outbox": "Email", "order_items": "Order item"}
 BOOKKEEPING = ("updated_at", "status_changed_at")
 # Characters that reorder the text around them: a name holding U+202E would show the rest of the line reversed.
 # Personal data is typed by customers, so they are shown as visible markers, never obeyed.
+# markupsafe's escape, as one str.translate: the same entities, one C call per value, no Markup object
+# (markupsafe's escape is a Python function of about five calls).
+HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"})
 BIDI_CONTROLS = {code: f"[U+{code:04X}]" for code in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F),
                                                        *range(0x2066, 0x206A))}
 

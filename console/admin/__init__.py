@@ -20,5 +20,6 @@ def init_admin(app: Flask) -> Admin:
         csp_nonce_generator=csp_nonce,
     )
     chrome = PageChrome()
-    app.jinja_env.globals.update(cached_url=chrome.url, cached_frame=chrome.frame, admin_static=AdminStatic(chrome))
+    app.jinja_env.globals.update(cached_url=chrome.url, cached_frame=chrome.frame, user_bar=chrome.user_bar,
+                            admin_static=AdminStatic(chrome))
     return admin

@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 from datetime import datetime
 
-from flask import redirect, request, url_for
+from flask import redirect, request, session, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.typefmt import BASE_FORMATTERS, DETAIL_FORMATTERS
@@ -17,7 +17,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from console.admin.home import home_sections
-from console.formatting import local_time
+from console.formatting import HTML_ESCAPES, local_time
 from console.permissions import user_can
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -170,6 +170,31 @@ class PageChrome:
         if type(stored) is Markup:
             return stored
         return Markup(stored.replace(NONCE_MARK, admin.csp_nonce_generator()))
+
+    @pass_context
+    def user_bar(self, context) -> Markup:
+        """The top bar's signed-in user, current ticket and logout form, written in Python: as template
+        markup each of its dozen values was a chunk passed up through three generators, and each
+        `current_user.` a proxy lookup."""
+        user = current_user._get_current_object()
+        if not user.is_authenticated:
+            return Markup("")
+        email = str(user.email).translate(HTML_ESCAPES)
+        role = str(user.role).replace("_", " ").translate(HTML_ESCAPES)
+        html = (f'<span class="navbar-text mr-2 text-light"><span class="navbar-user" title="{email}">{email}</span>'
+                f' · <span class="badge badge-light">{role}</span></span>\n')
+        ticket = session.get("ticket_ref")
+        if ticket:
+            page = context.get("ticket_page_url")
+            ref = str(ticket).translate(HTML_ESCAPES)
+            link = str(page(ticket)).translate(HTML_ESCAPES) if page is not None else "#"
+            html += (f'<span class="navbar-text mr-2"><a class="badge badge-info ticket-badge" href="{link}" '
+                     f'title="Current ticket: {ref}">Ticket {ref}</a></span>\n')
+        logout = self.url("auth.logout").translate(HTML_ESCAPES)
+        token = str(context["csrf_token"]()).translate(HTML_ESCAPES)
+        return Markup(f'{html}<form method="post" action="{logout}" class="form-inline">\n'
+                      f'<input type="hidden" name="csrf_token" value="{token}">\n'
+                      '<button type="submit" class="btn btn-outline-light btn-sm">Log out</button>\n</form>')
 
     def _role_menu(self, admin) -> tuple:
         # Every console view's access is a function of the role alone (ConsoleViewMixin, user_can), so

@@ -83,3 +83,25 @@ def test_a_selected_list_names_each_checkbox_by_its_row(widgets):
         'aria-label="Select widget a/b &lt;&amp;&gt; &#34;c&#34; &#39;d&#39;">',
         '<tr><td><input type="checkbox" name="key" value="ü" aria-label="Select widget ü">',
     ]
+
+
+ODD_TEXT = ["", "a", "ab", "abc@x", "abcd@e.f", "abcde@mail.example.co.uk", "a@b", "@x.y", "x@", "@", "no-at-sign",
+            "  Anna   Maria  Weber ", "\u202eevil@x\u200f.y", "a<b>@c&d.e", "'q'@\"r\".s", "ü@ß.de", None]
+
+
+@pytest.mark.parametrize("rule", [mask.email, mask.name, mask.phone], ids=lambda rule: rule.__name__)
+def test_masks_written_into_the_rows_match_the_mask_functions(rule):
+    # email and name are written into the row function (rows._INLINE_MASKS); phone is called: the same text.
+    metadata = MetaData()
+    table = Table("people", metadata, Column("id", Integer, primary_key=True), Column("contact", String))
+    record = Record("people", key="id", title="{contact}", exact=["id"], columns=["id", "contact"],
+                    personal={"contact": rule})
+    engine = create_engine("sqlite://")
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(table.insert(), [{"id": n, "contact": text} for n, text in enumerate(ODD_TEXT, 1)])
+        reflected = ReflectedRecord(record, table, "sqlite")
+        rows = conn.execute(select(*(table.c[name] for name in reflected.list_names))).all()
+    compiled = str(render_rows(reflected, rows, "/p/", columns(reflected), {}, False, UTC_ZONE))
+    assert compiled == _cell_by_cell(reflected, rows, "/p/", False, UTC_ZONE)
+    assert "abcde@mail" not in compiled and "Anna" not in compiled and "Maria" not in compiled

@@ -73,3 +73,15 @@ def test_audit_entry_and_csv_export_neutralise_hostile_text(app, client, login_a
     hostile_cells = [cell for cell in cells if "cmd|" in cell or HOSTILE in cell]
     assert hostile_cells, "the hostile values should be in the export"
     assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in hostile_cells)
+
+
+def test_the_top_bar_escapes_the_user_and_the_current_ticket(client, login_as):
+    # The bar is written in Python (PageChrome.user_bar), not by the template's autoescape.
+    login_as("agent", email="o'brien&co@example.com")
+    with client.session_transaction() as session:
+        session["ticket_ref"] = "T-" + HOSTILE
+    html = client.get("/admin/records/customers/").get_data(as_text=True)
+    assert _inert(html)
+    assert 'title="Current ticket: T-&lt;script&gt;alert(1)&lt;/script&gt;&#34;&gt;&lt;img' in html
+    assert 'href="/admin/tickets/view?ref=T-%3Cscript%3E' in html
+    assert 'title="o&#39;brien&amp;co@example.com">o&#39;brien&amp;co@example.com</span>' in html
