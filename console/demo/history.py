@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from console.db import console_session, utcnow
 from console.deflection.bulk import insert_history
+from console.deflection.insights import task_titles
 from console.demo.team import load_team_records
 from console.deflection.models import Ticket
 from console.deflection.rotation import duty_on, rotation
@@ -129,6 +130,7 @@ class HistoryWriter:
         self.start = now.date() - timedelta(days=days)
         self.developers = developers
         self.config = config
+        self.titles = task_titles()  # empty outside an app: the bench's generator then names tasks as they are
         self.tickets: list[dict] = []
 
     def generate(self) -> list[dict]:
@@ -217,7 +219,7 @@ class HistoryWriter:
             escalation_class = rng.choice(("knowledge", "small_change", "specialist"))
         missing = problem.missing_tool if rng.random() < 0.92 else ""
         if why and problem.task:  # the task was there and did not help: agents name it, the ranking sets it apart
-            missing = problem.task
+            missing = self.titles.get(problem.task, problem.task)  # by the title they see, as agents would
         if not add("escalated", rng.uniform(5, 40), escalation_class=escalation_class, category=problem.category,
                    missing_tool=missing, note=f"Checked the customer and the order; {why or 'no runbook covers it'}."):
             return

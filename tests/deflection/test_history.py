@@ -76,3 +76,12 @@ def test_the_dashboard_tells_a_story(loaded, console_db):
     assert all(row["support_hours"] > 0 for row in velocity["rows"])
     causes = rootcause.by_root_cause(console_db, half_year)
     assert len(causes) == 3 and all(0 < group["done"] < group["escalations"] for group in causes)
+
+
+def test_agents_name_a_tool_by_the_title_they_see_never_by_its_task_name(app):
+    with app.app_context():
+        names = {spec.name for spec in app.extensions["task_registry"]}
+        titles = {spec.title for spec in app.extensions["task_registry"]}
+        tickets = HistoryWriter(2, 365, NOW, ROTA, CONFIG).generate()
+    named = {event.missing_tool for ticket in tickets for event in ticket["events"] if event.kind == "escalated"}
+    assert named & titles and not named & names
