@@ -1,8 +1,11 @@
 """Journey 7: the whole of a ticket done with the keyboard alone (Tab, Enter and typing; no mouse).
 
 Log in, start a ticket, search the runbooks, open the runbook, fill the customer's email, follow its task
-button, preview, confirm. The customer forgot their password; journey 1 already used the one locked account.
+button, preview, confirm: once for a customer who forgot their password, once for a locked-out customer
+(the unlock journey; journey 1 uses the demo's named locked account, so this one locks another).
 """
+import sqlite3
+
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import DEMO_PASSWORD, screenshot
@@ -86,3 +89,66 @@ def test_a_ticket_from_login_to_confirmed_run_by_keyboard_only(new_page):
     page.wait_for_url("**/admin/runs/*")
     assert run_status(page) == "succeeded"
     expect(page.locator("main")).to_contain_text("Queued a password reset email to al•••e@e•••.com")
+
+
+def _lock_a_customer(demo_server) -> str:
+    """A locked customer of the demo shop other than journey 1's, locked here as a bad deploy would."""
+    shop = demo_server[1].parent / "shop.db"
+    with sqlite3.connect(shop) as db:
+        found = db.execute("SELECT email FROM customers WHERE status = 'locked' AND email <> 'locked@example.com' "
+                           "ORDER BY id LIMIT 1").fetchone()
+        if found:
+            return found[0]
+        customer_id, email = db.execute("SELECT id, email FROM customers WHERE status = 'active' "
+                                        "ORDER BY id DESC LIMIT 1").fetchone()
+        db.execute("UPDATE customers SET status = 'locked', failed_logins = 5 WHERE id = ?", (customer_id,))
+        return email
+
+
+def test_the_unlock_journey_by_keyboard_only(new_page, demo_server):
+    email = _lock_a_customer(demo_server)
+    page = new_page()
+    page.goto("/login")
+    tab_to(page, page.get_by_label("Email"), "the email field")
+    page.keyboard.type("agent@example.com")
+    page.keyboard.press("Tab")
+    page.keyboard.type(DEMO_PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/admin/")
+
+    tab_to(page, page.get_by_label("Helpdesk ticket reference"), "the ticket reference")
+    page.keyboard.type("T-701")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/tickets/view?ref=T-701")
+
+    tab_to(page, page.get_by_role("link", name="Find a runbook"), "Find a runbook")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/admin/runbooks/")
+    expect(page.get_by_label("What does the customer say?")).to_be_focused()
+    page.keyboard.type("can't log in")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/admin/runbooks/?q=*")
+
+    tab_to(page, page.locator("#runbook-results").get_by_role("link", name="Customer cannot log in"), "the runbook")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/runbooks/cannot-log-in/")
+
+    tab_to(page, page.get_by_label("Customer email"), "the customer email")
+    page.keyboard.type(email)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**email=*")
+
+    tab_to(page, page.get_by_role("link", name="Unlock the account"), "the task button")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/tasks/unlock_account/*")
+    expect(page.get_by_label("Customer email")).to_have_value(email)
+    expect(page.get_by_label("Ticket", exact=True)).to_have_value("T-701")
+
+    tab_to(page, page.get_by_role("button", name="Preview"), "Preview")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Preview: Unlock a customer account")
+
+    tab_to(page, page.get_by_role("button", name="Confirm and run"), "Confirm and run")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/admin/runs/*")
+    assert run_status(page) == "succeeded"
