@@ -202,12 +202,17 @@ class TicketView(ConsoleView):
         return redirect(ticket_page_url(ref))
 
 
+def _digest_time() -> str:
+    """CONSOLE_DIGEST_TIME as the team wrote it (a time of day in CONSOLE_TIMEZONE, not a moment to convert)."""
+    at = current_app.config.get("DIGEST_TIME")
+    return at.strftime("%H:%M") if at else "off"
+
+
 def _when_told(urgent: bool) -> str:
     """When the developer hears of an escalation: now, or in the next daily digest."""
     if not batching() or urgent:
         return "They are notified now."
-    return (f"It is not urgent, so they will see it in the daily digest at "
-            f"{current_app.config['DIGEST_TIME'].strftime('%H:%M')}.")
+    return f"It is not urgent, so they will see it in the daily digest at {_digest_time()}."
 
 
 class OnDutyView(ConsoleView):
@@ -230,7 +235,7 @@ class OnDutyView(ConsoleView):
                            duty=duty_on(db, today), upcoming=schedule(db, today, 6),
                            team_duties=[duty for duty in duties_now(db, today) if duty.team],
                            category_teams=category_teams(), duty_by=duty_by(),
-                           digest_time=current_app.config.get("DIGEST_TIME"), batching=batching(),
+                           digest_time=_digest_time(), batching=batching(),
                            interruptions=interruption_rows(report), report=report,
                            interruption_days=INTERRUPTION_DAYS,
                            sprint_days=current_app.config.get("SPRINT_DAYS"))

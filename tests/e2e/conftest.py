@@ -51,6 +51,9 @@ def demo_server(tmp_path_factory):
         "TARGET_DATABASE_URL": f"sqlite:///{folder}/shop.db",
         "CONSOLE_INSTANCE_DIR": str(folder / "instance"),
         "CONSOLE_DEMO_PASSWORD": DEMO_PASSWORD,
+        # One item per chunk: the bulk journey's 150 items then take seconds, long enough to pause by hand
+        # (a pause takes effect between chunks, and a chunk of 100 finishes before a person can click).
+        "CONSOLE_BULK_CHUNK_ITEMS": "1",
     })
     for name in ("TEST_DATABASE_URL", "SECRET_KEY", "CONSOLE_AUDIT_KEY"):
         env.pop(name, None)
