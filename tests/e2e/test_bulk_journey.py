@@ -1,5 +1,6 @@
 """A bulk from the browser: rows selected by key fill in the form; a pasted list is previewed, run, paused while
 it runs (its items stay where they were), followed item by item, and resumed."""
+import re
 import sqlite3
 
 from playwright.sync_api import expect
@@ -62,8 +63,9 @@ def test_an_agent_pauses_a_running_bulk_and_resumes_it(new_page, demo_server):
     expect(page.locator("#bulk-status")).not_to_have_text("paused")
     expect(page.locator("#bulk-done")).not_to_have_text(done, timeout=20_000)
     screenshot(page, "bulk-resumed")
-    # Cancelled, so that the journeys after this one do not share the demo's SQLite with a bulk still running.
+    # Cancelled, so that the journeys after this one do not share the demo's SQLite with a bulk still running;
+    # the last items may already have run, and a finished bulk stays finished.
     page.get_by_label("Reason").fill("enough for this test")
     page.get_by_role("button", name="Cancel (items not started will not run)").click()
-    expect(page.locator("#bulk-status")).to_have_text("cancelled")
+    expect(page.locator("#bulk-status")).to_have_text(re.compile(r"^(cancelled|finished)$"))
     expect(page.locator("#bulk-counts")).not_to_contain_text("running")
