@@ -29,6 +29,7 @@ from console.tasks.disclosure import masked_text
 from console.tasks.execution import audit_fields, execute, run_people, settle
 from console.tasks.models import TaskRun
 from console.tasks.params import ParamErrors, coerce_params
+from console.tasks.presenting import task_title
 from console.tasks.registry import task_registry
 from console.webhooks.outbox import notify
 
@@ -64,7 +65,7 @@ def _expire(run: TaskRun) -> bool:
            reason="not approved within the time limit", raise_failure=False,
            before_commit=lambda session: notify(
                session, "approval.expired", "Run {run} ({task}) by {actor} on ticket {ticket} expired without "
-               "approval.", run=run.id, task=run.task, actor=run.actor, ticket=run.ticket))
+               "approval.", run=run.id, task=task_title(run.task), actor=run.actor, ticket=run.ticket))
     return True
 
 
@@ -151,7 +152,7 @@ def approve_run(run_id, approver, reason) -> TaskRun:
     def tell(session, status):
         why = "." if status == "succeeded" else "; the run page says why."  # the why may name the customer
         notify(session, "approval.decided", "Run {run} ({task}) by {actor} was approved by {approver} and {status}"
-               + why, run=run.id, task=run.task, actor=run.actor, approver=approver.email, status=status)
+               + why, run=run.id, task=task_title(run.task), actor=run.actor, approver=approver.email, status=status)
 
     # The run is still the requester's: its intent and outcome name them as actor, and the approver beside them.
     return execute(run, spec, params, now=now, expected=None, expected_hash=run.preview_hash,
@@ -168,7 +169,8 @@ def reject_run(run_id, approver, reason) -> TaskRun:
            actor=approver.email, reason=reason, raise_failure=False,
            before_commit=lambda session: notify(
                session, "approval.rejected", "Run {run} ({task}) by {actor} was rejected by {approver}; "
-               "the run page says why.", run=run.id, task=run.task, actor=run.actor, approver=approver.email))
+               "the run page says why.", run=run.id, task=task_title(run.task), actor=run.actor,
+               approver=approver.email))
     return run
 
 

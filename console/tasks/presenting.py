@@ -243,12 +243,16 @@ def change_sentence(tables: list[dict], emails: int, *, done: bool) -> str:
 
 
 def effect_lines(effects: list, personal: Personal) -> list[str]:
-    """A run's effects in words, addresses masked: 'Email “refund_issued” to al•••e@e•••.com'."""
+    """A run's effects in words, addresses masked: 'Email “We have refunded EUR 30.00 …” to al•••e@e•••.com'.
+
+    The subject is what the customer reads; the template's name is the product's internal word for it.
+    """
     lines = []
     for effect in effects or []:
         effect = personal.effect(effect)
         if isinstance(effect, dict) and effect.get("kind") == "email":
-            lines.append(f"Email “{effect.get('template', '')}” to {effect.get('to', '')}")
+            what = personal.text(str(effect.get("subject") or effect.get("template", "")))
+            lines.append(f"Email “{what}” to {effect.get('to', '')}")
         else:
             lines.append(personal.text(str(effect)))
     return lines

@@ -215,7 +215,7 @@ def _ask_approval(run: TaskRun, claim, checked: CheckedRequest, rehearsal: Rehea
         # task's own result text or the emails it would send (both may hold addresses).
         notify(session, "approval.requested",
                "Run {run} ({task}) by {actor} on ticket {ticket} awaits approval: {reasons}. {change}",
-               run=run.id, task=run.task, actor=run.actor, ticket=run.ticket, reasons=run.approval_reasons,
+               run=run.id, task=checked.spec.title, actor=run.actor, ticket=run.ticket, reasons=run.approval_reasons,
                change=describe(checked.spec.title, rehearsal.changes, [], ""))
 
     write_run(run, action="task.request_approval", before_commit=first_write_and_tell, details={

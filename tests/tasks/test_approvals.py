@@ -51,7 +51,7 @@ def test_a_lead_approves_and_the_run_executes(within, pending, staff, fresh, tar
     statuses = console_db.scalars(select(TicketEvent.run_status).where(TicketEvent.run_id == run.id)
                                   .order_by(TicketEvent.id)).all()
     assert statuses == ["pending_approval", "succeeded"]
-    assert notes("approval.decided") == [f"Run {run.id} (fake_refund) by {agent} was approved by {lead.email} and "
+    assert notes("approval.decided") == [f"Run {run.id} (Fake refund) by {agent} was approved by {lead.email} and "
                                          "succeeded."]
 
 
@@ -60,7 +60,7 @@ def test_awaiting_approval_is_notified(within, request_for, shop_order, notes, t
     run = within(start_run, request_for("fake_refund", order_id=order.id, amount_cents=20000))
 
     [text] = notes("approval.requested")
-    assert f"Run {run.id} (fake_refund)" in text and "awaits approval" in text and f"order {order.id}" in text
+    assert f"Run {run.id} (Fake refund)" in text and "awaits approval" in text and f"order {order.id}" in text
     # The refund email goes to the customer: chat gets the change, not the address.
     assert target_db.get(Customer, order.customer_id).email not in text
 
@@ -114,7 +114,7 @@ def test_a_rejected_run_never_runs(within, attempt, pending, staff, fresh, audit
     assert fresh(order).refunded_cents == 0
     assert audit_for(run.id)[-1][:3] == ("run.reject", "rejected", staff("lead").email)
     assert attempt(approve_run, run.id, staff("lead", "b"), "changed my mind").status == 409
-    assert notes("approval.rejected") == [f"Run {run.id} (fake_refund) by {staff('agent').email} was rejected by "
+    assert notes("approval.rejected") == [f"Run {run.id} (Fake refund) by {staff('agent').email} was rejected by "
                                           f"{staff('lead').email}; the run page says why."]
 
 
@@ -140,7 +140,7 @@ def test_an_approval_expires(within, attempt, pending, staff, console_db, app, m
     assert (expired.status, expired.error) == ("rejected", "approval expired")
     assert fresh(order).refunded_cents == 0
     assert audit_for(run.id)[-1][:3] == ("run.expire", "rejected", "system")
-    assert notes("approval.expired") == [f"Run {run.id} (fake_refund) by {staff('agent').email} on ticket T-100 "
+    assert notes("approval.expired") == [f"Run {run.id} (Fake refund) by {staff('agent').email} on ticket T-100 "
                                          "expired without approval."]
 
 
@@ -188,7 +188,7 @@ def test_a_change_since_approval_refuses_the_run_and_writes_nothing(within, atte
     assert audit_for(run.id)[-1][:2] == ("task.outcome", "refused")
     assert fresh(order).refunded_cents == 100  # only the outside change
     assert counts()["Refund"] == before["Refund"] and counts()["OutboxEmail"] == before["OutboxEmail"]
-    assert notes("approval.decided") == [f"Run {run.id} (fake_refund) by {run.actor} was approved by "
+    assert notes("approval.decided") == [f"Run {run.id} (Fake refund) by {run.actor} was approved by "
                                          f"{staff('lead').email} and refused; the run page says why."]
 
 
