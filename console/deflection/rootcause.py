@@ -37,6 +37,14 @@ def _one_line(data: dict, name: str, limit: int) -> str:
     return " ".join(value.split())
 
 
+def _web_address(link: str) -> bool:
+    try:
+        parts = urlsplit(link)
+    except ValueError:  # e.g. an unbalanced "[" or "]" in the host: not an address
+        return False
+    return link.startswith(("http://", "https://")) and bool(parts.netloc) and parts.netloc.strip() == parts.netloc
+
+
 def parse_five_whys(data: dict) -> dict:
     """The record's fields; TicketError names the first missing or bad one."""
     values = {name: _one_line(data, name, MAX_WHY if name in WHYS[:4] else 300 if name != "action_link" else 500)
@@ -50,10 +58,8 @@ def parse_five_whys(data: dict) -> dict:
     if not values["action"]:
         raise TicketError("action", f"action is required: what is {ACTION_KIND_LABELS[values['action_kind']]}?")
     link = values["action_link"]
-    if link:
-        parts = urlsplit(link)
-        if not link.startswith(("http://", "https://")) or not parts.netloc or parts.netloc.strip() != parts.netloc:
-            raise TicketError("action_link", "action_link must be an http:// or https:// address")
+    if link and not _web_address(link):
+        raise TicketError("action_link", "action_link must be an http:// or https:// address")
     elif values["action_kind"] == "product_fix":
         raise TicketError("action_link", "action_link is required for a product fix: the issue or change that fixes it")
     return values

@@ -32,6 +32,8 @@ def test_closing_an_escalation_needs_the_five_whys(client, api_token, event):
     assert fix.status_code == 400 and list(fix.get_json()["error"]["fields"]) == ["action_link"]
     bad_link = dev_time(client, headers, "RC-1", close=True, five_whys=WHYS | {"action_link": "javascript:alert(1)"})
     assert bad_link.status_code == 400 and list(bad_link.get_json()["error"]["fields"]) == ["action_link"]
+    unparsable = dev_time(client, headers, "RC-1", close=True, five_whys=WHYS | {"action_link": "http://x]7/fix"})
+    assert unparsable.status_code == 400 and list(unparsable.get_json()["error"]["fields"]) == ["action_link"]
     assert dev_time(client, headers, "RC-1", five_whys={}).status_code == 400
     closed = dev_time(client, headers, "RC-1", close=True, five_whys=WHYS)
     assert closed.status_code == 200 and closed.get_json()["ticket"]["escalation_closed_at"]
