@@ -58,8 +58,9 @@ def parse_five_whys(data: dict) -> dict:
     if not values["action"]:
         raise TicketError("action", f"action is required: what is {ACTION_KIND_LABELS[values['action_kind']]}?")
     link = values["action_link"]
-    if link and not _web_address(link):
-        raise TicketError("action_link", "action_link must be an http:// or https:// address")
+    if link:
+        if not _web_address(link):
+            raise TicketError("action_link", "action_link must be an http:// or https:// address")
     elif values["action_kind"] == "product_fix":
         raise TicketError("action_link", "action_link is required for a product fix: the issue or change that fixes it")
     return values

@@ -35,7 +35,8 @@ def test_closing_an_escalation_needs_the_five_whys(client, api_token, event):
     unparsable = dev_time(client, headers, "RC-1", close=True, five_whys=WHYS | {"action_link": "http://x]7/fix"})
     assert unparsable.status_code == 400 and list(unparsable.get_json()["error"]["fields"]) == ["action_link"]
     assert dev_time(client, headers, "RC-1", five_whys={}).status_code == 400
-    closed = dev_time(client, headers, "RC-1", close=True, five_whys=WHYS)
+    closed = dev_time(client, headers, "RC-1", close=True, five_whys=WHYS | {
+        "action_kind": "product_fix", "action_link": "https://git.example.com/shop/issues/42"})
     assert closed.status_code == 200 and closed.get_json()["ticket"]["escalation_closed_at"]
     kinds = [e["kind"] for e in closed.get_json()["ticket"]["events"]]
     assert kinds == ["escalated", "dev_time", "root_cause", "resolved"]
