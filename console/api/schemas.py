@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from console.deflection.metrics import GROUPS
 from console.deflection.models import ESCALATION_CLASSES, OUTCOMES
+from console.deflection.rootcause import LINK
 from console.deflection.tickets import DEFAULT_REF_PATTERN
 from console.deflection.workflow import MAX_NOTE, RECORDABLE_OUTCOMES
 from console.product.reveal import CONTROL, REASON_MAX, REASON_MIN
@@ -171,7 +172,7 @@ SCHEMAS = {
                      "action_kind": {"enum": ["runbook", "task", "product_fix"]},
                      "action": WHY | {"maxLength": 300,
                                       "description": "the runbook to write, the task to build or the fix"},
-                     "action_link": {"type": ["string", "null"], "maxLength": 500, "pattern": "^(https?://[^\\s/?#]+.*)?$",
+                     "action_link": {"type": ["string", "null"], "maxLength": 500, "pattern": f"^(?:{LINK})?$",
                                      "description": "an http(s) link; required for a product fix"}},
                     ("why_1", "why_2", "why_3", "why_4", "root_cause", "action_kind", "action"),
                     **{"if": {"properties": {"action_kind": {"const": "product_fix"}}},
