@@ -5,6 +5,7 @@ button, preview, confirm: once for a customer who forgot their password, once fo
 (the unlock journey; journey 1 uses the demo's named locked account, so this one locks another).
 """
 import sqlite3
+from urllib.parse import quote
 
 from playwright.sync_api import expect
 
@@ -35,8 +36,9 @@ def tab_to(page, locator, what: str) -> None:
     raise AssertionError(f"Tab never reached {what}; it went through: {seen}")
 
 
-def test_a_ticket_from_login_to_confirmed_run_by_keyboard_only(new_page):
-    page = new_page()
+def keyboard_journey(page, *, ticket: str, says: str, runbook: str, slug: str, email: str, button: str,
+                     task: str, title: str, before_preview=lambda page: None) -> None:
+    """Log in, start the ticket, find the runbook, fill the email, follow the task button, preview, confirm."""
     page.goto("/login")
     tab_to(page, page.get_by_label("Email"), "the email field")
     page.keyboard.type("agent@example.com")
@@ -51,43 +53,51 @@ def test_a_ticket_from_login_to_confirmed_run_by_keyboard_only(new_page):
     expect(page.get_by_role("link", name="Skip to the main content")).to_be_in_viewport()
 
     tab_to(page, page.get_by_label("Helpdesk ticket reference"), "the ticket reference")
-    page.keyboard.type("T-700")
+    page.keyboard.type(ticket)
     page.keyboard.press("Enter")
-    page.wait_for_url("**/tickets/view?ref=T-700")
+    page.wait_for_url(f"**/tickets/view?ref={ticket}")
 
     tab_to(page, page.get_by_role("link", name="Find a runbook"), "Find a runbook")
     page.keyboard.press("Enter")
     page.wait_for_url("**/admin/runbooks/")
     # The search field has the focus as soon as the page opens.
     expect(page.get_by_label("What does the customer say?")).to_be_focused()
-    page.keyboard.type("forgot my password")
+    page.keyboard.type(says)
     page.keyboard.press("Enter")
     page.wait_for_url("**/admin/runbooks/?q=*")
 
-    tab_to(page, page.locator("#runbook-results").get_by_role("link", name="Password reset"), "the runbook")
+    tab_to(page, page.locator("#runbook-results").get_by_role("link", name=runbook), "the runbook")
     page.keyboard.press("Enter")
-    page.wait_for_url("**/runbooks/password-reset/")
+    page.wait_for_url(f"**/runbooks/{slug}/")
 
     tab_to(page, page.get_by_label("Customer email"), "the customer email")
-    page.keyboard.type("alice@example.com")
+    page.keyboard.type(email)
     page.keyboard.press("Enter")
-    page.wait_for_url("**email=alice%40example.com*")
+    page.wait_for_url(f"**email={quote(email, safe='')}*")
 
-    tab_to(page, page.get_by_role("link", name="Send a password reset"), "the task button")
+    tab_to(page, page.get_by_role("link", name=button), "the task button")
     page.keyboard.press("Enter")
-    page.wait_for_url("**/tasks/send_password_reset/*")
-    expect(page.get_by_label("Customer email")).to_have_value("alice@example.com")
-    expect(page.get_by_label("Ticket", exact=True)).to_have_value("T-700")
+    page.wait_for_url(f"**/tasks/{task}/*")
+    expect(page.get_by_label("Customer email")).to_have_value(email)
+    expect(page.get_by_label("Ticket", exact=True)).to_have_value(ticket)
 
     tab_to(page, page.get_by_role("button", name="Preview"), "Preview")
-    screenshot(page, "journey7-keyboard-focus")
+    before_preview(page)
     page.keyboard.press("Enter")
-    expect(page.locator("h1")).to_have_text("Preview: Send a password reset")
+    expect(page.locator("h1")).to_have_text(f"Preview: {title}")
 
     tab_to(page, page.get_by_role("button", name="Confirm and run"), "Confirm and run")
     page.keyboard.press("Enter")
     page.wait_for_url("**/admin/runs/*")
     assert run_status(page) == "succeeded"
+
+
+def test_a_ticket_from_login_to_confirmed_run_by_keyboard_only(new_page):
+    page = new_page()
+    keyboard_journey(page, ticket="T-700", says="forgot my password", runbook="Password reset", slug="password-reset",
+                     email="alice@example.com", button="Send a password reset", task="send_password_reset",
+                     title="Send a password reset",
+                     before_preview=lambda page: screenshot(page, "journey7-keyboard-focus"))
     expect(page.locator("main")).to_contain_text("Queued a password reset email to al•••e@e•••.com")
 
 
@@ -106,49 +116,6 @@ def _lock_a_customer(demo_server) -> str:
 
 
 def test_the_unlock_journey_by_keyboard_only(new_page, demo_server):
-    email = _lock_a_customer(demo_server)
-    page = new_page()
-    page.goto("/login")
-    tab_to(page, page.get_by_label("Email"), "the email field")
-    page.keyboard.type("agent@example.com")
-    page.keyboard.press("Tab")
-    page.keyboard.type(DEMO_PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/admin/")
-
-    tab_to(page, page.get_by_label("Helpdesk ticket reference"), "the ticket reference")
-    page.keyboard.type("T-701")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/tickets/view?ref=T-701")
-
-    tab_to(page, page.get_by_role("link", name="Find a runbook"), "Find a runbook")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/admin/runbooks/")
-    expect(page.get_by_label("What does the customer say?")).to_be_focused()
-    page.keyboard.type("can't log in")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/admin/runbooks/?q=*")
-
-    tab_to(page, page.locator("#runbook-results").get_by_role("link", name="Customer cannot log in"), "the runbook")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/runbooks/cannot-log-in/")
-
-    tab_to(page, page.get_by_label("Customer email"), "the customer email")
-    page.keyboard.type(email)
-    page.keyboard.press("Enter")
-    page.wait_for_url("**email=*")
-
-    tab_to(page, page.get_by_role("link", name="Unlock the account"), "the task button")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/tasks/unlock_account/*")
-    expect(page.get_by_label("Customer email")).to_have_value(email)
-    expect(page.get_by_label("Ticket", exact=True)).to_have_value("T-701")
-
-    tab_to(page, page.get_by_role("button", name="Preview"), "Preview")
-    page.keyboard.press("Enter")
-    expect(page.locator("h1")).to_have_text("Preview: Unlock a customer account")
-
-    tab_to(page, page.get_by_role("button", name="Confirm and run"), "Confirm and run")
-    page.keyboard.press("Enter")
-    page.wait_for_url("**/admin/runs/*")
-    assert run_status(page) == "succeeded"
+    keyboard_journey(new_page(), ticket="T-701", says="can't log in", runbook="Customer cannot log in",
+                     slug="cannot-log-in", email=_lock_a_customer(demo_server), button="Unlock the account",
+                     task="unlock_account", title="Unlock a customer account")
