@@ -21,8 +21,7 @@ from sqlalchemy.engine import Connection
 from console.product.declare import HasMany
 from console.product.queries import Phase, QueryInputError, check_query, phases
 from console.product.schema import ProductSchema, ReflectedRecord, python_type
-from console.lookup.paging import (PAGE_SIZE, BadCursor, Page, SortOrder, bounded_count, keyset_page,
-                                   prebuilt)
+from console.lookup.paging import PAGE_SIZE, BadCursor, Page, SortOrder, keyset_page, prebuilt
 
 
 class LookupInputError(ValueError):
@@ -125,7 +124,9 @@ class Listing:
     page: Page
     notices: list[str] = field(default_factory=list)
     not_found: str | None = None
-    count: tuple[int, bool] | None = None  # (matches up to the bound, more than the bound)
+    # On page 1 of a filter or a search: (rows on the page, whether more follow), read off the page itself;
+    # counting further would read every match (console.lookup.paging: nothing is counted past a page).
+    count: tuple[int, bool] | None = None
     sort: str = ""
     # A search's rows on this page, each with the step that found it (what its audit names).
     found: list = field(default_factory=list)
@@ -179,9 +180,9 @@ def browse(conn: Connection, schema: ProductSchema, reflected: ReflectedRecord, 
     page = keyset_page(conn, statement, lists.sorts[param], direction=direction, cursor=cursor, size=size,
                        params=params)
     listing = Listing(page, notices, sort=param)
-    if filters:
-        listing.count = bounded_count(conn, statement, params=params)
-        if not page.rows and direction == "first":
+    if filters and direction == "first":
+        listing.count = (len(page.rows), page.has_next) if page.rows else None
+        if not page.rows:
             listing.not_found = f"No {reflected.record.label.lower()} match this filter."
     return listing
 
@@ -196,10 +197,8 @@ class Step:
     statement: object
     sort: SortOrder
     params: dict
-    # MariaDB's substring step: a bounded read in key order, tried first (ReflectedRecord.steps_statements),
-    # and what its rows are counted through (ReflectedRecord.unordered_count).
+    # MariaDB's substring step: a bounded read in key order, tried first (ReflectedRecord.steps_statements).
     probe: object = None
-    counted: object = None
 
 
 def _steps(conn: Connection, reflected: ReflectedRecord, q: str, partial: bool = True) -> list[Step]:
@@ -218,12 +217,12 @@ def _steps(conn: Connection, reflected: ReflectedRecord, q: str, partial: bool =
         # A row holds the table's columns: an order over another table's (SQLite's FTS5 rowid, which is the
         # key) reads the key.
         names = tuple(c.key if c.table is reflected.table else record.key for c in order)
-        probe, counted = (reflected.unordered_probe(signature, number), reflected.unordered_count(signature, number))
-        probe, counted = (prebuilt(("records", token(reflected), role, signature, number), lambda s=s: s)
-                          if s is not None else None for role, s in (("probe", probe), ("count", counted)))
+        probe = reflected.unordered_probe(signature, number)
+        if probe is not None:
+            probe = prebuilt(("records", token(reflected), "probe", signature, number), lambda s=probe: s)
         steps.append(Step(phase, statement, SortOrder(f"{phase.kind}-{phase.column}", "", tuple(order), False,
                                                       byte_order=phase.kind == "prefix", names=names), params,
-                          probe, counted))
+                          probe))
     return steps
 
 
@@ -304,16 +303,10 @@ def search(conn: Connection, reflected: ReflectedRecord, q: str, *, direction: s
         page.prev_cursor = encode(shown[0]) if page.has_prev else None
     listing.page = page
     listing.found = [(steps[number].phase, row) for number, row in shown]
-    if direction == "first" and not more:
-        # Everything found fits on this page: the page is the count, no counting queries needed.
-        listing.count = (len(shown), False) if shown else None
-    else:
-        total, over = 0, False
-        for step in steps:
-            count, beyond = bounded_count(conn, step.statement if step.counted is None else step.counted,
-                                          params=step.params)
-            total, over = total + count, over or beyond
-        listing.count = (total, over) if total else None
+    if direction == "first" and shown:
+        # The page is the count: how many more match is never counted, as that reads every match (the
+        # substring steps' counts read each row holding the text only to leave out those a prefix found).
+        listing.count = (len(shown), more)
     if not page.rows and direction == "first":
         listing.not_found = f"No {record.label.lower()} match “{q}”."
     return listing

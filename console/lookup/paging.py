@@ -1,19 +1,21 @@
-"""Keyset paging: pages are found from the last row seen, never by OFFSET, and never counted in full.
+"""Keyset paging: pages are found from the last row seen, never by OFFSET, and never counted.
 
 A page link carries a cursor, the sort key of the row it continues from. Reading page 5,000
-then costs the same as reading page 1: one index range scan of `size + 1` rows.
+then costs the same as reading page 1: one index range scan of `size + 1` rows. The extra row says
+whether more follow, which is all a list tells of its size: even a count bounded at 1,000 reads up to
+1,000 matches, and a search's later steps read every row they then leave out (15 of a prefix search's
+16 ms of SQL on SQLite at 1M customers).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, bindparam, func, literal_column, or_, select, text, tuple_
+from sqlalchemy import Select, and_, bindparam, or_, text, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 PAGE_SIZE = 25
-COUNT_BOUND = 1000
 DIRECTIONS = ("first", "after", "before", "last")
 
 
@@ -199,18 +201,3 @@ def keyset_page(session: Session | Connection, statement: Select, sort: SortOrde
         page.next_cursor = last if more else None
     page.prev_cursor = first if page.has_prev else None
     return page
-
-
-def _count_statement(statement: Select, bound: int) -> Select:
-    limited = statement.with_only_columns(literal_column("1"), maintain_column_froms=True).limit(bound + 1)
-    return select(func.count()).select_from(limited.subquery())
-
-
-def bounded_count(session: Session | Connection, statement: Select, bound: int = COUNT_BOUND,
-                  params: dict | None = None) -> tuple[int, bool]:
-    """Count matches up to `bound`; return (count, whether there are more than that)."""
-    # An exact COUNT(*) reads every match (60-160 ms on a million rows); reading at most
-    # bound + 1 index entries answers "1,000+" in well under a millisecond.
-    count = _derived(statement, ("count", bound), lambda: _count_statement(statement, bound))
-    total = session.execute(count, params or {}).scalar_one()
-    return min(total, bound), total > bound

@@ -220,22 +220,6 @@ class ReflectedRecord:
                 found = self._statements.setdefault(shape, statement)
         return found
 
-    def unordered_count(self, steps: tuple, number: int):
-        """What to count step `number`'s rows through, where it is not the step's own SELECT: on MariaDB, a
-        substring step read from its side table first (search_index.matches_once); else None."""
-        kind, column_name = steps[number]
-        if kind != "substring" or self.dialect not in ("mysql", "mariadb"):
-            return None
-        shape = ("unordered count", steps, number)
-        found = self._statements.get(shape)
-        if found is None:
-            source, condition = search_index.matches_once(self.table, self.substring_indexes[column_name],
-                                                          f"p{number}")
-            statement = select(self.key).select_from(source).where(condition).prefix_with("STRAIGHT_JOIN")
-            with self._lock:
-                found = self._statements.setdefault(shape, self._excluding(steps, number, statement))
-        return found
-
     def _phase(self, steps: tuple, number: int, after: bool):
         """Step `number` of a search: its rows, less those the steps before it found, keyset-paged."""
         statement, order = self.unordered(steps, number)

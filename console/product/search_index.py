@@ -95,9 +95,7 @@ def exists(conn: Connection, index: SubstringIndex) -> bool:
         ranged = conn.execute(text(schema.format("STATISTICS", "TABLE_SCHEMA", "TABLE_NAME = :side AND "
                                                  "INDEX_NAME = 'PRIMARY' AND SEQ_IN_INDEX = 1 AND "
                                                  "COLUMN_NAME = 'suffix'")), {"side": index.name}).scalar()
-        placed = conn.execute(text(schema.format("COLUMNS", "TABLE_SCHEMA", "TABLE_NAME = :side AND "
-                                                 "COLUMN_NAME = 'pos'")), {"side": index.name}).scalar()
-        return triggers == 3 and ranged == 1 and placed == 1
+        return triggers == 3 and ranged == 1
     return False
 
 
@@ -180,13 +178,12 @@ def _create_mariadb(conn: Connection, index: SubstringIndex) -> None:
     for part in _parts(index)[1:]:
         conn.execute(text(f"DROP TRIGGER IF EXISTS {_quote(conn, part)}"))
     conn.execute(text(f"DROP TABLE IF EXISTS {side}"))
-    # pos: where the suffix starts, so that a count can take each row once (matches_once).
     conn.execute(text(f"CREATE TABLE {side} (suffix VARCHAR({SUFFIX}){collate} NOT NULL, k {key_type} NOT NULL, "
-                      "pos SMALLINT UNSIGNED NOT NULL, PRIMARY KEY (suffix, k)) ENGINE=InnoDB"))
+                      "PRIMARY KEY (suffix, k)) ENGINE=InnoDB"))
     ai, ad, au = (_quote(conn, part) for part in _parts(index)[1:])
     # IGNORE: a value may repeat a suffix.
-    insert = _each_suffix(f"NEW.{column}", f"INSERT IGNORE INTO {side} (suffix, k, pos) VALUES "
-                                          f"(SUBSTRING(NEW.{column}, i, {SUFFIX}), NEW.{key}, i)")
+    insert = _each_suffix(f"NEW.{column}", f"INSERT IGNORE INTO {side} (suffix, k) VALUES "
+                                          f"(SUBSTRING(NEW.{column}, i, {SUFFIX}), NEW.{key})")
     # By (suffix, key): the primary key, no second index. A row removed by a foreign key's cascade fires
     # no trigger and leaves its suffixes behind: a search checks the row itself, so they cost only space.
     delete = _each_suffix(f"OLD.{column}", f"DELETE FROM {side} WHERE suffix = SUBSTRING(OLD.{column}, i, {SUFFIX}) "
@@ -199,8 +196,8 @@ def _create_mariadb(conn: Connection, index: SubstringIndex) -> None:
     # Filled after the triggers exist (a row written meanwhile is already there): one pass per suffix start.
     longest = conn.execute(text(f"SELECT MAX(CHAR_LENGTH({column})) FROM {table}")).scalar() or 0
     for start in range(1, longest - 1):
-        conn.execute(text(f"INSERT IGNORE INTO {side} (suffix, k, pos) SELECT SUBSTRING({column}, {start}, "
-                          f"{SUFFIX}), {key}, {start} FROM {table} WHERE CHAR_LENGTH({column}) >= {start + 2}"))
+        conn.execute(text(f"INSERT IGNORE INTO {side} (suffix, k) SELECT SUBSTRING({column}, {start}, "
+                          f"{SUFFIX}), {key} FROM {table} WHERE CHAR_LENGTH({column}) >= {start + 2}"))
     still_used = conn.execute(text("SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = "
                                    "DATABASE() AND ACTION_STATEMENT LIKE :called"),
                               {"called": f"%{OLD_MARIADB_FUNCTION}(%"}).scalar()
@@ -241,19 +238,7 @@ def contains(table: Table, index: SubstringIndex, dialect: str, tag: str):
 
 
 def _side(index: SubstringIndex, key_type=Integer) -> Table:
-    return Table(index.name, MetaData(), Column("suffix", Text), Column("k", key_type), Column("pos", Integer))
-
-
-def matches_once(table: Table, index: SubstringIndex, tag: str):
-    """MariaDB: (FROM, WHERE) that read the side table's range first and meet each matching row once, at the
-    suffix where the text first occurs. Counting through it stops after the bound (a count through `contains`
-    gathers every candidate first: 130 ms for a text every one of 100,000 rows holds)."""
-    side = _side(index, table.c[index.key].type)
-    column = table.c[index.column]
-    source = side.join(table, table.c[index.key] == side.c.k)
-    return source, (side.c.suffix.like(bindparam(f"{tag}_start"), escape=LIKE_ESCAPE)
-                    & column.like(bindparam(f"{tag}_pattern"), escape=LIKE_ESCAPE)
-                    & (func.locate(bindparam(f"{tag}_text"), column) == side.c.pos))
+    return Table(index.name, MetaData(), Column("suffix", Text), Column("k", key_type))
 
 
 def candidates(index: SubstringIndex, tag: str, bound: int):
@@ -280,5 +265,4 @@ def params(q: str, dialect: str, tag: str) -> dict:
     if dialect not in ("postgresql", "sqlite"):
         # The suffixes that start with the text (or with its first SUFFIX characters: LIKE checks the rest).
         found[f"{tag}_start"] = like_escaped(q[:SUFFIX]) + "%"
-        found[f"{tag}_text"] = q
     return found
