@@ -11,6 +11,12 @@ comparison: the same views with `simple_list_pager = True` (no `COUNT(*)`) and a
 an indexed column (newest first, as the console's lists). Page size and searchable columns stay
 the same. It is timed on page 1 of each list and on every search.
 
+On PostgreSQL, stock's `ILIKE '%…%'` uses the console's own `pg_trgm` index, which a stock user would not
+have. So each search is also timed against stock and tuned stock at /plain and /plaintuned, reading a copy
+of the shop made for the run (`CREATE DATABASE … TEMPLATE`) with the console's trigram indexes dropped, and
+reported beside the first as its own rows ("stock without the console's trigram index"). The copy is
+dropped at the end of the run.
+
 The sides are timed with the Flask test client, logged in as an agent, in rotation. The console's
 URLs come from bench/pages.py.
 """
@@ -18,18 +24,15 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from typing import Callable
 
-from flask import Flask
-from flask_admin import Admin
 from flask_admin.contrib.sqla import ModelView
-from flask_admin.theme import Bootstrap4Theme
 from sqlalchemy import func, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, relationship
 
-from admin_tasks.shop_schema import ShopBase
 from bench import pages
+from bench.stock_admin import drop_plain_shop, mount_stock_admin, plain_shop
 from bench.harness import (BenchContext, Comparison, Stats, SuiteResult, Target, calibrate, measure_rotation,
                            peak_rss_mb)
 
@@ -39,81 +42,7 @@ STOCK_PAGE_SIZE = 20  # Flask-Admin's default
 DEEP_PAGE = 5000
 
 
-class StockBase(DeclarativeBase):
-    metadata = ShopBase.metadata
-
-
-class StockCustomer(StockBase):
-    __table__ = ShopBase.metadata.tables["customers"]
-    # viewonly: the console's own models map the same foreign key; the baseline only reads.
-    orders: Mapped[list["StockOrder"]] = relationship(back_populates="customer", viewonly=True)
-
-
-class StockOrder(StockBase):
-    __table__ = ShopBase.metadata.tables["orders"]
-    customer: Mapped[StockCustomer] = relationship(back_populates="orders", viewonly=True)
-
-    def __str__(self) -> str:
-        return f"Order {self.id}"
-
-
-class StockCustomerView(ModelView):
-    column_display_pk = True
-    column_searchable_list = ["email"]
-    column_filters = ["status"]
-    can_view_details = True
-
-
-class StockOrderView(ModelView):
-    column_display_pk = True
-    column_list = ["id", "customer.email", "status", "total_cents", "refunded_cents", "created_at",
-                   "status_changed_at"]
-    column_filters = ["status", "customer_id"]
-    can_view_details = True
-
-
-class TunedCustomerView(StockCustomerView):
-    simple_list_pager = True
-    column_default_sort = ("created_at", True)
-
-
-class TunedOrderView(StockOrderView):
-    simple_list_pager = True
-    column_default_sort = ("created_at", True)
-
-
-class SessionHandle:
-    """The scoped session as Flask-Admin 2 wants it: an object with `.session` (and its methods)."""
-
-    def __init__(self, session):
-        self.session = session
-
-    def __getattr__(self, name):
-        return getattr(self.session, name)
-
-
-def mount_stock_admin(app: Flask) -> tuple[ModelView, ModelView]:
-    """Add the baselines at /stock and /tuned (no access control: they exist only inside the benchmark process).
-
-    It must happen before the app serves its first request. Returns the default stock views; the
-    tuned ones have the same columns, so the same filter and sort numbers.
-    """
-    handle = SessionHandle(app.extensions["console_db"].target)
-    found = []
-    for prefix, name, customer_view, order_view in (("stock", "Stock Flask-Admin", StockCustomerView, StockOrderView),
-                                                    ("tuned", "Tuned stock Flask-Admin", TunedCustomerView,
-                                                     TunedOrderView)):
-        admin = Admin(app, name=name, url=f"/{prefix}", endpoint=prefix, theme=Bootstrap4Theme())
-        customers = customer_view(StockCustomer, handle, name="Customers", endpoint=f"{prefix}_customers",
-                                  url=f"/{prefix}/customers")
-        orders = order_view(StockOrder, handle, name="Orders", endpoint=f"{prefix}_orders", url=f"/{prefix}/orders")
-        admin.add_view(customers)
-        admin.add_view(orders)
-        found.append((customers, orders))
-    return found[0]
-
-
-def build_app(ctx: BenchContext, shop_url: str):
+def build_app(ctx: BenchContext, shop_url: str, plain_url: str | None = None):
     from console import create_app
     from console.auth.services import create_user, find_user
     from console.db import console_session
@@ -126,7 +55,7 @@ def build_app(ctx: BenchContext, shop_url: str):
     })
     dbs = app.extensions["console_db"]
     upgrade_console(dbs.console_engine)
-    stock_views = mount_stock_admin(app)
+    stock_views = mount_stock_admin(app, plain_url)
     with app.app_context():
         if find_user(console_session(), AGENT) is None:
             create_user(console_session(), AGENT, "agent", PASSWORD)
@@ -161,6 +90,10 @@ class Scenario:
     def tuned(self) -> list[str]:
         return [url.replace("/stock/", "/tuned/", 1) for url in self.baseline] if self.tuned_goal else []
 
+    def plain(self, prefix: str) -> list[str]:
+        """The baseline's URLs on the copy without trigram indexes (plain_shop): a search's only."""
+        return [url.replace("/stock/", f"/{prefix}/", 1) for url in self.baseline] if self.tuned_goal == "search" else []
+
 
 # Ratio targets: goal -> (what, least ratio of the baseline's median to the console's).
 GOALS = {"page 1": ("ratio to stock on page 1", 4.0), "email": ("ratio to stock on email search", 40.0),
@@ -168,7 +101,9 @@ GOALS = {"page 1": ("ratio to stock on page 1", 4.0), "email": ("ratio to stock 
 # Judged against the faster of default and tuned stock: tuned stock's default sort makes a rare match slower
 # to find on some databases (it walks the sort's index, testing each row), and a careful user would notice.
 TUNED_GOALS = {"page 1": ("ratio to the faster of tuned and default stock on page 1", 4.0),
-               "search": ("ratio to the faster of tuned and default stock on every search", 40.0)}
+               "search": ("ratio to the faster of tuned and default stock on every search", 40.0),
+               "search, plain": ("the same against stock without the console's trigram index (PostgreSQL)", 40.0)}
+PLAIN_SUFFIX = " (stock without the console's trigram index)"
 P95_LIMIT_MS = 25.0
 
 
@@ -333,7 +268,20 @@ def offered(fetch: Callable[[], None]) -> bool:
 
 def run(ctx: BenchContext) -> SuiteResult:
     shop = ctx.load_shop()
-    app, (stock_customers, stock_orders) = build_app(ctx, ctx.shop_url())
+    shop.dispose()  # a database with open sessions cannot be a template (plain_shop)
+    began = time.perf_counter()
+    plain_url = None if ctx.profile else plain_shop(ctx.shop_url())
+    if plain_url:
+        ctx.facts["plain_copy_seconds"] = round(time.perf_counter() - began, 1)
+    try:
+        return _run(ctx, plain_url)
+    finally:
+        if plain_url:
+            drop_plain_shop(plain_url)
+
+
+def _run(ctx: BenchContext, plain_url: str | None) -> SuiteResult:
+    app, (stock_customers, stock_orders) = build_app(ctx, ctx.shop_url(), plain_url)
     subjects = pick_subjects(app)
     client = logged_in_client(app)
     result = SuiteResult("lookup", facts={**ctx.facts, "subjects": subjects, "load_average_before": os.getloadavg(),
@@ -354,6 +302,10 @@ def run(ctx: BenchContext) -> SuiteResult:
         sides = [_fetcher(client, scenario.baseline, scenario.baseline_expect), console]
         if scenario.tuned:
             sides.append(_fetcher(client, scenario.tuned, scenario.baseline_expect))
+        plain = plain_url and scenario.plain("plain")
+        if plain:
+            sides += [_fetcher(client, plain, scenario.baseline_expect),
+                      _fetcher(client, scenario.plain("plaintuned"), scenario.baseline_expect)]
         timed = measure_rotation(sides, reps=ctx.reps, warmup=ctx.warmup, budget_s=ctx.budget_s)
         comparison = Comparison(scenario.name, Stats.of(timed[0].wall), Stats.of(timed[1].wall), scenario.note,
                                 baseline_cpu_ms=timed[0].cpu_median_ms, console_cpu_ms=timed[1].cpu_median_ms,
@@ -361,6 +313,17 @@ def run(ctx: BenchContext) -> SuiteResult:
                                 tuned_cpu_ms=timed[2].cpu_median_ms if scenario.tuned else None)
         result.comparisons.append(comparison)
         tuned = f", tuned stock {comparison.tuned.median_ms:,.1f} ms" if comparison.tuned else ""
+        if plain:
+            # The console's samples are the same ones: all five sides took turns in one rotation.
+            name = scenario.name + PLAIN_SUFFIX
+            result.comparisons.append(Comparison(
+                name, Stats.of(timed[3].wall), comparison.console, "the same console samples; stock reads a copy "
+                "of the shop without the console's pg_trgm index, as a stock user's database is",
+                baseline_cpu_ms=timed[3].cpu_median_ms, console_cpu_ms=comparison.console_cpu_ms,
+                tuned=Stats.of(timed[4].wall), tuned_cpu_ms=timed[4].cpu_median_ms))
+            goals[name], tuned_goals[name] = "", "search, plain"
+            tuned += (f"; without the trigram index: stock {result.comparisons[-1].baseline.median_ms:,.1f} ms, "
+                      f"tuned {result.comparisons[-1].tuned.median_ms:,.1f} ms")
         print(f"  {scenario.name}: stock {comparison.baseline.median_ms:,.1f} ms{tuned}, "
               f"console {comparison.console.median_ms:,.2f} ms (p95 {comparison.console.p95_ms:,.2f})", flush=True)
     result.targets = targets(result.comparisons, goals, tuned_goals)
@@ -370,6 +333,5 @@ def run(ctx: BenchContext) -> SuiteResult:
     result.facts["peak_rss_mb"] = peak_rss_mb()
     result.facts["load_average_after"] = os.getloadavg()
     result.facts["calibration_after"] = calibrate()
-    shop.dispose()
     app.extensions["console_db"].dispose()
     return result
