@@ -132,7 +132,7 @@ def phases(reflected: ReflectedRecord, q: str | None, *, personal_partial: bool 
         elif kind == "prefix":
             found.append(Phase(kind, name, {f"{tag}_pattern": like_prefix(q)}))
         else:
-            found.append(Phase(kind, name, search_params(q, reflected.dialect, tag)))
+            found.append(Phase(kind, name, search_params(q, reflected.dialect, tag, reflected.samples.get(name))))
     return found
 
 

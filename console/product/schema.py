@@ -68,7 +68,7 @@ class ReflectedRecord:
     """A record over its reflected table, with its statements built once."""
 
     def __init__(self, record: Record, table: Table, dialect: str = "", indexed: set[str] | None = None,
-                 folding: set[str] | None = None):
+                 folding: set[str] | None = None, samples: dict | None = None):
         self.record = record
         self.table = table
         self.dialect = dialect
@@ -77,6 +77,8 @@ class ReflectedRecord:
         self.substring_indexes = {name: SubstringIndex(record.name, table.name, record.key, name)
                                   for name in record.substring}
         self._indexed_substrings: set[str] = set()
+        # PostgreSQL: the substring columns' values as ANALYZE sampled them (search_index.narrowed).
+        self.samples: dict[str, search_index.Sample] = samples or {}
         for field, names in record.referenced().items():
             for name in names:
                 if name not in table.c:
@@ -289,7 +291,9 @@ class ProductSchema:
                                                  f"has no table {record.table!r}") from None
                 records[record.name] = ReflectedRecord(record, table, self.engine.dialect.name,
                                                        leading_columns(inspector, record.table),
-                                                       case_folding_indexes(conn, inspector, record.table))
+                                                       case_folding_indexes(conn, inspector, record.table),
+                                                       search_index.column_samples(conn, record.table,
+                                                                                   record.substring))
         for reflected in records.values():
             for relation in reflected.record.related:
                 if isinstance(relation, HasMany) and relation.via not in records[relation.record].table.c:

@@ -148,3 +148,45 @@ def test_each_database_answers_a_fragment_from_its_index(big_shop):
         by_table = {row[2]: row[3] for row in plan}
         # A range of the side table's (suffix, key) primary key, then each candidate by its key.
         assert by_table["sc_trgm_customers_email"] == "range" and by_table["customers"] == "eq_ref", text
+
+
+def test_the_trigram_index_is_asked_only_about_the_rarer_words():
+    # 100 sampled emails: "mail" and "example" in 92, "kim" and "lee" in 4 each, "anna" in none.
+    bounds = tuple(f"person.{n}@mail.example" for n in range(92))
+    bounds += tuple(f"kim.{n}@post.test" for n in range(4)) + tuple(f"lee.{n}@post.test" for n in range(4))
+    sample = search_index.Sample(common=(("x", 0.5),), bounds=bounds)
+    assert sample.share("example") == 0.46 and sample.share("x") == 0.5 + 0.5 * 0.92  # ("person.N@mail.example")
+    sample = search_index.Sample(bounds=bounds)
+    # Every value holding the text holds its rare words in this order; a common word's trigrams are left out.
+    assert search_index.narrowed("anna.lopez.4990@mail.example", sample) == "%lopez%"  # unseen: one is enough
+    assert search_index.narrowed("kim.lee", sample) == "%kim.lee%"  # rare, not enough alone: the text itself
+    assert search_index.narrowed("kim.lee@mail.example", sample) == "%kim%lee%"
+    assert search_index.narrowed("mail.example", sample) == "%example%"  # all common: the rarest, then the longest
+    assert search_index.narrowed("kim.lee@mail.example", search_index.Sample()) == "%kim.lee@mail.example%"
+
+
+def test_on_postgresql_a_whole_email_narrows_the_index_scan_and_still_finds_only_it(big_shop):
+    from console.lookup import listing
+
+    engine = big_shop.extensions["console_db"].target_engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the narrowed pattern is PostgreSQL's: its GIN scan reads every trigram's list of rows")
+    reflected = product_schema(big_shop).record("customers")
+    email = "anna.weber.4990@mail.example"
+    steps = phases(reflected, email)
+    number = [(step.kind, step.column) for step in steps].index(("substring", "email"))
+    narrow = steps[number].params[f"p{number}_narrow"]
+    # "example" and "mail" are in every row, "person" in all but one: the sample of ANALYZE says so.
+    assert narrow not in (f"%{email}%",) and "example" not in narrow and "mail" not in narrow, narrow
+    statement = reflected.statement(("phase", tuple((s.kind, s.column) for s in steps), number, False))
+    values = {name: value for step in steps for name, value in step.params.items()}
+    with engine.connect() as conn:
+        compiled = statement.compile(dialect=conn.dialect)
+        plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + compiled.string,
+                                                                 compiled.construct_params(values)))
+        index_cond = [line for line in plan.splitlines() if "Index Cond" in line]
+        assert index_cond and all(narrow in line and email not in line for line in index_cond), plan
+        found = listing.search(conn, reflected, email)
+        assert [(phase.kind, row.id) for phase, row in found.found] == [("exact", 20_001)]
+        near = listing.search(conn, reflected, "weber.4990@mail.exam")
+        assert [(phase.kind, row.id) for phase, row in near.found] == [("substring", 20_001)]
