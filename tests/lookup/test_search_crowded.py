@@ -31,7 +31,8 @@ def test_a_text_most_rows_hold_lists_its_first_page_in_key_order_and_counts_noth
     assert [row.id for row in found.page.rows] == ids[:listing.PAGE_SIZE]
     assert found.count == (listing.PAGE_SIZE, True)  # "More than 25 matches", read off the page
     sent = [" ".join(statement.split()) for _database, statement, _ in sql_log.statements]
-    assert not [s for s in sent if "count(" in s.lower()], sent
+    # MariaDB's one bounded look at the side tables (ReflectedRecord.crowded) decides the plan; no row is counted.
+    assert not [s for s in sent if "count(" in s.lower() and "FROM customers" in s], sent
     if target_db.get_bind().dialect.name in MYSQL:
         # The page came from the bounded read in key order, and no statement gathered every candidate to sort.
         assert any("FORCE INDEX (PRIMARY)" in s and "ROWS EXAMINED" in s for s in sent), sent
