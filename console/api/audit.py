@@ -21,6 +21,6 @@ MAX_LIMIT = 1000
 ))
 def audit_entries():
     """Entries after seq `after` (default 0), at most `limit` (default 100, at most 1000), in seq order."""
-    after = query_int("after", 0, 0, MAX_SEQ)
-    limit = query_int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    after = query_int("after", 0, 0, MAX_SEQ, empty_is_default=False)
+    limit = query_int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT, empty_is_default=False)
     return jsonify({"entries": [entry_record(entry) for entry in entries_after(console_session(), after, limit)]})

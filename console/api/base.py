@@ -162,11 +162,12 @@ def decision_reason() -> str:
     return reason
 
 
-def query_int(name: str, default: int | None, low: int, high: int) -> int | None:
-    """The query argument `name` as a whole number from `low` to `high`; `default` when absent or empty."""
+def query_int(name: str, default: int | None, low: int, high: int, *, empty_is_default: bool = True) -> int | None:
+    """The query argument `name` as a whole number from `low` to `high`; `default` when absent (or empty, unless
+    the route's documented schema refuses an empty value)."""
     raw = request.args.get(name)
     text = (raw or "").strip()
-    if not text:
+    if raw is None or (not text and empty_is_default):
         return default
     # isdigit() alone admits "²"; the length bound keeps int() from ever parsing a huge number.
     if not (text.isascii() and text.isdigit()) or len(text) > len(str(high)) or not low <= int(text) <= high:
