@@ -1,4 +1,4 @@
-"""App-wide HTTP behaviour: health check, security headers, error pages."""
+"""App-wide HTTP behaviour: health check, security headers, error pages, how answers become JSON."""
 from __future__ import annotations
 
 import secrets
@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import (Blueprint, Flask, current_app, g, jsonify, redirect, request, send_from_directory, session,
                    url_for)
+from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy import text
@@ -17,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from console import formatting
 from console.db import databases
+from console.jsontext import jsonable
 
 bp = Blueprint("web", __name__)
 CSP = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -121,7 +123,17 @@ def _error(status: int, title: str, message: str, code: str):
     return error_page(title, message), status
 
 
+class JsonTextProvider(DefaultJSONProvider):
+    """jsonify writes what it cannot write itself as console.jsontext does (dates as ISO text, not Flask's
+    HTTP dates): an answer and the audit entry of the same value say it the same way."""
+
+    @staticmethod
+    def default(value):
+        return jsonable(value)
+
+
 def init_app(app: Flask) -> None:
+    app.json = JsonTextProvider(app)
     if app.config.get("TRUSTED_PROXIES"):
         # The address that per-address limits and the audit see: the client as the outermost trusted proxy saw it.
         # Without trusted proxies X-Forwarded-For is anyone's to write, so the socket's address counts.

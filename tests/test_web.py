@@ -155,3 +155,17 @@ def test_a_security_header_the_view_set_is_kept(isolated_app):
     assert response.headers.getlist("Cache-Control") == ["max-age=60"]
     assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
     assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_answers_become_json_the_one_way_the_audit_writes_values(app):
+    from datetime import date, datetime
+    from decimal import Decimal
+
+    from flask import jsonify
+
+    from console.jsontext import jsonable
+
+    value = {"at": datetime(2026, 12, 6, 18, 30), "day": date(2026, 12, 6), "amount": Decimal("2.50")}
+    with app.test_request_context():
+        assert jsonify(value).get_json() == jsonable(value) == {
+            "at": "2026-12-06T18:30:00", "day": "2026-12-06", "amount": "2.50"}

@@ -1,9 +1,9 @@
 """GET /api/v1/audit: the trail in seq order, for shipping it to another store."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 
-from console.api import ApiError, bp, require
+from console.api.base import bp, query_int, require
 from console.api.describe import Query, documented
 from console.audit.browse import MAX_SEQ, entries_after, entry_record
 from console.db import console_session
@@ -11,17 +11,6 @@ from console.permissions import READ_AUDIT
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-
-
-def _whole_number(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    text = raw.strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 18 or not low <= int(text) <= high:  # not "²"
-        rule = f"a whole number from {low} to {high}"
-        raise ApiError(400, "invalid", f"{name} must be {rule}", {name: f"must be {rule}, got {raw[:40]!r}"})
-    return int(text)
 
 
 @bp.get("/audit")
@@ -32,6 +21,6 @@ def _whole_number(name: str, default: int, low: int, high: int) -> int:
 ))
 def audit_entries():
     """Entries after seq `after` (default 0), at most `limit` (default 100, at most 1000), in seq order."""
-    after = _whole_number("after", 0, 0, MAX_SEQ)
-    limit = _whole_number("limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    after = query_int("after", 0, 0, MAX_SEQ, empty_is_default=False)
+    limit = query_int("limit", DEFAULT_LIMIT, 1, MAX_LIMIT, empty_is_default=False)
     return jsonify({"entries": [entry_record(entry) for entry in entries_after(console_session(), after, limit)]})

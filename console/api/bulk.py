@@ -4,11 +4,10 @@ from __future__ import annotations
 from flask import jsonify, request
 from jsonschema import Draft202012Validator
 
-from console.api import ApiError, api_user, bp, json_body, require
+from console.api.base import ApiError, api_user, bp, decision_reason, json_body, query_int, require, text_field
 from console.api.describe import Query, documented
-from console.api.runs import _bounded_int, _may_read_runs, _reason_only
+from console.api.runs import may_read_runs
 from console.api.schemas import MOMENT, NULLABLE_INT, NULLABLE_TEXT, REASON, TEXT, TICKET_REF, obj, or_empty
-from console.api.tasks import text_field
 from console.permissions import APPROVE_RUNS, RUN_TASKS
 from console.bulk.models import BULK_STATUSES, ITEM_STATUSES
 from console.bulk.service import (approve_bulk, bulk_to_dict, cancel_bulk, get_bulk, item_kinds, item_to_dict,
@@ -80,7 +79,7 @@ def _refuse_types(name: str, items, ticket: str, reason: str, wrong: dict):
 
 
 def _bulk(bulk_id: int):
-    _may_read_runs()
+    may_read_runs()
     return get_bulk(bulk_id)
 
 
@@ -129,8 +128,8 @@ def read_bulk(bulk_id: int):
                    Query("status", or_empty({"enum": list(ITEM_STATUSES)}), "only the items of this status")))
 def read_bulk_items(bulk_id: int):
     bulk = _bulk(bulk_id)
-    after = _bounded_int("after", None, 0, MAX_INT)
-    limit = _bounded_int("limit", 100, 1, MAX_ITEMS_PAGE)
+    after = query_int("after", None, 0, MAX_INT)
+    limit = query_int("limit", 100, 1, MAX_ITEMS_PAGE)
     status = request.args.get("status", "")
     if status and status not in ITEM_STATUSES:
         raise ApiError(400, "invalid", "status: not an item status", {"status": "one of " + ", ".join(ITEM_STATUSES)})
@@ -144,7 +143,7 @@ def read_bulk_items(bulk_id: int):
             body=DECISION, errors=DECIDE_ERRORS, path=BULK_PATH)
 def bulk_approve(bulk_id: int):
     get_bulk(bulk_id)
-    return jsonify({"bulk": bulk_to_dict(approve_bulk(bulk_id, api_user(), _reason_only()))})
+    return jsonify({"bulk": bulk_to_dict(approve_bulk(bulk_id, api_user(), decision_reason()))})
 
 
 @bp.post("/bulk/<int:bulk_id>/reject")
@@ -153,7 +152,7 @@ def bulk_approve(bulk_id: int):
             errors=DECIDE_ERRORS, path=BULK_PATH)
 def bulk_reject(bulk_id: int):
     get_bulk(bulk_id)
-    return jsonify({"bulk": bulk_to_dict(reject_bulk(bulk_id, api_user(), _reason_only()))})
+    return jsonify({"bulk": bulk_to_dict(reject_bulk(bulk_id, api_user(), decision_reason()))})
 
 
 @bp.post("/bulk/<int:bulk_id>/cancel")
@@ -163,7 +162,7 @@ def bulk_reject(bulk_id: int):
             description="The requester, a lead or an admin may cancel.")
 def bulk_cancel(bulk_id: int):
     get_bulk(bulk_id)
-    return jsonify({"bulk": bulk_to_dict(cancel_bulk(bulk_id, api_user(), _reason_only()))})
+    return jsonify({"bulk": bulk_to_dict(cancel_bulk(bulk_id, api_user(), decision_reason()))})
 
 
 @bp.post("/bulk/<int:bulk_id>/pause")
@@ -173,7 +172,7 @@ def bulk_cancel(bulk_id: int):
             description="The requester, a lead or an admin may pause. The bulk is `paused` until resumed.")
 def bulk_pause(bulk_id: int):
     get_bulk(bulk_id)
-    return jsonify({"bulk": bulk_to_dict(pause_bulk(bulk_id, api_user(), _reason_only()))})
+    return jsonify({"bulk": bulk_to_dict(pause_bulk(bulk_id, api_user(), decision_reason()))})
 
 
 @bp.post("/bulk/<int:bulk_id>/resume")
@@ -184,4 +183,4 @@ def bulk_pause(bulk_id: int):
                         "cannot be reached: the bulk stays paused.")
 def bulk_resume(bulk_id: int):
     get_bulk(bulk_id)
-    return jsonify({"bulk": bulk_to_dict(resume_bulk(bulk_id, api_user(), _reason_only()))})
+    return jsonify({"bulk": bulk_to_dict(resume_bulk(bulk_id, api_user(), decision_reason()))})

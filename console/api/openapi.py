@@ -11,7 +11,7 @@ import re
 from apispec import APISpec
 from flask import Flask, current_app, jsonify
 
-from console.api import bp
+from console.api.base import bp
 from console.api.describe import Operation, described, documented
 from console.api.schemas import SCHEMAS, ref
 from console.permissions import ROLE_PERMISSIONS

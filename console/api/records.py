@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from console.api import ApiError, api_user, bp, error_response, json_body, require
+from console.api.base import ApiError, api_user, bp, error_response, json_body, require
 from console.api.describe import Query, documented
 from console.permissions import LOOKUP, REVEAL_PII
 from console.db import target_session

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, request, url_for
 from werkzeug.routing import BuildError
 
-from console.api import ApiError, api_user, bp, require
+from console.api.base import ApiError, api_user, bp, require
 from console.api.describe import Query, documented
 from console.db import console_session
 from console.origin import may_write_on_get

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask import jsonify, request
-from console.api import ApiError, api_user, bp, json_body, require
+from console.api.base import ApiError, api_user, bp, decision_reason, optional_body, query_int, require, text_field
 from console.api.describe import Query, documented
 from console.api.schemas import RUN_ID, or_empty
-from console.api.tasks import run_body, text_field
+from console.api.tasks import run_body
 from console.db import console_session
 from console.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, user_can
 from console.tasks.models import STATUSES, TaskRun
@@ -26,7 +26,8 @@ LIST_QUERY = (
 DECIDE_ERRORS = (403, 404, 409, 422)
 
 
-def _may_read_runs() -> None:
+def may_read_runs() -> None:
+    """A 403 unless the caller may read task runs (bulk items are runs too)."""
     if not (user_can(api_user(), RUN_TASKS) or user_can(api_user(), READ_AUDIT)):
         raise ApiError(403, "forbidden", f"your role ({api_user().role}) may not read task runs")
 
@@ -39,34 +40,14 @@ def _run(run_id: int) -> TaskRun:
     return run
 
 
-def _reason_only() -> str:
-    """The decision's reason from a body like {"reason": "..."}; a missing body counts as no reason."""
-    body = json_body() if request.get_data() else {}
-    fields: dict = {}
-    reason = text_field(body, "reason", fields)
-    if fields:
-        raise ApiError(400, "invalid", "reason must be a string", fields)
-    return reason
-
-
-def _bounded_int(name: str, default: int | None, low: int, high: int) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12 or not low <= int(raw) <= high:  # not "²"
-        raise ApiError(400, "invalid", f"{name} must be a whole number from {low} to {high}",
-                       {name: f"expected a whole number from {low} to {high}"})
-    return int(raw)
-
-
 @bp.get("/runs")
 @documented("Runs, newest first, filtered and paged", answers={200: "RunList"}, errors=(403,), query=LIST_QUERY)
 def list_runs():
     """Runs, newest first; filter by ticket, customer, task, status, actor or order; page with ?before=<id>."""
-    _may_read_runs()
-    limit = _bounded_int("limit", 50, 1, MAX_LIMIT)
-    before = _bounded_int("before", None, 1, MAX_INT)
-    order_id = _bounded_int("order", None, 0, MAX_INT)
+    may_read_runs()
+    limit = query_int("limit", 50, 1, MAX_LIMIT)
+    before = query_int("before", None, 1, MAX_INT)
+    order_id = query_int("order", None, 0, MAX_INT)
     filters = {name: request.args.get(name)[:254] for name in LIST_FILTERS if request.args.get(name)}
     for name, value in filters.items():
         if "\x00" in value:  # no stored value holds one, and PostgreSQL refuses it in a query
@@ -81,7 +62,7 @@ def list_runs():
 @bp.get("/runs/<int:run_id>")
 @documented("One run", answers={200: "RunAnswer"}, errors=(403, 404))
 def get_run(run_id: int):
-    _may_read_runs()
+    may_read_runs()
     return jsonify({"run": run_body(_run(run_id))})
 
 
@@ -93,7 +74,7 @@ def get_run(run_id: int):
 def approve(run_id: int):
     """Approve another person's pending run; it executes now."""
     _run(run_id)
-    return jsonify({"run": run_body(approve_run(run_id, api_user(), _reason_only()))})
+    return jsonify({"run": run_body(approve_run(run_id, api_user(), decision_reason()))})
 
 
 @bp.post("/runs/<int:run_id>/reject")
@@ -102,7 +83,7 @@ def approve(run_id: int):
             errors=DECIDE_ERRORS)
 def reject(run_id: int):
     _run(run_id)
-    return jsonify({"run": run_body(reject_run(run_id, api_user(), _reason_only()))})
+    return jsonify({"run": run_body(reject_run(run_id, api_user(), decision_reason()))})
 
 
 @bp.post("/runs/<int:run_id>/undo")
@@ -112,7 +93,7 @@ def reject(run_id: int):
 def undo(run_id: int):
     """Undo a succeeded run with a new, audited run; the ticket defaults to the original's."""
     original = _run(run_id)
-    body = json_body() if request.get_data() else {}
+    body = optional_body()
     fields: dict = {}
     ticket = text_field(body, "ticket", fields) or original.ticket
     reason = text_field(body, "reason", fields)
@@ -128,7 +109,7 @@ def undo(run_id: int):
 def reconcile(run_id: int):
     """Settle an interrupted run from the target rows, or by hand with {"settle_as": "succeeded"|"failed"}."""
     _run(run_id)
-    body = json_body() if request.get_data() else {}
+    body = optional_body()
     fields: dict = {}
     settle_as = text_field(body, "settle_as", fields) or None
     reason = text_field(body, "reason", fields) or None

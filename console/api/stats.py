@@ -5,7 +5,7 @@ from flask import jsonify, request
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from console.api import ApiError, api_user, bp, json_body, require
+from console.api.base import ApiError, api_user, bp, json_body, query_int, require
 from console.api.describe import Query, documented
 from console.api.schemas import GROUP_BY, OPTIONAL_DAY, or_empty
 from console.db import console_session, utcnow
@@ -28,15 +28,6 @@ def _filter(default_days: int = metrics.DEFAULT_DAYS) -> metrics.StatsFilter:
                                     default_days=default_days)
     except FilterError as exc:
         raise ApiError(400, "invalid", str(exc), exc.fields) from None
-
-
-def _limit(default: int = 20) -> int:
-    raw = request.args.get("limit")
-    if raw in (None, ""):
-        return default
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 500:  # "²".isdigit() is True
-        raise ApiError(400, "invalid", "limit must be a whole number from 1 to 500", {"limit": "from 1 to 500"})
-    return int(raw)
 
 
 @bp.get("/stats/deflection")
@@ -62,7 +53,8 @@ def deflection_stats():
 def opportunity_stats():
     """The tool-opportunity ranking over the 90 days up to `to`: missing tools, and existing ones asked for."""
     stats_filter = _filter()
-    return jsonify(ranking.ranking(console_session(), stats_filter, limit=_limit()) | _scope(stats_filter))
+    limit = query_int("limit", 20, 1, 500)
+    return jsonify(ranking.ranking(console_session(), stats_filter, limit=limit) | _scope(stats_filter))
 
 
 @bp.get("/stats/support-tax")

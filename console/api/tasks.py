@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from console.api import ApiError, api_user, bp, json_body
+from console.api.base import ApiError, api_user, bp, json_body, text_field
 from console.tasks.disclosure import masked_run, shown_preview
 from console.api.describe import Query, documented
 from console.tasks.checks import MAX_IDEMPOTENCY_KEY_LENGTH
@@ -32,17 +32,6 @@ def _task_error(exc: TaskError):
     if exc.run is not None:
         body["run"] = run_body(exc.run)
     return jsonify(body), exc.status
-
-
-def text_field(body: dict, name: str, fields: dict) -> str:
-    """A string member of the body ("" when absent or null); a wrong type is noted in `fields`."""
-    value = body.get(name)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        fields[name] = "must be a string"
-        return ""
-    return value
 
 
 def _run_request(name: str) -> RunRequest:

@@ -7,7 +7,7 @@ from flask import jsonify, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import MethodNotAllowed
 
-from console.api import ApiError, api_user, bp, json_body, require
+from console.api.base import ApiError, api_user, bp, json_body, require
 from console.api.describe import Query, documented
 from console.api.schemas import TICKET_REF, or_empty
 from console.audit.chain import AuditUnavailable

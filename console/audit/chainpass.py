@@ -50,7 +50,7 @@ class Broken(Exception):
 
 
 @contextmanager
-def _snapshot(engine: Engine):
+def snapshot(engine: Engine):
     options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
     with engine.connect() as conn:
         conn = conn.execution_options(**options)
@@ -58,7 +58,7 @@ def _snapshot(engine: Engine):
             yield conn
 
 
-class _Pass:
+class ChainPass:
     """One verification pass; the loop in `entries` is the hot path."""
 
     def __init__(self, key: str, policy: CheckpointPolicy | None, checkpoints, anchors, result: Verification):

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from console.audit import rehash
-from console.audit.chainpass import Broken, Verification, _Pass, _snapshot
+from console.audit.chainpass import Broken, ChainPass, Verification, snapshot
 from console.audit.models import GENESIS, AuditEntry
 from console.db import make_engine
 
@@ -75,8 +75,8 @@ def check_range(url: str, key: str, policy, checkpoints, anchors, low: int, high
     engine = make_engine(url)
     result = Verification()
     try:
-        with _snapshot(engine) as conn:
-            check = _Pass(key, policy, checkpoints, anchors, result)
+        with snapshot(engine) as conn:
+            check = ChainPass(key, policy, checkpoints, anchors, result)
             check.good_checkpoint_seq = max((c.seq for c in checkpoints if c.seq < low), default=0)
             last_hash = None
             try:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from console.audit import parallel, rehash
-from console.audit.chainpass import Broken, Verification, _Pass, _snapshot
+from console.audit.chainpass import Broken, ChainPass, Verification, snapshot
 from console.audit.checkpoints import CheckpointPolicy
 from console.audit.coverage import first_failure, uncovered
 from console.audit.models import GENESIS, AuditCheckpoint, AuditEntry, AuditHead, AuditVerification
@@ -71,14 +71,14 @@ class _Inexact(Exception):
 def _verify(engine: Engine, key: str, policy, anchors, strict: bool, batch: int, workers: int | None, *,
             fast: bool, overlap: bool = False) -> Verification:
     result = Verification()
-    with _snapshot(engine) as conn:
+    with snapshot(engine) as conn:
         checkpoint_rows = conn.execute(
             select(AuditCheckpoint.id, AuditCheckpoint.seq, AuditCheckpoint.hash, AuditCheckpoint.created_at,
                    AuditCheckpoint.mac).order_by(AuditCheckpoint.seq, AuditCheckpoint.id)
         ).all()
         head = conn.execute(select(AuditHead.seq, AuditHead.hash, AuditHead.checkpoint_seq, AuditHead.checkpoint_at)
                             .where(AuditHead.id == 1)).first()
-        check = _Pass(key, policy, checkpoint_rows, anchors, result)
+        check = ChainPass(key, policy, checkpoint_rows, anchors, result)
         try:
             check.vouch(0, GENESIS)
             last_seq = conn.scalar(select(func.max(AuditEntry.seq))) or 0

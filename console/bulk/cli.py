@@ -18,7 +18,7 @@ from console.bulk.service import bulk_to_dict, get_bulk, plan_csv, request_bulk_
 from console.bulk.settings import queue_url
 from console.db import console_session, expect_writes
 from console.tasks.checks import TaskError
-from console.tasks.cli import _app, _fail, group as tasks_group
+from console.tasks.cli import command_app, exit_with_error, group as tasks_group
 
 POLL_SECONDS = 0.5
 FINAL = ("finished", "cancelled", "rejected")
@@ -29,7 +29,7 @@ NOT_APPLIED = ("failed", "refused", "interrupted")
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty (for scripts and tests).")
 def group(burst: bool):
     """Work through bulk runs queued on CONSOLE_QUEUE_URL (run as many workers as wanted, on any hosts)."""
-    app = _app()
+    app = command_app()
     if not queue_url(app.config):
         raise click.ClickException("CONSOLE_QUEUE_URL is not set: without a queue, the serving process works "
                                    "through bulks itself")
@@ -80,7 +80,7 @@ def bulk(name: str, csv_file: Path, as_email: str, ticket: str, reason: str, dry
     Exit 2 when the CSV or an item is invalid, 1 when any item did not apply (failed, refused, interrupted).
     """
     data = csv_file.read_bytes()
-    app = _app()
+    app = command_app()
     with app.app_context():
         expect_writes()
         user = find_user(console_session(), as_email)
@@ -93,7 +93,7 @@ def bulk(name: str, csv_file: Path, as_email: str, ticket: str, reason: str, dry
                 return
             bulk_id = request_bulk_csv(name, data, ticket, reason, user, source="cli").id
         except TaskError as exc:
-            _fail(exc)
+            exit_with_error(exc)
     worker = BulkThread(app).start() if not queue_url(app.config) else None
     try:
         shown = _follow(app, bulk_id)

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from console.audit.chain import canonical_json
 from console.bulk.models import BulkItem
 from console.db import console_session, utcnow
+from console.jsontext import canonical_json
 from console.tasks.disclosure import preview_personal
 from console.tasks.checks import RunRequest, TaskError, check_request, resolve
 from console.tasks.execution import TaskFailure, describe, rehearse

@@ -17,8 +17,9 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, insert, select, update
 
-from console.audit.chain import AuditUnavailable, canonical_json, record_event
+from console.audit.chain import AuditUnavailable, record_event
 from console.auth import token_issuer_id
+from console.jsontext import canonical_json
 from console.permissions import APPROVE_RUNS, user_can
 from console.bulk.csvinput import name_rows, parse_csv
 from console.bulk.models import WORKABLE, Bulk, BulkItem

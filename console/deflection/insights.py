@@ -21,7 +21,7 @@ from sqlalchemy import and_, case, func, literal, or_, select, text, union_all
 from sqlalchemy.orm import Session
 
 from console.deflection import ranking
-from console.deflection.metrics import StatsFilter, _where, in_range
+from console.deflection.metrics import StatsFilter, in_range, matching
 from console.deflection.models import EventRollup, OutcomeRollup, TicketRollup
 
 IMPACT_DAYS = 90
@@ -53,7 +53,7 @@ def tool_health(session: Session, stats_filter: StatsFilter) -> list[dict]:
     every single run's success rate.
     """
     runs = (select(EventRollup.kind, EventRollup.subject, EventRollup.status, func.sum(EventRollup.events))
-            .where(EventRollup.kind.in_(("task_run", "undo", "bulk_item")), *_where(EventRollup, stats_filter))
+            .where(EventRollup.kind.in_(("task_run", "undo", "bulk_item")), *matching(EventRollup, stats_filter))
             .group_by(EventRollup.kind, EventRollup.subject, EventRollup.status))
     rows: dict[str, dict] = {}
 
@@ -77,7 +77,7 @@ def tool_health(session: Session, stats_filter: StatsFilter) -> list[dict]:
             entry[prefix + status] += events
     credited = (select(TicketRollup.task, TicketRollup.outcome, TicketRollup.false_deflection,
                        func.sum(TicketRollup.tickets))
-                .where(TicketRollup.task != "", *_where(TicketRollup, stats_filter))
+                .where(TicketRollup.task != "", *matching(TicketRollup, stats_filter))
                 .where((TicketRollup.outcome == "deflected_by_task") | TicketRollup.false_deflection.is_(True))
                 .group_by(TicketRollup.task, TicketRollup.outcome, TicketRollup.false_deflection))
     for task, outcome, false_deflection, tickets in session.execute(credited):
@@ -189,7 +189,7 @@ def runbook_gaps(session: Session, stats_filter: StatsFilter, limit: int = 20) -
     """Runbooks read on tickets that were escalated anyway, most such escalations first."""
     query = (select(EventRollup.kind, EventRollup.subject, func.sum(EventRollup.events))
              .where(EventRollup.kind.in_(("runbook_viewed", "runbook_then_escalated")),
-                    *_where(EventRollup, StatsFilter(stats_filter.start, stats_filter.end, "", stats_filter.team)))
+                    *matching(EventRollup, StatsFilter(stats_filter.start, stats_filter.end, "", stats_filter.team)))
              .group_by(EventRollup.kind, EventRollup.subject))
     views: Counter = Counter()
     escalated: Counter = Counter()

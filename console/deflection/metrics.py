@@ -93,7 +93,8 @@ def in_range(model, start: date, end: date):
     return or_(*parts)
 
 
-def _where(model, stats_filter: StatsFilter, *, dated: bool = True) -> list:
+def matching(model, stats_filter: StatsFilter, *, dated: bool = True) -> list:
+    """What a row of the rollup `model` meets to match the filter: its dates (unless not `dated`), category, team."""
     conditions = [in_range(model, stats_filter.start, stats_filter.end)] if dated else []
     if stats_filter.category:
         conditions.append(model.category == stats_filter.category)
@@ -134,7 +135,7 @@ def deflection(session: Session, stats_filter: StatsFilter, group_by: str = "wee
     model = TicketRollup if group_by == "task" else OutcomeRollup
     column = getattr(model, "day" if group_by == "week" else group_by)
     query = (select(column, model.outcome, func.sum(model.tickets))
-             .where(*_where(model, stats_filter)).group_by(column, model.outcome))
+             .where(*matching(model, stats_filter)).group_by(column, model.outcome))
     grouped: dict = defaultdict(lambda: defaultdict(int))
     totals: dict[str, int] = defaultdict(int)
     for key, outcome, tickets in session.execute(query):
@@ -157,7 +158,7 @@ def funnel(session: Session, stats_filter: StatsFilter) -> list[dict]:
     """Per category: tickets, solved with a task, with a runbook, otherwise, and escalated by class."""
     query = (select(OutcomeRollup.category, OutcomeRollup.outcome, OutcomeRollup.escalation_class,
                     func.sum(OutcomeRollup.tickets))
-             .where(*_where(OutcomeRollup, stats_filter))
+             .where(*matching(OutcomeRollup, stats_filter))
              .group_by(OutcomeRollup.category, OutcomeRollup.outcome, OutcomeRollup.escalation_class))
     rows: dict[str, dict] = {}
     for category, outcome, escalation_class, tickets in session.execute(query):
@@ -178,7 +179,7 @@ def support_tax(session: Session, stats_filter: StatsFilter, capacity_hours: flo
     Time counts on the day it was logged. A week cut by the range gets its share of the capacity.
     """
     query = (select(EventRollup.day, EventRollup.kind, func.sum(EventRollup.minutes), func.sum(EventRollup.events))
-             .where(EventRollup.kind.in_(("dev_time", "escalated")), *_where(EventRollup, stats_filter))
+             .where(EventRollup.kind.in_(("dev_time", "escalated")), *matching(EventRollup, stats_filter))
              .group_by(EventRollup.day, EventRollup.kind))
     minutes: dict[date, int] = defaultdict(int)
     escalations: dict[date, int] = defaultdict(int)

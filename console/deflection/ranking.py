@@ -16,7 +16,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
-from console.deflection.metrics import StatsFilter, _where, in_range, previous
+from console.deflection.metrics import StatsFilter, in_range, matching, previous
 from console.deflection.models import ESCALATION_CLASSES, EventRollup, TicketRollup
 
 OPPORTUNITY_DAYS = 90
@@ -69,7 +69,7 @@ def _groups(session: Session, window: StatsFilter) -> dict[tuple, dict]:
                     func.sum(TicketRollup.tickets), func.sum(TicketRollup.dev_minutes), func.sum(TicketRollup.timed))
              .where(TicketRollup.outcome == "escalated",
                     or_(recent_rows, in_range(TicketRollup, earlier.start, earlier.end)),
-                    *_where(TicketRollup, window, dated=False))
+                    *matching(TicketRollup, window, dated=False))
              .group_by(TicketRollup.category, TicketRollup.missing_tool, TicketRollup.escalation_class, recent))
     groups: dict[tuple, dict] = {}
     for category, missing_tool, escalation_class, is_recent, tickets, minutes, timed in session.execute(query):
@@ -94,7 +94,7 @@ def _refusal_shares(session: Session, window: StatsFilter, tasks: set[str]) -> d
         return {}
     query = (select(EventRollup.subject, EventRollup.status, func.sum(EventRollup.events))
              .where(EventRollup.kind.in_(("task_run", "bulk_item")), EventRollup.subject.in_(sorted(tasks)),
-                    *_where(EventRollup, window))
+                    *matching(EventRollup, window))
              .group_by(EventRollup.subject, EventRollup.status))
     runs: Counter = Counter()
     refused: Counter = Counter()

@@ -9,6 +9,7 @@ import re
 import click
 
 from console.config import DEFAULT_PRODUCT_PACKAGE, ConfigError, default_task_packages
+from console.jsontext import jsonable
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 
@@ -18,7 +19,7 @@ def group():
     """List, check, create and run task plugins."""
 
 
-def _app():
+def command_app():
     """The app from the ScriptInfo that `support-console` (or a test's CLI runner) hands the command."""
     from flask.cli import ScriptInfo
 
@@ -50,13 +51,13 @@ def list_tasks(as_json: bool):
     """List every discovered task (disabled ones are marked)."""
     from console.tasks.presenting import describe_task
 
-    app = _app()
+    app = command_app()
     registry = app.extensions["task_registry"]
     with app.app_context():
         specs = registry.all_specs()
         described = [dict(describe_task(spec), enabled=spec.name not in registry.disabled) for spec in specs]
     if as_json:
-        click.echo(json.dumps({"tasks": described}, indent=2, sort_keys=True, default=str))
+        click.echo(json.dumps(jsonable({"tasks": described}), indent=2, sort_keys=True))
         return
     if not described:
         click.echo("No tasks found in " + ", ".join(app.config["TASK_PACKAGES"]) + ".")
@@ -106,7 +107,7 @@ def new(name: str, category: str, title: str, record: str | None, column: str | 
         raise click.BadParameter("use lower-case letters, digits and underscores, starting with a letter "
                                  "(at most 60 characters), e.g. extend_trial", param_hint="NAME")
     folder = _slug(category)
-    app = _app()
+    app = command_app()
     if name in {spec.name for spec in app.extensions["task_registry"].all_specs()}:
         raise click.ClickException(f"NAME: a task called {name!r} already exists; choose another name")
     title = " ".join("".join(ch for ch in title if ch.isprintable()).split()) or name.replace("_", " ").capitalize()
@@ -166,7 +167,7 @@ def _echo_preview(name: str, result) -> None:
         click.echo(f"  afterwards: {effect}")
 
 
-def _fail(exc) -> None:
+def exit_with_error(exc) -> None:
     """Print the runner's refusal or error with each bad field, and exit non-zero."""
     if exc.run is not None:
         click.echo(f"Run {exc.run.id} {exc.run.status}.", err=True)
@@ -192,7 +193,7 @@ def run(name: str, as_email: str, ticket: str, reason: str, pairs: tuple[str, ..
     from console.tasks.runner import RunRequest, TaskError, preview, start_run
 
     params = _parse_params(pairs)
-    app = _app()
+    app = command_app()
     with app.app_context():
         expect_writes()  # beside a serving console on SQLite, wait for the write lock rather than fail
         user = find_user(console_session(), as_email)
@@ -203,7 +204,7 @@ def run(name: str, as_email: str, ticket: str, reason: str, pairs: tuple[str, ..
         try:
             result = preview(request)
         except TaskError as exc:
-            _fail(exc)
+            exit_with_error(exc)
         _echo_preview(name, result)
         if dry_run:
             click.echo("Dry run: nothing was changed.")
@@ -214,7 +215,7 @@ def run(name: str, as_email: str, ticket: str, reason: str, pairs: tuple[str, ..
         try:
             done = start_run(confirmed)
         except TaskError as exc:
-            _fail(exc)
+            exit_with_error(exc)
         if done.status == "pending_approval":
             click.echo(f"Run {done.id} is waiting for approval by a lead (nothing changed yet).")
         else:
