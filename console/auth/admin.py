@@ -13,6 +13,7 @@ from wtforms.validators import Optional, Length
 from console.admin.base import ConsoleModelView
 from console.auth import services
 from console.auth.models import ROLES, ApiToken, StaffUser
+from console.formatting import counted
 from console.permissions import MANAGE_USERS, role_title
 
 
@@ -107,4 +108,4 @@ class ApiTokenView(ConsoleModelView):
             if token.revoked_at is None:
                 services.revoke_token(self.session, token, actor=current_user.email)
                 count += 1
-        flash(f"Revoked {count} token(s).", "success")
+        flash(f"Revoked {counted(count, 'token')}.", "success")
