@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import select
+import threading
 import time
 import weakref
 from datetime import datetime, timezone
@@ -69,6 +70,27 @@ def begin_writing(session: Session) -> None:
     session.commit()  # nothing is pending in a read-only page; committing keeps its objects loaded
 
 
+class _Waiting:
+    """How many threads of this process wait now for a SQLite write lock (in BEGIN IMMEDIATE)."""
+
+    def __init__(self):
+        self.count = 0
+        self._guard = threading.Lock()
+
+    def __enter__(self):
+        with self._guard:
+            self.count += 1
+
+    def __exit__(self, *_exc):
+        with self._guard:
+            self.count -= 1
+
+
+# SQLite's busy handler polls for the lock up to 100 ms apart, so a waiter loses every race to a thread
+# that takes the lock again sooner; the embedded bulk worker yields while this is above zero.
+SQLITE_WRITERS_WAITING = _Waiting()
+
+
 def _fix_pysqlite(engine: Engine, write_lock: Callable[[Connection], bool] | None = None) -> None:
     # pysqlite opens transactions lazily and never for SAVEPOINT, which breaks nested
     # transactions and test isolation; take over BEGIN ourselves (SQLAlchemy docs recipe).
@@ -98,9 +120,12 @@ def _fix_pysqlite(engine: Engine, write_lock: Callable[[Connection], bool] | Non
         def _begin_impl(self, transaction) -> None:
             if self._echo:
                 self._log_info("BEGIN (implicit)")
-            statement = "BEGIN IMMEDIATE" if write_lock is not None and write_lock(self) else "BEGIN"
             try:
-                self.connection.driver_connection.execute(statement)
+                if write_lock is not None and write_lock(self):
+                    with SQLITE_WRITERS_WAITING:
+                        self.connection.driver_connection.execute("BEGIN IMMEDIATE")
+                else:
+                    self.connection.driver_connection.execute("BEGIN")
             except BaseException as error:
                 self._handle_dbapi_exception(error, None, None, None, None)
 

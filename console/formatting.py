@@ -285,10 +285,16 @@ def row_name(table, key, before, after, *, personal: Personal, customer: str = "
     return f"{noun} #{label}" + (f" of order {order}" if order is not None else "")
 
 
+def counted(number: int, noun: str, plural: str = "") -> str:
+    """A count with its noun in the right number: "1 token", "2 tokens" ("1 entry", "3 entries" given the plural)."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
 def init_app(app: Flask) -> None:
     """Check the display zone, and give templates `local_time` (a filter and a function)."""
     app.extensions["display_zone"] = zone_from_config(app.config.get("DISPLAY_TIMEZONE"))
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals["counted"] = counted
     app.jinja_env.globals["local_time"] = local_time
     app.jinja_env.filters["human_column"] = human_column
     app.jinja_env.filters["masked"] = masked

@@ -36,6 +36,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
 }
 
+# How people read a role on pages and in forms; the slugs stay in the database, the API and the CLI's arguments.
+ROLE_TITLES = {"agent": "Agent", "lead": "Lead", "product_owner": "Product owner", "developer": "Developer",
+               "admin": "Admin"}
+
+
+def role_title(role: str | None) -> str:
+    return ROLE_TITLES.get(role or "") or str(role or "").replace("_", " ").capitalize()
+
 
 def role_can(role: str | None, permission: str) -> bool:
     return permission in ROLE_PERMISSIONS.get(role or "", frozenset())

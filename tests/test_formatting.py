@@ -8,7 +8,7 @@ import pytest
 
 from console import create_app
 from console.config import ConfigError
-from console.formatting import (Personal, format_time, human_column, local_time, row_name, table_noun,
+from console.formatting import (Personal, counted, format_time, human_column, local_time, row_name, table_noun,
                                 zone_from_config)
 from tests.conftest import config_for
 
@@ -137,3 +137,22 @@ def test_audit_details_are_masked_in_params_changes_effects_and_texts(product_ma
     assert shown["expected"]["effects"][0]["to"] == "al•••e@n•••.example"
     assert shown["result"] == "Changed al•••e@e•••.com to al•••e@n•••.example" and shown["source"] == "web"
     assert details["params"]["email"] == "alice@example.com"  # the stored details are never touched
+
+
+def test_a_count_takes_its_noun_in_the_right_number():
+    assert (counted(1, "token"), counted(0, "token"), counted(2, "token")) == ("1 token", "0 tokens", "2 tokens")
+    assert counted(3, "entry", "entries") == "3 entries" and counted(1, "entry", "entries") == "1 entry"
+
+
+# "token(s)" is what a person reads when a count's noun was not put in number; "http(s)" is a real term.
+HALF_PLURAL = re.compile(r"[a-z]\(s\)(?<!http\(s\))")
+
+
+def test_no_message_leaves_its_plural_in_brackets():
+    root = Path(__file__).resolve().parent.parent
+    sources = [path for folder in ("console", "admin_tasks") for pattern in ("*.py", "*.html", "*.js")
+               for path in (root / folder).rglob(pattern)]
+    found = [f"{path.relative_to(root)}:{number}: {line.strip()}" for path in sources
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if HALF_PLURAL.search(line)]
+    assert not found, "\n".join(found)

@@ -92,7 +92,8 @@ def _check_schema(conn: Connection) -> None:
     missing = [table for table in TABLES if not inspector.has_table(table)]
     if missing:
         raise ShopSchemaMissing(
-            f"the target database has no {', '.join(missing)} table(s); run `support-console init` first"
+            f"the target database has no {', '.join(missing)} table{'' if len(missing) == 1 else 's'}; "
+            "run `support-console init` first"
         )
 
 

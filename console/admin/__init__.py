@@ -6,6 +6,7 @@ from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 
 from console.admin.base import AdminStatic, ConsoleIndexView, PageChrome
+from console.permissions import role_title
 from console.web import csp_nonce
 
 
@@ -22,4 +23,5 @@ def init_admin(app: Flask) -> Admin:
     chrome = PageChrome()
     app.jinja_env.globals.update(cached_url=chrome.url, cached_frame=chrome.frame, user_bar=chrome.user_bar,
                             admin_static=AdminStatic(chrome))
+    app.jinja_env.filters["role_title"] = role_title
     return admin

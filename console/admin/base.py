@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from console.admin.home import home_sections
 from console.formatting import HTML_ESCAPES, local_time
-from console.permissions import user_can
+from console.permissions import role_title, user_can
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CHROME_CACHE_LIMIT = 2048  # entries in each cache of PageChrome
@@ -180,7 +180,7 @@ class PageChrome:
         if not user.is_authenticated:
             return Markup("")
         email = str(user.email).translate(HTML_ESCAPES)
-        role = str(user.role).replace("_", " ").translate(HTML_ESCAPES)
+        role = role_title(user.role).translate(HTML_ESCAPES)
         html = (f'<span class="navbar-text mr-2 text-light"><span class="navbar-user" title="{email}">{email}</span>'
                 f' · <span class="badge badge-light">{role}</span></span>\n')
         ticket = session.get("ticket_ref")

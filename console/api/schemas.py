@@ -78,6 +78,8 @@ RUN = obj({
     "started_at": NULLABLE_MOMENT, "finished_at": NULLABLE_MOMENT, "approved_at": NULLABLE_MOMENT,
     "decision_reason": TEXT, "approval_reasons": TEXT, "preview_hash": TEXT, "undo_of": NULLABLE_INT,
     "undone_by": NULLABLE_INT, "customer": TEXT, "order_id": NULLABLE_INT,
+    "suggested_reply": {"type": ["string", "null"], "description": "the task's reply to the customer once the run "
+                        "succeeded on a ticket (personal data masked); null otherwise"},
 }, ("id", "task", "status", "ticket", "reason", "actor", "params", "changes", "result", "error", "created_at",
     "approved_by"))
 

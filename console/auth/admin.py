@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import flash, request
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_login import current_user
 from wtforms import PasswordField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -12,7 +13,8 @@ from wtforms.validators import Optional, Length
 from console.admin.base import ConsoleModelView
 from console.auth import services
 from console.auth.models import ROLES, ApiToken, StaffUser
-from console.permissions import MANAGE_USERS
+from console.formatting import counted
+from console.permissions import MANAGE_USERS, role_title
 
 
 class StaffUserView(ConsoleModelView):
@@ -22,7 +24,9 @@ class StaffUserView(ConsoleModelView):
     column_list = ("email", "name", "role", "team", "active", "last_login_at", "created_at")
     column_labels = {"active": "Enabled", "last_login_at": "Last login"}
     column_searchable_list = ("email",)
-    column_filters = ("role", "active")
+    column_filters = (FilterEqual(StaffUser.role, "Role", options=[(r, role_title(r)) for r in ROLES]), "active")
+    column_formatters = {"role": lambda _view, _context, model, _name: role_title(model.role)}
+    column_formatters_detail = column_formatters
     column_default_sort = ("email", False)
     column_details_exclude_list = ("password_hash", "session_version")
     form_columns = ("email", "name", "role", "team", "active", "new_password")
@@ -32,7 +36,7 @@ class StaffUserView(ConsoleModelView):
                                       description="Required for a new user; leave empty to keep the current password."),
     }
     form_overrides = {"role": SelectField}
-    form_args = {"role": {"choices": [SelectChoice(r, r.replace("_", " ")) for r in ROLES]}}
+    form_args = {"role": {"choices": [SelectChoice(r, role_title(r)) for r in ROLES]}}
 
     def create_model(self, form):
         try:
@@ -104,4 +108,4 @@ class ApiTokenView(ConsoleModelView):
             if token.revoked_at is None:
                 services.revoke_token(self.session, token, actor=current_user.email)
                 count += 1
-        flash(f"Revoked {count} token(s).", "success")
+        flash(f"Revoked {counted(count, 'token')}.", "success")

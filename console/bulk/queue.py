@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from flask import current_app
 from redis import Redis
@@ -18,15 +19,17 @@ from rq import Queue
 
 from console.bulk.settings import QUEUE_NAME, queue_url
 from console.bulk.working import QueueStalled, claimable_bulks, follow_reconciled_items, work_bulk, worker_name
-from console.db import expect_writes
+from console.db import SQLITE_WRITERS_WAITING, console_session, expect_writes, target_session
 from console.tasks.checks import TaskError
 
 log = logging.getLogger(__name__)
 JOB = "console.bulk.jobs.work_bulk_job"
 POLL_SECONDS = 1.0
-# Between two items the embedded worker leaves the database to the requests for a moment: on SQLite a
-# thread that begins its next write at once takes the single write lock again before any waiting request.
+# Between two chunks the embedded worker leaves the database to the requests: on SQLite a thread that
+# begins its next write at once takes the single write lock again before any waiting request. It waits
+# while requests of this process wait for the lock, at most SQLITE_YIELD_SECONDS, so the bulk goes on too.
 SQLITE_PAUSE_SECONDS = 0.01
+SQLITE_YIELD_SECONDS = 2.0
 
 
 def redis_connection(app) -> Redis:
@@ -91,8 +94,19 @@ class BulkThread:
         self.pause = SQLITE_PAUSE_SECONDS if sqlite else 0.0
 
     def _stopping(self) -> bool:
-        """Asked before each item: yield to the requests (on SQLite), and say whether to stop."""
-        return self._stop.wait(self.pause) if self.pause else self._stop.is_set()
+        """Asked before each chunk: yield to the requests (on SQLite), and say whether to stop."""
+        if not self.pause:
+            return self._stop.is_set()
+        # This context writes, so even the read of the claimed items began with BEGIN IMMEDIATE: a pause
+        # inside that transaction held the write lock all along and requests timed out behind it. The
+        # target's first: a transaction it begins takes the console's lock too (Databases._console_first).
+        target_session().commit()
+        console_session().commit()
+        deadline = time.monotonic() + SQLITE_YIELD_SECONDS
+        while not self._stop.wait(self.pause):
+            if not SQLITE_WRITERS_WAITING.count or time.monotonic() >= deadline:
+                return False
+        return True
 
     def start(self) -> BulkThread:
         self._thread.start()

@@ -181,7 +181,8 @@ def ticket_events(session: Session, ticket: Ticket) -> list[TicketEvent]:
 def _clean_fields(fields: dict) -> dict:
     unknown = set(fields) - EVENT_FIELDS
     if unknown:
-        raise TicketError(sorted(unknown)[0], f"unknown ticket event field(s): {', '.join(sorted(unknown))}")
+        noun = "field" if len(unknown) == 1 else "fields"
+        raise TicketError(sorted(unknown)[0], f"unknown ticket event {noun}: {', '.join(sorted(unknown))}")
     for name, limit in TEXT_LIMITS.items():
         if name in fields:
             fields[name] = str(fields[name] or "")[:limit]

@@ -45,7 +45,7 @@ class Problem:
     runbook: str
     task: str | None  # the starter task that solves it, once shipped
     ships: float  # when the task ships, as a share of the history (0 = before it starts)
-    missing_tool: str
+    missing_tool: str  # what agents ask for while no task solves it; with a task, they name it by its title
     escalation_class: str
     dev_minutes: int
     weight: float
@@ -54,25 +54,17 @@ class Problem:
 
 
 PROBLEMS = (
-    Problem("account", "cannot-log-in", "unlock_account", 0.0, "a task to unlock an account", "small_change", 25, 10),
-    Problem("account", "password-reset", "send_password_reset", 0.0, "a task to send a password reset",
-            "small_change", 20, 8),
-    Problem("account", "confirmation-email-missing", "resend_confirmation_email", 0.12,
-            "a task to resend the confirmation email", "small_change", 20, 7),
-    Problem("account", "change-email-address", "change_email", 0.25, "a task to change a customer's email address",
-            "small_change", 45, 5),
-    Problem("orders", "cancel-order", "cancel_order", 0.33, "a task to cancel an order", "small_change", 35, 6,
-            season=1.5),
-    Problem("orders", "wrong-shipping-address", "update_shipping_address", 0.42,
-            "a task to change the shipping address of an order", "small_change", 30, 5, season=1.8),
-    Problem("orders", "order-stuck-in-processing", "fix_stuck_order", 0.5, "a task to fix an order stuck in processing",
-            "small_change", 80, 6, season=2.0),
-    Problem("orders", "where-is-my-order", "resend_shipping_notification", 0.58,
-            "a task to resend the shipping notification", "knowledge", 20, 9, season=2.2),
-    Problem("payments", "refund-request", "refund_order", 0.68, "a task to refund part of an order", "small_change",
-            50, 7, season=1.4),
-    Problem("privacy", "delete-account-and-data", "anonymize_customer", 0.82, "a task to anonymize a customer",
-            "specialist", 120, 2),
+    Problem("account", "cannot-log-in", "unlock_account", 0.0, "", "small_change", 25, 10),
+    Problem("account", "password-reset", "send_password_reset", 0.0, "", "small_change", 20, 8),
+    Problem("account", "confirmation-email-missing", "resend_confirmation_email", 0.12, "", "small_change", 20, 7),
+    Problem("account", "change-email-address", "change_email", 0.25, "", "small_change", 45, 5),
+    Problem("orders", "cancel-order", "cancel_order", 0.33, "", "small_change", 35, 6, season=1.5),
+    Problem("orders", "wrong-shipping-address", "update_shipping_address", 0.42, "", "small_change", 30, 5,
+            season=1.8),
+    Problem("orders", "order-stuck-in-processing", "fix_stuck_order", 0.5, "", "small_change", 80, 6, season=2.0),
+    Problem("orders", "where-is-my-order", "resend_shipping_notification", 0.58, "", "knowledge", 20, 9, season=2.2),
+    Problem("payments", "refund-request", "refund_order", 0.68, "", "small_change", 50, 7, season=1.4),
+    Problem("privacy", "delete-account-and-data", "anonymize_customer", 0.82, "", "specialist", 120, 2),
     Problem("orders", "wrong-shipping-address", None, 1.1, "a task to split an order into two shipments",
             "small_change", 95, 2, season=2.0, growth=5),
     Problem("account", "", None, 1.1, "a task to merge duplicate customer accounts", "small_change", 70, 3, growth=1),
@@ -82,7 +74,8 @@ PROBLEMS = (
     Problem("payments", "", None, 1.1, "a runbook about chargebacks and payment disputes", "specialist", 150, 1.2),
     Problem("privacy", "delete-account-and-data", None, 1.1, "a task to export a customer's data", "specialist",
             100, 1),
-    Problem("general", "escalating-a-ticket", None, 1.1, "", "specialist", 130, 2),
+    Problem("general", "escalating-a-ticket", None, 1.1, "a page of the emails we sent a customer", "specialist", 130,
+            2),
 )
 WEEKDAY_FACTOR = (1.25, 1.15, 1.05, 1.0, 0.95, 0.45, 0.35)
 ROOT_CAUSES = (
@@ -217,9 +210,10 @@ class HistoryWriter:
         escalation_class = problem.escalation_class
         if rng.random() < 0.15:
             escalation_class = rng.choice(("knowledge", "small_change", "specialist"))
-        missing = problem.missing_tool if rng.random() < 0.92 else ""
-        if why and problem.task:  # the task was there and did not help: agents name it, the ranking sets it apart
-            missing = self.titles.get(problem.task, problem.task)  # by the title they see, as agents would
+        # Agents pick from the escalation form's suggestions, which start with the task catalogue's titles. A task
+        # that ships later is named by its title even before: it was built, and titled, as they asked for it. The
+        # ranking then lists it apart, as a tool that exists, and ranks only the tools still missing.
+        missing = self.titles.get(problem.task, problem.task) if problem.task else problem.missing_tool
         if not add("escalated", rng.uniform(5, 40), escalation_class=escalation_class, category=problem.category,
                    missing_tool=missing, note=f"Checked the customer and the order; {why or 'no runbook covers it'}."):
             return

@@ -9,6 +9,7 @@ import click
 
 from console.config import DEFAULT_PRODUCT_PACKAGE, ConfigError, normalize_db_url
 from console.db import make_engine
+from console.formatting import counted
 from console.product import search_index
 from console.product.check import check_product
 from console.product.loading import Product, load_product
@@ -72,10 +73,11 @@ def check_command(url: str | None, package: str | None):
         click.echo(f"{name}: {problem}", err=True)
     tasks_fit = _tasks_fit(name)
     if problems:
-        raise click.ClickException(f"{len(problems)} problem(s) in {name}")
+        raise click.ClickException(f"{counted(len(problems), 'problem')} in {name}")
     if not tasks_fit:
         raise click.ClickException(f"some tasks do not fit {name}")
-    click.echo(f"{name}: {len(product.records)} records match the database.")
+    click.echo(f"{name}: {counted(len(product.records), 'record')} match{'es' if len(product.records) == 1 else ''} "
+               "the database.")
 
 
 def _tasks_fit(package: str) -> bool:

@@ -15,7 +15,7 @@ from console.admin.base import ConsoleView
 from console.db import begin_writing, console_session
 from console.deflection.tickets import TicketError, clean_ref, find_ticket
 from console.origin import from_own_page
-from console.permissions import LOOKUP, WORK_TICKETS, user_can
+from console.permissions import LOOKUP, WORK_TICKETS, role_title, user_can
 from console.runbooks.gaps import note_search_miss
 from console.runbooks.lint import REVIEW_MAX_AGE_DAYS
 from console.runbooks.models import MAX_CHECK_ID_LENGTH
@@ -155,7 +155,7 @@ class RunbookView(ConsoleView):
     def count_view(self, slug: str):
         """Count the runbook as viewed on the ticket in hand (the page's button, when it came from another site)."""
         if not user_can(current_user, WORK_TICKETS):
-            abort(403, description=f"Your role ({current_user.role}) does not work tickets.")
+            abort(403, description=f"Your role ({role_title(current_user.role)}) does not work tickets.")
         runbook = library().get(slug)
         if runbook is None:
             abort(404, description=f"There is no runbook called {slug!r}.")

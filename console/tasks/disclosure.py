@@ -34,8 +34,16 @@ def shown_preview(spec, preview: Preview, personal: Personal | None = None) -> P
                                summary=personal.text(preview.summary), result=personal.text(preview.result))
 
 
+def suggested_reply(data: dict, spec) -> str:
+    """The reply to the customer that a run suggests: its task's, once it succeeded on a ticket; else ""."""
+    if spec is None or data.get("status") != "succeeded" or not data.get("ticket"):
+        return ""
+    return spec.suggested_reply(data.get("params") or {}, data.get("result") or "")
+
+
 def masked_run(data: dict, spec) -> tuple[dict, Personal]:
-    """A run's dict (runner.run_to_dict) as others may read it, and the masks used (they mask later texts too)."""
+    """A run's dict (runner.run_to_dict) as others may read it, and the masks used (they mask later texts too).
+    It carries the run's suggested reply (None when there is none), masked like the run page shows it."""
     personal = Personal()
     shown = dict(data)
     shown["customer"] = personal.mask("email", data.get("customer")) or ""
@@ -50,6 +58,7 @@ def masked_run(data: dict, spec) -> tuple[dict, Personal]:
     for name in RUN_TEXTS:
         if isinstance(data.get(name), str):
             shown[name] = personal.text(data[name])
+    shown["suggested_reply"] = personal.text(suggested_reply(data, spec)) or None
     return shown, personal
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from console.audit.models import AuditEntry
 from console.permissions import UNDO_RUNS, user_can
 from console.db import console_session, target_session, utcnow
+from console.formatting import counted
 from console.tasks.checks import TaskError, clean_reason, database_guard, get_run
 from console.tasks.context import TaskContext, thing
 from console.tasks.execution import NOW, normalise, settle, target_tables
@@ -123,8 +124,8 @@ def _queue(missing: list[dict], stamp: str) -> str:
         session.commit()
     except Exception as exc:
         session.rollback()
-        return f"; the {len(missing)} missing email(s) could not be queued ({exc.__class__.__name__})"
-    return f"; queued {len(missing)} email(s) that the interruption lost"
+        return f"; the {counted(len(missing), 'missing email')} could not be queued ({exc.__class__.__name__})"
+    return f"; queued {counted(len(missing), 'email')} that the interruption lost"
 
 
 @database_guard

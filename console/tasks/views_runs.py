@@ -17,7 +17,7 @@ from console.deflection.tickets import find_ticket
 from console.deflection.workflow import allowed_outcomes
 from console.formatting import Personal, human_column
 from console.tasks.approvals import is_own_run
-from console.tasks.disclosure import RUN_TEXTS, masked_run
+from console.tasks.disclosure import RUN_TEXTS, masked_run, suggested_reply
 from console.tasks.models import STATUSES, TaskRun
 from console.tasks.pages import TaskPagesView, audit_entry_url
 from console.jsontext import jsonable
@@ -88,12 +88,12 @@ def shown_run(run, spec, data: dict, **texts: str) -> dict:
     }
 
 
-def next_step(run, spec, user, params: dict) -> dict | None:
+def next_step(run, spec, user, data: dict) -> dict | None:
     """After a successful run on a ticket: the task's reply to the customer, and whether to offer resolving
     the ticket (when this user works tickets and the ticket's state allows it). None when there is no next step."""
     if run.status != "succeeded" or not run.ticket or spec is None:
         return None
-    reply = spec.suggested_reply(params, run.result or "")
+    reply = suggested_reply(data, spec)
     resolvable = (user_can(user, WORK_TICKETS) and RESOLVE_ENDPOINT in current_app.view_functions
                   and "resolved" in allowed_outcomes(find_ticket(console_session(), run.ticket)))
     if not reply and not resolvable:
@@ -162,7 +162,7 @@ class RunHistoryView(TaskPagesView):
         pending = run.status == "pending_approval"
         own = pending and is_own_run(run, user)
         statuses = entry_statuses(entries)
-        step = next_step(run, spec, user, data.get("params") or {})
+        step = next_step(run, spec, user, data)
         shown = shown_run(run, spec, data, problem=problem, undo_reason=undo_reason,
                           reply=step["reply"] if step else "")
         return self.render(

@@ -69,3 +69,49 @@ def test_a_row_delete_asks_through_data_confirm_not_an_inline_handler(isolated_a
                        html, re.S).group(0)
     assert 'data-confirm="Are you sure you want to delete this record?"' in button
     assert 'name="csrf_token"' in button and INLINE_HANDLER.search(html) is None
+
+
+def test_roles_are_shown_by_title_wherever_people_read_them(client, login_as, make_user):
+    owner = make_user("product_owner")
+    login_as("admin")
+    staff = client.get("/admin/staff_users/").get_data(as_text=True)
+    table = staff.split('<table class="table table-striped', 1)[1]
+    row = re.search(rf"{re.escape(owner.email)}.*?</tr>", table, re.S).group(0)
+    assert "Product owner" in row and "product_owner" not in row
+    details = client.get(f"/admin/staff_users/details/?id={owner.id}").get_data(as_text=True)
+    assert "Product owner" in details and "product_owner" not in details
+    form = client.get(f"/admin/staff_users/edit/?id={owner.id}").get_data(as_text=True)
+    assert re.search(r'<option selected value="product_owner">Product owner</option>', form), form
+    # The filter offers the titles too; the value sent stays the slug.
+    assert '"product_owner", "Product owner"' in staff.replace("[", "").replace("]", "")
+    issue = client.get("/admin/api_tokens/issue/").get_data(as_text=True)
+    assert f"{owner.email} (Product owner)" in issue and "(product_owner)" not in issue
+    assert "badge-light\">Admin</span>" in issue  # the signed-in user's role in the top bar
+
+
+def test_a_forbidden_page_names_the_role_by_its_title(client, login_as):
+    login_as("product_owner")
+    page = client.get("/admin/staff_users/")
+    assert page.status_code == 403
+    assert "Your role (Product owner) does not allow this page" in page.get_data(as_text=True)
+
+
+def test_revoking_tokens_says_how_many_in_words(client, login_as, console_db, make_user):
+    from console.auth.models import ApiToken
+    from console.auth.services import create_token
+    from tests.conftest import csrf_token_from
+
+    owner = make_user("agent")
+    for name in ("one", "two", "three"):
+        create_token(console_db, owner, name)
+    ids = [token.id for token in console_db.query(ApiToken).filter_by(user_id=owner.id).order_by(ApiToken.id)]
+    login_as("admin")
+
+    def revoke(rows) -> str:
+        csrf = csrf_token_from(client.get("/admin/api_tokens/").get_data(as_text=True))
+        response = client.post("/admin/api_tokens/action/", data={"action": "revoke", "rowid": rows,
+                                                                  "csrf_token": csrf}, follow_redirects=True)
+        return response.get_data(as_text=True)
+
+    assert "Revoked 1 token." in revoke([ids[0]])
+    assert "Revoked 2 tokens." in revoke(ids[1:])

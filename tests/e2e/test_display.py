@@ -82,7 +82,7 @@ def test_revoking_a_token_asks_first_and_works_under_the_csp(new_page):
     box.check()
     page.get_by_role("button", name="With selected").click()
     page.get_by_role("button", name="Revoke").click()
-    expect(page.get_by_role("status").filter(has_text="Revoked 1 token(s).")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Revoked 1 token.")).to_be_visible()
     revoked = page.locator("table.model-list tbody tr", has_text="e2e-revoke").locator("td.col-revoked_at")
     expect(revoked.locator("time")).to_be_visible()
     screenshot(page, "admin-tokens-revoked")

@@ -37,7 +37,7 @@ def test_check_names_each_problem(saas_product, monkeypatch):
     assert f"{name}: accounts: prefix: column 'nickname' does not exist in table 'accounts'" in result.output
     assert f"{name}: accounts: sort: no index on 'accounts' leads with 'company'" in result.output
     assert f"{name}: ghosts: table 'no_such_table' does not exist" in result.output
-    assert "3 problem(s)" in result.output
+    assert "3 problems" in result.output
 
 
 @pytest.mark.parametrize("source, named", [

@@ -83,6 +83,26 @@ def test_a_run_is_201_with_the_contract_run(client, api_token, demo_shop, target
     assert again["id"] == run["id"] and again["status"] == "succeeded"
 
 
+def test_a_succeeded_run_answers_the_reply_its_page_suggests(client, api_token, demo_shop):
+    _, headers = api_token("agent")
+    run = client.post("/api/v1/tasks/refund_order/runs", json=refund(), headers=headers).get_json()["run"]
+    reply = ("We have refunded EUR 30.00 on your order 1004 to the card you paid with. "
+             "Your bank usually shows it within 5 working days.")
+    assert run["suggested_reply"] == reply
+    assert client.get(f"/api/v1/runs/{run['id']}", headers=headers).get_json()["run"]["suggested_reply"] == reply
+    [listed] = client.get("/api/v1/runs?ticket=T-1", headers=headers).get_json()["runs"]
+    assert listed["suggested_reply"] == reply
+
+
+def test_a_run_that_did_not_succeed_suggests_no_reply(client, api_token, demo_shop):
+    _, headers = api_token("agent")
+    pending = client.post("/api/v1/tasks/refund_order/runs", json=refund(amount=12000), headers=headers)
+    assert pending.get_json()["run"]["status"] == "pending_approval"
+    assert pending.get_json()["run"]["suggested_reply"] is None
+    refused = client.post("/api/v1/tasks/refund_order/runs", json=refund(amount=30000), headers=headers)
+    assert refused.status_code == 422 and refused.get_json()["run"]["suggested_reply"] is None
+
+
 def test_an_idempotency_key_replays_and_a_different_body_conflicts(client, api_token, demo_shop, target_db):
     _, headers = api_token("agent")
     headers = dict(headers, **{"Idempotency-Key": "abc-123"})

@@ -57,7 +57,7 @@ def test_a_crash_after_the_commit_is_settled_as_succeeded(within, request_for, s
 
     assert settled.status == "succeeded"
     assert settled.result.startswith("reconciled: the change was committed (found by comparing the rows)")
-    assert "queued 1 email(s) that the interruption lost" in settled.result
+    assert "queued 1 email that the interruption lost" in settled.result
     assert _outbox(target_db, order) == ["refund_issued"]
     assert [a for a, *_ in audit_for(run.id)] == ["task.intent", "task.reconcile"]
     assert audit_for(run.id)[-1][3]["verdict"] == "applied"
