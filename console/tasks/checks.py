@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from console.db import console_session, target_session
 from console.deflection.tickets import TicketError, clean_ref
-from console.jsontext import Encoded, encode
+from console.jsontext import Encoded, encode_plain
 from console.tasks.models import SOURCES, TaskRun
 from console.tasks.params import ParamErrors, coerce_params, has_secrets, params_to_json
 from console.tasks.policy import risk_of, run_facts
@@ -101,11 +101,11 @@ class CheckedRequest:
     # stores and the audit shows them, secrets redacted (the same text when the task has no secret parameter).
     @cached_property
     def params_whole(self) -> Encoded:
-        return encode(params_to_json(self.spec, self.params, redact=False))
+        return encode_plain(params_to_json(self.spec, self.params, redact=False))
 
     @cached_property
     def params_json(self) -> Encoded:
-        return encode(params_to_json(self.spec, self.params)) if self.secret else self.params_whole
+        return encode_plain(params_to_json(self.spec, self.params)) if self.secret else self.params_whole
 
     @property
     def secret(self) -> bool:

@@ -304,8 +304,8 @@ class TaskContext:
             raise ValueError("send_email needs a recipient address")
         if not template or not subject:
             raise ValueError("send_email needs a template and a subject")
-        self.effects.append({"kind": "email", "to": to, "template": template, "subject": subject,
-                             "customer_id": customer_id, "order_id": order_id})
+        self.effects.append(jsonable({"kind": "email", "to": to, "template": template, "subject": subject,
+                                      "customer_id": customer_id, "order_id": order_id}))
 
     def from_json(self, table: str, column: str, value):
         """Turn a value stored in a run's JSON diff back into the column's Python type."""

@@ -21,9 +21,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from console.audit.chain import AuditUnavailable, record_event
 from console.db import console_session, target_session, utcnow
-from console.deflection.tickets import add_ticket_event
+from console.deflection.tickets import add_run_event
 from console.formatting import BOOKKEEPING, human_column
-from console.jsontext import REDACTED, Encoded, canonical_json, encode
+from console.jsontext import REDACTED, Encoded, canonical_json, encode, encode_plain
 from console.tasks.checks import TaskError
 from console.tasks.context import TargetTables, TaskContext, thing
 from console.tasks.models import TaskRun
@@ -35,13 +35,26 @@ NOW = "<now>"
 NOTHING = encode([])  # the changes and effects of a run that changed nothing
 
 
+# The request's Sessions themselves, not the scoped registries that look them up again at each method call.
+def _target():
+    return target_session()()
+
+
+def _console():
+    return console_session()()
+
+
 class TaskFailure(Exception):
     """The task crashed or the database refused the change; the message is safe to show."""
 
 
 @dataclass
 class Rehearsal:
-    """What a run did (or would do): its changes, effects, result and the customer it concerns."""
+    """What a run did (or would do): its changes, effects, result and the customer it concerns.
+
+    The changes and effects hold plain JSON values (the task's context records them so): they are
+    encoded as they are, once.
+    """
 
     changes: list[dict]
     effects: list[dict]
@@ -61,7 +74,7 @@ class Rehearsal:
         """The stored changes and the effects as JSON, encoded once: the run's row and both its audit
         entries (intent and outcome) place this same text."""
         if self._stored_json is None:
-            self._stored_json = (encode(self.stored_changes()), encode(self.effects))
+            self._stored_json = (encode_plain(self.stored_changes()), encode_plain(self.effects))
         return self._stored_json
 
 
@@ -166,7 +179,7 @@ def _subject(spec: TaskSpec, params: dict, ctx: TaskContext) -> tuple[str, int |
 def rehearse(spec: TaskSpec, params: dict, *, actor: str, ticket: str, reason: str, now: datetime,
              fn: Callable | None = None) -> Rehearsal:
     """Run the task in a target transaction and roll it back; raise Refusal or TaskFailure."""
-    session = target_session()
+    session = _target()
     session.rollback()
     ctx = TaskContext(session, target_tables(), actor=actor, ticket=ticket, reason=reason, params=params,
                       now=now, is_preview=True)
@@ -208,7 +221,7 @@ def apply(spec: TaskSpec, params: dict, *, actor: str, ticket: str, reason: str,
     With commit=False the transaction is left open, its row locks held, for `execute(prepared=...)`
     to commit once the intent is safely in the audit trail.
     """
-    session = target_session()
+    session = _target()
     session.rollback()  # start from a fresh snapshot, never one left over from an earlier read
     ctx = TaskContext(session, target_tables(), actor=actor, ticket=ticket, reason=reason, params=params,
                       now=now, is_preview=False)
@@ -234,7 +247,7 @@ def run_effects(rehearsal: Rehearsal) -> str:
     """Queue the run's emails in their own transaction; return an error message, or ""."""
     if not rehearsal.effects:
         return ""
-    session = target_session()
+    session = _target()
     try:
         rehearsal.context.write_outbox()
         session.commit()
@@ -266,16 +279,16 @@ def run_people(run: TaskRun) -> dict:
 def write_run(run: TaskRun, *, action: str, actor: str | None = None, reason: str | None = None,
               details: dict | None = None, ticket_event: bool = True, before_commit: Callable | None = None):
     """Save the run, its ticket event and one audit entry in one console commit (503 when the audit fails)."""
-    session = console_session()
+    session = _console()
     # A hook's refusal (the exact rate limit) or any failure: the block rolls back, nothing of this run is kept.
     try:
         with run_row(session, run):  # the intent's entry names the run by id
             if before_commit is not None:
                 before_commit(session)
             if ticket_event:
-                add_ticket_event(session, run.ticket, "task_run", actor=run.actor, task=run.task, run_id=run.id,
-                                 run_status=run.status, undo_of=run.undo_of,
-                                 customer=run.customer or "")  # an undone run no longer deflects
+                add_run_event(session, run.ticket, actor=run.actor, task=run.task, run_id=run.id,
+                              run_status=run.status, undo_of=run.undo_of,
+                              customer=run.customer or "")  # an undone run no longer deflects
             record_event(session, actor=actor or run.actor, action=action,
                          reason=run.reason if reason is None else reason, outcome=run.status,
                          details={**(details or {}), **run_people(run)}, **audit_fields(run))
@@ -342,7 +355,7 @@ def execute(run: TaskRun, spec: TaskSpec, params: dict, *, now: datetime, expect
     try:
         write_run(run, action="task.intent", ticket_event=False, before_commit=on_intent,
                   details={"params": run.params_json, "now": now.isoformat(), "source": run.source,
-                           "expected": encode(normalise(expected_changes, expected_effects, now)),
+                           "expected": encode_plain(normalise(expected_changes, expected_effects, now)),
                            **(intent_details or {})})
     except BaseException:
         if prepared is not None:
@@ -369,7 +382,7 @@ def execute(run: TaskRun, spec: TaskSpec, params: dict, *, now: datetime, expect
 
 
 def _commit_prepared(prepared: Rehearsal) -> Rehearsal:
-    session = target_session()
+    session = _target()
     try:
         session.commit()
     except Exception as exc:
