@@ -278,7 +278,7 @@ def add_run_event(session: Session, ref: str, *, actor: str, task: str, run_id: 
                    updated_at=ticket.updated_at)
     update_ticket(session, ticket.id, changed)
     deltas.add_events(event_entries(event, ticket))
-    deltas.write(session)
+    deltas.write(session.connection())
 
 
 # What `derive_facts` reads of an event: the earlier events of a ticket are read as these columns alone.

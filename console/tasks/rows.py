@@ -46,10 +46,8 @@ def save_run(session: Session, run: TaskRun) -> dict | None:
             session.expunge(run)
         values = {key: run.__dict__[key] if key in run.__dict__ else _default(default) for key, default in _COLUMNS}
         run_id = session.connection().execute(_INSERT, values).inserted_primary_key[0]
-        for key, value in values.items():
-            if key not in run.__dict__:
-                setattr(run, key, value)
-        run.id = run_id
+        # As a load fills an object: into its dict, without history (it is made "as loaded" next).
+        run.__dict__.update(values, id=run_id)
         make_transient_to_detached(run)  # as loaded: no history, nothing for a flush to write again
         session.add(run)
         return {**values, "id": run_id}
