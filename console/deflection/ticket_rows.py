@@ -9,8 +9,9 @@ session's connection, in its transaction, so the event commits with the run's ou
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Callable
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -30,29 +31,46 @@ _LOCKED = (select(*(_TICKETS.c[name] for name in TICKET_COLUMNS)).where(_TICKETS
            .with_for_update())
 _EARLIER = (select(*(_EVENTS.c[name] for name in FACT_COLUMNS)).where(_EVENTS.c.ticket_id == bindparam("ticket_id"))
             .order_by(_EVENTS.c.id))
-_ADD_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
+_ADD_EVENT = insert(_EVENTS)
 _UPDATES: dict[frozenset, object] = {}
 _CREATES: dict[str, object] = {}
 
 
-def _create_statement(dialect: str):
-    """INSERT ... ON CONFLICT (ref) DO NOTHING RETURNING the ticket: when another request creates it first,
-    theirs is the one read (locked) instead. Built once per dialect."""
+def _open_statement(dialect: str):
+    """The statement that opens a ticket, built once per dialect.
+
+    PostgreSQL: INSERT ... ON CONFLICT (ref) DO UPDATE (a no-op, which locks the row as FOR UPDATE would)
+    RETURNING the ticket, new or not, and whether it is new (a row this statement inserted has no xmax):
+    one round trip. Elsewhere: INSERT ... ON CONFLICT DO NOTHING RETURNING it, after a read that missed;
+    when another request creates it first, theirs is the one read (locked) instead.
+    """
     if dialect not in _CREATES:
-        statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(_TICKETS)
-        _CREATES[dialect] = (statement.on_conflict_do_nothing(index_elements=[_TICKETS.c.ref])
-                             .returning(*(_TICKETS.c[name] for name in TICKET_COLUMNS)))
+        columns = [_TICKETS.c[name] for name in TICKET_COLUMNS]
+        if dialect == "postgresql":
+            statement = pg_insert(_TICKETS)
+            _CREATES[dialect] = (statement.on_conflict_do_update(index_elements=[_TICKETS.c.ref],
+                                                                 set_={"ref": statement.excluded.ref})
+                                 .returning(*columns, literal_column("xmax = 0").label("created")))
+        else:
+            _CREATES[dialect] = (sqlite_insert(_TICKETS).on_conflict_do_nothing(index_elements=[_TICKETS.c.ref])
+                                 .returning(*columns))
     return _CREATES[dialect]
 
 
-def lock_ticket(session: Session, ref: str, *, team_of, now) -> tuple[SimpleNamespace, bool]:
-    """(the ticket's row, locked, as a plain record; whether this call created it). `ref` is clean already;
-    `team_of()` names the team of a new ticket."""
+def lock_ticket(session: Session, ref: str, opening: Callable[[], dict]) -> tuple[SimpleNamespace, bool]:
+    """(the ticket's row, locked, as a plain record; whether this call created it).
+
+    `ref` is clean already. `opening()` gives the columns of the ticket if it is new (its facts included, so
+    that a new ticket needs no second write); the table's defaults fill the rest.
+    """
     conn = session.connection()
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        row = conn.execute(_open_statement(dialect), {**opening(), "ref": ref}).one()._asdict()
+        return SimpleNamespace(**row), row.pop("created")
     row = conn.execute(_LOCKED, {"ref": ref}).first()
     if row is None:
-        values = {"ref": ref, "created_at": now, "updated_at": now, "team": team_of()}
-        row = conn.execute(_create_statement(conn.dialect.name), values).first()
+        row = conn.execute(_open_statement(dialect), {**opening(), "ref": ref}).first()
         if row is not None:
             return SimpleNamespace(**row._mapping), True
         row = conn.execute(_LOCKED, {"ref": ref}).one()
@@ -64,9 +82,9 @@ def earlier_events(session: Session, ticket_id: int) -> list:
     return list(session.connection().execute(_EARLIER, {"ticket_id": ticket_id}))
 
 
-def add_event(session: Session, values: dict) -> int:
-    """Insert one event (the model's defaults fill what `values` leaves out); its id."""
-    return session.connection().execute(_ADD_EVENT, values).scalar_one()
+def add_event(session: Session, values: dict) -> None:
+    """Insert one event (the model's defaults fill what `values` leaves out)."""
+    session.connection().execute(_ADD_EVENT, values)
 
 
 def update_ticket(session: Session, ticket_id: int, changed: dict) -> None:

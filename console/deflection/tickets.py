@@ -262,21 +262,31 @@ def add_run_event(session: Session, ref: str, *, actor: str, task: str, run_id: 
     """
     fields = _clean_fields({"task": task, "run_id": run_id, "run_status": run_status, "undo_of": undo_of})
     fields["bulk_id"] = _bulk_of(session, fields) if run_id is not None else None
-    now = utcnow()
-    ticket, created = lock_ticket(session, clean_ref(ref), team_of=lambda: _team_of(session, actor), now=now)
-    changed = {}
-    if customer and not ticket.customer:
-        ticket.customer = changed["customer"] = customer.strip().lower()[:254]
-    earlier = [] if created else earlier_events(session, ticket.id)
+    ref, customer, now = clean_ref(ref), customer.strip().lower()[:254], utcnow()
     values = {"kind": "task_run", "actor": actor or "", "created_at": now, **fields}
-    event = SimpleNamespace(id=add_event(session, {"ticket_id": ticket.id, **values}), category="",
-                            escalation_class="", missing_tool="", assignee="", minutes=0, **values)
+    event = SimpleNamespace(category="", escalation_class="", missing_tool="", assignee="", minutes=0, **values)
+
+    def opening() -> dict:  # a ticket this event opens is written with its facts: they follow from the event alone
+        facts = derive_facts([event])
+        return {"created_at": now, "updated_at": now, "team": _team_of(session, actor), "customer": customer,
+                **{name: getattr(facts, name) for name in FACT_FIELDS}}
+
+    ticket, created = lock_ticket(session, ref, opening)
     deltas = RollupDeltas()
-    before = {name: getattr(ticket, name) for name in FACT_FIELDS}
-    _refresh(ticket, [*earlier, event], deltas)
-    changed.update({name: getattr(ticket, name) for name in FACT_FIELDS if getattr(ticket, name) != before[name]},
-                   updated_at=ticket.updated_at)
-    update_ticket(session, ticket.id, changed)
+    if created:
+        add_event(session, {"ticket_id": ticket.id, **values})
+        deltas.add_ticket(ticket_entry(ticket))
+    else:
+        earlier = earlier_events(session, ticket.id)
+        add_event(session, {"ticket_id": ticket.id, **values})
+        changed = {}
+        if customer and not ticket.customer:
+            ticket.customer = changed["customer"] = customer
+        before = {name: getattr(ticket, name) for name in FACT_FIELDS}
+        _refresh(ticket, [*earlier, event], deltas)
+        changed.update({name: getattr(ticket, name) for name in FACT_FIELDS
+                        if getattr(ticket, name) != before[name]}, updated_at=ticket.updated_at)
+        update_ticket(session, ticket.id, changed)
     deltas.add_events(event_entries(event, ticket))
     deltas.write(session.connection())
 
