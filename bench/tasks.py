@@ -15,7 +15,9 @@ Both sides work on customers locked just before by one UPDATE; A and B alternate
 runs alone in a sequential loop, for runs per second. Customers left locked are unlocked at the end.
 The console database is the suite's own, so its audit chain grows across runs and nothing else.
 
-Target (issue 7): an audited run costs at most 2 ms more than the bare change.
+Targets: an audited run costs at most 2 ms more than the bare change (issue 7), and at most 3 ms more than
+the bare lock-and-update (issue 16, the lean path that bulk items share), median wall in the A/B pairs; the
+CPU difference is shown beside it, as wall times move with the machine's load.
 """
 from __future__ import annotations
 
@@ -32,7 +34,8 @@ from console.db import utcnow
 
 TASK = "unlock_account"
 REASON = "Benchmark: customer locked out after failed sign-ins, identity checked"
-TARGET_OVERHEAD_MS = 2.0
+# The issue that set each goal -> the most an audited run may cost over the bare change (median wall, ms).
+TARGET_OVERHEAD_MS = {"issue 7": 2.0, "issue 16": 3.0}
 LOOP_RUNS, QUICK_LOOP_RUNS = 200, 20
 
 
@@ -135,9 +138,10 @@ def _result(ctx: BenchContext, a: Samples, b: Samples, loop_bare: Samples, loop_
         loops.rows.append([name, round(len(samples.wall) / sum(samples.wall), 1), stats.median_ms, stats.p95_ms,
                            samples.cpu_median_ms])
     overhead = round(console.median_ms - bare.median_ms, 2)
-    target = Target("audited run overhead over the bare change (median wall, A/B)", f"<= {TARGET_OVERHEAD_MS} ms",
-                    f"{overhead:,.2f} ms ({console.median_ms:,.2f} - {bare.median_ms:,.2f}; CPU "
-                    f"{b.cpu_median_ms - a.cpu_median_ms:,.2f} ms)", overhead <= TARGET_OVERHEAD_MS)
+    measured = (f"{overhead:,.2f} ms ({console.median_ms:,.2f} - {bare.median_ms:,.2f}; CPU "
+                f"{b.cpu_median_ms - a.cpu_median_ms:,.2f} ms)")
+    targets = [Target(f"audited run overhead over the bare change (median wall, A/B; {issue})", f"<= {limit} ms",
+                      measured, overhead <= limit) for issue, limit in TARGET_OVERHEAD_MS.items()]
     return SuiteResult("tasks", facts={**ctx.facts, "overhead_ms": overhead, "left_locked_then_unlocked": left,
                                        "load_average_after": os.getloadavg()},
-                       tables=[alternating, loops], targets=[target])
+                       tables=[alternating, loops], targets=targets)

@@ -78,3 +78,8 @@ def canonical_json(value: Any) -> str:
 def encode(value: Any) -> Encoded:
     """The canonical JSON text of `value` made plain, once."""
     return Encoded(canonical_json(jsonable(value)))
+
+
+def encode_plain(value: Any) -> Encoded:
+    """`encode` for a value made of plain JSON types already (by `jsonable`, or parsed JSON): no second pass."""
+    return Encoded(canonical_json(value))

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from console.deflection.models import EventRollup, OutcomeRollup, TicketRollup
@@ -93,7 +94,11 @@ class RollupDeltas:
                 total[index] += value
 
     def write(self, session) -> None:
-        """Apply the pending additions, per day and per week, in the session's transaction."""
+        """Apply the pending additions, per day and per week, in the session's transaction.
+
+        `session` may be a session's Connection, where no ORM change is pending that the session's
+        autoflush would have to write first: the upserts then skip the ORM's execution layer.
+        """
         tickets = by_grain(self.tickets, len(TICKET_MEASURES))
         _upsert(session, TicketRollup, TICKET_KEY, TICKET_MEASURES, tickets)
         _upsert(session, OutcomeRollup, OUTCOME_KEY, OUTCOME_MEASURES, outcomes_of(tickets))
@@ -143,7 +148,8 @@ def _upsert(session, model, key_columns, measure_columns, deltas: dict) -> None:
             for key, measures in deltas.items() if any(measures)]
     if not rows:
         return
-    statement = _upsert_statement(session.get_bind().dialect.name, model, key_columns, measure_columns)
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    statement = _upsert_statement(dialect.name, model, key_columns, measure_columns)
     # Sorted keys make concurrent writers take row locks in the same order (no deadlocks).
     rows.sort(key=lambda row: tuple(str(row[name]) for name in key_columns))
     for start in range(0, len(rows), CHUNK):

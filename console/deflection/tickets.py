@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Callable
 from urllib.parse import quote, unquote, urlsplit
 
@@ -27,11 +28,13 @@ from console.deflection.models import EVENT_KINDS, Ticket, TicketEvent
 from console.deflection.outcome import derive_facts
 from console.deflection.rollup import RollupDeltas, event_entries, ticket_entry
 from console.deflection.rotation import duty_for
+from console.deflection.ticket_rows import add_event, earlier_events, lock_ticket, update_ticket
 from console.webhooks.outbox import notify
 
 MAX_REF_LENGTH = 120  # the column's width: a TICKET_REF_PATTERN allowing more is still cut here
 DEFAULT_REF_PATTERN = r"[A-Za-z0-9#._-]{1,40}"
 DEFAULT_REF_RULE = "1 to 40 letters, digits and - _ # ."
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 EVENT_FIELDS = frozenset({"task", "run_id", "run_status", "undo_of", "runbook", "escalation_class", "category",
                           "missing_tool", "assignee", "note", "minutes", "urgent", "bulk_id"})
 TEXT_LIMITS = {"task": 100, "run_status": 30, "runbook": 120, "escalation_class": 20, "category": 60,
@@ -115,7 +118,7 @@ def clean_ref(ref: str) -> str:
     ref = _ref_in_helpdesk_url(ref) or ref
     if len(ref) > MAX_REF_LENGTH:
         raise TicketError("ticket", f"a ticket reference is at most {MAX_REF_LENGTH} characters")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in ref):  # whatever a configured pattern allows
+    if _CONTROL.search(ref):  # whatever a configured pattern allows
         raise TicketError("ticket", "a ticket reference cannot contain control characters or newlines")
     configured = _setting("TICKET_REF_PATTERN")
     if not compile_ref_pattern(configured or DEFAULT_REF_PATTERN).fullmatch(ref):
@@ -249,6 +252,44 @@ def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", 
     if kind not in AUDITED_ELSEWHERE:
         _audit_event(session, ticket, event)
     return event
+
+
+def add_run_event(session: Session, ref: str, *, actor: str, task: str, run_id: int, run_status: str,
+                  undo_of: int | None = None, customer: str = "") -> None:
+    """`add_ticket_event(session, ref, "task_run", ...)` for one task run, in Core statements (ticket_rows): the
+    same event, derived facts and rollups, with no ORM object made or flushed. No commit.
+
+    A task run's event is never an escalation, and its audit entry is the run's own.
+    """
+    fields = _clean_fields({"task": task, "run_id": run_id, "run_status": run_status, "undo_of": undo_of})
+    fields["bulk_id"] = _bulk_of(session, fields) if run_id is not None else None
+    ref, customer, now = clean_ref(ref), customer.strip().lower()[:254], utcnow()
+    values = {"kind": "task_run", "actor": actor or "", "created_at": now, **fields}
+    event = SimpleNamespace(category="", escalation_class="", missing_tool="", assignee="", minutes=0, **values)
+
+    def opening() -> dict:  # a ticket this event opens is written with its facts: they follow from the event alone
+        facts = derive_facts([event])
+        return {"created_at": now, "updated_at": now, "team": _team_of(session, actor), "customer": customer,
+                **{name: getattr(facts, name) for name in FACT_FIELDS}}
+
+    ticket, created = lock_ticket(session, ref, opening)
+    deltas = RollupDeltas()
+    if created:
+        add_event(session, {"ticket_id": ticket.id, **values})
+        deltas.add_ticket(ticket_entry(ticket))
+    else:
+        earlier = earlier_events(session, ticket.id)
+        add_event(session, {"ticket_id": ticket.id, **values})
+        changed = {}
+        if customer and not ticket.customer:
+            ticket.customer = changed["customer"] = customer
+        before = {name: getattr(ticket, name) for name in FACT_FIELDS}
+        _refresh(ticket, [*earlier, event], deltas)
+        changed.update({name: getattr(ticket, name) for name in FACT_FIELDS
+                        if getattr(ticket, name) != before[name]}, updated_at=ticket.updated_at)
+        update_ticket(session, ticket.id, changed)
+    deltas.add_events(event_entries(event, ticket))
+    deltas.write(session.connection())
 
 
 # What `derive_facts` reads of an event: the earlier events of a ticket are read as these columns alone.

@@ -42,11 +42,13 @@ from console.jsontext import Encoded, encode
 from console.tasks import idempotency
 from console.tasks.checks import CheckedRequest, RunRequest, TaskError, check_request, database_guard
 from console.tasks.context import TaskContext
-from console.tasks.execution import (Drift, Rehearsal, _call, _failure_message, _subject, audit_fields, drift_message,
-                                     end_fields, fingerprint, normalise, run_people, target_tables)
+from console.tasks.diff import Drift, drift_message, fingerprint, normalise
+from console.tasks.execution import Rehearsal, audit_fields, end_fields, run_people, target_tables
+from console.tasks.execution import (call_task as _call, failure_message as _failure_message, run_subject as _subject,
+                                     separate_transactions as _separate_transactions)
 from console.tasks.models import IdempotencyKey, TaskRun
-from console.tasks.policy import Decision, _rate_of, decide, recount
-from console.tasks.runner import _new_run, _separate_transactions
+from console.tasks.policy import Decision, decide, rate_of as _rate_of, recount
+from console.tasks.runner import new_run as _new_run
 from console.tasks.spec import Refusal
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from console.db import console_session, target_session
 from console.deflection.tickets import TicketError, clean_ref
-from console.jsontext import Encoded, encode
+from console.jsontext import Encoded, encode_plain
 from console.tasks.models import SOURCES, TaskRun
 from console.tasks.params import ParamErrors, coerce_params, has_secrets, params_to_json
 from console.tasks.policy import risk_of, run_facts
@@ -101,11 +101,11 @@ class CheckedRequest:
     # stores and the audit shows them, secrets redacted (the same text when the task has no secret parameter).
     @cached_property
     def params_whole(self) -> Encoded:
-        return encode(params_to_json(self.spec, self.params, redact=False))
+        return encode_plain(params_to_json(self.spec, self.params, redact=False))
 
     @cached_property
     def params_json(self) -> Encoded:
-        return encode(params_to_json(self.spec, self.params)) if self.secret else self.params_whole
+        return encode_plain(params_to_json(self.spec, self.params)) if self.secret else self.params_whole
 
     @property
     def secret(self) -> bool:
@@ -125,12 +125,6 @@ def clean_reason(reason: Any) -> str:
     if _REASON_CONTROL.search(text):
         raise ValueError("a reason may contain newlines and tabs but no other control characters")
     return text
-
-
-def clean_ticket(ticket: Any) -> str:
-    if ticket is not None and not isinstance(ticket, str):
-        raise TicketError("ticket", "a ticket reference must be text")
-    return clean_ref(ticket)
 
 
 def clean_idempotency_key(key: Any) -> str | None:
@@ -158,26 +152,31 @@ def resolve(name: str, user) -> TaskSpec:
 
 
 def check_request(req: RunRequest) -> CheckedRequest:
-    """Resolve and permit (404/403), then ticket, reason and parameters (one 400 naming every field)."""
+    """Resolve and permit (404/403), then ticket, reason and parameters (one 400 naming every field).
+
+    The reason, the request's own text, is read first, before the registry, the tickets and the parameters
+    are asked; the verdicts are still given in that order.
+    """
     if req.source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}")
-    spec = resolve(req.task, req.actor)
-    fields: dict[str, str] = {}
-    ticket = reason = ""
-    try:
-        ticket = clean_ticket(req.ticket)
-    except TicketError as exc:
-        fields["ticket"] = str(exc)
+    reason, reason_error = "", {}
     try:
         reason = clean_reason(req.reason)
     except ValueError as exc:
-        fields["reason"] = str(exc)
+        reason_error["reason"] = str(exc)
+    spec = resolve(req.task, req.actor)
+    fields: dict[str, str] = {}
+    ticket = ""
+    try:
+        ticket = clean_ref(req.ticket)
+    except TicketError as exc:
+        fields["ticket"] = str(exc)
+    fields.update(reason_error)
     params: dict = {}
     try:
         params = coerce_params(spec, req.params, money_in_units=req.money_in_units)
     except ParamErrors as exc:
         fields.update(exc.fields)
-    secret = has_secrets(spec)
     if fields:
         raise TaskError(400, "invalid", "the request is invalid: " + "; ".join(
             f"{name}: {message}" for name, message in fields.items()), fields)
@@ -187,7 +186,7 @@ def check_request(req: RunRequest) -> CheckedRequest:
         raise TaskError(403, "forbidden", f"your role ({req.actor.role}) may not {permission} of {spec.name}")
     customer, order_id = subject_from_params(spec, params)
     return CheckedRequest(spec=spec, params=params, ticket=ticket, reason=reason, risk=risk, customer=customer,
-                          order_id=order_id, has_secrets=secret, **facts)
+                          order_id=order_id, has_secrets=has_secrets(spec), **facts)
 
 
 @database_guard

@@ -124,13 +124,17 @@ class TaskContext:
         self.effects: list[dict] = []
         self.seen: dict[str, Any] = {}
         self._collation: Any = _UNKNOWN
+        self._conn = None  # the connection of the task's transaction, once asked for
 
     # ---- reading -----------------------------------------------------------------------
 
     def _connection(self):
         """The session's connection, in its transaction: a task's reads and writes are Core statements,
-        which the ORM's execution layer would only add cost to (the target session holds no objects)."""
-        return self.session.connection()
+        which the ORM's execution layer would only add cost to (the target session holds no objects).
+        Asked of the session once: a task runs in one transaction (the outbox, after it, in another)."""
+        if self._conn is None:
+            self._conn = self.session.connection()
+        return self._conn
 
     def _table(self, name: str) -> Table:
         if not isinstance(name, str) or not name:
@@ -304,8 +308,8 @@ class TaskContext:
             raise ValueError("send_email needs a recipient address")
         if not template or not subject:
             raise ValueError("send_email needs a template and a subject")
-        self.effects.append({"kind": "email", "to": to, "template": template, "subject": subject,
-                             "customer_id": customer_id, "order_id": order_id})
+        self.effects.append(jsonable({"kind": "email", "to": to, "template": template, "subject": subject,
+                                      "customer_id": customer_id, "order_id": order_id}))
 
     def from_json(self, table: str, column: str, value):
         """Turn a value stored in a run's JSON diff back into the column's Python type."""
@@ -341,6 +345,7 @@ class TaskContext:
         """Insert the queued emails (the runner calls this after the target commit)."""
         if not self.effects:
             return 0
+        self._conn = None  # the task's transaction has committed: the outbox goes in the next one
         table = self._table(OUTBOX_TABLE)
         self._connection().execute(insert(table), [
             {"to_address": e["to"], "template": e["template"], "subject": e["subject"][:200],

@@ -9,7 +9,6 @@ is made again at execution, and compared with what was approved.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -21,18 +20,28 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from console.audit.chain import AuditUnavailable, record_event
 from console.db import console_session, target_session, utcnow
-from console.deflection.tickets import add_ticket_event
-from console.formatting import BOOKKEEPING, human_column
-from console.jsontext import REDACTED, Encoded, canonical_json, encode
-from console.tasks.checks import TaskError
-from console.tasks.context import TargetTables, TaskContext, thing
+from console.deflection.tickets import add_run_event
+from console.jsontext import Encoded, encode, encode_plain
+from console.tasks.checks import CheckedRequest, TaskError
+from console.tasks.context import TargetTables, TaskContext
+from console.tasks.diff import Drift, drift_message, fingerprint, normalise, stored_changes
+from console.tasks.diff import describe  # noqa: F401 (console.bulk.planning imports it from here)
 from console.tasks.models import TaskRun
+from console.tasks.policy import Decision, recount
 from console.tasks.rows import run_row
 from console.tasks.spec import Refusal, TaskSpec, subject_from_params
 
 log = logging.getLogger(__name__)
-NOW = "<now>"
 NOTHING = encode([])  # the changes and effects of a run that changed nothing
+
+
+# The request's Sessions themselves, not the scoped registries that look them up again at each method call.
+def _target():
+    return target_session()()
+
+
+def _console():
+    return console_session()()
 
 
 class TaskFailure(Exception):
@@ -41,7 +50,11 @@ class TaskFailure(Exception):
 
 @dataclass
 class Rehearsal:
-    """What a run did (or would do): its changes, effects, result and the customer it concerns."""
+    """What a run did (or would do): its changes, effects, result and the customer it concerns.
+
+    The changes and effects hold plain JSON values (the task's context records them so): they are
+    encoded as they are, once.
+    """
 
     changes: list[dict]
     effects: list[dict]
@@ -61,7 +74,7 @@ class Rehearsal:
         """The stored changes and the effects as JSON, encoded once: the run's row and both its audit
         entries (intent and outcome) place this same text."""
         if self._stored_json is None:
-            self._stored_json = (encode(self.stored_changes()), encode(self.effects))
+            self._stored_json = (encode_plain(self.stored_changes()), encode_plain(self.effects))
         return self._stored_json
 
 
@@ -87,32 +100,6 @@ class Preview:
                 "preview_hash": self.preview_hash, "result": self.result}
 
 
-def describe(title: str, changes: list[dict], effect_lines: list[str], result: str) -> str:
-    """One readable sentence of what a run changes, for the API: rows named by table and key ("order 1004").
-
-    The pages build a fuller sentence with masked names (tasks/views.py).
-    """
-    parts = []
-    for change in changes:
-        if change["before"] is None:
-            parts.append(f"add a new {thing(change['table'])}")
-        else:
-            changed = [name for name in change["after"] if change["before"].get(name) != change["after"][name]]
-            fields = [name for name in changed if name not in BOOKKEEPING] or changed or list(change["after"])
-            words = ", ".join(human_column(name).lower() for name in fields)
-            parts.append(f"change the {words} of {thing(change['table'])} {change['key']}")
-    parts += [f"send {line}" for line in effect_lines]
-    text = f"{title}: " + ("; ".join(parts) if parts else "no change")
-    return text + (f". {result}" if result else "")
-
-
-def stored_changes(changes: list[dict], redact_before: bool) -> list[dict]:
-    if not redact_before:
-        return changes
-    return [{**c, "before": None if c["before"] is None else {name: REDACTED for name in c["before"]}}
-            for c in changes]
-
-
 def target_tables() -> TargetTables:
     tables = current_app.extensions.get("task_tables")
     if tables is None:
@@ -120,31 +107,7 @@ def target_tables() -> TargetTables:
     return tables
 
 
-def fingerprint(changes: list[dict], effects: list[dict], now: datetime) -> str:
-    """SHA-256 of the canonical changes and effects, blind to the run's clock and to new keys.
-
-    A preview recomputed later must hash the same when the data is the same, so values equal
-    to the run's `now` and the keys of inserted rows (unknown until they exist) are normalised.
-    """
-    return hashlib.sha256(canonical_json(normalise(changes, effects, now)).encode()).hexdigest()
-
-
-def normalise(changes: list[dict], effects: list[dict], now: datetime) -> dict:
-    stamp = now.isoformat()
-
-    def values(mapping):
-        if mapping is None:
-            return None
-        return {name: (NOW if value == stamp else value) for name, value in mapping.items()}
-
-    return {
-        "changes": [{"table": c["table"], "key": None if c["before"] is None else c["key"],
-                     "before": values(c["before"]), "after": values(c["after"])} for c in changes],
-        "effects": [{k: v for k, v in e.items()} for e in effects],
-    }
-
-
-def _failure_message(exc: Exception) -> str:
+def failure_message(exc: Exception) -> str:
     if isinstance(exc, SQLAlchemyError):
         original = getattr(exc, "orig", None) or exc
         text = str(original).strip().splitlines()[0] if str(original).strip() else ""
@@ -152,12 +115,12 @@ def _failure_message(exc: Exception) -> str:
     return f"the task failed ({exc.__class__.__name__}: {exc})"[:1000]
 
 
-def _call(fn: Callable, ctx: TaskContext, params: dict) -> str:
+def call_task(fn: Callable, ctx: TaskContext, params: dict) -> str:
     result = fn(ctx, **params)
     return "" if result is None else str(result)[:4000]
 
 
-def _subject(spec: TaskSpec, params: dict, ctx: TaskContext) -> tuple[str, int | None]:
+def run_subject(spec: TaskSpec, params: dict, ctx: TaskContext) -> tuple[str, int | None]:
     """The run's customer and order: from the parameters, else from the rows the task read."""
     customer, order_id = subject_from_params(spec, params)
     return customer or ctx.customer_email(), order_id if order_id is not None else ctx.seen.get("order_id")
@@ -166,39 +129,22 @@ def _subject(spec: TaskSpec, params: dict, ctx: TaskContext) -> tuple[str, int |
 def rehearse(spec: TaskSpec, params: dict, *, actor: str, ticket: str, reason: str, now: datetime,
              fn: Callable | None = None) -> Rehearsal:
     """Run the task in a target transaction and roll it back; raise Refusal or TaskFailure."""
-    session = target_session()
+    session = _target()
     session.rollback()
     ctx = TaskContext(session, target_tables(), actor=actor, ticket=ticket, reason=reason, params=params,
                       now=now, is_preview=True)
     try:
-        result = _call(fn or spec.fn, ctx, params)
-        customer, order_id = _subject(spec, params, ctx)
+        result = call_task(fn or spec.fn, ctx, params)
+        customer, order_id = run_subject(spec, params, ctx)
     except Refusal:
         raise
     except Exception as exc:
         log.exception("preview of task %s failed", spec.name)
-        raise TaskFailure(_failure_message(exc)) from exc
+        raise TaskFailure(failure_message(exc)) from exc
     finally:
         session.rollback()
     return Rehearsal(changes=ctx.changes, effects=ctx.effects, effect_lines=ctx.effect_lines(), result=result,
                      customer=customer, order_id=order_id, context=ctx, redact_before=spec.redact_before)
-
-
-class Drift(Exception):
-    """The change about to be committed differs from the one that was approved; `changes` is the new one."""
-
-    def __init__(self, changes: list[dict]):
-        super().__init__("changed since approval")
-        self.changes = changes
-
-
-def drift_message(approved: list[dict], now_changes: list[dict], now: datetime) -> str:
-    """Say which record changed since the approval: the first row whose change is not the approved one."""
-    seen = normalise(approved, [], now)["changes"]
-    moved = [c for c, n in zip(now_changes, normalise(now_changes, [], now)["changes"])
-             if c["before"] is not None and n not in seen]
-    what = f"{thing(moved[0]['table'])} {moved[0]['key']}" if moved else "the data"
-    return f"{what} changed since it was approved; nothing was changed"
 
 
 def apply(spec: TaskSpec, params: dict, *, actor: str, ticket: str, reason: str, now: datetime,
@@ -208,15 +154,15 @@ def apply(spec: TaskSpec, params: dict, *, actor: str, ticket: str, reason: str,
     With commit=False the transaction is left open, its row locks held, for `execute(prepared=...)`
     to commit once the intent is safely in the audit trail.
     """
-    session = target_session()
+    session = _target()
     session.rollback()  # start from a fresh snapshot, never one left over from an earlier read
     ctx = TaskContext(session, target_tables(), actor=actor, ticket=ticket, reason=reason, params=params,
                       now=now, is_preview=False)
     try:
-        result = _call(fn or spec.fn, ctx, params)
+        result = call_task(fn or spec.fn, ctx, params)
         if expected_hash is not None and fingerprint(ctx.changes, ctx.effects, now) != expected_hash:
             raise Drift(ctx.changes)
-        customer, order_id = _subject(spec, params, ctx)
+        customer, order_id = run_subject(spec, params, ctx)
         if commit:
             session.commit()
     except (Refusal, Drift):
@@ -225,7 +171,7 @@ def apply(spec: TaskSpec, params: dict, *, actor: str, ticket: str, reason: str,
     except Exception as exc:
         session.rollback()
         log.exception("task %s failed", spec.name)
-        raise TaskFailure(_failure_message(exc)) from exc
+        raise TaskFailure(failure_message(exc)) from exc
     return Rehearsal(changes=ctx.changes, effects=ctx.effects, effect_lines=ctx.effect_lines(), result=result,
                      customer=customer, order_id=order_id, context=ctx, redact_before=spec.redact_before)
 
@@ -234,14 +180,14 @@ def run_effects(rehearsal: Rehearsal) -> str:
     """Queue the run's emails in their own transaction; return an error message, or ""."""
     if not rehearsal.effects:
         return ""
-    session = target_session()
+    session = _target()
     try:
         rehearsal.context.write_outbox()
         session.commit()
     except Exception as exc:
         session.rollback()
         log.exception("after-commit effects failed")
-        return "the change was committed but its emails could not be queued: " + _failure_message(exc)
+        return "the change was committed but its emails could not be queued: " + failure_message(exc)
     return ""
 
 
@@ -263,19 +209,55 @@ def run_people(run: TaskRun) -> dict:
     return {}
 
 
+class ApprovalNowNeeded(TaskError):
+    """The exact recount, once the run's row was written, found that it needs approval after all."""
+
+    def __init__(self, decision: Decision):
+        super().__init__(409, "conflict", "; ".join(decision.reasons))
+        self.decision = decision
+
+
+def separate_transactions() -> bool:
+    """Whether the target change can stay open while the console commits the intent.
+
+    Not when both are one SQLite file: its single writer lock would make the intent wait on
+    the change it must precede.
+    """
+    dbs = current_app.extensions["console_db"]
+    return not (dbs.same_database and dbs.target_engine.dialect.name == "sqlite")
+
+
+
+def first_write(claim, run: TaskRun, checked: CheckedRequest, actor, decision: Decision | None):
+    """The hook of a run's first commit, in its transaction: point the idempotency claim at the run, and
+    count again, exactly, now that the run's row is written (the first counts can race): the rate limit,
+    and for a run decided without approval, the caps and the takeover rule."""
+
+    def first_write(session):
+        if claim is not None:
+            claim.run_id = run.id
+        limited, needed = recount(session, checked.spec, checked.params, actor, run_id=run.id, decided=decision)
+        if limited:
+            raise TaskError(429, "rate_limited", limited)
+        if needed is not None:
+            raise ApprovalNowNeeded(needed)
+
+    return first_write
+
+
 def write_run(run: TaskRun, *, action: str, actor: str | None = None, reason: str | None = None,
               details: dict | None = None, ticket_event: bool = True, before_commit: Callable | None = None):
     """Save the run, its ticket event and one audit entry in one console commit (503 when the audit fails)."""
-    session = console_session()
+    session = _console()
     # A hook's refusal (the exact rate limit) or any failure: the block rolls back, nothing of this run is kept.
     try:
         with run_row(session, run):  # the intent's entry names the run by id
             if before_commit is not None:
                 before_commit(session)
             if ticket_event:
-                add_ticket_event(session, run.ticket, "task_run", actor=run.actor, task=run.task, run_id=run.id,
-                                 run_status=run.status, undo_of=run.undo_of,
-                                 customer=run.customer or "")  # an undone run no longer deflects
+                add_run_event(session, run.ticket, actor=run.actor, task=run.task, run_id=run.id,
+                              run_status=run.status, undo_of=run.undo_of,
+                              customer=run.customer or "")  # an undone run no longer deflects
             record_event(session, actor=actor or run.actor, action=action,
                          reason=run.reason if reason is None else reason, outcome=run.status,
                          details={**(details or {}), **run_people(run)}, **audit_fields(run))
@@ -342,7 +324,7 @@ def execute(run: TaskRun, spec: TaskSpec, params: dict, *, now: datetime, expect
     try:
         write_run(run, action="task.intent", ticket_event=False, before_commit=on_intent,
                   details={"params": run.params_json, "now": now.isoformat(), "source": run.source,
-                           "expected": encode(normalise(expected_changes, expected_effects, now)),
+                           "expected": encode_plain(normalise(expected_changes, expected_effects, now)),
                            **(intent_details or {})})
     except BaseException:
         if prepared is not None:
@@ -369,11 +351,11 @@ def execute(run: TaskRun, spec: TaskSpec, params: dict, *, now: datetime, expect
 
 
 def _commit_prepared(prepared: Rehearsal) -> Rehearsal:
-    session = target_session()
+    session = _target()
     try:
         session.commit()
     except Exception as exc:
         session.rollback()
         log.exception("commit of a prepared task run failed")
-        raise TaskFailure(_failure_message(exc)) from exc
+        raise TaskFailure(failure_message(exc)) from exc
     return prepared

@@ -182,7 +182,7 @@ def check_policy_config(config) -> None:
 
 def rate_limit_exceeded(spec: TaskSpec, actor_email: str) -> str | None:
     """A message when the actor has used up the task's rate limit, else None (before any work)."""
-    rate = _rate_of(spec)
+    rate = rate_of(spec)
     return _over_limit(console_session(), spec, actor_email, rate, allowed_extra=0) if rate else None
 
 
@@ -195,7 +195,7 @@ def recount(session, spec: TaskSpec, params: dict, actor, *, run_id: int,
     first, so that their racing runs count one after the other; each then sees the others'
     committed rows and its own. With nothing to count, nothing is locked.
     """
-    rate = _rate_of(spec)
+    rate = rate_of(spec)
     recheck = decided is not None and not decided.needs_approval and (
         spec.sends_to_address or (amount_of(spec, params) is not None and actor.role in amount_caps()))
     if not rate and not recheck:
@@ -215,7 +215,7 @@ def recount(session, spec: TaskSpec, params: dict, actor, *, run_id: int,
     return None, None
 
 
-def _rate_of(spec: TaskSpec) -> str | None:
+def rate_of(spec: TaskSpec) -> str | None:
     return (current_app.config.get("TASK_RATE_LIMITS") or {}).get(spec.name)
 
 

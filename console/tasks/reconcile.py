@@ -25,7 +25,8 @@ from console.db import console_session, target_session, utcnow
 from console.formatting import counted
 from console.tasks.checks import TaskError, clean_reason, database_guard, get_run
 from console.tasks.context import TaskContext, thing
-from console.tasks.execution import NOW, normalise, settle, target_tables
+from console.tasks.diff import NOW, normalise
+from console.tasks.execution import settle, target_tables
 from console.tasks.models import TaskRun
 from console.jsontext import jsonable
 from console.tasks.spec import Refusal

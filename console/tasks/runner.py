@@ -9,7 +9,6 @@ every outcome that is not a success.
 """
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import select
 
 from console.db import console_session, target_session, utcnow
@@ -18,10 +17,11 @@ from console.tasks.approvals import (approve_run, expire_stale_approvals, pendin
                                      requester_fields)
 from console.tasks.checks import (CheckedRequest, RunRequest, TaskError, check_request, clean_idempotency_key,
                                   clean_reason, database_guard, get_run)
-from console.tasks.execution import (Preview, Rehearsal, TaskFailure, describe, execute, fingerprint, rehearse,
-                                     settle, write_run)
+from console.tasks.diff import describe, fingerprint
+from console.tasks.execution import (ApprovalNowNeeded, Preview, Rehearsal, TaskFailure, execute, first_write, rehearse,
+                                     separate_transactions, settle, write_run)
 from console.tasks.models import TaskRun
-from console.tasks.policy import Decision, decide, rate_limit_exceeded, recount
+from console.tasks.policy import Decision, decide, rate_limit_exceeded
 from console.tasks.reconcile import find_interrupted_runs, reconcile_run
 from console.tasks.registry import may_run
 from console.tasks.spec import Refusal
@@ -35,11 +35,6 @@ __all__ = [
 ]
 
 
-def _rehearse(checked: CheckedRequest, actor: str, now) -> Rehearsal:
-    return rehearse(checked.spec, checked.params, actor=actor, ticket=checked.ticket, reason=checked.reason,
-                    now=now)
-
-
 def _make_preview(checked: CheckedRequest, rehearsal: Rehearsal, decision: Decision, now) -> Preview:
     return Preview(
         task=checked.spec.name, title=checked.spec.title, params=checked.params, changes=rehearsal.changes,
@@ -48,14 +43,6 @@ def _make_preview(checked: CheckedRequest, rehearsal: Rehearsal, decision: Decis
         risk=decision.risk, needs_approval=decision.needs_approval,
         preview_hash=fingerprint(rehearsal.changes, rehearsal.effects, now),
         approval_reasons=decision.reasons, result=rehearsal.result)
-
-
-class ApprovalNowNeeded(TaskError):
-    """The exact recount, once the run's row was written, found that it needs approval after all."""
-
-    def __init__(self, decision: Decision):
-        super().__init__(409, "conflict", "; ".join(decision.reasons))
-        self.decision = decision
 
 
 @database_guard
@@ -69,7 +56,8 @@ def preview(req: RunRequest) -> Preview:
     checked = check_request(req)
     now = utcnow()
     try:
-        rehearsal = _rehearse(checked, req.actor.email, now)
+        rehearsal = rehearse(checked.spec, checked.params, actor=req.actor.email, ticket=checked.ticket,
+                             reason=checked.reason, now=now)
     except Refusal as exc:
         _record_refusal(req, checked, exc.message)
     except TaskFailure as exc:
@@ -88,39 +76,22 @@ def _record_refusal(req: RunRequest, checked: CheckedRequest, message: str):
             raise TaskError(409, "conflict", f"this Idempotency-Key already made run {found.id} ({found.status})",
                             run=found)
         claim = found
-    run = _new_run(req, checked, key)
+    run = new_run(req, checked, key)
     try:
         settle(run, "refused", error=message, details={"params": run.params_json, "stage": "preview"},
-               before_commit=_first_write(claim, run, checked, req.actor, None))
+               before_commit=first_write(claim, run, checked, req.actor, None))
     except TaskError as exc:
         if claim is not None and exc.run is None:
             idempotency.release(claim)
         raise
 
 
-def _new_run(req: RunRequest, checked: CheckedRequest, key: str | None) -> TaskRun:
+def new_run(req: RunRequest, checked: CheckedRequest, key: str | None) -> TaskRun:
     return TaskRun(task=checked.spec.name, ticket=checked.ticket, reason=checked.reason, actor=req.actor.email,
                    params=checked.params_json, risk=checked.risk, source=req.source,
                    idempotency_key=key, created_at=utcnow(), customer=checked.customer, order_id=checked.order_id,
                    amount_cents=checked.amount_cents, address_set=checked.address_set,
                    **requester_fields(req.actor))
-
-
-def _first_write(claim, run: TaskRun, checked: CheckedRequest, actor, decision: Decision | None):
-    """The hook of a run's first commit, in its transaction: point the idempotency claim at the run, and
-    count again, exactly, now that the run's row is written (the first counts can race): the rate limit,
-    and for a run decided without approval, the caps and the takeover rule."""
-
-    def first_write(session):
-        if claim is not None:
-            claim.run_id = run.id
-        limited, needed = recount(session, checked.spec, checked.params, actor, run_id=run.id, decided=decision)
-        if limited:
-            raise TaskError(429, "rate_limited", limited)
-        if needed is not None:
-            raise ApprovalNowNeeded(needed)
-
-    return first_write
 
 
 @database_guard
@@ -135,24 +106,20 @@ def start_run(req: RunRequest) -> TaskRun:
             return idempotency.replay(found)
         claim = found
     try:
-        return _start(req, checked, key, claim)
+        limited = rate_limit_exceeded(checked.spec, req.actor.email)
+        if limited:
+            raise TaskError(429, "rate_limited", limited)
+        decision = decide(checked.spec, checked.params, checked.risk, req.actor)
+        try:
+            return _run_or_ask(req, checked, key, claim, decision)
+        except ApprovalNowNeeded as exc:
+            # A run committed meanwhile (the same person's, past a cap; or one that set this address) makes
+            # this one wait for approval after all; nothing of the first attempt was kept, in either database.
+            return _run_or_ask(req, checked, key, claim, exc.decision)
     except TaskError as exc:
         if claim is not None and exc.run is None:
             idempotency.release(claim)
         raise
-
-
-def _start(req: RunRequest, checked: CheckedRequest, key: str | None, claim) -> TaskRun:
-    limited = rate_limit_exceeded(checked.spec, req.actor.email)
-    if limited:
-        raise TaskError(429, "rate_limited", limited)
-    decision = decide(checked.spec, checked.params, checked.risk, req.actor)
-    try:
-        return _run_or_ask(req, checked, key, claim, decision)
-    except ApprovalNowNeeded as exc:
-        # A run committed meanwhile (the same person's, past a cap; or one that set this address) makes
-        # this one wait for approval after all; nothing of the first attempt was kept, in either database.
-        return _run_or_ask(req, checked, key, claim, exc.decision)
 
 
 def _run_or_ask(req: RunRequest, checked: CheckedRequest, key: str | None, claim, decision: Decision) -> TaskRun:
@@ -161,22 +128,23 @@ def _run_or_ask(req: RunRequest, checked: CheckedRequest, key: str | None, claim
         raise TaskError(422, "refused", f"this run of {spec.name} needs approval, and a run with a secret "
                                         "parameter cannot wait for one: secrets are never stored")
     now = utcnow()
-    run = _new_run(req, checked, key)
+    run = new_run(req, checked, key)
     # A run that needs no approval is made once, for real, and held uncommitted until its intent
     # is audited; one that does is rehearsed and rolled back, as approval must come first.
-    in_one_pass = not decision.needs_approval and _separate_transactions()
+    in_one_pass = not decision.needs_approval and separate_transactions()
     try:
         if in_one_pass:
             rehearsal = execution.apply(checked.spec, checked.params, actor=req.actor.email,
                                         ticket=checked.ticket, reason=checked.reason, now=now, commit=False)
         else:
-            rehearsal = _rehearse(checked, req.actor.email, now)
+            rehearsal = rehearse(checked.spec, checked.params, actor=req.actor.email, ticket=checked.ticket,
+                                 reason=checked.reason, now=now)
     except (Refusal, TaskFailure) as exc:
         status = "refused" if isinstance(exc, Refusal) else "failed"
         # settle raises the 422 that carries the recorded run
         return settle(run, status, error=exc.message if isinstance(exc, Refusal) else str(exc),
                       details={"params": run.params_json, "stage": "preview"},
-                      before_commit=_first_write(claim, run, checked, req.actor, None))
+                      before_commit=first_write(claim, run, checked, req.actor, None))
     if req.expected_preview_hash and req.expected_preview_hash != fingerprint(rehearsal.changes, rehearsal.effects,
                                                                               now):
         target_session().rollback()
@@ -186,18 +154,8 @@ def _run_or_ask(req: RunRequest, checked: CheckedRequest, key: str | None, claim
     if decision.needs_approval:
         return _ask_approval(run, claim, checked, rehearsal, decision, now, req.actor)
     return execute(run, spec, checked.params, now=now, expected=rehearsal,
-                   on_intent=_first_write(claim, run, checked, req.actor, decision),
+                   on_intent=first_write(claim, run, checked, req.actor, decision),
                    prepared=rehearsal if in_one_pass else None)
-
-
-def _separate_transactions() -> bool:
-    """Whether the target change can stay open while the console commits the intent.
-
-    Not when both are one SQLite file: its single writer lock would make the intent wait on
-    the change it must precede.
-    """
-    dbs = current_app.extensions["console_db"]
-    return not (dbs.same_database and dbs.target_engine.dialect.name == "sqlite")
 
 
 def _ask_approval(run: TaskRun, claim, checked: CheckedRequest, rehearsal: Rehearsal, decision: Decision,
@@ -207,10 +165,10 @@ def _ask_approval(run: TaskRun, claim, checked: CheckedRequest, rehearsal: Rehea
     run.preview_hash = fingerprint(rehearsal.changes, rehearsal.effects, now)
     run.approval_reasons = "; ".join(decision.reasons)
     run.result = describe(checked.spec.title, rehearsal.changes, rehearsal.effect_lines, rehearsal.result)
-    first_write = _first_write(claim, run, checked, actor, decision)
+    counted = first_write(claim, run, checked, actor, decision)
 
     def first_write_and_tell(session):
-        first_write(session)
+        counted(session)
         # Chat is no place for customer details: the change is named by table and key, without the
         # task's own result text or the emails it would send (both may hold addresses).
         notify(session, "approval.requested",

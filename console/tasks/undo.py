@@ -17,11 +17,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from console.permissions import UNDO_RUNS, user_can
 from console.db import console_session, utcnow
-from console.deflection.tickets import TicketError
+from console.deflection.tickets import TicketError, clean_ref
 from console.tasks.approvals import requester_fields
-from console.tasks.checks import TaskError, clean_reason, clean_ticket, database_guard, get_run
+from console.tasks.checks import TaskError, clean_reason, database_guard, get_run
 from console.tasks.context import TaskContext, thing
-from console.tasks.execution import Preview, TaskFailure, describe, execute, fingerprint, rehearse, settle
+from console.tasks.diff import describe, fingerprint
+from console.tasks.execution import Preview, TaskFailure, execute, rehearse, settle
 from console.tasks.models import TaskRun
 from console.jsontext import jsonable
 from console.tasks.registry import task_registry
@@ -134,7 +135,7 @@ def undo_run(run_id, actor, ticket: str | None = None, reason: str = "", source:
     original, spec = _check(run_id, actor)
     fields = {}
     try:
-        ticket = clean_ticket(ticket or original.ticket)
+        ticket = clean_ref(ticket or original.ticket)
     except TicketError as exc:
         fields["ticket"] = str(exc)
     try:

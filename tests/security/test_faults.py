@@ -87,7 +87,7 @@ def refusing_commit(monkeypatch, message: str):
     real = execution._commit_prepared
 
     def commit_refused(prepared):
-        session = target_session()
+        session = target_session()()  # the Session itself, as the runner commits it
 
         def refuse():
             raise OperationalError("COMMIT", {}, Exception(message))
