@@ -18,6 +18,8 @@ shares is its transactions, in the runner's fail-closed order:
 4. The emails of the runs, in one target transaction after the commit; then ONE console transaction with
    every outcome.
 
+The console transactions of steps 2 and 4 are console.tasks.batch_writes.
+
 When console and target are one SQLite file, whose single write lock would make step 2 wait on step 1,
 the changes are rehearsed and rolled back first, and made after the intents commit, each compared with
 its rehearsal (a run whose rows moved in between is refused, as an approved run would be).
@@ -29,24 +31,20 @@ says why, so that the caller stops and resumes later.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import current_app
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from console.audit.batch import append_many
-from console.db import console_session, target_session, utcnow
-from console.deflection.tickets import add_task_run_events
-from console.jsontext import Encoded, encode
-from console.tasks import idempotency
+from console.db import target_session, utcnow
+from console.tasks.batch_writes import NeedsApprovalNow, rollback as _rollback, write_intents, write_outcomes
 from console.tasks.checks import CheckedRequest, RunRequest, TaskError, check_request, database_guard
 from console.tasks.context import TaskContext
-from console.tasks.execution import (Drift, Rehearsal, _call, _failure_message, _subject, audit_fields, drift_message,
-                                     end_fields, fingerprint, normalise, run_people, target_tables)
-from console.tasks.models import IdempotencyKey, TaskRun
-from console.tasks.policy import Decision, _rate_of, decide, recount
-from console.tasks.runner import _new_run, _separate_transactions
+from console.tasks.execution import (Drift, Rehearsal, _call, _failure_message, _subject, drift_message, fingerprint,
+                                     target_tables)
+from console.tasks.models import TaskRun
+from console.tasks.policy import Decision, _rate_of, decide
+from console.tasks.runner import _separate_transactions
 from console.tasks.spec import Refusal
 
 log = logging.getLogger(__name__)
@@ -71,18 +69,13 @@ class BatchRun:
     error: str = ""
     stage: str = ""  # "preview" when refused or failed before any intent, as the runner says it
     recorded: bool = False  # its final status is committed
+    bulk_id: int | None = None  # the bulk it is an item of, which its ticket event names (tool health)
 
 
 @dataclass
 class BatchResult:
     runs: list[BatchRun]
     stalled: str = ""  # why the caller should stop now (a database is unavailable); "" when it need not
-
-
-class _NeedsApprovalNow(Exception):
-    def __init__(self, runs: list[BatchRun]):
-        super().__init__("a run needs approval after the exact recount")
-        self.runs = runs
 
 
 class _TargetLost(Exception):
@@ -109,9 +102,9 @@ def run_batch(runs: list[BatchRun], *, on_intent: Callable | None = None, on_out
             _settle_lost(live)
             made = []
         try:
-            _write_intents(runs, made, now, on_intent)
+            write_intents(runs, now, on_intent)
             break
-        except _NeedsApprovalNow as exc:
+        except NeedsApprovalNow as exc:
             for run in exc.runs:
                 run.status = "single"
             for run in live:
@@ -148,7 +141,7 @@ def run_batch(runs: list[BatchRun], *, on_intent: Callable | None = None, on_out
                 run.status = "interrupted"
         return result
     _queue_emails([run for run in started if run.status == ""])
-    result.stalled = _write_outcomes(runs, started, on_outcome)
+    result.stalled = write_outcomes(runs, started, on_outcome)
     return result
 
 
@@ -174,13 +167,6 @@ def _forget(run: BatchRun) -> None:
     if run.status not in ("single", "unrun") and run.stage != "request":
         run.status, run.error, run.stage, run.done, run.expected_hash = "", "", "", None, None
     run.run = None
-
-
-def _rollback(session) -> None:
-    try:
-        session.rollback()
-    except SQLAlchemyError:
-        log.exception("rollback failed")
 
 
 def _make_changes(runs: list[BatchRun], now, keep_alive: Callable | None = None, *, rehearsal: bool = False,
@@ -253,102 +239,6 @@ def _settle_lost(runs: list[BatchRun]) -> None:
             run.status, run.done = "unrun", None
 
 
-def _write_intents(runs: list[BatchRun], made: list[BatchRun], now, on_intent: Callable | None) -> None:
-    """Step 2: the runs, their keys and audit entries, and the caller's writes, in one commit."""
-    session = console_session()
-    try:
-        rows = []
-        for run in runs:
-            if run.status in ("", "refused", "failed") and run.checked is not None:
-                run.run = _new_run(run.request, run.checked, run.request.idempotency_key)
-                rows.append(run)
-        for run in rows:
-            if run.status == "":
-                _start_fields(run.run, run.done, now)
-            else:
-                end_fields(run.run, run.status, error=run.error)
-        session.add_all([run.run for run in rows])
-        session.flush()
-        session.add_all([IdempotencyKey(actor=run.run.actor, key=run.run.idempotency_key, created_at=now,
-                                        request_hash=idempotency.request_hash(run.checked), run_id=run.run.id)
-                         for run in rows if run.run.idempotency_key])
-        _recount([run for run in rows if run.status == ""])
-        ended = [run for run in rows if run.status != ""]
-        _ticket_events(session, ended)
-        append_many(session, [_intent_entry(run.run, run.done, now) if run.status == "" else _outcome_entry(run)
-                              for run in rows])
-        for run in runs:
-            run.recorded = run.status in ("refused", "failed")
-        if on_intent is not None:
-            on_intent(session, runs)
-        session.commit()
-    except (IntegrityError, _NeedsApprovalNow):
-        _rollback(session)
-        _rollback(target_session())
-        for run in runs:
-            run.recorded = False
-        raise
-    except SQLAlchemyError as exc:
-        _rollback(session)
-        _rollback(target_session())  # no intent, no change
-        for run in runs:
-            run.recorded = False
-        raise TaskError(503, "audit_unavailable", f"the console database cannot be written, so nothing was run "
-                                                  f"({exc.__class__.__name__})") from exc
-
-
-def _recount(started: list[BatchRun]) -> None:
-    """The runner's exact recount of each run, now that every run of the batch is written."""
-    again = []
-    for run in started:
-        checked = run.checked
-        _, needed = recount(console_session(), checked.spec, checked.params, run.request.actor, run_id=run.run.id,
-                            decided=run.decision)
-        if needed is not None:
-            again.append(run)
-    if again:
-        raise _NeedsApprovalNow(again)
-
-
-def _start_fields(row: TaskRun, done: Rehearsal, now) -> None:
-    """A run whose change is made and waits for its intent: `interrupted` until its outcome (as `execute`)."""
-    row.status, row.started_at = "interrupted", now
-    row.changes, row.effects = encode(done.stored_changes()), encode(done.effects)
-    row.customer = row.customer or done.customer
-    row.order_id = row.order_id if row.order_id is not None else done.order_id
-
-
-def _entry(row: TaskRun, action: str, details: dict) -> dict:
-    return {"actor": row.actor, "action": action, "reason": row.reason, "outcome": row.status,
-            "details": {**details, **run_people(row)}, **audit_fields(row)}
-
-
-def _intent_entry(row: TaskRun, done: Rehearsal, now) -> dict:
-    expected = normalise(done.stored_changes(), done.effects, now)
-    return _entry(row, "task.intent", {"params": row.params_json, "now": now.isoformat(), "source": row.source,
-                                       "expected": expected})
-
-
-def _outcome_entry(run: BatchRun, extra: dict | None = None) -> dict:
-    row = run.run
-    details = {"changes": Encoded(row.changes), "effects": Encoded(row.effects), "result": row.result,
-               "error": row.error, **(extra or {})}
-    if run.stage == "preview":
-        details.update(params=row.params_json, stage="preview")
-    return _entry(row, "task.outcome", details)
-
-
-def _ticket_events(session, ended: list[BatchRun]) -> None:
-    """Each run's event on its ticket, as `write_run` adds it; the runs of one ticket together."""
-    tickets: dict[tuple[str, str], list[TaskRun]] = {}
-    for run in ended:
-        tickets.setdefault((run.run.ticket, run.run.actor), []).append(run.run)
-    for (ticket, actor), rows in tickets.items():
-        add_task_run_events(session, ticket, [{"task": row.task, "run_id": row.id, "run_status": row.status,
-                                               "undo_of": row.undo_of} for row in rows], actor=actor,
-                            customer=next((row.customer for row in rows if row.customer), ""))
-
-
 def _queue_emails(runs: list[BatchRun]) -> None:
     """The committed runs' emails, in one target transaction; a failure is noted on each run, as `run_effects`."""
     with_emails = [run for run in runs if run.done.effects]
@@ -366,35 +256,3 @@ def _queue_emails(runs: list[BatchRun]) -> None:
             run.error = "the change was committed but its emails could not be queued: " + _failure_message(exc)
 
 
-def _write_outcomes(runs: list[BatchRun], started: list[BatchRun], on_outcome: Callable | None) -> str:
-    """Step 4: every outcome of the runs that made their change, and the caller's writes, in one commit;
-    why it could not be written, or ""."""
-    session = console_session()
-    entries = []
-    try:
-        for run in started:
-            if run.status == "":
-                effects_error, run.error = run.error, ""
-                end_fields(run.run, "succeeded", rehearsal=run.done,
-                           result=run.done.result + (f" ({effects_error})" if effects_error else ""))
-                run.status = "succeeded"
-                entries.append(_outcome_entry(run, {"effects_error": effects_error} if effects_error else None))
-            else:  # refused or failed once its intent was written (the rows moved since the rehearsal)
-                end_fields(run.run, run.status, error=run.error)
-                entries.append(_outcome_entry(run))
-        _ticket_events(session, started)
-        append_many(session, entries)
-        for run in started:
-            run.recorded = True
-        if on_outcome is not None:
-            on_outcome(session, runs)
-        session.commit()
-    except SQLAlchemyError as exc:
-        log.exception("the outcomes of a batch could not be recorded; its runs stay interrupted")
-        _rollback(session)
-        for run in started:
-            run.recorded = False
-            run.status = "interrupted"
-        return f"the console database cannot be written ({exc.__class__.__name__}); the runs are interrupted " \
-               "until reconciled"
-    return ""
