@@ -49,6 +49,7 @@ from console.tasks.spec import Refusal
 
 log = logging.getLogger(__name__)
 FINAL = ("succeeded", "refused", "failed")
+_SAVEPOINT, _ROLLBACK_TO = "SAVEPOINT batch_run", "ROLLBACK TO SAVEPOINT batch_run"
 
 
 @dataclass
@@ -176,7 +177,7 @@ def _make_changes(runs: list[BatchRun], now, keep_alive: Callable | None = None,
     `expected`: each change must hash as its rehearsal did (the runs were rehearsed before their intents)."""
     session = target_session()
     session.rollback()  # a fresh snapshot, never one left from an earlier read
-    for position, run in enumerate(runs):
+    for run in runs:
         if run.status:
             continue
         if keep_alive is not None:
@@ -184,11 +185,11 @@ def _make_changes(runs: list[BatchRun], now, keep_alive: Callable | None = None,
         checked = run.checked
         ctx = TaskContext(session, target_tables(), actor=run.request.actor.email, ticket=checked.ticket,
                           reason=checked.reason, params=checked.params, now=now, is_preview=rehearsal)
-        savepoint = f"batch_run_{position}"
         try:
-            # Never released: each stays open under the next (one statement per run, not two), and rolling
-            # back to a run's own savepoint undoes that run alone, as those of the runs before it are older.
-            session.connection().exec_driver_sql(f"SAVEPOINT {savepoint}")
+            # Never released: each stays open under the next (one statement per run, not two). All share one
+            # name: ROLLBACK TO names the newest savepoint of that name (PostgreSQL, SQLite; MySQL keeps only
+            # the newest), the run's own, which undoes that run alone. One text, so the driver parses it once.
+            session.connection().exec_driver_sql(_SAVEPOINT)
         except SQLAlchemyError as exc:
             _rollback(session)
             raise _TargetLost(f"the product database is unavailable ({exc.__class__.__name__})") from exc
@@ -201,22 +202,22 @@ def _make_changes(runs: list[BatchRun], now, keep_alive: Callable | None = None,
         except (Refusal, Drift) as exc:
             run.status, run.stage = "refused", stage
             run.error = drift_message(run.done.changes, exc.changes, now) if isinstance(exc, Drift) else exc.message
-            _undo(session, savepoint, exc)
+            _undo(session, exc)
             continue
         except Exception as exc:
             log.exception("task %s failed in a batch", checked.spec.name)
             run.status, run.error, run.stage = "failed", _failure_message(exc), stage
-            _undo(session, savepoint, exc)
+            _undo(session, exc)
             continue
         run.done = Rehearsal(changes=ctx.changes, effects=ctx.effects, effect_lines=ctx.effect_lines(), result=result,
                              customer=customer, order_id=order_id, context=ctx, redact_before=checked.spec.redact_before)
     return runs
 
 
-def _undo(session, savepoint: str, exc: Exception) -> None:
+def _undo(session, exc: Exception) -> None:
     """Roll back to the run's savepoint; a connection that cannot even do that is lost, and the transaction with it."""
     try:
-        session.connection().exec_driver_sql(f"ROLLBACK TO SAVEPOINT {savepoint}")
+        session.connection().exec_driver_sql(_ROLLBACK_TO)
     except SQLAlchemyError as lost:
         _rollback(session)
         raise _TargetLost(f"the product database is unavailable ({exc.__class__.__name__})") from lost
