@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from console.audit.chain import append as audit
 from console.auth.models import StaffUser
-from console.db import utcnow
+from console.db import reserve_ids, utcnow
 from console.deflection.digest import notifies_at_once
 from console.deflection.models import EVENT_KINDS, Ticket, TicketEvent
 from console.deflection.outcome import derive_facts
@@ -273,8 +273,10 @@ def add_task_run_events(session: Session, ref: str, runs: list[dict], *, actor: 
     if customer and not ticket.customer:
         ticket.customer = customer.strip().lower()[:254]
     earlier = [] if created else _earlier_events(session, ticket.id)
-    events = [TicketEvent(ticket_id=ticket.id, kind="task_run", actor=actor or "", created_at=created_at,
-                          **fields) for fields in runs]
+    # Under the ticket's lock, as ids given at insert are: `_earlier_events` counts on a later holder's being larger.
+    ids = reserve_ids(session, TicketEvent.__table__, len(runs)) or [None] * len(runs)
+    events = [TicketEvent(id=event_id, ticket_id=ticket.id, kind="task_run", actor=actor or "", created_at=created_at,
+                          **fields) for event_id, fields in zip(ids, runs)]
     session.add_all(events)
     session.flush()
     _keep_events(session, ticket.id, [*earlier, *(_fact_row(event) for event in events)])

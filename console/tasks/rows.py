@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from sqlalchemy import bindparam, insert, inspect, update
 from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
 
+from console.db import reserve_ids
 from console.tasks.models import TaskRun
 
 _RUNS = TaskRun.__table__
@@ -61,7 +62,11 @@ def save_runs(session: Session, runs: list[TaskRun]) -> None:
     new = [run for run in runs if inspect(run).key is None]
     if new:
         values = [_new_values(session, run) for run in new]
-        ids = session.connection().execute(_INSERT_MANY, values).scalars().all()
+        ids = reserve_ids(session, _RUNS, len(new))
+        if ids is None:
+            ids = session.connection().execute(_INSERT_MANY, values).scalars().all()
+        else:  # the ids known: a plain executemany, without RETURNING
+            session.connection().execute(_INSERT, [{**row, "id": run_id} for row, run_id in zip(values, ids)])
         for run, row, run_id in zip(new, values, ids):
             _inserted(session, run, row, run_id)
     groups: dict[frozenset, list[tuple[TaskRun, dict]]] = {}
