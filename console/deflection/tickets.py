@@ -339,9 +339,11 @@ def _promote(session: Session) -> None:
                 tickets.popitem(last=False)
 
 
-@orm_event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING_EVENTS, None)
+@orm_event.listens_for(Session, "after_transaction_end")
+def _drop_pending(session: Session, transaction) -> None:
+    """Whatever ends the transaction without a commit (a rollback, a close) drops what it would have kept."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING_EVENTS, None)
 
 
 def _audit_event(session: Session, ticket: Ticket, event: TicketEvent) -> None:
