@@ -16,7 +16,7 @@ from typing import Callable
 
 from flask import Flask, g
 from flask.globals import _cv_app, _cv_request
-from sqlalchemy import MetaData, create_engine, event, exc
+from sqlalchemy import MetaData, create_engine, event, exc, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.engine.base import OptionEngine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
@@ -205,6 +205,19 @@ def _ping_when_idle(engine: Engine) -> None:
 
 def is_postgres(bind) -> bool:
     return bind.dialect.name == "postgresql"
+
+
+_NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
+
+
+def reserve_ids(session: Session, table, count: int) -> list[int] | None:
+    """`count` new ids of `table` from its sequence on PostgreSQL, in order; None elsewhere (or for none).
+
+    Rows inserted many at once with their ids need no RETURNING, which makes SQLAlchemy send them as one
+    statement with a placeholder per value, that psycopg then parses anew each time (never cached)."""
+    if not count or not is_postgres(session.get_bind()):
+        return None
+    return list(session.scalars(_NEXT_IDS, {"table": table.name, "count": count}))
 
 
 SESSION_OPTION = "console_sessions"

@@ -1,5 +1,8 @@
 """The RQ side: the job that works through a bulk, and `run_worker`, the `support-console worker` loop.
 
+A bulk is one job when queued; each job that claims a chunk puts another on the queue while a worker
+listening on it is idle (`fan_out`), so that every worker shares the bulk's chunks.
+
 A worker is an RQ SimpleWorker (the job runs in the worker's own process, so a killed worker takes its
 job with it; the items it held are taken over when their leases end) plus a sweeper thread that queues
 again the bulks whose worker died, BULK_SWEEP_SECONDS apart, and once at start. RQ quits when Redis goes
@@ -16,7 +19,7 @@ from redis.exceptions import RedisError
 from rq import SimpleWorker
 
 from console import create_app
-from console.bulk.queue import bulk_queue, enqueue, redis_connection
+from console.bulk.queue import bulk_queue, enqueue, fan_out, redis_connection
 from console.bulk.working import follow_reconciled_items, stalled_bulks, work_bulk, worker_name
 from console.db import expect_writes
 
@@ -35,7 +38,7 @@ def work_bulk_job(bulk_id: int) -> int:
     app = _app()
     with app.app_context():
         expect_writes()
-        return work_bulk(int(bulk_id), worker_name())
+        return work_bulk(int(bulk_id), worker_name(), claimed=lambda: fan_out(app, int(bulk_id)))
 
 
 def sweep(app: Flask) -> list[int]:

@@ -15,7 +15,7 @@ import time
 from flask import current_app
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue
+from rq import Queue, Worker
 
 from console.bulk.settings import QUEUE_NAME, queue_url
 from console.bulk.working import QueueStalled, claimable_bulks, follow_reconciled_items, work_bulk, worker_name
@@ -60,6 +60,22 @@ def ensure_queue_available() -> None:
 def enqueue(app, bulk_id: int) -> None:
     bulk_queue(app).enqueue_call(JOB, args=(bulk_id,), timeout=-1, result_ttl=0, failure_ttl=86400,
                                  description=f"bulk {bulk_id}")
+
+
+def fan_out(app, bulk_id: int) -> bool:
+    """Put one more job of the bulk on the queue when a worker listening on it is idle and no job waits for it;
+    True when it did. A job asks this each time it claims a chunk, so every worker joins a bulk with
+    work left, one after the other (a job that then finds nothing to claim ends at once)."""
+    try:
+        queue = bulk_queue(app)
+        idle = sum(worker.get_state() == "idle" for worker in Worker.all(queue=queue))
+        if idle <= queue.count:
+            return False
+        enqueue(app, bulk_id)
+        return True
+    except RedisError:  # the job goes on alone; the sweep queues the bulk again if it is lost
+        log.warning("bulk %s: another job could not be queued now", bulk_id)
+        return False
 
 
 def dispatch(bulk_id: int) -> None:

@@ -64,25 +64,38 @@ def _claimable(bulk_id: int, now):
 
 
 def claim_items(bulk_id: int, owner: str, limit: int | None = None) -> list[BulkItem]:
-    """Claim the next items of the bulk, in order; a running item whose lease ended counts as free."""
+    """Claim the next items of the bulk, in order; a running item whose lease ended counts as free.
+
+    The items come back detached from the session: the rollbacks a chunk goes through (a fresh read of the
+    bulk's status, a failed write) would otherwise expire them, and reading them again cost a query each."""
     session = console_session()
-    now = utcnow()
     limit = limit or current_app.config.get("BULK_CHUNK_ITEMS", CHUNK)
-    query = select(BulkItem.id).where(_claimable(bulk_id, now)).order_by(BulkItem.idx).limit(limit)
-    if is_postgres(session.get_bind()):
-        query = query.with_for_update(skip_locked=True)  # two workers on one bulk take different items
-    ids = list(session.scalars(query))
-    if not ids:
-        session.rollback()
-        return []
-    session.execute(update(BulkItem).where(BulkItem.id.in_(ids), _claimable(bulk_id, now))
-                    .values(status="running", owner=owner, lease_until=now + _lease(), attempts=BulkItem.attempts + 1)
-                    .execution_options(synchronize_session=False))
+    while True:
+        now = utcnow()
+        query = select(BulkItem.id).where(_claimable(bulk_id, now)).order_by(BulkItem.idx).limit(limit)
+        if is_postgres(session.get_bind()):
+            query = query.with_for_update(skip_locked=True)  # two workers on one bulk take different items
+        ids = list(session.scalars(query))
+        if not ids:
+            session.rollback()
+            return []
+        # Conditional: on SQLite two claimers may have read the same ids, and only one of them moves each.
+        moved = session.execute(update(BulkItem).where(BulkItem.id.in_(ids), _claimable(bulk_id, now))
+                                .values(status="running", owner=owner, lease_until=now + _lease(),
+                                        attempts=BulkItem.attempts + 1)
+                                .execution_options(synchronize_session=False)).rowcount
+        if moved:
+            break
+        session.rollback()  # another claimer took them all first: look again
     session.execute(update(Bulk).where(Bulk.id == bulk_id, Bulk.status.in_(WORKABLE))
                     .values(status="running", heartbeat_at=now).execution_options(synchronize_session=False))
     session.commit()
-    return list(session.scalars(select(BulkItem).where(BulkItem.id.in_(ids), BulkItem.owner == owner,
-                                                       BulkItem.status == "running").order_by(BulkItem.idx)))
+    items = list(session.scalars(select(BulkItem).where(BulkItem.id.in_(ids), BulkItem.owner == owner,
+                                                        BulkItem.status == "running").order_by(BulkItem.idx)
+                                 .execution_options(populate_existing=True)))
+    for item in items:
+        session.expunge(item)
+    return items
 
 
 def _hold_all(items: list[BulkItem], owner: str) -> list[BulkItem]:
@@ -204,10 +217,11 @@ def _bulk_status(bulk_id: int) -> str | None:
     return session.scalar(select(Bulk.status).where(Bulk.id == bulk_id))
 
 
-def work_bulk(bulk_id: int, owner: str | None = None, stopping=lambda: False) -> int:
+def work_bulk(bulk_id: int, owner: str | None = None, stopping=lambda: False, claimed=lambda: None) -> int:
     """Work through the bulk's claimable items until none is left, or `stopping()` says so; how many items
     this call ran. Items claimed and not run when it stops are given back at once. `stopping` is asked
-    before each item: the embedded worker also yields there to the requests it serves beside."""
+    before each item: the embedded worker also yields there to the requests it serves beside. `claimed()`
+    is called after each chunk claimed and before it runs (a queued job asks for a sibling there)."""
     owner = owner or worker_name()
     session = console_session()
     bulk = session.get(Bulk, bulk_id, populate_existing=True)
@@ -230,6 +244,7 @@ def work_bulk(bulk_id: int, owner: str | None = None, stopping=lambda: False) ->
         if status == "paused":  # resuming queues the bulk again; the items not run are free at once
             _release(items, owner)
             return ran
+        claimed()
         ran += work_chunk(bulk, _hold_all(items, owner), owner, actor, approver, may_start=status != "cancelled")
     finish_if_done(bulk_id)
     return ran
@@ -250,7 +265,7 @@ def work_chunk(bulk: Bulk, items: list[BulkItem], owner: str, actor, approver, *
     if not fresh:
         return len(taken_over)
     try:
-        result = run_batch([BatchRun(_request(bulk, item, actor), tag=item) for item in fresh],
+        result = run_batch([BatchRun(_request(bulk, item, actor), tag=item, bulk_id=bulk.id) for item in fresh],
                            on_intent=_items_ended(owner), on_outcome=_items_ended(owner),
                            keep_alive=_renewer(fresh, owner))
     except TaskError as exc:  # 503: nothing of the batch was written, in either database

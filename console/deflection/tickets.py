@@ -9,20 +9,23 @@ as written.
 from __future__ import annotations
 
 import re
+import threading
+import weakref
+from collections import OrderedDict, namedtuple
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import Callable
 from urllib.parse import quote, unquote, urlsplit
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import event as orm_event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from console.audit.chain import append as audit
 from console.auth.models import StaffUser
-from console.db import utcnow
+from console.db import reserve_ids, utcnow
 from console.deflection.digest import notifies_at_once
 from console.deflection.models import EVENT_KINDS, Ticket, TicketEvent
 from console.deflection.outcome import derive_facts
@@ -311,18 +314,78 @@ def add_task_run_events(session: Session, ref: str, runs: list[dict], *, actor: 
     ticket, created = _open_ticket(session, ref, actor=actor, lock=True)
     if customer and not ticket.customer:
         ticket.customer = customer.strip().lower()[:254]
-    earlier = [] if created else list(session.execute(select(*_FACT_COLUMNS).where(TicketEvent.ticket_id == ticket.id)
-                                                      .order_by(TicketEvent.id)))
-    events = [TicketEvent(ticket_id=ticket.id, kind="task_run", actor=actor or "", created_at=created_at,
-                          **fields) for fields in runs]
+    earlier = [] if created else _earlier_events(session, ticket.id)
+    # Under the ticket's lock, as ids given at insert are: `_earlier_events` counts on a later holder's being larger.
+    ids = reserve_ids(session, TicketEvent.__table__, len(runs)) or [None] * len(runs)
+    events = [TicketEvent(id=event_id, ticket_id=ticket.id, kind="task_run", actor=actor or "", created_at=created_at,
+                          **fields) for event_id, fields in zip(ids, runs)]
     session.add_all(events)
     session.flush()
+    _keep_events(session, ticket.id, [*earlier, *(_fact_row(event) for event in events)])
     deltas = RollupDeltas()
     _refresh(ticket, [*earlier, *events], deltas)
     for event in events:  # a task run's event is never an escalation, and its audit entry is the run's own
         deltas.add_events(event_entries(event, ticket))
     deltas.write(session)
     return events
+
+
+# The events of the tickets a bulk writes to, as `_FACT_COLUMNS` rows, kept between its chunks by this
+# process: each chunk then reads only the events added since (by any process), not the thousands before.
+# Exact because events are append-only (migration 0007) and every event of an existing ticket is added under
+# the ticket's row lock, which the reader holds: a later holder's events get larger ids. Only committed
+# events are kept (`_promote`, after the commit); the newest one kept must still be there, unchanged, else
+# (a database made again, ids given again after a rollback) every event is read again.
+_KEPT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> {ticket id: [rows]}, newest last
+_KEPT_LOCK = threading.Lock()
+_KEPT_TICKETS = 8
+_PENDING_EVENTS = "deflection_pending_events"
+
+
+_FactRow = namedtuple("_FactRow", [column.key for column in _FACT_COLUMNS])
+
+
+def _fact_row(event: TicketEvent) -> _FactRow:
+    return _FactRow._make(getattr(event, name) for name in _FactRow._fields)
+
+
+def _earlier_events(session: Session, ticket_id: int) -> list:
+    """Every event of the ticket, oldest first, as `_FACT_COLUMNS` rows (the caller holds the ticket's lock)."""
+    engine = session.get_bind()
+    with _KEPT_LOCK:
+        kept = _KEPT.get(engine, {}).get(ticket_id)
+    query = select(*_FACT_COLUMNS).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+    if kept:
+        since = [_FactRow._make(row) for row in session.execute(query.where(TicketEvent.id >= kept[-1][0]))]
+        if since and since[0] == kept[-1]:
+            return [*kept, *since[1:]]
+    return [_FactRow._make(row) for row in session.execute(query)]
+
+
+def _keep_events(session: Session, ticket_id: int, rows: list[tuple]) -> None:
+    """Keep the ticket's events for the next chunk once this transaction commits."""
+    session.info.setdefault(_PENDING_EVENTS, {})[(session.get_bind(), ticket_id)] = rows
+
+
+@orm_event.listens_for(Session, "after_commit")
+def _promote(session: Session) -> None:
+    pending = session.info.pop(_PENDING_EVENTS, None)
+    if not pending:
+        return
+    with _KEPT_LOCK:
+        for (engine, ticket_id), rows in pending.items():
+            tickets = _KEPT.setdefault(engine, OrderedDict())
+            tickets[ticket_id] = rows
+            tickets.move_to_end(ticket_id)
+            while len(tickets) > _KEPT_TICKETS:
+                tickets.popitem(last=False)
+
+
+@orm_event.listens_for(Session, "after_transaction_end")
+def _drop_pending(session: Session, transaction) -> None:
+    """Whatever ends the transaction without a commit (a rollback, a close) drops what it would have kept."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING_EVENTS, None)
 
 
 def _audit_event(session: Session, ticket: Ticket, event: TicketEvent) -> None:

@@ -18,6 +18,8 @@ shares is its transactions, in the runner's fail-closed order:
 4. The emails of the runs, in one target transaction after the commit; then ONE console transaction with
    every outcome.
 
+The console transactions of steps 2 and 4 are console.tasks.batch_writes.
+
 When console and target are one SQLite file, whose single write lock would make step 2 wait on step 1,
 the changes are rehearsed and rolled back first, and made after the intents commit, each compared with
 its rehearsal (a run whose rows moved in between is refused, as an approved run would be).
@@ -29,30 +31,25 @@ says why, so that the caller stops and resumes later.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import current_app
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from console.audit.batch import append_many
-from console.db import console_session, target_session, utcnow
-from console.deflection.tickets import add_task_run_events
-from console.jsontext import Encoded, encode
-from console.tasks import idempotency
+from console.db import target_session, utcnow
+from console.tasks.batch_writes import NeedsApprovalNow, rollback as _rollback, write_intents, write_outcomes
 from console.tasks.checks import CheckedRequest, RunRequest, TaskError, check_request, database_guard
 from console.tasks.context import TaskContext
-from console.tasks.diff import Drift, drift_message, fingerprint, normalise
-from console.tasks.execution import Rehearsal, audit_fields, end_fields, run_people, target_tables
-from console.tasks.execution import (call_task as _call, failure_message as _failure_message, run_subject as _subject,
-                                     separate_transactions as _separate_transactions)
-from console.tasks.models import IdempotencyKey, TaskRun
-from console.tasks.policy import Decision, decide, rate_of as _rate_of, recount
-from console.tasks.runner import new_run as _new_run
+from console.tasks.diff import Drift, drift_message, fingerprint
+from console.tasks.execution import (Rehearsal, call_task, failure_message, run_subject, separate_transactions,
+                                     target_tables)
+from console.tasks.models import TaskRun
+from console.tasks.policy import Decision, decide, rate_of
 from console.tasks.spec import Refusal
 
 log = logging.getLogger(__name__)
 FINAL = ("succeeded", "refused", "failed")
+_SAVEPOINT, _ROLLBACK_TO = "SAVEPOINT batch_run", "ROLLBACK TO SAVEPOINT batch_run"
 
 
 @dataclass
@@ -73,18 +70,13 @@ class BatchRun:
     error: str = ""
     stage: str = ""  # "preview" when refused or failed before any intent, as the runner says it
     recorded: bool = False  # its final status is committed
+    bulk_id: int | None = None  # the bulk it is an item of, which its ticket event names (tool health)
 
 
 @dataclass
 class BatchResult:
     runs: list[BatchRun]
     stalled: str = ""  # why the caller should stop now (a database is unavailable); "" when it need not
-
-
-class _NeedsApprovalNow(Exception):
-    def __init__(self, runs: list[BatchRun]):
-        super().__init__("a run needs approval after the exact recount")
-        self.runs = runs
 
 
 class _TargetLost(Exception):
@@ -101,7 +93,7 @@ def run_batch(runs: list[BatchRun], *, on_intent: Callable | None = None, on_out
     A console database that cannot be written raises TaskError 503 before any change is committed."""
     result = BatchResult(runs)
     live = [run for run in runs if _admit(run)]
-    separate = _separate_transactions()
+    separate = separate_transactions()
     while True:
         now = utcnow()
         try:
@@ -111,9 +103,9 @@ def run_batch(runs: list[BatchRun], *, on_intent: Callable | None = None, on_out
             _settle_lost(live)
             made = []
         try:
-            _write_intents(runs, made, now, on_intent)
+            write_intents(runs, now, on_intent)
             break
-        except _NeedsApprovalNow as exc:
+        except NeedsApprovalNow as exc:
             for run in exc.runs:
                 run.status = "single"
             for run in live:
@@ -150,7 +142,7 @@ def run_batch(runs: list[BatchRun], *, on_intent: Callable | None = None, on_out
                 run.status = "interrupted"
         return result
     _queue_emails([run for run in started if run.status == ""])
-    result.stalled = _write_outcomes(runs, started, on_outcome)
+    result.stalled = write_outcomes(runs, started, on_outcome)
     return result
 
 
@@ -162,7 +154,7 @@ def _admit(run: BatchRun) -> bool:
         run.status, run.error, run.stage = "refused", exc.message, "request"
         return False
     spec = run.checked.spec
-    if _rate_of(spec):  # the runner counts a rate limit exactly, one run after the other
+    if rate_of(spec):  # the runner counts a rate limit exactly, one run after the other
         run.status = "single"
         return False
     run.decision = decide(spec, run.checked.params, run.checked.risk, run.request.actor)
@@ -178,13 +170,6 @@ def _forget(run: BatchRun) -> None:
     run.run = None
 
 
-def _rollback(session) -> None:
-    try:
-        session.rollback()
-    except SQLAlchemyError:
-        log.exception("rollback failed")
-
-
 def _make_changes(runs: list[BatchRun], now, keep_alive: Callable | None = None, *, rehearsal: bool = False,
                   expected: bool = False) -> list[BatchRun]:
     """Make each run's change under its own savepoint of one target transaction, left open; the runs.
@@ -192,7 +177,7 @@ def _make_changes(runs: list[BatchRun], now, keep_alive: Callable | None = None,
     `expected`: each change must hash as its rehearsal did (the runs were rehearsed before their intents)."""
     session = target_session()
     session.rollback()  # a fresh snapshot, never one left from an earlier read
-    for position, run in enumerate(runs):
+    for run in runs:
         if run.status:
             continue
         if keep_alive is not None:
@@ -200,39 +185,39 @@ def _make_changes(runs: list[BatchRun], now, keep_alive: Callable | None = None,
         checked = run.checked
         ctx = TaskContext(session, target_tables(), actor=run.request.actor.email, ticket=checked.ticket,
                           reason=checked.reason, params=checked.params, now=now, is_preview=rehearsal)
-        savepoint = f"batch_run_{position}"
         try:
-            # Never released: each stays open under the next (one statement per run, not two), and rolling
-            # back to a run's own savepoint undoes that run alone, as those of the runs before it are older.
-            session.connection().exec_driver_sql(f"SAVEPOINT {savepoint}")
+            # Never released: each stays open under the next (one statement per run, not two). All share one
+            # name: ROLLBACK TO names the newest savepoint of that name (PostgreSQL, SQLite; MySQL keeps only
+            # the newest), the run's own, which undoes that run alone. One text, so the driver parses it once.
+            session.connection().exec_driver_sql(_SAVEPOINT)
         except SQLAlchemyError as exc:
             _rollback(session)
             raise _TargetLost(f"the product database is unavailable ({exc.__class__.__name__})") from exc
         stage = "" if expected else "preview"
         try:
-            result = _call(checked.spec.fn, ctx, checked.params)
+            result = call_task(checked.spec.fn, ctx, checked.params)
             if expected and fingerprint(ctx.changes, ctx.effects, now) != run.expected_hash:
                 raise Drift(ctx.changes)
-            customer, order_id = _subject(checked.spec, checked.params, ctx)
+            customer, order_id = run_subject(checked.spec, checked.params, ctx)
         except (Refusal, Drift) as exc:
             run.status, run.stage = "refused", stage
             run.error = drift_message(run.done.changes, exc.changes, now) if isinstance(exc, Drift) else exc.message
-            _undo(session, savepoint, exc)
+            _undo(session, exc)
             continue
         except Exception as exc:
             log.exception("task %s failed in a batch", checked.spec.name)
-            run.status, run.error, run.stage = "failed", _failure_message(exc), stage
-            _undo(session, savepoint, exc)
+            run.status, run.error, run.stage = "failed", failure_message(exc), stage
+            _undo(session, exc)
             continue
         run.done = Rehearsal(changes=ctx.changes, effects=ctx.effects, effect_lines=ctx.effect_lines(), result=result,
                              customer=customer, order_id=order_id, context=ctx, redact_before=checked.spec.redact_before)
     return runs
 
 
-def _undo(session, savepoint: str, exc: Exception) -> None:
+def _undo(session, exc: Exception) -> None:
     """Roll back to the run's savepoint; a connection that cannot even do that is lost, and the transaction with it."""
     try:
-        session.connection().exec_driver_sql(f"ROLLBACK TO SAVEPOINT {savepoint}")
+        session.connection().exec_driver_sql(_ROLLBACK_TO)
     except SQLAlchemyError as lost:
         _rollback(session)
         raise _TargetLost(f"the product database is unavailable ({exc.__class__.__name__})") from lost
@@ -255,102 +240,6 @@ def _settle_lost(runs: list[BatchRun]) -> None:
             run.status, run.done = "unrun", None
 
 
-def _write_intents(runs: list[BatchRun], made: list[BatchRun], now, on_intent: Callable | None) -> None:
-    """Step 2: the runs, their keys and audit entries, and the caller's writes, in one commit."""
-    session = console_session()
-    try:
-        rows = []
-        for run in runs:
-            if run.status in ("", "refused", "failed") and run.checked is not None:
-                run.run = _new_run(run.request, run.checked, run.request.idempotency_key)
-                rows.append(run)
-        for run in rows:
-            if run.status == "":
-                _start_fields(run.run, run.done, now)
-            else:
-                end_fields(run.run, run.status, error=run.error)
-        session.add_all([run.run for run in rows])
-        session.flush()
-        session.add_all([IdempotencyKey(actor=run.run.actor, key=run.run.idempotency_key, created_at=now,
-                                        request_hash=idempotency.request_hash(run.checked), run_id=run.run.id)
-                         for run in rows if run.run.idempotency_key])
-        _recount([run for run in rows if run.status == ""])
-        ended = [run for run in rows if run.status != ""]
-        _ticket_events(session, ended)
-        append_many(session, [_intent_entry(run.run, run.done, now) if run.status == "" else _outcome_entry(run)
-                              for run in rows])
-        for run in runs:
-            run.recorded = run.status in ("refused", "failed")
-        if on_intent is not None:
-            on_intent(session, runs)
-        session.commit()
-    except (IntegrityError, _NeedsApprovalNow):
-        _rollback(session)
-        _rollback(target_session())
-        for run in runs:
-            run.recorded = False
-        raise
-    except SQLAlchemyError as exc:
-        _rollback(session)
-        _rollback(target_session())  # no intent, no change
-        for run in runs:
-            run.recorded = False
-        raise TaskError(503, "audit_unavailable", f"the console database cannot be written, so nothing was run "
-                                                  f"({exc.__class__.__name__})") from exc
-
-
-def _recount(started: list[BatchRun]) -> None:
-    """The runner's exact recount of each run, now that every run of the batch is written."""
-    again = []
-    for run in started:
-        checked = run.checked
-        _, needed = recount(console_session(), checked.spec, checked.params, run.request.actor, run_id=run.run.id,
-                            decided=run.decision)
-        if needed is not None:
-            again.append(run)
-    if again:
-        raise _NeedsApprovalNow(again)
-
-
-def _start_fields(row: TaskRun, done: Rehearsal, now) -> None:
-    """A run whose change is made and waits for its intent: `interrupted` until its outcome (as `execute`)."""
-    row.status, row.started_at = "interrupted", now
-    row.changes, row.effects = encode(done.stored_changes()), encode(done.effects)
-    row.customer = row.customer or done.customer
-    row.order_id = row.order_id if row.order_id is not None else done.order_id
-
-
-def _entry(row: TaskRun, action: str, details: dict) -> dict:
-    return {"actor": row.actor, "action": action, "reason": row.reason, "outcome": row.status,
-            "details": {**details, **run_people(row)}, **audit_fields(row)}
-
-
-def _intent_entry(row: TaskRun, done: Rehearsal, now) -> dict:
-    expected = normalise(done.stored_changes(), done.effects, now)
-    return _entry(row, "task.intent", {"params": row.params_json, "now": now.isoformat(), "source": row.source,
-                                       "expected": expected})
-
-
-def _outcome_entry(run: BatchRun, extra: dict | None = None) -> dict:
-    row = run.run
-    details = {"changes": Encoded(row.changes), "effects": Encoded(row.effects), "result": row.result,
-               "error": row.error, **(extra or {})}
-    if run.stage == "preview":
-        details.update(params=row.params_json, stage="preview")
-    return _entry(row, "task.outcome", details)
-
-
-def _ticket_events(session, ended: list[BatchRun]) -> None:
-    """Each run's event on its ticket, as `write_run` adds it; the runs of one ticket together."""
-    tickets: dict[tuple[str, str], list[TaskRun]] = {}
-    for run in ended:
-        tickets.setdefault((run.run.ticket, run.run.actor), []).append(run.run)
-    for (ticket, actor), rows in tickets.items():
-        add_task_run_events(session, ticket, [{"task": row.task, "run_id": row.id, "run_status": row.status,
-                                               "undo_of": row.undo_of} for row in rows], actor=actor,
-                            customer=next((row.customer for row in rows if row.customer), ""))
-
-
 def _queue_emails(runs: list[BatchRun]) -> None:
     """The committed runs' emails, in one target transaction; a failure is noted on each run, as `run_effects`."""
     with_emails = [run for run in runs if run.done.effects]
@@ -365,38 +254,6 @@ def _queue_emails(runs: list[BatchRun]) -> None:
         _rollback(session)
         log.exception("after-commit effects of a batch failed")
         for run in with_emails:
-            run.error = "the change was committed but its emails could not be queued: " + _failure_message(exc)
+            run.error = "the change was committed but its emails could not be queued: " + failure_message(exc)
 
 
-def _write_outcomes(runs: list[BatchRun], started: list[BatchRun], on_outcome: Callable | None) -> str:
-    """Step 4: every outcome of the runs that made their change, and the caller's writes, in one commit;
-    why it could not be written, or ""."""
-    session = console_session()
-    entries = []
-    try:
-        for run in started:
-            if run.status == "":
-                effects_error, run.error = run.error, ""
-                end_fields(run.run, "succeeded", rehearsal=run.done,
-                           result=run.done.result + (f" ({effects_error})" if effects_error else ""))
-                run.status = "succeeded"
-                entries.append(_outcome_entry(run, {"effects_error": effects_error} if effects_error else None))
-            else:  # refused or failed once its intent was written (the rows moved since the rehearsal)
-                end_fields(run.run, run.status, error=run.error)
-                entries.append(_outcome_entry(run))
-        _ticket_events(session, started)
-        append_many(session, entries)
-        for run in started:
-            run.recorded = True
-        if on_outcome is not None:
-            on_outcome(session, runs)
-        session.commit()
-    except SQLAlchemyError as exc:
-        log.exception("the outcomes of a batch could not be recorded; its runs stay interrupted")
-        _rollback(session)
-        for run in started:
-            run.recorded = False
-            run.status = "interrupted"
-        return f"the console database cannot be written ({exc.__class__.__name__}); the runs are interrupted " \
-               "until reconciled"
-    return ""

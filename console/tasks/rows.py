@@ -12,12 +12,15 @@ from contextlib import contextmanager
 from sqlalchemy import bindparam, insert, inspect, update
 from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
 
+from console.db import reserve_ids
 from console.tasks.models import TaskRun
 
 _RUNS = TaskRun.__table__
 _COLUMNS = tuple((column.key, column.default) for column in _RUNS.columns if not column.primary_key)
 _KEYS = frozenset(key for key, _ in _COLUMNS)
 _INSERT = insert(_RUNS)
+# Many new runs at once: their ids come back in the order the rows were given.
+_INSERT_MANY = insert(_RUNS).returning(_RUNS.c.id, sort_by_parameter_order=True)
 _UPDATES: dict[frozenset, object] = {}
 
 
@@ -42,22 +45,68 @@ def save_run(session: Session, run: TaskRun) -> dict | None:
     """
     state = inspect(run)
     if state.key is None:  # transient, or pending in the session: a new run
-        if state.pending:
-            session.expunge(run)
-        values = {key: run.__dict__[key] if key in run.__dict__ else _default(default) for key, default in _COLUMNS}
+        values = _new_values(session, run)
         run_id = session.connection().execute(_INSERT, values).inserted_primary_key[0]
-        # As a load fills an object: into its dict, without history (it is made "as loaded" next).
-        run.__dict__.update(values, id=run_id)
-        make_transient_to_detached(run)  # as loaded: no history, nothing for a flush to write again
-        session.add(run)
+        _inserted(session, run, values, run_id)
         return {**values, "id": run_id}
-    if state.detached:
-        session.add(run)
-    changed = {key: run.__dict__[key] for key in state.committed_state if key in _KEYS and key in run.__dict__}
+    changed = _changed(session, run)
     if changed:
         session.connection().execute(_update(frozenset(changed)), {**changed, "run_id": run.id})
         _as_loaded(session, run)
     return None
+
+
+def save_runs(session: Session, runs: list[TaskRun]) -> None:
+    """`save_run` for many runs: the new ones in one INSERT ... RETURNING (executemany), the others in one
+    UPDATE per set of changed columns. On a rollback, `forget_runs` makes the new ones new again."""
+    new = [run for run in runs if inspect(run).key is None]
+    if new:
+        values = [_new_values(session, run) for run in new]
+        ids = reserve_ids(session, _RUNS, len(new))
+        if ids is None:
+            ids = session.connection().execute(_INSERT_MANY, values).scalars().all()
+        else:  # the ids known: a plain executemany, without RETURNING
+            session.connection().execute(_INSERT, [{**row, "id": run_id} for row, run_id in zip(values, ids)])
+        for run, row, run_id in zip(new, values, ids):
+            _inserted(session, run, row, run_id)
+    groups: dict[frozenset, list[tuple[TaskRun, dict]]] = {}
+    for run in runs:
+        if run not in new:
+            changed = _changed(session, run)
+            if changed:
+                groups.setdefault(frozenset(changed), []).append((run, changed))
+    for keys, changes in groups.items():
+        session.connection().execute(_update(keys), [{**changed, "run_id": run.id} for run, changed in changes])
+        for run, _ in changes:
+            _as_loaded(session, run)
+
+
+def forget_runs(session: Session, runs: list[TaskRun]) -> None:
+    """After the transaction that inserted them rolled back: the runs leave the session (their rows are gone,
+    and SQLite may give their ids to the next rows)."""
+    for run in runs:
+        if inspect(run).session is session:
+            session.expunge(run)
+
+
+def _new_values(session: Session, run: TaskRun) -> dict:
+    if inspect(run).pending:
+        session.expunge(run)
+    return {key: run.__dict__[key] if key in run.__dict__ else _default(default) for key, default in _COLUMNS}
+
+
+def _inserted(session: Session, run: TaskRun, values: dict, run_id: int) -> None:
+    # As a load fills an object: into its dict, without history (it is made "as loaded" next).
+    run.__dict__.update(values, id=run_id)
+    make_transient_to_detached(run)  # as loaded: no history, nothing for a flush to write again
+    session.add(run)
+
+
+def _changed(session: Session, run: TaskRun) -> dict:
+    state = inspect(run)
+    if state.detached:
+        session.add(run)
+    return {key: run.__dict__[key] for key in state.committed_state if key in _KEYS and key in run.__dict__}
 
 
 def _as_loaded(session: Session, run: TaskRun) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from console.deflection.models import Ticket
+from console.deflection.models import Ticket, TicketEvent
 
 
 def test_a_resolved_ticket_with_a_bulk_counts_as_one_deflection(client, api_token, locked_customers, work,
@@ -13,6 +13,9 @@ def test_a_resolved_ticket_with_a_bulk_counts_as_one_deflection(client, api_toke
     bulk = client.post("/api/v1/tasks/unlock_account/bulk", headers=headers, json={
         "items": [{"email": e} for e in emails], "ticket": "T-DEFLECT", "reason": "bad deploy"}).get_json()["bulk"]
     work(bulk["id"])
+    # Each item's event names its bulk (given by the batch writer), so tool health counts the items apart.
+    assert console_db.scalars(select(TicketEvent.bulk_id).where(TicketEvent.kind == "task_run")).all() == \
+        [bulk["id"]] * 3
     resolved = client.post("/api/v1/tickets/T-DEFLECT/outcome", headers=headers, json={"outcome": "resolved"})
     assert resolved.status_code == 200, resolved.get_json()
     ticket = console_db.scalar(select(Ticket).where(Ticket.ref == "T-DEFLECT"))

@@ -66,6 +66,26 @@ def test_two_workers_share_a_bulk_and_apply_each_item_once(console):
     assert _applied_once_each(console, bulk_id) == {"succeeded": 60}
 
 
+def test_a_bulk_queued_as_one_job_fans_out_to_every_idle_worker(console):
+    """One job is queued; each job that claims a chunk queues another while a worker is idle: both work."""
+    from redis import Redis
+    from rq import Worker
+
+    from tests.bulk.processes import REDIS_URL
+
+    workers = [console.start_worker(), console.start_worker()]
+    deadline = time.monotonic() + 60
+    while sum(w.get_state() == "idle" for w in Worker.all(connection=Redis.from_url(REDIS_URL))) < 2:
+        assert time.monotonic() < deadline, "the two workers did not start"
+        time.sleep(0.1)
+    bulk_id = _refunds(console, 8 * CHUNK)
+    assert console.wait_for(bulk_id, timeout=180) == ("finished", 8 * CHUNK)
+    assert _applied_once_each(console, bulk_id) == {"succeeded": 8 * CHUNK}
+    with console.app.app_context():
+        owners = console_session().scalars(select(BulkItem.owner).where(BulkItem.bulk_id == bulk_id)).all()
+    assert {owner.split(":")[1] for owner in owners} == {str(worker.pid) for worker in workers}
+
+
 def test_a_worker_killed_mid_bulk_is_taken_over_and_no_item_is_applied_twice(console):
     # Several chunks (CONSOLE_BULK_CHUNK_ITEMS): the kill comes while a later one is in flight.
     bulk_id = _refunds(console, TOTAL)

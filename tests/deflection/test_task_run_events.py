@@ -1,10 +1,15 @@
 """add_task_run_events: a chunk of runs' events at once, the same as each added with add_ticket_event."""
 from __future__ import annotations
 
+import random
+
+import pytest
 from sqlalchemy import func, select
 
 from console.deflection.models import EventRollup, Ticket, TicketEvent, TicketRollup
-from console.deflection.tickets import FACT_FIELDS, add_task_run_events, add_ticket_event
+from console.deflection.outcome import derive_facts
+from console.deflection.tickets import (FACT_FIELDS, _earlier_events, _FactRow, add_task_run_events, add_ticket_event,
+                                        ticket_events)
 
 RUNS = [{"task": "unlock_account", "run_id": 11, "run_status": "succeeded", "undo_of": None},
         {"task": "unlock_account", "run_id": 12, "run_status": "refused", "undo_of": None},
@@ -43,3 +48,44 @@ def test_a_chunk_of_run_events_is_the_same_as_each_one_added_alone(console_db):
     assert _rollup_events(console_db) == {status: 2 * count for status, count in alone.items()}
     assert console_db.scalar(select(func.sum(TicketRollup.tickets)).where(TicketRollup.grain == "d")) == \
         2 * tickets_alone
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_chunks_of_run_events_among_other_events_keep_the_facts_of_all_events(app, console_db, seed):
+    """The events kept between chunks (only those added since are read) give what derive_facts gives over every
+    event read afresh, whatever comes between: other kinds of events, rollbacks, undos, reopens, escalations."""
+    rng = random.Random(seed)
+    run_ids, succeeded = iter(range(1000, 100000)), []
+    with app.app_context():
+        for _ in range(40):
+            if rng.random() < 0.6:
+                runs = []
+                for _ in range(rng.randint(1, 6)):
+                    undo = rng.choice(succeeded) if succeeded and rng.random() < 0.15 else None
+                    status = rng.choice(("succeeded", "succeeded", "refused", "failed"))
+                    runs.append({"task": rng.choice(("unlock_account", "refund_order")), "run_id": next(run_ids),
+                                 "run_status": status, "undo_of": undo})
+                    if status == "succeeded" and undo is None:
+                        succeeded.append(runs[-1]["run_id"])
+                add_task_run_events(console_db, "T-RAND", runs, actor="agent@example.com")
+            else:
+                kind = rng.choice(("resolved", "reopened", "escalated", "runbook_viewed", "dev_time", "task_run"))
+                fields = {"escalated": {"escalation_class": "bug", "category": "orders"}, "dev_time": {"minutes": 5},
+                          "runbook_viewed": {"runbook": "unlock"},
+                          "task_run": {"task": "refund_order", "run_id": next(run_ids), "run_status": "succeeded"},
+                          }.get(kind, {})
+                add_ticket_event(console_db, "T-RAND", kind, actor="agent@example.com", **fields)
+            if rng.random() < 0.25:
+                console_db.rollback()
+            else:
+                console_db.commit()
+            ticket = console_db.scalar(select(Ticket).where(Ticket.ref == "T-RAND"))
+            if ticket is None:
+                continue
+            every = ticket_events(console_db, ticket)
+            facts = derive_facts(every)
+            assert {name: getattr(ticket, name) for name in FACT_FIELDS if name != "category" or facts.category} == \
+                {name: getattr(facts, name) for name in FACT_FIELDS if name != "category" or facts.category}
+            assert [tuple(row) for row in _earlier_events(console_db, ticket.id)] == \
+                [tuple(getattr(event, name) for name in _FactRow._fields) for event in every]
+            console_db.rollback()
