@@ -19,22 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TOP_PACKAGES = ("console", "admin_tasks")
 
 # Allowed exceptions, each with its reason (the lists stay so that one is argued for, not hidden).
-PENDING: set = {  # (importing file, package it imports) of an allowed loop
-    # The RQ job makes its own app with console.create_app, the top of the house, which reaches the bulk domain
-    # again (console.api, console.bulk_tickets). Being rewritten: the job should take its app from whoever
-    # starts the worker (`support-console worker` already hands run_worker one).
-    ("console/bulk/jobs.py", "console"),
-}
-PENDING_PRIVATE: set = {  # (importing file, module.name) of a private name imported all the same; being rewritten
-    ("console/audit/batch.py", "console.audit.chain._PENDING"),
-    ("console/audit/batch.py", "console.audit.chain._clean"),
-    ("console/tasks/batch.py", "console.tasks.execution._call"),
-    ("console/tasks/batch.py", "console.tasks.execution._failure_message"),
-    ("console/tasks/batch.py", "console.tasks.execution._subject"),
-    ("console/tasks/batch.py", "console.tasks.policy._rate_of"),
-    ("console/tasks/batch.py", "console.tasks.runner._new_run"),
-    ("console/tasks/batch.py", "console.tasks.runner._separate_transactions"),
-}
+PENDING: set = set()  # (importing file, package it imports) of an allowed loop
+PENDING_PRIVATE: set = set()  # (importing file, module.name) of a private name imported all the same
 PENDING_FACES: set = set()  # (importing file, module) of a face importing another face
 PENDING_SHOP: set = set()  # console files allowed to import the shop's product package
 

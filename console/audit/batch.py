@@ -11,7 +11,7 @@ from flask import g, has_request_context
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
-from console.audit.chain import _PENDING, _clean, append, canonical_details, entry_hash
+from console.audit.chain import PENDING_ENTRIES, append, clean_field, canonical_details, entry_hash
 from console.audit.checkpoints import add_checkpoint, is_due, policy_for
 from console.audit.models import AuditEntry, AuditHead
 from console.db import utcnow
@@ -45,7 +45,7 @@ def append_many(session: Session, entries: list[dict]) -> list[AuditEntry]:
     prev_hash, rows, signed = head.hash, [], []
     for seq, entry, details in zip(range(head.seq - len(entries) + 1, head.seq + 1), entries, texts):
         fields = {"seq": seq, "created_at": utcnow(),  # taken under the lock, as append does
-                  **{name: _clean(entry.get(name, ""), limit) for name, limit in _LIMITS.items()},
+                  **{name: clean_field(entry.get(name, ""), limit) for name, limit in _LIMITS.items()},
                   "details": details}
         chain_hash = entry_hash(fields, prev_hash)
         rows.append({**fields, "prev_hash": prev_hash, "hash": chain_hash})
@@ -60,6 +60,6 @@ def append_many(session: Session, entries: list[dict]) -> list[AuditEntry]:
     conn.execute(update(_HEAD).where(_HEAD.c.id == 1).values(**tip))
     for seq, chain_hash, created_at in signed:
         add_checkpoint(conn, policy.key, seq, chain_hash, created_at, note_on_head=False)
-    session.info.setdefault(_PENDING, []).extend(
+    session.info.setdefault(PENDING_ENTRIES, []).extend(
         (row["action"], row["outcome"], row["subject_type"], row["task"]) for row in rows)
     return [AuditEntry(**row) for row in rows]

@@ -50,19 +50,19 @@ class AuditUnavailable(Exception):
 # Sent once a transaction holding entries commits, with `entries`: one (action, outcome, subject_type,
 # task) tuple per entry. Observers (the metrics) count what was kept, never a rolled-back append.
 entries_committed = Namespace().signal("audit-entries-committed")
-_PENDING = "audit_pending_entries"
+PENDING_ENTRIES = "audit_pending_entries"
 
 
 @event.listens_for(Session, "after_commit")
 def _announce_committed(session: Session) -> None:
-    pending = session.info.pop(_PENDING, None)
+    pending = session.info.pop(PENDING_ENTRIES, None)
     if pending:
         entries_committed.send(session, entries=pending)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_rolled_back(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+    session.info.pop(PENDING_ENTRIES, None)
 
 
 def _is_secret(key: str) -> bool:
@@ -106,7 +106,7 @@ def entry_hash(fields: dict, prev_hash: str) -> str:
     return digest(prev_hash, **body)
 
 
-def _clean(text: Any, limit: int) -> str:
+def clean_field(text: Any, limit: int) -> str:
     return _text(str(text or ""))[:limit]
 
 
@@ -181,15 +181,15 @@ def append(
     fields = {
         "seq": head.seq,
         "created_at": utcnow(),  # taken under the lock, so time order follows seq order
-        "actor": _clean(actor, 254),
-        "action": _clean(action, 60),
-        "subject_type": _clean(subject_type, 40),
-        "subject_id": _clean(subject_id, 120),
-        "ticket": _clean(ticket, 120),
-        "reason": _clean(reason, 4000),
-        "task": _clean(task, 100),
-        "customer": _clean(customer, 254),
-        "outcome": _clean(outcome, 30),
+        "actor": clean_field(actor, 254),
+        "action": clean_field(action, 60),
+        "subject_type": clean_field(subject_type, 40),
+        "subject_id": clean_field(subject_id, 120),
+        "ticket": clean_field(ticket, 120),
+        "reason": clean_field(reason, 4000),
+        "task": clean_field(task, 100),
+        "customer": clean_field(customer, 254),
+        "outcome": clean_field(outcome, 30),
         "details": details_text,
     }
     chain_hash = entry_hash(fields, head.hash)
@@ -202,7 +202,7 @@ def append(
         conn.execute(statement, params)
     if signed:
         add_checkpoint(conn, policy.key, head.seq, chain_hash, fields["created_at"], note_on_head=False)
-    session.info.setdefault(_PENDING, []).append(
+    session.info.setdefault(PENDING_ENTRIES, []).append(
         (fields["action"], fields["outcome"], fields["subject_type"], fields["task"]))
     return WrittenEntry(**row)
 

@@ -18,7 +18,6 @@ from flask import Flask
 from redis.exceptions import RedisError
 from rq import SimpleWorker
 
-from console import create_app
 from console.bulk.queue import bulk_queue, enqueue, fan_out, redis_connection
 from console.bulk.working import follow_reconciled_items, stalled_bulks, work_bulk, worker_name
 from console.db import expect_writes
@@ -27,15 +26,13 @@ log = logging.getLogger(__name__)
 _APP: dict[str, Flask] = {}
 
 
-def _app() -> Flask:
-    """The worker's app: the one `run_worker` serves, else (a plain `rq worker`) one made from the environment."""
-    if "app" not in _APP:
-        _APP["app"] = create_app(instance_secrets=True)
-    return _APP["app"]
+def worker_app() -> Flask | None:
+    """The app `run_worker` serves in this process, if it runs one (console.worker's job takes it)."""
+    return _APP.get("app")
 
 
-def work_bulk_job(bulk_id: int) -> int:
-    app = _app()
+def work_bulk_job_with(app: Flask, bulk_id: int) -> int:
+    """The job's work: the bulk's chunks, fanning out to idle workers as each is claimed."""
     with app.app_context():
         expect_writes()
         return work_bulk(int(bulk_id), worker_name(), claimed=lambda: fan_out(app, int(bulk_id)))

@@ -23,7 +23,7 @@ from console.db import SQLITE_WRITERS_WAITING, console_session, expect_writes, t
 from console.tasks.checks import TaskError
 
 log = logging.getLogger(__name__)
-JOB = "console.bulk.jobs.work_bulk_job"
+JOB = "console.worker.work_bulk_job"
 POLL_SECONDS = 1.0
 # Between two chunks the embedded worker leaves the database to the requests: on SQLite a thread that
 # begins its next write at once takes the single write lock again before any waiting request. It waits

@@ -32,45 +32,23 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from console.db import target_session, utcnow
-from console.tasks.batch_writes import NeedsApprovalNow, rollback as _rollback, write_intents, write_outcomes
-from console.tasks.checks import CheckedRequest, RunRequest, TaskError, check_request, database_guard
+from console.tasks.batch_writes import BatchRun, NeedsApprovalNow, rollback as _rollback, write_intents, write_outcomes
+from console.tasks.checks import TaskError, check_request, database_guard
 from console.tasks.context import TaskContext
 from console.tasks.diff import Drift, drift_message, fingerprint
 from console.tasks.execution import (Rehearsal, call_task, failure_message, run_subject, separate_transactions,
                                      target_tables)
-from console.tasks.models import TaskRun
-from console.tasks.policy import Decision, decide, rate_of
+from console.tasks.policy import decide, rate_of
 from console.tasks.spec import Refusal
 
 log = logging.getLogger(__name__)
 FINAL = ("succeeded", "refused", "failed")
 _SAVEPOINT, _ROLLBACK_TO = "SAVEPOINT batch_run", "ROLLBACK TO SAVEPOINT batch_run"
-
-
-@dataclass
-class BatchRun:
-    """One run of a batch: its request and, once the batch is over, how it ended."""
-
-    request: RunRequest
-    tag: Any = None  # the caller's own (a bulk item)
-    checked: CheckedRequest | None = None
-    decision: Decision | None = None
-    run: TaskRun | None = None
-    done: Rehearsal | None = None
-    expected_hash: str | None = None
-    # "" while in the batch; then succeeded, refused or failed (refused without a run when the request
-    # itself was refused: `error` says why), interrupted (see step 3), single (the runner must run it
-    # on its own) or unrun (handed back untouched: the batch stalled).
-    status: str = ""
-    error: str = ""
-    stage: str = ""  # "preview" when refused or failed before any intent, as the runner says it
-    recorded: bool = False  # its final status is committed
-    bulk_id: int | None = None  # the bulk it is an item of, which its ticket event names (tool health)
 
 
 @dataclass

@@ -8,7 +8,8 @@ just before the commit: two workers of one bulk wait on each other only for that
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Callable
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -18,18 +19,36 @@ from console.db import console_session, target_session
 from console.deflection.tickets import add_task_run_events
 from console.jsontext import Encoded, encode
 from console.tasks import idempotency
-from console.tasks.checks import TaskError
+from console.tasks.checks import CheckedRequest, RunRequest, TaskError
 from console.tasks.diff import normalise
 from console.tasks.execution import Rehearsal, audit_fields, end_fields, run_people
 from console.tasks.models import IdempotencyKey, TaskRun
-from console.tasks.policy import recount
+from console.tasks.policy import Decision, recount
 from console.tasks.rows import forget_runs, save_runs
 from console.tasks.runner import new_run
 
-if TYPE_CHECKING:
-    from console.tasks.batch import BatchRun
-
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchRun:
+    """One run of a batch: its request and, once the batch is over, how it ended."""
+
+    request: RunRequest
+    tag: Any = None  # the caller's own (a bulk item)
+    checked: CheckedRequest | None = None
+    decision: Decision | None = None
+    run: TaskRun | None = None
+    done: Rehearsal | None = None
+    expected_hash: str | None = None
+    # "" while in the batch; then succeeded, refused or failed (refused without a run when the request
+    # itself was refused: `error` says why), interrupted (see step 3), single (the runner must run it
+    # on its own) or unrun (handed back untouched: the batch stalled).
+    status: str = ""
+    error: str = ""
+    stage: str = ""  # "preview" when refused or failed before any intent, as the runner says it
+    recorded: bool = False  # its final status is committed
+    bulk_id: int | None = None  # the bulk it is an item of, which its ticket event names (tool health)
 _KEYS = insert(IdempotencyKey.__table__)
 
 

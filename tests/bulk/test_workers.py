@@ -78,9 +78,10 @@ def test_a_bulk_queued_as_one_job_fans_out_to_every_idle_worker(console):
     while sum(w.get_state() == "idle" for w in Worker.all(connection=Redis.from_url(REDIS_URL))) < 2:
         assert time.monotonic() < deadline, "the two workers did not start"
         time.sleep(0.1)
-    bulk_id = _refunds(console, 8 * CHUNK)
-    assert console.wait_for(bulk_id, timeout=180) == ("finished", 8 * CHUNK)
-    assert _applied_once_each(console, bulk_id) == {"succeeded": 8 * CHUNK}
+    # Enough chunks that the first worker cannot finish them all before the second's job starts.
+    bulk_id = _refunds(console, 40 * CHUNK)
+    assert console.wait_for(bulk_id, timeout=180) == ("finished", 40 * CHUNK)
+    assert _applied_once_each(console, bulk_id) == {"succeeded": 40 * CHUNK}
     with console.app.app_context():
         owners = console_session().scalars(select(BulkItem.owner).where(BulkItem.bulk_id == bulk_id)).all()
     assert {owner.split(":")[1] for owner in owners} == {str(worker.pid) for worker in workers}
