@@ -39,14 +39,20 @@ class StaffIdentity:
 
 
 class SignedInUser(StaffIdentity):
-    """The staff row's columns that a request reads, as they were when the request began."""
+    """The staff row's columns that a request reads, as they were when the request began: a copy, whose
+    changes write nothing."""
 
-    __slots__ = COLUMNS = ("id", "email", "name", "role", "team", "active", "session_version")
+    COLUMNS = ("id", "email", "name", "role", "team", "active", "session_version")
+    __slots__ = (*COLUMNS, "is_active")
+    # Plain values, not StaffIdentity's properties: every permission check of a page reads them.
+    is_authenticated = True
+    is_anonymous = False
 
     def __init__(self, id: int, email: str, name: str, role: str, team: str, active: bool,  # noqa: A002
                  session_version: int):
         self.id, self.email, self.name, self.role = id, email, name, role
         self.team, self.active, self.session_version = team, active, session_version
+        self.is_active = active
 
     def __repr__(self) -> str:
         return f"<SignedInUser {self.id} {self.email} ({self.role})>"
