@@ -1,6 +1,6 @@
-"""The console's Flask class: the same framework, with two per-request costs paid once per process instead.
+"""The console's Flask class: the same framework, with some per-request costs paid once per process instead.
 
-Both were paid by every request, a page or a bare JSON answer alike (counted with bench's calls suite):
+Each was paid by every request, a page or a bare JSON answer alike (counted with bench's calls suite):
 - `ensure_sync`, asked of every hook, context processor and view (fifteen on a page), inspected each
   function for `async def` anew: about 110 Python calls a request.
 - the session cookie's serializer and signer were rebuilt, and the signing key re-derived (an HMAC of the
@@ -16,13 +16,14 @@ Both were paid by every request, a page or a bare JSON answer alike (counted wit
 from __future__ import annotations
 
 import time
-from types import FunctionType
+from types import FunctionType, MethodType
 
 from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 DERIVED_KEYS_LIMIT = 64  # (secret key, salt) pairs: one app has its key and a few fallbacks
+REMEMBERED = (FunctionType, MethodType)  # what ensure_sync keeps its answer for
 SYNC_CACHE_LIMIT = 1024  # functions: hooks and views are a few hundred; after_this_request makes new ones
 OPENED_LIMIT = 2048  # Cookie headers: one per signed-in browser and minute (the session's seen_at)
 OPENED_HEADER_LIMIT = 4096  # characters: a longer Cookie header is checked anew each time, never kept
@@ -105,16 +106,19 @@ class ConsoleFlask(Flask):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.session_interface = SessionCookies()  # per app: apps in one process may have different keys
-        self._synchronous: dict[FunctionType, object] = {}
+        self._synchronous: dict[FunctionType | MethodType, object] = {}
 
     def ensure_sync(self, func):
-        # Only plain functions are remembered: the app's hooks and views are a fixed set of them, whereas a
-        # bound method may be made anew on each request. A closure given to after_this_request is new on
-        # each request too, hence the limit.
-        if type(func) is not FunctionType:
+        # Plain functions and bound methods are remembered: the app's hooks and views are a fixed set of them
+        # (a method made anew for the same object and function is equal to the one remembered, so it is
+        # found). A closure given to after_this_request is new on each request, hence the limit.
+        try:
+            synchronous = self._synchronous.get(func)
+        except TypeError:  # a callable object that cannot be a key
             return super().ensure_sync(func)
-        synchronous = self._synchronous.get(func)
         if synchronous is None:
+            if type(func) not in REMEMBERED:
+                return super().ensure_sync(func)
             if len(self._synchronous) >= SYNC_CACHE_LIMIT:
                 self._synchronous.clear()
             synchronous = self._synchronous[func] = super().ensure_sync(func)

@@ -86,6 +86,41 @@ def test_plain_functions_are_checked_once_and_coroutines_still_wrapped():
     assert wrapped is not coroutine
 
 
+def test_a_bound_method_is_checked_once_and_an_async_one_still_wrapped():
+    app = small_app()
+
+    class Hooks:
+        def plain(self):
+            return None
+
+        async def coroutine(self):
+            return None
+
+    hooks = Hooks()
+    first = app.ensure_sync(hooks.plain)
+    assert first == hooks.plain and app.ensure_sync(hooks.plain) is first  # a new bound method, found
+    other = Hooks()
+    assert app.ensure_sync(other.plain).__self__ is other  # another object's method is never given the first's
+    try:
+        wrapped = app.ensure_sync(hooks.coroutine)
+    except RuntimeError:  # Flask without its async extra refuses async functions, as it always did
+        return
+    assert wrapped != hooks.coroutine and app.ensure_sync(hooks.coroutine) is wrapped
+
+
+def test_an_unhashable_callable_is_still_checked():
+    app = small_app()
+
+    class Handler:
+        __hash__ = None
+
+        def __call__(self):
+            return None
+
+    handler = Handler()
+    assert app.ensure_sync(handler) is handler
+
+
 def test_functions_made_per_request_do_not_grow_the_memo_without_bound():
     app = small_app()
     for n in range(SYNC_CACHE_LIMIT + 50):
