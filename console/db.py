@@ -283,8 +283,14 @@ class Databases:
         self.target_factory.configure(bind=_for_sessions(target_bind), **options)
 
     def remove(self, _exc=None) -> None:
-        self.console.remove()
-        self.target.remove()
+        """End this app context's sessions: each one that was used returns its connection to the pool."""
+        # scoped_session.remove() works out the scope three times per session (has, get, clear); the key is
+        # the same for both. A session that was never asked for was never made and costs nothing here.
+        key = _app_ctx_id()
+        for scoped in (self.console, self.target):
+            session = scoped.registry.registry.pop(key, None)
+            if session is not None:
+                session.close()
 
     def dispose(self) -> None:
         """Close every pooled connection (a process about to fork, or done with the databases)."""

@@ -1,24 +1,35 @@
-"""The console's Flask class: the same framework, with two per-request costs paid once per process instead.
+"""The console's Flask class: the same framework, with some per-request costs paid once per process instead.
 
-Both were paid by every request, a page or a bare JSON answer alike (counted with bench's calls suite):
+Each was paid by every request, a page or a bare JSON answer alike (counted with bench's calls suite):
 - `ensure_sync`, asked of every hook, context processor and view (fifteen on a page), inspected each
   function for `async def` anew: about 110 Python calls a request.
 - the session cookie's serializer and signer were rebuilt, and the signing key re-derived (an HMAC of the
   secret key and the salt), for every request: about 85 calls.
-The cookie itself is still checked on every request exactly as Flask checks it (signature, age), and the
-user it names is still loaded and checked on every request (console/auth/__init__.py): nothing about a
-session's validity is remembered between requests.
+- the session cookie was parsed out of the Cookie header, its signature checked (an HMAC) and its payload
+  decoded (base64, JSON, Flask's tags) on every request: about 200 calls. A Cookie header whose session cookie
+  passed that check is remembered with what it decoded to, so the same header sent again skips the work,
+  but not the check of the signature's age, which is made on every request as itsdangerous makes it. Only
+  headers that verified are kept, keyed by their exact text: no other header, no changed cookie and no
+  cookie signed with another key can match one. The user the session names is still loaded and checked on
+  every request (console/auth/__init__.py).
 """
 from __future__ import annotations
 
-from types import FunctionType
+import time
+from types import FunctionType, MethodType
 
-from flask import Flask
-from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 DERIVED_KEYS_LIMIT = 64  # (secret key, salt) pairs: one app has its key and a few fallbacks
+REMEMBERED = (FunctionType, MethodType)  # what ensure_sync keeps its answer for
 SYNC_CACHE_LIMIT = 1024  # functions: hooks and views are a few hundred; after_this_request makes new ones
+OPENED_LIMIT = 2048  # Cookie headers: one per signed-in browser and minute (the session's seen_at)
+OPENED_HEADER_LIMIT = 4096  # characters: a longer Cookie header is checked anew each time, never kept
+# Values that a session can share with the next one opened from the same header: a copy of the dict is
+# then a copy of the session. A session holding anything else (flash messages are a list) is not kept.
+SHAREABLE = frozenset({str, int, float, bool, type(None)})
 
 
 class _Signer(TimestampSigner):
@@ -43,6 +54,9 @@ class SessionCookies(SecureCookieSessionInterface):
 
     def __init__(self):
         self._serializers: dict[tuple, URLSafeTimedSerializer] = {}
+        # Cookie header -> (when its session cookie was signed, what it decoded to), for the serializer in
+        # _serializers: a changed key set starts afresh.
+        self._opened: dict[str, tuple[int, dict]] = {}
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         if not app.secret_key:
@@ -55,23 +69,56 @@ class SessionCookies(SecureCookieSessionInterface):
                 list(keys), salt=self.salt, serializer=self.serializer, signer=_Signer,
                 signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method})
             self._serializers = {keys: serializer}  # a changed key set replaces the old one
+            self._opened = {}
         return serializer
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        header = request.environ.get("HTTP_COOKIE")
+        if not header:
+            return self.session_class()
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        opened = self._opened.get(header)
+        if opened is not None:
+            signed_at, data = opened
+            # itsdangerous' own test of age (TimestampSigner.unsign), made against the clock as it reads it.
+            age = int(time.time()) - signed_at
+            if age > max_age or age < 0:
+                return self.session_class()
+            return self.session_class(data)
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        if not cookie:
+            return self.session_class()
+        try:
+            data, signed = serializer.loads(cookie, max_age=max_age, return_timestamp=True)
+        except BadSignature:
+            return self.session_class()
+        if len(header) <= OPENED_HEADER_LIMIT and all(type(value) in SHAREABLE for value in data.values()):
+            if len(self._opened) >= OPENED_LIMIT:
+                self._opened.clear()
+            self._opened[header] = (int(signed.timestamp()), data)
+        return self.session_class(data)
 
 
 class ConsoleFlask(Flask):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.session_interface = SessionCookies()  # per app: apps in one process may have different keys
-        self._synchronous: dict[FunctionType, object] = {}
+        self._synchronous: dict[FunctionType | MethodType, object] = {}
 
     def ensure_sync(self, func):
-        # Only plain functions are remembered: the app's hooks and views are a fixed set of them, whereas a
-        # bound method may be made anew on each request. A closure given to after_this_request is new on
-        # each request too, hence the limit.
-        if type(func) is not FunctionType:
+        # Plain functions and bound methods are remembered: the app's hooks and views are a fixed set of them
+        # (a method made anew for the same object and function is equal to the one remembered, so it is
+        # found). A closure given to after_this_request is new on each request, hence the limit.
+        try:
+            synchronous = self._synchronous.get(func)
+        except TypeError:  # a callable object that cannot be a key
             return super().ensure_sync(func)
-        synchronous = self._synchronous.get(func)
         if synchronous is None:
+            if type(func) not in REMEMBERED:
+                return super().ensure_sync(func)
             if len(self._synchronous) >= SYNC_CACHE_LIMIT:
                 self._synchronous.clear()
             synchronous = self._synchronous[func] = super().ensure_sync(func)

@@ -6,12 +6,13 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from console.auth.identity import StaffIdentity
 from console.db import ConsoleBase, utcnow
 
 ROLES = ("agent", "lead", "product_owner", "developer", "admin")
 
 
-class StaffUser(ConsoleBase):
+class StaffUser(StaffIdentity, ConsoleBase):
     __tablename__ = "staff_users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -28,29 +29,6 @@ class StaffUser(ConsoleBase):
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user", lazy="raise",
                                                     foreign_keys="ApiToken.user_id")
-
-    # Flask-Login protocol
-    @property
-    def is_active(self) -> bool:
-        return self.active
-
-    @property
-    def is_authenticated(self) -> bool:
-        return True
-
-    @property
-    def is_anonymous(self) -> bool:
-        return False
-
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
-
-    @property
-    def display_name(self) -> str:
-        return self.name or self.email
-
-    def __str__(self) -> str:
-        return self.email
 
 
 class ApiToken(ConsoleBase):

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from console.audit.chain import AuditUnavailable, append, record_event
+from console.auth.identity import StaffIdentity
 from console.auth.models import ROLES, ApiToken, StaffUser
 from console.db import utcnow
 
@@ -138,12 +139,13 @@ def authenticate(session: Session, email: str, password: str) -> StaffUser | Non
     return user
 
 
-def end_sessions(session: Session, user: StaffUser) -> None:
+def end_sessions(session: Session, user: StaffIdentity) -> None:
     """Invalidate every cookie issued to the user (logout, disable, role change, new password)."""
     session.execute(
         update(StaffUser).where(StaffUser.id == user.id).values(session_version=StaffUser.session_version + 1)
     )
-    session.refresh(user)
+    if isinstance(user, StaffUser):  # a request's SignedInUser is a copy of the row as the request began
+        session.refresh(user)
 
 
 # How each change is audited: the action, and whether it ends the user's sessions.
@@ -233,14 +235,15 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, user: StaffUser, name: str = "", *, actor: StaffUser | str | None = None) -> str:
+def create_token(session: Session, user: StaffUser, name: str = "", *,
+                 actor: StaffIdentity | str | None = None) -> str:
     """Create an API token for the user and return it; only its hash is stored.
 
     `actor` issues it: a staff user (four-eyes then counts runs made with the token as theirs
     too), a name such as "cli" for a command with no console identity, or None for the user.
     """
     actor = user if actor is None else actor
-    issuer = actor if isinstance(actor, StaffUser) else None
+    issuer = actor if isinstance(actor, StaffIdentity) else None
     # Locked, so that a token cannot slip in beside a disable that is revoking the user's tokens.
     active = session.scalar(select(StaffUser.active).where(StaffUser.id == user.id).with_for_update())
     if not active:

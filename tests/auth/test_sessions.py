@@ -1,6 +1,9 @@
 """Session lifetime: idle and absolute timeouts, cookie flags, rotation at login."""
 import time
 
+import pytest
+from flask import request
+
 from tests.conftest import csrf_token_from
 
 
@@ -79,3 +82,28 @@ def test_a_short_idle_window_is_refreshed_often_enough(app, client, login_as, mo
     _later(monkeypatch, 200 + 61)
     response = client.get("/admin/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("headers, address", [
+    ({}, "10.0.0.1"),
+    ({"User-Agent": "Mozilla/5.0 (X11; Linux x86_64)"}, "10.0.0.2"),
+    ({"X-Forwarded-For": "203.0.113.9, 10.0.0.1", "User-Agent": "curl/8"}, "10.0.0.3"),
+    ({"X-Forwarded-For": " 203.0.113.7 "}, None),
+])
+def test_the_session_identifier_is_flask_logins_own(app, headers, address):
+    from flask_login.utils import _create_identifier
+
+    from console.auth import session_identifier
+
+    environ = {"REMOTE_ADDR": address} if address else {}
+    with app.test_request_context("/admin/", headers=headers, environ_base=environ):
+        if address is None:
+            request.environ.pop("REMOTE_ADDR", None)
+        assert session_identifier() == _create_identifier()
+
+
+def test_get_pages_pass_csrf_while_a_post_without_a_token_is_refused(client, login_as):
+    login_as("agent")
+    assert client.get("/admin/").status_code == 200
+    assert client.post("/logout").status_code == 400
+    assert client.get("/admin/").status_code == 200  # still signed in: the refused logout did nothing

@@ -2,9 +2,10 @@
 from urllib.parse import quote, urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from console.audit.models import AuditEntry
+from console.auth.models import StaffUser
 
 
 def test_login_page_has_the_contract_fields(client):
@@ -65,6 +66,38 @@ def test_disabling_a_user_kills_their_session(app, client, login_as, console_db)
     set_active(console_db, user, False, actor="admin@example.com")
     response = client.get("/admin/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_deleted_user_is_refused_on_the_next_request(client, login_as, console_db):
+    user = login_as("agent")
+    assert client.get("/admin/").status_code == 200
+    console_db.execute(delete(StaffUser).where(StaffUser.id == user.id))
+    console_db.flush()
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_role_is_read_afresh_on_every_request(client, login_as, console_db):
+    # Even a change that leaves the session version alone (not how the console changes roles) takes
+    # effect on the next request: nothing of the user is kept between requests.
+    user = login_as("agent")
+    assert client.get("/admin/audit/").status_code == 403
+    console_db.execute(update(StaffUser).where(StaffUser.id == user.id).values(role="lead"))
+    console_db.flush()
+    assert client.get("/admin/audit/").status_code == 200
+    console_db.execute(update(StaffUser).where(StaffUser.id == user.id).values(role="agent"))
+    console_db.flush()
+    assert client.get("/admin/audit/").status_code == 403
+
+
+def test_logging_out_ends_the_session_the_request_was_signed_in_with(app, client, auth, login_as, console_db):
+    user = login_as("agent")
+    before = console_db.get(StaffUser, user.id).session_version
+    assert auth.logout().status_code == 302
+    console_db.expire_all()
+    assert console_db.get(StaffUser, user.id).session_version == before + 1
+    entry = console_db.scalars(select(AuditEntry).where(AuditEntry.action == "logout")).all()[-1]
+    assert entry.actor == user.email and entry.subject_id == str(user.id)
 
 
 def test_next_parameter_cannot_redirect_off_site(client, auth, make_user):
