@@ -43,7 +43,7 @@ from console.tasks.context import TaskContext
 from console.tasks.diff import Drift, drift_message, fingerprint
 from console.tasks.execution import (Rehearsal, call_task, failure_message, run_subject, separate_transactions,
                                      target_tables)
-from console.tasks.policy import decide, rate_of
+from console.tasks.policy import decide_many, rate_of
 from console.tasks.spec import Refusal
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def run_batch(runs: list[BatchRun], *, on_intent: Callable | None = None, on_out
     `keep_alive()` is called between the runs' changes (a worker renews its claim on them there).
     A console database that cannot be written raises TaskError 503 before any change is committed."""
     result = BatchResult(runs)
-    live = [run for run in runs if _admit(run)]
+    live = _decide_all([run for run in runs if _admit(run)])
     separate = separate_transactions()
     while True:
         now = utcnow()
@@ -135,11 +135,23 @@ def _admit(run: BatchRun) -> bool:
     if rate_of(spec):  # the runner counts a rate limit exactly, one run after the other
         run.status = "single"
         return False
-    run.decision = decide(spec, run.checked.params, run.checked.risk, run.request.actor)
-    if run.decision.needs_approval:
-        run.status = "single"
-        return False
     return True
+
+
+def _decide_all(runs: list[BatchRun]) -> list[BatchRun]:
+    """Decide the admitted runs, per person and task at once (console.tasks.policy.decide_many); those that
+    need approval are left to the runner. The runs that go on."""
+    groups: dict[tuple[str, str], list[BatchRun]] = {}
+    for run in runs:
+        groups.setdefault((run.checked.spec.name, run.request.actor.email), []).append(run)
+    for group in groups.values():
+        decisions = decide_many(group[0].checked.spec, [(run.checked.params, run.checked.risk) for run in group],
+                                group[0].request.actor)
+        for run, decision in zip(group, decisions):
+            run.decision = decision
+            if decision.needs_approval:
+                run.status = "single"
+    return [run for run in runs if run.status != "single"]
 
 
 def _forget(run: BatchRun) -> None:

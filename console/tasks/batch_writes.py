@@ -23,7 +23,7 @@ from console.tasks.checks import CheckedRequest, RunRequest, TaskError
 from console.tasks.diff import normalise
 from console.tasks.execution import Rehearsal, audit_fields, end_fields, run_people
 from console.tasks.models import IdempotencyKey, TaskRun
-from console.tasks.policy import Decision, recount
+from console.tasks.policy import Decision, recount_many
 from console.tasks.rows import forget_runs, save_runs
 from console.tasks.runner import new_run
 
@@ -110,14 +110,17 @@ def _undo_intents(session, runs: list[BatchRun], rows: list[BatchRun]) -> None:
 
 
 def _recount(started: list[BatchRun]) -> None:
-    """The runner's exact recount of each run, now that every run of the batch is written."""
-    again = []
+    """The runner's exact recount of each run, now that every run of the batch is written: per person and
+    task, one lock and one read of the counts (console.tasks.policy.recount_many)."""
+    groups: dict[tuple[str, str], list[BatchRun]] = {}
     for run in started:
-        checked = run.checked
-        _, needed = recount(console_session(), checked.spec, checked.params, run.request.actor, run_id=run.run.id,
-                            decided=run.decision)
-        if needed is not None:
-            again.append(run)
+        groups.setdefault((run.checked.spec.name, run.request.actor.email), []).append(run)
+    again = []
+    for group in groups.values():
+        needed = recount_many(console_session(), group[0].checked.spec,
+                              [(run.checked.params, run.decision) for run in group], group[0].request.actor,
+                              run_ids=[run.run.id for run in group])
+        again += [run for run, decision in zip(group, needed) if decision is not None]
     if again:
         raise NeedsApprovalNow(again)
 

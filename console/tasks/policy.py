@@ -89,21 +89,35 @@ def run_facts(spec: TaskSpec, params: dict) -> dict:
             "address_set": params.get(spec.sets_address) if spec.sets_address else None}
 
 
-def decide(spec: TaskSpec, params: dict, risk: str, actor, *, session=None, run_id: int | None = None) -> Decision:
+def decide(spec: TaskSpec, params: dict, risk: str, actor, *, session=None, run_id: int | None = None,
+           moved: tuple[int, str] | None = None) -> Decision:
     """Does this run of `actor` (a staff user) need a second person's approval, and why.
 
-    `run_id`: the run's own row, once written, which must not count against itself.
+    `run_id`: the run's own row, once written, which must not count against itself. `moved`: what
+    `_moved_earlier` would answer, when `decide_many` has already read it.
     """
     session = session if session is not None else console_session()
     reasons = []
     if risk == "high":
         reasons.append(f"\"{spec.title}\" is high risk with these parameters")
-    reasons += _cap_reasons(session, spec, params, actor, run_id)
+    reasons += _cap_reasons(session, spec, params, actor, run_id, moved)
     reasons += _takeover_reasons(session, spec, params)
     return Decision(risk=risk, needs_approval=bool(reasons), reasons=reasons)
 
 
-def _cap_reasons(session, spec: TaskSpec, params: dict, actor, run_id: int | None) -> list[str]:
+def decide_many(spec: TaskSpec, items: list[tuple[dict, str]], actor, *, session=None,
+                run_ids: list[int] | None = None) -> list[Decision]:
+    """`decide` for many runs (parameters, risk) of one person and task, as a batch decides them: the amounts
+    moved earlier on their records are read in one query per kind of record, not one per run. `run_ids`:
+    the runs' own rows, once written, each left out of its own count."""
+    session = session if session is not None else console_session()
+    moved = _moved_earlier_many(session, spec, [params for params, _ in items], actor, run_ids)
+    return [decide(spec, params, risk, actor, session=session, run_id=None if run_ids is None else run_ids[i],
+                   moved=moved[i]) for i, (params, risk) in enumerate(items)]
+
+
+def _cap_reasons(session, spec: TaskSpec, params: dict, actor, run_id: int | None,
+                 moved: tuple[int, str] | None = None) -> list[str]:
     cap, amount = amount_caps().get(actor.role), amount_of(spec, params)
     if cap is None or amount is None:
         return []
@@ -117,28 +131,64 @@ def _cap_reasons(session, spec: TaskSpec, params: dict, actor, run_id: int | Non
             for p in spec.params if p.kind == "money" and params.get(p.name) is not None and params[p.name] > cap]
     if over:
         return over
-    earlier, record = _moved_earlier(session, spec, params, actor.email, run_id)
+    earlier, record = moved if moved is not None else _moved_earlier(session, spec, params, actor.email, run_id)
     if amount + earlier <= cap:
         return []
     return [f"with the {money(earlier)} you moved on {record} in the last 24 hours (approved or waiting), "
             f"{money(amount)} more make {money(amount + earlier)}, above the {actor.role} limit of {money(cap)}"]
 
 
-def _moved_earlier(session, spec: TaskSpec, params: dict, actor_email: str, run_id: int | None) -> tuple[int, str]:
-    """The cents this person moved on the run's record within the window, and the record's name."""
+def _record_of(spec: TaskSpec, params: dict) -> tuple[str, object, str] | None:
+    """The record a run's amount counts on (the column of task_runs, its value, its name), or None."""
     customer, order_id = subject_from_params(spec, params)
     if order_id is not None:
-        same_record, record = TaskRun.order_id == order_id, f"order {order_id}"
-    elif customer:
-        same_record, record = TaskRun.customer == customer, "this customer"
-    else:
+        return "order_id", order_id, f"order {order_id}"
+    if customer:
+        return "customer", customer, "this customer"
+    return None
+
+
+def _moving(actor_email: str) -> tuple:
+    """The runs of this person that count against a cap now."""
+    return runs_of(actor_email), TaskRun.status.in_(MOVING), TaskRun.created_at >= utcnow() - WINDOW
+
+
+def _moved_earlier(session, spec: TaskSpec, params: dict, actor_email: str, run_id: int | None) -> tuple[int, str]:
+    """The cents this person moved on the run's record within the window, and the record's name."""
+    record = _record_of(spec, params)
+    if record is None:
         return 0, ""
-    query = (select(func.coalesce(func.sum(TaskRun.amount_cents), 0))
-             .where(runs_of(actor_email), same_record, TaskRun.status.in_(MOVING),
-                    TaskRun.created_at >= utcnow() - WINDOW))
+    kind, value, name = record
+    query = select(func.coalesce(func.sum(TaskRun.amount_cents), 0)).where(getattr(TaskRun, kind) == value,
+                                                                         *_moving(actor_email))
     if run_id is not None:
         query = query.where(TaskRun.id != run_id)
-    return int(session.scalar(query)), record
+    return int(session.scalar(query)), name
+
+
+def _moved_earlier_many(session, spec: TaskSpec, params_list: list[dict], actor,
+                        run_ids: list[int] | None) -> list[tuple[int, str] | None]:
+    """`_moved_earlier` of each run (None where no cap applies): the counting runs on all their records read
+    at once, and each run's own row left out of its sum, as `_moved_earlier`'s `run_id` leaves it out."""
+    if amount_caps().get(actor.role) is None or all(amount_of(spec, params) is None for params in params_list):
+        return [None] * len(params_list)
+    records = [_record_of(spec, params) for params in params_list]
+    counted: dict[tuple[str, object], list[tuple[int, int]]] = {}
+    for kind in ("order_id", "customer"):
+        values = {record[1] for record in records if record is not None and record[0] == kind}
+        if values:
+            column = getattr(TaskRun, kind)
+            for run_id, value, amount in session.execute(select(TaskRun.id, column, TaskRun.amount_cents)
+                                                         .where(column.in_(values), *_moving(actor.email))):
+                counted.setdefault((kind, value), []).append((run_id, amount or 0))
+    moved = []
+    for position, record in enumerate(records):
+        if record is None:
+            moved.append((0, ""))
+            continue
+        own = None if run_ids is None else run_ids[position]
+        moved.append((sum(amount for run_id, amount in counted.get(record[:2], ()) if run_id != own), record[2]))
+    return moved
 
 
 def _takeover_reasons(session, spec: TaskSpec, params: dict) -> list[str]:
@@ -196,14 +246,10 @@ def recount(session, spec: TaskSpec, params: dict, actor, *, run_id: int,
     committed rows and its own. With nothing to count, nothing is locked.
     """
     rate = rate_of(spec)
-    recheck = decided is not None and not decided.needs_approval and (
-        spec.sends_to_address or (amount_of(spec, params) is not None and actor.role in amount_caps()))
+    recheck = _rechecked(spec, params, actor, decided)
     if not rate and not recheck:
         return None, None
-    # FOR NO KEY UPDATE on PostgreSQL: it serialises this person's runs as FOR UPDATE would, but does not
-    # wait for the KEY SHARE lock that each racing run's INSERT (task_runs.actor_id) holds on the same
-    # row, which deadlocked two runs that had both inserted before locking.
-    session.execute(select(StaffUser.id).where(StaffUser.email == actor.email).with_for_update(key_share=True))
+    _lock_person(session, actor)
     if rate:
         limited = _over_limit(session, spec, actor.email, rate, allowed_extra=1)
         if limited:
@@ -213,6 +259,40 @@ def recount(session, spec: TaskSpec, params: dict, actor, *, run_id: int,
         if again.needs_approval:
             return None, again
     return None, None
+
+
+def recount_many(session, spec: TaskSpec, items: list[tuple[dict, Decision]], actor, *,
+                 run_ids: list[int]) -> list[Decision | None]:
+    """`recount` for many written runs of one person and of a task without a rate limit (a batch leaves those
+    to the runner): one lock of the person, one read of the counts. Each run's new decision when it now
+    needs an approval, else None."""
+    if rate_of(spec):
+        raise ValueError(f"{spec.name} has a rate limit: its runs are counted one by one (recount)")
+    rechecked = [position for position, (params, decided) in enumerate(items)
+                 if _rechecked(spec, params, actor, decided)]
+    needed: list[Decision | None] = [None] * len(items)
+    if not rechecked:
+        return needed
+    _lock_person(session, actor)
+    again = decide_many(spec, [(items[position][0], items[position][1].risk) for position in rechecked], actor,
+                        session=session, run_ids=[run_ids[position] for position in rechecked])
+    for position, decision in zip(rechecked, again):
+        if decision.needs_approval:
+            needed[position] = decision
+    return needed
+
+
+def _rechecked(spec: TaskSpec, params: dict, actor, decided: Decision | None) -> bool:
+    """Whether a run that did not need approval must be decided again once written (a cap, or a takeover)."""
+    return decided is not None and not decided.needs_approval and bool(
+        spec.sends_to_address or (amount_of(spec, params) is not None and actor.role in amount_caps()))
+
+
+def _lock_person(session, actor) -> None:
+    # FOR NO KEY UPDATE on PostgreSQL: it serialises this person's runs as FOR UPDATE would, but does not
+    # wait for the KEY SHARE lock that each racing run's INSERT (task_runs.actor_id) holds on the same
+    # row, which deadlocked two runs that had both inserted before locking.
+    session.execute(select(StaffUser.id).where(StaffUser.email == actor.email).with_for_update(key_share=True))
 
 
 def rate_of(spec: TaskSpec) -> str | None:

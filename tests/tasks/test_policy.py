@@ -190,3 +190,36 @@ def test_the_address_options_must_name_an_email_parameter():
 
     with pytest.raises(TaskDefinitionError, match="sends_to_address must name one of the task's Email parameters"):
         build_spec(task(title="Bad", sends_to_address="order_id")(fn), "bad.py")
+
+
+def test_deciding_many_runs_at_once_is_deciding_each(app, dbs, registry):
+    """A batch's decisions (one read of the counts) are the ones `decide` gives each run, its own row left out."""
+    import random
+
+    from console.db import console_session, utcnow
+    from console.tasks.policy import decide_many
+
+    refund = registry.get("fake_refund")
+    agent = SimpleNamespace(role="agent", email="agent@example.org")
+    shuffle = random.Random(7)
+    with app.app_context():
+        session = console_session()
+        rows = [TaskRun(task="fake_refund", status=shuffle.choice(["succeeded", "pending_approval", "interrupted",
+                                                                    "refused", "rejected"]),
+                        ticket="T-1", reason="r", actor=shuffle.choice([agent.email, "other@example.org"]),
+                        order_id=shuffle.randint(1, 6), amount_cents=shuffle.randint(1, 6000),
+                        created_at=utcnow() - timedelta(hours=shuffle.choice([1, 23, 25])))
+                for _ in range(60)]
+        session.add_all(rows)
+        session.flush()
+        mine = [row for row in rows if row.actor == agent.email]
+        items = [({"order_id": row.order_id, "amount_cents": row.amount_cents}, "medium") for row in mine]
+        items += [({"order_id": order, "amount_cents": 2500}, "medium") for order in range(1, 8)]
+        run_ids = [row.id for row in mine] + [None] * 7
+        many = decide_many(refund, items, agent, session=session, run_ids=run_ids)
+        each = [decide(refund, params, risk, agent, session=session, run_id=run_id)
+                for (params, risk), run_id in zip(items, run_ids)]
+        session.rollback()
+
+    assert many == each
+    assert any(decision.needs_approval for decision in each) and not all(d.needs_approval for d in each)
