@@ -12,7 +12,7 @@ def test_agent_gets_a_not_allowed_page_inside_the_layout(new_page, path):
     assert response.status == 403
     expect(page).to_have_title("Not allowed · Support Console")
     expect(page.locator("h1")).to_have_text("Not allowed")
-    expect(page.get_by_role("alert")).to_contain_text("Your role (agent) does not allow this page")
+    expect(page.get_by_role("alert")).to_contain_text("Your role (Agent) does not allow this page")
     # The layout is there: the menu, who is logged in, a way back.
     expect(page.get_by_role("navigation").first).to_contain_text("agent@example.com")
     expect(page.get_by_role("link", name="Back to the home page")).to_be_visible()
