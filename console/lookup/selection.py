@@ -39,14 +39,16 @@ def bulk_picker(user, record) -> Markup | None:
 
 def _picker(record, specs) -> Markup:
     what = escape(record.label.lower())
-    options = "".join(f'<option value="{escape(spec.name)}">{escape(spec.title)}</option>' for spec in specs)
+    # No task is picked for the agent: the first one offered may be an erasure. The browser asks for a choice.
+    options = '<option value="" selected disabled>Choose a task…</option>' + "".join(
+        f'<option value="{escape(spec.name)}">{escape(spec.title)}</option>' for spec in specs)
     # The form's opening and its controls: the list's table follows, then selection_form closes it.
     return Markup(
         f'<form method="get" action="{escape(url_for(BULK_ENDPOINT))}" id="bulk-select" '
         f'aria-label="Select rows for a bulk run">\n'
         f'<div class="form-inline mb-2" id="bulk-select-controls">'
         f'<label for="bulk-task" class="small text-muted mr-2">Run a task on the selected {what}:</label>'
-        f'<select id="bulk-task" name="task" class="form-control form-control-sm mr-2">{options}</select>'
+        f'<select id="bulk-task" name="task" required class="form-control form-control-sm mr-2">{options}</select>'
         f'<button type="submit" class="btn btn-sm btn-outline-primary">Open the bulk run</button></div>')
 
 

@@ -64,17 +64,18 @@ def test_an_agent_selects_customers_for_a_bulk_run_of_a_task_offered_on_them(cli
     assert all(box["name"] == "key" and box["aria-label"] == f"Select customer {box['value']}"
                for box in form.checkboxes)
     # The tasks offered on customers that an agent may run: not the lead's, not the order's, not the unoffered.
-    assert form.select["name"] == "task" and "bulk-task" in form.labels
-    assert form.options == ["unlock_for_test"]
+    # None is picked for the agent: the browser asks for a choice (the first offered may be an erasure).
+    assert form.select["name"] == "task" and "required" in form.select and "bulk-task" in form.labels
+    assert form.options == ["", "unlock_for_test"]
     # What the browser sends: the bulk page's form, for the picked task and the ticked rows.
-    query = urlencode([("task", form.options[0]), *(("key", key) for key in keys[:2])], doseq=True)
+    query = urlencode([("task", form.options[1]), *(("key", key) for key in keys[:2])], doseq=True)
     assert client.get(f"{form.form['action']}?{query}").status_code == 200
 
 
 def test_a_lead_may_pick_every_task_offered_on_the_record(client, login_as, alice, registry):
     login_as("lead")
     form = _form(client.get("/admin/records/customers/").get_data(as_text=True))
-    assert form.options == ["leads_only_for_test", "unlock_for_test"]
+    assert form.options == ["", "leads_only_for_test", "unlock_for_test"]
 
 
 def test_orders_are_selected_by_their_number_on_a_search_and_a_filtered_list(client, login_as, alice, registry):
@@ -83,7 +84,7 @@ def test_orders_are_selected_by_their_number_on_a_search_and_a_filtered_list(cli
     for path in (f"/admin/records/orders/?customer_id={customer.id}", f"/admin/records/orders/?q={orders[0].id}"):
         html = client.get(path).get_data(as_text=True)
         form = _form(html)
-        assert form.options == ["cancel_for_test"], path
+        assert form.options == ["", "cancel_for_test"], path
         assert [box["value"] for box in form.checkboxes] == _listed_keys(html, "orders"), path
 
 
