@@ -148,8 +148,8 @@ def _earlier_run(bulk: Bulk, item: BulkItem, actor_email: str) -> TaskRun | None
         session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == claim.id, IdempotencyKey.run_id.is_(None)))
         session.commit()
         return None
-    # The key may have been purged since (kept a day): the run still names it.
-    return session.scalar(select(TaskRun).where(TaskRun.actor == actor_email, TaskRun.task == bulk.task,
+    # The key may have been purged since (kept a day): the run still names it, among its bulk's runs.
+    return session.scalar(select(TaskRun).where(TaskRun.bulk_id == bulk.id, TaskRun.actor == actor_email,
                                                 TaskRun.idempotency_key == key))
 
 
@@ -265,7 +265,7 @@ def work_chunk(bulk: Bulk, items: list[BulkItem], owner: str, actor, approver, *
     if not fresh:
         return len(taken_over)
     try:
-        result = run_batch([BatchRun(_request(bulk, item, actor), tag=item, bulk_id=bulk.id) for item in fresh],
+        result = run_batch([BatchRun(_request(bulk, item, actor), tag=item) for item in fresh],
                            on_intent=_items_ended(owner), on_outcome=_items_ended(owner),
                            keep_alive=_renewer(fresh, owner))
     except TaskError as exc:  # 503: nothing of the batch was written, in either database
@@ -345,7 +345,7 @@ def _stalled(result, owner: str) -> None:
 
 def _request(bulk: Bulk, item: BulkItem, actor) -> RunRequest:
     return RunRequest(task=bulk.task, params=item.params_data, ticket=bulk.ticket, reason=bulk.reason,
-                      actor=actor, idempotency_key=item_key(bulk.id, item.idx), source=bulk.source)
+                      actor=actor, idempotency_key=item_key(bulk.id, item.idx), source=bulk.source, bulk_id=bulk.id)
 
 
 def finish_if_done(bulk_id: int) -> bool:
