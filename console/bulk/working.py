@@ -379,17 +379,17 @@ def claimable_bulks(limit: int = 50) -> list[int]:
                                           .order_by(Bulk.id).limit(limit)))
 
 
-def stalled_bulks(limit: int = 50) -> list[int]:
-    """Bulks with open items that no worker has touched for BULK_STALL_SECONDS, each claimed for one
-    re-queueing (its heartbeat is moved on, so concurrent sweeps queue it once)."""
+def stalled_bulks(limit: int = 50, skip: set[int] = frozenset()) -> list[int]:
+    """Bulks with open items that no worker has touched for BULK_STALL_SECONDS, but those in `skip`, each
+    claimed for one re-queueing (its heartbeat is moved on, so concurrent sweeps queue it once)."""
     session = console_session()
     now = utcnow()
     cutoff = now - timedelta(seconds=current_app.config.get("BULK_STALL_SECONDS", 30))
     stale = or_(Bulk.heartbeat_at.is_(None), Bulk.heartbeat_at < cutoff)
     has_open = exists().where(BulkItem.bulk_id == Bulk.id, BulkItem.status.in_(OPEN_ITEMS))
     found = []
-    for bulk_id in list(session.scalars(select(Bulk.id).where(Bulk.status.in_(ATTENDED), stale, has_open)
-                                        .order_by(Bulk.id).limit(limit))):
+    found_ids = select(Bulk.id).where(Bulk.status.in_(ATTENDED), stale, has_open, Bulk.id.not_in(skip))
+    for bulk_id in list(session.scalars(found_ids.order_by(Bulk.id).limit(limit))):
         moved = session.execute(update(Bulk).where(Bulk.id == bulk_id, stale).values(heartbeat_at=now)
                                 .execution_options(synchronize_session=False))
         session.commit()
