@@ -12,7 +12,7 @@ def create_app(config: dict | None = None, *, instance_secrets: bool = False) ->
     """Create the app: read the configuration, wire the extensions, register every domain."""
     from importlib import import_module
 
-    from console import admin as admin_wiring, bulk_tickets, db, web
+    from console import admin as admin_wiring, db, web
     from console.admin.api_reference import ApiDocument, add_api_reference
     from console.api import bp as api_bp
     from console.api.openapi import openapi_document
@@ -32,7 +32,6 @@ def create_app(config: dict | None = None, *, instance_secrets: bool = False) ->
     admin = admin_wiring.init_admin(app)
     for name in DOMAINS:
         import_module(f"console.{name}").init_app(app, admin)
-    bulk_tickets.init_app(app)
     app.register_blueprint(api_bp)
     add_api_reference(admin, ApiDocument(openapi_document, build_reference, schema_anchor))
     return app

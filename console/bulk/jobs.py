@@ -18,7 +18,7 @@ from flask import Flask
 from redis.exceptions import RedisError
 from rq import SimpleWorker
 
-from console.bulk.queue import bulk_queue, enqueue, fan_out, redis_connection
+from console.bulk.queue import bulk_queue, enqueue, fan_out, redis_connection, waiting_bulks
 from console.bulk.working import follow_reconciled_items, stalled_bulks, work_bulk, worker_name
 from console.db import expect_writes
 
@@ -39,11 +39,14 @@ def work_bulk_job_with(app: Flask, bulk_id: int) -> int:
 
 
 def sweep(app: Flask) -> list[int]:
-    """Queue again every bulk whose worker died; the bulks queued."""
+    """Queue again every bulk whose worker died; the bulks queued.
+
+    A bulk whose job still waits on the queue (every worker is busy) has no worker yet but has not lost one:
+    queueing it again on each sweep would pile up jobs for it, so it is left to the job it has."""
     with app.app_context():
         expect_writes()
         follow_reconciled_items()
-        stalled = stalled_bulks()
+        stalled = stalled_bulks(skip=waiting_bulks(app))
     for bulk_id in stalled:
         enqueue(app, bulk_id)
         log.info("bulk %s had no worker for a while: queued again", bulk_id)

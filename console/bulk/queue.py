@@ -62,6 +62,11 @@ def enqueue(app, bulk_id: int) -> None:
                                  description=f"bulk {bulk_id}")
 
 
+def waiting_bulks(app) -> set[int]:
+    """The bulks with a job on the queue that no worker has taken yet (RedisError when Redis is down)."""
+    return {int(job.args[0]) for job in bulk_queue(app).get_jobs() if job.func_name == JOB and job.args}
+
+
 def fan_out(app, bulk_id: int) -> bool:
     """Put one more job of the bulk on the queue when a worker listening on it is idle and no job waits for it;
     True when it did. A job asks this each time it claims a chunk, so every worker joins a bulk with

@@ -148,8 +148,8 @@ def _earlier_run(bulk: Bulk, item: BulkItem, actor_email: str) -> TaskRun | None
         session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == claim.id, IdempotencyKey.run_id.is_(None)))
         session.commit()
         return None
-    # The key may have been purged since (kept a day): the run still names it.
-    return session.scalar(select(TaskRun).where(TaskRun.actor == actor_email, TaskRun.task == bulk.task,
+    # The key may have been purged since (kept a day): the run still names it, among its bulk's runs.
+    return session.scalar(select(TaskRun).where(TaskRun.bulk_id == bulk.id, TaskRun.actor == actor_email,
                                                 TaskRun.idempotency_key == key))
 
 
@@ -265,7 +265,7 @@ def work_chunk(bulk: Bulk, items: list[BulkItem], owner: str, actor, approver, *
     if not fresh:
         return len(taken_over)
     try:
-        result = run_batch([BatchRun(_request(bulk, item, actor), tag=item, bulk_id=bulk.id) for item in fresh],
+        result = run_batch([BatchRun(_request(bulk, item, actor), tag=item) for item in fresh],
                            on_intent=_items_ended(owner), on_outcome=_items_ended(owner),
                            keep_alive=_renewer(fresh, owner))
     except TaskError as exc:  # 503: nothing of the batch was written, in either database
@@ -345,7 +345,7 @@ def _stalled(result, owner: str) -> None:
 
 def _request(bulk: Bulk, item: BulkItem, actor) -> RunRequest:
     return RunRequest(task=bulk.task, params=item.params_data, ticket=bulk.ticket, reason=bulk.reason,
-                      actor=actor, idempotency_key=item_key(bulk.id, item.idx), source=bulk.source)
+                      actor=actor, idempotency_key=item_key(bulk.id, item.idx), source=bulk.source, bulk_id=bulk.id)
 
 
 def finish_if_done(bulk_id: int) -> bool:
@@ -379,17 +379,17 @@ def claimable_bulks(limit: int = 50) -> list[int]:
                                           .order_by(Bulk.id).limit(limit)))
 
 
-def stalled_bulks(limit: int = 50) -> list[int]:
-    """Bulks with open items that no worker has touched for BULK_STALL_SECONDS, each claimed for one
-    re-queueing (its heartbeat is moved on, so concurrent sweeps queue it once)."""
+def stalled_bulks(limit: int = 50, skip: set[int] = frozenset()) -> list[int]:
+    """Bulks with open items that no worker has touched for BULK_STALL_SECONDS, but those in `skip`, each
+    claimed for one re-queueing (its heartbeat is moved on, so concurrent sweeps queue it once)."""
     session = console_session()
     now = utcnow()
     cutoff = now - timedelta(seconds=current_app.config.get("BULK_STALL_SECONDS", 30))
     stale = or_(Bulk.heartbeat_at.is_(None), Bulk.heartbeat_at < cutoff)
     has_open = exists().where(BulkItem.bulk_id == Bulk.id, BulkItem.status.in_(OPEN_ITEMS))
     found = []
-    for bulk_id in list(session.scalars(select(Bulk.id).where(Bulk.status.in_(ATTENDED), stale, has_open)
-                                        .order_by(Bulk.id).limit(limit))):
+    found_ids = select(Bulk.id).where(Bulk.status.in_(ATTENDED), stale, has_open, Bulk.id.not_in(skip))
+    for bulk_id in list(session.scalars(found_ids.order_by(Bulk.id).limit(limit))):
         moved = session.execute(update(Bulk).where(Bulk.id == bulk_id, stale).values(heartbeat_at=now)
                                 .execution_options(synchronize_session=False))
         session.commit()

@@ -14,7 +14,6 @@ import weakref
 from collections import OrderedDict, namedtuple
 from functools import lru_cache
 from types import SimpleNamespace
-from typing import Callable
 from urllib.parse import quote, unquote, urlsplit
 
 from flask import current_app, has_app_context
@@ -45,7 +44,6 @@ TEXT_LIMITS = {"task": 100, "run_status": 30, "runbook": 120, "escalation_class"
 FACT_FIELDS = ("outcome", "closed_at", "task", "false_deflection", "category", "escalation_class", "missing_tool",
                "assignee", "escalated_at", "escalation_closed_at", "dev_minutes")
 AUDITED_FIELDS = ("runbook", "escalation_class", "category", "missing_tool", "assignee", "note", "minutes", "urgent")
-BULK_OF_RUN = "deflection_bulk_of_run"
 # A task run's event is audited by the run's own entry, which the runner writes in the same commit.
 AUDITED_ELSEWHERE = frozenset({"task_run"})
 
@@ -209,16 +207,6 @@ def _assignee(session: Session, ticket: Ticket, when, category: str) -> str:
     return duty.developer if duty else ""
 
 
-def add_bulk_lookup(app, bulk_of_run: Callable[[Session, int], int | None]) -> None:
-    """Say which task runs are bulk items: `bulk_of_run(session, run_id)` gives the bulk's id, or None."""
-    app.extensions[BULK_OF_RUN] = bulk_of_run
-
-
-def _bulk_of(session: Session, fields: dict) -> int | None:
-    lookup = current_app.extensions.get(BULK_OF_RUN) if has_app_context() else None
-    return lookup(session, fields["run_id"]) if lookup is not None else None
-
-
 def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", customer: str = "",
                      **fields) -> TicketEvent:
     """Record an event on the ticket (created if new) and refresh its derived facts; no commit.
@@ -227,8 +215,6 @@ def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", 
     """
     if kind not in EVENT_KINDS:
         raise TicketError("kind", f"unknown ticket event {kind!r}")
-    if kind == "task_run" and fields.get("run_id") is not None and "bulk_id" not in fields:
-        fields["bulk_id"] = _bulk_of(session, fields)
     created_at = fields.pop("created_at", None) or utcnow()
     fields = _clean_fields(fields)
     ticket, created = _open_ticket(session, ref, actor=actor, lock=True)
@@ -258,14 +244,14 @@ def add_ticket_event(session: Session, ref: str, kind: str, *, actor: str = "", 
 
 
 def add_run_event(session: Session, ref: str, *, actor: str, task: str, run_id: int, run_status: str,
-                  undo_of: int | None = None, customer: str = "") -> None:
+                  undo_of: int | None = None, bulk_id: int | None = None, customer: str = "") -> None:
     """`add_ticket_event(session, ref, "task_run", ...)` for one task run, in Core statements (ticket_rows): the
     same event, derived facts and rollups, with no ORM object made or flushed. No commit.
 
     A task run's event is never an escalation, and its audit entry is the run's own.
     """
-    fields = _clean_fields({"task": task, "run_id": run_id, "run_status": run_status, "undo_of": undo_of})
-    fields["bulk_id"] = _bulk_of(session, fields) if run_id is not None else None
+    fields = _clean_fields({"task": task, "run_id": run_id, "run_status": run_status, "undo_of": undo_of,
+                            "bulk_id": bulk_id})
     ref, customer, now = clean_ref(ref), customer.strip().lower()[:254], utcnow()
     values = {"kind": "task_run", "actor": actor or "", "created_at": now, **fields}
     event = SimpleNamespace(category="", escalation_class="", missing_tool="", assignee="", minutes=0, **values)

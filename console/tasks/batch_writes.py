@@ -48,7 +48,6 @@ class BatchRun:
     error: str = ""
     stage: str = ""  # "preview" when refused or failed before any intent, as the runner says it
     recorded: bool = False  # its final status is committed
-    bulk_id: int | None = None  # the bulk it is an item of, which its ticket event names (tool health)
 _KEYS = insert(IdempotencyKey.__table__)
 
 
@@ -162,7 +161,7 @@ def _ticket_events(session, ended: list[BatchRun]) -> None:
     for (ticket, actor), runs in tickets.items():
         add_task_run_events(session, ticket, [{"task": run.run.task, "run_id": run.run.id,
                                                "run_status": run.run.status, "undo_of": run.run.undo_of,
-                                               "bulk_id": run.bulk_id} for run in runs], actor=actor,
+                                               "bulk_id": run.run.bulk_id} for run in runs], actor=actor,
                             customer=next((run.run.customer for run in runs if run.run.customer), ""))
 
 

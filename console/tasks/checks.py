@@ -80,6 +80,8 @@ class RunRequest:
     expected_preview_hash: str | None = None
     # Money typed by a person into a form is in the currency's units ("250.50"); the API and the CLI send cents.
     money_in_units: bool = False
+    # The bulk (console.bulk) the run is an item of: its row and its ticket event name it (tool health).
+    bulk_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -256,7 +256,7 @@ def write_run(run: TaskRun, *, action: str, actor: str | None = None, reason: st
                 before_commit(session)
             if ticket_event:
                 add_run_event(session, run.ticket, actor=run.actor, task=run.task, run_id=run.id,
-                              run_status=run.status, undo_of=run.undo_of,
+                              run_status=run.status, undo_of=run.undo_of, bulk_id=run.bulk_id,
                               customer=run.customer or "")  # an undone run no longer deflects
             record_event(session, actor=actor or run.actor, action=action,
                          reason=run.reason if reason is None else reason, outcome=run.status,

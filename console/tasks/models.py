@@ -59,6 +59,9 @@ class TaskRun(ConsoleBase):
     # the contact address it sets (a task's declared `sets_address` parameter).
     amount_cents: Mapped[int | None] = mapped_column(Integer)
     address_set: Mapped[str | None] = mapped_column(String(254))
+    # The bulk (console.bulk) the run is an item of; None for a single run. No foreign key: the tasks domain
+    # sits below bulk and does not know its table.
+    bulk_id: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_task_runs_task_created", "task", "created_at"),
@@ -69,6 +72,7 @@ class TaskRun(ConsoleBase):
         Index("ix_task_runs_actor_task_created", "actor", "task", "created_at"),
         Index("ix_task_runs_undo_of", "undo_of"),
         Index("ix_task_runs_address_set", "address_set"),
+        Index("ix_task_runs_bulk_id", "bulk_id"),
     )
 
     @property

@@ -9,25 +9,27 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from sqlalchemy import bindparam, insert, inspect, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
+# instance_state: what inspect() gives for a mapped object, without its lookup by type (six calls a run's save).
+from sqlalchemy.orm.attributes import instance_state
 
 from console.db import reserve_ids
 from console.tasks.models import TaskRun
 
 _RUNS = TaskRun.__table__
-_COLUMNS = tuple((column.key, column.default) for column in _RUNS.columns if not column.primary_key)
-_KEYS = frozenset(key for key, _ in _COLUMNS)
+_COLUMNS = tuple(column.key for column in _RUNS.columns if not column.primary_key)
+_KEYS = frozenset(_COLUMNS)
+# The model's defaults, read once: the plain values as they are (None without one), and the callables (the
+# clock's) called for each new run that has no value of its own.
+_VALUES = {column.key: None if column.default is None or column.default.is_callable else column.default.arg
+           for column in _RUNS.columns}
+_CALLED = {column.key: column.default.arg for column in _RUNS.columns
+           if column.default is not None and column.default.is_callable and not column.primary_key}
 _INSERT = insert(_RUNS)
 # Many new runs at once: their ids come back in the order the rows were given.
 _INSERT_MANY = insert(_RUNS).returning(_RUNS.c.id, sort_by_parameter_order=True)
 _UPDATES: dict[frozenset, object] = {}
-
-
-def _default(default):
-    if default is None:
-        return None
-    return default.arg(None) if default.is_callable else default.arg
 
 
 def _update(keys: frozenset):
@@ -43,7 +45,7 @@ def save_run(session: Session, run: TaskRun) -> dict | None:
 
     Returns, for a new run, what `run_row` needs to make it new again if the transaction rolls back.
     """
-    state = inspect(run)
+    state = instance_state(run)
     if state.key is None:  # transient, or pending in the session: a new run
         values = _new_values(session, run)
         run_id = session.connection().execute(_INSERT, values).inserted_primary_key[0]
@@ -59,7 +61,7 @@ def save_run(session: Session, run: TaskRun) -> dict | None:
 def save_runs(session: Session, runs: list[TaskRun]) -> None:
     """`save_run` for many runs: the new ones in one INSERT ... RETURNING (executemany), the others in one
     UPDATE per set of changed columns. On a rollback, `forget_runs` makes the new ones new again."""
-    new = [run for run in runs if inspect(run).key is None]
+    new = [run for run in runs if instance_state(run).key is None]
     if new:
         values = [_new_values(session, run) for run in new]
         ids = reserve_ids(session, _RUNS, len(new))
@@ -85,25 +87,34 @@ def forget_runs(session: Session, runs: list[TaskRun]) -> None:
     """After the transaction that inserted them rolled back: the runs leave the session (their rows are gone,
     and SQLite may give their ids to the next rows)."""
     for run in runs:
-        if inspect(run).session is session:
+        if instance_state(run).session is session:
             session.expunge(run)
 
 
 def _new_values(session: Session, run: TaskRun) -> dict:
-    if inspect(run).pending:
+    if instance_state(run).pending:
         session.expunge(run)
-    return {key: run.__dict__[key] if key in run.__dict__ else _default(default) for key, default in _COLUMNS}
+    given = run.__dict__
+    values = {key: given[key] if key in given else _VALUES[key] for key in _COLUMNS}
+    for key, default in _CALLED.items():
+        if key not in given:
+            values[key] = default(None)
+    return values
 
 
 def _inserted(session: Session, run: TaskRun, values: dict, run_id: int) -> None:
     # As a load fills an object: into its dict, without history (it is made "as loaded" next).
     run.__dict__.update(values, id=run_id)
+    _hold_as_loaded(session, run)
+
+
+def _hold_as_loaded(session: Session, run: TaskRun) -> None:
     make_transient_to_detached(run)  # as loaded: no history, nothing for a flush to write again
     session.add(run)
 
 
 def _changed(session: Session, run: TaskRun) -> dict:
-    state = inspect(run)
+    state = instance_state(run)
     if state.detached:
         session.add(run)
     return {key: run.__dict__[key] for key in state.committed_state if key in _KEYS and key in run.__dict__}
@@ -111,11 +122,11 @@ def _changed(session: Session, run: TaskRun) -> dict:
 
 def _as_loaded(session: Session, run: TaskRun) -> None:
     """Hold the run in the session as just loaded with its current values: no history, not modified, so
-    the session has nothing to flush (set_committed_value would leave it flagged as modified). It is what
-    the ORM's own flush does to an object once its UPDATE has run; expunging and adding it again cost
-    more than the UPDATE."""
-    state = inspect(run)
-    state._commit_all(state.dict, session.identity_map)
+    the session has nothing to flush, as the ORM's own flush leaves an object once its UPDATE has run.
+    set_committed_value would leave it flagged as modified, for the next flush to walk through; taking it
+    out of the session and back, as loaded, is the public way to the same state, with no query."""
+    make_transient(run)  # out of the session and without its identity, as make_transient_to_detached wants it
+    _hold_as_loaded(session, run)
 
 
 @contextmanager
@@ -133,7 +144,7 @@ def run_row(session: Session, run: TaskRun):
     except BaseException:
         session.rollback()
         if saved is not None:
-            if inspect(run).session is not None:
+            if instance_state(run).session is not None:
                 session.expunge(run)
             make_transient(run)
             for key, value in saved.items():

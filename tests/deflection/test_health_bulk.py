@@ -4,26 +4,15 @@ from datetime import date
 from console.deflection import insights
 from console.deflection.metrics import StatsFilter
 from console.deflection.models import TicketEvent
-from console.tasks.models import TaskRun
 
 MARCH = StatsFilter(date(2026, 3, 1), date(2026, 3, 31))
 
 
-def run(console_db, key, status="succeeded"):
-    task_run = TaskRun(task="unlock_account", status=status, ticket="B-1", reason="incident", actor="agent@example.com",
-                       idempotency_key=key)
-    console_db.add(task_run)
-    console_db.flush()
-    return task_run
-
-
 def test_bulk_items_count_apart_from_single_runs(app, event, console_db):
+    # The runner gives each event the bulk its run is an item of (tests/bulk/test_deflection.py).
     for index, status in enumerate(("succeeded", "succeeded", "refused")):
-        item = run(console_db, f"bulk-7-{index}", status)
-        recorded = event("B-1", "task_run", index, task="unlock_account", run_id=item.id, run_status=status)
-        assert recorded.bulk_id == 7
-    single = run(console_db, "my-own-key-bulk-7-9", "failed")  # a key that only looks like an item's
-    assert event("B-2", "task_run", 5, task="unlock_account", run_id=single.id, run_status="failed").bulk_id is None
+        event("B-1", "task_run", index, task="unlock_account", run_id=100 + index, run_status=status, bulk_id=7)
+    assert event("B-2", "task_run", 5, task="unlock_account", run_id=110, run_status="failed").bulk_id is None
     event("B-2", "task_run", 6, task="unlock_account", run_status="succeeded")
     with app.app_context():
         row = next(r for r in insights.tool_health(console_db, MARCH) if r["task"] == "unlock_account")
@@ -33,8 +22,7 @@ def test_bulk_items_count_apart_from_single_runs(app, event, console_db):
 
 
 def test_the_health_panel_draws_single_runs_and_bulk_items_as_separate_bars(client, login_as, event, console_db):
-    item = run(console_db, "bulk-8-0", "refused")
-    event("B-3", "task_run", 0, task="unlock_account", run_id=item.id, run_status="refused")
+    event("B-3", "task_run", 0, task="unlock_account", run_id=120, run_status="refused", bulk_id=8)
     event("B-4", "task_run", 1, task="unlock_account", run_status="succeeded")
     login_as("product_owner")
     html = client.get("/admin/deflection/", query_string={"panel": "health", "from": "2026-03-01",

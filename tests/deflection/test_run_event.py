@@ -7,11 +7,11 @@ from console.deflection.models import EventRollup, OutcomeRollup, Ticket, Ticket
 from console.deflection.tickets import add_run_event, add_ticket_event, open_ticket
 
 ACTOR = "agent@example.com"
-RUNS = [{"task": "unlock_account", "run_id": 21, "run_status": "succeeded", "undo_of": None},
-        {"task": "refund_order", "run_id": 22, "run_status": "refused", "undo_of": None},
-        {"task": "refund_order", "run_id": 23, "run_status": "pending_approval", "undo_of": None},
-        {"task": "refund_order", "run_id": 24, "run_status": "succeeded", "undo_of": None},
-        {"task": "refund_order", "run_id": 25, "run_status": "succeeded", "undo_of": 24}]
+RUNS = [{"task": "unlock_account", "run_id": 21, "run_status": "succeeded", "undo_of": None, "bulk_id": None},
+        {"task": "refund_order", "run_id": 22, "run_status": "refused", "undo_of": None, "bulk_id": 9},
+        {"task": "refund_order", "run_id": 23, "run_status": "pending_approval", "undo_of": None, "bulk_id": None},
+        {"task": "refund_order", "run_id": 24, "run_status": "succeeded", "undo_of": None, "bulk_id": 9},
+        {"task": "refund_order", "run_id": 25, "run_status": "succeeded", "undo_of": 24, "bulk_id": None}]
 _IGNORED = {"id", "ticket_id", "created_at"}
 
 

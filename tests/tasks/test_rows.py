@@ -36,7 +36,9 @@ def test_a_saved_run_writes_only_what_changed_and_is_left_clean(console_db):
     console_db.commit()
     run.status, run.result = "succeeded", "unlocked"
     with run_row(console_db, run):
-        assert not console_db.dirty
+        assert not console_db.dirty and not inspect(run).modified and inspect(run).persistent
+        assert not inspect(run).attrs.status.history.has_changes()
+        assert console_db.get(TaskRun, run.id) is run  # still the session's object for its row
     console_db.commit()
 
     console_db.expire_all()
@@ -56,3 +58,17 @@ def test_a_new_run_rolled_back_is_new_again_with_its_values(console_db):
         pass
     console_db.commit()
     assert _count(console_db) == before + 1
+
+
+def test_a_saved_run_rolled_back_is_read_again_from_its_row(console_db):
+    run = _new_run()
+    with run_row(console_db, run):
+        pass
+    console_db.commit()
+    run.status = "succeeded"
+    with pytest.raises(RuntimeError):
+        with run_row(console_db, run):
+            raise RuntimeError("the audit could not be written")
+
+    assert inspect(run).persistent and "status" in inspect(run).expired_attributes
+    assert run.status == "interrupted"
