@@ -25,6 +25,7 @@ from console.db import console_session, expect_writes
 from console.deflection.digest import start_digest_keeper
 from console.demo import demo_banner, load_demo
 from console.migrations import create_target_schema, upgrade_console
+from console.permissions import role_title
 from console.startup import check_start_up as check
 from console.webhooks.sender import start_webhook_sender
 
@@ -165,7 +166,7 @@ def users_create(email: str, role: str, name: str, password_stdin: bool):
             user = create_user(console_session(), email, role, password, name=name, actor="cli")
         except AccountError as exc:
             raise click.ClickException(f"{exc.field}: {exc}") from None
-        click.echo(f"Created {user.email} ({user.role}).")
+        click.echo(f"Created {user.email} ({role_title(user.role)}).")
     if generated:
         click.echo(f"Password (shown once): {generated}")
 
@@ -224,7 +225,7 @@ def tokens_create(email: str, name: str):
         if not user.active:
             raise click.ClickException(f"email: {user.email} is disabled")
         token = create_token(session, user, name, actor="cli")
-        click.echo(f"API token for {user.email} ({user.role}); it is shown only now:")
+        click.echo(f"API token for {user.email} ({role_title(user.role)}); it is shown only now:")
         click.echo(token)
 
 

@@ -1,4 +1,5 @@
-"""Dates in query strings: the one parser, and the one supported range, of every route that filters by date.
+"""Dates in query strings: the one parser, and the one supported range, of every route that filters by date,
+and the one way a page words a bad query value (by the label its form gives the field).
 
 The range keeps a decade of arithmetic on either side of any accepted date (a previous period, a 90-day
 window, the day after `to`) far from `date.min` and `date.max`, where it would overflow into a 500.
@@ -11,6 +12,8 @@ from datetime import date
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)  # fromisoformat alone also takes 20260105 and 2026-W02-1
+# The filter forms' names for the query's date fields: pages speak the form's words, the API the query's.
+DATE_LABELS = {"from": "From date", "to": "To date"}
 
 
 class DateError(ValueError):
@@ -44,3 +47,19 @@ def query_range(args, start_name: str = "from", end_name: str = "to") -> tuple[d
     if start and end and start > end:
         raise DateError(start_name, f"{start_name} ({start}) is after {end_name} ({end})")
     return start, end
+
+
+def in_form_words(messages: dict[str, str], labels: dict[str, str]) -> str:
+    """Bad query values as a form names its fields: "From date must be ...", never the query's "from must be".
+
+    A message names a field by its query name where the field is the subject ("from must ...", "to is ...",
+    "from (...) is after to (...)"). Only the text before a quoted value is reworded: the value stays as typed.
+    """
+    names = "|".join(re.escape(name) for name in sorted(labels, key=len, reverse=True))
+    subject = re.compile(rf"\b({names})\b(?= must | is | contains | \()")
+    sentences = []
+    for message in messages.values():
+        head, quote, value = message.partition("'")
+        text = subject.sub(lambda match: labels[match.group(1)], head) + quote + value
+        sentences.append(f"{text[:1].upper()}{text[1:].rstrip('.')}.")
+    return " ".join(sentences)

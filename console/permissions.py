@@ -45,6 +45,11 @@ def role_title(role: str | None) -> str:
     return ROLE_TITLES.get(role or "") or str(role or "").replace("_", " ").capitalize()
 
 
+def role_refusal(role: str | None, what: str) -> str:
+    """A refusal as people read it, the role by its title: "your role (Product owner) may not run refund_order"."""
+    return f"your role ({role_title(role or 'anonymous')}) may not {what}"
+
+
 def role_can(role: str | None, permission: str) -> bool:
     return permission in ROLE_PERMISSIONS.get(role or "", frozenset())
 

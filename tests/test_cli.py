@@ -61,7 +61,7 @@ def test_users_create_reads_the_password_from_stdin_and_rejects_bad_roles(cli_en
     made = invoke("users", "create", "New.Person@Example.com", "--role", "lead", "--password-stdin",
                   input="a long enough password\n")
     assert made.exit_code == 0, made.output
-    assert "new.person@example.com (lead)" in made.output
+    assert "Created new.person@example.com (Lead)." in made.output
     bad = invoke("users", "create", "x@example.com", "--role", "superuser", "--password-stdin", input="whatever12345\n")
     assert bad.exit_code != 0 and "role must be one of" in bad.output
     again = invoke("users", "create", "new.person@example.com", "--role", "agent")
@@ -73,6 +73,7 @@ def test_tokens_create_prints_the_token_last_and_stores_only_a_hash(cli_env):
     invoke("users", "create", "api@example.com", "--role", "agent", "--password-stdin", input="a long enough password\n")
     result = invoke("tokens", "create", "api@example.com", "--name", "helpdesk")
     assert result.exit_code == 0, result.output
+    assert "API token for api@example.com (Agent); it is shown only now:" in result.output
     token = result.output.strip().splitlines()[-1]
     assert token.startswith("sc_") and len(token) > 30
     engine = create_engine(cli_env["console"])

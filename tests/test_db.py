@@ -8,12 +8,13 @@ import threading
 from collections import Counter
 
 import pytest
+from flask import Flask
 from sqlalchemy import event, func, insert, select
 
 from admin_tasks.shop_schema import Customer
 from console.audit.models import AuditEntry
 from console.auth.services import create_token
-from console.db import utcnow
+from console.db import Databases, utcnow
 from tests.committed import make_committed_user
 from tests.conftest import TEST_PASSWORD, csrf_token_from
 from tests.factories import StaffUserFactory
@@ -130,3 +131,42 @@ def test_on_sqlite_only_requests_that_write_take_the_lock_up_front(isolated_app)
     client.get("/admin/")
     assert seen and set(seen) == {"BEGIN"}, seen
     event.remove(dbs.console_engine, "checkout", listen)
+
+
+def _refusing(message: str):
+    """A session's close() that fails, as when the connection it returns is found broken."""
+
+    def close():
+        raise OSError(message)
+
+    return close
+
+
+def test_ending_a_context_closes_the_second_session_when_closing_the_first_fails(tmp_path, monkeypatch):
+    dbs = Databases(f"sqlite:///{tmp_path / 'console.db'}", f"sqlite:///{tmp_path / 'target.db'}")
+    try:
+        with Flask(__name__).app_context():
+            dbs.console().connection()
+            dbs.target().connection()
+            assert dbs.console_engine.pool.checkedout() == 1 and dbs.target_engine.pool.checkedout() == 1
+
+            monkeypatch.setattr(dbs.console(), "close", _refusing("the console's connection could not be returned"))
+            with pytest.raises(OSError, match="could not be returned"):
+                dbs.remove()
+            assert dbs.target_engine.pool.checkedout() == 0
+            # Neither failed session is handed out again in this context: both were forgotten.
+            assert not dbs.console.registry.has() and not dbs.target.registry.has()
+    finally:
+        dbs.dispose()
+
+
+def test_when_both_sessions_fail_to_close_the_first_failure_is_raised(tmp_path, monkeypatch):
+    dbs = Databases(f"sqlite:///{tmp_path / 'console.db'}", f"sqlite:///{tmp_path / 'target.db'}")
+    try:
+        with Flask(__name__).app_context():
+            for scoped, name in ((dbs.console, "console"), (dbs.target, "target")):
+                monkeypatch.setattr(scoped(), "close", _refusing(name))
+            with pytest.raises(OSError, match="^console$"):
+                dbs.remove()
+    finally:
+        dbs.dispose()

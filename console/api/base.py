@@ -11,7 +11,7 @@ from console.auth import remember_token
 from console.auth.services import active_token
 from console.db import console_session
 from console.extensions import csrf
-from console.permissions import user_can
+from console.permissions import role_refusal, user_can
 
 
 class _ApiBlueprint(Blueprint):
@@ -84,7 +84,7 @@ def require(permission: str):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not user_can(g.api_user, permission):
-                return error_response(403, "forbidden", f"your role ({g.api_user.role}) may not do this")
+                return error_response(403, "forbidden", role_refusal(g.api_user.role, "do this"))
             return view(*args, **kwargs)
 
         wrapped.required_permission = permission

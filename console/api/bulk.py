@@ -8,7 +8,7 @@ from console.api.base import ApiError, api_user, bp, decision_reason, json_body,
 from console.api.describe import Query, documented
 from console.api.runs import may_read_runs
 from console.api.schemas import MOMENT, NULLABLE_INT, NULLABLE_TEXT, REASON, TEXT, TICKET_REF, obj, or_empty
-from console.permissions import APPROVE_RUNS, RUN_TASKS
+from console.permissions import APPROVE_RUNS, RUN_TASKS, role_refusal
 from console.bulk.models import BULK_STATUSES, ITEM_STATUSES
 from console.bulk.service import (approve_bulk, bulk_to_dict, cancel_bulk, get_bulk, item_kinds, item_to_dict,
                                   list_items, pause_bulk, reject_bulk, request_bulk, request_bulk_csv, resume_bulk)
@@ -96,7 +96,7 @@ def create_bulk(name: str):
     if spec is None:
         raise ApiError(404, "not_found", f"no task named {name!r}")
     if not may_run(api_user(), spec):
-        raise ApiError(403, "forbidden", f"your role ({api_user().role}) may not run {name}")
+        raise ApiError(403, "forbidden", role_refusal(api_user().role, f"run {name}"))
     if request.mimetype == "text/csv":
         bulk = request_bulk_csv(name, request.get_data(), request.args.get("ticket", ""),
                                 request.args.get("reason", ""), api_user(), source="api")

@@ -7,7 +7,7 @@ from console.api.describe import Query, documented
 from console.api.schemas import RUN_ID, or_empty
 from console.api.tasks import run_body
 from console.db import console_session
-from console.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, user_can
+from console.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, role_refusal, user_can
 from console.tasks.models import STATUSES, TaskRun
 from console.tasks.params import MAX_INT
 from console.tasks.runner import approve_run, reconcile_run, reject_run, run_history, undo_run
@@ -29,7 +29,7 @@ DECIDE_ERRORS = (403, 404, 409, 422)
 def may_read_runs() -> None:
     """A 403 unless the caller may read task runs (bulk items are runs too)."""
     if not (user_can(api_user(), RUN_TASKS) or user_can(api_user(), READ_AUDIT)):
-        raise ApiError(403, "forbidden", f"your role ({api_user().role}) may not read task runs")
+        raise ApiError(403, "forbidden", role_refusal(api_user().role, "read task runs"))
 
 
 def _run(run_id: int) -> TaskRun:

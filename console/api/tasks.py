@@ -10,6 +10,7 @@ from console.tasks.checks import MAX_IDEMPOTENCY_KEY_LENGTH
 from console.tasks.registry import may_run
 from console.tasks.runner import RunRequest, TaskError, preview, run_to_dict, start_run
 from console.jsontext import jsonable
+from console.permissions import role_refusal
 from console.tasks.presenting import describe_task, find_task, preview_to_dict, runnable_tasks
 
 
@@ -40,7 +41,7 @@ def _run_request(name: str) -> RunRequest:
     if spec is None:
         raise ApiError(404, "not_found", f"no task named {name!r}")
     if not may_run(api_user(), spec):
-        raise ApiError(403, "forbidden", f"your role ({api_user().role}) may not run {name}")
+        raise ApiError(403, "forbidden", role_refusal(api_user().role, f"run {name}"))
     body = json_body()
     fields: dict = {}
     params = body.get("params", {})
@@ -71,7 +72,7 @@ def get_task(name: str):
     if spec is None:
         raise ApiError(404, "not_found", f"no task named {name!r}")
     if not may_run(api_user(), spec):
-        raise ApiError(403, "forbidden", f"your role ({api_user().role}) may not run {name}")
+        raise ApiError(403, "forbidden", role_refusal(api_user().role, f"run {name}"))
     return jsonify({"task": describe_task(spec)})
 
 

@@ -11,7 +11,7 @@ from console.api.base import ApiError, api_user, bp, json_body, require
 from console.api.describe import Query, documented
 from console.api.schemas import TICKET_REF, or_empty
 from console.audit.chain import AuditUnavailable
-from console.permissions import LOG_DEV_TIME, WORK_TICKETS, user_can
+from console.permissions import LOG_DEV_TIME, WORK_TICKETS, role_refusal, user_can
 from console.db import console_session
 from console.deflection import workflow
 from console.deflection.listing import MAX_QUERY, find_tickets, parse_query, ticket_summary
@@ -39,7 +39,7 @@ def may_read_tickets(view):
     def wrapped(*args, **kwargs):
         user = api_user()
         if not (user_can(user, WORK_TICKETS) or user_can(user, LOG_DEV_TIME)):
-            raise ApiError(403, "forbidden", f"your role ({user.role}) may not read tickets")
+            raise ApiError(403, "forbidden", role_refusal(user.role, "read tickets"))
         return view(*args, **kwargs)
 
     wrapped.required_permission = (WORK_TICKETS, LOG_DEV_TIME)  # any of them (the OpenAPI description)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, defer
 from console.admin.base import neutralize_formula
 from console.audit.chain import timestamp
 from console.audit.models import AuditEntry
-from console.dates import DateError, query_range
+from console.dates import DATE_LABELS, DateError, in_form_words, query_range
 
 PAGE_SIZE = 50
 # The entries that close a task run's intent: its outcome, or a lead's reconciliation of it.
@@ -28,17 +28,25 @@ MAX_SEQ = 2**31 - 1  # seq is a 32-bit integer column, and PostgreSQL casts para
 EXPORT_BATCH = 1000
 # Matched exactly, except `action`, which matches a prefix (see _conditions).
 EXACT_FILTERS = ("actor", "action", "task", "ticket", "customer", "outcome")
+# How the list's filter form names each query argument (the cursors come from its page links).
+FIELD_LABELS = DATE_LABELS | {"actor": "Actor", "action": "Action", "task": "Task", "ticket": "Ticket",
+                              "customer": "Customer", "outcome": "Status", "at": "Go to seq",
+                              "before": "The older-page link", "after": "The newer-page link"}
 CSV_COLUMNS = ("seq", "created_at", "actor", "action", "subject_type", "subject_id", "ticket", "reason", "task",
                "customer", "outcome", "details", "prev_hash", "hash")
 
 
 class FilterError(ValueError):
-    """A filter value that cannot be used; `field` names it."""
+    """A filter value that cannot be used; `field` names it, and `message` says why with the field as subject."""
 
     def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
+        super().__init__(message)
         self.field = field
         self.message = message
+
+    def in_words(self) -> str:
+        """The message as the list's page says it, naming the field by its label in the filter form."""
+        return in_form_words({self.field: self.message}, FIELD_LABELS)
 
 
 @dataclass(frozen=True)
@@ -81,9 +89,9 @@ def parse_filter(args) -> TrailFilter:
     for name in EXACT_FILTERS:
         value = (args.get(name) or "").strip()
         if len(value) > 254:
-            raise FilterError(name, "is longer than 254 characters")
+            raise FilterError(name, f"{name} is longer than 254 characters")
         if "\x00" in value:  # never stored (append replaces it), and PostgreSQL refuses it in a query
-            raise FilterError(name, "contains a NUL character")
+            raise FilterError(name, f"{name} contains a NUL character")
         values[name] = value
     date_from, date_to = _dates(args)
     return TrailFilter(**values, date_from=date_from, date_to=date_to)
@@ -95,7 +103,7 @@ def parse_seq(args, name: str) -> int | None:
     if not value:
         return None
     if not (value.isascii() and value.isdigit()) or len(value) > 10 or int(value) > MAX_SEQ:  # "²".isdigit()
-        raise FilterError(name, f"expected a whole number from 0 to {MAX_SEQ} (a seq), got {value[:40]!r}")
+        raise FilterError(name, f"{name} must be a whole number from 0 to {MAX_SEQ} (a seq), not {value[:40]!r}")
     return int(value)
 
 

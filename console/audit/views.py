@@ -45,7 +45,7 @@ class AuditTrailView(ConsoleView):
             after = browse.parse_seq(request.args, "after")
             at = browse.parse_seq(request.args, "at")
         except browse.FilterError as exc:
-            return self._render_list(browse.TrailFilter(), browse.Page([]), error=exc, status=400)
+            return self._render_list(browse.TrailFilter(), browse.Page([]), error=exc.in_words(), status=400)
         if at is not None:
             before = min(at + 1, browse.MAX_SEQ)
         page = browse.page(console_session(), flt, before=before, after=after)
@@ -93,7 +93,7 @@ class AuditTrailView(ConsoleView):
         try:
             flt = browse.parse_filter(request.args)
         except browse.FilterError as exc:
-            return self._render_list(browse.TrailFilter(), browse.Page([]), error=exc, status=400)
+            return self._render_list(browse.TrailFilter(), browse.Page([]), error=exc.in_words(), status=400)
         session = console_session()
         # Recorded and committed before the first byte leaves: no audit, no export (fail closed).
         record_event(session, actor=current_user.email, action="audit.export", subject_type="audit",

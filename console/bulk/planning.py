@@ -19,6 +19,7 @@ from sqlalchemy import select
 from console.bulk.models import BulkItem
 from console.db import console_session, utcnow
 from console.jsontext import canonical_json
+from console.permissions import role_title
 from console.tasks.disclosure import preview_personal
 from console.tasks.checks import RunRequest, TaskError, check_request, resolve
 from console.tasks.execution import TaskFailure, describe, rehearse
@@ -147,7 +148,7 @@ def _approval_reasons(checked: list, actor) -> list[str]:
     cap = amount_caps().get(actor.role)
     total = _total(checked[0].spec, [item.params for item in checked])
     if cap is not None and total is not None and total > cap:
-        reasons.append(f"the bulk moves {total} cents in total, above the {actor.role} limit of {cap} cents")
+        reasons.append(f"the bulk moves {total} cents in total, above the {role_title(actor.role)} limit of {cap} cents")
     return reasons
 
 

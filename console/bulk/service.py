@@ -20,7 +20,7 @@ from sqlalchemy import func, insert, select, update
 from console.audit.chain import AuditUnavailable, record_event
 from console.auth import token_issuer_id
 from console.jsontext import canonical_json
-from console.permissions import APPROVE_RUNS, user_can
+from console.permissions import APPROVE_RUNS, role_refusal, user_can
 from console.bulk.csvinput import name_rows, parse_csv
 from console.bulk.models import WORKABLE, Bulk, BulkItem
 from console.bulk.planning import Plan, check_items, stored_items_hash
@@ -161,7 +161,7 @@ def _decider(bulk: Bulk, person, verb: str) -> None:
         raise TaskError(403, "forbidden", refusal.replace(f"run {bulk.id}", f"bulk {bulk.id}")
                         .replace("your own run", "your own bulk"))
     if not user_can(person, APPROVE_RUNS):
-        raise TaskError(403, "forbidden", f"your role ({person.role}) may not {verb} bulks")
+        raise TaskError(403, "forbidden", role_refusal(person.role, f"{verb} bulks"))
 
 
 @database_guard

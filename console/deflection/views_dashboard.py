@@ -1,7 +1,6 @@
 """The deflection dashboard (Flask-Admin) and the home-page sections of this domain."""
 from __future__ import annotations
 
-import re
 import time
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
@@ -9,6 +8,7 @@ from flask_admin import expose
 from flask_login import current_user
 
 from console.admin.base import ConsoleView, deny
+from console.dates import DATE_LABELS, in_form_words
 from console.db import console_session, utcnow
 from console.deflection import dashboard, insights, metrics, sprints, workflow
 from console.deflection.metrics import FilterError, StatsFilter
@@ -16,17 +16,7 @@ from console.deflection.rotation import duty_on
 from console.deflection.scope import capacity_hours, forced_team
 from console.permissions import MANAGE_SPRINTS, READ_TEAM_STATS, user_can
 
-# The filter form's names for the query's date fields: pages speak the form's words, the API the query's.
-FIELD_LABELS = {"from": "From date", "to": "To date"}
-_FIELD_NAME = re.compile(r"\b(from|to)\b(?= must | \()")
 HOME_ESCALATIONS = 20  # the developer's home lists the newest ones; the on-duty page has the rest
-
-
-def _in_form_words(exc: FilterError) -> str:
-    """The bad filter as the form names its fields: "From date must be ...", not the query's "from: from must be"."""
-    sentences = (_FIELD_NAME.sub(lambda match: FIELD_LABELS[match.group(1)], message)
-                 for message in exc.fields.values())
-    return " ".join(f"{text[:1].upper()}{text[1:].rstrip('.')}." for text in sentences)
 
 
 def _context(args) -> dashboard.Context:
@@ -50,7 +40,7 @@ class DashboardView(ConsoleView):
             ctx = _context(args)
         except FilterError as exc:
             ctx = _context({})
-            problem = _in_form_words(exc)
+            problem = in_form_words(exc.fields, DATE_LABELS)
         else:
             problem = ""
         section, keys = _section(args)
@@ -94,7 +84,7 @@ class DashboardView(ConsoleView):
         try:
             ctx = _context(request.args)
         except FilterError as exc:
-            abort(400, description=_in_form_words(exc))
+            abort(400, description=in_form_words(exc.fields, DATE_LABELS))
         name = f"deflection-{panel}-{ctx.stats_filter.start}-{ctx.stats_filter.end}.csv"
         return Response(build(ctx).csv(), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -24,7 +24,7 @@ from console.audit.chain import entries_committed
 from console.audit.models import AuditHead
 from console.auth.services import active_token
 from console.db import console_session, utcnow
-from console.permissions import VIEW_METRICS, user_can
+from console.permissions import VIEW_METRICS, role_refusal, user_can
 from console.tasks.models import TaskRun
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -136,7 +136,7 @@ def _refusal() -> Response | None:
         if user is not None:
             if user_can(user, VIEW_METRICS):
                 return None
-            return _error(403, "forbidden", f"your role ({user.role}) may not read the metrics")
+            return _error(403, "forbidden", role_refusal(user.role, "read the metrics"))
     return _error(401, "unauthorized", "send Authorization: Bearer <CONSOLE_METRICS_TOKEN> or an admin's API token")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from console.audit.chain import record_event
-from console.permissions import REVEAL_PII, user_can
+from console.permissions import REVEAL_PII, role_title, user_can
 from console.db import console_session
 
 REASON_MIN, REASON_MAX = 5, 500
@@ -27,7 +27,7 @@ class RevealRefused(Exception):
 def check_reveal(user, reason) -> str:
     """The reason, tidied; RevealRefused (403 for a role without the right, 400 for a bad reason) otherwise."""
     if not user_can(user, REVEAL_PII):
-        raise RevealRefused(403, "role", f"Your role ({user.role}) may not reveal personal data.")
+        raise RevealRefused(403, "role", f"Your role ({role_title(user.role)}) may not reveal personal data.")
     if reason is not None and not isinstance(reason, str):
         raise RevealRefused(400, "reason", "Reason: must be text.")
     reason = reason or ""

@@ -15,7 +15,7 @@ from console.admin.base import ConsoleView
 from console.db import begin_writing, console_session
 from console.deflection.tickets import TicketError, clean_ref, find_ticket
 from console.origin import from_own_page
-from console.permissions import LOOKUP, WORK_TICKETS, role_title, user_can
+from console.permissions import LOOKUP, WORK_TICKETS, role_refusal, role_title, user_can
 from console.runbooks.gaps import note_search_miss
 from console.runbooks.lint import REVIEW_MAX_AGE_DAYS
 from console.runbooks.models import MAX_CHECK_ID_LENGTH
@@ -170,7 +170,7 @@ class RunbookView(ConsoleView):
     def tick(self, slug: str):
         """Keep a checklist tick on the ticket in hand: JSON {"check": id, "ticked": bool}."""
         if not user_can(current_user, WORK_TICKETS):
-            return _json_error(403, "forbidden", f"your role ({current_user.role}) does not work tickets")
+            return _json_error(403, "forbidden", role_refusal(current_user.role, "work tickets"))
         runbook = library().get(slug)
         if runbook is None:
             return _json_error(404, "not_found", f"there is no runbook called {slug!r}")

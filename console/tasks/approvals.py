@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from console.audit.chain import append
 from console.auth import token_issuer_id
 from console.auth.models import StaffUser
-from console.permissions import APPROVE_RUNS, user_can
+from console.permissions import APPROVE_RUNS, role_refusal, user_can
 from console.db import console_session, utcnow
 from console.tasks.checks import TaskError, clean_reason, database_guard, get_run
 from console.tasks.disclosure import masked_text
@@ -114,7 +114,7 @@ def _decider_checks(run_id, approver, reason, verb: str) -> tuple[TaskRun, str]:
     if refusal:
         raise TaskError(403, "forbidden", refusal)
     if not user_can(approver, APPROVE_RUNS):
-        raise TaskError(403, "forbidden", f"your role ({approver.role}) may not {verb} runs")
+        raise TaskError(403, "forbidden", role_refusal(approver.role, f"{verb} runs"))
     try:
         reason = clean_reason(reason)
     except ValueError as exc:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from console.db import console_session, target_session
 from console.deflection.tickets import TicketError, clean_ref
 from console.jsontext import Encoded, encode_plain
+from console.permissions import role_refusal
 from console.tasks.models import SOURCES, TaskRun
 from console.tasks.params import ParamErrors, coerce_params, has_secrets, params_to_json
 from console.tasks.policy import risk_of, run_facts
@@ -148,8 +149,7 @@ def resolve(name: str, user) -> TaskSpec:
     if spec is None:
         raise TaskError(404, "not_found", f"there is no task {name!r} (unknown or disabled)")
     if not may_run(user, spec):
-        role = getattr(user, "role", None) or "anonymous"
-        raise TaskError(403, "forbidden", f"your role ({role}) may not run {spec.name}")
+        raise TaskError(403, "forbidden", role_refusal(getattr(user, "role", None), f"run {spec.name}"))
     return spec
 
 
@@ -185,7 +185,7 @@ def check_request(req: RunRequest) -> CheckedRequest:
     risk, facts = risk_of(spec, params), run_facts(spec, params)
     if not may_run(req.actor, spec, risk):
         permission = "request high-risk runs" if risk == "high" else "run tasks"
-        raise TaskError(403, "forbidden", f"your role ({req.actor.role}) may not {permission} of {spec.name}")
+        raise TaskError(403, "forbidden", role_refusal(req.actor.role, f"{permission} of {spec.name}"))
     customer, order_id = subject_from_params(spec, params)
     return CheckedRequest(spec=spec, params=params, ticket=ticket, reason=reason, risk=risk, customer=customer,
                           order_id=order_id, has_secrets=has_secrets(spec), **facts)

@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 
 from console.auth.models import ROLES, StaffUser
 from console.db import console_session, utcnow
+from console.permissions import role_title
 from console.product.money import format_money
 from console.tasks.models import TaskRun
 from console.tasks.spec import RISKS, TaskSpec, subject_from_params
@@ -127,7 +128,7 @@ def _cap_reasons(session, spec: TaskSpec, params: dict, actor, run_id: int | Non
     def money(cents: int) -> str:
         return format_money(cents, currency)
 
-    over = [f"{p.label} ({money(params[p.name])}) is above the {actor.role} limit of {money(cap)}"
+    over = [f"{p.label} ({money(params[p.name])}) is above the {role_title(actor.role)} limit of {money(cap)}"
             for p in spec.params if p.kind == "money" and params.get(p.name) is not None and params[p.name] > cap]
     if over:
         return over
@@ -135,7 +136,7 @@ def _cap_reasons(session, spec: TaskSpec, params: dict, actor, run_id: int | Non
     if amount + earlier <= cap:
         return []
     return [f"with the {money(earlier)} you moved on {record} in the last 24 hours (approved or waiting), "
-            f"{money(amount)} more make {money(amount + earlier)}, above the {actor.role} limit of {money(cap)}"]
+            f"{money(amount)} more make {money(amount + earlier)}, above the {role_title(actor.role)} limit of {money(cap)}"]
 
 
 def _record_of(spec: TaskSpec, params: dict) -> tuple[str, object, str] | None:

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from console.audit.models import AuditEntry
-from console.permissions import UNDO_RUNS, user_can
+from console.permissions import UNDO_RUNS, role_refusal, user_can
 from console.db import console_session, target_session, utcnow
 from console.formatting import counted
 from console.tasks.checks import TaskError, clean_reason, database_guard, get_run
@@ -134,7 +134,7 @@ def reconcile_run(run_id, actor, settle_as: str | None = None, reason: str | Non
     """Settle an interrupted run as succeeded or failed from the target rows (or by hand with settle_as)."""
     run = get_run(run_id)
     if not user_can(actor, UNDO_RUNS):
-        raise TaskError(403, "forbidden", f"your role ({getattr(actor, 'role', None)}) may not reconcile runs")
+        raise TaskError(403, "forbidden", role_refusal(getattr(actor, "role", None), "reconcile runs"))
     if run.status != "interrupted":
         raise TaskError(409, "conflict", f"run {run.id} is {run.status}, not interrupted")
     if run.started_at is not None and run.started_at > _cutoff(None):

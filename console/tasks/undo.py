@@ -15,7 +15,7 @@ from typing import Callable
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from console.permissions import UNDO_RUNS, user_can
+from console.permissions import UNDO_RUNS, role_refusal, user_can
 from console.db import console_session, utcnow
 from console.deflection.tickets import TicketError, clean_ref
 from console.tasks.approvals import requester_fields
@@ -92,7 +92,7 @@ def undo_status(run: TaskRun) -> tuple[bool, str]:
 def _check(run_id, actor) -> tuple[TaskRun, TaskSpec]:
     original = get_run(run_id)
     if not user_can(actor, UNDO_RUNS):
-        raise TaskError(403, "forbidden", f"your role ({getattr(actor, 'role', None)}) may not undo runs")
+        raise TaskError(403, "forbidden", role_refusal(getattr(actor, "role", None), "undo runs"))
     if original.undo_of is not None:
         raise TaskError(409, "conflict", f"run {original.id} is itself an undo; run the task again instead")
     if original.status != "succeeded":

@@ -48,7 +48,7 @@ def test_every_role_may_look_up(client, login_as, alice, role):
         assert response.status_code == (403 if partial else 200), path
         assert response.headers["Cache-Control"] == "no-store"
         if partial:
-            assert "q: your role (product_owner) may not search customers by part of email" in \
+            assert "q: your role (Product owner) may not search customers by part of email" in \
                 response.get_data(as_text=True)
 
 

@@ -47,7 +47,7 @@ def test_approval_is_needed_for_high_risk_or_an_amount_above_the_cap(app, dbs, r
 
     assert not small.needs_approval and small.reasons == []
     assert capped.needs_approval and capped.reasons == [
-        "Amount (EUR 100.01) is above the agent limit of EUR 100.00"]
+        "Amount (EUR 100.01) is above the Agent limit of EUR 100.00"]
     assert not lead.needs_approval
     assert high.needs_approval and high.reasons == ['"Fake high-risk disable" is high risk with these parameters']
 
@@ -88,7 +88,7 @@ def test_a_split_refund_needs_approval_on_the_second_part(within, request_for, s
 
     assert (first.status, second.status) == ("succeeded", "pending_approval")
     assert second.approval_reasons == (f"with the EUR 60.00 you moved on order {order.id} in the last 24 hours "
-                                       "(approved or waiting), EUR 60.00 more make EUR 120.00, above the agent "
+                                       "(approved or waiting), EUR 60.00 more make EUR 120.00, above the Agent "
                                        "limit of EUR 100.00")
     assert first.amount_cents == second.amount_cents == 6000
 

@@ -249,7 +249,7 @@ def test_amounts_above_the_role_cap_wait_for_approval(within, request_for, shop_
     done = within(start_run, request_for("fake_refund", as_role="lead", order_id=order.id, amount_cents=600))
 
     assert waiting.status == "pending_approval" and waiting.risk == "medium"
-    assert "above the agent limit of EUR 5.00" in waiting.approval_reasons
+    assert "above the Agent limit of EUR 5.00" in waiting.approval_reasons
     assert done.status == "succeeded"  # no cap for leads
     assert fresh(order).refunded_cents == 600
 
