@@ -6,7 +6,8 @@ is offered on a badge column (status) or on the column a parent record's HasMany
 when an index holds both, in that order. Any other combination is narrowed with a notice rather than
 turned into a table scan. Searches run the product's steps (console.product.queries.phases: exact keys,
 then prefixes, then substrings, each less the rows the steps before it found), each paged on the order its
-index yields; a page may span two steps, both ways.
+index yields; a page may span two steps, both ways. On PostgreSQL a page's steps are one statement
+(console.lookup.united); elsewhere each step the page reaches is its own.
 """
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ from sqlalchemy.engine import Connection
 from console.product.declare import HasMany
 from console.product.queries import Phase, QueryInputError, check_query, phases
 from console.product.schema import ProductSchema, ReflectedRecord, python_type
-from console.lookup.paging import PAGE_SIZE, BadCursor, Page, SortOrder, keyset_page, prebuilt
+from console.lookup import united
+from console.lookup.paging import PAGE_SIZE, BadCursor, Page, SortOrder, dialect_name, keyset_page, prebuilt
 
 
 class LookupInputError(ValueError):
@@ -288,7 +290,11 @@ def search(conn: Connection, reflected: ReflectedRecord, q: str, *, direction: s
     if direction == "last":
         start = len(steps) - 1
     forwards = direction in ("first", "after")
-    found = _walk(conn, reflected, steps, start, direction, inner, size)
+    if dialect_name(conn) in united.DIALECTS:
+        shape = ("records", token(reflected), "steps", tuple((s.phase.kind, s.phase.column) for s in steps))
+        found = united.walk(conn, shape, steps, start, direction, inner, size)
+    else:
+        found = _walk(conn, reflected, steps, start, direction, inner, size)
     more = len(found) > size
     shown = found[:size] if forwards else list(reversed(found[:size]))
 

@@ -46,7 +46,7 @@ def _derived(statement: Select, key: tuple, build) -> Select:
     return derived
 
 
-def _dialect_name(session: Session | Connection) -> str:
+def dialect_name(session: Session | Connection) -> str:
     return (session if isinstance(session, Connection) else session.get_bind()).dialect.name
 
 
@@ -155,6 +155,33 @@ def _page_statement(statement: Select, sort: SortOrder, *, ascending: bool, afte
     return statement.order_by(*order).limit(size + 1)
 
 
+def page_statement(statement: Select, sort: SortOrder, *, direction: str, after: bool, size: int,
+                   dialect: str) -> Select:
+    """`statement` as one page in `sort` order read in `direction` (from :cursor_0.. when `after`), `size + 1`
+    rows; built once per shape when `statement` is prebuilt."""
+    # Walking backwards (previous page, last page) reads the index in the opposite order and
+    # flips the rows afterwards, so both ends of a million rows cost the same.
+    ascending = sort.descending == (direction in ("before", "last"))
+    pattern_order = sort.byte_order and dialect == "postgresql"
+    lead_bound = dialect in ("mysql", "mariadb")
+    shape = ("page", sort.param, tuple((c.table.name, c.key) for c in sort.columns), ascending, after,
+             size, pattern_order, lead_bound)
+    return _derived(statement, shape, lambda: _page_statement(
+        statement, sort, ascending=ascending, after=after, size=size, pattern_order=pattern_order,
+        lead_bound=lead_bound))
+
+
+def cursor_values(sort: SortOrder, direction: str, cursor: str | None) -> dict:
+    """The bound values of a page's cursor (none for "first" and "last"); BadCursor when it does not fit."""
+    if direction not in DIRECTIONS:
+        raise BadCursor(f"unknown direction {direction!r}")
+    if direction not in ("after", "before"):
+        return {}
+    if not cursor:
+        raise BadCursor("a cursor is required")
+    return {f"cursor_{n}": value for n, value in enumerate(sort.decode(cursor))}
+
+
 def keyset_page(session: Session | Connection, statement: Select, sort: SortOrder, *, direction: str = "first",
                 cursor: str | None = None, size: int = PAGE_SIZE, params: dict | None = None) -> Page:
     """Run `statement` (filters applied, no ORDER BY; `params` binds them) for one page in `sort` order.
@@ -162,29 +189,12 @@ def keyset_page(session: Session | Connection, statement: Select, sort: SortOrde
     direction: "first" (page 1), "after" a cursor (next), "before" a cursor (previous), or
     "last" (the last page). One query of `size + 1` rows; the extra row tells whether more exist.
     """
-    if direction not in DIRECTIONS:
-        raise BadCursor(f"unknown direction {direction!r}")
-    values = None
-    if direction in ("after", "before"):
-        if not cursor:
-            raise BadCursor("a cursor is required")
-        values = sort.decode(cursor)
-    # Walking backwards (previous page, last page) reads the index in the opposite order and
-    # flips the rows afterwards, so both ends of a million rows cost the same.
+    values = cursor_values(sort, direction, cursor)
     backwards = direction in ("before", "last")
-    ascending = sort.descending == backwards
-    dialect = _dialect_name(session)
-    pattern_order = sort.byte_order and dialect == "postgresql"
-    lead_bound = dialect in ("mysql", "mariadb")
-    shape = ("page", sort.param, tuple((c.table.name, c.key) for c in sort.columns), ascending, values is not None,
-             size, pattern_order, lead_bound)
-    page_statement = _derived(statement, shape, lambda: _page_statement(
-        statement, sort, ascending=ascending, after=values is not None, size=size, pattern_order=pattern_order,
-        lead_bound=lead_bound))
-    bound = dict(params or {})
-    for n, value in enumerate(values or ()):
-        bound[f"cursor_{n}"] = value
-    rows = session.execute(page_statement, bound).all()
+    statement = page_statement(statement, sort, direction=direction, after=bool(values), size=size,
+                               dialect=dialect_name(session))
+    bound = {**params, **values} if params else values
+    rows = session.execute(statement, bound).all()
     more = len(rows) > size
     rows = rows[:size]
     if backwards:

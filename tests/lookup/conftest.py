@@ -50,7 +50,7 @@ class StatementLog:
 
     def selects_with_parameters(self, database: str | None = None) -> list[tuple[str, object]]:
         return [(sql, parameters) for db, sql, parameters in self.statements
-                if sql.lstrip().upper().startswith("SELECT") and (database is None or db == database)]
+                if sql.lstrip(" \n(").upper().startswith("SELECT") and (database is None or db == database)]
 
 
 @pytest.fixture

@@ -66,3 +66,24 @@ def test_a_role_that_may_not_reveal_still_finds_a_whole_email(client, login_as, 
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and f'href="/admin/records/customers/{exact.id}"' in html
     assert all(f'href="/admin/records/customers/{c.id}"' not in html for kind, c in webers if kind != "exact")
+
+
+def test_on_postgresql_a_page_is_one_statement_that_stops_when_the_page_is_full(app, target_db, webers, sql_log):
+    """console.lookup.united: the steps are one UNION ALL read in turn; steps after a full page never run,
+    and no part of it is planned in parallel (which would interleave the steps), however cheap parallel is."""
+    if target_db.connection().dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL sends the steps as one statement")
+    customers = app.extensions["product_schema"].record("customers")
+    found = listing.search(target_db.connection(), customers, Q, size=2)  # the exact match and both prefixes
+    assert [phase.kind for phase, _row in found.found] == ["exact", "prefix"]
+    [(statement, parameters)] = [(sql, p) for sql, p in sql_log.selects_with_parameters("target") if "UNION ALL" in sql]
+    conn = target_db.connection()
+    for setting in ("parallel_setup_cost", "parallel_tuple_cost", "min_parallel_table_scan_size",
+                    "min_parallel_index_scan_size"):
+        conn.exec_driver_sql(f"SET LOCAL {setting} = 0")
+    plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + statement,
+                                                            parameters))
+    assert "Gather" not in plan and "Parallel" not in plan, plan
+    # Five steps (exact, prefix, and the substrings of the email, the name and the phone): the three substring
+    # branches are never run, as the exact match and the prefixes fill the page and its one extra row.
+    assert plan.count("Append") == 1 and plan.count("(never executed)") >= 3, plan
