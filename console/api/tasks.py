@@ -29,10 +29,12 @@ def run_body(run) -> dict:
 @bp.errorhandler(TaskError)
 def _task_error(exc: TaskError):
     """The runner's refusals and errors in the API's error format; a refused or failed run comes along."""
-    body = {"error": {"code": exc.code, "message": exc.message, "fields": exc.fields or {}}}
-    if exc.run is not None:
-        body["run"] = run_body(exc.run)
-    return jsonify(body), exc.status
+    if exc.run is None:
+        return jsonify({"error": {"code": exc.code, "message": exc.message, "fields": exc.fields or {}}}), exc.status
+    # The message repeats the run's error: it is masked as the run is, or the run's masks would be for nothing.
+    run, personal = masked_run(jsonable(run_to_dict(exc.run)), find_task(exc.run.task))
+    return jsonify({"error": {"code": exc.code, "message": personal.text(exc.message), "fields": exc.fields or {}},
+                    "run": run}), exc.status
 
 
 def _run_request(name: str) -> RunRequest:
@@ -95,6 +97,7 @@ def create_run(name: str):
     """Run the task (or ask for approval); 201 with the run, 422 with the run when refused."""
     run = start_run(_run_request(name))
     if run.status in ("refused", "failed"):  # a replayed refusal answers as the first one did
-        return jsonify({"error": {"code": run.status, "message": run.error or run.status, "fields": {}},
-                        "run": run_body(run)}), 422
+        body = run_body(run)
+        return jsonify({"error": {"code": run.status, "message": body["error"] or run.status, "fields": {}},
+                        "run": body}), 422
     return jsonify({"run": run_body(run)}), 201

@@ -135,6 +135,19 @@ def test_a_preview_refusal_is_a_422_with_its_refused_run(client, api_token, demo
     assert response.get_json()["run"]["id"] == run.id
 
 
+@pytest.mark.parametrize("path", ["preview", "runs"])
+def test_a_refusal_message_is_masked_as_its_run_is(client, api_token, demo_shop, path):
+    """The message repeats the refused run's error, which names the customer: both are masked alike."""
+    _, headers = api_token("agent")
+    body = {"params": {"email": "alice@example.com"}, "ticket": "T-1", "reason": "Customer cannot log in"}
+    for _ in range(2):  # the second answer replays the first run's
+        response = client.post(f"/api/v1/tasks/unlock_account/{path}", json=body,
+                               headers=dict(headers, **{"Idempotency-Key": f"mask-{path}"}))
+        error = assert_error(response, 422, "refused")
+        assert "is not locked" in error["message"] and "alice@example.com" not in error["message"]
+        assert error["message"] == response.get_json()["run"]["error"]
+
+
 def test_missing_ticket_and_reason_are_a_400_naming_both(client, api_token, demo_shop):
     _, headers = api_token("agent")
     body = {"params": {"order_id": 1004, "amount_cents": 3000}}
