@@ -172,8 +172,10 @@ _WITH_EVENT: dict[tuple[int, tuple], object] = {}
 def _upsert_with_event(session, deltas: dict, event: dict) -> bool:
     """On PostgreSQL, the event rollup's upsert of a few rows as one statement that inserts
     `event` in a CTE; False, with nothing written, where that does not apply."""
+    if _dialect(session) != "postgresql":
+        return False
     rows = _rows(EVENT_KEY, EVENT_MEASURES, deltas)
-    if not 0 < len(rows) <= WITH_EVENT_ROWS or _dialect(session) != "postgresql":
+    if not 0 < len(rows) <= WITH_EVENT_ROWS:
         return False
     names, event_names = EVENT_KEY + EVENT_MEASURES, tuple(sorted(event))
     statement = _WITH_EVENT.get((len(rows), event_names))
