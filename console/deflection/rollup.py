@@ -13,11 +13,12 @@ from collections import defaultdict
 from datetime import date, timedelta
 from types import SimpleNamespace
 
+from sqlalchemy import bindparam, insert, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from console.deflection.models import EventRollup, OutcomeRollup, TicketRollup
+from console.deflection.models import EventRollup, OutcomeRollup, TicketEvent, TicketRollup
 from console.deflection.outcome import TERMINAL_RUN_STATUSES
 
 TICKET_KEY = ("grain", "day", "team", "category", "outcome", "escalation_class", "task", "false_deflection", "missing_tool")
@@ -27,6 +28,9 @@ OUTCOME_MEASURES = ("tickets",)
 EVENT_KEY = ("grain", "day", "team", "category", "kind", "subject", "status")
 EVENT_MEASURES = ("events", "minutes")
 CHUNK = 5000
+_ADD_EVENT = insert(TicketEvent.__table__)  # the model's defaults fill what an event's row leaves out
+# The most event-rollup rows that take a new event along in one statement (a single event makes two: day, week).
+WITH_EVENT_ROWS = 8
 
 
 def ticket_entry(ticket) -> tuple[tuple, tuple] | None:
@@ -93,16 +97,23 @@ class RollupDeltas:
             for index, value in enumerate(measures):
                 total[index] += value
 
-    def write(self, session) -> None:
+    def write(self, session, *, event: dict | None = None) -> None:
         """Apply the pending additions, per day and per week, in the session's transaction.
 
         `session` may be a session's Connection, where no ORM change is pending that the session's
         autoflush would have to write first: the upserts then skip the ORM's execution layer.
+        `event`: a ticket event's row to insert too; on PostgreSQL it goes in the
+        event rollup's upsert, as a data-modifying CTE: a round trip fewer for every task run's outcome.
         """
         tickets = by_grain(self.tickets, len(TICKET_MEASURES))
+        events = by_grain(self.events, len(EVENT_MEASURES))
+        if event is not None and not _upsert_with_event(session, events, event):
+            session.execute(_ADD_EVENT, event)
+            event = None
         _upsert(session, TicketRollup, TICKET_KEY, TICKET_MEASURES, tickets)
         _upsert(session, OutcomeRollup, OUTCOME_KEY, OUTCOME_MEASURES, outcomes_of(tickets))
-        _upsert(session, EventRollup, EVENT_KEY, EVENT_MEASURES, by_grain(self.events, len(EVENT_MEASURES)))
+        if event is None:
+            _upsert(session, EventRollup, EVENT_KEY, EVENT_MEASURES, events)
         self.tickets.clear()
         self.events.clear()
 
@@ -143,15 +154,54 @@ def _upsert_statement(dialect: str, model, key_columns, measure_columns):
     return _UPSERTS[cache_key]
 
 
-def _upsert(session, model, key_columns, measure_columns, deltas: dict) -> None:
+def _rows(key_columns, measure_columns, deltas: dict) -> list[dict]:
     rows = [dict(zip(key_columns, key)) | dict(zip(measure_columns, measures))
             for key, measures in deltas.items() if any(measures)]
-    if not rows:
-        return
-    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
-    statement = _upsert_statement(dialect.name, model, key_columns, measure_columns)
     # Sorted keys make concurrent writers take row locks in the same order (no deadlocks).
     rows.sort(key=lambda row: tuple(str(row[name]) for name in key_columns))
+    return rows
+
+
+def _dialect(session) -> str:
+    return (session.dialect if isinstance(session, Connection) else session.get_bind().dialect).name
+
+
+_WITH_EVENT: dict[tuple[int, tuple], object] = {}
+
+
+def _upsert_with_event(session, deltas: dict, event: dict) -> bool:
+    """On PostgreSQL, the event rollup's upsert of a few rows as one statement that inserts
+    `event` in a CTE; False, with nothing written, where that does not apply."""
+    if _dialect(session) != "postgresql":
+        return False
+    rows = _rows(EVENT_KEY, EVENT_MEASURES, deltas)
+    if not 0 < len(rows) <= WITH_EVENT_ROWS:
+        return False
+    names, event_names = EVENT_KEY + EVENT_MEASURES, tuple(sorted(event))
+    statement = _WITH_EVENT.get((len(rows), event_names))
+    if statement is None:
+        # The rows as a UNION ALL of one-row SELECTs: a multi-row VALUES has no cache key, so SQLAlchemy
+        # would compile it again at every run (about a millisecond).
+        table = EventRollup.__table__
+        rows_in = union_all(*(select(*(bindparam(f"row{i}_{name}", type_=table.c[name].type) for name in names))
+                              for i in range(len(rows))))
+        upsert = pg_insert(table).from_select(list(names), rows_in)
+        added = _ADD_EVENT.values({name: bindparam(f"event_{name}") for name in event_names})
+        statement = _WITH_EVENT.setdefault((len(rows), event_names), upsert.on_conflict_do_update(
+            index_elements=list(EVENT_KEY), set_={name: table.c[name] + upsert.excluded[name] for name in EVENT_MEASURES}
+        ).add_cte(added.cte("event")))
+    values = {f"event_{name}": value for name, value in event.items()}
+    for i, row in enumerate(rows):
+        values.update((f"row{i}_{name}", value) for name, value in row.items())
+    session.execute(statement, values)
+    return True
+
+
+def _upsert(session, model, key_columns, measure_columns, deltas: dict) -> None:
+    rows = _rows(key_columns, measure_columns, deltas)
+    if not rows:
+        return
+    statement = _upsert_statement(_dialect(session), model, key_columns, measure_columns)
     for start in range(0, len(rows), CHUNK):
         session.execute(statement, rows[start:start + CHUNK])
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Callable
 
-from sqlalchemy import bindparam, insert, literal_column, select, update
+from sqlalchemy import bindparam, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -31,7 +31,6 @@ _LOCKED = (select(*(_TICKETS.c[name] for name in TICKET_COLUMNS)).where(_TICKETS
            .with_for_update())
 _EARLIER = (select(*(_EVENTS.c[name] for name in FACT_COLUMNS)).where(_EVENTS.c.ticket_id == bindparam("ticket_id"))
             .order_by(_EVENTS.c.id))
-_ADD_EVENT = insert(_EVENTS)
 _UPDATES: dict[frozenset, object] = {}
 _CREATES: dict[str, object] = {}
 
@@ -80,11 +79,6 @@ def lock_ticket(session: Session, ref: str, opening: Callable[[], dict]) -> tupl
 def earlier_events(session: Session, ticket_id: int) -> list:
     """The ticket's events so far, oldest first, as the columns the derived facts read."""
     return list(session.connection().execute(_EARLIER, {"ticket_id": ticket_id}))
-
-
-def add_event(session: Session, values: dict) -> None:
-    """Insert one event (the model's defaults fill what `values` leaves out)."""
-    session.connection().execute(_ADD_EVENT, values)
 
 
 def update_ticket(session: Session, ticket_id: int, changed: dict) -> None:

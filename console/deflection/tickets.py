@@ -30,7 +30,7 @@ from console.deflection.models import EVENT_KINDS, Ticket, TicketEvent
 from console.deflection.outcome import derive_facts
 from console.deflection.rollup import RollupDeltas, event_entries, ticket_entry
 from console.deflection.rotation import duty_for
-from console.deflection.ticket_rows import add_event, earlier_events, lock_ticket, update_ticket
+from console.deflection.ticket_rows import earlier_events, lock_ticket, update_ticket
 from console.webhooks.outbox import notify
 
 MAX_REF_LENGTH = 120  # the column's width: a TICKET_REF_PATTERN allowing more is still cut here
@@ -264,11 +264,9 @@ def add_run_event(session: Session, ref: str, *, actor: str, task: str, run_id: 
     ticket, created = lock_ticket(session, ref, opening)
     deltas = RollupDeltas()
     if created:
-        add_event(session, {"ticket_id": ticket.id, **values})
         deltas.add_ticket(ticket_entry(ticket))
     else:
         earlier = earlier_events(session, ticket.id)
-        add_event(session, {"ticket_id": ticket.id, **values})
         changed = {}
         if customer and not ticket.customer:
             ticket.customer = changed["customer"] = customer
@@ -278,7 +276,7 @@ def add_run_event(session: Session, ref: str, *, actor: str, task: str, run_id: 
                         if getattr(ticket, name) != before[name]}, updated_at=ticket.updated_at)
         update_ticket(session, ticket.id, changed)
     deltas.add_events(event_entries(event, ticket))
-    deltas.write(session.connection())
+    deltas.write(session.connection(), event={"ticket_id": ticket.id, **values})  # the event is written here
 
 
 # What `derive_facts` reads of an event: the earlier events of a ticket are read as these columns alone.

@@ -1,7 +1,7 @@
 """add_run_event: a task run's event written in Core statements, the same as add_ticket_event writes it."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from console.deflection.models import EventRollup, OutcomeRollup, Ticket, TicketEvent, TicketRollup
 from console.deflection.tickets import add_run_event, add_ticket_event, open_ticket
@@ -81,3 +81,21 @@ def test_a_ticket_the_session_holds_is_read_anew_and_keeps_its_category(app, con
         assert ticket.category == "accounts"
         assert console_db.scalar(select(func.count()).select_from(TicketEvent)
                                  .where(TicketEvent.ticket_id == ticket.id)) == 1
+
+
+def test_a_run_event_and_its_rollup_are_one_statement_on_postgresql(app, console_db):
+    statements = []
+    connection = console_db.connection()
+    event.listen(connection, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with app.app_context():
+        add_run_event(console_db, "T-ONE", actor=ACTOR, **RUNS[0])
+        add_run_event(console_db, "T-ONE", actor=ACTOR, **RUNS[0])  # on a ticket that exists
+
+    writes = [s for s in statements if "INSERT INTO ticket_event" in s]
+    both = [s for s in writes if "INSERT INTO ticket_events" in s and "INSERT INTO ticket_event_rollup" in s]
+    assert len(both) == (2 if connection.dialect.name == "postgresql" else 0)
+    assert len(writes) == (2 if both else 4)
+    assert console_db.scalar(select(func.count()).select_from(TicketEvent)
+                             .join(Ticket, Ticket.id == TicketEvent.ticket_id).where(Ticket.ref == "T-ONE")) == 2
+    assert _rollups(console_db)["events"] == {("d", "task_run", "unlock_account", "succeeded"): 2,
+                                              ("w", "task_run", "unlock_account", "succeeded"): 2}
