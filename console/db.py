@@ -207,19 +207,6 @@ def is_postgres(bind) -> bool:
     return bind.dialect.name == "postgresql"
 
 
-_LAZY_COMMIT = "SET LOCAL synchronous_commit TO OFF"
-
-
-def commit_lazily(session: Session) -> None:
-    """Let the session's transaction commit without waiting for its WAL to reach the disk (PostgreSQL only).
-
-    Only for a write that a crash may lose without harm, because a later step redoes it: PostgreSQL keeps the
-    order (a later durable commit makes this one durable too), so what survives is always a prefix."""
-    conn = session.connection()
-    if is_postgres(conn):
-        conn.exec_driver_sql(_LAZY_COMMIT)
-
-
 _NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
 
 

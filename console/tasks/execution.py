@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from console.audit.chain import AuditUnavailable, record_event
-from console.db import commit_lazily, console_session, target_session, utcnow
+from console.db import console_session, target_session, utcnow
 from console.deflection.tickets import add_run_event
 from console.jsontext import Encoded, encode, encode_plain
 from console.tasks.checks import CheckedRequest, TaskError
@@ -246,17 +246,12 @@ def first_write(claim, run: TaskRun, checked: CheckedRequest, actor, decision: D
 
 
 def write_run(run: TaskRun, *, action: str, actor: str | None = None, reason: str | None = None,
-              details: dict | None = None, ticket_event: bool = True, before_commit: Callable | None = None,
-              durable: bool = True):
-    """Save the run, its ticket event and one audit entry in one console commit (503 when the audit fails).
-
-    durable=False: the commit does not wait for the disk (`commit_lazily`)."""
+              details: dict | None = None, ticket_event: bool = True, before_commit: Callable | None = None):
+    """Save the run, its ticket event and one audit entry in one console commit (503 when the audit fails)."""
     session = _console()
     # A hook's refusal (the exact rate limit) or any failure: the block rolls back, nothing of this run is kept.
     try:
         with run_row(session, run):  # the intent's entry names the run by id
-            if not durable:
-                commit_lazily(session)
             if before_commit is not None:
                 before_commit(session)
             if ticket_event:
@@ -290,15 +285,13 @@ def end_fields(run: TaskRun, status: str, *, rehearsal: Rehearsal | None = None,
 
 def settle(run: TaskRun, status: str, *, rehearsal: Rehearsal | None = None, result: str = "", error: str = "",
            action: str = "task.outcome", actor: str | None = None, reason: str | None = None,
-           details: dict | None = None, before_commit: Callable | None = None, raise_failure: bool = True,
-           durable: bool = True) -> TaskRun:
+           details: dict | None = None, before_commit: Callable | None = None, raise_failure: bool = True) -> TaskRun:
     """Give a run its final status with the outcome audited; raise TaskError 422 when it did not succeed."""
     end_fields(run, status, rehearsal=rehearsal, result=result, error=error)
     body = {"changes": Encoded(run.changes), "effects": Encoded(run.effects), "result": run.result,
             "error": run.error, **(details or {})}
     try:
-        write_run(run, action=action, actor=actor, reason=reason, details=body, before_commit=before_commit,
-                  durable=durable)
+        write_run(run, action=action, actor=actor, reason=reason, details=body, before_commit=before_commit)
     except TaskError as exc:
         if run.started_at is not None:
             raise TaskError(503, "audit_unavailable",
@@ -340,10 +333,7 @@ def execute(run: TaskRun, spec: TaskSpec, params: dict, *, now: datetime, expect
 
     def finish(status, **kwargs):
         hook = (lambda session: before_settle(session, status)) if before_settle else None
-        # A success with nothing else in its commit: if a crash loses its outcome, the run shows interrupted
-        # and reconciling it (console.tasks.reconcile) finds the change and writes the same outcome again.
-        # The intent before it stays durable: no change is ever made that its intent does not precede.
-        return settle(run, status, before_commit=hook, durable=status != "succeeded" or hook is not None, **kwargs)
+        return settle(run, status, before_commit=hook, **kwargs)
 
     try:
         done = (_commit_prepared(prepared) if prepared is not None else

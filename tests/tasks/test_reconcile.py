@@ -1,6 +1,6 @@
 """Interrupted runs (a crash between the target commit and the outcome) and how they are settled."""
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from admin_tasks.shop_schema import Order, OutboxEmail
 from console.tasks.models import TaskRun
@@ -126,22 +126,3 @@ def test_a_failed_interrupted_undo_frees_the_original(within, request_for, staff
 
     assert within(reconcile_run, undo.id, staff("lead")).status == "failed"
     assert fresh(original).undone_by is None
-
-
-def test_only_a_successful_outcome_commits_lazily_after_its_durable_intent(within, attempt, request_for,
-                                                                           shop_order, console_db):
-    """A crash may lose such an outcome: the run is then interrupted, and settled as the tests above show."""
-    statements = []
-    connection = console_db.connection()
-    event.listen(connection, "before_cursor_execute", lambda *args: statements.append(args[2]))
-    lazy = ["SET LOCAL synchronous_commit TO OFF"] if connection.dialect.name == "postgresql" else []
-
-    within(start_run, request_for("fake_refund", order_id=shop_order().id, amount_cents=1))
-    ran, statements[:] = list(statements), []
-    assert attempt(start_run, request_for("fake_refund", order_id=shop_order().id, amount_cents=10**9)).status == 422
-
-    assert [s for s in ran if "synchronous_commit" in s] == lazy
-    if lazy:  # after the intent's entry, before the outcome's
-        entries = [n for n, s in enumerate(ran) if "audit_entries" in s]
-        assert entries[0] < ran.index(lazy[0]) < entries[1]
-    assert not [s for s in statements if "synchronous_commit" in s]
