@@ -115,7 +115,7 @@ class Record:
                 raise ProductError(self.name, "personal", f"column {column!r}: use one of the masks in "
                                                           f"console.product.mask ({', '.join(NAME_OF.values())})")
         for column, kind in self.holds.items():
-            if kind not in REJECTS:
+            if not isinstance(kind, str) or kind not in REJECTS:
                 raise ProductError(self.name, "holds", f"column {column!r}: a kind is one of {', '.join(REJECTS)}")
         for column, money in self.money.items():
             if not isinstance(money, Money) or bool(money.currency) == bool(money.currency_column):

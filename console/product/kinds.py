@@ -47,8 +47,8 @@ class Broken:
 def broken(conn: Connection, table_name: str, key: str, name: str, kind: str) -> Broken | None:
     """The values of `table_name`.`name` that break `kind`, read whole and judged by `foreign` (the search's own
     rule); None when every value fits."""
-    rows = conn.execution_options(stream_results=True, yield_per=2000).execute(
-        select(column(key), column(name)).select_from(table(table_name)).where(column(name).is_not(None)))
+    rows = conn.execute(select(column(key), column(name)).select_from(table(table_name))
+                        .where(column(name).is_not(None)), execution_options={"stream_results": True, "yield_per": 2000})
     count, first = 0, None
     for row_key, value in rows:
         char = foreign(kind, str(value))
