@@ -15,6 +15,7 @@ RECORDS = [
         columns=["id", "email", "name", "status", "email_confirmed", "failed_login_count", "created_at"],
         sort=["created_at"],
         personal={"email": mask.email, "name": mask.name, "phone": mask.phone},
+        holds={"name": "name", "phone": "phone"},
         badges={"status": STATUS_TONES},
         related=[HasMany("orders", via="customer_id"), HasMany("outbox_emails", via="customer_id")],
     ),

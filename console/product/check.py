@@ -2,15 +2,18 @@
 
 A search or sort key needs an index that leads with its column (a unique constraint or the
 primary key will do), and a substring key its search index (console.product.search_index);
-without one, every search would read the whole table.
+without one, every search would read the whole table. A column given a kind (`holds`) must hold no
+character its kind never holds (console.product.kinds): a search leaves the column's substring step out for
+a text with such a character, so a value holding one would not be found by it.
 """
 from __future__ import annotations
 
 from sqlalchemy import inspect
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from console.product import search_index
 from console.product.declare import HasMany
+from console.product.kinds import DESCRIBED, broken
 from console.product.loading import Product
 
 
@@ -25,6 +28,18 @@ def leading_columns(inspector, table: str) -> set[str]:
         if columns:
             leading.add(columns[0])
     return leading
+
+
+def _foreign_values(conn: Connection, record, name: str) -> list[str]:
+    """The problem of a column some of whose values hold a character its kind (`holds`) never holds: a search
+    for a text with that character would not find them. The line names the first row's key, not its value."""
+    kind = record.holds[name]
+    found = broken(conn, record.table, record.key, name, kind)
+    if found is None:
+        return []
+    return [f"{record.name}: holds: {found.count} value(s) of {name!r} hold {DESCRIBED[kind]}, which no {kind} "
+            f"holds (first: key {found.key!r}, {found.char!r}); a search for a text with one leaves {name!r} out, "
+            "so they would not be found: clean them, or leave the column out of holds"]
 
 
 def check_product(product: Product, engine: Engine) -> list[str]:
@@ -54,6 +69,9 @@ def check_product(product: Product, engine: Engine) -> list[str]:
             if index.column in columns.get(index.record, ()) and not search_index.exists(conn, index):
                 problems.append(f"{index.record}: substring: no substring index on {index.table!r}.{index.column!r} "
                                 f"(`support-console product index` makes {index.name})")
+        for record in product.records.values():
+            problems += [problem for name in record.holds if name in columns.get(record.name, ())
+                         for problem in _foreign_values(conn, record, name)]
     for record in product.records.values():
         for relation in record.related:
             other = product.records[relation.record]

@@ -12,6 +12,7 @@ import re
 import string
 from dataclasses import dataclass
 
+from console.product.kinds import REJECTS
 from console.product.mask import NAME_OF
 from console.product.money import CURRENCY_CODE, Money
 
@@ -77,7 +78,7 @@ class Record:
     """One kind of row support looks up, declared over a table of the product database."""
 
     FIELDS = ("table", "key", "label", "title", "exact", "prefix", "substring", "columns", "sort", "personal",
-              "money", "badges", "related")
+              "holds", "money", "badges", "related")
 
     def __init__(self, name: str, **fields):
         if not isinstance(name, str) or not RECORD_NAME.match(name):
@@ -97,6 +98,7 @@ class Record:
         self.columns = _columns(name, "columns", fields.get("columns", ()))
         self.sort = _columns(name, "sort", fields.get("sort", ()))
         self.personal = _mapping(name, "personal", fields.get("personal", {}))
+        self.holds = _mapping(name, "holds", fields.get("holds", {}))
         self.money = _mapping(name, "money", fields.get("money", {}))
         self.badges = _mapping(name, "badges", fields.get("badges", {}))
         self.related = tuple(fields.get("related", ()))
@@ -112,6 +114,9 @@ class Record:
             if mask not in NAME_OF:
                 raise ProductError(self.name, "personal", f"column {column!r}: use one of the masks in "
                                                           f"console.product.mask ({', '.join(NAME_OF.values())})")
+        for column, kind in self.holds.items():
+            if not isinstance(kind, str) or kind not in REJECTS:
+                raise ProductError(self.name, "holds", f"column {column!r}: a kind is one of {', '.join(REJECTS)}")
         for column, money in self.money.items():
             if not isinstance(money, Money) or bool(money.currency) == bool(money.currency_column):
                 raise ProductError(self.name, "money", f"column {column!r}: expected Money(currency=\"EUR\") or "
@@ -157,7 +162,7 @@ class Record:
         currencies = tuple(m.currency_column for m in self.money.values() if m.currency_column)
         return {"key": (self.key,), "title": self.title_columns, "exact": self.exact, "prefix": self.prefix,
                 "substring": self.substring, "columns": self.columns, "sort": self.sort,
-                "personal": tuple(self.personal), "money": tuple(self.money) + currencies,
+                "personal": tuple(self.personal), "holds": tuple(self.holds), "money": tuple(self.money) + currencies,
                 "badges": tuple(self.badges),
                 "related": tuple(r.via for r in self.related if isinstance(r, BelongsTo))}
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from console.jsontext import jsonable
 from console.product.declare import BelongsTo
+from console.product.kinds import foreign
 from console.product.money import format_money, money_json
 from console.product.schema import PAGE_SIZE, ProductSchema, ReflectedRecord, python_type
 from console.product.search_index import like_escaped, searchable
@@ -110,14 +111,17 @@ def phases(reflected: ReflectedRecord, q: str | None, *, personal_partial: bool 
     """The steps of a search for `q`: exact keys, then prefixes, then substrings, in declaration order.
 
     Without `personal_partial`, no step matches part of a personal column (see console.product.searches).
-    A substring step needs three letters or digits in a row (search_index.searchable).
+    A substring step needs three letters or digits in a row (search_index.searchable), and is left out when
+    the text holds a character no value of the column's declared kind holds (`holds`; console.product.kinds:
+    letters in a phone number, digits in a name): it could find nothing, and would still read its index.
     """
     if q is None:
         return [Phase("all", None, {})]
     record = reflected.record
     wanted = [("exact", name) for name in record.exact] + [("prefix", name) for name in record.prefix]
     if searchable(q):
-        wanted += [("substring", name) for name in record.substring]
+        wanted += [("substring", name) for name in record.substring
+                   if foreign(record.holds.get(name), q) is None]
     found = []
     for kind, name in wanted:
         if kind in PARTIAL and name in record.personal and not personal_partial:

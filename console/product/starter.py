@@ -2,7 +2,8 @@
 
 Every table with a one-column primary key becomes a record named after it; unique columns are
 exact search keys, indexed text columns prefix keys, indexed columns sort keys; columns named
-like personal data are masked; foreign keys become related records both ways.
+like personal data are masked, and those named like phone numbers or people's names say what they hold
+(`holds`); foreign keys become related records both ways.
 """
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import re
 from pathlib import Path
 
 from sqlalchemy import LargeBinary, MetaData, UniqueConstraint
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
+from console.product.kinds import broken
 from console.product.schema import python_type
 
 LIST_COLUMNS = 8
@@ -26,6 +28,12 @@ PERSONAL_WORDS = (
     ("name", {"name", "firstname", "lastname", "fullname", "surname", "username"}),
     ("text", {"address", "street", "line1", "line2", "addr"}),
 )
+# Columns whose name says what their values hold (console.product.kinds), the words run together: a person's
+# name, not a `name` or `username` (a product's or a login's may hold digits). Given only when the values agree.
+KIND_NAMES = (
+    ("phone", {"phone", "mobile", "tel", "telephone", "fax", "phonenumber", "mobilenumber"}),
+    ("name", {"firstname", "lastname", "fullname", "surname", "givenname", "familyname"}),
+)
 
 
 class StarterError(ValueError):
@@ -35,6 +43,11 @@ class StarterError(ValueError):
 def personal_mask(column: str) -> str | None:
     words = set(re.split(r"[^a-z0-9]+", column.lower()))
     return next((mask for mask, names in PERSONAL_WORDS if words & names), None)
+
+
+def kind_of(column: str) -> str | None:
+    joined = re.sub(r"[^a-z0-9]+", "", column.lower())
+    return next((kind for kind, names in KIND_NAMES if joined in names), None)
 
 
 def record_name(table: str, taken: set[str]) -> str:
@@ -60,7 +73,8 @@ def _leading(table) -> tuple[set[str], set[str]]:
     return leading, unique
 
 
-def _declaration(table, name: str, names: dict[str, str], relations: list[str]) -> list[str]:
+def _declaration(table, name: str, names: dict[str, str], relations: list[str],
+                 conn: Connection | None = None) -> list[str]:
     key = table.primary_key.columns.values()[0].name
     leading, unique = _leading(table)
     leading.add(key)
@@ -80,6 +94,10 @@ def _declaration(table, name: str, names: dict[str, str], relations: list[str]) 
     personal = {c: personal_mask(c) for c in column_names if personal_mask(c) and c != key}
     if personal:
         lines.append("        personal={" + ", ".join(f"{c!r}: mask.{m}" for c, m in personal.items()) + "},")
+    holds = {c: kind_of(c) for c in column_names if c in text_columns and kind_of(c) and conn is not None
+             and broken(conn, table.name, key, c, kind_of(c)) is None}
+    if holds:
+        lines.append(f"        holds={holds!r},")
     if "currency" in column_names:
         money = [c.name for c in table.columns if python_type(c) is int and c.name.endswith(("_cents", "_minor"))]
         if money:
@@ -120,8 +138,9 @@ def _relations(tables, names: dict[str, str]) -> tuple[dict[str, list[str]], lis
     return relations, notes
 
 
-def render_records(metadata: MetaData) -> str:
-    """The records.py source of a starter package for the reflected tables."""
+def render_records(metadata: MetaData, conn: Connection | None = None) -> str:
+    """The records.py source of a starter package for the reflected tables; with `conn`, the columns' values
+    are read to tell which kinds they hold (`holds`)."""
     tables = [t for t in metadata.sorted_tables if len(t.primary_key.columns) == 1]
     skipped = sorted(t.name for t in metadata.sorted_tables if len(t.primary_key.columns) != 1)
     taken: set[str] = set()
@@ -133,7 +152,7 @@ def render_records(metadata: MetaData) -> str:
     lines += [f"# {name!r} is left out: it has no one-column primary key" for name in skipped]
     lines.append("RECORDS = [")
     for table in sorted(tables, key=lambda t: t.name):
-        lines += _declaration(table, names[table.name], names, relations[names[table.name]])
+        lines += _declaration(table, names[table.name], names, relations[names[table.name]], conn)
     lines.append("]")
     return "\n".join(lines) + "\n"
 
@@ -149,7 +168,8 @@ def write_starter(engine: Engine, package: str, folder: Path) -> Path:
     metadata.reflect(bind=engine)
     if not metadata.tables:
         raise StarterError(f"the database at {engine.url.render_as_string(hide_password=True)} has no tables")
-    source = render_records(metadata)
+    with engine.connect() as conn:
+        source = render_records(metadata, conn)
     target.mkdir(parents=True)
     (target / "__init__.py").write_text(
         f'"""The {package} product package: what support looks up (records.py)."""\n'

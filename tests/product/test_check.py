@@ -40,7 +40,28 @@ def test_check_names_each_problem(saas_product, monkeypatch):
     assert "3 problems" in result.output
 
 
+KINDS = '''from console.product import Record, mask
+
+RECORDS = [
+    Record("accounts", exact=["id", "email"], holds={"full_name": "name", "phone": "phone"},
+           personal={"email": mask.email, "full_name": mask.name, "phone": mask.phone}),
+]
+'''
+
+
+def test_check_names_a_column_whose_values_break_its_kind(saas_product):
+    """The SaaS's names ("Ada Client7") hold digits: a search for a text with one would skip them."""
+    name = _package(saas_product.folder, KINDS)
+    result = CliRunner().invoke(group, ["check", "--url", saas_product.urls["target"], "--package", name])
+    assert result.exit_code == 1
+    assert (f"{name}: accounts: holds: 30 value(s) of 'full_name' hold a digit or an @, which no name holds "
+            "(first: key ") in result.output
+    assert "'phone'" not in result.output and "1 problem" in result.output
+
+
 @pytest.mark.parametrize("source, named", [
+    ('from console.product import Record\nRECORDS = [Record("accounts", holds={"email": "email"})]\n',
+     "field 'holds'"),
     ('from console.product import Record\nRECORDS = [Record("accounts", serch=["email"])]\n', "field 'serch'"),
     ('from console.product import HasMany, Record\nRECORDS = [Record("accounts", related=[HasMany("nope", '
      'via="x")])]\n', "field 'related'"),

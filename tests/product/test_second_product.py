@@ -17,6 +17,8 @@ def test_inspect_prints_the_package_path_last_and_refuses_to_overwrite(saas_prod
     source = (saas_product.folder / saas_product.package / "records.py").read_text()
     compile(source, "records.py", "exec")
     assert "'email': mask.email" in source and "'phone': mask.phone" in source and "'full_name': mask.name" in source
+    # Every phone number fits the kind; the names ("Ada Client7") hold digits, so they are given none.
+    assert "holds={'phone': 'phone'}," in source
     assert "HasMany('invoices', via='account_id')" in source and "BelongsTo('accounts', via='account_id')" in source
     again = CliRunner().invoke(group, ["inspect", "--url", saas_product.urls["target"], "--package",
                                        saas_product.package, "--out", str(saas_product.folder)])
