@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection, Engine
 
+from console.formatting import counted
 from console.product import search_index
 from console.product.declare import HasMany
 from console.product.kinds import DESCRIBED, broken
@@ -37,7 +38,8 @@ def _foreign_values(conn: Connection, record, name: str) -> list[str]:
     found = broken(conn, record.table, record.key, name, kind)
     if found is None:
         return []
-    return [f"{record.name}: holds: {found.count} value(s) of {name!r} hold {DESCRIBED[kind]}, which no {kind} "
+    values = f"{counted(found.count, 'value')} of {name!r} {'holds' if found.count == 1 else 'hold'}"
+    return [f"{record.name}: holds: {values} {DESCRIBED[kind]}, which no {kind} "
             f"holds (first: key {found.key!r}, {found.char!r}); a search for a text with one leaves {name!r} out, "
             "so they would not be found: clean them, or leave the column out of holds"]
 

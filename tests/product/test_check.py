@@ -54,7 +54,7 @@ def test_check_names_a_column_whose_values_break_its_kind(saas_product):
     name = _package(saas_product.folder, KINDS)
     result = CliRunner().invoke(group, ["check", "--url", saas_product.urls["target"], "--package", name])
     assert result.exit_code == 1
-    assert (f"{name}: accounts: holds: 30 value(s) of 'full_name' hold a digit or an @, which no name holds "
+    assert (f"{name}: accounts: holds: 30 values of 'full_name' hold a digit or an @, which no name holds "
             "(first: key ") in result.output
     assert "'phone'" not in result.output and "1 problem" in result.output
 
