@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from console.db import target_session, utcnow
 from console.tasks.batch_writes import BatchRun, NeedsApprovalNow, rollback as _rollback, write_intents, write_outcomes
 from console.tasks.checks import TaskError, check_request, database_guard
-from console.tasks.context import TaskContext
+from console.tasks.context import TaskContext, write_outboxes
 from console.tasks.diff import Drift, drift_message, fingerprint
 from console.tasks.execution import (Rehearsal, call_task, failure_message, run_subject, separate_transactions,
                                      target_tables)
@@ -237,8 +237,7 @@ def _queue_emails(runs: list[BatchRun]) -> None:
         return
     session = target_session()
     try:
-        for run in with_emails:
-            run.done.context.write_outbox()
+        write_outboxes([run.done.context for run in with_emails])
         session.commit()
     except Exception as exc:
         _rollback(session)
