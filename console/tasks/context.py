@@ -320,7 +320,10 @@ class TaskContext:
             self._column(target, name)
         if self._prefetched is not None:
             self._prefetched.forget_table(table)
-        result = self._connection().execute(insert(target).values(**values))
+        # One statement per table, its columns given by the values: building insert().values() anew for each
+        # row cost more than running it (a bulk of refunds inserts a row per item).
+        statement = self._tables.statement(("insert", table), lambda: insert(target))
+        result = self._connection().execute(statement, values)
         key = result.inserted_primary_key[0] if result.inserted_primary_key else None
         self.changes.append({"table": table, "key": None if self.is_preview else jsonable(key), "before": None,
                              "after": {name: jsonable(value) for name, value in values.items()}})
