@@ -30,8 +30,16 @@ def refunded_reply(params: dict, result: str) -> str:
             f"to the card you paid with. Your bank usually shows it within 5 working days.")
 
 
+def refund_reads(reads, items: list[dict]) -> None:
+    """In a bulk, a chunk's orders (locked, as the task locks each), their payments and customers at once."""
+    order_ids = [params["order_id"] for params in items]
+    orders = reads.get_many("orders", order_ids, lock=True)
+    reads.find_many("payments", "order_id", order_ids)
+    reads.get_many("customers", [order["customer_id"] for order in orders])
+
+
 @task(title="Refund an order", category="Orders", offered_on="orders", record_param="order_id",
-      risk=refund_risk, applies_when=refundable, reply=refunded_reply,
+      risk=refund_risk, applies_when=refundable, reply=refunded_reply, batch_reads=refund_reads,
       examples=[{"order_id": 1004, "amount_cents": 3000}],
       undo_note="A refund sends real money back to the customer's card; it cannot be taken back from the console.")
 def refund_order(

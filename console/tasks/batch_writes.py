@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from console.audit.batch import append_many
 from console.db import console_session, target_session
 from console.deflection.tickets import add_task_run_events
-from console.jsontext import Encoded, encode
+from console.jsontext import Encoded, encode_plain
 from console.tasks import idempotency
 from console.tasks.checks import CheckedRequest, RunRequest, TaskError
 from console.tasks.diff import normalise
@@ -127,7 +127,7 @@ def _recount(started: list[BatchRun]) -> None:
 def _start_fields(row: TaskRun, done: Rehearsal, now) -> None:
     """A run whose change is made and waits for its intent: `interrupted` until its outcome (as `execute`)."""
     row.status, row.started_at = "interrupted", now
-    row.changes, row.effects = encode(done.stored_changes()), encode(done.effects)
+    row.changes, row.effects = done.stored_json()  # plain already (the context records them so): encoded once
     row.customer = row.customer or done.customer
     row.order_id = row.order_id if row.order_id is not None else done.order_id
 
@@ -138,7 +138,8 @@ def _entry(row: TaskRun, action: str, details: dict) -> dict:
 
 
 def _intent_entry(row: TaskRun, done: Rehearsal, now) -> dict:
-    expected = normalise(done.stored_changes(), done.effects, now)
+    # Encoded once, as the runner's intent (plain already): the audit places it unparsed.
+    expected = encode_plain(normalise(done.stored_changes(), done.effects, now))
     return _entry(row, "task.intent", {"params": row.params_json, "now": now.isoformat(), "source": row.source,
                                        "expected": expected})
 

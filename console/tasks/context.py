@@ -20,6 +20,7 @@ from console.tasks.spec import Refusal
 
 OUTBOX_TABLE = "email_outbox"
 MAX_STATEMENTS = 500
+ROW_LOCKS = ("postgresql", "mysql", "mariadb")  # the databases with row locks (FOR UPDATE); not SQLite
 _UNKNOWN = object()  # not asked yet
 
 
@@ -106,7 +107,7 @@ class TaskContext:
     """What a task may use: reads, conditional writes, emails after commit, and who asked and why."""
 
     def __init__(self, session: Session, tables: TargetTables, *, actor: str, ticket: str, reason: str,
-                 params: dict, now: datetime, is_preview: bool):
+                 params: dict, now: datetime, is_preview: bool, prefetched=None):
         self.session = session
         self.actor = actor
         self.ticket = ticket
@@ -117,7 +118,7 @@ class TaskContext:
         self._tables = tables
         # Row locks exist on PostgreSQL and MySQL/MariaDB, not SQLite. A preview takes them too: it then
         # waits for a run in flight on the same rows and shows fresh values instead of refusing on a stale read.
-        self._locks = session.get_bind().dialect.name in ("postgresql", "mysql", "mariadb")
+        self._locks = session.get_bind().dialect.name in ROW_LOCKS
         self.changes: list[dict] = []
         self._updated: dict[tuple[str, Any], dict] = {}
         self._written: dict[tuple[str, Any], dict] = {}
@@ -125,6 +126,8 @@ class TaskContext:
         self.seen: dict[str, Any] = {}
         self._collation: Any = _UNKNOWN
         self._conn = None  # the connection of the task's transaction, once asked for
+        # A batch's reads of its runs' rows (console.tasks.prefetch.BatchReads), looked up before querying.
+        self._prefetched = prefetched
 
     # ---- reading -----------------------------------------------------------------------
 
@@ -167,6 +170,12 @@ class TaskContext:
             if how != "null":
                 values[f"ctx_w{i}"] = value.lower() if how == "folded" else value
         locked = lock and self._locks
+        if self._prefetched is not None:
+            rows = self._kept(table_name, key, where, comparisons, locked, limit)
+            if rows is not None:
+                if rows:
+                    self._notice(table_name, rows[0])
+                return rows
 
         def build():
             conditions = [self._key_column(table) == bindparam("ctx_key")] if key is not None else []
@@ -182,6 +191,18 @@ class TaskContext:
         if rows:
             self._notice(table_name, rows[0])
         return rows
+
+    def _kept(self, table_name: str, key, where: dict, comparisons: list, locked: bool,
+              limit: int | None) -> list[dict] | None:
+        """The rows the batch read for this lookup (by key alone, or by one column compared exactly), else None."""
+        if key is not None and not where:
+            row = self._prefetched.row(table_name, key, locked)
+            return None if row is None else [row]
+        if key is None and len(comparisons) == 1 and comparisons[0][1] == "equal":
+            name = comparisons[0][0]
+            rows = self._prefetched.rows(table_name, name, where[name], locked)
+            return None if rows is None else rows[:limit]
+        return None
 
     def _notice(self, table_name: str, row: dict) -> None:
         """Remember the customer and order a task looked at, for run history."""
@@ -240,6 +261,8 @@ class TaskContext:
         changed = {name: value for name, value in values.items() if not _same(current[name], value)}
         if not changed:
             return
+        if self._prefetched is not None:
+            self._prefetched.forget_row(table, key)
         names = tuple(changed)
         checks = tuple(self._still(current[name]) for name in names)
 
@@ -295,7 +318,12 @@ class TaskContext:
         target = self._table(table)
         for name in values:
             self._column(target, name)
-        result = self._connection().execute(insert(target).values(**values))
+        if self._prefetched is not None:
+            self._prefetched.forget_table(table)
+        # One statement per table, its columns given by the values: building insert().values() anew for each
+        # row cost more than running it (a bulk of refunds inserts a row per item).
+        statement = self._tables.statement(("insert", table), lambda: insert(target))
+        result = self._connection().execute(statement, values)
         key = result.inserted_primary_key[0] if result.inserted_primary_key else None
         self.changes.append({"table": table, "key": None if self.is_preview else jsonable(key), "before": None,
                              "after": {name: jsonable(value) for name, value in values.items()}})
@@ -343,12 +371,22 @@ class TaskContext:
 
     def write_outbox(self) -> int:
         """Insert the queued emails (the runner calls this after the target commit)."""
-        if not self.effects:
-            return 0
-        self._conn = None  # the task's transaction has committed: the outbox goes in the next one
-        table = self._table(OUTBOX_TABLE)
-        self._connection().execute(insert(table), [
-            {"to_address": e["to"], "template": e["template"], "subject": e["subject"][:200],
-             "customer_id": e["customer_id"], "order_id": e["order_id"], "created_at": self.now}
-            for e in self.effects])
-        return len(self.effects)
+        return write_outboxes([self])
+
+    def outbox_rows(self) -> list[dict]:
+        """The outbox rows of the queued emails."""
+        return [{"to_address": e["to"], "template": e["template"], "subject": e["subject"][:200],
+                 "customer_id": e["customer_id"], "order_id": e["order_id"], "created_at": self.now}
+                for e in self.effects]
+
+
+def write_outboxes(contexts: list[TaskContext]) -> int:
+    """Insert the emails queued by these contexts (runs whose changes have committed) in one statement, on the
+    first one's session: a batch of runs queues its emails together, not one INSERT per run."""
+    rows = [row for ctx in contexts for row in ctx.outbox_rows()]
+    if not rows:
+        return 0
+    first = contexts[0]
+    first._conn = None  # the task's transaction has committed: the outbox goes in the next one
+    first._connection().execute(insert(first._table(OUTBOX_TABLE)), rows)
+    return len(rows)

@@ -63,6 +63,7 @@ class TaskDeclaration:
     record_param: str | None = None
     applies_when: Callable | None = None
     reply: Callable | None = None
+    batch_reads: Callable | None = None
 
 
 def task(fn: Callable | None = None, *, title: str, category: str = "General",
@@ -70,7 +71,8 @@ def task(fn: Callable | None = None, *, title: str, category: str = "General",
          undo: bool | Callable = False, undo_note: str = "", name: str | None = None,
          examples: list[dict] | tuple = (), redact_before: bool = False, sets_address: str | None = None,
          sends_to_address: str | None = None, offered_on: str | None = None, record_param: str | None = None,
-         applies_when: Callable | None = None, reply: Callable | None = None):
+         applies_when: Callable | None = None, reply: Callable | None = None,
+         batch_reads: Callable | None = None):
     """Mark a function as a task; discovery (console.tasks.registry) reads the mark.
 
     `examples`: sample raw parameters (the contract test and the docs use the first).
@@ -85,6 +87,8 @@ def task(fn: Callable | None = None, *, title: str, category: str = "General",
     its columns): True, or a short reason it does not apply ("the order has shipped"). Cheap, no queries:
     the refusal after the preview stays the rule.
     `reply(params, result)`: the reply to the customer the run page suggests once the run succeeded.
+    `batch_reads(reads, items)`: in a bulk, reads the rows of a chunk of runs (`items`: their parameters) at
+    once, which the task's own reads then find without a query (console.tasks.prefetch; docs/WRITING_TASKS.md).
     """
 
     def attach(func: Callable) -> Callable:
@@ -93,7 +97,7 @@ def task(fn: Callable | None = None, *, title: str, category: str = "General",
                                              examples=tuple(examples), redact_before=bool(redact_before),
                                              sets_address=sets_address, sends_to_address=sends_to_address,
                                              offered_on=offered_on, record_param=record_param,
-                                             applies_when=applies_when, reply=reply)
+                                             applies_when=applies_when, reply=reply, batch_reads=batch_reads)
         return func
 
     return attach(fn) if fn is not None else attach
@@ -123,6 +127,7 @@ class TaskSpec:
     record_param: str = ""  # the parameter that record fills
     applies_when: Callable | None = field(default=None, repr=False)
     reply: Callable | None = field(default=None, repr=False)
+    batch_reads: Callable | None = field(default=None, repr=False)
 
     @property
     def undoable(self) -> bool:
@@ -333,7 +338,7 @@ def build_spec(fn: Callable, file: str) -> TaskSpec:
     offered_on, record_param = _offer(where, declaration, params)
     if declaration.applies_when is not None and not offered_on:
         raise _fail(where, "applies_when needs offered_on (it reads the row of the record the task is offered on)")
-    for option in ("applies_when", "reply"):
+    for option in ("applies_when", "reply", "batch_reads"):
         if getattr(declaration, option) is not None and not callable(getattr(declaration, option)):
             raise _fail(where, f"{option} must be a function")
     currencies = sorted({p.currency for p in params if p.kind == "money"})
@@ -349,7 +354,7 @@ def build_spec(fn: Callable, file: str) -> TaskSpec:
         module=fn.__module__, file=file, examples=declaration.examples, redact_before=declaration.redact_before,
         sets_address=declaration.sets_address, sends_to_address=declaration.sends_to_address,
         offered_on=offered_on, record_param=record_param, applies_when=declaration.applies_when,
-        reply=declaration.reply,
+        reply=declaration.reply, batch_reads=declaration.batch_reads,
     )
     for number, example in enumerate(declaration.examples, 1):
         try:

@@ -233,7 +233,7 @@ def test_applies_when_needs_a_record_and_both_options_need_functions():
 
     with pytest.raises(TaskDefinitionError, match="applies_when needs offered_on"):
         build_spec(task(title="Lone", applies_when=lambda row: True)(lone), FILE)
-    for option in ("applies_when", "reply"):
+    for option in ("applies_when", "reply", "batch_reads"):
         with pytest.raises(TaskDefinitionError, match=f"{option} must be a function"):
             _offered(**{option: "paid"})
 
