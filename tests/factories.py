@@ -56,6 +56,16 @@ class StaffUserFactory(factory.alchemy.SQLAlchemyModelFactory):
         disabled = factory.Trait(active=False)
 
 
+def letters(n: int) -> str:
+    """A distinct word of capital letters for each n (0 -> A, 25 -> Z, 26 -> BA)."""
+    word = ""
+    while True:
+        n, digit = divmod(n, 26)
+        word = chr(ord("A") + digit) + word
+        if n == 0:
+            return word
+
+
 class CustomerFactory(factory.alchemy.SQLAlchemyModelFactory):
     class Meta:
         model = Customer
@@ -64,7 +74,8 @@ class CustomerFactory(factory.alchemy.SQLAlchemyModelFactory):
 
     id = factory.Sequence(lambda n: 500_000 + n)
     email = factory.Sequence(lambda n: f"customer{n}@example.org")
-    name = factory.Sequence(lambda n: f"Customer Number{n}")
+    # Letters only: the shop declares its names a "name" kind (no digits), which searches rely on.
+    name = factory.Sequence(lambda n: f"Customer {letters(n)}")
     status = "active"
     email_confirmed = True
     failed_login_count = 0
