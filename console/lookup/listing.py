@@ -35,6 +35,15 @@ class LookupInputError(ValueError):
         self.message = message
         self.status = status
 
+    @property
+    def in_words(self) -> str:
+        """The message as a page shows it beside its form: "Search: at most ...", never the query's "q: ..."."""
+        name, prefix = self.field, f"{self.field}: "
+        if not self.message.startswith(prefix):
+            return self.message
+        label = "Search" if name == "q" else column_label(name).capitalize()
+        return f"{label}: {self.message[len(prefix):]}"
+
 
 def column_label(name: str) -> str:
     """'created_at' -> 'created', 'total_cents' -> 'total': the column as a sort's label names it."""

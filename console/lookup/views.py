@@ -132,7 +132,7 @@ class RecordsView(ConsoleView):
                     results.append((reflected, found, html.table(reflected, self._rows(reflected, found.page.rows, base)),
                                     url_for(".listing", record=name, q=q)))
         except lists.LookupInputError as exc:
-            error, status = exc.message, exc.status
+            error, status = exc.in_words, exc.status
         except AuditUnavailable:
             results, error, status = [], f"This search {AUDIT_DOWN}", 503
         return self.render("lookup/find.html", q=q, results=results, error=error), status
@@ -157,7 +157,7 @@ class RecordsView(ConsoleView):
                 found = lists.browse(conn, schema, reflected, filters=filters, sort=base["sort"] or None,
                                      direction=direction, cursor=cursor)
         except lists.LookupInputError as exc:
-            found, error, status = None, exc.message, exc.status
+            found, error, status = None, exc.in_words, exc.status
         except BadCursor as exc:
             found, error, status = None, f"This page link is broken ({exc}). Start again from the first page.", 400
         except AuditUnavailable:

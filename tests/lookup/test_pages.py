@@ -48,7 +48,7 @@ def test_every_role_may_look_up(client, login_as, alice, role):
         assert response.status_code == (403 if partial else 200), path
         assert response.headers["Cache-Control"] == "no-store"
         if partial:
-            assert "q: your role (Product owner) may not search customers by part of email" in \
+            assert "Search: your role (Product owner) may not search customers by part of email" in \
                 response.get_data(as_text=True)
 
 
@@ -159,15 +159,15 @@ def test_the_status_filter_combines_only_with_an_indexed_sort(client, login_as, 
 @pytest.mark.parametrize("path, field", [
     ("/admin/records/customers/?status=happy", "Unknown status"),
     ("/admin/records/customers/?sort=email", "Unknown sort"),
-    ("/admin/records/orders/?customer_id=abc", "customer_id: give a number"),
-    ("/admin/records/orders/?customer_id=%C2%B2", "customer_id: give a number"),
+    ("/admin/records/orders/?customer_id=abc", "Customer id: give a number"),
+    ("/admin/records/orders/?customer_id=%C2%B2", "Customer id: give a number"),
     ("/admin/records/customers/?after=not~a~cursor~at~all", "This page link is broken"),
     ("/admin/records/customers/?sort=id&before=xyz", "This page link is broken"),
     ("/admin/records/customers/?q=ann&after=9.ann@example.com", "This page link is broken"),
     ("/admin/records/customers/?q=ann&after=zz", "This page link is broken"),
-    ("/admin/records/customers/?q=" + "a" * 300, "q: at most 254 characters"),
-    ("/admin/records/customers/?q=alice%40example.com%00", "q: a NUL character"),  # found by the form fuzzer
-    ("/admin/records/find?q=alice%00lookup", "q: a NUL character"),
+    ("/admin/records/customers/?q=" + "a" * 300, "Search: at most 254 characters"),
+    ("/admin/records/customers/?q=alice%40example.com%00", "Search: a NUL character"),  # found by the form fuzzer
+    ("/admin/records/find?q=alice%00lookup", "Search: a NUL character"),
     ("/admin/records/customers/?q=ann&after=0.", "This page link is broken"),
 ])
 def test_bad_input_is_a_clear_400_never_a_500(client, login_as, alice, path, field):

@@ -146,7 +146,7 @@ def test_a_partial_search_on_personal_data_is_for_roles_that_may_reveal_and_is_a
         response = client.get("/admin/records/customers/", query_string={"q": partial})
         html = response.get_data(as_text=True)
         assert response.status_code == 403 and f"/admin/records/customers/{customer.id}" not in html
-        assert "q: your role (Product owner) may not search customers by part of email, name, phone" in html
+        assert "Search: your role (Product owner) may not search customers by part of email, name, phone" in html
     exact = client.get(f"/admin/records/customers/?q={EMAIL}").get_data(as_text=True)
     assert f"/admin/records/customers/{customer.id}" in exact
     auth.logout()
