@@ -7,7 +7,7 @@ from console.api.base import ApiError, api_user, bp, error_response, json_body, 
 from console.api.describe import Query, documented
 from console.permissions import LOOKUP, REVEAL_PII
 from console.db import target_session
-from console.deflection.tickets import TicketError, clean_ref
+from console.deflection.ticket_refs import TicketError, clean_ref
 from console.product.queries import CURSOR, MAX_CURSOR, MAX_QUERY, QueryInputError, coerce, record_detail
 from console.product.reveal import RevealRefused, audit_reveal, check_reveal
 from console.product.schema import ProductSchemaError, product_schema

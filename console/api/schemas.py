@@ -4,7 +4,7 @@ from __future__ import annotations
 from console.deflection.metrics import GROUPS
 from console.deflection.models import ESCALATION_CLASSES, OUTCOMES
 from console.deflection.rootcause import LINK
-from console.deflection.tickets import DEFAULT_REF_PATTERN
+from console.deflection.ticket_refs import DEFAULT_REF_PATTERN
 from console.deflection.workflow import MAX_NOTE, RECORDABLE_OUTCOMES
 from console.product.reveal import CONTROL, REASON_MAX, REASON_MIN
 from console.tasks.checks import MAX_REASON_LENGTH

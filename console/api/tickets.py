@@ -16,7 +16,8 @@ from console.db import console_session
 from console.deflection import workflow
 from console.deflection.listing import MAX_QUERY, find_tickets, parse_query, ticket_summary
 from console.deflection.models import OUTCOMES
-from console.deflection.tickets import TicketError, clean_ref, find_ticket
+from console.deflection.ticket_refs import TicketError, clean_ref
+from console.deflection.tickets import find_ticket
 
 
 def _ticket_error(exc: TicketError) -> ApiError:

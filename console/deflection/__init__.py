@@ -22,7 +22,7 @@ from datetime import date
 
 from console.config import ConfigError
 from console.deflection.digest import parse_digest_time
-from console.deflection.tickets import check_helpdesk_template, compile_ref_pattern, helpdesk_url
+from console.deflection.ticket_refs import check_helpdesk_template, compile_ref_pattern, helpdesk_url
 
 SETTINGS = {
     "SUPPORT_ROTATION": ("CONSOLE_SUPPORT_ROTATION", ""),

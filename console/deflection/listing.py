@@ -14,7 +14,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from console.deflection.models import OUTCOMES, Ticket, TicketEvent
-from console.deflection.tickets import TicketError, clean_category, clean_ref, helpdesk_url
+from console.deflection.ticket_refs import TicketError, clean_ref, helpdesk_url
+from console.deflection.tickets import clean_category
 from console.formatting import masked
 
 PAGE_SIZE = 50

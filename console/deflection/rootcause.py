@@ -19,7 +19,8 @@ from console.audit.chain import append as audit
 from console.db import utcnow
 from console.deflection.metrics import StatsFilter
 from console.deflection.models import ACTION_KIND_LABELS, ACTION_KINDS, RootCause, Ticket
-from console.deflection.tickets import TicketError, add_ticket_event
+from console.deflection.ticket_refs import TicketError
+from console.deflection.tickets import add_ticket_event
 
 WHYS = ("why_1", "why_2", "why_3", "why_4", "root_cause")
 FIELDS = WHYS + ("action_kind", "action", "action_link")

@@ -17,7 +17,8 @@ from console.deflection.listing import find_tickets, parse_query
 from console.deflection.digest import batching, interruption_rows, interruptions
 from console.deflection.rotation import category_teams, duties_now, duty_by, duty_on, schedule
 from console.deflection.story import run_stories
-from console.deflection.tickets import TicketError, clean_ref, find_ticket, ticket_events
+from console.deflection.ticket_refs import TicketError, clean_ref
+from console.deflection.tickets import find_ticket, ticket_events
 from console.web import is_local_path
 
 ON_DUTY_LIST = 50

@@ -15,9 +15,8 @@ from console.deflection import rootcause
 from console.deflection.models import ESCALATION_CLASSES, Ticket, TicketEvent
 from console.deflection.story import run_stories, story_to_dict
 from console.formatting import masked
-from console.deflection.tickets import (
-    TicketError, add_ticket_event, clean_category, clean_ref, find_ticket, helpdesk_url, open_ticket, ticket_events,
-)
+from console.deflection.ticket_refs import TicketError, clean_ref, helpdesk_url
+from console.deflection.tickets import add_ticket_event, clean_category, find_ticket, open_ticket, ticket_events
 
 RECORDABLE_OUTCOMES = ("resolved", "escalated", "reopened")
 DEFAULT_CATEGORIES = ("account", "orders", "payments", "privacy", "general")

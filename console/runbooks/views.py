@@ -13,7 +13,8 @@ from werkzeug.routing import BuildError
 
 from console.admin.base import ConsoleView
 from console.db import begin_writing, console_session
-from console.deflection.tickets import TicketError, clean_ref, find_ticket
+from console.deflection.ticket_refs import TicketError, clean_ref
+from console.deflection.tickets import find_ticket
 from console.origin import from_own_page
 from console.permissions import LOOKUP, WORK_TICKETS, role_refusal, role_title, user_can
 from console.runbooks.gaps import note_search_miss

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from console.db import console_session, target_session
-from console.deflection.tickets import TicketError, clean_ref
+from console.deflection.ticket_refs import TicketError, clean_ref
 from console.jsontext import Encoded, encode_plain
 from console.permissions import role_refusal
 from console.tasks.models import SOURCES, TaskRun

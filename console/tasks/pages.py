@@ -12,7 +12,7 @@ from markupsafe import Markup, escape
 from werkzeug.routing import BuildError
 
 from console.admin.base import ConsoleView, deny
-from console.deflection.tickets import helpdesk_url
+from console.deflection.ticket_refs import helpdesk_url
 
 
 class TaskPagesView(ConsoleView):

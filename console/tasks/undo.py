@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from console.permissions import UNDO_RUNS, role_refusal, user_can
 from console.db import console_session, utcnow
-from console.deflection.tickets import TicketError, clean_ref
+from console.deflection.ticket_refs import TicketError, clean_ref
 from console.tasks.approvals import requester_fields
 from console.tasks.checks import TaskError, clean_reason, database_guard, get_run
 from console.tasks.context import TaskContext, thing

@@ -144,7 +144,7 @@ def test_urgent_is_a_yes_or_no_field(value, urgent):
 
 
 def test_a_bad_urgent_value_is_named():
-    from console.deflection.tickets import TicketError
+    from console.deflection.ticket_refs import TicketError
     with pytest.raises(TicketError) as caught:
         parse_outcome({"outcome": "escalated", "escalation_class": "knowledge", "missing_tool": "a task", "urgent": "maybe"})
     assert caught.value.field == "urgent"

@@ -3,7 +3,7 @@ import pytest
 
 from console.config import ConfigError
 from console.deflection import configure
-from console.deflection.tickets import TicketError, clean_ref, helpdesk_url
+from console.deflection.ticket_refs import TicketError, clean_ref, helpdesk_url
 
 HELPDESK = "https://acme.zendesk.com/agent/tickets/{ref}"
 

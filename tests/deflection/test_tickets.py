@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from console.audit.models import AuditEntry
 from console.deflection.models import EventRollup, Ticket, TicketEvent, TicketRollup
-from console.deflection.tickets import TicketError, add_ticket_event, clean_ref, open_ticket
+from console.deflection.ticket_refs import TicketError, clean_ref
+from console.deflection.tickets import add_ticket_event, open_ticket
 from tests.deflection.conftest import rollup_by_outcome
 
 

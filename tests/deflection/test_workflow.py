@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from console.audit.models import AuditEntry
 from console.deflection.models import Ticket, TicketEvent
-from console.deflection.tickets import TicketError
+from console.deflection.ticket_refs import TicketError
 from console.deflection.workflow import log_dev_time, open_escalations, parse_outcome, record_outcome
 
 
