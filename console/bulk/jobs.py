@@ -18,8 +18,9 @@ from flask import Flask
 from redis.exceptions import RedisError
 from rq import SimpleWorker
 
+from console.bulk.leases import worker_name
 from console.bulk.queue import bulk_queue, enqueue, fan_out, redis_connection, waiting_bulks
-from console.bulk.working import follow_reconciled_items, stalled_bulks, work_bulk, worker_name
+from console.bulk.working import follow_reconciled_items, stalled_bulks, work_bulk
 from console.db import expect_writes
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,9 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Worker
 
+from console.bulk.leases import worker_name
 from console.bulk.settings import QUEUE_NAME, queue_url
-from console.bulk.working import QueueStalled, claimable_bulks, follow_reconciled_items, work_bulk, worker_name
+from console.bulk.working import QueueStalled, claimable_bulks, follow_reconciled_items, work_bulk
 from console.db import SQLITE_WRITERS_WAITING, console_session, expect_writes, target_session
 from console.tasks.checks import TaskError
 

@@ -3,7 +3,7 @@
 Exactly once per item. Each item is a run with the idempotency key `bulk-<bulk id>-<index>`, made by
 the runner (`start_run`), whose key claim, intent and change follow the single-run rules: the target
 change commits only after its audited intent, and the key points at the run in the intent's own
-transaction. An item is claimed (`running`, `owner`, `lease_until`) before it runs; a worker that dies
+transaction. An item is claimed under a lease before it runs (console.bulk.leases); a worker that dies
 leaves it claimed until its lease ends, when any worker may take it over. Taking an item over looks for
 its run first: a run that finished gives the item its status, a run left `interrupted` (the crash came
 between its intent and its outcome) leaves the item `interrupted`, to be settled by reconcile like any
@@ -17,21 +17,19 @@ earlier item moved the cap meanwhile) waits for its own approval as a single run
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import time
-import uuid
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import bindparam, delete, exists, func, or_, select, update
 
 from console.audit.chain import record_event
 from console.auth.models import StaffUser
+from console.bulk.leases import (
+    claim_items, claimable, end_item, hold_items, lease_length, lease_renewer, release_items, worker_name,
+)
 from console.bulk.models import OPEN_ITEMS, WORKABLE, Bulk, BulkItem
 from console.bulk.planning import stored_items_hash
-from console.bulk.settings import CHUNK
-from console.db import console_session, is_postgres, utcnow
+from console.db import console_session, utcnow
 from console.tasks.batch import BatchRun, run_batch
 from console.tasks.checks import RunRequest, TaskError
 from console.tasks.models import IdempotencyKey, TaskRun
@@ -46,92 +44,8 @@ class QueueStalled(Exception):
     """A database is unavailable: the worker stops, and the items it holds are taken over later."""
 
 
-def worker_name() -> str:
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
 def item_key(bulk_id: int, index: int) -> str:
     return f"bulk-{bulk_id}-{index}"
-
-
-def _lease() -> timedelta:
-    return timedelta(seconds=current_app.config.get("BULK_LEASE_SECONDS", 60))
-
-
-def _claimable(bulk_id: int, now):
-    return and_(BulkItem.bulk_id == bulk_id, or_(BulkItem.status == "pending",
-                                                 and_(BulkItem.status == "running", BulkItem.lease_until < now)))
-
-
-def claim_items(bulk_id: int, owner: str, limit: int | None = None) -> list[BulkItem]:
-    """Claim the next items of the bulk, in order; a running item whose lease ended counts as free.
-
-    The items come back detached from the session: the rollbacks a chunk goes through (a fresh read of the
-    bulk's status, a failed write) would otherwise expire them, and reading them again cost a query each."""
-    session = console_session()
-    limit = limit or current_app.config.get("BULK_CHUNK_ITEMS", CHUNK)
-    while True:
-        now = utcnow()
-        query = select(BulkItem.id).where(_claimable(bulk_id, now)).order_by(BulkItem.idx).limit(limit)
-        if is_postgres(session.get_bind()):
-            query = query.with_for_update(skip_locked=True)  # two workers on one bulk take different items
-        ids = list(session.scalars(query))
-        if not ids:
-            session.rollback()
-            return []
-        # Conditional: on SQLite two claimers may have read the same ids, and only one of them moves each.
-        moved = session.execute(update(BulkItem).where(BulkItem.id.in_(ids), _claimable(bulk_id, now))
-                                .values(status="running", owner=owner, lease_until=now + _lease(),
-                                        attempts=BulkItem.attempts + 1)
-                                .execution_options(synchronize_session=False)).rowcount
-        if moved:
-            break
-        session.rollback()  # another claimer took them all first: look again
-    session.execute(update(Bulk).where(Bulk.id == bulk_id, Bulk.status.in_(WORKABLE))
-                    .values(status="running", heartbeat_at=now).execution_options(synchronize_session=False))
-    session.commit()
-    items = list(session.scalars(select(BulkItem).where(BulkItem.id.in_(ids), BulkItem.owner == owner,
-                                                        BulkItem.status == "running").order_by(BulkItem.idx)
-                                 .execution_options(populate_existing=True)))
-    for item in items:
-        session.expunge(item)
-    return items
-
-
-def _hold_all(items: list[BulkItem], owner: str) -> list[BulkItem]:
-    """Renew the items' leases just before they run; those another worker has taken over are left out."""
-    session = console_session()
-    ids = [item.id for item in items]
-    session.execute(update(BulkItem).where(BulkItem.id.in_(ids), BulkItem.owner == owner, BulkItem.status == "running")
-                    .values(lease_until=utcnow() + _lease()).execution_options(synchronize_session=False))
-    held = set(session.scalars(select(BulkItem.id).where(BulkItem.id.in_(ids), BulkItem.owner == owner,
-                                                         BulkItem.status == "running")))
-    session.commit()
-    return [item for item in items if item.id in held]
-
-
-def _end(item: BulkItem, owner: str, status: str, error: str = "", run_id: int | None = None) -> None:
-    session = console_session()
-    session.rollback()
-    session.execute(update(BulkItem).where(BulkItem.id == item.id, BulkItem.owner == owner)
-                    .values(status=status, error=(error or "")[:4000], run_id=run_id, lease_until=None)
-                    .execution_options(synchronize_session=False))
-    session.commit()
-
-
-def _release(items: list[BulkItem], owner: str) -> None:
-    """Give back items that were claimed but not run (the worker stops): they are free again at once."""
-    session = console_session()
-    try:
-        session.rollback()
-        session.execute(update(BulkItem).where(BulkItem.id.in_([i.id for i in items]), BulkItem.owner == owner,
-                                               BulkItem.status == "running")
-                        # not run, so not an attempt: a takeover looks for an earlier run only after a lost one
-                        .values(status="pending", lease_until=None, attempts=BulkItem.attempts - 1)
-                        .execution_options(synchronize_session=False))
-        session.commit()
-    except Exception:  # the database is down: the leases end by themselves
-        session.rollback()
 
 
 def _earlier_run(bulk: Bulk, item: BulkItem, actor_email: str) -> TaskRun | None:
@@ -184,16 +98,16 @@ def run_item(bulk: Bulk, item: BulkItem, owner: str, actor, approver, *, may_sta
     item is only settled from the run an earlier attempt made, if any, and is otherwise cancelled."""
     run = _earlier_run(bulk, item, actor.email)
     if run is None and not may_start:
-        _end(item, owner, "cancelled")
+        end_item(item, owner, "cancelled")
         return "cancelled"
     run = run or _start(bulk, item, actor)
     if run is None:  # refused before a run existed (the requester lost the right to run it, a rate limit)
-        _end(item, owner, "refused", item.error)
+        end_item(item, owner, "refused", item.error)
         return "refused"
     if run.status == "pending_approval" and approver is not None:
         run = _approve(bulk, item, run, approver)
     error = item.error if run.status == "pending_approval" and item.error else run.error
-    _end(item, owner, run.status, error, run.id)
+    end_item(item, owner, run.status, error, run.id)
     return run.status
 
 
@@ -238,14 +152,14 @@ def work_bulk(bulk_id: int, owner: str | None = None, stopping=lambda: False, cl
         if not items:
             break
         if stopping():
-            _release(items, owner)
+            release_items(items, owner)
             return ran
         status = _bulk_status(bulk_id)
         if status == "paused":  # resuming queues the bulk again; the items not run are free at once
-            _release(items, owner)
+            release_items(items, owner)
             return ran
         claimed()
-        ran += work_chunk(bulk, _hold_all(items, owner), owner, actor, approver, may_start=status != "cancelled")
+        ran += work_chunk(bulk, hold_items(items, owner), owner, actor, approver, may_start=status != "cancelled")
     finish_if_done(bulk_id)
     return ran
 
@@ -260,16 +174,16 @@ def work_chunk(bulk: Bulk, items: list[BulkItem], owner: str, actor, approver, *
         try:
             run_item(bulk, item, owner, actor, approver, may_start=may_start)
         except QueueStalled:
-            _release(taken_over[position:] + fresh, owner)
+            release_items(taken_over[position:] + fresh, owner)
             raise
     if not fresh:
         return len(taken_over)
     try:
         result = run_batch([BatchRun(_request(bulk, item, actor), tag=item) for item in fresh],
                            on_intent=_items_ended(owner), on_outcome=_items_ended(owner),
-                           keep_alive=_renewer(fresh, owner))
+                           keep_alive=lease_renewer(fresh, owner))
     except TaskError as exc:  # 503: nothing of the batch was written, in either database
-        _release(fresh, owner)
+        release_items(fresh, owner)
         raise QueueStalled(exc.message) from exc
     alone = [run.tag for run in result.runs if run.status == "single"]
     if result.stalled:
@@ -279,27 +193,9 @@ def work_chunk(bulk: Bulk, items: list[BulkItem], owner: str, actor, approver, *
         try:
             run_item(bulk, item, owner, actor, approver)
         except QueueStalled:
-            _release(alone[position:], owner)
+            release_items(alone[position:], owner)
             raise
     return len(items)
-
-
-def _renewer(items: list[BulkItem], owner: str):
-    """Renew the chunk's leases while its changes are made, a third of a lease apart: a slow chunk (a loaded
-    database) must not look like a lost worker, whose items another worker would take over meanwhile."""
-    renewed = [time.monotonic()]
-
-    def keep_alive() -> None:
-        if time.monotonic() - renewed[0] < _lease().total_seconds() / 3:
-            return
-        session = console_session()  # its own short transaction: the chunk's console writes come later
-        session.execute(update(BulkItem).where(BulkItem.id.in_([item.id for item in items]),
-                                               BulkItem.owner == owner, BulkItem.status == "running")
-                        .values(lease_until=utcnow() + _lease()).execution_options(synchronize_session=False))
-        session.commit()
-        renewed[0] = time.monotonic()
-
-    return keep_alive
 
 
 def _items_ended(owner: str):
@@ -308,7 +204,7 @@ def _items_ended(owner: str):
     def write(session, runs: list[BatchRun]) -> None:
         # The items still running get a fresh lease: a chunk takes longer than one item, and an item whose
         # lease ends mid-chunk would be taken over while its run is being made here.
-        lease = utcnow() + _lease()
+        lease = utcnow() + lease_length()
         rows = [{"item_id": run.tag.id, "new_status": run.status if run.recorded else "running",
                  "new_error": (run.error or "")[:4000] if run.recorded else "",
                  "new_run": run.run.id if run.run is not None else None,
@@ -329,7 +225,7 @@ _END_ITEM = update(_ITEMS).where(_ITEMS.c.id == bindparam("item_id")).values(
 def _stalled(result, owner: str) -> None:
     """The batch stopped on a database: its interrupted items say so, the ones it did not run are given back."""
     unrun = [run.tag for run in result.runs if run.status in ("unrun", "single")]
-    _release(unrun, owner)
+    release_items(unrun, owner)
     session = console_session()
     try:
         session.rollback()
@@ -374,7 +270,7 @@ def finish_if_done(bulk_id: int) -> bool:
 def claimable_bulks(limit: int = 50) -> list[int]:
     """Bulks with an item to run now: pending, or running under a lease that ended."""
     now = utcnow()
-    has_work = exists().where(_claimable(Bulk.id, now))
+    has_work = exists().where(claimable(Bulk.id, now))
     return list(console_session().scalars(select(Bulk.id).where(Bulk.status.in_(ATTENDED), has_work)
                                           .order_by(Bulk.id).limit(limit)))
 
