@@ -78,6 +78,8 @@ RUN = obj({
     "started_at": NULLABLE_MOMENT, "finished_at": NULLABLE_MOMENT, "approved_at": NULLABLE_MOMENT,
     "decision_reason": TEXT, "approval_reasons": TEXT, "preview_hash": TEXT, "undo_of": NULLABLE_INT,
     "undone_by": NULLABLE_INT, "customer": TEXT, "order_id": NULLABLE_INT,
+    "bulk_id": {**NULLABLE_INT, "description": "the bulk the run is an item of "
+                "(`GET /api/v1/bulk/<id>`); null for a single run"},
     "suggested_reply": {"type": ["string", "null"], "description": "the task's reply to the customer once the run "
                         "succeeded on a ticket (personal data masked); null otherwise"},
 }, ("id", "task", "status", "ticket", "reason", "actor", "params", "changes", "result", "error", "created_at",

@@ -213,5 +213,5 @@ def run_to_dict(run: TaskRun) -> dict:
         "finished_at": _iso(run.finished_at), "approved_at": _iso(run.approved_at),
         "decision_reason": run.decision_reason or "", "approval_reasons": run.approval_reasons or "",
         "preview_hash": run.preview_hash or "", "undo_of": run.undo_of, "undone_by": run.undone_by,
-        "customer": run.customer or "", "order_id": run.order_id,
+        "customer": run.customer or "", "order_id": run.order_id, "bulk_id": run.bulk_id,
     }

@@ -162,3 +162,23 @@ def test_an_item_needing_approval_on_its_own_is_approved_with_the_bulk_by_its_ap
     assert (high.risk, high.approved_by) == ("high", lead.email)
     assert f"bulk {bulk['id']}" in high.decision_reason
     assert console_db.get(TaskRun, items[1]["run_id"]).approved_by is None
+
+
+def test_a_bulk_items_run_names_its_bulk_and_a_single_run_names_none(client, api_token, locked_customers, work):
+    _, headers = api_token("agent")
+    bulk_email, single_email = locked_customers(2)
+    bulk = _request(client, headers, "unlock_account", [{"email": bulk_email}]).get_json()["bulk"]
+    work(bulk["id"])
+    item = client.get(f"/api/v1/bulk/{bulk['id']}/items", headers=headers).get_json()["items"][0]
+    item_run = client.get(f"/api/v1/runs/{item['run_id']}", headers=headers).get_json()["run"]
+    assert item_run["bulk_id"] == bulk["id"]
+
+    started = client.post("/api/v1/tasks/unlock_account/runs", headers=headers, json={
+        "params": {"email": single_email}, "ticket": "T-ONE", "reason": "locked out"})
+    assert started.status_code == 201, started.get_json()
+    single = started.get_json()["run"]
+    assert "bulk_id" in single and single["bulk_id"] is None
+    shown = client.get(f"/api/v1/runs/{single['id']}", headers=headers).get_json()["run"]
+    assert "bulk_id" in shown and shown["bulk_id"] is None
+    listed = client.get("/api/v1/runs?ticket=T-BULK", headers=headers).get_json()["runs"]
+    assert [run["bulk_id"] for run in listed] == [bulk["id"]]
