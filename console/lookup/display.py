@@ -18,6 +18,7 @@ from console.lookup.masking import shown
 from console.lookup.rows import render_rows, title_function
 from console.product.declare import BelongsTo
 from console.product.money import format_money
+from console.product.queries import SearchKeys, search_keys
 from console.product.schema import ReflectedRecord, python_type
 
 NUMERIC = (int, float)
@@ -91,22 +92,32 @@ class SearchHints:
 _HINTS: WeakKeyDictionary = WeakKeyDictionary()
 
 
-def search_hints(reflected: ReflectedRecord) -> SearchHints | None:
-    """The search box's placeholder and help, in words from the declaration (None: the record has no search)."""
-    record = reflected.record
-    if not record.searchable:
+def search_hints(reflected: ReflectedRecord, *, partial: bool) -> SearchHints | None:
+    """The search box's placeholder and help, in words from the declaration, saying what the search of a
+    user who may (`partial`) or may not match part of a personal value runs (None: the record has no search)."""
+    if not reflected.record.searchable:
         return None
-    if reflected not in _HINTS:
-        words = [human_column(name).lower() for name in record.searchable]
-        prefixes = " or ".join(human_column(name).lower() for name in record.prefix)
-        placeholder = ", ".join(words).capitalize() + (f", or the start of {prefixes}" if prefixes else "")
-        exact = ", ".join(human_column(name).lower() for name in record.exact) or "no column"
-        then = f", then {prefixes} starting with what you typed" if prefixes else ""
-        parts = " or ".join(human_column(name).lower() for name in record.substring)
-        # A part needs three letters or digits in a row (console.product.search_index.searchable).
-        inside = f", then {parts} that hold it (at least three letters or digits in a row)" if parts else ""
-        _HINTS[reflected] = SearchHints(placeholder, f"Exact matches on {exact} come first{then}{inside}.")
-    return _HINTS[reflected]
+    hints = _HINTS.setdefault(reflected, {})
+    if partial not in hints:
+        hints[partial] = _hints(search_keys(reflected.record, personal_partial=partial))
+    return hints[partial]
+
+
+def _hints(keys: SearchKeys) -> SearchHints:
+    def words(names) -> str:
+        return " or ".join(human_column(name).lower() for name in names)
+
+    prefixes = words(keys.prefix)
+    placeholder = ", ".join(words([name]) for name in dict.fromkeys(keys.exact + keys.prefix + keys.substring))
+    placeholder = placeholder.capitalize() + (f", or the start of {prefixes}" if prefixes else "")
+    exact = ", ".join(words([name]) for name in keys.exact) or "no column"
+    then = f", then any {prefixes} starting with what you typed" if prefixes else ""
+    # A part needs three letters or digits in a row (console.product.search_index.searchable).
+    inside = (f", then any {words(keys.substring)} that holds it (at least three letters or digits in a row)"
+              if keys.substring else "")
+    if not then and not inside:
+        return SearchHints(placeholder, f"Finds exact matches on {exact}.")
+    return SearchHints(placeholder, f"Exact matches on {exact} come first{then}{inside}.")
 
 
 class Shown:

@@ -22,6 +22,7 @@ from console.lookup.reveal import RevealRefused, hide, may_reveal, reveal, revea
 from console.lookup.searches import landed, search_for
 from console.lookup.selection import SELECT_HEADING, bulk_picker, selection_form
 from console.product.schema import product_schema
+from console.product.searches import may_search_partially
 
 AUDIT_DOWN = ("could not be written to the audit trail, so nothing is shown. Try again, and tell an admin if it "
               "keeps failing.")
@@ -165,8 +166,9 @@ class RecordsView(ConsoleView):
         # Record names are identifiers (console.product.declare.RECORD_NAME): nothing to quote.
         record_lists = url_for(".index")
         here = f"{record_lists}{record}/"
+        hints = search_hints(reflected, partial=may_search_partially(user))
         context = dict(reflected=reflected, record=reflected.record, error=error, base=base, here=here,
-                       filtered=bool(filters), hints=search_hints(reflected), messages=html.messages(found, error),
+                       filtered=bool(filters), hints=hints, messages=html.messages(found, error),
                        parent_titles=self._parent_titles(shape, filters), results="",
                        filter_bar=filter_bar(reflected, shape, base, here, found.sort if found is not None else ""))
         if found is not None and found.page.rows:

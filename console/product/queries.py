@@ -10,6 +10,7 @@ import binascii
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -107,6 +108,30 @@ class Phase:
 PARTIAL = ("prefix", "substring")
 
 
+@dataclass(frozen=True)
+class SearchKeys:
+    """The columns a search matches, by kind of step, in declaration order; `withheld`, the partial keys
+    it leaves out (personal columns, for a role that may not match part of one)."""
+
+    exact: tuple[str, ...]
+    prefix: tuple[str, ...]
+    substring: tuple[str, ...]
+    withheld: tuple[str, ...]
+
+
+@lru_cache(maxsize=256)  # a record's declaration does not change: every search asks, so work it out once
+def search_keys(record, *, personal_partial: bool = True) -> SearchKeys:
+    """What a search matches: without `personal_partial`, no prefix or substring over a personal column (see
+    console.product.searches). The steps a search runs and the words the search box shows both follow it."""
+    def allowed(names) -> tuple[str, ...]:
+        return tuple(name for name in names if personal_partial or name not in record.personal)
+
+    prefix, substring = allowed(record.prefix), allowed(record.substring)
+    withheld = tuple(name for name in dict.fromkeys((*record.prefix, *record.substring))
+                     if name not in prefix and name not in substring)
+    return SearchKeys(tuple(record.exact), prefix, substring, withheld)
+
+
 def phases(reflected: ReflectedRecord, q: str | None, *, personal_partial: bool = True) -> list[Phase]:
     """The steps of a search for `q`: exact keys, then prefixes, then substrings, in declaration order.
 
@@ -118,14 +143,12 @@ def phases(reflected: ReflectedRecord, q: str | None, *, personal_partial: bool 
     if q is None:
         return [Phase("all", None, {})]
     record = reflected.record
-    wanted = [("exact", name) for name in record.exact] + [("prefix", name) for name in record.prefix]
+    keys = search_keys(record, personal_partial=personal_partial)
+    wanted = [("exact", name) for name in keys.exact] + [("prefix", name) for name in keys.prefix]
     if searchable(q):
-        wanted += [("substring", name) for name in record.substring
-                   if foreign(record.holds.get(name), q) is None]
+        wanted += [("substring", name) for name in keys.substring if foreign(record.holds.get(name), q) is None]
     found = []
     for kind, name in wanted:
-        if kind in PARTIAL and name in record.personal and not personal_partial:
-            continue
         tag = f"p{len(found)}"
         if kind == "exact":
             value = coerce(reflected.table.c[name], q)

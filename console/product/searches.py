@@ -21,7 +21,7 @@ from console.audit.chain import record_event
 from console.permissions import REVEAL_PII, role_refusal, user_can
 from console.db import console_session
 from console.product import mask
-from console.product.queries import PARTIAL, Phase, QueryInputError, find_page, item
+from console.product.queries import PARTIAL, Phase, QueryInputError, find_page, item, search_keys
 from console.product.schema import ReflectedRecord
 
 
@@ -47,8 +47,8 @@ def after_search(user, reflected: ReflectedRecord, q: str, shown: list[tuple[Pha
     """
     record = reflected.record
     text = q.strip()
-    withheld = [name for name in dict.fromkeys(record.prefix + record.substring) if name in record.personal]
-    if text and not partial and withheld and not shown and first:
+    withheld = search_keys(record, personal_partial=partial).withheld
+    if text and withheld and not shown and first:
         raise QueryInputError("q", "q: " + role_refusal(user.role, f"search {record.name} by part of "
                                                      f"{', '.join(withheld)}; search by a whole value or by key"), 403)
     personal = [step.kind for step, _row in shown if step.column in record.personal]
