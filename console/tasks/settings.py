@@ -18,6 +18,7 @@ import json
 import os
 
 from console.config import ConfigError
+from console.tasks.policy import check_policy_config
 
 NUMBERS = {  # key: (environment variable, default, least value)
     "RECONCILE_AFTER_SECONDS": ("CONSOLE_RECONCILE_AFTER_SECONDS", 60.0, 0),
@@ -30,8 +31,6 @@ MAPPINGS = {"AMOUNT_CAPS": "CONSOLE_AMOUNT_CAPS", "TASK_RATE_LIMITS": "CONSOLE_T
 
 def load_task_settings(config) -> None:
     """Fill in the runner's settings from the environment and check them (ConfigError)."""
-    from console.tasks.policy import check_policy_config
-
     env = os.environ
     for key, variable in MAPPINGS.items():
         if key not in config and env.get(variable, "").strip():
