@@ -347,3 +347,24 @@ def console_session() -> Session:
 def target_session() -> Session:
     """The target-database session of the current request or app context."""
     return databases().target
+
+
+def target_reads() -> Connection:
+    """The target connection for a page that only reads the product: its lists, searches and records.
+
+    On PostgreSQL it runs in autocommit, so the page sends no BEGIN and no ROLLBACK, two of its six round
+    trips: at READ COMMITTED a lone statement sees what it would see inside a transaction. Nothing that
+    writes to the product may use it, as nothing on it is rolled back (a task's rehearsal uses the session).
+    Elsewhere, and in a request that means to write or whose session already began (tests bind an outer
+    transaction), it is the session's own connection.
+    """
+    session = databases().target()  # the Session itself: the registry proxies no in_transaction()
+    if session.in_transaction() or writes_expected():
+        return session.connection()
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        return session.connection(execution_options=_AUTOCOMMIT)
+    return session.connection()
+
+
+_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}

@@ -11,7 +11,7 @@ from markupsafe import Markup
 from console.admin.base import ConsoleView, deny
 from console.audit.chain import AuditUnavailable
 from console.permissions import LOOKUP, RUN_TASKS, user_can
-from console.db import console_session, target_session
+from console.db import console_session, target_reads
 from console.formatting import human_column
 from console.lookup import history, html, listing as lists, records
 from console.lookup.display import Shown, columns, filter_bar, noun, rows_html, search_hints
@@ -113,7 +113,7 @@ class RecordsView(ConsoleView):
         q = _arg(request.args, "q").strip()
         if not q:
             return redirect(url_for(".index"))
-        schema, conn = product_schema(), target_session().connection()
+        schema, conn = product_schema(), target_reads()
         searched = [schema.record(r.name) for r in menu_records(schema.product) if r.searchable]
         user, results, error, status = _user(), [], None, 200
         try:
@@ -147,7 +147,7 @@ class RecordsView(ConsoleView):
         base = {"q": _arg(args, "q").strip(), "sort": _arg(args, "sort"), **filters}
         direction, cursor = _paging()
         found, error, status = None, None, 200
-        conn = target_session().connection()  # Core: list rows are only read
+        conn = target_reads()
         try:
             if base["q"]:
                 found = search_for(conn, reflected, user, base["q"], direction=direction, cursor=cursor)
@@ -194,14 +194,14 @@ class RecordsView(ConsoleView):
         """The rows' HTML; `lists`: the URL the record lists are under, when the caller has it."""
         schema, lists = product_schema(), lists or url_for(".index")
         parents = {via: (f"{lists}{other.record.name}/", found, Shown(other, revealed))
-                   for via, (other, found) in records.parents(target_session().connection(), schema, reflected,
+                   for via, (other, found) in records.parents(target_reads(), schema, reflected,
                                                               rows, hide_column, known).items()}
         return rows_html(reflected, rows, base, parents, hide_column, revealed, select)
 
     def _page(self, record: str, key: str):
         reflected = self._reflected(record)
         # The Core connection: these rows are read, never changed, so the ORM's bookkeeping is pure cost.
-        page = records.load(target_session().connection(), product_schema(), reflected, key)
+        page = records.load(target_reads(), product_schema(), reflected, key)
         if page is None:
             abort(404, description=f"There is no {noun(reflected.record).lower()} {key!r}.")
         return page

@@ -1,0 +1,80 @@
+"""A lookup page only reads the product: on PostgreSQL its statements run in autocommit, with no BEGIN or
+ROLLBACK round trips (console.db.target_reads); a request that writes keeps its transaction.
+
+These use `isolated_app` (engines not bound to a test's outer transaction) and run on both databases.
+"""
+import pytest
+from sqlalchemy import event, insert
+
+from admin_tasks.shop_schema import Customer
+from console.db import target_reads, utcnow
+from tests.committed import make_committed_user
+from tests.conftest import TEST_PASSWORD, csrf_token_from
+
+
+@pytest.fixture
+def shop(isolated_app):
+    app = isolated_app()
+    now = utcnow()
+    with app.extensions["console_db"].target_engine.begin() as conn:
+        conn.execute(insert(Customer), [{"id": 7, "email": "reader@example.org", "name": "Rita Reader",
+                                         "status": "active", "email_confirmed": True, "failed_login_count": 0,
+                                         "created_at": now, "updated_at": now}])
+    return app
+
+
+SHOWN = "re•••r@"  # the customer's email, as a lead sees it masked
+
+
+def _autocommit(dbapi_connection) -> bool:
+    # psycopg's attribute; pymysql's `autocommit` is a method and Python 3.11's sqlite3 has none
+    return getattr(dbapi_connection, "autocommit", False) is True
+
+
+def _autocommit_of_statements(app, pages) -> list[bool]:
+    """Log in as a lead, open the pages; whether each target statement ran on a connection in autocommit."""
+    engine, seen = app.extensions["console_db"].target_engine, []
+
+    def before(conn, *_args):
+        seen.append(_autocommit(conn.connection.dbapi_connection))
+
+    client = app.test_client()
+    email = make_committed_user(app, "lead")
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    assert client.post("/login", data={"email": email, "password": TEST_PASSWORD, "csrf_token": token}).status_code == 302
+    client.get(pages[0][0])  # an app's first request reflects the product's tables, on a connection of its own
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        for path, text in pages:
+            response = client.get(path)
+            assert response.status_code == 200 and text in response.get_data(as_text=True), path
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    return seen
+
+
+def test_lookup_pages_read_the_product_without_a_transaction_on_postgresql(shop):
+    pages = [("/admin/records/customers/", SHOWN), ("/admin/records/customers/?q=reader@example.org", SHOWN),
+             ("/admin/records/customers/7", SHOWN)]
+    seen = _autocommit_of_statements(shop, pages)
+    assert seen, "the pages sent no statement to the product database"
+    postgres = shop.extensions["console_db"].target_engine.dialect.name == "postgresql"
+    assert set(seen) == {postgres}
+
+
+def test_a_pooled_connection_comes_back_in_transactions_after_a_page(shop):
+    _autocommit_of_statements(shop, [("/admin/records/customers/7", SHOWN)])
+    engine = shop.extensions["console_db"].target_engine
+    with engine.connect() as conn:  # the pool holds the connection the page used
+        assert not _autocommit(conn.connection.dbapi_connection)
+
+
+@pytest.mark.parametrize("method", ["POST", "GET"])
+def test_a_request_that_writes_reads_inside_its_transaction(shop, method):
+    # A POST may rehearse a task on the target and roll it back: its reads must not leave the transaction.
+    with shop.test_request_context("/", method=method):
+        conn = target_reads()
+        conn.exec_driver_sql("SELECT 1")
+        autocommit = _autocommit(conn.connection.dbapi_connection)
+    postgres = shop.extensions["console_db"].target_engine.dialect.name == "postgresql"
+    assert autocommit is (postgres and method == "GET")
