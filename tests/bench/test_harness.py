@@ -1,10 +1,20 @@
 """The shared harness: the report's tables and targets, and timing sides in rotation."""
 import os
+from datetime import datetime
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from bench.harness import SuiteResult, Table, Target, drop_mysql_database, markdown, measure_rotation
+from admin_tasks.shop import demo
+from admin_tasks.shop.demo import load_shop
+from admin_tasks.shop.demo_generated import TABLES
+from bench.harness import (BenchContext, SuiteResult, Table, Target, drop_mysql_database, markdown,
+                           measure_rotation)
+from console.config import DEFAULT_PRODUCT_PACKAGE
+from console.db import make_engine
+from console.migrations import create_target_schema
+from console.product.loading import load_product
+from console.product.search_index import declared, missing, searchable
 
 
 def test_markdown_renders_tables_with_text_left_and_figures_right():
@@ -73,3 +83,50 @@ def test_drop_target_drops_the_target_and_the_databases_named_after_it_only():
             for name in names:
                 conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
         admin.dispose()
+
+
+def test_the_bench_shop_has_the_rows_and_search_indexes_that_init_then_a_load_give(tmp_path, test_databases,
+                                                                                  monkeypatch):
+    """The bench loads the rows before the substring indexes exist and builds these afterwards; the shop
+    must come out as `init` then `demo-data` leave it (SQLite files, or the MySQL/MariaDB target's server)."""
+    monkeypatch.setattr(demo, "utcnow", lambda: datetime(2026, 6, 1, 12, 0))  # order 1003 is dated from it
+    on_mysql = os.environ.get("TEST_TARGET_DATABASE_URL", "").startswith("mysql")
+    bench_url = test_databases.new_target() if on_mysql else None
+    init_url = test_databases.new_target() if on_mysql else f"sqlite:///{tmp_path / 'init.db'}"
+    ctx = BenchContext(db="sqlite", customers=60, seed=3, reps=1, warmup=0, budget_s=1, data_dir=tmp_path,
+                       target_db=bench_url)
+    bench = ctx.load_shop()
+    init = make_engine(init_url)
+    create_target_schema(init)
+    load_shop(init, customers=60, seed=3)
+    product = load_product(DEFAULT_PRODUCT_PACKAGE)
+    try:
+        assert missing(bench, product) == [] and "substring_index_seconds" in ctx.facts
+        assert _shop(bench, product) == _shop(init, product)
+    finally:
+        bench.dispose()
+        init.dispose()
+
+
+def _shop(engine, product) -> dict:
+    """Every shop row, the schema's objects, and what each substring index holds."""
+    with engine.connect() as conn:
+        found = {table: conn.execute(text(f"SELECT * FROM {table} ORDER BY id")).all() for table in TABLES}
+        if engine.dialect.name == "sqlite":
+            found["schema"] = conn.execute(text("SELECT type, name, tbl_name, sql FROM sqlite_master "
+                                                "ORDER BY name")).all()
+        else:
+            found["schema"] = conn.execute(text(
+                "SELECT TRIGGER_NAME, ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = "
+                "DATABASE() ORDER BY 1")).all()
+        for index in declared(product):
+            if engine.dialect.name == "sqlite":
+                values = conn.execute(text(f"SELECT {index.column} FROM {index.table} ORDER BY 1")).scalars()
+                fragments = sorted({value[1:4] for value in values if value and searchable(value[1:4])})
+                found[index.name] = [conn.execute(text(f"SELECT rowid FROM {index.name} WHERE {index.name} "
+                                                       "MATCH :q ORDER BY rowid"), {"q": f'"{f}"'}).all()
+                                     for f in fragments]
+            else:
+                found[index.name] = [conn.execute(text(f"SHOW CREATE TABLE {index.name}")).one()[1],
+                                     conn.execute(text(f"SELECT suffix, k FROM {index.name} ORDER BY 1, 2")).all()]
+    return found

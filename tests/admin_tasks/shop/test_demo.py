@@ -333,10 +333,31 @@ def test_the_portable_writer_gives_the_same_rows(new_shop_db, monkeypatch):
     load_shop(fast, customers=30, now=NOW)
     monkeypatch.setattr(demo, "_copy_rows", demo._insert_rows)
     monkeypatch.setattr(demo, "_executemany_rows", demo._insert_rows)
+    monkeypatch.setattr(demo, "_mysql_rows", demo._insert_rows)
 
     load_shop(portable, customers=30, now=NOW)
 
     assert dump(portable) == dump(fast)
+
+
+def test_mysqls_writer_keeps_quotes_backslashes_and_nulls_as_written(test_databases):
+    engine = make_engine(test_databases.new_target())
+    if engine.dialect.name not in demo.MYSQL:
+        pytest.skip("the MySQL/MariaDB writer")
+    ShopBase.metadata.create_all(engine)
+    awkward = "O'Brien \\ \"x\" \\n\ttab\n%s ÿ ☃"
+    rows = {table: [] for table in TABLES}
+    rows["customers"] = [(1, "a@example.net", awkward, None, "active", True, 0, "2026-01-02 03:04:05.000000",
+                          "2026-01-02 03:04:05.000000"),
+                         (2, "b@example.net", "", "+49 1", "locked", False, 5, "2026-01-02 03:04:05.000000",
+                          "2026-01-02 03:04:05.000000")]
+    with engine.begin() as conn:
+        demo._mysql_rows(conn, rows)
+    with engine.connect() as conn:
+        written = conn.execute(text("SELECT name, phone, email_confirmed, failed_login_count FROM customers "
+                                    "ORDER BY id")).all()
+    engine.dispose()
+    assert [tuple(row) for row in written] == [(awkward, None, True, 0), ("", "+49 1", False, 5)]
 
 
 def test_a_database_without_the_shop_tables_is_refused_with_what_to_do(new_shop_db):
