@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
 # instance_state: what inspect() gives for a mapped object, without its lookup by type (six calls a run's save).
 from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.instrumentation import manager_of_class
 
 from console.db import reserve_ids
 from console.tasks.models import TaskRun
@@ -30,6 +31,19 @@ _INSERT = insert(_RUNS)
 # Many new runs at once: their ids come back in the order the rows were given.
 _INSERT_MANY = insert(_RUNS).returning(_RUNS.c.id, sort_by_parameter_order=True)
 _UPDATES: dict[frozenset, object] = {}
+_MANAGER = manager_of_class(TaskRun)
+
+
+def new_run_object(**values) -> TaskRun:
+    """A new, transient TaskRun with these columns, as `TaskRun(**values)` makes it but without an attribute
+    event for each value (about ten calls each, a single run's largest cost before its first statement).
+    Its values are read from its dict when it is saved (`save_run`) or flushed, as the constructor's would be."""
+    unknown = set(values) - _KEYS
+    if unknown:
+        raise TypeError(f"TaskRun has no column {', '.join(sorted(unknown))}")
+    run = _MANAGER.new_instance()
+    run.__dict__.update(values)
+    return run
 
 
 def _update(keys: frozenset):
@@ -51,11 +65,21 @@ def save_run(session: Session, run: TaskRun) -> dict | None:
         run_id = session.connection().execute(_INSERT, values).inserted_primary_key[0]
         _inserted(session, run, values, run_id)
         return {**values, "id": run_id}
-    changed = _changed(session, run)
-    if changed:
-        session.connection().execute(_update(frozenset(changed)), {**changed, "run_id": run.id})
-        _as_loaded(session, run)
+    held = held_update(session, run)
+    if held is not None:
+        session.connection().execute(*held)
     return None
+
+
+def held_update(session: Session, run: TaskRun) -> tuple | None:
+    """The UPDATE of the columns changed since a run was loaded, as (statement, params), for the caller to send
+    in this transaction, before it commits (None when nothing changed). The run is held as saved already, so
+    that no flush writes it meanwhile."""
+    changed = _changed(session, run)
+    if not changed:
+        return None
+    _as_loaded(session, run)
+    return _update(frozenset(changed)), {**changed, "run_id": run.id}
 
 
 def save_runs(session: Session, runs: list[TaskRun]) -> None:
@@ -130,17 +154,23 @@ def _as_loaded(session: Session, run: TaskRun) -> None:
 
 
 @contextmanager
-def run_row(session: Session, run: TaskRun):
+def run_row(session: Session, run: TaskRun, *, hold_update: bool = False):
     """Write the run's row (`save_run`) for the transaction the block goes on to commit.
+
+    With hold_update, a run that exists already is not written but held (`held_update`): the block is given
+    the UPDATE to send; otherwise it is given None.
 
     On any exception in the block the transaction is rolled back, and a run that was new is new again,
     its values kept, as the ORM leaves a flushed new object; a run that existed before is left expired,
     to be read again.
     """
-    saved = None
+    saved = held = None
     try:
-        saved = save_run(session, run)
-        yield run
+        if hold_update and instance_state(run).key is not None:
+            held = held_update(session, run)
+        else:
+            saved = save_run(session, run)
+        yield held
     except BaseException:
         session.rollback()
         if saved is not None:

@@ -24,6 +24,7 @@ from console.tasks.models import TaskRun
 from console.tasks.policy import Decision, decide, rate_limit_exceeded
 from console.tasks.reconcile import find_interrupted_runs, reconcile_run
 from console.tasks.registry import may_run
+from console.tasks.rows import new_run_object
 from console.tasks.spec import Refusal
 from console.webhooks.outbox import notify
 from console.tasks.undo import preview_undo, undo_run, undo_status
@@ -87,7 +88,7 @@ def _record_refusal(req: RunRequest, checked: CheckedRequest, message: str):
 
 
 def new_run(req: RunRequest, checked: CheckedRequest, key: str | None) -> TaskRun:
-    return TaskRun(task=checked.spec.name, ticket=checked.ticket, reason=checked.reason, actor=req.actor.email,
+    return new_run_object(task=checked.spec.name, ticket=checked.ticket, reason=checked.reason, actor=req.actor.email,
                    params=checked.params_json, risk=checked.risk, source=req.source,
                    idempotency_key=key, created_at=utcnow(), customer=checked.customer, order_id=checked.order_id,
                    amount_cents=checked.amount_cents, address_set=checked.address_set, bulk_id=req.bulk_id,

@@ -34,9 +34,12 @@ def test_the_fast_hash_is_sha256_of_prev_hash_and_canonical_json(fields, seq, pr
 
 
 def test_append_keeps_the_signature_every_domain_calls():
-    names = list(inspect.signature(append).parameters)
-    assert names == ["session", "actor", "action", "subject_type", "subject_id", "ticket", "reason", "task",
-                     "customer", "outcome", "details"]
+    parameters = list(inspect.signature(append).parameters.values())
+    assert [parameter.name for parameter in parameters[:11]] == [
+        "session", "actor", "action", "subject_type", "subject_id", "ticket", "reason", "task", "customer", "outcome",
+        "details"]
+    # What came later (a write sent with the head's lock) is an option no caller has to give.
+    assert all(parameter.kind is parameter.KEYWORD_ONLY and parameter.default is None for parameter in parameters[11:])
     assert "commit" in inspect.signature(record_event).parameters
 
 
@@ -54,6 +57,26 @@ def test_entries_chain_one_to_the_next(app, console_db):
         fields = {name: getattr(entry, name) for name in chain.HASHED_FIELDS}
         assert entry_hash(fields, entry.prev_hash) == entry.hash
     assert first.subject_id == "7"
+
+
+def test_a_write_sent_with_the_head_lock_is_in_the_entry_transaction(app, console_db):
+    """`along`: the caller's write goes with the head's lock (one statement on PostgreSQL) and commits with the
+    entry, or rolls back with it."""
+    from sqlalchemy import bindparam, insert
+
+    from console.deflection.models import Ticket
+
+    tickets = Ticket.__table__
+    opening = insert(tickets).values(ref=bindparam("ref"))
+    with app.app_context():
+        record_event(console_db, actor="lead@example.com", action="login")  # a head to lock
+        entry = record_event(console_db, actor="lead@example.com", action="logout", along=(opening, {"ref": "ALONG-1"}))
+        assert console_db.get(AuditEntry, entry.seq).hash == entry.hash
+        append(console_db, actor="lead@example.com", action="login", along=(opening, {"ref": "ALONG-2"}))
+        console_db.rollback()
+        refs = console_db.scalars(select(tickets.c.ref).where(tickets.c.ref.like("ALONG-%"))).all()
+        assert refs == ["ALONG-1"]
+        assert console_db.scalar(select(func.max(AuditEntry.seq))) == entry.seq
 
 
 class Colour(enum.Enum):

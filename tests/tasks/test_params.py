@@ -146,6 +146,32 @@ def test_currencies_without_cents_or_with_mills_take_their_own_decimals():
     assert shown == "JPY 2,500"
 
 
+PLAIN_AND_NOT = [
+    "alice@example.com", "U.Ser+tag@Sub.Example.COM", "x@a-b.c-d.io", "_@a.co", "-@a.co", "a" * 64 + "@x.com",
+    "u@" + "b" * 63 + ".com", "a@" + ".".join(["b" * 60] * 4) + ".com",  # plain: 254 characters
+    "a" * 65 + "@x.com", "u@" + "b" * 64 + ".com", "x@ab--c.com", "x@xn--abc.com", "a@b.test", "a@b.localhost",
+    "a@b.invalid", "a..b@c.com", ".a@c.com", "a.@c.com", "a@-b.com", "a@b-.com", "a@b.c", "a@b.c0m", "a@b",
+    "a@" + ".".join(["b" * 62] * 4) + ".com", "a@b..com", "é@b.com", "a@bé.com", "a b@c.com", "a@[127.0.0.1]",
+]
+
+
+@pytest.mark.parametrize("address", PLAIN_AND_NOT)
+def test_plainly_valid_emails_are_read_as_email_validator_reads_them(address):
+    """The quick reading of plain addresses accepts only what email_validator accepts, and reads it the same."""
+    from email_validator import EmailNotValidError, validate_email
+
+    from console.tasks.params import _plain_email
+
+    quick = _plain_email(address)
+    try:
+        full = validate_email(address, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        full = None
+    assert quick is None or quick == full
+    if address in PLAIN_AND_NOT[:8]:
+        assert quick == full.lower()
+
+
 def test_email_is_validated_and_lower_cased(registry):
     unlock = registry.get("fake_unlock")
 
