@@ -23,7 +23,7 @@ where `%clara%lopez%499499%` needs a few). Which words are rare is judged from t
 SQLite's FTS5 likewise reads the list of rows of every trigram of a phrase (`@example.net`'s hold every row:
 6.4 ms of CPU for a whole email at 1M customers, 0.7 for `"499499"`), so it is asked about the rarer words
 (each a phrase of its own), judged from values read at evenly spaced rowids when the records are reflected,
-and the whole text is checked with LIKE on the rows it finds (`params`, `_whole_text`).
+and the whole text is checked on the rows it finds (`params`, `_whole_text`).
 The console creates these indexes only for a package that owns its schema (the demo shop, at
 `init`) or when asked (`support-console product index`); `product check` names the missing ones.
 """
@@ -361,15 +361,16 @@ def rowid_ordered(table: Table, index: SubstringIndex, tag: str):
 
 
 def _whole_text(table: Table, index: SubstringIndex, tag: str):
-    """SQLite: a row FTS5 found by the text's rarer words (`{tag}_phrase`) holds the whole text. LIKE folds ASCII
-    letters only, FTS5 every letter: a text is narrowed only when it is ASCII (`params`; otherwise the pattern
-    is '%'), and a value holding a letter FTS5 may fold into ASCII (the Kelvin sign, the long s) is asked of
-    FTS5 with the whole phrase, which reads every trigram's rows once for the statement, and only then."""
+    """SQLite: a row FTS5 found by the text's rarer words (`{tag}_phrase`) holds the whole text. lower() folds
+    ASCII letters only, FTS5 every letter (LIKE is case-sensitive here: console.db): a text is narrowed only
+    when it is ASCII (`params`; otherwise `{tag}_lowered` is '', which every value holds), and a value holding
+    a letter FTS5 may fold into ASCII (the Kelvin sign, the long s) is asked of FTS5 with the whole phrase,
+    which reads every trigram's rows once for the statement, and only then."""
     fts, match = _fts(index)
     column = table.c[index.column]
     whole = literal_column(f"{_sqlite_quoted(table.name)}.rowid").in_(
         select(fts.c.rowid).where(match(bindparam(f"{tag}_whole"))).correlate(None))  # its own FTS5 table
-    return column.like(bindparam(f"{tag}_pattern"), escape=LIKE_ESCAPE) | (
+    return (func.instr(func.lower(column), bindparam(f"{tag}_lowered")) > 0) | (
         column.op("GLOB", is_comparison=True)(literal(f"*[{FOLDING_INTO_ASCII}]*")) & whole)
 
 
@@ -384,9 +385,9 @@ def params(q: str, dialect: str, tag: str, sample: Sample | None = None) -> dict
         whole = _phrase(q)
         words = rarer_words(q, sample, shortest=3) if q.isascii() else None  # a trigram needs three characters
         if words is None:
-            return {f"{tag}_phrase": whole, f"{tag}_whole": whole, f"{tag}_pattern": "%"}
+            return {f"{tag}_phrase": whole, f"{tag}_whole": whole, f"{tag}_lowered": ""}
         return {f"{tag}_phrase": " ".join(_phrase(word) for word in dict.fromkeys(words)), f"{tag}_whole": whole,
-                f"{tag}_pattern": f"%{like_escaped(q)}%"}
+                f"{tag}_lowered": q.lower()}
     found = {f"{tag}_pattern": f"%{like_escaped(q)}%"}
     if dialect == "postgresql":
         found[f"{tag}_narrow"] = narrowed(q, sample)

@@ -195,14 +195,14 @@ def test_on_postgresql_a_whole_email_narrows_the_index_scan_and_still_finds_only
 def test_sqlite_matches_the_rarer_words_and_checks_the_whole_text_as_fts5_would():
     bounds = tuple(f"person.{n}@mail.example" for n in range(92)) + tuple(f"kim.{n}@post.test" for n in range(8))
     sample = search_index.Sample(bounds=bounds)
-    params = search_index.params("anna.lopez.4990@mail.example", "sqlite", "p2", sample)
-    assert params == {"p2_phrase": '"lopez"', "p2_whole": '"anna.lopez.4990@mail.example"',
-                      "p2_pattern": "%anna.lopez.4990@mail.example%"}
+    params = search_index.params("Anna.Lopez.4990@mail.example", "sqlite", "p2", sample)
+    assert params == {"p2_phrase": '"Lopez"', "p2_whole": '"Anna.Lopez.4990@mail.example"',
+                      "p2_lowered": "anna.lopez.4990@mail.example"}
     # A word under three characters is no trigram: never a phrase of its own, still checked by the pattern.
     assert search_index.params("jo.kim@mail.example", "sqlite", "p2", sample)["p2_phrase"] == '"kim"'
-    # LIKE folds ASCII letters only: a text with another letter is matched whole, and nothing is filtered.
+    # lower() folds ASCII letters only: a text with another letter is matched whole, and nothing is filtered.
     assert search_index.params("éva.lopez@mail.example", "sqlite", "p2", sample) == {
-        "p2_phrase": '"éva.lopez@mail.example"', "p2_whole": '"éva.lopez@mail.example"', "p2_pattern": "%"}
+        "p2_phrase": '"éva.lopez@mail.example"', "p2_whole": '"éva.lopez@mail.example"', "p2_lowered": ""}
     # Every letter Python's Unicode tables fold into ASCII, as FOLDING_INTO_ASCII lists them.
     folding = {char for char in map(chr, range(128, 0x110000))
                if any(part.isascii() for part in char.lower() + char.casefold() + char.upper().lower())}
@@ -216,7 +216,7 @@ def test_on_sqlite_a_whole_email_is_matched_on_its_rarer_words_and_finds_what_th
     if engine.dialect.name != "sqlite":
         pytest.skip("FTS5 reads every trigram's list of rows of a phrase; the other databases narrow their own way")
     when = datetime(2026, 1, 1)
-    with engine.begin() as conn:  # the Kelvin sign: FTS5 folds it into "k", LIKE does not
+    with engine.begin() as conn:  # the Kelvin sign: FTS5 folds it into "k", lower() does not
         conn.execute(insert(Customer.__table__), [
             {"id": 20_002, "email": "anna.\u212aim.4990@mail.example", "name": "Anna Kim", "phone": None,
              "status": "active", "email_confirmed": True, "failed_login_count": 0, "created_at": when,
@@ -233,5 +233,7 @@ def test_on_sqlite_a_whole_email_is_matched_on_its_rarer_words_and_finds_what_th
         assert [(phase.kind, row.id) for phase, row in found.found] == [("exact", 20_001)]
         near = listing.search(conn, reflected, "weber.4990@mail.exam")
         assert [(phase.kind, row.id) for phase, row in near.found] == [("substring", 20_001)]
+        shouted = listing.search(conn, reflected, "WEBER.4990@MAIL.EXAM")
+        assert [(phase.kind, row.id) for phase, row in shouted.found] == [("substring", 20_001)]
         kelvin = listing.search(conn, reflected, "anna.kim.4990@mail.exam")
         assert [(phase.kind, row.id) for phase, row in kelvin.found] == [("substring", 20_002)]
