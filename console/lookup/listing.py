@@ -280,11 +280,13 @@ def _walk(conn, reflected, steps, start: int, direction: str, cursor: str | None
 
 
 def search(conn: Connection, reflected: ReflectedRecord, q: str, *, direction: str = "first",
-           cursor: str | None = None, size: int = PAGE_SIZE, partial: bool = True) -> Listing:
+           cursor: str | None = None, size: int = PAGE_SIZE, partial: bool = True,
+           exact_found_nothing: bool = False) -> Listing:
     """One page of a search: the product's steps in order (exact keys, prefixes, substrings), both ways.
 
     Without `partial`, no step matches part of a personal value (console.product.searches decides who
-    may, and audits what was found: console.lookup.searches asks it).
+    may, and audits what was found: console.lookup.searches asks it). With `exact_found_nothing` (page 1
+    after exact_matches found no row), the walk starts after the exact steps instead of asking them again.
     """
     record = reflected.record
     if not record.searchable:
@@ -298,8 +300,14 @@ def search(conn: Connection, reflected: ReflectedRecord, q: str, *, direction: s
     start, inner = _split(cursor, steps)
     if direction == "last":
         start = len(steps) - 1
+    if exact_found_nothing:
+        if direction != "first":
+            raise ValueError("exact_found_nothing is for page 1 of a search")
+        start = _exact_count(steps)
     forwards = direction in ("first", "after")
-    if dialect_name(conn) in united.DIALECTS:
+    if start == len(steps):
+        found = []
+    elif dialect_name(conn) in united.DIALECTS:
         shape = ("records", token(reflected), "steps", tuple((s.phase.kind, s.phase.column) for s in steps))
         found = united.walk(conn, shape, steps, start, direction, inner, size)
     else:
@@ -334,15 +342,22 @@ def _checked(q: str) -> None:
         raise LookupInputError(exc.field, exc.message) from None
 
 
+def _exact_count(steps: list[Step]) -> int:
+    """How many of the steps are exact keys: they come first (console.product.queries.phases)."""
+    return next((number for number, step in enumerate(steps) if step.phase.kind != "exact"), len(steps))
+
+
 def exact_matches(conn: Connection, reflected: ReflectedRecord, q: str, limit: int = 2) -> list[tuple]:
-    """(phase, row) for rows an exact key finds for `q`, at most `limit`: what "lands on the thing"."""
+    """(phase, row) for rows an exact key finds for `q`, at most `limit`: what "lands on the thing". The exact
+    steps are walked as a search's are: one statement on PostgreSQL, each step less the rows before it."""
     _checked(q)
-    found, seen, key = [], set(), reflected.record.key
-    for step in _steps(conn, reflected, q, partial=False):
-        if step.phase.kind != "exact":
-            continue
-        for row in keyset_page(conn, step.statement, step.sort, size=limit, params=step.params).rows:
-            if row._mapping[key] not in seen:
-                seen.add(row._mapping[key])
-                found.append((step.phase, row))
-    return found[:limit]
+    steps = _steps(conn, reflected, q, partial=False)
+    exact = steps[:_exact_count(steps)]
+    if not exact:
+        return []
+    if dialect_name(conn) in united.DIALECTS:
+        shape = ("records", token(reflected), "exact", tuple((s.phase.kind, s.phase.column) for s in exact))
+        found = united.walk(conn, shape, exact, 0, "first", None, limit)
+    else:
+        found = _walk(conn, reflected, exact, 0, "first", None, limit)
+    return [(exact[number].phase, row) for number, row in filter(None, found)][:limit]

@@ -12,14 +12,16 @@ from console.product.searches import after_search, may_search_partially
 
 
 def search_for(conn: Connection, reflected: ReflectedRecord, user, q: str, *, direction: str = "first",
-               cursor: str | None = None, size: int = PAGE_SIZE) -> Listing:
-    """One page of the search `user` may run, audited when it shows personal data.
+               cursor: str | None = None, size: int = PAGE_SIZE, exact_found_nothing: bool = False) -> Listing:
+    """One page of the search `user` may run, audited when it shows personal data (`exact_found_nothing`:
+    listing.search's).
 
     LookupInputError (403, naming q) when the role's search left out partial steps and found nothing;
     AuditUnavailable when the search cannot be recorded (nothing is shown).
     """
     partial = may_search_partially(user)
-    found = search(conn, reflected, q, direction=direction, cursor=cursor, size=size, partial=partial)
+    found = search(conn, reflected, q, direction=direction, cursor=cursor, size=size, partial=partial,
+                   exact_found_nothing=exact_found_nothing)
     _judged(user, reflected, q, found.found, partial=partial, more=found.page.has_next,
             first=direction == "first")
     return found

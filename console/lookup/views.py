@@ -127,7 +127,9 @@ class RecordsView(ConsoleView):
                                         key=str(row._mapping[reflected.record.key])))
             for reflected in searched:
                 name = reflected.record.name
-                found = search_for(conn, reflected, user, q, size=HOME_MATCHES)
+                # A record whose exact keys found nothing is not asked them again.
+                found = search_for(conn, reflected, user, q, size=HOME_MATCHES,
+                                   exact_found_nothing=all(entry[0] is not reflected for entry in exact))
                 if found.page.rows:
                     base = url_for(".listing", record=name)
                     results.append((reflected, found, html.table(reflected, self._rows(reflected, found.page.rows, base)),

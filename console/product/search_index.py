@@ -20,16 +20,22 @@ checked on the rows it hands over: a GIN scan reads every trigram's list of rows
 `example` in `clara.lopez.499499@example.net` is in every row (3,859 buffers and 112 ms at 1M customers,
 where `%clara%lopez%499499%` needs a few). Which words are rare is judged from the values ANALYZE sampled
 (pg_stats), read when the records are reflected.
+SQLite's FTS5 likewise reads the list of rows of every trigram of a phrase (`@example.net`'s hold every row:
+6.4 ms of CPU for a whole email at 1M customers, 0.7 for `"499499"`), so it is asked about the rarer words
+(each a phrase of its own), judged from values read at evenly spaced rowids when the records are reflected,
+and the whole text is checked on the rows it finds (`params`, `_whole_text`).
 The console creates these indexes only for a package that owns its schema (the demo shop, at
 `init`) or when asked (`support-console product index`); `product check` names the missing ones.
 """
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 from dataclasses import dataclass, field
+from itertools import compress, repeat
 
-from sqlalchemy import Column, Integer, MetaData, Table, Text, bindparam, func, literal_column, select, text
+from sqlalchemy import Column, Integer, MetaData, Table, Text, bindparam, func, literal, literal_column, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from console.product.loading import Product
@@ -40,6 +46,12 @@ SEARCHABLE_RUN = re.compile(r"[^\W_]{3}")
 WORD = re.compile(r"[^\W_]+")  # pg_trgm's words: runs of letters and digits
 COMMON = 0.05  # a word in more than this share of the rows makes the trigram scan read long lists for little
 RARE = 0.01  # words estimated to hold no more than this share of the rows together narrow enough (10,000 of 1M)
+# The letters whose lower case or case folding holds an ASCII character (ß, İ, ı, ŉ, ſ, ǰ, ẖ-ẚ, ẞ, the Kelvin
+# sign, the ligatures ﬀ-ﬆ), all in the Basic Multilingual Plane: more than FTS5 folds into ASCII (a test derives
+# them from Python's Unicode tables); a superset only sends a few more values to the whole phrase.
+FOLDING_INTO_ASCII = ("\u00df\u0130\u0131\u0149\u017f\u01f0\u1e96\u1e97\u1e98\u1e99\u1e9a\u1e9e\u212a"
+                      "\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06")
+SQLITE_SAMPLE = 300  # values read at evenly spaced rowids: about as many as ANALYZE's sample on PostgreSQL
 SUFFIX = 12  # characters of each suffix MariaDB's side table keeps; LIKE checks the rest of a longer text
 # The function an earlier form of MariaDB's index used (suffixes as FULLTEXT words); dropped when the index is remade.
 OLD_MARIADB_FUNCTION = "sc_suffixes"
@@ -72,9 +84,11 @@ class Sample:
 
     def share(self, word: str) -> float:
         """The estimated share of rows holding `word` (lowercase), as PostgreSQL's own LIKE estimate works."""
-        in_common = sum(freq for value, freq in self.common if word in value)
-        rest = 1.0 - sum(freq for _value, freq in self.common)
-        in_bounds = sum(word in value for value in self.bounds) / len(self.bounds) if self.bounds else 0.0
+        # map() over operator.contains: no Python frame per sampled value (a search asks each of its words).
+        values, freqs = zip(*self.common) if self.common else ((), ())
+        in_common = sum(compress(freqs, map(operator.contains, values, repeat(word))))
+        rest = 1.0 - sum(freqs)
+        in_bounds = sum(map(operator.contains, self.bounds, repeat(word))) / len(self.bounds) if self.bounds else 0.0
         return in_common + rest * in_bounds
 
     def __bool__(self) -> bool:
@@ -82,8 +96,13 @@ class Sample:
 
 
 def column_samples(conn: Connection, table: str, columns: tuple[str, ...]) -> dict[str, Sample]:
-    """PostgreSQL: each column's Sample, from pg_stats (none for a table not analyzed yet)."""
-    if conn.dialect.name != "postgresql" or not columns:
+    """Each column's Sample: PostgreSQL's from pg_stats (none for a table not analyzed yet), SQLite's from the
+    values at SQLITE_SAMPLE evenly spaced rowids (a lookup each, whatever the table's size)."""
+    if not columns:
+        return {}
+    if conn.dialect.name == "sqlite":
+        return _sqlite_samples(conn, table, columns)
+    if conn.dialect.name != "postgresql":
         return {}
     rows = conn.execute(text(
         "SELECT attname, most_common_vals::text::text[], most_common_freqs, histogram_bounds::text::text[] "
@@ -94,25 +113,48 @@ def column_samples(conn: Connection, table: str, columns: tuple[str, ...]) -> di
             for name, common, freqs, bounds in rows}
 
 
-def narrowed(q: str, sample: Sample | None) -> str:
-    """The LIKE pattern PostgreSQL's trigram index is asked with for `q`: its rarest words by the sample, in q's
-    order, added rarest first until they are estimated to hold RARE of the rows (`%clara%499499%` for
-    `clara.lopez.499499@example.net`: every value holding q holds them); q itself when nothing is known or
-    every word is needed. A word the sample never saw counts as half a histogram bucket, not as absent."""
+def _sqlite_samples(conn: Connection, table: str, columns: tuple[str, ...]) -> dict[str, Sample]:
+    quoted = _quote(conn, table)
+    low, high = conn.execute(text(f"SELECT MIN(rowid), MAX(rowid) FROM {quoted}")).one()
+    if low is None:
+        return {}
+    step = max((high - low) // SQLITE_SAMPLE, 1)
+    names = ", ".join(_quote(conn, column) for column in columns)
+    rows = conn.execute(text(
+        f"WITH RECURSIVE spaced(n) AS (SELECT :low UNION ALL SELECT n + :step FROM spaced WHERE n + :step <= :high) "
+        f"SELECT {names} FROM {quoted} WHERE rowid IN (SELECT n FROM spaced)"),
+        {"low": low, "high": high, "step": step}).all()
+    return {column: Sample(bounds=tuple(row[number].lower() for row in rows if row[number] is not None))
+            for number, column in enumerate(columns)}
+
+
+def rarer_words(q: str, sample: Sample | None, shortest: int = 1) -> list[str] | None:
+    """The words of `q` (of `shortest` characters or more) an index is asked about: its rarest by the sample,
+    in q's order, added rarest first until they are estimated to hold RARE of the rows (`clara`, `499499` for
+    `clara.lopez.499499@example.net`: every value holding q holds them); None (q itself) when nothing is
+    known or every word is needed. A word the sample never saw counts as half a histogram bucket, not as
+    absent."""
     words = WORD.findall(q)
     if not sample or len(words) < 2:
-        return f"%{like_escaped(q)}%"
+        return None
     unseen = 1 / (2 * max(len(sample.bounds), 1))
-    shares = {word: max(sample.share(word.lower()), unseen) for word in words}
+    shares = {word: max(sample.share(word.lower()), unseen) for word in words if len(word) >= shortest}
     kept, estimate = set(), 1.0
     for word in sorted(shares, key=lambda word: (shares[word], -len(word))):
         if estimate <= RARE or (kept and shares[word] > COMMON):
             break
         kept.add(word)
         estimate *= shares[word]  # as if independent: enough to tell a rare pair from a common word
-    if len(kept) == len(shares):
-        return f"%{like_escaped(q)}%"
-    return "%" + "%".join(like_escaped(word) for word in words if word in kept) + "%"
+    if not kept or set(words) <= kept:
+        return None
+    return [word for word in words if word in kept]
+
+
+def narrowed(q: str, sample: Sample | None) -> str:
+    """The LIKE pattern PostgreSQL's trigram index is asked with for `q`: its rarer words (`%clara%499499%`),
+    or q itself."""
+    words = rarer_words(q, sample)
+    return f"%{like_escaped(q)}%" if words is None else "%" + "%".join(like_escaped(word) for word in words) + "%"
 
 
 def declared(product: Product) -> list[SubstringIndex]:
@@ -296,7 +338,7 @@ def contains(table: Table, index: SubstringIndex, dialect: str, tag: str):
     if dialect == "sqlite":
         fts, match = _fts(index)
         matching = select(fts.c.rowid).where(match(bindparam(f"{tag}_phrase")))
-        return literal_column(f"{_sqlite_quoted(table.name)}.rowid").in_(matching)
+        return literal_column(f"{_sqlite_quoted(table.name)}.rowid").in_(matching) & _whole_text(table, index, tag)
     side = _side(index, table.c[index.key].type)
     candidates = select(side.c.k).where(side.c.suffix.like(bindparam(f"{tag}_start"), escape=LIKE_ESCAPE))
     return table.c[index.key].in_(candidates) & column.like(bindparam(f"{tag}_pattern"), escape=LIKE_ESCAPE)
@@ -319,13 +361,37 @@ def rowid_ordered(table: Table, index: SubstringIndex, tag: str):
     after a page, where `contains` would collect every match first (all the rows, for a common fragment)."""
     fts, match = _fts(index)
     source = fts.join(table, literal_column(f"{_sqlite_quoted(table.name)}.rowid") == fts.c.rowid)
-    return source, match(bindparam(f"{tag}_phrase")), fts.c.rowid
+    return source, match(bindparam(f"{tag}_phrase")) & _whole_text(table, index, tag), fts.c.rowid
+
+
+def _whole_text(table: Table, index: SubstringIndex, tag: str):
+    """SQLite: a row FTS5 found by the text's rarer words (`{tag}_phrase`) holds the whole text. lower() folds
+    ASCII letters only, FTS5 every letter (LIKE is case-sensitive here: console.db): a text is narrowed only
+    when it is ASCII (`params`; otherwise `{tag}_lowered` is '', which every value holds), and a value holding
+    a letter FTS5 may fold into ASCII (the Kelvin sign, the long s) is asked of FTS5 with the whole phrase,
+    which reads every trigram's rows once for the statement, and only then."""
+    fts, match = _fts(index)
+    column = table.c[index.column]
+    whole = literal_column(f"{_sqlite_quoted(table.name)}.rowid").in_(
+        select(fts.c.rowid).where(match(bindparam(f"{tag}_whole"))).correlate(None))  # its own FTS5 table
+    return (func.instr(func.lower(column), bindparam(f"{tag}_lowered")) > 0) | (
+        column.op("GLOB", is_comparison=True)(literal(f"*[{FOLDING_INTO_ASCII}]*")) & whole)
+
+
+def _phrase(text_: str) -> str:
+    """FTS5's phrase for the text: the trigrams in a row."""
+    return '"' + text_.replace('"', '""') + '"'
 
 
 def params(q: str, dialect: str, tag: str, sample: Sample | None = None) -> dict:
-    """The parameters of `contains` for the text `q` (on PostgreSQL, narrowed by the column's sample)."""
+    """The parameters of `contains` for the text `q` (on PostgreSQL and SQLite, narrowed by the column's sample)."""
     if dialect == "sqlite":
-        return {f"{tag}_phrase": '"' + q.replace('"', '""') + '"'}
+        whole = _phrase(q)
+        words = rarer_words(q, sample, shortest=3) if q.isascii() else None  # a trigram needs three characters
+        if words is None:
+            return {f"{tag}_phrase": whole, f"{tag}_whole": whole, f"{tag}_lowered": ""}
+        return {f"{tag}_phrase": " ".join(_phrase(word) for word in dict.fromkeys(words)), f"{tag}_whole": whole,
+                f"{tag}_lowered": q.lower()}
     found = {f"{tag}_pattern": f"%{like_escaped(q)}%"}
     if dialect == "postgresql":
         found[f"{tag}_narrow"] = narrowed(q, sample)

@@ -87,3 +87,22 @@ def test_on_postgresql_a_page_is_one_statement_that_stops_when_the_page_is_full(
     # Five steps (exact, prefix, and the substrings of the email, the name and the phone): the three substring
     # branches are never run, as the exact match and the prefixes fill the page and its one extra row.
     assert plan.count("Append") == 1 and plan.count("(never executed)") >= 3, plan
+
+
+def test_the_home_search_asks_the_exact_keys_once_and_lists_what_the_search_lists(client, login_as, webers,
+                                                                                  target_db, sql_log):
+    """/find asks the exact keys first (one that finds one row lands on it); when they found nothing, the
+    search after them starts at the prefix step instead of asking them again."""
+    login_as("agent")
+    typed = Q[:-2]  # no exact match: every weber is found by a prefix or a substring
+    sql_log.statements.clear()
+    listed = client.get("/admin/records/customers/", query_string={"q": typed}).get_data(as_text=True)
+    searched = len(sql_log.selects("target"))
+    sql_log.statements.clear()
+    found = client.get("/admin/records/find", query_string={"q": typed}).get_data(as_text=True)
+    # PostgreSQL: the exact keys' statement, then the search's; elsewhere the search's steps after the exact.
+    united = target_db.connection().dialect.name == "postgresql"
+    assert len(sql_log.selects("target")) == searched + united
+    order = [f'href="/admin/records/customers/{customer.id}"' for _kind, customer in webers]
+    assert [link for link in order if link in found] == order[:5] and [link for link in order if link in listed] == order
+    assert found.index(order[0]) < found.index(order[4]) and listed.index(order[0]) < listed.index(order[5])

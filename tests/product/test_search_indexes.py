@@ -190,3 +190,50 @@ def test_on_postgresql_a_whole_email_narrows_the_index_scan_and_still_finds_only
         assert [(phase.kind, row.id) for phase, row in found.found] == [("exact", 20_001)]
         near = listing.search(conn, reflected, "weber.4990@mail.exam")
         assert [(phase.kind, row.id) for phase, row in near.found] == [("substring", 20_001)]
+
+
+def test_sqlite_matches_the_rarer_words_and_checks_the_whole_text_as_fts5_would():
+    bounds = tuple(f"person.{n}@mail.example" for n in range(92)) + tuple(f"kim.{n}@post.test" for n in range(8))
+    sample = search_index.Sample(bounds=bounds)
+    params = search_index.params("Anna.Lopez.4990@mail.example", "sqlite", "p2", sample)
+    assert params == {"p2_phrase": '"Lopez"', "p2_whole": '"Anna.Lopez.4990@mail.example"',
+                      "p2_lowered": "anna.lopez.4990@mail.example"}
+    # A word under three characters is no trigram: never a phrase of its own, still checked by the pattern.
+    assert search_index.params("jo.kim@mail.example", "sqlite", "p2", sample)["p2_phrase"] == '"kim"'
+    # lower() folds ASCII letters only: a text with another letter is matched whole, and nothing is filtered.
+    assert search_index.params("éva.lopez@mail.example", "sqlite", "p2", sample) == {
+        "p2_phrase": '"éva.lopez@mail.example"', "p2_whole": '"éva.lopez@mail.example"', "p2_lowered": ""}
+    # Every letter Python's Unicode tables fold into ASCII, as FOLDING_INTO_ASCII lists them.
+    folding = {char for char in map(chr, range(128, 0x110000))
+               if any(part.isascii() for part in char.lower() + char.casefold() + char.upper().lower())}
+    assert folding == set(search_index.FOLDING_INTO_ASCII)
+
+
+def test_on_sqlite_a_whole_email_is_matched_on_its_rarer_words_and_finds_what_the_whole_phrase_finds(big_shop):
+    from console.lookup import listing
+
+    engine = big_shop.extensions["console_db"].target_engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("FTS5 reads every trigram's list of rows of a phrase; the other databases narrow their own way")
+    when = datetime(2026, 1, 1)
+    with engine.begin() as conn:  # the Kelvin sign: FTS5 folds it into "k", lower() does not
+        conn.execute(insert(Customer.__table__), [
+            {"id": 20_002, "email": "anna.\u212aim.4990@mail.example", "name": "Anna Kim", "phone": None,
+             "status": "active", "email_confirmed": True, "failed_login_count": 0, "created_at": when,
+             "updated_at": when}])
+    reflected = product_schema(big_shop).record("customers")
+    email = "anna.weber.4990@mail.example"
+    steps = phases(reflected, email)
+    number = [(step.kind, step.column) for step in steps].index(("substring", "email"))
+    phrase = steps[number].params[f"p{number}_phrase"]
+    # "example" and "mail" are in every row, "person" in all but two: the sampled rows say so.
+    assert phrase != f'"{email}"' and "example" not in phrase and "mail" not in phrase, phrase
+    with engine.connect() as conn:
+        found = listing.search(conn, reflected, email)
+        assert [(phase.kind, row.id) for phase, row in found.found] == [("exact", 20_001)]
+        near = listing.search(conn, reflected, "weber.4990@mail.exam")
+        assert [(phase.kind, row.id) for phase, row in near.found] == [("substring", 20_001)]
+        shouted = listing.search(conn, reflected, "WEBER.4990@MAIL.EXAM")
+        assert [(phase.kind, row.id) for phase, row in shouted.found] == [("substring", 20_001)]
+        kelvin = listing.search(conn, reflected, "anna.kim.4990@mail.exam")
+        assert [(phase.kind, row.id) for phase, row in kelvin.found] == [("substring", 20_002)]
