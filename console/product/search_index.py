@@ -55,6 +55,8 @@ SQLITE_SAMPLE = 300  # values read at evenly spaced rowids: about as many as ANA
 SUFFIX = 12  # characters of each suffix MariaDB's side table keeps; LIKE checks the rest of a longer text
 # The function an earlier form of MariaDB's index used (suffixes as FULLTEXT words); dropped when the index is remade.
 OLD_MARIADB_FUNCTION = "sc_suffixes"
+# The side table's comment once its fill has ended (MariaDB): see _create_mariadb.
+BUILT = "sc substring index, filled"
 
 
 @dataclass(frozen=True)
@@ -199,7 +201,9 @@ def exists(conn: Connection, index: SubstringIndex) -> bool:
         ranged = conn.execute(text(schema.format("STATISTICS", "TABLE_SCHEMA", "TABLE_NAME = :side AND "
                                                  "INDEX_NAME = 'PRIMARY' AND SEQ_IN_INDEX = 1 AND "
                                                  "COLUMN_NAME = 'suffix'")), {"side": index.name}).scalar()
-        return triggers == 3 and ranged == 1
+        filled = conn.execute(text(schema.format("TABLES", "TABLE_SCHEMA", "TABLE_NAME = :side AND "
+                                                 "TABLE_COMMENT = :built")), {"side": index.name, "built": BUILT}).scalar()
+        return triggers == 3 and ranged == 1 and filled == 1
     return False
 
 
@@ -307,6 +311,9 @@ def _create_mariadb(conn: Connection, index: SubstringIndex) -> None:
                               {"called": f"%{OLD_MARIADB_FUNCTION}(%"}).scalar()
     if not still_used:
         conn.execute(text(f"DROP FUNCTION IF EXISTS {OLD_MARIADB_FUNCTION}"))
+    # The table and its triggers are DDL, committed before the fill: only this mark says the fill ended, so a
+    # build stopped half-way is missing (and made again), never an index that silently finds nothing.
+    conn.execute(text(f"ALTER TABLE {side} COMMENT = '{BUILT}'"))
 
 
 def _each_suffix(value: str, statement: str) -> str:
