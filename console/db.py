@@ -65,9 +65,14 @@ def expect_writes(wanted: bool = True) -> None:
 
 
 def begin_writing(session: Session) -> None:
-    """Let a page that reads (a GET) write next: end its read snapshot, and lock first on SQLite."""
+    """Let a page that reads (a GET) write next: on SQLite, end its read snapshot and take the lock first.
+
+    A SQLite transaction that has read cannot wait for a writer (SQLITE_BUSY_SNAPSHOT comes back at once); at
+    READ COMMITTED elsewhere a transaction that has read writes as any other, so it goes on.
+    """
     expect_writes()
-    session.commit()  # nothing is pending in a read-only page; committing keeps its objects loaded
+    if session.get_bind().dialect.name == "sqlite":
+        session.commit()  # nothing is pending in a read-only page; committing keeps its objects loaded
 
 
 class _Waiting:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from console.audit.chain import record_event
 from console.permissions import REVEAL_PII, role_refusal, user_can
-from console.db import console_session
+from console.db import begin_writing, console_session
 from console.product import mask
 from console.product.queries import PARTIAL, Phase, QueryInputError, find_page, item, search_keys
 from console.product.schema import ReflectedRecord
@@ -54,6 +54,7 @@ def after_search(user, reflected: ReflectedRecord, q: str, shown: list[tuple[Pha
     personal = [step.kind for step, _row in shown if step.column in record.personal]
     if personal:
         kinds = sorted(set(personal))
+        begin_writing(console_session())  # a GET that writes its audit: on SQLite, the lock before the entry
         record_event(console_session(), actor=user.email, action="pii.search", subject_type=record.name,
                      details={"kinds": kinds, "partial": any(kind in PARTIAL for kind in kinds),
                               "query": mask.text(text), "query_digest": query_digest(text),

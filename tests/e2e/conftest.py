@@ -41,10 +41,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def demo_server(tmp_path_factory):
-    """Start `support-console demo` on fresh SQLite files; yield (base URL, path of its output)."""
-    folder = tmp_path_factory.mktemp("e2e")
+def _demo_env(folder: Path) -> dict:
+    """The environment the demo console runs in, on its own SQLite files in `folder`; its CLI commands too."""
     env = dict(os.environ)
     env.update({
         "CONSOLE_DATABASE_URL": f"sqlite:///{folder}/console.db",
@@ -57,6 +55,14 @@ def demo_server(tmp_path_factory):
     })
     for name in ("TEST_DATABASE_URL", "SECRET_KEY", "CONSOLE_AUDIT_KEY"):
         env.pop(name, None)
+    return env
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory):
+    """Start `support-console demo` on fresh SQLite files; yield (base URL, path of its output)."""
+    folder = tmp_path_factory.mktemp("e2e")
+    env = _demo_env(folder)
     port = _free_port()
     log_path = folder / "server.log"
     log = open(log_path, "w")
@@ -84,6 +90,20 @@ def demo_server(tmp_path_factory):
     if os.environ.get("E2E_KEEP_SERVER_LOG"):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(log_path, ARTIFACTS / "server.log")
+
+
+@pytest.fixture
+def demo_cli(demo_server):
+    """Run a `support-console` command on the demo console's databases, as its operator would; its output."""
+    folder = demo_server[1].parent
+
+    def run(*args: str) -> str:
+        done = subprocess.run(CLI + list(args), env=_demo_env(folder), cwd=folder, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    return run
 
 
 @pytest.fixture(scope="session")
