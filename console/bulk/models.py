@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from console.db import ConsoleBase, utcnow
@@ -35,7 +35,8 @@ class Bulk(ConsoleBase):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     token_issuer_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     total: Mapped[int] = mapped_column(Integer)
-    amount_cents: Mapped[int | None] = mapped_column(Integer)
+    # The items' amounts summed: up to MAX_ITEMS times a run's 32-bit cap, so 64 bits.
+    amount_cents: Mapped[int | None] = mapped_column(BigInteger)
     # SHA-256 of the task, ticket, reason and every item's parameters: what an approval is bound to.
     items_hash: Mapped[str] = mapped_column(String(64))
     approval_reasons: Mapped[str] = mapped_column(Text, default="")

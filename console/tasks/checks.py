@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property, wraps
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 
 from console.db import console_session, target_session
 from console.deflection.ticket_refs import TicketError, clean_ref
@@ -47,7 +47,8 @@ class TaskError(Exception):
 
 
 def database_guard(fn):
-    """Turn a database that cannot be reached into a 503 TaskError (never a 500), rolling both sessions back."""
+    """Turn a database failure into a TaskError (never a 500), rolling both sessions back: a value the
+    database cannot store is bad input (400), anything else an outage (503)."""
 
     @wraps(fn)
     def guarded(*args, **kwargs):
@@ -60,6 +61,10 @@ def database_guard(fn):
                     session.rollback()
                 except SQLAlchemyError:
                     pass
+            if isinstance(exc, DataError):
+                raise TaskError(400, "invalid", "a value in the request cannot be stored by the database (a "
+                                                "number out of range, or a character it cannot hold), so "
+                                                "nothing was done") from exc
             raise TaskError(503, "unavailable", f"a database is unavailable ({exc.__class__.__name__}); "
                                                 "retry in a moment") from exc
 

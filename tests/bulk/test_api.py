@@ -182,3 +182,17 @@ def test_a_bulk_items_run_names_its_bulk_and_a_single_run_names_none(client, api
     assert "bulk_id" in shown and shown["bulk_id"] is None
     listed = client.get("/api/v1/runs?ticket=T-BULK", headers=headers).get_json()["runs"]
     assert [run["bulk_id"] for run in listed] == [bulk["id"]]
+
+
+def test_a_bulk_totalling_more_than_32_bits_of_cents_is_stored_and_read_back_exactly(client, api_token, paid_orders):
+    # Each amount is within a run's cap (2^31 - 1 cents); their sum is not, and once answered a 503.
+    _, headers = api_token("agent")
+    orders = paid_orders(3)
+    largest = 2**31 - 1
+    answer = _request(client, headers, "refund_order", [{"order_id": order, "amount_cents": largest} for order in orders])
+    assert answer.status_code == 202, answer.get_json()
+    bulk = answer.get_json()["bulk"]
+    assert bulk["status"] == "pending_approval"
+    shown = client.get(f"/api/v1/bulk/{bulk['id']}", headers=headers).get_json()["bulk"]
+    assert shown["amount_cents"] == 3 * largest
+    assert f"{3 * largest} cents in total" in shown["approval_reasons"]

@@ -400,16 +400,3 @@ def test_run_history_filters(within, request_for, shop_order, staff):
     assert [r.id for r in within(run_history, ticket="T-OTHER")] == [second.id]
     assert [r.id for r in within(run_history, customer=first.customer, task="fake_refund")] == [second.id, first.id]
     assert within(run_history, task="fake_unlock", customer=first.customer) == []
-
-
-def test_a_database_that_cannot_be_reached_is_a_503_not_a_500(attempt, request_for, shop_order, monkeypatch):
-    from sqlalchemy.exc import OperationalError
-
-    def unreachable(*args):
-        raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
-
-    monkeypatch.setattr("console.tasks.runner.rate_limit_exceeded", unreachable)
-    error = attempt(start_run, request_for("fake_refund", order_id=shop_order().id, amount_cents=1))
-
-    assert (error.status, error.code) == (503, "unavailable")
-    assert error.message == "a database is unavailable (OperationalError); retry in a moment"
