@@ -133,6 +133,39 @@ def test_on_sqlite_only_requests_that_write_take_the_lock_up_front(isolated_app)
     event.remove(dbs.console_engine, "checkout", listen)
 
 
+
+def test_a_get_that_audits_is_not_turned_away_by_a_writer_between_its_read_and_its_entry(isolated_app, monkeypatch):
+    # The audit export reads (the signed-in user) and then writes its entry. Another writer commits in between:
+    # on SQLite a read transaction cannot then write (SQLITE_BUSY_SNAPSHOT), and the export answered 503.
+    from console.audit import browse
+    from console.audit.chain import record_event
+
+    app = isolated_app()
+    dbs = app.extensions["console_db"]
+    client = app.test_client()
+    email = make_committed_user(app, "admin")
+    page = client.get("/login")
+    client.post("/login", data={"email": email, "password": TEST_PASSWORD,
+                                "csrf_token": csrf_token_from(page.get_data(as_text=True))})
+    parse = browse.parse_filter
+
+    def parse_then_someone_writes(args):
+        other = dbs.console_factory()
+        try:
+            record_event(other, actor="other@example.com", action="logout", subject_type="user")
+        finally:
+            other.close()
+        return parse(args)
+
+    monkeypatch.setattr(browse, "parse_filter", parse_then_someone_writes)
+    answer = client.get("/admin/audit/export.csv")
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+    assert "audit.export" in answer.get_data(as_text=True)
+    with dbs.console_engine.connect() as conn:
+        actions = conn.scalars(select(AuditEntry.action).order_by(AuditEntry.seq.desc()).limit(2)).all()
+    assert actions == ["audit.export", "logout"]
+
+
 def _refusing(message: str):
     """A session's close() that fails, as when the connection it returns is found broken."""
 

@@ -16,7 +16,7 @@ from console.audit.chain import record_event
 from console.audit.checkpoints import latest_checkpoint, policy_from_config
 from console.audit.models import GENESIS, AuditEntry, AuditHead
 from console.audit.verify import latest_verification, record_verification, verify_trail
-from console.db import console_session, databases, utcnow
+from console.db import begin_writing, console_session, databases, utcnow
 from console.formatting import Personal
 from console.permissions import READ_AUDIT, VERIFY_AUDIT, user_can
 
@@ -95,6 +95,7 @@ class AuditTrailView(ConsoleView):
         except browse.FilterError as exc:
             return self._render_list(browse.TrailFilter(), browse.Page([]), error=exc.in_words(), status=400)
         session = console_session()
+        begin_writing(session)  # a GET that writes: on SQLite, the lock before the entry, as a search's
         # Recorded and committed before the first byte leaves: no audit, no export (fail closed).
         record_event(session, actor=current_user.email, action="audit.export", subject_type="audit",
                      details={"format": "csv", "filters": flt.describe()})

@@ -19,7 +19,7 @@ from console.audit.chain import AuditUnavailable, record_event
 from console.auth.forms import LoginForm
 from console.auth.services import find_user, normalize_email
 from console.auth.signin import begin_session, safe_next
-from console.db import console_session
+from console.db import begin_writing, console_session
 
 bp = Blueprint("sso", __name__)
 EXTENSION = "console_sso"
@@ -107,6 +107,7 @@ def _staff_for(userinfo) -> object:
 
 def _refuse(reason: str, actor: str = "unknown"):
     try:
+        begin_writing(console_session())  # the callback is a GET that has read: on SQLite, the lock first
         record_event(console_session(), actor=actor[:254], action="login.failed", subject_type="user",
                      details={"method": "oidc", "reason": reason, "address": request.remote_addr or ""})
     except AuditUnavailable:
@@ -143,6 +144,7 @@ def callback():
         return _refuse(_why(exc))
     next_url = session.pop("sso_next", None) or safe_next(None)
     try:
+        begin_writing(console_session())
         begin_session(user, method="oidc")
     except AuditUnavailable:
         flash("Logging in is unavailable right now: the audit trail cannot be written. Try again shortly.", "error")

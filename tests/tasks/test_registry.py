@@ -150,3 +150,19 @@ def test_for_user_and_by_category():
     grouped = registry.by_category(user("lead"))
     assert set(grouped) == {"Orders", "Accounts", "Other"}
     assert "fake_lead_only" in {spec.name for spec in grouped["Accounts"]}
+
+
+
+def test_offered_on_lists_a_records_enabled_tasks_the_user_may_run_in_the_registry_order():
+    registry = discover(["admin_tasks"], disabled="refund_order")
+    specs = list(registry)
+    records = {spec.offered_on for spec in specs}
+    assert records == {"customers", "orders"}
+    for record in records:
+        for role in ("agent", "lead", "product_owner", "admin"):
+            expected = [s for s in specs if s.offered_on == record and may_run(user(role), s)]
+            assert registry.offered_on(record, user(role)) == expected
+    assert "refund_order" not in {spec.name for spec in registry.offered_on("orders", user("admin"))}
+    assert {spec.name for spec in registry.offered_on("orders", user("admin"))} >= {"cancel_order", "fix_stuck_order"}
+    assert registry.offered_on("no_such_record", user("admin")) == []
+    assert len(registry) == len(specs) == len(registry.all_specs()) - 1
