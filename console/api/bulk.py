@@ -32,8 +32,11 @@ BULK = obj({
     "approved_by", "created_at"))
 BULK_ANSWER = obj({"bulk": BULK})
 ITEMS_ANSWER = obj({"items": {"type": "array", "items": obj({
-    "index": {"type": "integer"}, "params": {"type": "object"}, "status": {"enum": list(ITEM_STATUSES)},
-    "run_id": NULLABLE_INT, "error": TEXT})}})
+    "index": {"type": "integer"}, "params": {"type": "object"},
+    "shown": {"type": "array", "items": {"type": "array", "items": TEXT, "minItems": 2, "maxItems": 2},
+              "description": "[label, text] per parameter as people read it (money in the currency's units); "
+                             "empty when the task is disabled"},
+    "status": {"enum": list(ITEM_STATUSES)}, "run_id": NULLABLE_INT, "error": TEXT})}})
 
 
 def bulk_request(params: dict) -> dict:

@@ -38,7 +38,7 @@ def group(burst: bool):
 
 def _echo_preview(preview) -> None:
     approval = "needs one approval by another lead or admin" if preview.needs_approval else "runs without approval"
-    amount = f"; {preview.amount_cents} cents in total" if preview.amount_cents is not None else ""
+    amount = f"; {preview.amount_text} in total" if preview.amount_cents is not None else ""
     click.echo(f"{preview.total} items{amount}; {approval}")
     for why in preview.approval_reasons:
         click.echo(f"  approval: {why}")

@@ -62,6 +62,7 @@ class BulkPreview:
     refused: dict[str, int] = field(default_factory=dict)  # a refusal's reason (examples vary) -> how many
     failed: int = 0
     samples: list[dict] = field(default_factory=list)  # {"index", "summary", "changes"} of the first items
+    amount_text: str = ""  # the total as people read it, in the task's currency (not in the API's answer)
 
     def to_dict(self) -> dict:
         return {"total": self.total, "amount_cents": self.amount_cents, "needs_approval": self.needs_approval,
@@ -148,7 +149,9 @@ def _approval_reasons(checked: list, actor) -> list[str]:
     cap = amount_caps().get(actor.role)
     total = _total(checked[0].spec, [item.params for item in checked])
     if cap is not None and total is not None and total > cap:
-        reasons.append(f"the bulk moves {total} cents in total, above the {role_title(actor.role)} limit of {cap} cents")
+        spec = checked[0].spec
+        reasons.append(f"the bulk moves {spec.amount_text(total)} in total, above the {role_title(actor.role)} limit "
+                       f"of {spec.amount_text(cap)}")
     return reasons
 
 
@@ -160,7 +163,8 @@ def refusal_group(message: str) -> str:
 def preview_plan(plan: Plan, actor, sample_rows: int = SAMPLE_ROWS) -> BulkPreview:
     """Rehearse every item (rolled back) to count refusals; the first items' changes are the sample."""
     result = BulkPreview(total=len(plan.typed), amount_cents=plan.amount_cents, needs_approval=plan.needs_approval,
-                         approval_reasons=plan.approval_reasons)
+                         approval_reasons=plan.approval_reasons,
+                         amount_text=plan.spec.amount_text(plan.amount_cents) if plan.amount_cents is not None else "")
     refused: Counter = Counter()
     now = utcnow()
     for index, params in enumerate(plan.typed):

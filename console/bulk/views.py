@@ -17,7 +17,7 @@ from console.permissions import APPROVE_RUNS, RUN_TASKS, user_can
 from console.bulk.models import ITEM_STATUSES, Bulk
 from console.bulk.planning import preview_plan
 from console.bulk.selection import selected_csv
-from console.bulk.service import (approve_bulk, bulk_to_dict, cancel_bulk, expire_stale_bulks, get_bulk,
+from console.bulk.service import (amount_text, approve_bulk, bulk_to_dict, cancel_bulk, expire_stale_bulks, get_bulk,
                                   item_kinds, item_to_dict, list_items, may_control, pause_bulk, pending_bulks,
                                   plan_csv, reject_bulk, request_bulk_csv, resume_bulk)
 from console.db import console_session
@@ -114,7 +114,7 @@ class BulkView(ConsoleView):
         kinds = item_kinds(bulk)
         items = [item_to_dict(item, kinds) for item in found[:ITEMS_PAGE]]
         more = items[-1]["index"] if len(found) > ITEMS_PAGE else None
-        return self.render("bulk/bulk.html", bulk=bulk, shown=bulk_to_dict(bulk),
+        return self.render("bulk/bulk.html", bulk=bulk, shown=bulk_to_dict(bulk), amount_text=amount_text(bulk),
                            may_control=may_control(bulk, _user()),
                            may_decide=user_can(_user(), APPROVE_RUNS) and bulk.actor_id != _user().id,
                            items=items, item_status=status, after=after, more=more, page_size=ITEMS_PAGE,

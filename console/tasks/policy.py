@@ -30,7 +30,6 @@ from sqlalchemy import func, select
 from console.auth.models import ROLES, StaffUser
 from console.db import console_session, utcnow
 from console.permissions import role_title
-from console.product.money import format_money
 from console.tasks.models import TaskRun
 from console.tasks.spec import RISKS, TaskSpec, subject_from_params
 
@@ -127,12 +126,8 @@ def _cap_reasons(session, spec: TaskSpec, params: dict, actor, run_id: int | Non
     cap, amount = amount_caps().get(actor.role), amount_of(spec, params)
     if cap is None or amount is None:
         return []
-    # Caps count minor units; people read them in the task's currency (its Money parameters share one).
-    currency = next(p.currency for p in spec.params if p.kind == "money")
-
-    def money(cents: int) -> str:
-        return format_money(cents, currency)
-
+    # Caps count minor units; people read them in the task's currency.
+    money = spec.amount_text
     over = [f"{p.label} ({money(params[p.name])}) is above the {role_title(actor.role)} limit of {money(cap)}"
             for p in spec.params if p.kind == "money" and params.get(p.name) is not None and params[p.name] > cap]
     if over:

@@ -136,7 +136,7 @@ def task_title(name: str) -> str:
 
 def currency_of(spec) -> str:
     """The currency of a task's Money parameters ('' for a task that moves no money)."""
-    return next((p.currency for p in spec.params if p.kind == "money"), "") if spec else ""
+    return spec.currency if spec else ""
 
 
 def run_amount(run) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Annotated, Callable, Literal, Union, get_args, get_origin
 
 from console.auth.models import ROLES
+from console.product.money import format_money
 from console.tasks.params import (PLAIN_KINDS, RESERVED_NAMES, Param, ParamErrors, ParamSpec, coerce_params,
                                   money_problem)
 from console.tasks.schema import form_class, json_schema
@@ -169,6 +170,15 @@ class TaskSpec:
             logger.warning("task %s: reply failed", self.name, exc_info=True)
             return ""
         return text.strip() if isinstance(text, str) else ""
+
+    @property
+    def currency(self) -> str:
+        """The currency of the task's Money parameters (they share one, checked at discovery); '' without any."""
+        return next((p.currency for p in self.params if p.kind == "money"), "")
+
+    def amount_text(self, cents: int | None) -> str:
+        """An amount of this task's money as people read it ('EUR 250.00'); a plain grouped number without money."""
+        return format_money(cents, self.currency)
 
     def param(self, name: str) -> ParamSpec | None:
         return next((p for p in self.params if p.name == name), None)

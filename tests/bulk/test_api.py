@@ -79,7 +79,7 @@ def test_approval_is_needed_over_the_cap_bound_to_the_items_and_given_by_another
     items = [{"order_id": order, "amount_cents": 4000} for order in orders]  # 12000 in all, above 10000
     bulk = _request(client, headers, "refund_order", items).get_json()["bulk"]
     assert bulk["status"] == "pending_approval"
-    assert "12000 cents in total" in bulk["approval_reasons"]
+    assert "EUR 120.00 in total, above the Agent limit of EUR 100.00" in bulk["approval_reasons"]
     assert work(bulk["id"]) == 0  # nothing runs before the approval
 
     own = client.post(f"/api/v1/bulk/{bulk['id']}/approve", json={"reason": "ok"}, headers=headers)
@@ -195,4 +195,7 @@ def test_a_bulk_totalling_more_than_32_bits_of_cents_is_stored_and_read_back_exa
     assert bulk["status"] == "pending_approval"
     shown = client.get(f"/api/v1/bulk/{bulk['id']}", headers=headers).get_json()["bulk"]
     assert shown["amount_cents"] == 3 * largest
-    assert f"{3 * largest} cents in total" in shown["approval_reasons"]
+    item = client.get(f"/api/v1/bulk/{bulk['id']}/items?limit=1", headers=headers).get_json()["items"][0]
+    assert item["params"] == {"order_id": orders[0], "amount_cents": largest}
+    assert item["shown"] == [["Order number", str(orders[0])], ["Amount to refund", "EUR 21,474,836.47"]]
+    assert "EUR 64,424,509.41 in total" in shown["approval_reasons"]

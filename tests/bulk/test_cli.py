@@ -70,3 +70,22 @@ def test_a_bad_csv_names_the_row_and_exits_2(isolated_app, tmp_path):
                      "--reason", "x")
     assert result.exit_code == 2
     assert "row 2, column email" in result.stderr
+
+
+def test_a_dry_run_states_the_total_in_the_currency(isolated_app, tmp_path):
+    from tests.factories import OrderFactory, PaymentFactory
+
+    app, agent, _emails, csv = _setup(isolated_app, tmp_path, [])
+    with app.app_context():
+        use_sessions(console_session(), target_session())
+        orders = [OrderFactory(total_cents=9000) for _ in range(2)]
+        target_session().flush()
+        for order in orders:
+            PaymentFactory(order_id=order.id, amount_cents=9000)
+        target_session().commit()
+        csv.write_text("order_id,amount_cents\n" + "".join(f"{order.id},2550\n" for order in orders))
+        use_sessions(None, None)
+    result = _invoke(app, "bulk", "refund_order", "--csv", str(csv), "--as", agent, "--ticket", "T-CLI",
+                     "--reason", "double charge", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "2 items; EUR 51.00 in total; runs without approval"

@@ -46,6 +46,15 @@ def test_a_list_changed_after_its_preview_is_not_queued(client, auth, login_as, 
     assert console_db.scalar(select(Bulk)) is None
 
 
+def test_the_preview_shows_the_total_in_the_currency(client, auth, login_as, paid_orders):
+    login_as("agent")
+    orders = paid_orders(2, total_cents=9000)
+    page = _preview(client, auth, "refund_order", "order_id,amount_cents\n" + "".join(f"{o},2550\n" for o in orders))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200, html[:2000]
+    assert "Total amount</th><td>EUR 51.00</td>" in html and "5100 cents" not in html
+
+
 def test_a_bad_csv_shows_the_row_and_column(client, auth, login_as):
     login_as("agent")
     page = _preview(client, auth, "refund_order", "order_id,amount_cents\n1,=1+1\n")
@@ -63,6 +72,10 @@ def test_a_lead_sees_the_bulk_waiting_and_approves_it(client, auth, login_as, ap
     assert f"Bulk #{bulk['id']}" in client.get("/admin/bulk/").get_data(as_text=True)
     page = client.get(f"/admin/bulk/{bulk['id']}").get_data(as_text=True)
     assert "Approve all 2 items" in page
+    # Money in the currency's units, never raw cents: the total and why it needs approval.
+    assert "Total amount</th><td>EUR 160.00</td>" in page and "cents" not in page
+    assert f"Order number: {orders[0]}, Amount to refund: EUR 80.00" in page  # each item, as people read it
+    assert "the bulk moves EUR 160.00 in total, above the Agent limit of EUR 100.00" in page
     client.post(f"/admin/bulk/{bulk['id']}/approve", data={"csrf_token": auth.csrf(f"/admin/bulk/{bulk['id']}"),
                                                            "reason": "checked"})
     shown = client.get(f"/api/v1/bulk/{bulk['id']}", headers=headers).get_json()["bulk"]

@@ -56,6 +56,7 @@ def test_an_agent_pauses_a_running_bulk_and_resumes_it(new_page, demo_server):
     rows = page.locator("#bulk-items tbody tr")
     expect(rows).to_have_count(50)
     expect(rows.first.locator("td").nth(1)).to_contain_text("•••")  # the email is masked, as on run pages
+    expect(rows.first.locator("td").nth(1)).to_contain_text("Customer email: ")  # by its label, as people read it
     screenshot(page, "bulk-paused")
 
     page.locator("#bulk-counts a", has_text="pending").click()
