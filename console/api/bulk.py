@@ -10,7 +10,7 @@ from console.api.runs import may_read_runs
 from console.api.schemas import MOMENT, NULLABLE_INT, NULLABLE_TEXT, REASON, TEXT, TICKET_REF, obj, or_empty
 from console.permissions import APPROVE_RUNS, RUN_TASKS, role_refusal
 from console.bulk.models import BULK_STATUSES, ITEM_STATUSES
-from console.bulk.service import (approve_bulk, bulk_to_dict, cancel_bulk, get_bulk, item_kinds, item_to_dict,
+from console.bulk.service import (approve_bulk, bulk_to_dict, cancel_bulk, get_bulk, item_spec, item_to_dict,
                                   list_items, pause_bulk, reject_bulk, request_bulk, request_bulk_csv, resume_bulk)
 from console.bulk.planning import check_items
 from console.bulk.settings import MAX_ITEMS
@@ -136,8 +136,8 @@ def read_bulk_items(bulk_id: int):
     status = request.args.get("status", "")
     if status and status not in ITEM_STATUSES:
         raise ApiError(400, "invalid", "status: not an item status", {"status": "one of " + ", ".join(ITEM_STATUSES)})
-    kinds = item_kinds(bulk)
-    return jsonify({"items": [item_to_dict(item, kinds) for item in list_items(bulk, after, limit, status)]})
+    spec = item_spec(bulk)
+    return jsonify({"items": [item_to_dict(item, spec) for item in list_items(bulk, after, limit, status)]})
 
 
 @bp.post("/bulk/<int:bulk_id>/approve")

@@ -164,7 +164,7 @@ def preview_plan(plan: Plan, actor, sample_rows: int = SAMPLE_ROWS) -> BulkPrevi
     """Rehearse every item (rolled back) to count refusals; the first items' changes are the sample."""
     result = BulkPreview(total=len(plan.typed), amount_cents=plan.amount_cents, needs_approval=plan.needs_approval,
                          approval_reasons=plan.approval_reasons,
-                         amount_text=plan.spec.amount_text(plan.amount_cents) if plan.amount_cents is not None else "")
+                         amount_text=plan.spec.amount_text(plan.amount_cents))
     refused: Counter = Counter()
     now = utcnow()
     for index, params in enumerate(plan.typed):

@@ -31,6 +31,7 @@ from console.formatting import Personal
 from console.tasks.approvals import four_eyes_refusal
 from console.tasks.checks import TaskError, clean_reason, database_guard, resolve
 from console.tasks.params import MAX_INT
+from console.tasks.presenting import shown_params
 from console.tasks.registry import task_registry
 
 DONE_COUNTS = ("succeeded", "refused", "failed")
@@ -283,28 +284,27 @@ def list_items(bulk: Bulk, after: int | None = None, limit: int = 100, status: s
     return list(console_session().scalars(query.order_by(BulkItem.idx).limit(max(1, min(limit, 1000)))))
 
 
-def item_kinds(bulk: Bulk) -> tuple:
-    """The bulk's task's parameters: their kinds mask an item's parameters and their labels show them (none when
-    the task is disabled: its items are shown as stored)."""
-    spec = task_registry().get(bulk.task)
-    return tuple(spec.params) if spec else ()
+def item_spec(bulk: Bulk):
+    """The bulk's task, whose parameters mask and show its items; None when the task is disabled (its items are
+    then shown as stored)."""
+    return task_registry().get(bulk.task)
 
 
 def amount_text(bulk: Bulk) -> str:
     """The bulk's total as people read it, in its task's currency ('' without an amount)."""
-    if bulk.amount_cents is None:
-        return ""
-    spec = task_registry().get(bulk.task)
-    return spec.amount_text(bulk.amount_cents) if spec else f"{bulk.amount_cents:,} in minor units (task disabled)"
+    spec = item_spec(bulk)
+    if spec is None and bulk.amount_cents is not None:
+        return f"{bulk.amount_cents:,} in minor units (task disabled)"
+    return spec.amount_text(bulk.amount_cents) if spec else ""
 
 
-def item_to_dict(item: BulkItem, kinds: tuple) -> dict:
+def item_to_dict(item: BulkItem, spec) -> dict:
     """An item as the API answers it to anyone: its personal parameters masked, as a run's are; `shown`, the same
     as people read them ([label, text] pairs, money in the currency's units), for pages and sidebars."""
     personal = Personal()
-    kind = {p.name: p.kind for p in kinds}
-    params = {name: personal.param(name, value, kind.get(name)) for name, value in item.params_data.items()}
-    shown = [[p.label, str(p.shown(params[p.name]))] for p in kinds if p.name in params]
+    kinds = {p.name: p.kind for p in spec.params} if spec else {}
+    params = {name: personal.param(name, value, kinds.get(name)) for name, value in item.params_data.items()}
+    shown = [[label, str(value)] for label, value in shown_params(spec, params)] if spec else []
     return {"index": item.idx, "params": params, "shown": shown, "status": item.status, "run_id": item.run_id,
             "error": personal.text(item.error or "")}
 

@@ -18,7 +18,7 @@ from console.bulk.models import ITEM_STATUSES, Bulk
 from console.bulk.planning import preview_plan
 from console.bulk.selection import selected_csv
 from console.bulk.service import (amount_text, approve_bulk, bulk_to_dict, cancel_bulk, expire_stale_bulks, get_bulk,
-                                  item_kinds, item_to_dict, list_items, may_control, pause_bulk, pending_bulks,
+                                  item_spec, item_to_dict, list_items, may_control, pause_bulk, pending_bulks,
                                   plan_csv, reject_bulk, request_bulk_csv, resume_bulk)
 from console.db import console_session
 from console.tasks.checks import TaskError
@@ -111,8 +111,8 @@ class BulkView(ConsoleView):
             problems.append(f"after: not an item index (0 to {bulk.total - 1}); the first items are shown")
             after = ""
         found = list_items(bulk, int(after) if after else None, ITEMS_PAGE + 1, status or None)
-        kinds = item_kinds(bulk)
-        items = [item_to_dict(item, kinds) for item in found[:ITEMS_PAGE]]
+        spec = item_spec(bulk)
+        items = [item_to_dict(item, spec) for item in found[:ITEMS_PAGE]]
         more = items[-1]["index"] if len(found) > ITEMS_PAGE else None
         return self.render("bulk/bulk.html", bulk=bulk, shown=bulk_to_dict(bulk), amount_text=amount_text(bulk),
                            may_control=may_control(bulk, _user()),
