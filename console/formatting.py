@@ -16,6 +16,7 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, current_app
+from flask.globals import _cv_app
 from markupsafe import Markup, escape
 
 from console.config import ConfigError
@@ -34,11 +35,11 @@ COLUMN_WORDS = {"id": "Number", "created_at": "Created", "updated_at": "Last cha
 TABLE_NOUNS = {"email_outbox": "Email", "order_items": "Order item"}
 # Columns every change touches; a summary sentence leaves them out when something else changed.
 BOOKKEEPING = ("updated_at", "status_changed_at")
-# Characters that reorder the text around them: a name holding U+202E would show the rest of the line reversed.
-# Personal data is typed by customers, so they are shown as visible markers, never obeyed.
 # markupsafe's escape, as one str.translate: the same entities, one C call per value, no Markup object
 # (markupsafe's escape is a Python function of about five calls).
 HTML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"})
+# Characters that reorder the text around them: a name holding U+202E would show the rest of the line reversed.
+# Personal data is typed by customers, so they are shown as visible markers, never obeyed.
 BIDI_CONTROLS = {code: f"[U+{code:04X}]" for code in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F),
                                                        *range(0x2066, 0x206A))}
 
@@ -46,6 +47,17 @@ BIDI_CONTROLS = {code: f"[U+{code:04X}]" for code in (0x061C, 0x200E, 0x200F, *r
 def neutral(text: str) -> str:
     """The text with every bidirectional control character shown as a marker such as [U+202E]."""
     return text if text.isascii() else text.translate(BIDI_CONTROLS)
+
+
+def html_text(value) -> str:
+    """`value` as HTML text, as markupsafe's escape has it: a str escaped (HTML_ESCAPES), a number as it is,
+    Markup and anything else with `__html__` left to markupsafe. A record page escapes some sixty values."""
+    kind = value.__class__
+    if kind is str:
+        return value.translate(HTML_ESCAPES)
+    if kind is int:
+        return str(value)
+    return escape(value)
 
 
 def personal_data():
@@ -69,7 +81,7 @@ def zone_from_config(name: str | None) -> ZoneInfo:
 
 
 def display_zone() -> ZoneInfo:
-    return current_app.extensions["display_zone"]
+    return _cv_app.get().app.extensions["display_zone"]  # not current_app: a proxy hop is three calls, per page
 
 
 def as_utc(value: datetime) -> datetime:

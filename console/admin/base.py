@@ -9,6 +9,7 @@ import warnings
 from datetime import datetime
 
 from flask import redirect, request, session, url_for
+from flask.globals import _cv_request
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.typefmt import BASE_FORMATTERS, DETAIL_FORMATTERS
@@ -17,6 +18,7 @@ from jinja2 import pass_context
 from markupsafe import Markup
 
 from console.admin.home import home_sections
+from console.extensions import request_user
 from console.formatting import HTML_ESCAPES, local_time
 from console.permissions import role_title, user_can
 
@@ -48,7 +50,7 @@ class ConsoleViewMixin:
     permission: str = ""  # every view must name one; an empty permission admits nobody
 
     def is_accessible(self) -> bool:
-        return bool(self.permission) and user_can(current_user, self.permission)
+        return bool(self.permission) and user_can(request_user(), self.permission)
 
     def inaccessible_callback(self, name, **kwargs):
         return deny(self)
@@ -140,7 +142,7 @@ class PageChrome:
         Only absolute endpoints: a relative '.index' depends on the request's blueprint. The key holds
         the script root, as url_for does; no url_defaults or host matching apply to these endpoints.
         """
-        key = (request.script_root, endpoint, *values.items())
+        key = (_cv_request.get().request.script_root, endpoint, *values.items())  # not the request proxy
         url = self._urls.get(key)
         if url is None:
             url = self._urls[key] = url_for(endpoint, **values)
@@ -158,7 +160,8 @@ class PageChrome:
         admin = view.admin
         # A view serving several menu entries (the record pages) says which one this request marks.
         variant = view.frame_variant() if menu and hasattr(view, "frame_variant") else None
-        key = (part, id(admin), view.endpoint, variant, request.script_root, self._role_menu(admin) if menu else None)
+        key = (part, id(admin), view.endpoint, variant, _cv_request.get().request.script_root,
+               self._role_menu(admin) if menu else None)
         stored = self._frames.get(key)
         if stored is None:
             html = caller()
@@ -176,7 +179,7 @@ class PageChrome:
         """The top bar's signed-in user, current ticket and logout form, written in Python: as template
         markup each of its dozen values was a chunk passed up through three generators, and each
         `current_user.` a proxy lookup."""
-        user = current_user._get_current_object()
+        user = request_user()
         if not user.is_authenticated:
             return Markup("")
         email = str(user.email).translate(HTML_ESCAPES)
@@ -200,7 +203,7 @@ class PageChrome:
         # Every console view's access is a function of the role alone (ConsoleViewMixin, user_can), so
         # the menu's answers are asked once per role. The menu only hides links: each view still checks
         # access on its own request.
-        user = current_user._get_current_object()
+        user = request_user()
         signed_in = bool(user.is_authenticated and user.is_active)
         key = (id(admin), request.script_root, getattr(user, "role", None) if signed_in else None, signed_in)
         state = self._menus.get(key)

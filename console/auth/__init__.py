@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select
 
 from console.auth.identity import SignedInUser
 from console.auth.models import ApiToken, StaffUser
-from console.db import console_session
+from console.db import console_reads
 from console.extensions import login_manager
 
 
@@ -35,12 +35,13 @@ def token_issuer_id() -> int | None:
 def _load_user(cookie_id: str) -> SignedInUser | None:
     # The cookie carries "id:session_version" (StaffIdentity.get_id); a version that no longer matches means
     # the user logged out, was disabled or changed role since, so the cookie is dead. Read on every request,
-    # on the request's own console connection and transaction, never remembered between requests.
+    # never remembered between requests: on a page's read connection (console_reads), or in the transaction of
+    # a request that writes.
     try:
         user_id, version = (int(part) for part in cookie_id.split(":", 1))
     except (ValueError, AttributeError):
         return None
-    row = console_session().connection().execute(_SIGNED_IN, {"id": user_id, "version": version}).first()
+    row = console_reads().execute(_SIGNED_IN, {"id": user_id, "version": version}).first()
     return None if row is None else SignedInUser(*row)
 
 
@@ -61,7 +62,7 @@ def session_identifier() -> str:
     return sha512(f"{address}|{agent}".encode("utf8")).hexdigest()
 
 
-def _session_expired(app: Flask) -> bool:
+def _session_expired(app: Flask, session) -> bool:
     now = int(time.time())
     login_at = session.get("login_at", 0)
     seen_at = session.get("seen_at", login_at)
@@ -92,8 +93,10 @@ def init_app(app: Flask, admin) -> None:
 
     @app.before_request
     def _enforce_timeouts():
-        if "_user_id" in session and request.endpoint not in ("static", "admin.static"):
-            if _session_expired(app):
+        # The request context's own session and request, not Flask's proxies: this runs before every request.
+        ctx = _cv_request.get()
+        if "_user_id" in ctx.session and ctx.request.endpoint not in ("static", "admin.static"):
+            if _session_expired(app, ctx.session):
                 logout_user()
                 session.clear()
                 return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, request, session, url_for
 from flask_admin import expose
-from flask_login import current_user
 from sqlalchemy import select
 
 from console.admin.base import ConsoleView, deny
+from console.extensions import request_user
 from console.permissions import APPROVE_RUNS, RUN_TASKS, user_can
 from console.bulk.models import ITEM_STATUSES, Bulk
 from console.bulk.planning import preview_plan
@@ -29,7 +29,7 @@ ITEMS_PAGE = 50
 
 
 def _user():
-    return current_user._get_current_object()
+    return request_user()
 
 
 def _csv_text() -> str:

@@ -13,9 +13,9 @@ from weakref import WeakKeyDictionary
 
 from markupsafe import Markup, escape
 
-from console.formatting import display_zone, human_column, local_time, table_noun
+from console.formatting import display_zone, html_text, human_column, local_time, table_noun
 from console.lookup.masking import shown
-from console.lookup.rows import render_rows, title_function
+from console.lookup.rows import render_rows, row_title_function, title_function
 from console.product.declare import BelongsTo
 from console.product.money import format_money
 from console.product.queries import SearchKeys, search_keys
@@ -152,32 +152,32 @@ class Shown:
                 badges[(name, value)] = found
         return found
 
-    def cell(self, column: Column, values, zone=None, parent=None) -> Markup:
+    def cell(self, column: Column, values, zone=None, parent=None) -> str:
         """The value of `column` in `values` (a row's mapping) as HTML (escaped); `parent`: (url, title) of a
         BelongsTo's row."""
         value = values[column.name]
         kind = column.kind
         if kind in ("key", "number", "text"):
-            return Markup("") if value is None else escape(value)
+            return "" if value is None else html_text(value)
         if kind == "badge":
             return self.badge(column.name, value)
         if kind == "time":
             return local_time(value, zone=zone)
         if kind == "bool":
-            return Markup("" if value is None else ("yes" if value else "no"))
+            return "" if value is None else ("yes" if value else "no")
         if kind == "parent" and parent is not None:
-            return Markup(f'<a href="{escape(parent[0])}">{escape(parent[1])}</a>')
-        return escape(self.text(column.name, values))
+            return f'<a href="{html_text(parent[0])}">{html_text(parent[1])}</a>'
+        return html_text(self.text(column.name, values))
 
 
 def rows_html(reflected: ReflectedRecord, rows, base: str, parents: dict | None = None,
               hide: str | None = None, revealed: bool = False, select: bool = False) -> Markup:
     """A table's <tr>s, personal data masked (lists never reveal; a revealed record's page does, for the
-    rows it shows). `parents`: via column -> (other base URL, {key: row}, Shown) for links to the rows
-    these belong to; `hide`: a column the table leaves out; `select`: a checkbox per row. Compiled per
-    record (console.lookup.rows)."""
-    titled = {via: (other_base, found, title_function(other_show.reflected, other_show.revealed))
-              for via, (other_base, found, other_show) in (parents or {}).items()}
+    rows it shows). `parents`: via column -> (other base URL, {key: row}, Shown, the rows' columns or None:
+    records.parents) for links to the rows these belong to; `hide`: a column the table leaves out; `select`:
+    a checkbox per row. Compiled per record (console.lookup.rows)."""
+    titled = {via: (other_base, found, row_title_function(other_show.reflected, other_show.revealed, fields))
+              for via, (other_base, found, other_show, fields) in (parents or {}).items()}
     shown_columns = tuple(c for c in columns(reflected) if c.name != hide)
     return render_rows(reflected, rows, base, shown_columns, titled, revealed, display_zone(), select)
 
@@ -213,7 +213,6 @@ def filter_bar(reflected: ReflectedRecord, shape, base: dict, here: str, current
 
 
 def _filter_bar(reflected: ReflectedRecord, shape, base: dict, here: str, current_sort: str) -> Markup:
-    record = reflected.record
     parents = {column: base[column] for column in shape.parent_filters if base.get(column)}
     keep = urlencode(parents)
     keep_query = f"{keep}&" if keep else ""

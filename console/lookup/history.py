@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from weakref import WeakKeyDictionary
 
-from flask import current_app
+from flask.globals import _cv_app
 from sqlalchemy import bindparam, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from console.deflection.models import Ticket
 from console.lookup.records import RecordPage, fill_value
@@ -24,11 +24,11 @@ _STATEMENTS: dict[tuple, object] = {}
 _OFFERED: WeakKeyDictionary = WeakKeyDictionary()  # task registry -> {record: [specs offered on it]}
 
 
-def _present(session: Session, model) -> bool:
+def _present(conn: Connection, model) -> bool:
     """True when the model's table exists (checked once per app): lookups work while migrations lag."""
-    present = current_app.extensions.setdefault("lookup_tables_present", {})
+    present = _cv_app.get().app.extensions.setdefault("lookup_tables_present", {})  # not the current_app proxy
     if model.__tablename__ not in present:
-        present[model.__tablename__] = inspect(session.get_bind()).has_table(model.__tablename__)
+        present[model.__tablename__] = inspect(conn).has_table(model.__tablename__)
     return present[model.__tablename__]
 
 
@@ -54,7 +54,7 @@ def _offered(registry, record: str) -> list:
 
 def subject(page: RecordPage) -> tuple[str, int | None]:
     """(customer email, order id) that runs of the tasks offered on this record record as their subject."""
-    registry = current_app.extensions.get("task_registry")
+    registry = _cv_app.get().app.extensions.get("task_registry")
     customer, order_id = "", None
     for spec in _offered(registry, page.reflected.record.name) if registry is not None else ():
         found_customer, found_order = subject_from_params(spec, {spec.record_param: fill_value(page, spec.record_param)})
@@ -62,9 +62,10 @@ def subject(page: RecordPage) -> tuple[str, int | None]:
     return customer, order_id
 
 
-def runs_about(session: Session, customer: str, order_id: int | None) -> list | None:
-    """The latest task runs on the subject; None when no task is offered on the record (or runs are not built)."""
-    if not _present(session, TaskRun):
+def runs_about(conn: Connection, customer: str, order_id: int | None) -> list | None:
+    """The latest task runs on the subject (read on `conn`, the console's); None when no task is offered on the
+    record (or runs are not built)."""
+    if not _present(conn, TaskRun):
         return None
     if order_id is not None:
         where, value = "order_id", order_id
@@ -73,11 +74,11 @@ def runs_about(session: Session, customer: str, order_id: int | None) -> list | 
     else:
         return None
     # Core, not the ORM: these rows are only read, and the ORM's per-statement bookkeeping is pure cost.
-    return session.connection().execute(_statement(TaskRun, where, RUN_COLUMNS), {"value": value}).all()
+    return conn.execute(_statement(TaskRun, where, RUN_COLUMNS), {"value": value}).all()
 
 
-def tickets_about(session: Session, customer: str) -> list | None:
+def tickets_about(conn: Connection, customer: str) -> list | None:
     """The latest tickets about the customer (by email); None when the record has no customer subject."""
-    if not customer or not _present(session, Ticket):
+    if not customer or not _present(conn, Ticket):
         return None
-    return session.connection().execute(_statement(Ticket, "customer", TICKET_COLUMNS), {"value": customer}).all()
+    return conn.execute(_statement(Ticket, "customer", TICKET_COLUMNS), {"value": customer}).all()

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, session, url_for
+from flask.globals import _cv_app
 
 from console.lookup.records import RecordPage, fill_value
 
@@ -39,8 +40,9 @@ def run_url(run_id: int) -> str | None:
 
 def offered_specs(record: str, user) -> list:
     """The tasks offered on this record that `user` may run; [] without the task framework's form."""
-    registry = current_app.extensions.get("task_registry")
-    if registry is None or TASK_FORM_ENDPOINT not in current_app.view_functions:
+    app = _cv_app.get().app  # not current_app: each use of the proxy is three calls more
+    registry = app.extensions.get("task_registry")
+    if registry is None or TASK_FORM_ENDPOINT not in app.view_functions:
         return []
     return registry.offered_on(record, user)
 
@@ -55,7 +57,7 @@ def offer_url(user, page: RecordPage, name: str) -> str | None:
     for spec in offered_specs(page.reflected.record.name, user):
         if spec.name == name:
             value = fill_value(page, spec.record_param)
-            if value in (None, "") or spec.not_applying(page.row._mapping):
+            if value in (None, "") or spec.not_applying(page.values):
                 return None
             return form_url(spec, value)
     return None
@@ -70,11 +72,11 @@ def offered_tasks(user, page: RecordPage, page_url: str) -> list[TaskOffer]:
         value = fill_value(page, spec.record_param)
         if value in (None, ""):
             continue
-        reason = spec.not_applying(page.row._mapping)
+        reason = spec.not_applying(page.values)
         if reason:
             offers.append(TaskOffer(spec.name, spec.title, getattr(spec, "risk_label", ""), None, reason))
             continue
-        indirect = spec.record_param in page.row._mapping and spec.record_param in personal
+        indirect = spec.record_param in page.values and spec.record_param in personal
         url = f"{page_url}/tasks/{spec.name}" if indirect else form_url(spec, value)
         offers.append(TaskOffer(spec.name, spec.title, getattr(spec, "risk_label", ""), url))
     return offers

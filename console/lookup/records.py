@@ -33,10 +33,14 @@ class RecordPage:
     reflected: ReflectedRecord
     row: object
     related: list[Related] = field(default_factory=list)
+    # The row's columns by name, read once: a page asks for them some forty times, and each read through
+    # SQLAlchemy's row mapping is a Python call or three.
+    values: dict = field(init=False, repr=False)
+    key: object = field(init=False)
 
-    @property
-    def key(self):
-        return self.row._mapping[self.reflected.record.key]
+    def __post_init__(self):
+        self.values = dict(self.row._mapping)
+        self.key = self.values[self.reflected.record.key]
 
     def known(self) -> dict[str, dict]:
         """The rows this page holds, by record and key: the record itself and what it belongs to."""
@@ -72,7 +76,7 @@ def load(conn: Connection, schema: ProductSchema, reflected: ReflectedRecord, ra
     for relation in reflected.record.related:
         other = schema.record(relation.record)
         if isinstance(relation, BelongsTo):
-            value = row._mapping[relation.via]
+            value = page.values[relation.via]
             rows = [] if value is None else conn.execute(other.statement(("one", "list")), {"key": value}).all()
             page.related.append(Related(relation.label, other, relation.via, False, rows))
         else:
@@ -86,34 +90,66 @@ def load(conn: Connection, schema: ProductSchema, reflected: ReflectedRecord, ra
 
 def fill_value(record_page: RecordPage, param: str):
     """The value a task's record_param takes from this record: its column of that name, else its key."""
-    mapping = record_page.row._mapping
-    return mapping[param] if param in mapping else record_page.key
+    values = record_page.values
+    return values[param] if param in values else record_page.key
 
 
-def _titles_statement(other: ReflectedRecord):
-    names = tuple(dict.fromkeys((other.record.key, *other.record.title_columns,
-                                 *(m.currency_column for m in other.record.money.values() if m.currency_column))))
-    return prebuilt(("records", token(other), "titles"), lambda: select(*(other.table.c[n] for n in names)).where(
-        other.key.in_(bindparam("keys", expanding=True))))
+# The titles' IN list has a fixed number of parameters, a power of two, the last key repeated to fill it:
+# an expanding parameter renders its list into the SQL again on each execution (about six Python calls a
+# key, a sixth of an orders list's calls); a fixed list is compiled once per size.
+_KEY_NAMES: dict[int, tuple[str, ...]] = {}
+
+
+def _key_names(count: int) -> tuple[str, ...]:
+    size = 1 << (count - 1).bit_length()
+    names = _KEY_NAMES.get(size)
+    if names is None:
+        names = _KEY_NAMES.setdefault(size, tuple(f"key{n}" for n in range(size)))
+    return names
+
+
+def _titles_statement(other: ReflectedRecord, names: tuple[str, ...]):
+    def build():
+        columns = dict.fromkeys((other.record.key, *other.record.title_columns,
+                                 *(m.currency_column for m in other.record.money.values() if m.currency_column)))
+        keys = [bindparam(name, type_=other.key.type) for name in names]
+        return select(*(other.table.c[n] for n in columns)).where(other.key.in_(keys))
+    return prebuilt(("records", token(other), "titles", len(names)), build)
+
+
+def _titles(conn: Connection, other: ReflectedRecord, keys: list) -> list:
+    if not keys:
+        return []
+    names = _key_names(len(keys))
+    padded = keys + keys[-1:] * (len(names) - len(keys))
+    return conn.execute(_titles_statement(other, names), dict(zip(names, padded))).all()
 
 
 def parents(conn: Connection, schema: ProductSchema, reflected: ReflectedRecord, rows,
             hidden: str | None = None, known: dict | None = None) -> dict[str, tuple]:
-    """For each BelongsTo whose column the list shows (but `hidden`): (other record, {key: row}) for these rows.
+    """For each BelongsTo whose column the list shows (but `hidden`): (other record, {key: row}, the rows'
+    columns when they all have the same, else None) for these rows.
 
     One small query per relation, not a join carried through the sort; none when `known` (record name ->
     {key: row}, the rows a record page already read) holds them all.
     """
     found = {}
+    if not rows:
+        return found
+    fields = rows[0]._fields  # rows are read by position: a read through a row's mapping is a Python call
     for relation in reflected.record.related:
         if not isinstance(relation, BelongsTo) or relation.via not in reflected.shown_names or relation.via == hidden:
             continue
-        keys = sorted({row._mapping[relation.via] for row in rows} - {None})
+        at = fields.index(relation.via)
+        wanted = {row[at] for row in rows}
+        wanted.discard(None)
         other = schema.record(relation.record)
         have = (known or {}).get(relation.record, {})
-        if all(key in have for key in keys):
-            found[relation.via] = (other, have)
+        if have.keys() >= wanted:
+            shapes = {row._fields for row in have.values()}  # a page's own rows come from two statements
+            found[relation.via] = (other, have, next(iter(shapes)) if len(shapes) == 1 else None)
             continue
-        titled = conn.execute(_titles_statement(other), {"keys": keys}).all() if keys else []
-        found[relation.via] = (other, {row._mapping[other.record.key]: row for row in titled})
+        titled = _titles(conn, other, sorted(wanted))
+        # The titles' first column is the other record's key (_titles_statement).
+        found[relation.via] = (other, {row[0]: row for row in titled}, titled[0]._fields if titled else None)
     return found

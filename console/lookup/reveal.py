@@ -57,7 +57,7 @@ def revealed_until(user, record: str, key) -> datetime | None:
 def _customer(page: RecordPage) -> str:
     """The record's email address, when it declares one: the audit trail is searched by customer."""
     record = page.reflected.record
-    return next((str(page.row._mapping[c] or "") for c, mask in record.personal.items() if mask is email_mask), "")
+    return next((str(page.values[c] or "") for c, mask in record.personal.items() if mask is email_mask), "")
 
 
 def reveal(user, page: RecordPage, reason: str | None) -> datetime:

@@ -12,6 +12,7 @@ from the database are only ever escaped (or formatted as numbers) into the HTML.
 """
 from __future__ import annotations
 
+import string
 from datetime import datetime
 from threading import Lock
 from urllib.parse import quote
@@ -51,48 +52,81 @@ def _parent_link(links: dict, parent: tuple | None, value) -> str:
     value as text when the page has no such row."""
     if parent is not None and value in parent[1]:
         other_base, found, title = parent
-        html = f'<a href="{record_url(other_base, value)}">{title(found[value]._mapping).translate(HTML_ESCAPES)}</a>'
+        html = f'<a href="{record_url(other_base, value)}">{title(found[value]).translate(HTML_ESCAPES)}</a>'
     else:
         html = str(value).translate(HTML_ESCAPES)
     links[value] = html
     return html
 
 
-def _value_text(var: str, name: str, record, revealed: bool, namespace: dict) -> str:
-    """A Python expression for the plain text of column `name` (its value in `var`), as Shown.text has it."""
-    if name in record.personal:
-        mask = record.personal[name]
-        namespace[f"_M_{name}"] = mask
-        text = f"({var} if {var}.__class__ is str else str({var}))"
-        neutral = f"({text} if {text}.isascii() else {text}.translate(_BIDI))"
-        return f'("" if {var} is None else {neutral if revealed or mask is None else f"_M_{name}({neutral})"})'
-    if name in record.money:
-        money = record.money[name]
-        currency = repr(money.currency) if money.currency else f"_currency(m[{money.currency_column!r}])"
-        return f"_money({var}, {currency})"
-    return f'("" if {var} is None else str({var}))'
+def _title_lines(record, revealed: bool, at, namespace: dict) -> list[str]:
+    """Statements setting `title` to the record's title of a row (Shown.title's text); `at(name)`: the Python
+    expression that reads column `name` of the row. The masks of _INLINE_MASKS are written in, as in the
+    lists' cells, and the template (plain `{column}`s only: Record.title_columns) becomes a concatenation."""
+    lines = []
+    for n, name in enumerate(record.title_columns):
+        var = at(name)
+        if name in record.personal:
+            mask = record.personal[name]
+            lines.append(f"u{n} = '' if {var} is None else ({var} if {var}.__class__ is str else str({var}))")
+            lines.append(f"u{n} = u{n} if u{n}.isascii() else u{n}.translate(_BIDI)")
+            inline = _INLINE_MASKS.get(mask)
+            if revealed or mask is None:
+                lines.append(f"t{n} = u{n}")
+            elif inline is not None:
+                namespace["_MASK"] = MASK
+                lines.extend(inline(n, f"u{n}"))
+                lines.append(f"t{n} = m{n}")
+            else:
+                namespace[f"_M{n}"] = mask
+                lines.append(f"t{n} = _M{n}(u{n})")
+        elif name in record.money:
+            money = record.money[name]
+            currency = repr(money.currency) if money.currency else f"_currency({at(money.currency_column)})"
+            lines.append(f"t{n} = _money({var}, {currency})")
+        else:
+            lines.append(f"t{n} = '' if {var} is None else str({var})")
+    if "{" not in record.title:
+        return [*lines, "title = t0"]
+    position = {name: n for n, name in enumerate(record.title_columns)}
+    pieces = []
+    for literal, field, _spec, _conversion in string.Formatter().parse(record.title):
+        if literal:
+            pieces.append(repr(literal))
+        if field is not None:
+            pieces.append(f"t{position[field]}")
+    return [*lines, f"title = {' + '.join(pieces)}"]
+
+
+def _title(reflected, revealed: bool, fields: tuple[str, ...] | None):
+    """The compiled title function: of a row read by position (its columns `fields`), or of a mapping."""
+    cached = _TITLES.setdefault(reflected, {})
+    found = cached.get((revealed, fields))
+    if found is None:
+        record = reflected.record
+        namespace = {"_BIDI": BIDI_CONTROLS, "_money": format_money, "_currency": _currency}
+        if fields is None:
+            lines = _title_lines(record, revealed, lambda name: f"m[{name!r}]", namespace)
+        else:
+            lines = _title_lines(record, revealed, lambda name: f"m[{fields.index(name)}]", namespace)
+        source = "\n".join(("def title(m):", *(f"    {line}" for line in lines), "    return title"))
+        exec(compile(source, f"<title of {record.name}>", "exec"), namespace)
+        found = cached[(revealed, fields)] = namespace["title"]
+    return found
 
 
 def title_function(reflected, revealed: bool):
-    """The record's title of a row's mapping (Shown.title's text), compiled once per record and reveal: a
-    list of orders shows each order's customer by its title."""
-    cached = _TITLES.setdefault(reflected, {})
-    found = cached.get(revealed)
-    if found is None:
-        record = reflected.record
-        namespace = {"_BIDI": BIDI_CONTROLS, "_money": format_money, "_currency": _currency,
-                     "_TEMPLATE": record.title}
-        names = record.title_columns
-        lines = [f"    t{n} = {_value_text(f'm[{name!r}]', name, record, revealed, namespace)}"
-                 for n, name in enumerate(names)]
-        if "{" in record.title:
-            result = "_TEMPLATE.format(**{" + ", ".join(f"{name!r}: t{n}" for n, name in enumerate(names)) + "})"
-        else:
-            result = "t0"
-        source = "\n".join(("def title(m):", *lines, f"    return {result}"))
-        exec(compile(source, f"<title of {record.name}>", "exec"), namespace)
-        found = cached[revealed] = namespace["title"]
-    return found
+    """The record's title of a row's mapping (Shown.title's text), compiled once per record and reveal."""
+    return _title(reflected, revealed, None)
+
+
+def row_title_function(reflected, revealed: bool, fields: tuple[str, ...] | None):
+    """The record's title of a row, read by position when every row has the columns `fields` (None: they
+    differ, so by its mapping): a list of orders shows each order's customer by its title."""
+    if fields is not None:
+        return _title(reflected, revealed, fields)
+    by_name = _title(reflected, revealed, None)
+    return lambda row: by_name(row._mapping)
 
 
 def record_url(base: str, key) -> str:
@@ -167,13 +201,15 @@ def _cell_source(column, var: str, n: int, reflected, revealed: bool, utc: bool,
         return f"m{n}.translate(_ESC)"
     if kind == "money":
         money = record.money[column.name]
-        if money.currency:
-            currency = repr(money.currency)
-        else:
-            currency_var = names[money.currency_column]
-            currency = f"({currency_var} if {currency_var}.__class__ is str and {currency_var}.isupper() " \
-                       f"else _currency({currency_var}))"
-        return f'("" if {var} is None else _money({var}, {currency}).translate(_ESC))'
+        if money.currency:  # a declared code, three capital letters: the amount's text needs no escaping
+            return f'("" if {var} is None else _money({var}, {money.currency!r}))'
+        # A currency read from the row is escaped once per row, for all its amounts: digits need no escaping.
+        currency_var = names[money.currency_column]
+        worked_out = f"k{currency_var} = ({currency_var} if {currency_var}.__class__ is str and " \
+                     f"{currency_var}.isupper() else _currency({currency_var})).translate(_ESC)"
+        if worked_out not in body:
+            body.append(worked_out)
+        return f'("" if {var} is None else _money({var}, k{currency_var}))'
     if kind == "parent":
         prelude.append(f"_L{n} = {{}}; _P{n} = parents.get({column.name!r})")
         return f'("" if {var} is None else (_L{n}[{var}] if {var} in _L{n} else _parent(_L{n}, _P{n}, {var})))'

@@ -4,14 +4,15 @@ from __future__ import annotations
 from urllib.parse import quote_plus
 
 from flask import abort, current_app, redirect, request, url_for
+from flask.globals import _cv_request
 from flask_admin import expose
-from flask_login import current_user
 from markupsafe import Markup
 
 from console.admin.base import ConsoleView, deny
 from console.audit.chain import AuditUnavailable
+from console.extensions import request_user
 from console.permissions import LOOKUP, RUN_TASKS, user_can
-from console.db import console_session, target_reads
+from console.db import console_reads, target_reads
 from console.formatting import human_column
 from console.lookup import history, html, listing as lists, records
 from console.lookup.display import Shown, columns, filter_bar, noun, rows_html, search_hints
@@ -30,7 +31,7 @@ HOME_MATCHES = 5  # rows per record on the home search's results
 
 
 def _user():
-    return current_user._get_current_object()
+    return request_user()
 
 
 def menu_records(product) -> list:
@@ -93,7 +94,7 @@ class RecordsView(ConsoleView):
 
     def frame_variant(self):
         """The record a page shows: the menu marks it, so each record's menu is its own cached frame."""
-        return (request.view_args or {}).get("record")
+        return (_cv_request.get().request.view_args or {}).get("record")  # asked by every page's frame
 
     def _reflected(self, record: str):
         reflected = product_schema().record(record)
@@ -132,7 +133,7 @@ class RecordsView(ConsoleView):
                                    exact_found_nothing=all(entry[0] is not reflected for entry in exact))
                 if found.page.rows:
                     base = url_for(".listing", record=name)
-                    results.append((reflected, found, html.table(reflected, self._rows(reflected, found.page.rows, base)),
+                    results.append((reflected, found, html.table(reflected, self._rows(conn, reflected, found.page.rows, base)),
                                     url_for(".listing", record=name, q=q)))
         except lists.LookupInputError as exc:
             error, status = exc.in_words, exc.status
@@ -175,7 +176,7 @@ class RecordsView(ConsoleView):
                        filter_bar=filter_bar(reflected, shape, base, here, found.sort if found is not None else ""))
         if found is not None and found.page.rows:
             picker = bulk_picker(user, reflected.record)
-            rows = self._rows(reflected, found.page.rows, here, select=picker is not None, lists=record_lists)
+            rows = self._rows(conn, reflected, found.page.rows, here, select=picker is not None, lists=record_lists)
             table = html.table(reflected, rows, table_id="records", select=SELECT_HEADING if picker else "")
             context["results"] = (selection_form(picker, table) if picker else table) + \
                 html.pager(_pager(here, base, found.page))
@@ -191,26 +192,28 @@ class RecordsView(ConsoleView):
         return found
 
     @staticmethod
-    def _rows(reflected, rows, base: str, hide_column: str | None = None, revealed: bool = False,
+    def _rows(conn, reflected, rows, base: str, hide_column: str | None = None, revealed: bool = False,
               known: dict | None = None, select: bool = False, lists: str | None = None):
-        """The rows' HTML; `lists`: the URL the record lists are under, when the caller has it."""
+        """The rows' HTML, their parents' titles read on `conn` (the page's target_reads); `lists`: the URL
+        the record lists are under, when the caller has it."""
         schema, lists = product_schema(), lists or url_for(".index")
-        parents = {via: (f"{lists}{other.record.name}/", found, Shown(other, revealed))
-                   for via, (other, found) in records.parents(target_reads(), schema, reflected,
-                                                              rows, hide_column, known).items()}
+        parents = {via: (f"{lists}{other.record.name}/", found, Shown(other, revealed), fields)
+                   for via, (other, found, fields) in records.parents(conn, schema, reflected,
+                                                                      rows, hide_column, known).items()}
         return rows_html(reflected, rows, base, parents, hide_column, revealed, select)
 
-    def _page(self, record: str, key: str):
+    def _page(self, record: str, key: str, conn=None):
         reflected = self._reflected(record)
         # The Core connection: these rows are read, never changed, so the ORM's bookkeeping is pure cost.
-        page = records.load(target_reads(), product_schema(), reflected, key)
+        page = records.load(conn or target_reads(), product_schema(), reflected, key)
         if page is None:
             abort(404, description=f"There is no {noun(reflected.record).lower()} {key!r}.")
         return page
 
     @expose("/<record>/<key>")
     def detail(self, record: str, key: str):
-        return self._detail(self._page(record, key))
+        conn = target_reads()
+        return self._detail(self._page(record, key, conn), conn=conn)
 
     @expose("/<record>/<key>/reveal", methods=("POST",))
     def reveal(self, record: str, key: str):
@@ -244,10 +247,10 @@ class RecordsView(ConsoleView):
             abort(404, description=f"The task {task_name!r} is not offered on {record}, or your role may not run it.")
         return redirect(url)
 
-    def _detail(self, page, *, reveal_error: str = "", status: int = 200):
-        user, record = _user(), page.reflected.record
+    def _detail(self, page, *, reveal_error: str = "", status: int = 200, conn=None):
+        user, record, conn = _user(), page.reflected.record, conn or target_reads()
         until = revealed_until(user, record.name, page.key)
-        revealed, console = until is not None, console_session()
+        revealed = until is not None
         shown, the_noun, lists = Shown(page.reflected, revealed), noun(record), url_for(".index")
         here = record_url(f"{lists}{record.name}/", page.key)
         customer, order_id = history.subject(page)
@@ -260,13 +263,14 @@ class RecordsView(ConsoleView):
             heading = (other.record.label if relation.label == other.record.name else human_column(relation.label)) \
                 if relation.many else noun(other.record)
             more = f"{base}?{query_string({relation.via: str(page.key)})}" if relation.more else None
-            rows = self._rows(other, relation.rows, base, hidden, revealed, known, lists=lists)
+            rows = self._rows(conn, other, relation.rows, base, hidden, revealed, known, lists=lists)
             sections.append(html.related_section(relation.label, heading, len(relation.rows),
                                                  html.table(other, rows, hidden), more, the_noun))
+        console = console_reads()
         sections.append(html.runs_section(history.runs_about(console, customer, order_id), run_url))
         sections.append(html.tickets_section(history.tickets_about(console, customer), the_noun,
                                              current_app.jinja_env.globals.get("ticket_link")))
-        row = page.row._mapping
+        row = page.values
         return self.render(
             "lookup/record.html", record=record, noun=the_noun, key=page.key, title=shown.title(row),
             # str.join, not Markup.join, which escapes (and so calls) once per already-safe piece.
@@ -291,8 +295,8 @@ class RecordsView(ConsoleView):
                     other = relation.other
                     parent = (record_url(f"{lists}{other.record.name}/", row._mapping[other.record.key]),
                               Shown(other, revealed).title(row._mapping))
-            html = shown.cell(column, page.row._mapping, parent=parent)
-            fields.append((column.label, html or Markup("—"), column.kind == "personal" and not revealed))
+            html = shown.cell(column, page.values, parent=parent)
+            fields.append((column.label, html or "—", column.kind == "personal" and not revealed))
         return fields
 
 

@@ -14,7 +14,8 @@ import hmac
 import os
 import time
 
-from flask import Flask, Response, current_app, g, has_app_context, jsonify, request
+from flask import Flask, Response, current_app, has_app_context, jsonify, request
+from flask.globals import _cv_app, _cv_request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -117,9 +118,10 @@ def _on_entries(_session, entries=()) -> None:
 
 def _observe(response):
     # g.request_started is set by the request-id hook, the first of every request.
-    req = request._get_current_object()  # once: each use of the proxy looks the request up again
-    current_app.extensions[EXTENSION].observe(req.method, req.url_rule, response.status_code,
-                                              time.perf_counter() - g.request_started)
+    # Flask's context variables, not its proxies: each use of a proxy looks the context up again.
+    ctx, req = _cv_app.get(), _cv_request.get().request
+    ctx.app.extensions[EXTENSION].observe(req.method, req.url_rule, response.status_code,
+                                          time.perf_counter() - ctx.g.request_started)
     return response
 
 

@@ -14,6 +14,7 @@ import sys
 import time
 
 from flask import Flask, g, has_request_context, request
+from flask.globals import _cv_app
 from pythonjsonlogger.json import JsonFormatter
 
 LOG_FORMATS = ("text", "json")
@@ -61,7 +62,7 @@ def _begin() -> None:
 
 
 def _finish(response):
-    response.headers["X-Request-ID"] = g.get("request_id", "")
+    response.headers["X-Request-ID"] = _cv_app.get().g.get("request_id", "")  # not the g proxy: three calls fewer
     return response
 
 

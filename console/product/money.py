@@ -50,7 +50,20 @@ def format_money(cents: int | None, currency: str) -> str:
         text = f"{sign}{cents // unit:,}.{cents % unit:0{digits}d}"
     else:
         text = f"{sign}{cents:,}"
-    return f"{currency} {text}" if currency.strip() else text
+    return f"{currency} {text}" if currency in _NAMED or _names(currency) else text
+
+
+# Currencies known to be more than blanks: a list formats two amounts a row, and asking strip() each time
+# was a call per amount. Bounded: currencies come from the product's rows.
+_NAMED: set[str] = set()
+
+
+def _names(currency: str) -> bool:
+    if not currency.strip():
+        return False
+    if len(_NAMED) < 1000:
+        _NAMED.add(currency)
+    return True
 
 
 def money_json(cents: int | None, currency: str) -> dict | None:

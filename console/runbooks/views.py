@@ -15,6 +15,7 @@ from console.admin.base import ConsoleView
 from console.db import begin_writing, console_session
 from console.deflection.ticket_refs import TicketError, clean_ref
 from console.deflection.tickets import find_ticket
+from console.extensions import request_user
 from console.origin import from_own_page
 from console.permissions import LOOKUP, WORK_TICKETS, role_refusal, role_title, user_can
 from console.runbooks.gaps import note_search_miss
@@ -37,7 +38,7 @@ def library():
 
 
 def _user():
-    return current_user._get_current_object()
+    return request_user()
 
 
 def _ticket_ref() -> str:

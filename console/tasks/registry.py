@@ -34,6 +34,7 @@ class TaskRegistry:
         self._on_record: dict[str, list[str]] = {}
         for name in self._enabled:
             self._on_record.setdefault(self._specs[name].offered_on, []).append(name)
+        self._offered_by_role: dict[tuple[str, str], tuple[tuple, list[TaskSpec]]] = {}
 
     def get(self, name: str) -> TaskSpec | None:
         """The enabled task of this name, else None."""
@@ -63,7 +64,17 @@ class TaskRegistry:
     def offered_on(self, record: str, user) -> list[TaskSpec]:
         """The enabled tasks offered on this record that the user may run."""
         specs = self._specs
-        return [spec for spec in (specs[name] for name in self._on_record.get(record, ())) if may_run(user, spec)]
+        offered = tuple([specs[name] for name in self._on_record.get(record, ())])
+        if not offered or user is None or not getattr(user, "is_authenticated", False) \
+                or not getattr(user, "is_active", False):
+            return [spec for spec in offered if may_run(user, spec)]
+        # may_run answers by the role alone for an active user: asked for each task on every record page
+        # (about fifty Python calls), it is answered once per record and role, while the specs are the same.
+        key = (record, user.role)
+        found = self._offered_by_role.get(key)
+        if found is None or found[0] != offered:
+            found = self._offered_by_role[key] = (offered, [spec for spec in offered if may_run(user, spec)])
+        return list(found[1])
 
     def by_category(self, user=None) -> dict[str, list[TaskSpec]]:
         grouped: dict[str, list[TaskSpec]] = {}

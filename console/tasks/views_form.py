@@ -6,11 +6,11 @@ import uuid
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_admin import expose
-from flask_login import current_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField
 
+from console.extensions import request_user
 from console.permissions import RUN_TASKS
 from console.product.money import units_text
 from console.tasks.disclosure import preview_personal, shown_preview
@@ -65,7 +65,7 @@ def _typed_back(param, value):
 
 
 def _user():
-    return current_user._get_current_object()
+    return request_user()
 
 
 class TaskCatalogView(TaskPagesView):

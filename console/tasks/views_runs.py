@@ -11,6 +11,7 @@ from sqlalchemy import select
 from console.audit.browse import action_words
 from console.audit.models import AuditEntry
 from console.audit.views import entry_statuses
+from console.extensions import request_user
 from console.permissions import APPROVE_RUNS, READ_AUDIT, RUN_TASKS, UNDO_RUNS, WORK_TICKETS, user_can
 from console.db import console_session, utcnow
 from console.deflection.tickets import find_ticket
@@ -32,7 +33,7 @@ RESOLVE_ENDPOINT = "tickets.resolve"
 
 
 def _user():
-    return current_user._get_current_object()
+    return request_user()
 
 
 def _run_or_404(run_id: int):

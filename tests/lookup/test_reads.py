@@ -1,5 +1,6 @@
 """A lookup page only reads the product: on PostgreSQL its statements run in autocommit, with no BEGIN or
-ROLLBACK round trips (console.db.target_reads); a request that writes keeps its transaction.
+ROLLBACK round trips (console.db.target_reads), as do its console reads (the signed-in user, a record's runs
+and tickets: console.db.console_reads); a request that writes keeps its transaction.
 
 These use `isolated_app` (engines not bound to a test's outer transaction) and run on both databases.
 """
@@ -7,7 +8,7 @@ import pytest
 from sqlalchemy import event, insert
 
 from admin_tasks.shop_schema import Customer
-from console.db import target_reads, utcnow
+from console.db import console_reads, target_reads, utcnow
 from tests.committed import make_committed_user
 from tests.conftest import TEST_PASSWORD, csrf_token_from
 
@@ -31,9 +32,10 @@ def _autocommit(dbapi_connection) -> bool:
     return getattr(dbapi_connection, "autocommit", False) is True
 
 
-def _autocommit_of_statements(app, pages) -> list[bool]:
-    """Log in as a lead, open the pages; whether each target statement ran on a connection in autocommit."""
-    engine, seen = app.extensions["console_db"].target_engine, []
+def _autocommit_of_statements(app, pages, database="target") -> list[bool]:
+    """Log in as a lead, open the pages; whether each statement sent to `database` ran in autocommit."""
+    dbs, seen = app.extensions["console_db"], []
+    engine = dbs.target_engine if database == "target" else dbs.console_engine
 
     def before(conn, *_args):
         seen.append(_autocommit(conn.connection.dbapi_connection))
@@ -69,12 +71,24 @@ def test_a_pooled_connection_comes_back_in_transactions_after_a_page(shop):
         assert not _autocommit(conn.connection.dbapi_connection)
 
 
+def test_pages_read_the_console_without_a_transaction_on_postgresql_and_give_the_connections_back(shop):
+    # The signed-in user on every page, the record's runs and tickets on its page: one round trip each.
+    pages = [("/admin/records/customers/", SHOWN), ("/admin/records/customers/7", SHOWN)]
+    seen = _autocommit_of_statements(shop, pages, database="console")
+    assert len(seen) >= 4, seen  # the user twice, the runs and the tickets
+    dbs = shop.extensions["console_db"]
+    assert set(seen) == {dbs.console_engine.dialect.name == "postgresql"}
+    assert dbs.console_engine.pool.checkedout() == dbs.target_engine.pool.checkedout() == 0
+
+
+@pytest.mark.parametrize("reads", [target_reads, console_reads], ids=["target", "console"])
 @pytest.mark.parametrize("method", ["POST", "GET"])
-def test_a_request_that_writes_reads_inside_its_transaction(shop, method):
+def test_a_request_that_writes_reads_inside_its_transaction(shop, method, reads):
     # A POST may rehearse a task on the target and roll it back: its reads must not leave the transaction.
     with shop.test_request_context("/", method=method):
-        conn = target_reads()
+        conn = reads()
         conn.exec_driver_sql("SELECT 1")
         autocommit = _autocommit(conn.connection.dbapi_connection)
+        assert reads() is conn  # one connection for the request's reads
     postgres = shop.extensions["console_db"].target_engine.dialect.name == "postgresql"
     assert autocommit is (postgres and method == "GET")

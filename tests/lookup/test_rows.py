@@ -11,7 +11,7 @@ from sqlalchemy import Boolean, Column, Date, DateTime, Integer, MetaData, Numer
 
 from console.formatting import UTC_ZONE
 from console.lookup.display import Shown, columns
-from console.lookup.rows import record_url, render_rows
+from console.lookup.rows import record_url, render_rows, row_title_function, title_function
 from console.product import Money, Record, mask
 from console.product.schema import ReflectedRecord
 
@@ -85,6 +85,25 @@ def test_a_selected_list_names_each_checkbox_by_its_row(widgets):
     ]
 
 
+def _title_rule(reflected, values, revealed) -> str:
+    """The title as the declaration says: its template filled with each column's text (Shown.text)."""
+    show = Shown(reflected, revealed)
+    return reflected.record.title.format(**{name: show.text(name, values) for name in reflected.record.title_columns})
+
+
+@pytest.mark.parametrize("revealed", [False, True], ids=["masked", "revealed"])
+def test_compiled_titles_match_the_template_read_by_name_or_by_position(widgets, revealed):
+    reflected, rows = widgets
+    by_name = title_function(reflected, revealed)
+    by_position = row_title_function(reflected, revealed, rows[0]._fields)
+    by_mapping = row_title_function(reflected, revealed, None)  # rows of two statements: read by name
+    for row in rows:
+        expected = _title_rule(reflected, row._mapping, revealed)
+        assert by_name(row._mapping) == by_position(row) == by_mapping(row) == expected
+    assert by_position(rows[0]) == ("Anna Weber (w-1)" if revealed else "A••• W••• (w-1)")
+    assert by_position(rows[2]) == " (ü)"
+
+
 ODD_TEXT = ["", "a", "ab", "abc@x", "abcd@e.f", "abcde@mail.example.co.uk", "a@b", "@x.y", "x@", "@", "no-at-sign",
             "  Anna   Maria  Weber ", "\u202eevil@x\u200f.y", "a<b>@c&d.e", "'q'@\"r\".s", "ü@ß.de", None]
 
@@ -105,3 +124,27 @@ def test_masks_written_into_the_rows_match_the_mask_functions(rule):
     compiled = str(render_rows(reflected, rows, "/p/", columns(reflected), {}, False, UTC_ZONE))
     assert compiled == _cell_by_cell(reflected, rows, "/p/", False, UTC_ZONE)
     assert "abcde@mail" not in compiled and "Anna" not in compiled and "Maria" not in compiled
+    # Titles (an order's customer in a list) write the same masks in.
+    title = row_title_function(reflected, False, rows[0]._fields)
+    assert [title(row) for row in rows] == [_title_rule(reflected, row._mapping, False) for row in rows]
+
+
+def test_amounts_in_a_currency_read_from_the_row_are_escaped_as_the_cell_rule_escapes_them():
+    # The compiled rows escape the row's currency once for all its amounts (digits need no escaping).
+    metadata = MetaData()
+    table = Table("bills", metadata, Column("id", Integer, primary_key=True), Column("net_cents", Integer),
+                  Column("gross_cents", Integer), Column("currency", String))
+    record = Record("bills", key="id", title="Bill {id}", exact=["id"], columns=["id", "net_cents", "gross_cents"],
+                    money={"net_cents": Money(currency_column="currency"),
+                           "gross_cents": Money(currency_column="currency")})
+    engine = create_engine("sqlite://")
+    metadata.create_all(engine)
+    currencies = ["EUR", "<SCRIPT>", "a&b", "jpy ", "", None, "KWD"]
+    with engine.begin() as conn:
+        conn.execute(table.insert(), [{"id": n, "net_cents": -123456, "gross_cents": n, "currency": currency}
+                                      for n, currency in enumerate(currencies, 1)])
+        reflected = ReflectedRecord(record, table, "sqlite")
+        rows = conn.execute(select(*(table.c[name] for name in reflected.list_names))).all()
+    compiled = str(render_rows(reflected, rows, "/b/", columns(reflected), {}, False, UTC_ZONE))
+    assert compiled == _cell_by_cell(reflected, rows, "/b/", False, UTC_ZONE)
+    assert "&lt;SCRIPT&gt; -1,234.56" in compiled and "<SCRIPT>" not in compiled and "KWD -123.456" in compiled

@@ -166,3 +166,20 @@ def test_offered_on_lists_a_records_enabled_tasks_the_user_may_run_in_the_regist
     assert {spec.name for spec in registry.offered_on("orders", user("admin"))} >= {"cancel_order", "fix_stuck_order"}
     assert registry.offered_on("no_such_record", user("admin")) == []
     assert len(registry) == len(specs) == len(registry.all_specs()) - 1
+
+
+def test_offered_on_answers_per_role_yet_follows_a_replaced_spec_and_the_users_state(monkeypatch):
+    import dataclasses
+
+    registry = discover(["admin_tasks"])
+    before = [spec.name for spec in registry.offered_on("customers", user("agent"))]
+    assert "unlock_account" in before
+    answer = registry.offered_on("customers", user("agent"))
+    answer.clear()  # a caller's copy: the next page is not changed by it
+    assert [spec.name for spec in registry.offered_on("customers", user("agent"))] == before
+    monkeypatch.setitem(registry._specs, "unlock_account",
+                        dataclasses.replace(registry._specs["unlock_account"], roles=frozenset({"lead"})))
+    assert [spec.name for spec in registry.offered_on("customers", user("agent"))] == \
+        [name for name in before if name != "unlock_account"]
+    inactive = SimpleNamespace(role="agent", is_authenticated=True, is_active=False)
+    assert registry.offered_on("customers", inactive) == []
