@@ -319,3 +319,19 @@ def test_confirm_after_the_data_changed_shows_the_new_preview(client, login_as, 
     assert response.status_code == 200 and "changed since your preview" in text
     assert 'class="diff-before">EUR 10.00' in text  # the new preview starts from the new value
     assert target_row("orders", id=1004)["refunded_cents"] == 1000
+
+
+def test_a_database_failing_between_a_pages_statements_answers_503_not_500(client, login_as, monkeypatch):
+    # The user loaded, then the home page's decisions (database_guard) met a database that had gone away.
+    from console.tasks import approvals
+    from console.tasks.checks import TaskError
+
+    def gone(*_args, **_kwargs):
+        raise TaskError(503, "unavailable", "a database is unavailable (OperationalError); retry in a moment")
+
+    monkeypatch.setattr(approvals, "decisions_for", gone)
+    login_as("agent")
+    response = client.get("/admin/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503, html[:300]
+    assert "A database is unavailable" in html and "A database is unavailable (OperationalError); retry" in html
