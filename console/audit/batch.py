@@ -11,7 +11,7 @@ from flask import g, has_request_context
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
-from console.audit.chain import PENDING_ENTRIES, append, clean_field, canonical_details, entry_hash
+from console.audit.chain import PENDING_ENTRIES, append, clean_field, canonical_details, entry_connection, entry_hash
 from console.audit.checkpoints import add_checkpoint, is_due, policy_for
 from console.audit.models import AuditEntry, AuditHead
 from console.db import utcnow
@@ -36,7 +36,7 @@ def append_many(session: Session, entries: list[dict]) -> list[AuditEntry]:
     # Before the lock, as append does: bad details must not hold it.
     texts = [canonical_details({**(entry.get("details") or {}), "request_id": request_id} if request_id
                                else entry.get("details")) for entry in entries]
-    conn = session.connection()
+    conn = entry_connection(session)
     head = conn.execute(_bump(len(entries))).first()
     if head is None:  # an empty trail: the first append makes the head row, the rest follow it
         return [append(session, **entries[0]), *append_many(session, entries[1:])]

@@ -167,6 +167,16 @@ def _writes(dialect: str, signed: bool) -> tuple:
     return _WRITES[key]
 
 
+def entry_connection(session: Session):
+    """The session's connection, for entries: never one in autocommit, where the head's lock holds for one
+    statement only (two writers could chain to the same entry) and an entry is kept even if what it
+    records is rolled back. Pages read on such connections (console.db.console_reads), never through this."""
+    conn = session.connection()
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        raise AuditUnavailable("the audit trail is never written on a connection in autocommit")
+    return conn
+
+
 def append(
     session: Session,
     *,
@@ -192,7 +202,7 @@ def append(
         # The request id also names the request's log line, so an entry leads to its logs.
         details = {**(details or {}), "request_id": g.request_id}
     details_text = canonical_details(details)  # before the lock: bad details must not hold it
-    conn = session.connection()
+    conn = entry_connection(session)
     # Taking the head row's write lock first (an UPDATE) serialises concurrent writers on
     # PostgreSQL and on SQLite alike, so seq and prev_hash can never fork.
     head = _lock_head(conn, along)

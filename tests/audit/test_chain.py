@@ -183,3 +183,32 @@ def test_nothing_is_appended_when_the_caller_rolls_back(app, console_db):
         append(console_db, actor="agent@example.com", action="task.run")
         console_db.rollback()
     assert console_db.scalar(select(func.count()).select_from(AuditEntry)) == before
+
+
+def test_no_entry_is_written_on_a_connection_in_autocommit(isolated_app):
+    # A page's read connection is in autocommit (console.db.console_reads): there the head's lock would hold
+    # for one statement, and an entry would stay though what it records were rolled back.
+    from sqlalchemy.orm import Session
+
+    from console.audit.batch import append_many
+    from console.audit.chain import AuditUnavailable
+
+    app = isolated_app()
+    engine = app.extensions["console_db"].console_engine
+    def count():
+        with Session(engine) as session:
+            return session.scalar(select(func.count()).select_from(AuditEntry))
+
+    with app.app_context():
+        before = count()
+        for write in (lambda s: append(s, actor="a@example.com", action="test.autocommit"),
+                      lambda s: append_many(s, [{"actor": "a@example.com", "action": "test.autocommit"}]),
+                      lambda s: record_event(s, actor="a@example.com", action="test.autocommit")):
+            with Session(engine) as session:
+                session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+                with pytest.raises(AuditUnavailable):
+                    write(session)
+        with Session(engine) as session:
+            append(session, actor="a@example.com", action="test.in_a_transaction")  # the session's own way
+            session.commit()
+        assert count() == before + 1
