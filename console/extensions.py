@@ -31,6 +31,8 @@ def request_user():
     ctx = _cv_app.get(None)
     user = ctx.g.__dict__.get("_login_user") if ctx is not None else None
     return user if user is not None else current_user._get_current_object()
+
+
 # No default limits: limits are declared where they protect something (login, task runs).
 limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 

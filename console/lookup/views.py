@@ -133,7 +133,8 @@ class RecordsView(ConsoleView):
                                    exact_found_nothing=all(entry[0] is not reflected for entry in exact))
                 if found.page.rows:
                     base = url_for(".listing", record=name)
-                    results.append((reflected, found, html.table(reflected, self._rows(conn, reflected, found.page.rows, base)),
+                    rows = self._rows(conn, reflected, found.page.rows, base)
+                    results.append((reflected, found, html.table(reflected, rows),
                                     url_for(".listing", record=name, q=q)))
         except lists.LookupInputError as exc:
             error, status = exc.in_words, exc.status
