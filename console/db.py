@@ -269,8 +269,10 @@ class Databases:
         self.console = scoped_session(self.console_factory, scopefunc=_app_ctx_id)
         self.target = scoped_session(self.target_factory, scopefunc=_app_ctx_id)
         # console_reads' and target_reads' connections, by database and app context: taken from the engines
-        # the sessions are bound to, not through the sessions.
+        # the sessions are bound to, not through the sessions. Each gives way when its session begins.
         self._reads: dict[tuple[str, int], Connection] = {}
+        event.listen(self.console_factory, "after_transaction_create", self._reads_give_way("console"))
+        event.listen(self.target_factory, "after_transaction_create", self._reads_give_way("target"))
         _forget_in_forked_children(self)
 
     @staticmethod
@@ -284,6 +286,18 @@ class Databases:
         # fifty threads on fifteen pooled connections).
         if transaction.parent is None and writes_expected():
             self.console.connection()
+
+    def _reads_give_way(self, database: str):
+        # A request never holds a read connection and its session's at once: a GET that writes after reading (a
+        # search's audit entry) would take a third pooled connection, and threads each holding some while
+        # waiting for more can exhaust a pool (8 threads of 3 on SQLite's 15). What was read is already read.
+        def give_way(_session, transaction) -> None:
+            ctx = _cv_app.get(None)
+            if transaction.parent is None and ctx is not None:
+                conn = self._reads.pop((database, id(ctx)), None)
+                if conn is not None:
+                    conn.close()
+        return give_way
 
     def bind(self, console_bind, target_bind, **options) -> None:
         """Point both factories at given connections (tests bind to an outer transaction) or engines."""

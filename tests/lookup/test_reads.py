@@ -92,3 +92,18 @@ def test_a_request_that_writes_reads_inside_its_transaction(shop, method, reads)
         assert reads() is conn  # one connection for the request's reads
     postgres = shop.extensions["console_db"].target_engine.dialect.name == "postgresql"
     assert autocommit is (postgres and method == "GET")
+
+
+@pytest.mark.parametrize("reads, sessions", [(target_reads, "target"), (console_reads, "console")],
+                         ids=["target", "console"])
+def test_a_read_connection_gives_way_when_its_session_begins(shop, reads, sessions):
+    # A GET that writes after reading (a search's audit entry) holds one connection of that database, not two:
+    # threads each holding some while they wait for more could exhaust a pool.
+    dbs = shop.extensions["console_db"]
+    with shop.test_request_context("/"):
+        conn = reads()
+        conn.exec_driver_sql("SELECT 1")
+        session_conn = getattr(dbs, sessions).connection()
+        assert conn.closed and session_conn is not conn
+        assert reads() is session_conn  # the session began: reads are in its transaction now
+    assert dbs.console_engine.pool.checkedout() == dbs.target_engine.pool.checkedout() == 0
