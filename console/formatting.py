@@ -142,20 +142,21 @@ def local_time(value, seconds: bool = False, zone: ZoneInfo | None = None) -> Ma
                   f'{" data-seconds" if seconds else ""}>{format_time(moment, seconds=seconds, zone=zone)}</time>')
 
 
-def human_column(name) -> str:
-    """'failed_login_count' -> 'Failed login count', 'refunded_cents' -> 'Refunded amount (cents)'."""
+def human_column(name, *, unit: bool = True) -> str:
+    """'failed_login_count' -> 'Failed login count', 'refunded_cents' -> 'Refunded amount (cents)'; without the
+    `unit` where no raw value goes with the words (a sentence naming what changes, an amount shown in its currency)."""
     name = str(name)
     if name in COLUMN_WORDS:
         return COLUMN_WORDS[name]
-    words, unit = name, ""
+    words, unit_text = name, ""
     if words.endswith("_cents"):
-        words, unit = words[:-len("_cents")], " (cents)"
+        words, unit_text = words[:-len("_cents")], " (cents)" if unit else ""
         if words.endswith("ed"):  # refunded_cents: the refunded amount
             words += " amount"
     elif words.endswith("_id"):
-        words, unit = words[:-len("_id")], " number"
+        words, unit_text = words[:-len("_id")], " number"
     words = re.sub(r"(?<=[A-Za-z])(?=\d)", " ", words.replace("_", " ")).strip()
-    return words[:1].upper() + words[1:] + unit if words else name
+    return words[:1].upper() + words[1:] + unit_text if words else name
 
 
 def table_noun(table) -> str:

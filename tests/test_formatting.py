@@ -87,6 +87,8 @@ def test_no_template_formats_a_time_itself():
 ])
 def test_columns_are_named_in_words(column, label):
     assert human_column(column) == label
+    # Without a raw value beside them (a sentence of what changes, an amount in its currency), no unit.
+    assert human_column(column, unit=False) == label.removesuffix(" (cents)")
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ def describe(title: str, changes: list[dict], effect_lines: list[str], result: s
         else:
             changed = [name for name in change["after"] if change["before"].get(name) != change["after"][name]]
             fields = [name for name in changed if name not in BOOKKEEPING] or changed or list(change["after"])
-            words = ", ".join(human_column(name).lower() for name in fields)
+            words = ", ".join(human_column(name, unit=False).lower() for name in fields)  # names, not values
             parts.append(f"change the {words} of {thing(change['table'])} {change['key']}")
     parts += [f"send {line}" for line in effect_lines]
     text = f"{title}: " + ("; ".join(parts) if parts else "no change")

@@ -198,11 +198,11 @@ def change_tables(changes: list, personal: Personal | None = None, *, customer: 
         for column in columns:
             old = (before or {}).get(column)
             new = (after or {}).get(column)
-            old_text, new_text, label = old, new, human_column(column)
             in_currency = _money_currency(money[column], before or {}, after or {}, currency) if column in money else ""
+            # An amount shown in its currency's units is not labelled in cents.
+            old_text, new_text, label = old, new, human_column(column, unit=not in_currency)
             if in_currency:
                 old_text, new_text = _money_text(old, in_currency), _money_text(new, in_currency)
-                label = label.removesuffix(" (cents)")  # the amount now reads in units, with its currency
             rows.append({"column": column, "label": label, "before": old, "after": new,
                          "before_text": old_text, "after_text": new_text,
                          "shown_before": shown_value(personal.column(table, column, old_text)),

@@ -69,7 +69,7 @@ def test_a_preview_shows_the_change_and_writes_nothing_anywhere(within, request_
     assert shown.changes[1]["table"] == "refunds" and shown.changes[1]["key"] is None
     assert shown.effects == [f"email 'refund_issued' to {_email(order)}"]
     assert shown.risk == "medium" and not shown.needs_approval and len(shown.preview_hash) == 64
-    assert shown.summary.startswith(f"Fake refund: change the refunded amount (cents) of order {order.id}; "
+    assert shown.summary.startswith(f"Fake refund: change the refunded amount of order {order.id}; "
                                     "add a new refund; send email")
     assert "params" not in shown.to_dict()
 
