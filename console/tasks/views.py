@@ -48,4 +48,5 @@ def register_views(app, admin) -> None:
 
 def _task_error_page(exc: TaskError):
     title = "A database is unavailable" if exc.status == 503 else "The request could not be done"
-    return error_page(title, f"{exc.message[:1].upper()}{exc.message[1:]}."), exc.status
+    message = exc.message.rstrip(".")
+    return error_page(title, f"{message[:1].upper()}{message[1:]}."), exc.status
