@@ -28,7 +28,24 @@ def leading_columns(inspector, table: str) -> set[str]:
         columns = [c for c in found.get("column_names") or [] if c]
         if columns:
             leading.add(columns[0])
+    leading.update(columns[0] for columns in column_unique_indexes(inspector.bind, table))
     return leading
+
+
+def column_unique_indexes(conn, table: str) -> list[list[str]]:
+    """The columns of each index SQLite makes for a UNIQUE written on a column (`email TEXT UNIQUE`), which
+    SQLAlchemy reflects neither as an index nor as a unique constraint; [] on other databases."""
+    if conn.dialect.name != "sqlite":
+        return []
+    if isinstance(conn, Engine):  # an inspector's bind may be either
+        with conn.connect() as opened:
+            return column_unique_indexes(opened, table)
+    found = []
+    for row in conn.exec_driver_sql(f'PRAGMA index_list("{table.replace(chr(34), chr(34) * 2)}")'):
+        if row[2] and row[3] == "u":  # (seq, name, unique, origin, partial): origin "u", a UNIQUE's own index
+            name = row[1].replace('"', '""')
+            found.append([info[2] for info in conn.exec_driver_sql(f'PRAGMA index_info("{name}")')])
+    return found
 
 
 def _foreign_values(conn: Connection, record, name: str) -> list[str]:

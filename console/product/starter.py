@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import LargeBinary, MetaData, UniqueConstraint
 from sqlalchemy.engine import Connection, Engine
 
+from console.product.check import column_unique_indexes
 from console.product.kinds import broken
 from console.product.schema import python_type
 
@@ -169,6 +170,9 @@ def write_starter(engine: Engine, package: str, folder: Path) -> Path:
     if not metadata.tables:
         raise StarterError(f"the database at {engine.url.render_as_string(hide_password=True)} has no tables")
     with engine.connect() as conn:
+        for table in metadata.tables.values():  # SQLite's UNIQUE on a column is no reflected constraint
+            for columns in column_unique_indexes(conn, table.name):
+                table.append_constraint(UniqueConstraint(*(table.c[name] for name in columns)))
         source = render_records(metadata, conn)
     target.mkdir(parents=True)
     (target / "__init__.py").write_text(

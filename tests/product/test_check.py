@@ -6,10 +6,11 @@ import uuid
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, create_engine
+from sqlalchemy import Column, ForeignKey, Index, Integer, MetaData, String, Table, create_engine, inspect
 
 from console import create_app
 from console.config import ConfigError
+from console.product.check import leading_columns
 from console.product.cli import group
 from tests.conftest import config_for
 from tests.product.conftest import inspect_into
@@ -98,3 +99,20 @@ def test_inspect_reads_two_hundred_tables(tmp_path):
     compile(source, "records.py", "exec")
     assert source.count("    Record(") == 200
     print(f"product inspect on 200 tables: {elapsed:.2f} s")
+
+
+
+def test_a_unique_written_on_a_sqlite_column_is_an_exact_key_and_an_index(tmp_path):
+    # `email TEXT UNIQUE` makes an index SQLite names itself; SQLAlchemy reflects it neither as an index nor
+    # as a unique constraint, so inspect and check read SQLite's own index list.
+    url = f"sqlite:///{tmp_path}/inline.db"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE members (id INTEGER PRIMARY KEY, email VARCHAR(200) UNIQUE NOT NULL, "
+                             "nickname VARCHAR(50))")
+    with engine.connect() as conn:
+        assert leading_columns(inspect(conn), "members") == {"id", "email"}
+    engine.dispose()
+    assert inspect_into(url, tmp_path, "inline_product").exit_code == 0
+    source = (tmp_path / "inline_product" / "records.py").read_text()
+    assert "exact=['id', 'email']" in source and "prefix=['email']" in source
