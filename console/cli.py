@@ -14,6 +14,7 @@ from importlib.util import find_spec
 
 import click
 from flask.cli import ScriptInfo
+from sqlalchemy.exc import SQLAlchemyError
 
 from console import DOMAINS, create_app, serving
 from console.audit.checkpoints import policy_from_config
@@ -21,10 +22,10 @@ from console.audit.keeper import CheckpointKeeper
 from console.bulk.queue import start_bulk_thread
 from console.auth.services import AccountError, create_token, create_user, find_user, update_account
 from console.config import ConfigError
-from console.db import console_session, expect_writes
+from console.db import console_session, database_error_text, expect_writes
 from console.deflection.digest import start_digest_keeper
 from console.demo import demo_banner, load_demo
-from console.migrations import create_target_schema, upgrade_console
+from console.migrations import console_schema_problem, create_target_schema, upgrade_console
 from console.permissions import role_title
 from console.startup import check_start_up as check
 from console.webhooks.sender import start_webhook_sender
@@ -61,7 +62,30 @@ def domain_app(ctx: click.Context) -> ScriptInfo:
     return info
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class ConsoleGroup(click.Group):
+    """The top group: a database error that stops any command is one line saying what to do, not a traceback
+    with its SQL. Most often the command ran before `support-console init`: then that is the line, also for a
+    command that put the error in words of its own (a ClickException raised from it)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SQLAlchemyError as exc:
+            raise click.ClickException(_schema_problem(ctx) or
+                                       f"a database refused the command ({database_error_text(exc)})") from None
+        except click.ClickException as exc:
+            problem = _schema_problem(ctx) if isinstance(exc.__cause__, SQLAlchemyError) else None
+            if problem:
+                raise click.ClickException(problem) from None
+            raise
+
+
+def _schema_problem(ctx: click.Context) -> str | None:
+    app = ctx.obj.load_app()  # the command's own app (a test's, or the one made from the environment)
+    return console_schema_problem(app.extensions["console_db"].console_engine)
+
+
+@click.group(cls=ConsoleGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.pass_context
 def main(ctx: click.Context):
     """Support Console: audited self-service tasks, runbooks and deflection tracking."""

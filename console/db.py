@@ -225,6 +225,13 @@ def reserve_ids(session: Session, table, count: int) -> list[int] | None:
     return list(session.scalars(_NEXT_IDS, {"table": table.name, "count": count}))
 
 
+def database_error_text(exc: BaseException) -> str:
+    """A database's error in one line: its class and the driver's first line, without the SQL statement."""
+    original = getattr(exc, "orig", None) or exc
+    lines = str(original).strip().splitlines()
+    return f"{exc.__class__.__name__}: {lines[0] if lines else 'no message'}"
+
+
 SESSION_OPTION = "console_sessions"
 
 

@@ -100,6 +100,16 @@ def test_init_with_an_unreachable_database_is_one_line(monkeypatch, tmp_path):
     assert "could not initialise the databases" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("args", [("users", "create", "new@example.com", "--role", "agent", "--password-stdin"),
+                                  ("tokens", "create", "agent@example.com"), ("audit", "verify"),
+                                  ("audit", "checkpoint"), ("deflection", "rebuild")])
+def test_a_command_before_init_says_to_run_init_in_one_line(cli_env, args):
+    result = invoke(*args, input="long-password-1\n")
+    assert result.exit_code == 1
+    assert result.output == "Error: the console database is not set up for this version: run `support-console init` " \
+                            "first\n"
+
+
 def test_serve_runs_the_checkpoint_keeper_in_each_worker_and_never_in_the_master(cli_env, monkeypatch):
     import threading
 

@@ -5,10 +5,11 @@ from contextlib import contextmanager
 
 import click
 from flask.cli import ScriptInfo
+from sqlalchemy.exc import SQLAlchemyError
 
 from console.audit.checkpoints import policy_from_config, write_checkpoint
 from console.audit.verify import Anchor, record_verification, verify_trail
-from console.db import begin_writing, console_session, databases, expect_writes
+from console.db import begin_writing, console_session, database_error_text, databases, expect_writes
 
 
 @click.group(name="audit")
@@ -44,8 +45,8 @@ def verify(ctx, anchors: tuple[str, ...], strict: bool, no_record: bool):
         try:
             result = verify_trail(databases(app).console_engine, app.config["CONSOLE_AUDIT_KEY"],
                                   policy=policy_from_config(app.config), anchors=parsed, strict=strict)
-        except Exception as exc:  # an unreachable database or a missing table: one clear line
-            raise click.ClickException(f"could not read the audit trail: {exc.__class__.__name__}: {exc}") from None
+        except Exception as exc:  # one clear line instead of a traceback (the top group names `init` if it is due)
+            raise click.ClickException(f"could not read the audit trail: {_problem(exc)}") from exc
         click.echo(result.summary)
         if result.checkpoint_seq is not None:
             click.echo(f"{result.checkpoints} signed checkpoints verified; the newest covers seq "
@@ -67,6 +68,10 @@ def verify(ctx, anchors: tuple[str, ...], strict: bool, no_record: bool):
     ctx.exit(0 if result.ok else 1)
 
 
+def _problem(exc: Exception) -> str:
+    return database_error_text(exc) if isinstance(exc, SQLAlchemyError) else f"{exc.__class__.__name__}: {exc}"
+
+
 @group.command()
 def checkpoint():
     """Sign the chain's head now. Run it hourly from cron and keep its output elsewhere.
@@ -82,6 +87,6 @@ def checkpoint():
             session.commit()
         except Exception as exc:  # one clear line instead of a traceback
             session.rollback()
-            raise click.ClickException(f"could not write the checkpoint: {exc.__class__.__name__}: {exc}") from None
+            raise click.ClickException(f"could not write the checkpoint: {_problem(exc)}") from exc
         click.echo(f"Signed checkpoint at seq {made.seq}, {made.created_at:%Y-%m-%d %H:%M:%S} UTC.")
         click.echo(f"{made.seq}:{made.hash}")

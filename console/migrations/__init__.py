@@ -8,8 +8,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from console.config import DEFAULT_PRODUCT_PACKAGE
+from console.db import database_error_text
 from console.product.loading import Product, load_product
 from console.product.search_index import create_missing
 
@@ -36,6 +38,16 @@ def console_schema_is_current(engine: Engine) -> bool:
     # Alembic records a head that a later revision `depends_on` only through that revision.
     applied = {revision.revision for revision in script.iterate_revisions(current, "base")}
     return set(script.get_heads()) <= applied
+
+
+def console_schema_problem(engine: Engine) -> str | None:
+    """Why the console database cannot serve a command, in one line naming what to do; None when it can."""
+    try:
+        if console_schema_is_current(engine):
+            return None
+    except SQLAlchemyError as exc:
+        return f"the console database did not answer ({database_error_text(exc)})"
+    return "the console database is not set up for this version: run `support-console init` first"
 
 
 def create_target_schema(engine: Engine, product: Product | None = None) -> bool:
