@@ -9,7 +9,7 @@ from typing import Any
 
 from blinker import Namespace
 from flask import g, has_request_context
-from sqlalchemy import bindparam, event, insert, update
+from sqlalchemy import bindparam, event, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from console.audit.checkpoints import add_checkpoint, is_due, newest_checkpoint, policy_for
@@ -142,22 +142,40 @@ _WRITES: dict[tuple[str, bool], tuple] = {}
 _BUMPS_WITH: dict[int, tuple] = {}
 
 
-def _lock_head(conn, along: tuple | None):
-    """The head's row, locked and moved on by one; `along`, a caller's (statement, params), goes with it.
+def _bump_with(statement, names_row: bool):
+    held = _BUMPS_WITH.get(id(statement))
+    if held is None or held[0] is not statement:
+        along = statement.cte("along")
+        if names_row:  # the new row's id, with the head's row if there is one yet (the first entry has none)
+            moved = _BUMP.cte("moved")
+            bump = select(along.c.id.label("along_id"), *moved.c).select_from(along.outerjoin(moved, true()))
+        else:
+            bump = _BUMP.add_cte(along)
+        held = _BUMPS_WITH[id(statement)] = (statement, bump)
+    return held[1]
 
+
+def _lock_head(conn, along: tuple | None) -> tuple:
+    """(the head's row, locked and moved on by one; the id of the row `along` inserted, or None).
+
+    `along` is a caller's write, (statement, params), sent with the lock; or (INSERT ... RETURNING id, params,
+    on_id) for a new row that the entry names, whose id is given to on_id before the entry is made; that INSERT
+    gives every column its value, as a write inside a SELECT gets none of the model's defaults.
     On PostgreSQL the caller's write is a CTE of the lock's own statement: one round trip for both.
     Elsewhere it runs just before the lock, in the same transaction.
     """
     if along is None:
-        return conn.execute(_BUMP).first()
-    statement, params = along
+        return conn.execute(_BUMP).first(), None
+    statement, params = along[0], along[1]
+    names_row = len(along) > 2
     if conn.dialect.name != "postgresql":
-        conn.execute(statement, params)
-        return conn.execute(_BUMP).first()
-    held = _BUMPS_WITH.get(id(statement))
-    if held is None or held[0] is not statement:
-        held = _BUMPS_WITH[id(statement)] = (statement, _BUMP.add_cte(statement.cte("along")))
-    return conn.execute(held[1], params).first()
+        written = conn.execute(statement, params)
+        row_id = written.scalar_one() if names_row else None
+        return conn.execute(_BUMP).first(), row_id
+    head = conn.execute(_bump_with(statement, names_row), params).first()
+    if not names_row:
+        return head, None
+    return (head if head.seq is not None else None), head.along_id
 
 
 def _writes(dialect: str, signed: bool) -> tuple:
@@ -195,8 +213,9 @@ def append(
     """Append one entry to the chain in the session's transaction; the caller commits.
 
     `along`: a write of the caller's, (statement, params), sent with the head's lock (`_lock_head`), a round
-    trip fewer. The entry returned is a plain record of what was written (an AuditEntry's columns), not a
-    session object.
+    trip fewer; or (INSERT ... RETURNING id, params, on_id) for the row the entry is about, whose new id
+    on_id(id) turns into the entry's subject_id. The entry returned is a plain record of what was written
+    (an AuditEntry's columns), not a session object.
     """
     if has_request_context() and "request_id" in g:
         # The request id also names the request's log line, so an entry leads to its logs.
@@ -205,7 +224,9 @@ def append(
     conn = entry_connection(session)
     # Taking the head row's write lock first (an UPDATE) serialises concurrent writers on
     # PostgreSQL and on SQLite alike, so seq and prev_hash can never fork.
-    head = _lock_head(conn, along)
+    head, row_id = _lock_head(conn, along)
+    if row_id is not None:
+        subject_id = along[2](row_id)
     if head is None:
         last_seq, last_at = newest_checkpoint(conn)  # the hourly job may have signed the empty trail
         conn.execute(_FIRST_HEAD, {"id": 1, "seq": 1, "hash": GENESIS, "checkpoint_seq": last_seq,

@@ -27,7 +27,7 @@ from console.tasks.context import TargetTables, TaskContext
 from console.tasks.diff import Drift, drift_message, fingerprint, normalise, stored_changes
 from console.tasks.diff import describe  # noqa: F401 (console.bulk.planning imports it from here)
 from console.tasks.models import TaskRun
-from console.tasks.policy import Decision, recount
+from console.tasks.policy import Decision, counts_again, recount
 from console.tasks.rows import run_row
 from console.tasks.spec import Refusal, TaskSpec, subject_from_params
 
@@ -242,6 +242,8 @@ def first_write(claim, run: TaskRun, checked: CheckedRequest, actor, decision: D
         if needed is not None:
             raise ApprovalNowNeeded(needed)
 
+    # With nothing to count, the hook reads nothing: write_run may send the run's INSERT with the head's lock.
+    first_write.reads_row = counts_again(checked.spec, checked.params, actor, decision)
     return first_write
 
 
@@ -249,12 +251,17 @@ def write_run(run: TaskRun, *, action: str, actor: str | None = None, reason: st
               details: dict | None = None, ticket_event: bool = True, before_commit: Callable | None = None):
     """Save the run, its ticket event and one audit entry in one console commit (503 when the audit fails)."""
     session = _console()
+    # Does the hook read the run's row (an exact recount) before the head's lock? Then the row goes first.
+    row_first = before_commit is not None and getattr(before_commit, "reads_row", True)
     # A hook's refusal (the exact rate limit) or any failure: the block rolls back, nothing of this run is kept.
     try:
         # A run written before (its outcome) without a hook, that might read its row, has its UPDATE sent with
-        # the audit head's lock: a round trip fewer. A new run is inserted first: the intent's entry names it by id.
-        with run_row(session, run, hold_update=before_commit is None) as held:
-            if before_commit is not None:
+        # the audit head's lock: a round trip fewer. So does a new run's INSERT (an intent) when nothing reads its
+        # row first; the entry names the run by the id it comes back with. A run's ticket event is written
+        # before the head's lock, as every ticket's are (one lock order), so it needs the id first.
+        with run_row(session, run, hold_update=before_commit is None,
+                     hold_insert=not row_first and not ticket_event) as held:
+            if row_first:
                 before_commit(session)
             if ticket_event:
                 add_run_event(session, run.ticket, actor=run.actor, task=run.task, run_id=run.id,
@@ -262,7 +269,11 @@ def write_run(run: TaskRun, *, action: str, actor: str | None = None, reason: st
                               customer=run.customer or "")  # an undone run no longer deflects
             record_event(session, actor=actor or run.actor, action=action,
                          reason=run.reason if reason is None else reason, outcome=run.status,
-                         details={**(details or {}), **run_people(run)}, along=held, **audit_fields(run))
+                         details={**(details or {}), **run_people(run)}, along=held, commit=False,
+                         **audit_fields(run))
+            if before_commit is not None and not row_first:
+                before_commit(session)
+            session.commit()
     except SQLAlchemyError as exc:
         raise TaskError(503, "audit_unavailable", f"the console database cannot be written, so nothing was run "
                                                   f"({exc.__class__.__name__})") from exc

@@ -255,7 +255,7 @@ def recount(session, spec: TaskSpec, params: dict, actor, *, run_id: int,
     """
     rate = rate_of(spec)
     recheck = _rechecked(spec, params, actor, decided)
-    if not rate and not recheck:
+    if not rate and not recheck:  # counts_again's rule, its two parts kept for below
         return None, None
     _lock_person(session, actor)
     if rate:
@@ -267,6 +267,11 @@ def recount(session, spec: TaskSpec, params: dict, actor, *, run_id: int,
         if again.needs_approval:
             return None, again
     return None, None
+
+
+def counts_again(spec: TaskSpec, params: dict, actor, decided: Decision | None) -> bool:
+    """Whether `recount` has anything to count (and so reads the run's row, which must be written first)."""
+    return bool(rate_of(spec)) or _rechecked(spec, params, actor, decided)
 
 
 def recount_many(session, spec: TaskSpec, items: list[tuple[dict, Decision]], actor, *,

@@ -28,6 +28,8 @@ _VALUES = {column.key: None if column.default is None or column.default.is_calla
 _CALLED = {column.key: column.default.arg for column in _RUNS.columns
            if column.default is not None and column.default.is_callable and not column.primary_key}
 _INSERT = insert(_RUNS)
+# A new run sent with the audit head's lock (console.audit.chain.append's `along`): every column a bound value.
+_INSERT_ALONG = insert(_RUNS).values({key: bindparam(key) for key in _COLUMNS}).returning(_RUNS.c.id)
 # Many new runs at once: their ids come back in the order the rows were given.
 _INSERT_MANY = insert(_RUNS).returning(_RUNS.c.id, sort_by_parameter_order=True)
 _UPDATES: dict[frozenset, object] = {}
@@ -153,12 +155,28 @@ def _as_loaded(session: Session, run: TaskRun) -> None:
     _hold_as_loaded(session, run)
 
 
+def held_insert(session: Session, run: TaskRun, saved: dict) -> tuple:
+    """A new run's INSERT, held for the caller to send with the audit head's lock: (statement, params, on_id).
+    on_id(id) makes the run the session's, as loaded with that id, and returns the id. `saved` is filled with
+    what `run_row` needs to make the run new again if the transaction rolls back."""
+    values = _new_values(session, run)
+    saved.update(values)
+
+    def on_id(run_id: int) -> int:
+        _inserted(session, run, values, run_id)
+        saved["id"] = run_id
+        return run_id
+
+    return _INSERT_ALONG, values, on_id
+
+
 @contextmanager
-def run_row(session: Session, run: TaskRun, *, hold_update: bool = False):
+def run_row(session: Session, run: TaskRun, *, hold_update: bool = False, hold_insert: bool = False):
     """Write the run's row (`save_run`) for the transaction the block goes on to commit.
 
     With hold_update, a run that exists already is not written but held (`held_update`): the block is given
-    the UPDATE to send; otherwise it is given None.
+    the UPDATE to send. With hold_insert, a new run is held alike (`held_insert`): it has no id until the
+    block sends its INSERT. Otherwise the block is given None.
 
     On any exception in the block the transaction is rolled back, and a run that was new is new again,
     its values kept, as the ORM leaves a flushed new object; a run that existed before is left expired,
@@ -166,8 +184,12 @@ def run_row(session: Session, run: TaskRun, *, hold_update: bool = False):
     """
     saved = held = None
     try:
-        if hold_update and instance_state(run).key is not None:
+        new = instance_state(run).key is None
+        if hold_update and not new:
             held = held_update(session, run)
+        elif hold_insert and new:
+            saved = {}
+            held = held_insert(session, run, saved)
         else:
             saved = save_run(session, run)
         yield held

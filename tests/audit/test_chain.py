@@ -79,6 +79,42 @@ def test_a_write_sent_with_the_head_lock_is_in_the_entry_transaction(app, consol
         assert console_db.scalar(select(func.max(AuditEntry.seq))) == entry.seq
 
 
+def test_a_new_row_sent_with_the_head_lock_is_the_subject_of_the_first_entry_of_a_trail(trail):
+    """(INSERT ... RETURNING id, params, on_id): the row's new id names the entry, even when the trail has no
+    head yet (the head is made by the same append)."""
+    from sqlalchemy import bindparam, insert
+
+    from console.deflection.models import Ticket
+
+    made = trail()
+    tickets = Ticket.__table__
+    columns = [column for column in tickets.columns if not column.primary_key]
+    # Every column given, as rows.held_insert gives a run's: the model's defaults are not applied to such a write.
+    opening = insert(tickets).values({column.key: bindparam(column.key) for column in columns}).returning(tickets.c.id)
+    now = datetime(2026, 12, 7, 10, 0)
+    values = {column.key: column.default.arg if column.default is not None and not column.default.is_callable else now
+              for column in columns}
+
+    def ticket(ref: str) -> dict:
+        return {**values, "ref": ref, "closed_at": None, "escalated_at": None, "escalation_closed_at": None}
+
+    given = []
+    session = made.dbs.console_factory()
+    try:
+        with made.app.app_context():
+            first = record_event(session, actor="lead@example.com", action="ticket.opened",
+                                 along=(opening, ticket("ALONG-NEW-1"), lambda row_id: given.append(row_id) or row_id))
+            second = record_event(session, actor="lead@example.com", action="ticket.opened",
+                                  along=(opening, ticket("ALONG-NEW-2"), lambda row_id: given.append(row_id) or row_id))
+    finally:
+        session.close()
+    assert (first.seq, first.prev_hash, second.prev_hash) == (1, GENESIS, first.hash)
+    ids = dict(made.sql("SELECT ref, id FROM tickets WHERE ref LIKE 'ALONG-NEW-%'"))
+    assert given == [ids["ALONG-NEW-1"], ids["ALONG-NEW-2"]]
+    assert (first.subject_id, second.subject_id) == (str(given[0]), str(given[1]))
+    assert made.verify()[0] == 0
+
+
 class Colour(enum.Enum):
     RED = "red"
 

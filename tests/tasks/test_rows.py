@@ -72,3 +72,34 @@ def test_a_saved_run_rolled_back_is_read_again_from_its_row(console_db):
 
     assert inspect(run).persistent and "status" in inspect(run).expired_attributes
     assert run.status == "interrupted"
+
+
+def test_a_held_insert_gives_the_run_its_id_with_the_audit_entry_that_names_it(app, console_db):
+    from console.audit.chain import append
+
+    run = _new_run()
+    with app.app_context():
+        with run_row(console_db, run, hold_insert=True) as held:
+            assert run.id is None  # nothing sent yet: the INSERT goes with the head's lock
+            entry = append(console_db, actor=run.actor, action="task.intent", subject_type="task_run", along=held)
+            assert entry.subject_id == str(run.id) and run.id is not None
+            assert not console_db.dirty and not console_db.new and console_db.get(TaskRun, run.id) is run
+        console_db.commit()
+    assert console_db.scalar(select(TaskRun.reason).where(TaskRun.id == run.id)) == "locked out"
+
+
+def test_a_held_insert_rolled_back_after_its_entry_is_new_again_and_can_be_written_again(app, console_db):
+    from console.audit.chain import append
+
+    before = _count(console_db)
+    run = _new_run()
+    with app.app_context(), pytest.raises(RuntimeError):
+        with run_row(console_db, run, hold_insert=True) as held:
+            append(console_db, actor=run.actor, action="task.intent", subject_type="task_run", along=held)
+            raise RuntimeError("a recount refused the run")
+    assert inspect(run).transient and run.reason == "locked out"
+    assert _count(console_db) == before
+    with run_row(console_db, run):
+        pass
+    console_db.commit()
+    assert _count(console_db) == before + 1
