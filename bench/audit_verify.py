@@ -27,7 +27,8 @@ from console.audit.chain import GENESIS, canonical_details, digest, timestamp
 from console.audit.checkpoints import CheckpointPolicy, sign
 from console.audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from console.audit.verify import verify_trail
-from console.db import make_engine, utcnow
+from console.db import utcnow
+from console.engines import make_engine
 from console.migrations import upgrade_console
 
 TARGET_PER_SECOND = 200_000

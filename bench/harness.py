@@ -19,7 +19,7 @@ from typing import Callable
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine, make_url
 
-from console.db import make_engine
+from console.engines import make_engine
 
 QUICK_CUSTOMERS = 10_000
 NAMED_CUSTOMERS = 3  # the demo's locked@, unconfirmed@ and alice@

@@ -23,7 +23,7 @@ from sqlalchemy import (BigInteger, Column, DateTime, ForeignKey, Index, Integer
 from sqlalchemy.engine import make_url
 
 from bench.harness import BenchContext, SuiteResult, Table as ResultTable, Target, _create_mysql_database
-from console.db import make_engine
+from console.engines import make_engine
 
 TABLES = 200
 CHAIN = 5  # tables per chain: account -> subscription -> invoice -> line -> refund

@@ -30,8 +30,9 @@ from pathlib import Path
 from bench import audit_verify, deflection, pages as console_pages
 from bench.harness import BenchContext, SuiteResult, Table, Target, peak_rss_mb
 from bench.http_app import AGENT, AUDIT_KEY, PASSWORD, create_bench_app, prepare_console
-from console.db import make_engine, utcnow
+from console.db import utcnow
 from console.deflection.dashboard import PANELS
+from console.engines import make_engine
 
 TARGET_MB = 300
 LEAD = "lead@example.com"

@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import insert
 
 from admin_tasks.shop.schema import Customer
-from console.db import make_engine
+from console.engines import make_engine
 from console.product import search_index
 from console.product.loading import load_product
 from console.product.queries import find_page

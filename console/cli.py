@@ -22,9 +22,10 @@ from console.audit.keeper import CheckpointKeeper
 from console.bulk.queue import start_bulk_thread
 from console.auth.services import AccountError, create_token, create_user, find_user, update_account
 from console.config import ConfigError
-from console.db import console_session, database_error_text, expect_writes
+from console.db import console_session, expect_writes
 from console.deflection.digest import start_digest_keeper
 from console.demo import demo_banner, load_demo
+from console.engines import database_error_text
 from console.migrations import console_schema_problem, create_target_schema, upgrade_console
 from console.permissions import role_title
 from console.startup import check_start_up as check

@@ -1,7 +1,7 @@
 """Small helpers shared by tests that use `isolated_app` (real commits)."""
 from contextlib import contextmanager
 
-from console.db import make_engine
+from console.engines import make_engine
 from tests.factories import StaffUserFactory, use_sessions
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from admin_tasks.shop_schema import Customer
-from console.db import make_engine
+from console.engines import make_engine
 
 PROJECT = Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from console.audit.checkpoints import policy_from_config, write_checkpoint
 from console.audit.verify import Anchor, record_verification, verify_trail
-from console.db import begin_writing, console_session, database_error_text, databases, expect_writes
+from console.db import begin_writing, console_session, databases, expect_writes
+from console.engines import database_error_text
 
 
 @click.group(name="audit")

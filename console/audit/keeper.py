@@ -21,7 +21,8 @@ from sqlalchemy.pool import NullPool
 
 from console.audit.checkpoints import CheckpointPolicy, write_checkpoint
 from console.audit.models import AuditCheckpoint
-from console.db import make_engine, utcnow
+from console.db import utcnow
+from console.engines import make_engine
 from console.ticking import Ticker
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from console.audit import rehash
 from console.audit.chainpass import Broken, ChainPass, Verification, snapshot
 from console.audit.models import GENESIS, AuditEntry
-from console.db import make_engine
+from console.engines import make_engine
 
 MIN_ENTRIES = 500_000  # below this, starting processes costs about what it saves
 MAX_WORKERS = 4

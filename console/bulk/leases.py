@@ -17,7 +17,8 @@ from sqlalchemy import and_, or_, select, update
 
 from console.bulk.models import WORKABLE, Bulk, BulkItem
 from console.bulk.settings import CHUNK
-from console.db import console_session, is_postgres, utcnow
+from console.db import console_session, utcnow
+from console.engines import is_postgres
 
 
 def worker_name() -> str:

@@ -20,7 +20,8 @@ from rq import Queue, Worker
 from console.bulk.leases import worker_name
 from console.bulk.settings import QUEUE_NAME, queue_url
 from console.bulk.working import QueueStalled, claimable_bulks, follow_reconciled_items, work_bulk
-from console.db import SQLITE_WRITERS_WAITING, console_session, expect_writes, target_session
+from console.db import console_session, expect_writes, target_session
+from console.engines import SQLITE_WRITERS_WAITING
 from console.tasks.checks import TaskError
 
 log = logging.getLogger(__name__)

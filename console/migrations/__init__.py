@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from console.config import DEFAULT_PRODUCT_PACKAGE
-from console.db import database_error_text
+from console.engines import database_error_text
 from console.product.loading import Product, load_product
 from console.product.search_index import create_missing
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from console.config import DEFAULT_PRODUCT_PACKAGE, ConfigError, normalize_db_url
-from console.db import make_engine
+from console.engines import make_engine
 from console.formatting import counted
 from console.product import search_index
 from console.product.check import check_product

@@ -28,7 +28,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from console.db import is_postgres, make_engine, utcnow
+from console.db import utcnow
+from console.engines import is_postgres, make_engine
 from console.webhooks.delivery import DeliveryFailed, post
 from console.webhooks.models import WebhookMessage
 from console.webhooks.outbox import destination_of

@@ -12,7 +12,7 @@ from sqlalchemy.orm import sessionmaker
 from console.audit.chain import record_event
 from console.audit.checkpoints import policy_from_config
 from console.audit.verify import verify_trail
-from console.db import make_engine
+from console.engines import make_engine
 from tests.conftest import TEST_AUDIT_KEY
 
 EVERY = 7

@@ -7,7 +7,7 @@ from sqlalchemy.orm import sessionmaker
 from console.audit.chain import AuditUnavailable, record_event
 from console.auth.models import StaffUser
 from console.auth.services import create_user
-from console.db import make_engine
+from console.engines import make_engine
 from tests.committed import make_committed_user
 from tests.conftest import TEST_PASSWORD, csrf_token_from
 

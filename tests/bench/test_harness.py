@@ -11,7 +11,7 @@ from admin_tasks.shop.demo_generated import TABLES
 from bench.harness import (BenchContext, SuiteResult, Table, Target, drop_mysql_database, markdown,
                            measure_rotation)
 from console.config import DEFAULT_PRODUCT_PACKAGE
-from console.db import make_engine
+from console.engines import make_engine
 from console.migrations import create_target_schema
 from console.product.loading import load_product
 from console.product.search_index import declared, missing, searchable

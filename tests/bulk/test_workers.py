@@ -10,7 +10,8 @@ from admin_tasks.shop_schema import Order, Refund
 from console.bulk.models import Bulk, BulkItem
 from console.bulk.service import request_bulk
 from console.bulk.working import follow_reconciled_items, item_key
-from console.db import console_session, is_postgres, target_session
+from console.db import console_session, target_session
+from console.engines import is_postgres
 from console.tasks.models import TaskRun
 from console.tasks.runner import reconcile_run
 from tests.bulk.processes import FAST, Console

@@ -17,7 +17,7 @@ from admin_tasks.shop.demo import load_shop
 from admin_tasks.shop_schema import ShopBase
 from console.lookup import listing, records
 from console.config import DEFAULT_PRODUCT_PACKAGE
-from console.db import make_engine
+from console.engines import make_engine
 from console.product import search_index
 from console.product.loading import load_product
 from tests.factories import CustomerFactory, OrderFactory, use_sessions

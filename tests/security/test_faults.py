@@ -19,7 +19,8 @@ from sqlalchemy import event, select, text
 from sqlalchemy.exc import OperationalError
 
 from console.auth.models import StaffUser
-from console.db import console_session, make_engine, target_session
+from console.db import console_session, target_session
+from console.engines import make_engine
 from console.tasks import execution
 from console.tasks.runner import RunRequest, TaskError, find_interrupted_runs, start_run
 from tests.committed import console_database_down

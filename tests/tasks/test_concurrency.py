@@ -12,7 +12,8 @@ from sqlalchemy import func, insert, select
 
 from admin_tasks.shop_schema import Customer, Order, Refund
 from console.auth.models import StaffUser
-from console.db import console_session, expect_writes, make_engine, utcnow
+from console.db import console_session, expect_writes, utcnow
+from console.engines import make_engine
 from console.tasks.models import TaskRun
 from console.tasks.runner import RunRequest, TaskError, start_run
 from tests.committed import make_committed_user

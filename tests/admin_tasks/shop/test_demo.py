@@ -23,7 +23,8 @@ from admin_tasks.shop.schema import (
     ShopBase,
     Shipment,
 )
-from console.db import make_engine, utcnow
+from console.db import utcnow
+from console.engines import make_engine
 
 NOW = datetime(2026, 6, 1, 12, 0, 0)
 
