@@ -18,7 +18,7 @@ from redis.exceptions import RedisError
 from rq import Queue, Worker
 
 from console.bulk.leases import worker_name
-from console.bulk.settings import QUEUE_NAME, queue_url
+from console.bulk.settings import queue_url
 from console.bulk.working import QueueStalled, claimable_bulks, follow_reconciled_items, work_bulk
 from console.db import console_session, expect_writes, target_session
 from console.engines import SQLITE_WRITERS_WAITING
@@ -44,7 +44,7 @@ def redis_connection(app) -> Redis:
 
 
 def bulk_queue(app) -> Queue:
-    return Queue(QUEUE_NAME, connection=redis_connection(app))
+    return Queue(app.config["QUEUE_NAME"], connection=redis_connection(app))
 
 
 def ensure_queue_available() -> None:

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 from redis import Redis
@@ -34,8 +35,10 @@ class Console:
         self.urls = test_databases.create()
         self.folder = folder
         self.redis_url = redis_url
-        self.app = create_app(config_for(self.urls, QUEUE_URL=redis_url, RECONCILE_AFTER_SECONDS=0, **FAST,
-                                         **config))
+        # A queue of this test's own: a worker left by another run on the same Redis database cannot take its jobs.
+        self.queue_name = f"console-bulk-test-{uuid.uuid4().hex[:12]}"
+        self.app = create_app(config_for(self.urls, QUEUE_URL=redis_url, QUEUE_NAME=self.queue_name,
+                                         RECONCILE_AFTER_SECONDS=0, **FAST, **config))
         dbs = self.app.extensions["console_db"]
         upgrade_console(dbs.console_engine)
         create_target_schema(dbs.target_engine)
@@ -44,7 +47,8 @@ class Console:
 
     def env(self) -> dict:
         return {**os.environ, "CONSOLE_DATABASE_URL": self.urls["console"], "TARGET_DATABASE_URL": self.urls["target"],
-                "CONSOLE_QUEUE_URL": self.redis_url, "SECRET_KEY": "test-secret-key",
+                "CONSOLE_QUEUE_URL": self.redis_url, "CONSOLE_QUEUE_NAME": self.queue_name,
+                "SECRET_KEY": "test-secret-key",
                 "CONSOLE_AUDIT_KEY": self.app.config["CONSOLE_AUDIT_KEY"],
                 **{f"CONSOLE_{key}": str(value) for key, value in FAST.items()},
                 "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")]))}

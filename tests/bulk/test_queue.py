@@ -66,3 +66,19 @@ def test_without_a_queue_the_serving_process_works_through_bulks_in_a_thread(iso
 def test_with_a_queue_the_serving_process_starts_no_thread(isolated_app):
     app = isolated_app(QUEUE_URL="redis://127.0.0.1:6379/13")
     assert start_bulk_thread(app) is None
+
+
+def test_consoles_that_share_a_redis_database_see_only_their_own_queue(isolated_app):
+    from redis import Redis
+
+    from console.bulk.queue import enqueue, waiting_bulks
+    from tests.bulk.processes import REDIS_URL
+
+    staging = isolated_app(QUEUE_URL=REDIS_URL, QUEUE_NAME="console-bulk-staging-test")
+    production = isolated_app(QUEUE_URL=REDIS_URL, QUEUE_NAME="console-bulk-production-test")
+    Redis.from_url(REDIS_URL).flushdb()
+    try:
+        enqueue(staging, 7)
+        assert waiting_bulks(staging) == {7} and waiting_bulks(production) == set()
+    finally:
+        Redis.from_url(REDIS_URL).flushdb()

@@ -52,5 +52,5 @@ def test_a_waiting_bulk_is_queued_once_and_a_lost_job_is_queued_again_once(conso
     console.start_worker()  # which sweeps once as it starts, and finds the job waiting
     assert console.wait_for(bulk_id, timeout=60) == ("finished", 3)
     assert queue.count == 0
-    # RQ logs each job it takes: "console-bulk: bulk <id> (<job id>)".
-    assert (console.folder / "worker0.log").read_text().count(f"console-bulk: bulk {bulk_id} (") == 1
+    # RQ logs each job it takes: "<queue name>: bulk <id> (<job id>)".
+    assert (console.folder / "worker0.log").read_text().count(f"{console.queue_name}: bulk {bulk_id} (") == 1

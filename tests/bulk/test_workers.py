@@ -84,8 +84,8 @@ def test_a_bulk_queued_as_one_job_fans_out_to_every_idle_worker(console):
     bulk_id = _refunds(console, 40 * CHUNK)
     assert console.wait_for(bulk_id, timeout=180) == ("finished", 40 * CHUNK)
     assert _applied_once_each(console, bulk_id) == {"succeeded": 40 * CHUNK}
-    # RQ logs each job it takes: "console-bulk: bulk <id> (<job id>)".
-    assert all(f"console-bulk: bulk {bulk_id} (" in (console.folder / f"worker{n}.log").read_text()
+    # RQ logs each job it takes: "<queue name>: bulk <id> (<job id>)".
+    assert all(f"{console.queue_name}: bulk {bulk_id} (" in (console.folder / f"worker{n}.log").read_text()
                for n in range(len(workers)))
     with console.app.app_context():
         owners = console_session().scalars(select(BulkItem.owner).where(BulkItem.bulk_id == bulk_id)).all()
