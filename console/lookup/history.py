@@ -1,11 +1,13 @@
 """What the console itself knows about a record: the task runs on it, and the tickets about its customer.
 
-A run records its subject as the task framework reads it from the parameters (a customer's email, an
-order); the record's value fills the parameter of each task offered on it, and the framework's own
-rule (subject_from_params) says which subject that is, so this module guesses no parameter names.
+A run records the record its task is offered on and the value its record_param took (record_of); the
+record's value fills that parameter of each task offered on it, and record_key makes both the same text,
+so a page of any product finds its runs. The demo shop's runs also name a customer's email and an order
+(subject_from_params): a customer's page shows the runs on their orders too, and its tickets.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
 from flask.globals import _cv_app
@@ -15,7 +17,7 @@ from sqlalchemy.engine import Connection
 from console.deflection.models import Ticket
 from console.lookup.records import RecordPage, fill_value
 from console.tasks.models import TaskRun
-from console.tasks.spec import subject_from_params
+from console.tasks.spec import record_key, subject_from_params
 
 RECENT = 20
 RUN_COLUMNS = ("id", "task", "status", "ticket", "actor", "created_at")
@@ -52,29 +54,57 @@ def _offered(registry, record: str) -> list:
     return by_record[record]
 
 
-def subject(page: RecordPage) -> tuple[str, int | None]:
-    """(customer email, order id) that runs of the tasks offered on this record record as their subject."""
+class Subject(NamedTuple):
+    """What the runs of the tasks offered on a record name it by: a customer's email and an order (the demo
+    shop's), and the record's own keys as its tasks' record_params take them."""
+
+    customer: str = ""
+    order_id: int | None = None
+    record: str = ""
+    keys: tuple[str, ...] = ()
+
+
+def subject(page: RecordPage) -> Subject:
+    """The Subject that runs of the tasks offered on this record record."""
     registry = _cv_app.get().app.extensions.get("task_registry")
-    customer, order_id = "", None
+    customer, order_id, keys = "", None, []
     for spec in _offered(registry, page.reflected.record.name) if registry is not None else ():
-        found_customer, found_order = subject_from_params(spec, {spec.record_param: fill_value(page, spec.record_param)})
+        value = fill_value(page, spec.record_param)
+        found_customer, found_order = subject_from_params(spec, {spec.record_param: value})
         customer, order_id = customer or found_customer, order_id if order_id is not None else found_order
-    return customer, order_id
+        key = record_key(spec, value)
+        if key is not None and key not in keys:
+            keys.append(key)
+    return Subject(customer, order_id, page.reflected.record.name, tuple(keys))
 
 
-def runs_about(conn: Connection, customer: str, order_id: int | None) -> list | None:
+def runs_about(conn: Connection, about: Subject) -> list | None:
     """The latest task runs on the subject (read on `conn`, the console's); None when no task is offered on the
     record (or runs are not built)."""
     if not _present(conn, TaskRun):
         return None
-    if order_id is not None:
-        where, value = "order_id", order_id
-    elif customer:
-        where, value = "customer", customer.lower()  # as runs record it
-    else:
-        return None
     # Core, not the ORM: these rows are only read, and the ORM's per-statement bookkeeping is pure cost.
-    return conn.execute(_statement(TaskRun, where, RUN_COLUMNS), {"value": value}).all()
+    if about.order_id is not None:
+        return conn.execute(_statement(TaskRun, "order_id", RUN_COLUMNS), {"value": about.order_id}).all()
+    if about.customer:  # as runs record it
+        return conn.execute(_statement(TaskRun, "customer", RUN_COLUMNS), {"value": about.customer.lower()}).all()
+    if not about.keys:
+        return None
+    return conn.execute(_on_record(len(about.keys)), {"record": about.record,
+                                                      **{f"key{n}": key for n, key in enumerate(about.keys)}}).all()
+
+
+def _on_record(count: int):
+    """The latest runs on a record by any of its keys (one per record_param its tasks take), built once per count."""
+    key = (TaskRun, "record", count)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        keys = TaskRun.record_key.in_([bindparam(f"key{n}") for n in range(count)])
+        statement = _STATEMENTS[key] = (
+            select(*(getattr(TaskRun, name) for name in RUN_COLUMNS))
+            .where(TaskRun.record == bindparam("record"), keys)
+            .order_by(TaskRun.created_at.desc(), TaskRun.id.desc()).limit(RECENT))
+    return statement
 
 
 def tickets_about(conn: Connection, customer: str) -> list | None:

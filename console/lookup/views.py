@@ -254,7 +254,7 @@ class RecordsView(ConsoleView):
         revealed = until is not None
         shown, the_noun, lists = Shown(page.reflected, revealed), noun(record), url_for(".index")
         here = record_url(f"{lists}{record.name}/", page.key)
-        customer, order_id = history.subject(page)
+        about = history.subject(page)
         sections = [html.fields_table(self._fields(page, revealed, lists)),
                     html.offers_section(offered_tasks(user, page, here), the_noun)]
         known = page.known()
@@ -268,8 +268,8 @@ class RecordsView(ConsoleView):
             sections.append(html.related_section(relation.label, heading, len(relation.rows),
                                                  html.table(other, rows, hidden), more, the_noun))
         console = console_reads()
-        sections.append(html.runs_section(history.runs_about(console, customer, order_id), run_url))
-        sections.append(html.tickets_section(history.tickets_about(console, customer), the_noun,
+        sections.append(html.runs_section(history.runs_about(console, about), run_url))
+        sections.append(html.tickets_section(history.tickets_about(console, about.customer), the_noun,
                                              current_app.jinja_env.globals.get("ticket_link")))
         row = page.values
         return self.render(

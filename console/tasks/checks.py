@@ -23,7 +23,7 @@ from console.tasks.models import SOURCES, TaskRun
 from console.tasks.params import ParamErrors, coerce_params, has_secrets, params_to_json
 from console.tasks.policy import risk_of, run_facts
 from console.tasks.registry import may_run, task_registry
-from console.tasks.spec import TaskSpec, subject_from_params
+from console.tasks.spec import TaskSpec, record_of, subject_from_params
 
 log = logging.getLogger(__name__)
 MAX_REASON_LENGTH = 2000
@@ -101,6 +101,8 @@ class CheckedRequest:
     # and what the policy counts later (the cents moved, the address set); and whether any is a secret.
     customer: str = ""
     order_id: int | None = None
+    record: str | None = None  # the record the run is on, and its key (console.tasks.spec.record_of)
+    record_key: str | None = None
     amount_cents: int | None = None
     address_set: str | None = None
     has_secrets: bool | None = None  # None: not derived, asked of the spec
@@ -192,8 +194,9 @@ def check_request(req: RunRequest) -> CheckedRequest:
         permission = "request high-risk runs" if risk == "high" else "run tasks"
         raise TaskError(403, "forbidden", role_refusal(req.actor.role, f"{permission} of {spec.name}"))
     customer, order_id = subject_from_params(spec, params)
+    record, key = record_of(spec, params)
     return CheckedRequest(spec=spec, params=params, ticket=ticket, reason=reason, risk=risk, customer=customer,
-                          order_id=order_id, has_secrets=has_secrets(spec), **facts)
+                          order_id=order_id, record=record, record_key=key, has_secrets=has_secrets(spec), **facts)
 
 
 @database_guard

@@ -62,8 +62,13 @@ class TaskRun(ConsoleBase):
     # The bulk (console.bulk) the run is an item of; None for a single run. No foreign key: the tasks domain
     # sits below bulk and does not know its table.
     bulk_id: Mapped[int | None] = mapped_column(Integer)
+    # The record of the product package the run was on, as its task states it (offered_on), and the value its
+    # record_param took (console.tasks.spec.record_of): how any product's record page finds its runs.
+    record: Mapped[str | None] = mapped_column(String(63))
+    record_key: Mapped[str | None] = mapped_column(String(254))
 
     __table_args__ = (
+        Index("ix_task_runs_record_created", "record", "record_key", "created_at"),
         Index("ix_task_runs_task_created", "task", "created_at"),
         Index("ix_task_runs_ticket_created", "ticket", "created_at"),
         Index("ix_task_runs_customer_created", "customer", "created_at"),

@@ -92,6 +92,7 @@ def new_run(req: RunRequest, checked: CheckedRequest, key: str | None) -> TaskRu
                    params=checked.params_json, risk=checked.risk, source=req.source,
                    idempotency_key=key, created_at=utcnow(), customer=checked.customer, order_id=checked.order_id,
                    amount_cents=checked.amount_cents, address_set=checked.address_set, bulk_id=req.bulk_id,
+                   record=checked.record, record_key=checked.record_key,
                    **requester_fields(req.actor))
 
 

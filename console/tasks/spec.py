@@ -215,6 +215,26 @@ def subject_from_params(spec: TaskSpec, params: dict) -> tuple[str, int | None]:
     return customer, order_id
 
 
+def record_key(spec: TaskSpec, value) -> str | None:
+    """The text a run on a record keeps of its record_param's value, as the task takes it (an email
+    lower-cased, text stripped): the same for the run's parameter and for the record page's value that fills it."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    kind = next((p.kind for p in spec.params if p.name == spec.record_param), "")
+    text = text.lower() if kind == "email" else text
+    return text[:254] or None
+
+
+def record_of(spec: TaskSpec, params: dict) -> tuple[str | None, str | None]:
+    """(the record a run is on, its key as record_key keeps it): from the task's offered_on and the value its
+    record_param took; (None, None) for a task offered on no record."""
+    if not spec.offered_on or not spec.record_param:
+        return None, None
+    key = record_key(spec, params.get(spec.record_param))
+    return (spec.offered_on, key) if key is not None else (None, None)
+
+
 def _fail(where: tuple[str, str], message: str) -> TaskDefinitionError:
     file, name = where
     return TaskDefinitionError(file, f"task {name!r}: {message}")

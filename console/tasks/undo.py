@@ -147,7 +147,8 @@ def undo_run(run_id, actor, ticket: str | None = None, reason: str = "", source:
     now = utcnow()
     undo = TaskRun(task=original.task, ticket=ticket, reason=reason, actor=actor.email, params=original.params,
                    risk=original.risk, source=source, created_at=now, customer=original.customer,
-                   order_id=original.order_id, undo_of=original.id, **requester_fields(actor))
+                   order_id=original.order_id, record=original.record, record_key=original.record_key,
+                   undo_of=original.id, **requester_fields(actor))
     fn = _undo_function(spec, original)
     params = original.params_data
     # Rehearse before touching the console, so no console write is pending while the target works

@@ -254,3 +254,23 @@ def test_the_catalogs_summary_is_the_first_sentence_never_cut_mid_word():
     long = "Replace " + "the whole delivery address " * 20
     cut = first_sentence(long, limit=60)
     assert cut.endswith("…") and len(cut) <= 61 and long.startswith(cut[:-1]) and long[len(cut) - 1] == " "
+
+
+def test_a_run_is_on_the_record_its_task_is_offered_on_keyed_as_the_task_takes_the_value():
+    from console.tasks.spec import record_key, record_of
+
+    @task(title="Close", category="Accounts", offered_on="accounts", record_param="owner")
+    def close(ctx: TaskContext, owner: Email, note: str = "") -> str:
+        """Close it."""
+
+    by_email = build_spec(close, FILE)
+    assert record_of(by_email, {"owner": "ada@example.com", "note": "x"}) == ("accounts", "ada@example.com")
+    # The page's value, as the record's column holds it, keys the same runs as the parameter the task took.
+    assert record_key(by_email, " Ada@Example.COM ") == "ada@example.com"
+    assert record_of(_offered(), {"order_id": 1004}) == ("orders", "1004") and record_key(_offered(), 1004) == "1004"
+    assert record_of(_offered(), {"order_id": None}) == (None, None)
+
+    def loose(ctx: TaskContext, order_id: int) -> str:
+        """Offered nowhere."""
+
+    assert record_of(build_spec(task(title="Loose")(loose), FILE), {"order_id": 7}) == (None, None)

@@ -1,0 +1,51 @@
+"""A record page of any product lists the task runs on it: a run records the record its task is offered on."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import insert
+
+from console import create_app
+from console.auth.services import create_user
+from console.db import console_session, utcnow
+from console.migrations import upgrade_console
+from console.tasks.runner import RunRequest, start_run
+from console.tasks.testing import create_product_tables
+from tests.conftest import TEST_PASSWORD, AuthActions, config_for
+
+
+@pytest.fixture
+def saas(test_databases):
+    """The hand-written SaaS package with its tasks (tests/product/saas_tasks), its demo records, and an agent."""
+    app = create_app(config_for(test_databases.create(), PRODUCT_PACKAGE="tests.product.saas_tasks"))
+    dbs = app.extensions["console_db"]
+    upgrade_console(dbs.console_engine)
+    create_product_tables(app)
+    product = app.extensions["product"]
+    with dbs.target_engine.begin() as conn:
+        for table, values in product.demo_records(utcnow()):
+            conn.execute(insert(product.metadata.tables[table]).values(values))
+    with app.app_context():
+        agent = create_user(console_session(), "agent@saas-console.example", "agent", TEST_PASSWORD, actor="test")
+    yield app, agent
+    dbs.dispose()
+
+
+def _run(app, agent, subscription: int, ticket: str):
+    with app.app_context():
+        return start_run(RunRequest(task="cancel_subscription", params={"subscription_id": subscription},
+                                    ticket=ticket, reason="the customer asked to cancel", actor=agent, source="api"))
+
+
+def test_a_record_page_lists_the_runs_on_that_record_and_no_others(saas):
+    app, agent = saas
+    run, other = _run(app, agent, 1, "T-SAAS-ONE"), _run(app, agent, 3, "T-SAAS-THREE")
+    assert (run.status, other.status) == ("succeeded", "succeeded")
+    assert (run.record, run.record_key, run.customer, run.order_id) == ("subscriptions", "1", "", None)
+
+    client = app.test_client()
+    assert AuthActions(client).login(agent.email).status_code == 302
+    page = client.get("/admin/records/subscriptions/1").get_data(as_text=True)
+    runs = page[page.index('id="runs-title"'):]
+    assert "T-SAAS-ONE" in runs and "cancel_subscription" in runs and "T-SAAS-THREE" not in runs
+    # A record no task is offered on has no runs section at all.
+    assert 'id="runs-title"' not in client.get("/admin/records/accounts/1").get_data(as_text=True)
