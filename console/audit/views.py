@@ -57,7 +57,7 @@ class AuditTrailView(ConsoleView):
         rows = []
         for entry in entries:
             personal = Personal()
-            customer = personal.column("customers", "email", entry.customer)
+            customer = personal.mask("email", entry.customer)  # an entry's customer is an email, whatever the product
             rows.append({"entry": entry, "status": shown.get(entry.seq), "customer": customer,
                          "reason": personal.text(entry.reason or "")})
         return rows
@@ -70,7 +70,7 @@ class AuditTrailView(ConsoleView):
             return self.render("audit/missing.html", seq=seq), 404
         # Masked for display only: the stored entry, and so its hash, stay as written.
         personal = Personal()
-        customer = personal.column("customers", "email", entry.customer)
+        customer = personal.mask("email", entry.customer)
         details = personal.details(browse.parsed_details(entry), param_kinds=_param_kinds(entry.task))
         previous = session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == seq - 1)) if seq > 1 else GENESIS
         integrity = {

@@ -1,10 +1,12 @@
-"""A record page of any product lists the task runs on it: a run records the record its task is offered on."""
+"""The console's pages on a product that is not the shop: a record page lists the task runs on it (a run records
+the record its task is offered on), and the audit masks a customer's email though no record is named customers."""
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import insert
 
 from console import create_app
+from console.audit.chain import record_event
 from console.auth.services import create_user
 from console.db import console_session, utcnow
 from console.migrations import upgrade_console
@@ -26,6 +28,7 @@ def saas(test_databases):
             conn.execute(insert(product.metadata.tables[table]).values(values))
     with app.app_context():
         agent = create_user(console_session(), "agent@saas-console.example", "agent", TEST_PASSWORD, actor="test")
+        create_user(console_session(), "lead@saas-console.example", "lead", TEST_PASSWORD, actor="test")
     yield app, agent
     dbs.dispose()
 
@@ -49,3 +52,15 @@ def test_a_record_page_lists_the_runs_on_that_record_and_no_others(saas):
     assert "T-SAAS-ONE" in runs and "cancel_subscription" in runs and "T-SAAS-THREE" not in runs
     # A record no task is offered on has no runs section at all.
     assert 'id="runs-title"' not in client.get("/admin/records/accounts/1").get_data(as_text=True)
+
+
+def test_the_audit_masks_the_customer_email_of_a_product_without_a_customers_record(saas):
+    app, _agent = saas
+    with app.app_context():
+        entry = record_event(console_session(), actor="agent@saas-console.example", action="task.outcome",
+                             task="cancel_subscription", customer="ada@saas.example", reason="asked by phone")
+    client = app.test_client()
+    assert AuthActions(client).login("lead@saas-console.example").status_code == 302
+    for page in ("/admin/audit/", f"/admin/audit/entry/{entry.seq}"):
+        html = client.get(page).get_data(as_text=True)
+        assert "ada@saas.example" not in html and "@s•••.example" in html, page
