@@ -242,10 +242,11 @@ class Personal:
         return dict(change, before=row(change.get("before")), after=row(change.get("after")))
 
     def effect(self, effect):
-        """An effect ({"kind": "email", "to": …}) with its address masked like the outbox's."""
+        """An effect ({"kind": "email", "to": …}) with its address masked as an email, whatever the product
+        declares of its outbox (a package may declare no outbox record at all)."""
         if not isinstance(effect, dict) or "to" not in effect:
             return effect
-        return dict(effect, to=self.column("email_outbox", "to_address", effect["to"]))
+        return dict(effect, to=self.mask("email", effect["to"]))
 
     def _changes_and_effects(self, holder: dict) -> dict:
         out = dict(holder)

@@ -64,3 +64,20 @@ def test_the_audit_masks_the_customer_email_of_a_product_without_a_customers_rec
     for page in ("/admin/audit/", f"/admin/audit/entry/{entry.seq}"):
         html = client.get(page).get_data(as_text=True)
         assert "ada@saas.example" not in html and "@s•••.example" in html, page
+
+
+def test_a_runs_emails_are_masked_in_the_api_and_on_its_page_without_an_outbox_record(saas):
+    """The SaaS package declares no email_outbox record: the address a run emailed is an email all the same."""
+    from console.auth.services import create_token
+
+    app, agent = saas
+    run = _run(app, agent, 1, "T-SAAS-MAIL")
+    with app.app_context():
+        token = create_token(console_session(), agent, "test")
+    answer = app.test_client().get(f"/api/v1/runs/{run.id}", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200 and answer.get_json()["run"]["effects"][0]["template"] == "subscription_cancelled"
+    assert "ada@saas.example" not in answer.get_data(as_text=True)
+    client = app.test_client()
+    assert AuthActions(client).login(agent.email).status_code == 302
+    page = client.get(f"/admin/runs/{run.id}").get_data(as_text=True)
+    assert "ada@saas.example" not in page and "@s•••.example" in page
