@@ -10,7 +10,7 @@ ORDER_TONES = {"pending": "warning", "paid": "info", "processing": "info", "ship
 
 RECORDS = [
     Record(
-        "customers", label="Customers", key="id", title="{name} <{email}>",
+        "customers", label="Customers", key="id", title="{name} <{email}>", customer="email",
         exact=["id", "email"], prefix=["email"], substring=["email", "name", "phone"],
         columns=["id", "email", "name", "status", "email_confirmed", "failed_login_count", "created_at"],
         sort=["created_at"],

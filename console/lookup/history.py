@@ -2,8 +2,10 @@
 
 A run records the record its task is offered on and the value its record_param took (record_of); the
 record's value fills that parameter of each task offered on it, and record_key makes both the same text,
-so a page of any product finds its runs. The demo shop's runs also name a customer's email and an order
-(subject_from_params): a customer's page shows the runs on their orders too, and its tickets.
+so a page of any product finds its runs. A run also names its customer (by email): from its parameters, or
+from the rows it read of the product's customer record or of a record that BelongsTo it; a customer's page
+shows the runs that name them, on their orders or subscriptions too, and the tickets about them. The demo
+shop's runs also name an order (subject_from_params).
 """
 from __future__ import annotations
 
@@ -67,7 +69,10 @@ class Subject(NamedTuple):
 def subject(page: RecordPage) -> Subject:
     """The Subject that runs of the tasks offered on this record record."""
     registry = _cv_app.get().app.extensions.get("task_registry")
-    customer, order_id, keys = "", None, []
+    record = page.reflected.record
+    # A customer's own row names them (the product package's record declared with customer="<email column>").
+    customer = str(page.values.get(record.customer) or "") if record.customer else ""
+    order_id, keys = None, []
     for spec in _offered(registry, page.reflected.record.name) if registry is not None else ():
         value = fill_value(page, spec.record_param)
         found_customer, found_order = subject_from_params(spec, {spec.record_param: value})
@@ -75,7 +80,7 @@ def subject(page: RecordPage) -> Subject:
         key = record_key(spec, value)
         if key is not None and key not in keys:
             keys.append(key)
-    return Subject(customer, order_id, page.reflected.record.name, tuple(keys))
+    return Subject(customer, order_id, record.name, tuple(keys))
 
 
 def runs_about(conn: Connection, about: Subject) -> list | None:

@@ -78,7 +78,7 @@ class Record:
     """One kind of row support looks up, declared over a table of the product database."""
 
     FIELDS = ("table", "key", "label", "title", "exact", "prefix", "substring", "columns", "sort", "personal",
-              "holds", "money", "badges", "related")
+              "holds", "money", "badges", "related", "customer")
 
     def __init__(self, name: str, **fields):
         if not isinstance(name, str) or not RECORD_NAME.match(name):
@@ -102,6 +102,9 @@ class Record:
         self.money = _mapping(name, "money", fields.get("money", {}))
         self.badges = _mapping(name, "badges", fields.get("badges", {}))
         self.related = tuple(fields.get("related", ()))
+        # `customer="email"`: this record's rows are the product's customers, and that column holds their email
+        # (the address tickets and runs name a customer by). At most one record of a package says so.
+        self.customer = self._text("customer", fields["customer"]) if fields.get("customer") is not None else None
         self._check()
 
     def _text(self, field: str, value) -> str:
@@ -164,7 +167,8 @@ class Record:
                 "substring": self.substring, "columns": self.columns, "sort": self.sort,
                 "personal": tuple(self.personal), "holds": tuple(self.holds), "money": tuple(self.money) + currencies,
                 "badges": tuple(self.badges),
-                "related": tuple(r.via for r in self.related if isinstance(r, BelongsTo))}
+                "related": tuple(r.via for r in self.related if isinstance(r, BelongsTo)),
+                "customer": (self.customer,) if self.customer else ()}
 
     def __repr__(self) -> str:
         return f"Record({self.name!r}, table={self.table!r})"

@@ -46,6 +46,24 @@ class Product:
         """The email templates the package's tasks may send (EMAIL_TEMPLATES); none unless it declares them."""
         return frozenset(getattr(self.module, "EMAIL_TEMPLATES", ()))
 
+    @property
+    def customer(self) -> Record | None:
+        """The record whose rows are the product's customers (declared with customer="<email column>"), if any."""
+        return next((record for record in self.records.values() if record.customer), None)
+
+    def customer_links(self) -> dict[str, tuple]:
+        """How a row of each table names its customer: the customers' own table as ("self", key column, email
+        column), a table whose record BelongsTo the customers as ("via", column). Empty without a customer record."""
+        customer = self.customer
+        if customer is None:
+            return {}
+        links: dict[str, tuple] = {customer.table: ("self", customer.key, customer.customer)}
+        for record in self.records.values():
+            for relation in record.related:
+                if isinstance(relation, BelongsTo) and relation.record == customer.name:
+                    links.setdefault(record.table, ("via", relation.via))
+        return links
+
     def demo_records(self, now) -> list[tuple[str, dict]]:
         """The named rows tests and demos rely on, as (table, column values) parents first; [] without the hook."""
         hook = getattr(self.module, "demo_records", None)
@@ -89,6 +107,10 @@ def check_records(records) -> dict[str, Record]:
         by_name[record.name] = record
     if not by_name:
         raise ProductError("", "RECORDS", "declares no record")
+    customers = [record.name for record in by_name.values() if record.customer]
+    if len(customers) > 1:
+        raise ProductError(customers[1], "customer", f"only one record holds the customers, and {customers[0]!r} "
+                                                     "says it does")
     for record in by_name.values():
         for relation in record.related:
             if relation.record not in by_name:

@@ -3,7 +3,8 @@
 Every table with a one-column primary key becomes a record named after it; unique columns are
 exact search keys, indexed text columns prefix keys, indexed columns sort keys; columns named
 like personal data are masked, and those named like phone numbers or people's names say what they hold
-(`holds`); foreign keys become related records both ways.
+(`holds`); foreign keys become related records both ways. The first table named like the product's
+customers (customers, users, accounts...) that has an email column is their record (`customer="email"`).
 """
 from __future__ import annotations
 
@@ -35,6 +36,11 @@ KIND_NAMES = (
     ("phone", {"phone", "mobile", "tel", "telephone", "fax", "phonenumber", "mobilenumber"}),
     ("name", {"firstname", "lastname", "fullname", "surname", "givenname", "familyname"}),
 )
+
+
+# Tables named like the product's customers, in the order one is picked when several are there.
+CUSTOMER_TABLES = ("customers", "customer", "users", "user", "accounts", "account", "clients", "client", "members",
+                   "member", "people", "persons", "contacts")
 
 
 class StarterError(ValueError):
@@ -74,8 +80,14 @@ def _leading(table) -> tuple[set[str], set[str]]:
     return leading, unique
 
 
+def customer_table(tables) -> str | None:
+    """The table whose rows are the product's customers: the first named like them that has an email column."""
+    by_name = {table.name.lower(): table for table in tables if "email" in table.columns}
+    return next((by_name[name].name for name in CUSTOMER_TABLES if name in by_name), None)
+
+
 def _declaration(table, name: str, names: dict[str, str], relations: list[str],
-                 conn: Connection | None = None) -> list[str]:
+                 conn: Connection | None = None, customer: bool = False) -> list[str]:
     key = table.primary_key.columns.values()[0].name
     leading, unique = _leading(table)
     leading.add(key)
@@ -90,6 +102,8 @@ def _declaration(table, name: str, names: dict[str, str], relations: list[str],
     fields["prefix"] = sorted(leading & text_columns)
     fields["sort"] = sorted(leading - {key} - text_columns)
     fields["columns"] = [c.name for c in table.columns if not isinstance(c.type, LargeBinary)][:LIST_COLUMNS]
+    if customer:
+        fields["customer"] = "email"
     lines = [f"    Record(", f"        {name!r},"]
     lines += [f"        {field}={value!r}," for field, value in fields.items() if value != []]
     personal = {c: personal_mask(c) for c in column_names if personal_mask(c) and c != key}
@@ -152,8 +166,10 @@ def render_records(metadata: MetaData, conn: Connection | None = None) -> str:
     lines += notes
     lines += [f"# {name!r} is left out: it has no one-column primary key" for name in skipped]
     lines.append("RECORDS = [")
+    customers = customer_table(tables)
     for table in sorted(tables, key=lambda t: t.name):
-        lines += _declaration(table, names[table.name], names, relations[names[table.name]], conn)
+        lines += _declaration(table, names[table.name], names, relations[names[table.name]], conn,
+                              customer=table.name == customers)
     lines.append("]")
     return "\n".join(lines) + "\n"
 

@@ -9,6 +9,7 @@ import threading
 from datetime import date, datetime
 from typing import Any, Callable
 
+from flask import current_app, has_app_context
 from sqlalchemy import MetaData, String, Table, bindparam, insert, select, update
 from sqlalchemy.exc import NoSuchTableError
 from sqlalchemy.orm import Session
@@ -27,11 +28,21 @@ _UNKNOWN = object()  # not asked yet
 class TargetTables:
     """Reflected target tables, loaded on first use and kept for the app's lifetime."""
 
-    def __init__(self):
+    def __init__(self, customer_links: dict[str, tuple] | None = None):
         self.metadata = MetaData()
         self._tables: dict[str, Table] = {}
         self._lock = threading.Lock()
         self._statements: dict[tuple, Any] = {}
+        self._customer_links = customer_links
+
+    @property
+    def customer_links(self) -> dict[str, tuple]:
+        """How a row of each table names its customer (console.product.loading.Product.customer_links): given,
+        else the app's product package's, read at the first ask."""
+        if self._customer_links is None:
+            product = current_app.extensions.get("product") if has_app_context() else None
+            self._customer_links = product.customer_links() if product is not None else {}
+        return self._customer_links
 
     def statement(self, shape: tuple, build: Callable[[], Any]):
         """The statement of this shape (table, columns, how each compares), built once with bound parameters.
@@ -205,13 +216,16 @@ class TaskContext:
         return None
 
     def _notice(self, table_name: str, row: dict) -> None:
-        """Remember the customer and order a task looked at, for run history."""
-        if table_name == "customers":
-            self.seen.setdefault("customer", row.get("email"))
-            self.seen.setdefault("customer_id", row.get("id"))
-        elif table_name == "orders":
-            self.seen.setdefault("order_id", row.get("id"))
-            self.seen.setdefault("customer_id", row.get("customer_id"))
+        """Remember the customer a task looked at, for run history: a customer's row, or a row that belongs to one
+        (the product package's customer record, and the records that BelongsTo it)."""
+        link = self._tables.customer_links.get(table_name)
+        if link is None:
+            return
+        if link[0] == "self":
+            self.seen.setdefault("customer", row.get(link[2]))
+            self.seen.setdefault("customer_id", row.get(link[1]))
+        else:
+            self.seen.setdefault("customer_id", row.get(link[1]))
 
     @staticmethod
     def _describe(table_name: str, key, where: dict) -> str:
@@ -363,10 +377,13 @@ class TaskContext:
         if self.seen.get("customer"):
             return self.seen["customer"].lower()
         customer_id = self.seen.get("customer_id")
-        if customer_id is None:
+        own = next((table for table, link in self._tables.customer_links.items() if link[0] == "self"), None)
+        if customer_id is None or own is None:
             return ""
-        table = self._table("customers")
-        email = self._connection().scalar(select(table.c.email).where(self._key_column(table) == customer_id))
+        _self, key, column = self._tables.customer_links[own]
+        table = self._table(own)
+        email = self._connection().scalar(select(self._column(table, column)).where(self._column(table, key) ==
+                                                                                     customer_id))
         return (email or "").lower()  # runs name their customer in lower case, as the run history searches
 
     def write_outbox(self) -> int:

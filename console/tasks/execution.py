@@ -121,9 +121,9 @@ def call_task(fn: Callable, ctx: TaskContext, params: dict) -> str:
 
 
 def run_subject(spec: TaskSpec, params: dict, ctx: TaskContext) -> tuple[str, int | None]:
-    """The run's customer and order: from the parameters, else from the rows the task read."""
+    """The run's customer and order: from the parameters; the customer else from the rows the task read."""
     customer, order_id = subject_from_params(spec, params)
-    return customer or ctx.customer_email(), order_id if order_id is not None else ctx.seen.get("order_id")
+    return customer or ctx.customer_email(), order_id
 
 
 def rehearse(spec: TaskSpec, params: dict, *, actor: str, ticket: str, reason: str, now: datetime,

@@ -20,6 +20,7 @@ BROKEN = '''from console.product import Record, mask
 RECORDS = [
     Record("accounts", exact=["email"], prefix=["nickname"], sort=["company"], personal={"email": mask.email}),
     Record("ghosts", table="no_such_table"),
+    Record("invoices", customer="mail"),
 ]
 '''
 
@@ -38,7 +39,8 @@ def test_check_names_each_problem(saas_product, monkeypatch):
     assert f"{name}: accounts: prefix: column 'nickname' does not exist in table 'accounts'" in result.output
     assert f"{name}: accounts: sort: no index on 'accounts' leads with 'company'" in result.output
     assert f"{name}: ghosts: table 'no_such_table' does not exist" in result.output
-    assert "3 problems" in result.output
+    assert f"{name}: invoices: customer: column 'mail' does not exist in table 'invoices'" in result.output
+    assert "4 problems" in result.output
 
 
 KINDS = '''from console.product import Record, mask
@@ -68,6 +70,9 @@ def test_check_names_a_column_whose_values_break_its_kind(saas_product):
      'via="x")])]\n', "field 'related'"),
     ('from console.product import Record\nRECORDS = [Record("accounts"), Record("accounts")]\n', "field 'name'"),
     ('from console.product import Record\nRECORDS = [Record("accounts", key="")]\n', "field 'key'"),
+    ('from console.product import Record\nRECORDS = [Record("accounts", customer="")]\n', "field 'customer'"),
+    ('from console.product import Record\nRECORDS = [Record("users", customer="email"), Record("accounts", '
+     'customer="email")]\n', "field 'customer'"),
 ])
 def test_a_malformed_declaration_stops_start_up_in_one_line(test_databases, tmp_path, monkeypatch, source, named):
     monkeypatch.syspath_prepend(str(tmp_path))

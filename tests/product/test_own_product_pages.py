@@ -43,15 +43,26 @@ def test_a_record_page_lists_the_runs_on_that_record_and_no_others(saas):
     app, agent = saas
     run, other = _run(app, agent, 1, "T-SAAS-ONE"), _run(app, agent, 3, "T-SAAS-THREE")
     assert (run.status, other.status) == ("succeeded", "succeeded")
-    assert (run.record, run.record_key, run.customer, run.order_id) == ("subscriptions", "1", "", None)
+    # The subscription BelongsTo its account, the package's customer record: the run names ada as its customer.
+    assert (run.record, run.record_key, run.customer, run.order_id) == ("subscriptions", "1", "ada@saas.example", None)
 
     client = app.test_client()
     assert AuthActions(client).login(agent.email).status_code == 302
     page = client.get("/admin/records/subscriptions/1").get_data(as_text=True)
     runs = page[page.index('id="runs-title"'):]
     assert "T-SAAS-ONE" in runs and "cancel_subscription" in runs and "T-SAAS-THREE" not in runs
-    # A record no task is offered on has no runs section at all.
-    assert 'id="runs-title"' not in client.get("/admin/records/accounts/1").get_data(as_text=True)
+    # The customer's page lists the runs that name her, on any of her subscriptions, and her tickets.
+    account = client.get("/admin/records/accounts/1").get_data(as_text=True)
+    runs = account[account.index('id="runs-title"'):]
+    assert "T-SAAS-ONE" in runs and "T-SAAS-THREE" not in runs  # subscription 3 is bo's
+    tickets = account[account.index('id="tickets-title"'):]
+    assert "T-SAAS-ONE" in tickets and "T-SAAS-THREE" not in tickets
+    # A record that names no customer and is offered no task has no runs section at all.
+    with app.extensions["console_db"].target_engine.begin() as conn:
+        conn.execute(insert(app.extensions["product"].metadata.tables["invoices"]).values(
+            id=1, number="INV-1", account_id=1, subscription_id=1, amount_cents=900, currency="EUR", issued_at=utcnow()))
+    invoice = client.get("/admin/records/invoices/1")
+    assert invoice.status_code == 200 and 'id="runs-title"' not in invoice.get_data(as_text=True)
 
 
 def test_the_audit_masks_the_customer_email_of_a_product_without_a_customers_record(saas):

@@ -17,6 +17,7 @@ def test_inspect_prints_the_package_path_last_and_refuses_to_overwrite(saas_prod
     source = (saas_product.folder / saas_product.package / "records.py").read_text()
     compile(source, "records.py", "exec")
     assert "'email': mask.email" in source and "'phone': mask.phone" in source and "'full_name': mask.name" in source
+    assert source.count("customer='email',") == 1 and source.index("'accounts',") < source.index("customer='email',")
     # Every phone number fits the kind; the names ("Ada Client7") hold digits, so they are given none.
     assert "holds={'phone': 'phone'}," in source
     assert "HasMany('invoices', via='account_id')" in source and "BelongsTo('accounts', via='account_id')" in source

@@ -163,10 +163,18 @@ def test_emails_wait_for_the_runner(ctx, order, target_db):
 
 
 def test_the_customer_of_a_run_is_found_from_its_order(ctx, order):
-    ctx.get("orders", order.id)
+    ctx.get("orders", order.id)  # orders BelongsTo customers, the shop's record declared with customer="email"
 
     assert ctx.customer_email() == "reader@example.org"
-    assert ctx.seen["order_id"] == order.id
+
+
+def test_a_product_without_a_customer_record_names_no_customer_from_the_rows_read(app, target_db, order):
+    with app.app_context():
+        ctx = TaskContext(target_db, TargetTables(customer_links={}), actor="agent@example.com", ticket="T-1",
+                          reason="why", params={}, now=NOW, is_preview=False)
+        ctx.get("orders", order.id)
+        ctx.get("customers", order.customer_id)
+        assert ctx.customer_email() == ""
 
 
 def test_the_actor_ticket_reason_and_clock_are_given(ctx):

@@ -12,6 +12,7 @@ from tests.product import saas
 
 RECORDS = [
     Record("accounts", title="{full_name} <{email}>", exact=["id", "email"], prefix=["email"], sort=["created_at"],
+           customer="email",
            personal={"email": mask.email, "full_name": mask.name, "phone": mask.phone},
            related=[HasMany("subscriptions", via="account_id"), HasMany("invoices", via="account_id")]),
     Record("subscriptions", title="{plan} subscription {id}", exact=["id"],
