@@ -20,6 +20,7 @@ from console.jsontext import jsonable
 from console.tasks.spec import Refusal
 
 OUTBOX_TABLE = "email_outbox"
+OPTIONAL_OUTBOX_COLUMNS = ("customer_id", "order_id")
 MAX_STATEMENTS = 500
 ROW_LOCKS = ("postgresql", "mysql", "mariadb")  # the databases with row locks (FOR UPDATE); not SQLite
 _UNKNOWN = object()  # not asked yet
@@ -405,5 +406,14 @@ def write_outboxes(contexts: list[TaskContext]) -> int:
         return 0
     first = contexts[0]
     first._conn = None  # the task's transaction has committed: the outbox goes in the next one
-    first._connection().execute(insert(first._table(OUTBOX_TABLE)), rows)
+    table = first._table(OUTBOX_TABLE)
+    # A customer and an order are optional columns of a product's outbox (a SaaS has no orders): left out when
+    # the table has none and no email names one.
+    for name in OPTIONAL_OUTBOX_COLUMNS:
+        if name not in table.c:
+            if any(row[name] is not None for row in rows):
+                raise ValueError(f"an email gives {name}, and the product's {OUTBOX_TABLE} table has no such column")
+            for row in rows:
+                del row[name]
+    first._connection().execute(insert(table), rows)
     return len(rows)

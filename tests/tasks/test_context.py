@@ -233,3 +233,30 @@ def test_a_locked_customer_row_round_trips(ctx, target_db):
 
     assert target_db.scalar(select(Customer.status).where(Customer.id == customer.id)) == "active"
     assert ctx.changes[0]["before"]["status"] == "locked"
+
+
+def test_an_outbox_without_an_order_column_takes_the_emails_that_name_no_order(tmp_path):
+    from sqlalchemy import create_engine, text
+
+    from console.tasks.context import write_outboxes
+
+    engine = create_engine(f"sqlite:///{tmp_path}/saas.db")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE email_outbox (id INTEGER PRIMARY KEY, customer_id INTEGER, to_address TEXT "
+                             "NOT NULL, template TEXT NOT NULL, subject TEXT NOT NULL, created_at TIMESTAMP NOT NULL, "
+                             "sent_at TIMESTAMP)")
+    with Session(engine) as session:
+        def queued(**ids):
+            ctx = TaskContext(session, TargetTables(customer_links={}), actor="agent@example.com", ticket="T-1",
+                              reason="why", params={}, now=NOW, is_preview=False)
+            ctx.send_email(to="ada@saas.example", template="plan_changed", subject="Your plan", **ids)
+            return ctx
+
+        assert write_outboxes([queued(customer_id=1)]) == 1
+        session.commit()
+        with pytest.raises(ValueError, match="an email gives order_id, and the product's email_outbox table has no"):
+            write_outboxes([queued(order_id=5)])
+        session.rollback()
+        assert session.execute(text("SELECT to_address, customer_id FROM email_outbox")).all() == [
+            ("ada@saas.example", 1)]
+    engine.dispose()

@@ -30,9 +30,8 @@ for _table in saas.metadata.sorted_tables:
 Table(
     "email_outbox", METADATA,
     Column("id", Integer, primary_key=True),
-    # The console's outbox rows name a customer and an order (console/tasks/context.py); here, the account.
+    # The console's outbox rows may name a customer (here, the account) and an order, which a SaaS has none of.
     Column("customer_id", Integer),
-    Column("order_id", Integer),
     Column("to_address", String(254), nullable=False),
     Column("template", String(60), nullable=False),
     Column("subject", String(200), nullable=False),
