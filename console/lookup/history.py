@@ -72,15 +72,16 @@ def subject(page: RecordPage) -> Subject:
     record = page.reflected.record
     # A customer's own row names them (the product package's record declared with customer="<email column>").
     customer = str(page.values.get(record.customer) or "") if record.customer else ""
-    order_id, keys = None, []
-    for spec in _offered(registry, page.reflected.record.name) if registry is not None else ():
+    offered = _offered(registry, record.name) if registry is not None else ()
+    order_id = None
+    for spec in offered:
         value = fill_value(page, spec.record_param)
         found_customer, found_order = subject_from_params(spec, {spec.record_param: value})
         customer, order_id = customer or found_customer, order_id if order_id is not None else found_order
-        key = record_key(spec, value)
-        if key is not None and key not in keys:
-            keys.append(key)
-    return Subject(customer, order_id, record.name, tuple(keys))
+    if customer or order_id is not None:  # runs_about goes by these first: the record's keys are not needed
+        return Subject(customer, order_id, record.name)
+    keys = dict.fromkeys(key for spec in offered if (key := record_key(spec, fill_value(page, spec.record_param))))
+    return Subject("", None, record.name, tuple(keys))
 
 
 def runs_about(conn: Connection, about: Subject) -> list | None:
