@@ -29,9 +29,10 @@ from sqlalchemy import func, select
 
 from console.auth.models import ROLES, StaffUser
 from console.db import console_session, utcnow
+from console.formatting import table_noun
 from console.permissions import role_title
 from console.tasks.models import TaskRun
-from console.tasks.spec import RISKS, TaskSpec, subject_from_params
+from console.tasks.spec import RISKS, TaskSpec, record_of, subject_from_params
 
 log = logging.getLogger(__name__)
 DEFAULT_AMOUNT_CAPS = {"agent": 10000}
@@ -140,18 +141,24 @@ def _cap_reasons(session, spec: TaskSpec, params: dict, actor, run_id: int | Non
 
 
 def _record_of(spec: TaskSpec, params: dict) -> tuple[str, object, str] | None:
-    """The record a run's amount counts on (the column of task_runs, its value, its name), or None."""
+    """The record a run's amount counts on (the column of task_runs, its value, its name), or None: the order or
+    the customer its parameters name, else the record its task is offered on (any product's: an invoice)."""
     customer, order_id = subject_from_params(spec, params)
     if order_id is not None:
         return "order_id", order_id, f"order {order_id}"
     if customer:
         return "customer", customer, "this customer"
+    record, key = record_of(spec, params)
+    if record is not None:
+        return "record_key", key, f"{table_noun(record).lower()} {key}"
     return None
 
 
-def _moving_runs(session, kind: str, values, actor_email: str) -> dict[object, list[tuple[int, int]]]:
+def _moving_runs(session, kind: str, values, actor_email: str, spec: TaskSpec) -> dict[object, list[tuple[int, int]]]:
     """This person's runs that count against a cap now, on these records: record value -> [(run id, cents)]."""
     column = getattr(TaskRun, kind)
+    # A record's key counts on that record only (an invoice 7 is not a subscription 7).
+    on = (TaskRun.record == spec.offered_on,) if kind == "record_key" else ()
     found: dict[object, list[tuple[int, int]]] = {}
     # Only the records and the window in SQL, the person and the status checked here: given them too, a
     # planner without statistics on task_runs (a new console, autovacuum off) picks the index of the person's
@@ -159,7 +166,7 @@ def _moving_runs(session, kind: str, values, actor_email: str) -> dict[object, l
     # records (200 ms a chunk at 30,000 runs, against 2 ms by the records' index).
     for run_id, value, amount, run_actor, status in session.execute(
             select(TaskRun.id, column, TaskRun.amount_cents, TaskRun.actor, TaskRun.status)
-            .where(column.in_(values), TaskRun.created_at >= utcnow() - WINDOW)):
+            .where(column.in_(values), *on, TaskRun.created_at >= utcnow() - WINDOW)):
         if is_run_of(run_actor, actor_email) and status in MOVING:
             found.setdefault(value, []).append((run_id, amount or 0))
     return found
@@ -172,7 +179,7 @@ def _moved_earlier(session, spec: TaskSpec, params: dict, actor_email: str, run_
     if record is None:
         return 0, ""
     kind, value, name = record
-    runs = _moving_runs(session, kind, [value], actor_email).get(value, ())
+    runs = _moving_runs(session, kind, [value], actor_email, spec).get(value, ())
     return sum(amount for found, amount in runs if found != run_id), name
 
 
@@ -184,10 +191,10 @@ def _moved_earlier_many(session, spec: TaskSpec, params_list: list[dict], actor,
         return [None] * len(params_list)
     records = [_record_of(spec, params) for params in params_list]
     counted: dict[tuple[str, object], list[tuple[int, int]]] = {}
-    for kind in ("order_id", "customer"):
+    for kind in ("order_id", "customer", "record_key"):
         values = {record[1] for record in records if record is not None and record[0] == kind}
         if values:
-            for value, runs in _moving_runs(session, kind, values, actor.email).items():
+            for value, runs in _moving_runs(session, kind, values, actor.email, spec).items():
                 counted[(kind, value)] = runs
     moved = []
     for position, record in enumerate(records):

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import update
 
 from console.tasks.models import TaskRun
-from console.tasks.policy import Decision, check_policy_config, decide, parse_rate, risk_of
+from console.tasks.policy import Decision, check_policy_config, decide, decide_many, parse_rate, risk_of
 from console.tasks.runner import preview, reject_run, start_run
 from console.tasks.spec import TaskDefinitionError, build_spec, task
 from tests.factories import CustomerFactory
@@ -197,7 +197,6 @@ def test_deciding_many_runs_at_once_is_deciding_each(app, dbs, registry):
     import random
 
     from console.db import console_session, utcnow
-    from console.tasks.policy import decide_many
 
     refund = registry.get("fake_refund")
     agent = SimpleNamespace(role="agent", email="agent@example.org")
@@ -223,3 +222,35 @@ def test_deciding_many_runs_at_once_is_deciding_each(app, dbs, registry):
 
     assert many == each
     assert any(decision.needs_approval for decision in each) and not all(d.needs_approval for d in each)
+
+
+def test_a_cap_counts_what_was_moved_on_the_record_a_task_is_offered_on(app, dbs):
+    """A product that is not the shop: a credit on an invoice names no customer or order, so the amounts moved
+    in 24 hours count on the invoice itself (the record its task is offered on), and on no other record."""
+    from typing import Annotated
+
+    from console.db import console_session, utcnow
+    from console.tasks import Money, Param, TaskContext
+
+    @task(title="Credit an invoice", category="Billing", offered_on="invoices", record_param="invoice_id")
+    def credit_invoice(ctx: TaskContext, invoice_id: Annotated[int, Param("Invoice", min=1)],
+                       amount_cents: Annotated[Money, Param("Credit", min=1, currency="EUR")]) -> str:
+        """Credit part of an invoice."""
+
+    spec = build_spec(credit_invoice, "billing/credit.py")
+    agent = SimpleNamespace(role="agent", email="agent@example.org")
+    with app.app_context():
+        session = console_session()
+        for record, key, cents in (("invoices", "7", 6000), ("subscriptions", "7", 9000), ("invoices", "8", 9000)):
+            session.add(TaskRun(task="credit_invoice", status="succeeded", ticket="T-1", reason="r", actor=agent.email,
+                                record=record, record_key=key, amount_cents=cents, created_at=utcnow()))
+        session.flush()
+        split = decide(spec, {"invoice_id": 7, "amount_cents": 5000}, "medium", agent, session=session)
+        elsewhere = decide(spec, {"invoice_id": 9, "amount_cents": 5000}, "medium", agent, session=session)
+        [batched] = decide_many(spec, [({"invoice_id": 7, "amount_cents": 5000}, "medium")], agent, session=session)
+        session.rollback()
+
+    assert split.needs_approval and split.reasons == [
+        "with the EUR 60.00 you moved on invoice 7 in the last 24 hours (approved or waiting), EUR 50.00 more make "
+        "EUR 110.00, above the Agent limit of EUR 100.00"]
+    assert not elsewhere.needs_approval and batched == split
