@@ -66,6 +66,11 @@ def personal_data():
     return current_app.extensions["personal_data"]
 
 
+def customer_table() -> tuple[str, str] | None:
+    """(the table of the product's customers, the column of their email), or None when it declares none."""
+    return personal_data().customer
+
+
 def column_kind(table: str | None, column: str) -> str | None:
     """The mask of a product table's column, or None when it holds nothing personal."""
     return personal_data().kind_of(table, column)
@@ -290,10 +295,11 @@ def row_name(table, key, before, after, *, personal: Personal, customer: str = "
     if key is None or key == "":
         return f"New {noun[:1].lower()}{noun[1:]}" + (f" for order {order}" if order is not None else "")
     label = key_label(key)
-    if table == "customers":
-        email = values.get("email") or customer
-        shown = personal.column("customers", "email", email) if email else ""
-        return f"Customer {shown} (#{label})" if shown else f"Customer #{label}"
+    customers = customer_table()
+    if customers is not None and table == customers[0]:  # a customer's row is named by their email
+        email = values.get(customers[1]) or customer
+        shown = personal.mask("email", email) if email else ""
+        return f"{noun} {shown} (#{label})" if shown else f"{noun} #{label}"
     if table == "orders":
         return f"Order {label}"
     return f"{noun} #{label}" + (f" of order {order}" if order is not None else "")

@@ -19,6 +19,9 @@ class PersonalColumns:
             for column, mask in record.personal.items():
                 self.by_table.setdefault(record.table, {})[column] = NAME_OF[mask]
         self.by_name = {column: kind for columns in self.by_table.values() for column, kind in columns.items()}
+        # The customers' table and the column of their email (the record declared with customer=...), if any.
+        self.customer: tuple[str, str] | None = next(((record.table, record.customer) for record in records
+                                                      if getattr(record, "customer", None)), None)
 
     def kind_of(self, table: str | None, column: str) -> str | None:
         """The mask for a column of the product, or None when it holds nothing personal."""

@@ -16,7 +16,7 @@ from datetime import date
 from flask import current_app
 
 from console.jsontext import jsonable
-from console.formatting import BOOKKEEPING, Personal, human_column, key_label, row_name, shown_value
+from console.formatting import BOOKKEEPING, Personal, customer_table, human_column, key_label, row_name, shown_value
 from console.product.money import format_money
 from console.tasks.schema import json_schema
 
@@ -187,7 +187,8 @@ def change_tables(changes: list, personal: Personal | None = None, *, customer: 
     """
     personal = personal or Personal(revealed=True)
     changes = [change for change in changes or [] if isinstance(change, dict)]
-    one_customer = customer if sum(1 for c in changes if c.get("table") == "customers") == 1 else ""
+    customers = customer_table()
+    one_customer = customer if customers and sum(1 for c in changes if c.get("table") == customers[0]) == 1 else ""
     tables = []
     for change in changes:
         table = change.get("table", "")

@@ -92,3 +92,15 @@ def test_a_runs_emails_are_masked_in_the_api_and_on_its_page_without_an_outbox_r
     assert AuthActions(client).login(agent.email).status_code == 302
     page = client.get(f"/admin/runs/{run.id}").get_data(as_text=True)
     assert "ada@saas.example" not in page and "@s•••.example" in page
+
+
+def test_a_change_to_a_customer_row_is_named_by_the_masked_email_of_the_products_customer_record(saas):
+    from console.formatting import Personal
+    from console.tasks.presenting import change_tables
+
+    app, _agent = saas
+    change = {"table": "accounts", "key": 1, "before": {"company": "Firm"}, "after": {"company": "Firm Ltd"}}
+    with app.app_context():
+        [named] = change_tables([change], Personal(), customer="ada@saas.example")
+        [other] = change_tables([{**change, "table": "subscriptions"}], Personal(), customer="ada@saas.example")
+    assert named["name"] == "Account a•••@s•••.example (#1)" and other["name"] == "Subscription #1"
