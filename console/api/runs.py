@@ -13,7 +13,7 @@ from console.tasks.params import MAX_INT
 from console.tasks.runner import approve_run, reconcile_run, reject_run, run_history, undo_run
 
 MAX_LIMIT = 200
-LIST_FILTERS = ("ticket", "customer", "task", "status", "actor")
+LIST_FILTERS = ("ticket", "customer", "task", "status", "actor", "record", "record_key")
 # Every filter given empty (`?status=`) is no filter; a status must be one a run can have.
 FILTER_SCHEMAS = {"status": or_empty({"enum": list(STATUSES)})}
 LIST_QUERY = (
@@ -43,7 +43,8 @@ def _run(run_id: int) -> TaskRun:
 @bp.get("/runs")
 @documented("Runs, newest first, filtered and paged", answers={200: "RunList"}, errors=(403,), query=LIST_QUERY)
 def list_runs():
-    """Runs, newest first; filter by ticket, customer, task, status, actor or order; page with ?before=<id>."""
+    """Runs, newest first; filter by ticket, customer, task, status, actor, order, record or record_key; page with
+    ?before=<id>."""
     may_read_runs()
     limit = query_int("limit", 50, 1, MAX_LIMIT)
     before = query_int("before", None, 1, MAX_INT)

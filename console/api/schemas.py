@@ -80,6 +80,10 @@ RUN = obj({
     "undone_by": NULLABLE_INT, "customer": TEXT, "order_id": NULLABLE_INT,
     "bulk_id": {**NULLABLE_INT, "description": "the bulk the run is an item of "
                 "(`GET /api/v1/bulk/<id>`); null for a single run"},
+    "record": {**NULLABLE_TEXT, "description": "the record of the product package the run was on (the record "
+               "its task is offered on); null for a task offered on none, and for runs made before 2026-12-07"},
+    "record_key": {**NULLABLE_TEXT, "description": "the value the task's record_param took on that record, as "
+                   "text (personal data masked)"},
     "suggested_reply": {"type": ["string", "null"], "description": "the task's reply to the customer once the run "
                         "succeeded on a ticket (personal data masked); null otherwise"},
 }, ("id", "task", "status", "ticket", "reason", "actor", "params", "changes", "result", "error", "created_at",

@@ -48,9 +48,13 @@ def masked_run(data: dict, spec) -> tuple[dict, Personal]:
     shown = dict(data)
     shown["customer"] = personal.mask("email", data.get("customer")) or ""
     params = data.get("params")
+    kinds = {param.name: param.kind for param in spec.params} if spec else {}
     if isinstance(params, dict):
-        kinds = {param.name: param.kind for param in spec.params} if spec else {}
         shown["params"] = {name: personal.param(name, value, kinds.get(name)) for name, value in params.items()}
+    if data.get("record_key") is not None:  # the value of the task's record_param: masked as that parameter is
+        record_param = getattr(spec, "record_param", "") if spec else ""
+        shown["record_key"] = (personal.param(record_param, data["record_key"], kinds.get(record_param))
+                               if record_param else personal.text(data["record_key"]))
     if isinstance(data.get("changes"), list):
         shown["changes"] = [personal.change(change) for change in data["changes"]]
     if isinstance(data.get("effects"), list):

@@ -187,13 +187,16 @@ def _ask_approval(run: TaskRun, claim, checked: CheckedRequest, rehearsal: Rehea
 @database_guard
 def run_history(*, ticket: str | None = None, customer: str | None = None, task: str | None = None,
                 order_id: int | None = None, actor: str | None = None, status: str | None = None,
+                record: str | None = None, record_key: str | None = None,
                 before: int | None = None, limit: int = 50) -> list[TaskRun]:
-    """Newest runs first, filtered by any of ticket, customer email, task, order, actor and status, older
-    than run `before` when given. Runs record their customer's email in lower case."""
+    """Newest runs first, filtered by any of ticket, customer email, task, order, actor, status and the record
+    a run was on (and its key), older than run `before` when given. Runs record their customer's email in lower
+    case, and a record key as its task takes it (an email lower-cased)."""
     query = select(TaskRun)
     customer = customer.lower() if customer is not None else None
     for column, value in ((TaskRun.ticket, ticket), (TaskRun.customer, customer), (TaskRun.task, task),
-                          (TaskRun.order_id, order_id), (TaskRun.actor, actor), (TaskRun.status, status)):
+                          (TaskRun.order_id, order_id), (TaskRun.actor, actor), (TaskRun.status, status),
+                          (TaskRun.record, record), (TaskRun.record_key, record_key)):
         if value is not None:
             query = query.where(column == value)
     if before is not None:
@@ -216,4 +219,5 @@ def run_to_dict(run: TaskRun) -> dict:
         "decision_reason": run.decision_reason or "", "approval_reasons": run.approval_reasons or "",
         "preview_hash": run.preview_hash or "", "undo_of": run.undo_of, "undone_by": run.undone_by,
         "customer": run.customer or "", "order_id": run.order_id, "bulk_id": run.bulk_id,
+        "record": run.record, "record_key": run.record_key,
     }

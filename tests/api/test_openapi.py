@@ -63,7 +63,7 @@ def test_errors_use_the_one_error_format_and_runs_list_is_as_the_contract_says(d
     assert error["properties"]["error"]["required"] == ["code", "message", "fields"]
     runs = document["paths"][f"{bp.url_prefix}/runs"]["get"]
     assert {p["name"] for p in runs["parameters"]} == {"ticket", "customer", "task", "status", "actor", "order",
-                                                       "before", "limit"}
+                                                       "record", "record_key", "before", "limit"}
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
 
 

@@ -151,3 +151,20 @@ def test_bad_runs_list_arguments_are_400s_naming_the_field(client, api_token, qu
 def test_a_product_owner_may_not_list_runs(client, api_token):
     _, headers = api_token("product_owner")
     assert client.get("/api/v1/runs", headers=headers).status_code == 403
+
+
+def test_a_runs_record_and_its_key_are_in_the_api_the_key_masked_as_its_parameter(client, api_token, demo_shop):
+    """unlock_account is offered on customers and filled with their email: the run's record key is that email,
+    masked as the parameter is, for every reader; a run on an order keeps its plain number."""
+    _, headers = api_token("agent")
+    unlocked = client.post("/api/v1/tasks/unlock_account/runs", json=body({"email": "locked@example.com"}),
+                           headers=headers).get_json()["run"]
+    resent = client.post("/api/v1/tasks/resend_shipping_notification/runs", json=body(SHIPPED),
+                         headers=headers).get_json()["run"]
+    assert (unlocked["record"], unlocked["record_key"]) == ("customers", "lo•••d@e•••.com")
+    assert (resent["record"], resent["record_key"]) == ("orders", "1002")
+    on_record = client.get("/api/v1/runs?record=customers&record_key=locked@example.com", headers=headers)
+    assert [run["id"] for run in on_record.get_json()["runs"]] == [unlocked["id"]]
+    assert "locked@example.com" not in on_record.get_data(as_text=True)
+    assert [run["id"] for run in client.get("/api/v1/runs?record=orders", headers=headers).get_json()["runs"]] == [
+        resent["id"]]
