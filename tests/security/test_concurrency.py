@@ -47,8 +47,11 @@ def test_fifty_threads_refunding_one_order_never_refund_more_than_its_total(isol
     granted = [amount for amount, (status, _) in zip(amounts, answers) if status == 201]
     refused = [amount for amount, (status, _) in zip(amounts, answers) if status == 422]
     assert all(body["run"]["status"] == "succeeded" for status, body in answers if status == 201)
-    assert all(body["run"]["status"] == "refused" and "left to refund" in body["run"]["error"]
-               for status, body in answers if status == 422)
+    # Once what the grants took adds up to the total exactly (the threads' order decides), the rest are refused
+    # as refunded in full: CI met that case once.
+    assert all(body["run"]["status"] == "refused" and ("left to refund" in body["run"]["error"] or
+                                                       "already refunded in full" in body["run"]["error"])
+               for status, body in answers if status == 422), [body for status, body in answers if status == 422][:2]
     order = shop.order()
     assert order["refunded_cents"] == sum(order["refunds"]) == sum(granted) <= ORDER_TOTAL
     assert sorted(order["refunds"]) == sorted(granted) and len(order["emails"]) == len(granted)
