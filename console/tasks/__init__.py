@@ -18,7 +18,7 @@ __all__ = ["Email", "Money", "Param", "Refusal", "Secret", "TaskContext", "forma
 
 def init_app(app, admin) -> None:
     """Build this app's task registry from TASK_PACKAGES, then register the task views, API and CLI."""
-    from console.tasks.context import TargetTables
+    from console.tasks.tables import TargetTables
     from console.tasks.registry import discover
     from console.tasks.settings import check_task_names, load_task_settings
 

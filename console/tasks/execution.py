@@ -23,13 +23,14 @@ from console.db import console_session, target_session, utcnow
 from console.deflection.tickets import add_run_event
 from console.jsontext import Encoded, encode, encode_plain
 from console.tasks.checks import CheckedRequest, TaskError
-from console.tasks.context import TargetTables, TaskContext
+from console.tasks.context import TaskContext
 from console.tasks.diff import Drift, drift_message, fingerprint, normalise, stored_changes
 from console.tasks.diff import describe  # noqa: F401 (console.bulk.planning imports it from here)
 from console.tasks.models import TaskRun
 from console.tasks.policy import Decision, counts_again, recount
 from console.tasks.rows import run_row
 from console.tasks.spec import Refusal, TaskSpec, subject_from_params
+from console.tasks.tables import TargetTables
 
 log = logging.getLogger(__name__)
 NOTHING = encode([])  # the changes and effects of a run that changed nothing

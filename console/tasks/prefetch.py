@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
-from console.tasks.context import TargetTables
+from console.tasks.tables import TargetTables
 
 _GROUP = 500  # keys a statement asks for at most
 

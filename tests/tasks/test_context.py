@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from admin_tasks.shop_schema import Customer, Order, OutboxEmail
 from console.db import utcnow
 from console.tasks import Refusal, TaskContext
-from console.tasks.context import TargetTables, thing
+from console.tasks.context import thing
+from console.tasks.tables import TargetTables
 from tests.factories import CustomerFactory, OrderFactory
 
 NOW = datetime(2030, 1, 2, 3, 4, 5, 678901)
