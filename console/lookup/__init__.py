@@ -54,7 +54,7 @@ def init_app(app: Flask, admin) -> None:
     """Add the record pages, their menu entries and the home page's search box."""
     product = app.extensions["product"]
     app.config.setdefault("LOOKUP_REVEAL_MINUTES", 15)
-    app.extensions["personal_data"] = PersonalColumns(product.records.values())
+    app.extensions["personal_data"] = PersonalColumns(product.records.values(), customer=product.customer)
     admin.add_view(RecordsView(name="Records", endpoint="records", url="/admin/records"))
     starting = menu_records(product)
     category = "Records" if len(starting) >= MENU_CATEGORY_FROM else None

@@ -13,15 +13,14 @@ from console.product.mask import BY_NAME, NAME_OF
 class PersonalColumns:
     """The product's personal columns by table, with the name of each one's mask."""
 
-    def __init__(self, records):
+    def __init__(self, records, customer=None):
         self.by_table: dict[str, dict[str, str]] = {}
         for record in records:
             for column, mask in record.personal.items():
                 self.by_table.setdefault(record.table, {})[column] = NAME_OF[mask]
         self.by_name = {column: kind for columns in self.by_table.values() for column, kind in columns.items()}
-        # The customers' table and the column of their email (the record declared with customer=...), if any.
-        self.customer: tuple[str, str] | None = next(((record.table, record.customer) for record in records
-                                                      if getattr(record, "customer", None)), None)
+        # The customers' table and the column of their email: `customer`, the product's customer record, if any.
+        self.customer: tuple[str, str] | None = (customer.table, customer.customer) if customer else None
 
     def kind_of(self, table: str | None, column: str) -> str | None:
         """The mask for a column of the product, or None when it holds nothing personal."""

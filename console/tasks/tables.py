@@ -28,7 +28,9 @@ class TargetTables:
         """How a row of each table names its customer (console.product.loading.Product.customer_links): given,
         else the app's product package's, read at the first ask."""
         if self._customer_links is None:
-            product = current_app.extensions.get("product") if has_app_context() else None
+            if not has_app_context():  # nothing to read from yet, and nothing kept: the app's answer comes later
+                return {}
+            product = current_app.extensions.get("product")
             self._customer_links = product.customer_links() if product is not None else {}
         return self._customer_links
 
