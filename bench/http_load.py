@@ -201,7 +201,13 @@ def wait_until_serving(base: str, process: subprocess.Popen, log_path: Path, tim
 
 
 def login_cookie(base: str) -> str:
-    """Log in as the demo agent; return the Cookie header that carries the session."""
+    """Log in as the demo agent and open the page the login leads to; return the Cookie header a browser
+    would then send.
+
+    The login starts a fresh session; the first page after it puts the session's CSRF token in the cookie.
+    wrk never stores a cookie, so with the login's own cookie every page would make and sign a new token, as
+    no browser's second page does.
+    """
     jar = http.cookiejar.CookieJar()
     opener = _opener(jar)
     page = opener.open(base + "/login", timeout=10).read().decode()
@@ -213,6 +219,9 @@ def login_cookie(base: str) -> str:
     except urllib.error.HTTPError as exc:
         if exc.code != 302:
             raise RuntimeError(f"bench login failed with {exc.code}") from None
+        landing = urllib.parse.urljoin(base + "/login", exc.headers["Location"])
+    with opener.open(landing, timeout=30) as response:
+        response.read()
     return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
-from console.engines import is_postgres, make_engine
+from console.engines import READS_ALONE, is_postgres, make_engine
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -176,9 +176,11 @@ class Databases:
             if not isinstance(factory.kw.get("bind"), Engine):
                 return None
             conn = engine.connect()
-            if conn.dialect.name == "postgresql":
-                # A lone statement at READ COMMITTED sees what it would see in a transaction: no BEGIN, no ROLLBACK.
-                conn.execution_options(isolation_level="AUTOCOMMIT")
+            # A lone statement sees what it would see in a transaction of its own: no BEGIN, no ROLLBACK.
+            if conn.dialect.name in ("postgresql", "mysql", "mariadb"):
+                conn.execution_options(isolation_level="AUTOCOMMIT")  # at READ COMMITTED
+            elif conn.dialect.name == "sqlite":
+                conn.execution_options(**{READS_ALONE: True})
             self._reads[(database, key)] = conn
         return conn
 

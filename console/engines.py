@@ -32,6 +32,11 @@ class _Waiting:
             self.count -= 1
 
 
+# A connection's execution option: its statements each stand alone, with no BEGIN or ROLLBACK (a page's reads;
+# PostgreSQL's AUTOCOMMIT). SQLAlchemy's own AUTOCOMMIT level on SQLite would reset pysqlite's isolation level
+# and run a PRAGMA each time the connection goes back to the pool.
+READS_ALONE = "console_reads_alone"
+
 # SQLite's busy handler polls for the lock up to 100 ms apart, so a waiter loses every race to a thread
 # that takes the lock again sooner; the embedded bulk worker yields while this is above zero.
 SQLITE_WRITERS_WAITING = _Waiting()
@@ -66,6 +71,8 @@ def _fix_pysqlite(engine: Engine, write_lock: Callable[[Connection], bool] | Non
         def _begin_impl(self, transaction) -> None:
             if self._echo:
                 self._log_info("BEGIN (implicit)")
+            if self._execution_options.get(READS_ALONE):
+                return  # pysqlite begins nothing itself here (isolation_level None): each statement stands alone
             try:
                 if write_lock is not None and write_lock(self):
                     with SQLITE_WRITERS_WAITING:

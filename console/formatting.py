@@ -32,7 +32,6 @@ MIN_SCRUBBED = 3
 EMAIL_IN_TEXT = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 COLUMN_WORDS = {"id": "Number", "created_at": "Created", "updated_at": "Last changed",
                 "status_changed_at": "Status changed"}
-TABLE_NOUNS = {"email_outbox": "Email", "order_items": "Order item"}
 # Columns every change touches; a summary sentence leaves them out when something else changed.
 BOOKKEEPING = ("updated_at", "status_changed_at")
 # markupsafe's escape, as one str.translate: the same entities, one C call per value, no Markup object
@@ -165,11 +164,8 @@ def human_column(name, *, unit: bool = True) -> str:
 
 
 def table_noun(table) -> str:
-    """'customers' -> 'Customer', 'email_outbox' -> 'Email'."""
-    table = str(table)
-    if table in TABLE_NOUNS:
-        return TABLE_NOUNS[table]
-    word = table.replace("_", " ").strip()
+    """A name in words, singular: 'customers' -> 'Customer', 'order_items' -> 'Order item'."""
+    word = str(table).replace("_", " ").strip()
     if word.endswith("ies"):
         word = word[:-3] + "y"
     elif word.endswith(("sses", "xes")):
@@ -288,21 +284,27 @@ def shown_value(value, seconds: bool = True):
 
 
 def row_name(table, key, before, after, *, personal: Personal, customer: str = "") -> str:
-    """What a changed row is: 'Customer al•••e@e•••.com (#12)', 'Order 1004', 'New refund for order 1004'."""
-    noun = table_noun(table)
+    """What a changed row is: 'Customer al•••e@e•••.com (#12)', 'Order 1004', 'New refund for order 1004'.
+
+    The words come from the product's records (PersonalColumns.rows): a row is named by its record's noun, by
+    its title when that shows the key alone ("Order {id}"), and by the record it belongs to, if not a customer.
+    """
+    product = personal_data()
+    noun, key_title, parents = product.rows.get(table) or (table_noun(table), None, ())
     values = {**(after or {}), **(before or {})} if isinstance(before, dict) or isinstance(after, dict) else {}
-    order = values.get("order_id")
+    parent = next((f"{parent_noun.lower()} {key_label(values[via])}" for via, parent_noun in parents
+                   if values.get(via) is not None), "")
     if key is None or key == "":
-        return f"New {noun[:1].lower()}{noun[1:]}" + (f" for order {order}" if order is not None else "")
+        return f"New {noun[:1].lower()}{noun[1:]}" + (f" for {parent}" if parent else "")
     label = key_label(key)
-    customers = customer_table()
+    customers = product.customer
     if customers is not None and table == customers[0]:  # a customer's row is named by their email
         email = values.get(customers[1]) or customer
         shown = personal.mask("email", email) if email else ""
         return f"{noun} {shown} (#{label})" if shown else f"{noun} #{label}"
-    if table == "orders":
-        return f"Order {label}"
-    return f"{noun} #{label}" + (f" of order {order}" if order is not None else "")
+    if parent:
+        return f"{noun} #{label} of {parent}"
+    return f"{key_title[0]}{label}{key_title[1]}" if key_title else f"{noun} #{label}"
 
 
 def counted(number: int, noun: str, plural: str = "") -> str:

@@ -10,6 +10,8 @@ from console import create_app
 from console.config import ConfigError
 from console.formatting import (Personal, counted, format_time, human_column, local_time, row_name, table_noun,
                                 zone_from_config)
+from console.lookup.masking import PersonalColumns
+from console.product import BelongsTo, Record
 from tests.conftest import config_for
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "console" / "templates"
@@ -100,7 +102,7 @@ def product_masks(app):
 
 def test_rows_are_named_by_what_they_are(product_masks):
     masked, whole = Personal(), Personal(revealed=True)
-    assert table_noun("customers") == "Customer" and table_noun("email_outbox") == "Email"
+    assert table_noun("customers") == "Customer" and table_noun("order_items") == "Order item"
     assert row_name("customers", 12, {"status": "locked"}, {"status": "active"}, personal=masked,
                     customer="alice@example.com") == "Customer al•••e@e•••.com (#12)"
     assert row_name("customers", 12, {"email": "old@example.com"}, {"email": "new@example.com"},
@@ -111,6 +113,32 @@ def test_rows_are_named_by_what_they_are(product_masks):
         "Order item #order number 1, line 2"
     assert row_name("refunds", None, None, {"order_id": 1004}, personal=masked) == "New refund for order 1004"
     assert row_name("shipments", {"id": 7}, {"order_id": 1001}, {}, personal=masked) == "Shipment #7 of order 1001"
+    # The shop's outbox record says what one of its rows is called; the customer it belongs to is not named.
+    assert row_name("email_outbox", None, None, {"customer_id": 3, "order_id": 1004}, personal=masked) == \
+        "New email for order 1004"
+    assert row_name("email_outbox", None, None, {"customer_id": 3}, personal=masked) == "New email"
+
+
+def test_rows_of_another_product_are_named_by_its_records(app):
+    # Nothing of the shop: the words come from the package's declarations.
+    accounts = Record("accounts", title="{name}", customer="email")
+    records = [accounts, Record("plans", title="Plan {code}", key="code", noun="Price plan"),
+               Record("subscriptions", related=[BelongsTo("accounts", via="account_id"),
+                                                BelongsTo("plans", via="plan_code")]),
+               Record("invoices", title="Invoice {id}", related=[BelongsTo("accounts", via="account_id")])]
+    masked = Personal()
+    with app.app_context():
+        app.extensions["personal_data"], kept = PersonalColumns(records, customer=accounts), app.extensions["personal_data"]
+        try:
+            assert row_name("accounts", 5, {"email": "ann@example.com"}, {}, personal=masked) == "Account a•••@e•••.com (#5)"
+            assert row_name("plans", "pro", {}, {}, personal=masked) == "Plan pro"
+            assert row_name("plans", None, None, {}, personal=masked) == "New price plan"
+            assert row_name("subscriptions", 9, {"account_id": 5, "plan_code": "pro"}, {}, personal=masked) == \
+                "Subscription #9 of price plan pro"
+            assert row_name("invoices", 12, {"account_id": 5}, {}, personal=masked) == "Invoice 12"
+            assert row_name("orders", 1004, {}, {}, personal=masked) == "Order #1004"  # no such record here
+        finally:
+            app.extensions["personal_data"] = kept
 
 
 def test_personal_values_are_masked_as_the_lookup_masks_them_and_also_where_free_text_repeats_them(product_masks):

@@ -48,7 +48,8 @@ RECORDS = [
         related=[BelongsTo("orders", via="order_id")],
     ),
     Record(
-        "outbox_emails", table="email_outbox", label="Emails sent", title="{template}: {subject}", exact=["id"],
+        "outbox_emails", table="email_outbox", label="Emails sent", noun="Email", title="{template}: {subject}",
+        exact=["id"],
         columns=["id", "customer_id", "order_id", "to_address", "template", "subject", "created_at", "sent_at"],
         personal={"to_address": mask.email},
         related=[BelongsTo("customers", via="customer_id"), BelongsTo("orders", via="order_id")],

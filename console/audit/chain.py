@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from console.audit.checkpoints import add_checkpoint, is_due, newest_checkpoint, policy_for
 from console.audit.models import GENESIS, AuditEntry, AuditHead
 from console.db import utcnow
+from console.engines import READS_ALONE
 from console.jsontext import Encoded, canonical_json, jsonable, quote as _quote, text as _text
 
 HASHED_FIELDS = (
@@ -190,7 +191,8 @@ def entry_connection(session: Session):
     statement only (two writers could chain to the same entry) and an entry is kept even if what it
     records is rolled back. Pages read on such connections (console.db.console_reads), never through this."""
     conn = session.connection()
-    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+    options = conn.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT" or options.get(READS_ALONE):
         raise AuditUnavailable("the audit trail is never written on a connection in autocommit")
     return conn
 

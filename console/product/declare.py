@@ -12,6 +12,7 @@ import re
 import string
 from dataclasses import dataclass
 
+from console.formatting import table_noun
 from console.product.kinds import REJECTS
 from console.product.mask import NAME_OF
 from console.product.money import CURRENCY_CODE, Money
@@ -78,7 +79,7 @@ class Record:
     """One kind of row support looks up, declared over a table of the product database."""
 
     FIELDS = ("table", "key", "label", "title", "exact", "prefix", "substring", "columns", "sort", "personal",
-              "holds", "money", "badges", "related", "customer")
+              "holds", "money", "badges", "related", "customer", "noun")
 
     def __init__(self, name: str, **fields):
         if not isinstance(name, str) or not RECORD_NAME.match(name):
@@ -92,6 +93,8 @@ class Record:
         self.key = self._text("key", fields.get("key", "id"))
         self.label = self._text("label", fields.get("label", name.replace("_", " ").capitalize()))
         self.title = self._text("title", fields.get("title", self.key))
+        # What one row is called ("Email"): the name in words, singular, unless said ("outbox_emails" -> "Outbox email").
+        self.noun = self._text("noun", fields["noun"]) if "noun" in fields else table_noun(name)
         self.exact = _columns(name, "exact", fields.get("exact", ()))
         self.prefix = _columns(name, "prefix", fields.get("prefix", ()))
         self.substring = _columns(name, "substring", fields.get("substring", ()))

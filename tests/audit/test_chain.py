@@ -228,6 +228,7 @@ def test_no_entry_is_written_on_a_connection_in_autocommit(isolated_app):
 
     from console.audit.batch import append_many
     from console.audit.chain import AuditUnavailable
+    from console.engines import READS_ALONE
 
     app = isolated_app()
     engine = app.extensions["console_db"].console_engine
@@ -240,10 +241,11 @@ def test_no_entry_is_written_on_a_connection_in_autocommit(isolated_app):
         for write in (lambda s: append(s, actor="a@example.com", action="test.autocommit"),
                       lambda s: append_many(s, [{"actor": "a@example.com", "action": "test.autocommit"}]),
                       lambda s: record_event(s, actor="a@example.com", action="test.autocommit")):
-            with Session(engine) as session:
-                session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-                with pytest.raises(AuditUnavailable):
-                    write(session)
+            for alone in ({"isolation_level": "AUTOCOMMIT"}, {READS_ALONE: True}):
+                with Session(engine) as session:
+                    session.connection(execution_options=alone)
+                    with pytest.raises(AuditUnavailable):
+                        write(session)
         with Session(engine) as session:
             append(session, actor="a@example.com", action="test.in_a_transaction")  # the session's own way
             session.commit()
