@@ -36,6 +36,7 @@ from console.deflection import dashboard, metrics
 from console.deflection.metrics import StatsFilter, week_of
 from console.deflection.models import Ticket, TicketEvent
 from console.deflection.bulk import insert_history
+from admin_tasks.shop import DEMO_TICKETS
 from console.demo.history import HistoryWriter
 from console.demo.team import load_team_records
 from console.migrations import upgrade_console
@@ -54,7 +55,8 @@ def load(app, tickets: int, seed: int) -> tuple[int, int, float]:
     """Generate and insert the history in day batches; return (tickets, events, seconds)."""
     started = time.perf_counter()
     scale = tickets / (DEMO_TICKETS_PER_DAY * DAYS)
-    story = HistoryWriter(seed, DAYS, utcnow(), ["dev@example.com", "dev2@example.com"], app.config, scale=scale)
+    story = HistoryWriter(DEMO_TICKETS, seed, DAYS, utcnow(), ["dev@example.com", "dev2@example.com"], app.config,
+                          scale=scale)
     loaded = events = 0
     batch: list[dict] = []
     with app.app_context():

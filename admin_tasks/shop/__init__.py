@@ -1,5 +1,5 @@
 """The demo shop as a product package: its tables (schema.py), the records support looks up (records.py),
-the emails its tasks may send, and its demo data (demo.py, demo_named.py).
+the emails its tasks may send, its demo data (demo.py, demo_named.py) and demo ticket story (demo_story.py).
 
 The console reads these hooks through PRODUCT_PACKAGE; only RECORDS is required of a product package.
 """
@@ -9,10 +9,12 @@ from sqlalchemy.engine import Engine
 
 from admin_tasks.shop.demo import load_demo_data
 from admin_tasks.shop.demo_named import demo_records
+from admin_tasks.shop.demo_story import DEMO_TICKETS
 from admin_tasks.shop.records import RECORDS
 from admin_tasks.shop.schema import ShopBase
 
-__all__ = ["EMAIL_TEMPLATES", "METADATA", "RECORDS", "create_schema", "demo_records", "load_demo_data"]
+__all__ = ["DEMO_TICKETS", "EMAIL_TEMPLATES", "METADATA", "RECORDS", "create_schema", "demo_records",
+           "load_demo_data"]
 
 # The shop's tables, for the databases of task tests (console.tasks.testing creates them from this).
 METADATA = ShopBase.metadata

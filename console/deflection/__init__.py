@@ -11,7 +11,7 @@ Configuration (app config; each also read from the environment when not given):
 | `DUTY_BY` | `CONSOLE_DUTY_BY` (`person`: one developer per team each sprint; `team`: teams take turns) | person |
 | `DIGEST_TIME` | `CONSOLE_DIGEST_TIME` (HH:MM in CONSOLE_TIMEZONE, or `off`) | 09:00 |
 | `TEAM_CAPACITY_HOURS` | `CONSOLE_TEAM_CAPACITY_HOURS` (developer hours a week) | 200 |
-| `TICKET_CATEGORIES` | `CONSOLE_TICKET_CATEGORIES` (comma-separated) | account, orders, payments, privacy, general |
+| `TICKET_CATEGORIES` | `CONSOLE_TICKET_CATEGORIES` (comma-separated) | the categories of the product package's demo ticket story (the demo shop: account, orders, payments, privacy, general); without one: account, billing, privacy, general |
 | `TICKET_REF_PATTERN` | `TICKET_REF_PATTERN` (a regular expression a whole reference matches) | 1 to 40 of `A-Za-z0-9-_#.` |
 | `HELPDESK_URL_TEMPLATE` | `HELPDESK_URL_TEMPLATE` (read by console.config) | none: references are not links |
 """

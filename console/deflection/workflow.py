@@ -19,7 +19,9 @@ from console.deflection.ticket_refs import TicketError, clean_ref, helpdesk_url
 from console.deflection.tickets import add_ticket_event, clean_category, find_ticket, open_ticket, ticket_events
 
 RECORDABLE_OUTCOMES = ("resolved", "escalated", "reopened")
-DEFAULT_CATEGORIES = ("account", "orders", "payments", "privacy", "general")
+# Without TICKET_CATEGORIES: those of the product's demo ticket story (the demo shop's are account, orders,
+# payments, privacy, general), else these, which any product's support has.
+DEFAULT_CATEGORIES = ("account", "billing", "privacy", "general")
 MAX_NOTE = 4000
 MAX_DEV_MINUTES = 24 * 60
 
@@ -44,9 +46,15 @@ def categories() -> list[str]:
     """The categories offered in the forms (config TICKET_CATEGORIES)."""
     configured = current_app.config.get("TICKET_CATEGORIES") if has_app_context() else None
     if isinstance(configured, str):
-        configured = configured.split(",")
-    found = [clean_category(name) for name in (configured or DEFAULT_CATEGORIES)]
+        configured = [name for name in configured.split(",") if name.strip()]
+    found = [clean_category(name) for name in (configured or _product_categories() or DEFAULT_CATEGORIES)]
     return [name for name in dict.fromkeys(found) if name]
+
+
+def _product_categories() -> list[str]:
+    product = current_app.extensions.get("product") if has_app_context() else None
+    story = product.ticket_story if product is not None else None
+    return [problem.category for problem in story.problems] if story is not None else []
 
 
 def _text(data: dict, name: str, limit: int, *, one_line: bool = False) -> str:

@@ -1,10 +1,10 @@
 """Six months of believable ticket history for the demo, so the dashboard tells a story on first start.
 
-The story: volume grows, a holiday season brings more order problems, and the ten starter tasks
-"ship" one after another. Before a task ships, its tickets are escalated with a missing-tool
-answer and cost developer time; afterwards most are deflected by the task, with a few
-refusals, failures, reopened tickets and false deflections. Problems that never got a tool
-keep being escalated: they top the opportunity ranking.
+The story is the product package's (DEMO_TICKETS: console.product.TicketStory): the problems its tickets
+are about, the task that solves each and when it ships. Volume grows over the history, with a busy
+season. Before a task ships, its tickets are escalated with a missing-tool answer and cost developer time;
+afterwards most are deflected by the task, with a few refusals, failures, reopened tickets and false
+deflections. Problems that never got a tool keep being escalated: they top the opportunity ranking.
 
 Dates are relative to today (the story ends at midnight UTC), and everything else comes from
 the seed, so a given seed on a given day always gives the same history. A second run adds nothing: the history is loaded
@@ -17,7 +17,6 @@ import math
 import random
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
 
@@ -31,76 +30,29 @@ from console.deflection.insights import task_titles
 from console.demo.team import load_team_records
 from console.deflection.models import Ticket
 from console.deflection.rotation import duty_on, rotation
+from console.product.story import Problem, TicketStory
 
 REF_PREFIX = "DEMO-"
 AGENTS = {"support": ("agent@example.com", "agent2@example.com", "lead@example.com"),
           "night-shift": ("lead2@example.com", "agent2@example.com")}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A kind of ticket: where it is filed, what solves it, and what it costs when escalated."""
-
-    category: str
-    runbook: str
-    task: str | None  # the starter task that solves it, once shipped
-    ships: float  # when the task ships, as a share of the history (0 = before it starts)
-    missing_tool: str  # what agents ask for while no task solves it; with a task, they name it by its title
-    escalation_class: str
-    dev_minutes: int
-    weight: float
-    season: float = 1.0  # extra weight in the holiday season
-    growth: float = 0.0  # extra weight by the end of the history
-
-
-PROBLEMS = (
-    Problem("account", "cannot-log-in", "unlock_account", 0.0, "", "small_change", 25, 10),
-    Problem("account", "password-reset", "send_password_reset", 0.0, "", "small_change", 20, 8),
-    Problem("account", "confirmation-email-missing", "resend_confirmation_email", 0.12, "", "small_change", 20, 7),
-    Problem("account", "change-email-address", "change_email", 0.25, "", "small_change", 45, 5),
-    Problem("orders", "cancel-order", "cancel_order", 0.33, "", "small_change", 35, 6, season=1.5),
-    Problem("orders", "wrong-shipping-address", "update_shipping_address", 0.42, "", "small_change", 30, 5,
-            season=1.8),
-    Problem("orders", "order-stuck-in-processing", "fix_stuck_order", 0.5, "", "small_change", 80, 6, season=2.0),
-    Problem("orders", "where-is-my-order", "resend_shipping_notification", 0.58, "", "knowledge", 20, 9, season=2.2),
-    Problem("payments", "refund-request", "refund_order", 0.68, "", "small_change", 50, 7, season=1.4),
-    Problem("privacy", "delete-account-and-data", "anonymize_customer", 0.82, "", "specialist", 120, 2),
-    Problem("orders", "wrong-shipping-address", None, 1.1, "a task to split an order into two shipments",
-            "small_change", 95, 2, season=2.0, growth=5),
-    Problem("account", "", None, 1.1, "a task to merge duplicate customer accounts", "small_change", 70, 3, growth=1),
-    Problem("payments", "refund-request", None, 1.1, "a task to change the payment method of an unpaid order",
-            "small_change", 60, 3, growth=2),
-    Problem("payments", "", None, 1.1, "a runbook about vouchers that were not applied", "knowledge", 25, 3),
-    Problem("payments", "", None, 1.1, "a runbook about chargebacks and payment disputes", "specialist", 150, 1.2),
-    Problem("privacy", "delete-account-and-data", None, 1.1, "a task to export a customer's data", "specialist",
-            100, 1),
-    Problem("general", "escalating-a-ticket", None, 1.1, "a page of the emails we sent a customer", "specialist", 130,
-            2),
-)
 WEEKDAY_FACTOR = (1.25, 1.15, 1.05, 1.0, 0.95, 0.45, 0.35)
-ROOT_CAUSES = (
-    "Why 1: the customer could not finish checkout.\nWhy 2: the order stayed in processing.\n"
-    "Why 3: the warehouse callback timed out.\nWhy 4: the retry queue was paused during a deploy.\n"
-    "Why 5: the deploy runbook does not say to resume it.",
-    "Why 1: support asked for a data fix.\nWhy 2: there is no task for it.\n"
-    "Why 3: it looked rare.\nWhy 4: nobody counted how often it happens.\nWhy 5: escalations were not categorised.",
-    "Why 1: the email bounced.\nWhy 2: the customer typed the address wrong at signup.\n"
-    "Why 3: the signup form does not ask to confirm it.\nWhy 4: it was removed to shorten signup.\n"
-    "Why 5: the trade-off was never reviewed.",
-)
 
 
 def load_history(app: Flask, *, seed: int, history_days: int, progress: bool = False) -> list[str]:
     """Load `history_days` of ticket history once; return report lines."""
+    ticket_story = app.extensions["product"].ticket_story
+    if ticket_story is None:
+        return ["Ticket history: none (the product package tells no demo story: DEMO_TICKETS)"]
     session = console_session()
     existing = session.scalar(select(func.count(Ticket.id)).where(Ticket.ref.like(REF_PREFIX + "%")))
     if existing:
         return [f"Ticket history: already loaded ({existing} demo tickets)"]
     if history_days <= 0:
         return ["Ticket history: none requested"]
+
     # The story ends at midnight (UTC) this morning, so a seed gives the same history all day long.
     midnight = datetime.combine(utcnow().date(), time.min)
-    story = HistoryWriter(seed, history_days, midnight, rotation(session, app.config), app.config)
+    story = HistoryWriter(ticket_story, seed, history_days, midnight, rotation(session, app.config), app.config)
     days = tqdm(story.by_day(), total=history_days + 1, unit="day", desc="ticket history", disable=not progress,
                 file=sys.stderr)
     tickets = [ticket for day in days for ticket in day]
@@ -114,7 +66,9 @@ def load_history(app: Flask, *, seed: int, history_days: int, progress: bool = F
 class HistoryWriter:
     """Builds the tickets and their events, day by day, from one seeded random generator."""
 
-    def __init__(self, seed: int, days: int, now: datetime, developers: list[str], config, *, scale: float = 1.0):
+    def __init__(self, story: TicketStory, seed: int, days: int, now: datetime, developers: list[str], config, *,
+                 scale: float = 1.0):
+        self.story = story
         self.rng = random.Random(f"history-{seed}")
         self.scale = scale  # tickets per day, as a multiple of the demo's (the benchmark uses ~55)
         self.count = 0
@@ -144,8 +98,9 @@ class HistoryWriter:
 
     def _pick(self, share: float) -> Problem:
         season = 0.6 <= share <= 0.8
-        weights = [p.weight * (p.season if season else 1) + p.growth * share for p in PROBLEMS]
-        return self.rng.choices(PROBLEMS, weights)[0]
+        problems = self.story.problems
+        weights = [p.weight * (p.season if season else 1) + p.growth * share for p in problems]
+        return self.rng.choices(problems, weights)[0]
 
     def _ticket(self, day: date, share: float, problem: Problem) -> None:
         rng = self.rng
@@ -191,7 +146,7 @@ class HistoryWriter:
             add("task_run", rng.uniform(2, 8), task=problem.task, run_status="failed")
             self._escalate(problem, add, why="the task failed")
             return
-        if problem.task in ("refund_order", "anonymize_customer") and rng.random() < 0.04:
+        if problem.approval and rng.random() < 0.04:
             add("task_run", rng.uniform(2, 8), task=problem.task, run_status="rejected")
         if not add("task_run", rng.uniform(2, 8), task=problem.task, run_status="succeeded"):
             return
@@ -225,8 +180,8 @@ class HistoryWriter:
         if not add("dev_time", rng.uniform(60, 2880), actor=developer, minutes=minutes,
                    note="Looked into it and fixed it."):
             return
-        if escalation_class != "knowledge" and rng.random() < 0.3:
-            add("root_cause", 1, actor=developer, note=rng.choice(ROOT_CAUSES))
+        if escalation_class != "knowledge" and self.story.root_causes and rng.random() < 0.3:
+            add("root_cause", 1, actor=developer, note=rng.choice(self.story.root_causes))
         add("resolved", 2, actor=developer, note="escalation closed by the developer")
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 from console.product import mask
 from console.product.declare import BelongsTo, HasMany, ProductError, Record
 from console.product.money import Money, format_money
+from console.product.story import Problem, TicketStory
 
-__all__ = ["BelongsTo", "HasMany", "Money", "ProductError", "Record", "format_money", "mask", "init_app"]
+__all__ = ["BelongsTo", "HasMany", "Money", "Problem", "ProductError", "Record", "TicketStory", "format_money", "mask",
+           "init_app"]
 
 
 def init_app(app, admin) -> None:

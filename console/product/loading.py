@@ -15,6 +15,7 @@ from sqlalchemy import MetaData
 
 from console.config import ConfigError
 from console.product.declare import BelongsTo, ProductError, Record
+from console.product.story import TicketStory
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,11 @@ class Product:
         hook = getattr(self.module, "demo_records", None)
         return list(hook(now)) if hook is not None else []
 
+    @property
+    def ticket_story(self) -> TicketStory | None:
+        """The package's demo ticket story (DEMO_TICKETS), or None: `demo-data` then loads no ticket history."""
+        return getattr(self.module, "DEMO_TICKETS", None)
+
     def load_demo_data(self, engine, **options) -> list[str]:
         """Fill the product database with the package's demo data and return the lines to print."""
         hook = getattr(self.module, "load_demo_data", None)
@@ -89,6 +95,8 @@ def check_hooks(module: ModuleType) -> None:
             raise ProductError("", name, "expected a function")
     if hasattr(module, "METADATA") and not isinstance(module.METADATA, MetaData):
         raise ProductError("", "METADATA", "expected a sqlalchemy MetaData holding the product's tables")
+    if not isinstance(getattr(module, "DEMO_TICKETS", None), (TicketStory, type(None))):
+        raise ProductError("", "DEMO_TICKETS", "expected TicketStory(problems=[Problem(...), ...])")
     templates = getattr(module, "EMAIL_TEMPLATES", ())
     if isinstance(templates, (str, bytes)) or not all(isinstance(t, str) and t.strip() for t in templates):
         raise ProductError("", "EMAIL_TEMPLATES", "expected a list of template names")

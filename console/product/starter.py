@@ -104,7 +104,7 @@ def _declaration(table, name: str, names: dict[str, str], relations: list[str],
     fields["columns"] = [c.name for c in table.columns if not isinstance(c.type, LargeBinary)][:LIST_COLUMNS]
     if customer:
         fields["customer"] = "email"
-    lines = [f"    Record(", f"        {name!r},"]
+    lines = ["    Record(", f"        {name!r},"]
     lines += [f"        {field}={value!r}," for field, value in fields.items() if value != []]
     personal = {c: personal_mask(c) for c in column_names if personal_mask(c) and c != key}
     if personal:

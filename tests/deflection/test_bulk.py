@@ -8,6 +8,7 @@ from console.audit.models import AuditEntry
 from console.deflection.bulk import insert_history
 from console.deflection.models import EventRollup, OutcomeRollup, Ticket, TicketEvent, TicketRollup
 from console.deflection.tickets import FACT_FIELDS, add_ticket_event
+from admin_tasks.shop import DEMO_TICKETS
 from console.demo.history import HistoryWriter
 
 EVENT_FIELDS = ("task", "run_id", "run_status", "undo_of", "runbook", "escalation_class", "category", "missing_tool",
@@ -29,7 +30,7 @@ def snapshot(session):
 
 
 def test_bulk_and_one_by_one_agree(app, console_db):
-    tickets = HistoryWriter(5, 8, datetime(2026, 3, 20, 12), ["dev@example.com", "dev2@example.com"],
+    tickets = HistoryWriter(DEMO_TICKETS, 5, 8, datetime(2026, 3, 20, 12), ["dev@example.com", "dev2@example.com"],
                             {"SPRINT_DAYS": 14}).generate()
     assert insert_history(console_db, tickets, actor="import@example.com") > 400
     bulk = snapshot(console_db)
@@ -48,7 +49,8 @@ def test_bulk_and_one_by_one_agree(app, console_db):
 
 
 def test_a_load_is_one_audit_entry(console_db):
-    tickets = HistoryWriter(5, 3, datetime(2026, 3, 20, 12), ["dev@example.com"], {"SPRINT_DAYS": 14}).generate()
+    tickets = HistoryWriter(DEMO_TICKETS, 5, 3, datetime(2026, 3, 20, 12), ["dev@example.com"],
+                            {"SPRINT_DAYS": 14}).generate()
     events = insert_history(console_db, tickets, actor="import@example.com")
     [entry] = console_db.scalars(select(AuditEntry)).all()
     details = json.loads(entry.details)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from console.deflection import insights, metrics, rootcause, sprints
 from console.deflection.metrics import StatsFilter
 from console.deflection.models import Ticket
+from admin_tasks.shop import DEMO_TICKETS
 from console.demo.history import HistoryWriter, load_history
 
 NOW = datetime(2026, 6, 30, 12, 0)
@@ -16,7 +17,7 @@ CONFIG = {"SPRINT_DAYS": 14, "SPRINT_START": datetime(2024, 1, 1).date()}
 
 
 def generated(seed: int, days: int = 60):
-    tickets = HistoryWriter(seed, days, NOW, ROTA, CONFIG).generate()
+    tickets = HistoryWriter(DEMO_TICKETS, seed, days, NOW, ROTA, CONFIG).generate()
     return [(t["ref"], t["team"], t["created_at"], [(e.kind, e.created_at, e.task, e.run_status, e.assignee)
                                                     for e in t["events"]]) for t in tickets]
 
@@ -27,7 +28,7 @@ def test_the_same_seed_and_day_give_the_same_history_and_another_seed_another():
 
 
 def test_nothing_happens_after_now_and_escalations_follow_the_rotation():
-    tickets = HistoryWriter(1, 60, NOW, ROTA, CONFIG).generate()
+    tickets = HistoryWriter(DEMO_TICKETS, 1, 60, NOW, ROTA, CONFIG).generate()
     events = [event for ticket in tickets for event in ticket["events"]]
     assert max(event.created_at for event in events) <= NOW
     assignees = {event.assignee for event in events if event.kind == "escalated"}
@@ -82,14 +83,14 @@ def test_agents_name_a_tool_by_the_title_they_see_never_by_its_task_name(app):
     with app.app_context():
         names = {spec.name for spec in app.extensions["task_registry"]}
         titles = {spec.title for spec in app.extensions["task_registry"]}
-        tickets = HistoryWriter(2, 365, NOW, ROTA, CONFIG).generate()
+        tickets = HistoryWriter(DEMO_TICKETS, 2, 365, NOW, ROTA, CONFIG).generate()
     named = {event.missing_tool for ticket in tickets for event in ticket["events"] if event.kind == "escalated"}
     assert named & titles and not named & names
 
 
 def test_every_demo_escalation_names_the_tool_that_would_have_helped(app):
     with app.app_context():
-        tickets = HistoryWriter(2, 365, NOW, ROTA, CONFIG).generate()
+        tickets = HistoryWriter(DEMO_TICKETS, 2, 365, NOW, ROTA, CONFIG).generate()
     answers = [event.missing_tool for ticket in tickets for event in ticket["events"] if event.kind == "escalated"]
     assert len(answers) > 1000 and all(answer.strip() for answer in answers)  # required since the workflow asks it
 
@@ -106,3 +107,11 @@ def test_the_demo_ranking_lists_only_tools_that_are_missing(loaded, console_db, 
     # Escalations from before a task shipped name it by its title: they are asked-for tools that exist now.
     shipped = ("refund", "anonymize", "unlock", "cancel")
     assert not [answer for answer in answers if any(word in answer.lower() for word in shipped)], answers
+
+
+def test_a_product_without_a_ticket_story_gets_no_history(app, monkeypatch):
+    # The story is the product's: the console makes up no tickets about a shop for another product.
+    monkeypatch.setattr(type(app.extensions["product"]), "ticket_story", property(lambda _self: None))
+    with app.app_context():
+        assert load_history(app, seed=0, history_days=30) == [
+            "Ticket history: none (the product package tells no demo story: DEMO_TICKETS)"]

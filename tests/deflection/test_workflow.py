@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from console.audit.models import AuditEntry
 from console.deflection.models import Ticket, TicketEvent
 from console.deflection.ticket_refs import TicketError
-from console.deflection.workflow import log_dev_time, open_escalations, parse_outcome, record_outcome
+from console.deflection.workflow import categories, log_dev_time, open_escalations, parse_outcome, record_outcome
 
 
 FIVE_WHYS = {"why_1": "a", "why_2": "b", "why_3": "c", "why_4": "d", "root_cause": "e", "action_kind": "runbook",
@@ -137,3 +137,13 @@ def test_open_escalations_come_oldest_or_newest_first_and_count_per_developer(ap
     assert [t.ref for t in open_escalations(console_db, None, limit=2, newest_first=True)] == ["O-3", "O-2"]
     assert count_open_escalations(console_db, developer="a@example.com") == 2
     assert count_open_escalations(console_db, developer="b@example.com") == 1
+
+
+def test_the_categories_offered_come_from_the_config_else_the_products_ticket_story(app, monkeypatch):
+    with app.app_context():
+        assert categories() == ["account", "orders", "payments", "privacy", "general"]  # the demo shop's story
+        monkeypatch.setitem(app.config, "TICKET_CATEGORIES", "Billing, accounts ,billing")
+        assert categories() == ["billing", "accounts"]
+        monkeypatch.setitem(app.config, "TICKET_CATEGORIES", "")
+        monkeypatch.setattr(type(app.extensions["product"]), "ticket_story", property(lambda _self: None))
+        assert categories() == ["account", "billing", "privacy", "general"]  # nothing of a shop for another product

@@ -30,6 +30,12 @@ def package(tmp_path, monkeypatch):
     ('EMAIL_TEMPLATES = ["welcome", ""]\n', "EMAIL_TEMPLATES"),
     ("demo_records = []\n", "demo_records"),
     ("load_demo_data = 3\n", "load_demo_data"),
+    ("DEMO_TICKETS = []\n", "DEMO_TICKETS"),
+    ("from console.product import TicketStory\nDEMO_TICKETS = TicketStory(problems=[])\n", "DEMO_TICKETS"),
+    ('from console.product import Problem\nP = Problem("billing", "", None, 1.1, "", "knowledge", 20, 1)\n',
+     "DEMO_TICKETS"),  # neither a task nor a missing tool: the ranking would have nothing to name
+    ('from console.product import Problem\nP = Problem("billing", "", "t", 0.5, "", "urgent", 20, 1)\n',
+     "DEMO_TICKETS"),
 ])
 def test_a_malformed_hook_stops_loading_naming_the_package_and_field(package, extra, field):
     name = package(extra)
@@ -40,7 +46,7 @@ def test_a_malformed_hook_stops_loading_naming_the_package_and_field(package, ex
 def test_a_package_without_hooks_has_no_tables_templates_or_demo_data(package):
     product = load_product(package())
     assert product.metadata is None and product.email_templates == frozenset()
-    assert product.demo_records(None) == [] and not product.owns_schema()
+    assert product.demo_records(None) == [] and not product.owns_schema() and product.ticket_story is None
     with pytest.raises(NoDemoData, match="has no demo data"):
         product.load_demo_data(None, customers=1, seed=0, progress=False)
 
@@ -49,4 +55,5 @@ def test_the_demo_shop_declares_every_hook():
     product = load_product("admin_tasks.shop")
     assert isinstance(product.metadata, MetaData) and "customers" in product.metadata.tables
     assert "refund_issued" in product.email_templates
+    assert "refund_order" in {problem.task for problem in product.ticket_story.problems}
     assert product.owns_schema()
