@@ -77,12 +77,12 @@ def bare_unlock(engine, email: str) -> None:
 
 
 def console_unlock(app, email: str, ticket: str) -> None:
-    from console.auth.services import find_user
+    from console.auth.services import acting_user
     from console.db import console_session
     from console.tasks.runner import RunRequest, start_run
 
     with app.app_context():
-        user = find_user(console_session(), AGENT)
+        user = acting_user(console_session().connection(), AGENT)  # as `tasks run --as` finds them
         run = start_run(RunRequest(task=TASK, params={"email": email}, ticket=ticket, reason=REASON, actor=user,
                                    source="cli"))
         if run.status != "succeeded":

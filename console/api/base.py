@@ -8,8 +8,8 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from console.auth import remember_token
-from console.auth.services import active_token
-from console.db import console_session
+from console.auth.services import bearer_user
+from console.db import console_reads
 from console.extensions import csrf
 from console.permissions import role_refusal, user_can
 
@@ -56,11 +56,11 @@ def _authenticate():
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, token = header.partition(" ")
-        row = active_token(console_session(), token.strip()) if scheme.lower() == "bearer" else None
-        if row is None:
+        found = bearer_user(console_reads(), token.strip()) if scheme.lower() == "bearer" else None
+        if found is None:
             return error_response(401, "unauthorized", "the bearer token is missing, unknown or revoked")
-        g.api_user = row.user
-        remember_token(row)
+        g.api_user = found[0]
+        remember_token(found[1])
         return None
     if current_user.is_authenticated:
         if request.method not in ("GET", "HEAD", "OPTIONS"):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from console.audit.checkpoints import add_checkpoint, is_due, newest_checkpoint, policy_for
 from console.audit.models import GENESIS, AuditEntry, AuditHead
 from console.db import utcnow
+from console.direct import send
 from console.engines import READS_ALONE
 from console.jsontext import Encoded, canonical_json, jsonable, quote as _quote, text as _text
 
@@ -166,14 +167,14 @@ def _lock_head(conn, along: tuple | None) -> tuple:
     Elsewhere it runs just before the lock, in the same transaction.
     """
     if along is None:
-        return conn.execute(_BUMP).first(), None
+        return send(conn, _BUMP).first(), None
     statement, params = along[0], along[1]
     names_row = len(along) > 2
     if conn.dialect.name != "postgresql":
         written = conn.execute(statement, params)
         row_id = written.scalar_one() if names_row else None
         return conn.execute(_BUMP).first(), row_id
-    head = conn.execute(_bump_with(statement, names_row), params).first()
+    head = send(conn, _bump_with(statement, names_row), params).first()
     if not names_row:
         return head, None
     return (head if head.seq is not None else None), head.along_id
@@ -255,7 +256,7 @@ def append(
                                            head.checkpoint_at)
     params = {f"entry_{name}": value for name, value in row.items()}
     for statement in _writes(conn.dialect.name, signed):
-        conn.execute(statement, params)
+        send(conn, statement, params)
     if signed:
         add_checkpoint(conn, policy.key, head.seq, chain_hash, fields["created_at"], note_on_head=False)
     session.info.setdefault(PENDING_ENTRIES, []).append(

@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, select
 from console.auth.identity import SignedInUser
 from console.auth.models import ApiToken, StaffUser
 from console.db import console_reads
+from console.direct import send
 from console.extensions import login_manager
 
 
@@ -22,9 +23,9 @@ _SIGNED_IN = (select(*(StaffUser.__table__.c[name] for name in SignedInUser.COLU
                      StaffUser.session_version == bindparam("version")))
 
 
-def remember_token(row: ApiToken) -> None:
+def remember_token(issued_by_id: int | None) -> None:
     """Keep, for this request, who issued the bearer token it came with (four-eyes counts them too)."""
-    g.token_issuer_id = row.issued_by_id
+    g.token_issuer_id = issued_by_id
 
 
 def token_issuer_id() -> int | None:
@@ -41,7 +42,7 @@ def _load_user(cookie_id: str) -> SignedInUser | None:
         user_id, version = (int(part) for part in cookie_id.split(":", 1))
     except (ValueError, AttributeError):
         return None
-    row = console_reads().execute(_SIGNED_IN, {"id": user_id, "version": version}).first()
+    row = send(console_reads(), _SIGNED_IN, {"id": user_id, "version": version}).first()
     return None if row is None else SignedInUser(*row)
 
 

@@ -7,13 +7,15 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from console.audit.chain import AuditUnavailable, append, record_event
-from console.auth.identity import StaffIdentity
+from console.auth.identity import SignedInUser, StaffIdentity
 from console.auth.models import ROLES, ApiToken, StaffUser
 from console.db import utcnow
+from console.direct import send
 
 # OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): the library default (64 MiB, 4 lanes)
 # took 0.5 s per login on a 2-core host, which is a denial-of-service lever, not extra safety.
@@ -43,6 +45,31 @@ def hash_password(password: str) -> str:
 
 def find_user(session: Session, email: str) -> StaffUser | None:
     return session.scalar(select(StaffUser).where(StaffUser.email == normalize_email(email)))
+
+
+_USERS, _TOKENS = StaffUser.__table__, ApiToken.__table__
+_ACTING = [_USERS.c[name] for name in SignedInUser.COLUMNS]
+_ACTOR = select(*_ACTING).where(_USERS.c.email == bindparam("email"))
+_BEARER = (select(*_ACTING, _TOKENS.c.issued_by_id).select_from(_TOKENS.join(_USERS, _TOKENS.c.user_id == _USERS.c.id))
+           .where(_TOKENS.c.token_hash == bindparam("digest"), _TOKENS.c.revoked_at.is_(None)))
+
+
+def acting_user(conn: Connection, email: str) -> SignedInUser | None:
+    """The staff user of this email as a request or command acts as them (a copy of their row, one statement:
+    loading the ORM object cost a CLI run about 500 Python calls); None when there is none."""
+    row = send(conn, _ACTOR, {"email": normalize_email(email)}).first()
+    return None if row is None else SignedInUser(*row)
+
+
+def bearer_user(conn: Connection, token: str) -> tuple[SignedInUser, int | None] | None:
+    """(the user a live bearer token acts as, who issued it), or None for an unknown or revoked token or a
+    disabled user: `active_token`'s rule, in one statement that loads no ORM object."""
+    if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = send(conn, _BEARER, {"digest": _token_digest(token)}).first()
+    if row is None or not row.active:
+        return None
+    return SignedInUser(*row[:-1]), row.issued_by_id
 
 
 def clean_email(email) -> str:

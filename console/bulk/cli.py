@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from console.auth.services import find_user
+from console.auth.services import acting_user
 from console.bulk.jobs import run_worker
 from console.bulk.planning import preview_plan
 from console.bulk.queue import BulkThread
@@ -83,7 +83,7 @@ def bulk(name: str, csv_file: Path, as_email: str, ticket: str, reason: str, dry
     app = command_app()
     with app.app_context():
         expect_writes()
-        user = find_user(console_session(), as_email)
+        user = acting_user(console_session().connection(), as_email)
         if user is None or not user.active:
             raise click.ClickException(f"--as: no active staff user {as_email}")
         try:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from console.deflection.models import EventRollup, OutcomeRollup, TicketEvent, TicketRollup
 from console.deflection.outcome import TERMINAL_RUN_STATUSES
+from console.direct import send
 
 TICKET_KEY = ("grain", "day", "team", "category", "outcome", "escalation_class", "task", "false_deflection", "missing_tool")
 TICKET_MEASURES = ("tickets", "dev_minutes", "timed")
@@ -193,7 +194,7 @@ def _upsert_with_event(session, deltas: dict, event: dict) -> bool:
     values = {f"event_{name}": value for name, value in event.items()}
     for i, row in enumerate(rows):
         values.update((f"row{i}_{name}", value) for name, value in row.items())
-    session.execute(statement, values)
+    send(session, statement, values)
     return True
 
 

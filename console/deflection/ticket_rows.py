@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from console.deflection.models import Ticket, TicketEvent
+from console.direct import send
 
 _TICKETS = Ticket.__table__
 _EVENTS = TicketEvent.__table__
@@ -46,7 +47,9 @@ def _open_statement(dialect: str):
     if dialect not in _CREATES:
         columns = [_TICKETS.c[name] for name in TICKET_COLUMNS]
         if dialect == "postgresql":
-            statement = pg_insert(_TICKETS)
+            # Every column but the key a value of its own, as opening() gives them: compiled once, sent as it is.
+            given = (*TICKET_COLUMNS, "created_at", "updated_at")
+            statement = pg_insert(_TICKETS).values({name: bindparam(name) for name in given if name != "id"})
             _CREATES[dialect] = (statement.on_conflict_do_update(index_elements=[_TICKETS.c.ref],
                                                                  set_={"ref": statement.excluded.ref})
                                  .returning(*columns, literal_column("xmax = 0").label("created")))
@@ -65,7 +68,7 @@ def lock_ticket(session: Session, ref: str, opening: Callable[[], dict]) -> tupl
     conn = session.connection()
     dialect = conn.dialect.name
     if dialect == "postgresql":
-        row = conn.execute(_open_statement(dialect), {**opening(), "ref": ref}).one()._asdict()
+        row = send(conn, _open_statement(dialect), {**opening(), "ref": ref}).one()._asdict()
         return SimpleNamespace(**row), row.pop("created")
     row = conn.execute(_LOCKED, {"ref": ref}).first()
     if row is None:

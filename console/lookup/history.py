@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.engine import Connection
 
 from console.deflection.models import Ticket
+from console.direct import send
 from console.lookup.records import RecordPage, fill_value
 from console.tasks.models import TaskRun
 from console.tasks.spec import record_key, subject_from_params
@@ -91,13 +92,13 @@ def runs_about(conn: Connection, about: Subject) -> list | None:
         return None
     # Core, not the ORM: these rows are only read, and the ORM's per-statement bookkeeping is pure cost.
     if about.order_id is not None:
-        return conn.execute(_statement(TaskRun, "order_id", RUN_COLUMNS), {"value": about.order_id}).all()
+        return send(conn, _statement(TaskRun, "order_id", RUN_COLUMNS), {"value": about.order_id}).all()
     if about.customer:  # as runs record it
-        return conn.execute(_statement(TaskRun, "customer", RUN_COLUMNS), {"value": about.customer.lower()}).all()
+        return send(conn, _statement(TaskRun, "customer", RUN_COLUMNS), {"value": about.customer.lower()}).all()
     if not about.keys:
         return None
-    return conn.execute(_on_record(len(about.keys)), {"record": about.record,
-                                                      **{f"key{n}": key for n, key in enumerate(about.keys)}}).all()
+    return send(conn, _on_record(len(about.keys)), {"record": about.record,
+                                                    **{f"key{n}": key for n, key in enumerate(about.keys)}}).all()
 
 
 def _on_record(count: int):
@@ -117,4 +118,4 @@ def tickets_about(conn: Connection, customer: str) -> list | None:
     """The latest tickets about the customer (by email); None when the record has no customer subject."""
     if not customer or not _present(conn, Ticket):
         return None
-    return conn.execute(_statement(Ticket, "customer", TICKET_COLUMNS), {"value": customer}).all()
+    return send(conn, _statement(Ticket, "customer", TICKET_COLUMNS), {"value": customer}).all()

@@ -15,6 +15,8 @@ from sqlalchemy import Select, and_, bindparam, or_, text, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from console.direct import send
+
 PAGE_SIZE = 25
 DIRECTIONS = ("first", "after", "before", "last")
 
@@ -194,7 +196,7 @@ def keyset_page(session: Session | Connection, statement: Select, sort: SortOrde
     statement = page_statement(statement, sort, direction=direction, after=bool(values), size=size,
                                dialect=dialect_name(session))
     bound = {**params, **values} if params else values
-    rows = session.execute(statement, bound).all()
+    rows = send(session, statement, bound).all()
     more = len(rows) > size
     rows = rows[:size]
     if backwards:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
+from console.direct import send
 from console.lookup.listing import token
 from console.lookup.paging import prebuilt
 from console.product.declare import BelongsTo
@@ -69,7 +70,7 @@ def load(conn: Connection, schema: ProductSchema, reflected: ReflectedRecord, ra
     key = parse_key(reflected, raw_key)
     if key is None:
         return None
-    row = conn.execute(reflected.statement(("one", "detail")), {"key": key}).first()
+    row = send(conn, reflected.statement(("one", "detail")), {"key": key}).first()
     if row is None:
         return None
     page = RecordPage(reflected, row)
@@ -77,12 +78,11 @@ def load(conn: Connection, schema: ProductSchema, reflected: ReflectedRecord, ra
         other = schema.record(relation.record)
         if isinstance(relation, BelongsTo):
             value = page.values[relation.via]
-            rows = [] if value is None else conn.execute(other.statement(("one", "list")), {"key": value}).all()
+            rows = [] if value is None else send(conn, other.statement(("one", "list")), {"key": value}).all()
             page.related.append(Related(relation.label, other, relation.via, False, rows))
         else:
             # One more than the relation shows: whether to link to the rest.
-            rows = conn.execute(other.statement(("children", relation.via, relation.limit + 1)),
-                                {"parent": key}).all()
+            rows = send(conn, other.statement(("children", relation.via, relation.limit + 1)), {"parent": key}).all()
             page.related.append(Related(relation.label, other, relation.via, True, rows[:relation.limit],
                                         more=len(rows) > relation.limit))
     return page
@@ -122,7 +122,7 @@ def _titles(conn: Connection, other: ReflectedRecord, keys: list) -> list:
         return []
     names = _key_names(len(keys))
     padded = keys + keys[-1:] * (len(names) - len(keys))
-    return conn.execute(_titles_statement(other, names), dict(zip(names, padded))).all()
+    return send(conn, _titles_statement(other, names), dict(zip(names, padded))).all()
 
 
 def parents(conn: Connection, schema: ProductSchema, reflected: ReflectedRecord, rows,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from sqlalchemy import func, literal_column, union_all
 from sqlalchemy.engine import Connection
 
+from console.direct import send
 from console.lookup.paging import cursor_values, dialect_name, page_statement, prebuilt
 
 # Where the round trips are dearest: SQLite runs in-process, and MariaDB's substring steps choose between
@@ -51,4 +52,4 @@ def walk(conn: Connection, key: tuple, steps: list, start: int, direction: str, 
     values = cursor_values(steps[start].sort, direction, cursor)
     statement = _statement(key, steps, start, direction, bool(values), size, dialect_name(conn))
     params = {**steps[-1].params, **values}  # each step binds its own values and those of the steps before it
-    return [(row[-1], row) for row in conn.execute(statement, params).all()]
+    return [(row[-1], row) for row in send(conn, statement, params).all()]

@@ -188,7 +188,7 @@ def exit_with_error(exc) -> None:
 def run(name: str, as_email: str, ticket: str, reason: str, pairs: tuple[str, ...], dry_run: bool,
         idempotency_key: str | None):
     """Preview the task, then run it (audited, linked to the ticket). Exit 1 when refused, 2 when invalid."""
-    from console.auth.services import find_user
+    from console.auth.services import acting_user
     from console.db import console_session, expect_writes
     from console.tasks.runner import RunRequest, TaskError, preview, start_run
 
@@ -196,7 +196,7 @@ def run(name: str, as_email: str, ticket: str, reason: str, pairs: tuple[str, ..
     app = command_app()
     with app.app_context():
         expect_writes()  # beside a serving console on SQLite, wait for the write lock rather than fail
-        user = find_user(console_session(), as_email)
+        user = acting_user(console_session().connection(), as_email)
         if user is None or not user.active:
             raise click.ClickException(f"--as: no active staff user {as_email}")
         request = RunRequest(task=name, params=params, ticket=ticket, reason=reason, actor=user,

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import String, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from console.direct import send
 from console.folding import folded
 from console.formatting import column_kind
 from console.jsontext import jsonable
@@ -151,7 +152,7 @@ class TaskContext:
 
         statement = self._tables.statement(("read", table_name, key is not None, tuple(comparisons), locked, limit),
                                            build)
-        rows = [dict(row._mapping) for row in self._connection().execute(statement, values)]
+        rows = [row._asdict() for row in send(self._connection(), statement, values)]
         if rows:
             self._notice(table_name, rows[0])
         return rows
@@ -248,7 +249,7 @@ class TaskContext:
             bound[f"ctx_v{i}"] = changed[name]
             if checks[i] != "null":
                 bound[f"ctx_c{i}"] = current[name]
-        result = self._connection().execute(statement, bound)
+        result = send(self._connection(), statement, bound)
         if result.rowcount != 1:
             raise Refusal(f"{thing(table)} {key} changed while you were working; preview again")
         self._record_update(table, key, {name: current[name] for name in changed}, changed)

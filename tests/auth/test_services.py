@@ -2,12 +2,13 @@
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from console.audit.models import AuditEntry
 from console.auth.models import ApiToken, StaffUser
-from console.auth.services import (AccountError, authenticate, create_token, create_user, set_active,
-                                   update_account)
+from console.auth.services import (AccountError, acting_user, authenticate, bearer_user, create_token, create_user,
+                                   set_active, update_account)
+from console.db import utcnow
 from tests.conftest import TEST_PASSWORD, AuthActions
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -123,3 +124,25 @@ def test_create_user_normalises_and_validates_the_email_and_requires_a_password(
         with pytest.raises(AccountError) as raised:
             create_user(console_db, email, "agent", password)
         assert raised.value.field == field
+
+
+def test_a_bearer_token_acts_as_its_live_user_with_whoever_issued_it(console_db, make_user):
+    user, admin = make_user("agent"), make_user("admin")
+    token = create_token(console_db, user, "script", actor=admin)
+    conn = console_db.connection()
+    acting, issuer = bearer_user(conn, token)
+    assert (acting.id, acting.email, acting.role, acting.active, issuer) == (user.id, user.email, "agent", True, admin.id)
+    assert bearer_user(conn, "sc_" + "0" * 40) is None and bearer_user(conn, "not-a-token") is None
+    user.active = False  # disabled without its tokens revoked (set_active revokes them): still refused
+    console_db.flush()
+    assert bearer_user(conn, token) is None
+    user.active = True
+    console_db.execute(update(ApiToken).where(ApiToken.user_id == user.id).values(revoked_at=utcnow()))
+    assert bearer_user(conn, token) is None
+
+
+def test_a_command_acts_as_the_user_of_an_email_whatever_its_case(console_db, make_user):
+    user = make_user("lead")
+    acting = acting_user(console_db.connection(), user.email.upper())
+    assert (acting.id, acting.role, acting.team) == (user.id, "lead", user.team)
+    assert acting_user(console_db.connection(), "nobody@example.com") is None

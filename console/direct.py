@@ -1,0 +1,149 @@
+"""Prebuilt statements sent straight to PostgreSQL's driver, on a SQLAlchemy connection's transaction.
+
+An audited run sends nine statements, and SQLAlchemy's way from `execute()` to the driver and back (the
+compiled cache, an execution context, the parameters' processing, a result's metadata from the cursor's
+description) cost about 100 Python calls a statement on top of psycopg's own 55: a quarter of the run
+(bench --suite calls). `send()` compiles a statement once and hands its SQL and parameters to the psycopg
+cursor of the same connection, in the same transaction, and gives back the rows as named tuples.
+
+It takes over only where that changes nothing:
+- PostgreSQL through psycopg, whose driver converts the types itself (on SQLite and MySQL, SQLAlchemy
+  converts times and booleans): elsewhere, for a Session, and on a connection with event listeners (tests
+  that watch statements), echo or a schema map, it is plain `execute()`;
+- statements whose compiled form SQLAlchemy would not change at execution time: no result processor, no
+  default worked out per row (the clock), no expanding IN list; a parameter's processor (a Boolean's check)
+  and a plain default (an empty text) are applied as SQLAlchemy applies them. Any other statement goes to
+  `conn.execute()` for good, as does a call that leaves out a parameter or gives a value of the wrong type
+  (so that SQLAlchemy says what is wrong, as it would have);
+- a driver error is raised as SQLAlchemy raises it (IntegrityError, OperationalError...), through the
+  connection's own handler, which also invalidates a connection the server dropped.
+
+Only what the callers ask of a result exists: `first()`, `one()`, `scalar()`, `scalar_one()`, `all()`,
+iteration and `rowcount`; a row's columns by position, by name (`row.seq`), `row._fields`, `row._asdict()`
+and `row._mapping` (a dict), as on SQLAlchemy's rows.
+"""
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+from sqlalchemy import exc
+from sqlalchemy.engine import Connection
+
+# id(statement) -> (statement, dialect, how it is sent): the statement is kept so that its id is never another's.
+_PREPARED: dict[int, tuple[Any, Any, Any]] = {}
+_LIMIT = 512  # statements built per call (rare) are forgotten wholesale past this many
+_BY_SQLALCHEMY = object()  # this statement goes through conn.execute()
+
+
+class Sent:
+    """The rows a statement sent straight to the driver gave back."""
+
+    __slots__ = ("rows", "rowcount")
+
+    def __init__(self, rows: list, rowcount: int):
+        self.rows = rows
+        self.rowcount = rowcount
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def all(self) -> list:
+        return self.rows
+
+    def first(self):
+        return self.rows[0] if self.rows else None
+
+    def one(self):
+        if len(self.rows) != 1:
+            raise exc.NoResultFound("No row was found when one was required") if not self.rows else \
+                exc.MultipleResultsFound("Multiple rows were found when exactly one was required")
+        return self.rows[0]
+
+    def scalar(self):
+        return self.rows[0][0] if self.rows else None
+
+    def scalar_one(self):
+        return self.one()[0]
+
+
+def _prepare(conn: Connection, statement):
+    """(SQL, the fixed parameters' values, the names every call must give, the processors of the parameters
+    a call gives, the row type or None), or _BY_SQLALCHEMY when the compiled statement needs SQLAlchemy at
+    execution time."""
+    compiled = statement.compile(dialect=conn.dialect)
+    if (compiled.post_compile_params or compiled.literal_execute_params or compiled.escaped_bind_names
+            or compiled.positiontup is not None):
+        return _BY_SQLALCHEMY
+    fixed = compiled.construct_params(_check=False)
+    # A column default the statement leaves to SQLAlchemy ("prefetch") is a fixed value when it is a plain one
+    # (an empty text, False); one worked out per row (the clock) is SQLAlchemy's to call.
+    prefetched = [(column, column.default) for column in compiled.insert_prefetch]
+    prefetched += [(column, column.onupdate) for column in compiled.update_prefetch]
+    for column, default in prefetched:
+        if default is None or not default.is_scalar:
+            return _BY_SQLALCHEMY
+        fixed[compiled._within_exec_param_key_getter(column)] = default.arg
+    processors = dict(compiled._bind_processors)  # a Boolean's check that it is one, for instance
+    for name, process in processors.items():
+        if name in fixed and fixed[name] is not None:
+            fixed[name] = process(fixed[name])
+    columns = compiled._result_columns
+    names = [column[0] for column in columns]
+    if len(set(names)) != len(names) or not all(name.isidentifier() and name[0] != "_" for name in names):
+        return _BY_SQLALCHEMY
+    try:
+        if any(column[3]._cached_result_processor(conn.dialect, None) is not None for column in columns):
+            return _BY_SQLALCHEMY
+    except exc.SQLAlchemyError:  # a type that decides by the column's type in the result (PostgreSQL's numeric)
+        return _BY_SQLALCHEMY
+    required = frozenset(name for name, bind in compiled.binds.items() if bind.required)
+    return compiled.string, fixed, required, processors, _row_type(names) if columns else None
+
+
+def _row_type(names: list[str]) -> type:
+    """A named tuple of these columns, which also answers `row._mapping` as SQLAlchemy's rows do."""
+    return type("Row", (namedtuple("Row", names),), {"__slots__": (), "_mapping": property(lambda row: row._asdict())})
+
+
+def send(conn: Connection, statement, params: dict | None = None):
+    """Run a prebuilt statement (its parameters all named bindparams or fixed values) on `conn`'s transaction;
+    a `Sent` straight from the driver where that changes nothing, else SQLAlchemy's own result (always for a
+    Session, whose execute() flushes first)."""
+    if (not isinstance(conn, Connection) or conn.dialect.driver != "psycopg" or conn._has_events or conn.engine._has_events or conn._echo
+            or "schema_translate_map" in conn._execution_options):
+        return conn.execute(statement, params)
+    held = _PREPARED.get(id(statement))
+    if held is None or held[0] is not statement or held[1] is not conn.dialect:
+        if len(_PREPARED) >= _LIMIT:
+            _PREPARED.clear()
+        held = _PREPARED[id(statement)] = (statement, conn.dialect, _prepare(conn, statement))
+    how = held[2]
+    if how is _BY_SQLALCHEMY:
+        return conn.execute(statement, params)
+    sql, fixed, required, processors, row = how
+    transaction = conn.get_transaction()
+    if (transaction is not None and not transaction.is_active) or not required.issubset(params or ()):
+        return conn.execute(statement, params)  # which raises what SQLAlchemy says of it
+    values = {**fixed, **params} if params else fixed
+    if processors and params:
+        try:
+            for name, process in processors.items():
+                if name in params:
+                    values[name] = process(params[name])
+        except Exception:  # a value of the wrong type: SQLAlchemy says so as it does (StatementError)
+            return conn.execute(statement, params)
+    if transaction is None:
+        conn.begin()  # what execute() does first: SQLAlchemy's transaction, which its commit ends
+    cursor = None
+    try:
+        cursor = conn.connection.dbapi_connection.cursor()  # a connection the server dropped fails here
+        cursor.execute(sql, values)
+        rows = cursor.fetchall() if row is not None else []
+        count = cursor.rowcount
+    except Exception as error:
+        conn._handle_dbapi_exception(error, sql, values, cursor, None)  # raises SQLAlchemy's exception
+    finally:
+        if cursor is not None:
+            cursor.close()
+    return Sent([row._make(found) for found in rows] if row is not None else rows, count)

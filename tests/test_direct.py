@@ -1,0 +1,113 @@
+"""console.direct: prebuilt statements sent straight to psycopg, in the SQLAlchemy connection's transaction.
+
+On PostgreSQL the rows come from the driver; a statement that needs SQLAlchemy at execution time, a
+connection with listeners, and SQLite get SQLAlchemy's own `execute()`. Either way a caller sees the same
+rows, the same errors and the same transaction. These run on the console database of the run (SQLite, or
+PostgreSQL with TEST_DATABASE_URL), in a table of their own.
+"""
+from datetime import datetime
+
+import pytest
+from sqlalchemy import (Boolean, Column, DateTime, Integer, MetaData, String, Table, bindparam, event, func, insert,
+                        select, update)
+from sqlalchemy.exc import IntegrityError, StatementError
+
+from console import direct
+from console.direct import Sent, send
+from console.engines import make_engine
+
+METADATA = MetaData()
+THINGS = Table("direct_things", METADATA, Column("id", Integer, primary_key=True), Column("name", String(40), unique=True),
+               Column("done", Boolean, nullable=False, default=False),
+               Column("made_at", DateTime, nullable=False, default=datetime.utcnow))
+ADD = insert(THINGS).values(id=bindparam("id"), name=bindparam("name"), done=bindparam("done"),
+                            made_at=bindparam("made_at")).returning(THINGS.c.id, THINGS.c.name)
+ADD_UNDONE = insert(THINGS).values(id=bindparam("id"), name=bindparam("name"), made_at=bindparam("made_at"))
+ADD_NOW = insert(THINGS).values(id=bindparam("id"), name=bindparam("name"))  # made_at: the clock, per row
+NAMED = select(THINGS.c.id, THINGS.c.name, THINGS.c.done).where(THINGS.c.name == bindparam("name"))
+RENAME = update(THINGS).where(THINGS.c.id == bindparam("key")).values(name=bindparam("name"))
+WHEN = datetime(2026, 12, 7, 9, 30)
+
+
+@pytest.fixture
+def engine(database_urls):
+    engine = make_engine(database_urls["console"])
+    METADATA.create_all(engine)
+    yield engine
+    METADATA.drop_all(engine)
+    engine.dispose()
+
+
+def _driver_sends(engine) -> bool:
+    return engine.dialect.driver == "psycopg"
+
+
+def test_rows_come_back_by_name_in_the_connections_transaction(engine):
+    with engine.connect() as conn:
+        added = send(conn, ADD, {"id": 1, "name": "first", "done": True, "made_at": WHEN})
+        assert isinstance(added, Sent) is _driver_sends(engine)
+        row = added.one()
+        assert (row.id, row.name) == (1, "first") and row._asdict() == {"id": 1, "name": "first"}
+        assert send(conn, RENAME, {"key": 1, "name": "renamed"}).rowcount == 1
+        found = send(conn, NAMED, {"name": "renamed"})
+        assert [tuple(r) for r in found] == [(1, "renamed", True)]
+        assert send(conn, NAMED, {"name": "renamed"}).scalar_one() == 1
+        assert send(conn, NAMED, {"name": "nobody"}).first() is None
+        assert send(conn, NAMED, {"name": "nobody"}).scalar() is None
+        conn.rollback()  # what was sent is the transaction's: rolled back with it
+        assert conn.execute(select(func.count()).select_from(THINGS)).scalar() == 0
+
+
+def test_a_statement_sent_first_begins_the_transaction_that_commit_ends(engine):
+    with engine.connect() as conn:
+        send(conn, ADD, {"id": 2, "name": "kept", "done": False, "made_at": WHEN})
+        assert conn.in_transaction()
+        conn.commit()
+    with engine.connect() as conn:
+        assert conn.execute(select(THINGS.c.name)).scalars().all() == ["kept"]
+
+
+def test_a_plain_default_is_written_and_a_clock_default_is_left_to_sqlalchemy(engine):
+    with engine.connect() as conn:
+        send(conn, ADD_UNDONE, {"id": 3, "name": "undone", "made_at": WHEN})  # done: False, the column's default
+        send(conn, ADD_NOW, {"id": 4, "name": "now"})
+        rows = {r.name: (r.done, r.made_at) for r in conn.execute(select(THINGS))}
+        assert rows["undone"] == (False, WHEN)
+        assert rows["now"][0] is False and rows["now"][1] > WHEN
+        if _driver_sends(engine):
+            assert direct._PREPARED[id(ADD_NOW)][2] is direct._BY_SQLALCHEMY
+            assert direct._PREPARED[id(ADD_UNDONE)][2] is not direct._BY_SQLALCHEMY
+
+
+def test_errors_are_sqlalchemys(engine):
+    with engine.connect() as conn:
+        send(conn, ADD, {"id": 5, "name": "twice", "done": False, "made_at": WHEN})
+        with pytest.raises(IntegrityError):
+            send(conn, ADD, {"id": 6, "name": "twice", "done": False, "made_at": WHEN})
+        conn.rollback()
+        with pytest.raises(StatementError, match="A value is required for bind parameter 'made_at'"):
+            send(conn, ADD, {"id": 7, "name": "no time", "done": False})
+        conn.rollback()
+        with pytest.raises(StatementError, match="Not a boolean value"):  # the Boolean type's own check
+            send(conn, ADD, {"id": 8, "name": "maybe", "done": "maybe", "made_at": WHEN})
+
+
+def test_a_connection_with_listeners_sees_every_statement(engine):
+    seen = []
+    event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    with engine.connect() as conn:
+        result = send(conn, ADD, {"id": 9, "name": "watched", "done": False, "made_at": WHEN})
+        assert not isinstance(result, Sent) and result.one().name == "watched"
+        conn.rollback()
+    assert len(seen) == 1 and seen[0].startswith("INSERT INTO direct_things")
+
+
+def test_a_connection_the_server_dropped_fails_as_sqlalchemy_says(engine):
+    from sqlalchemy.exc import DBAPIError
+
+    with engine.connect() as conn:
+        send(conn, NAMED, {"name": "anyone"})
+        conn.connection.dbapi_connection.close()
+        with pytest.raises(DBAPIError) as raised:  # OperationalError, or ProgrammingError on SQLite
+            send(conn, NAMED, {"name": "anyone"})
+        assert raised.value.connection_invalidated  # the pool will not hand it out again
