@@ -16,7 +16,7 @@ from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 
-from console.engines import READS_ALONE, is_postgres, make_engine
+from console.engines import is_postgres, make_engine, reads_alone
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -176,11 +176,7 @@ class Databases:
             if not isinstance(factory.kw.get("bind"), Engine):
                 return None
             conn = engine.connect()
-            # A lone statement sees what it would see in a transaction of its own: no BEGIN, no ROLLBACK.
-            if conn.dialect.name in ("postgresql", "mysql", "mariadb"):
-                conn.execution_options(isolation_level="AUTOCOMMIT")  # at READ COMMITTED
-            elif conn.dialect.name == "sqlite":
-                conn.execution_options(**{READS_ALONE: True})
+            reads_alone(conn)
             self._reads[(database, key)] = conn
         return conn
 
@@ -268,7 +264,7 @@ def _reads(database: str) -> Connection:
 def console_reads() -> Connection:
     """The console connection for what a page only reads there: the signed-in user, a record's runs and tickets.
 
-    As target_reads does for the product: its own connection, in autocommit on PostgreSQL (the user's row
+    As target_reads does for the product: its own connection, in autocommit (the user's row
     costs one round trip, not three); the session's in a request that writes or whose session began.
     """
     return _reads("console")
@@ -278,9 +274,10 @@ def target_reads() -> Connection:
     """The target connection for a page that only reads the product: its lists, searches and records.
 
     A connection of its own, taken from the engine and returned when the app context ends, not the session's:
-    the session's begin, connection and close cost a page about 120 Python calls more. On PostgreSQL it runs
-    in autocommit, so the page sends no BEGIN and no ROLLBACK, two of its six round trips. Nothing that writes
-    to the product may use it, as nothing on it is rolled back (a task's rehearsal uses the session). In a
+    the session's begin, connection and close cost a page about 120 Python calls more. It runs in autocommit
+    (console.engines.reads_alone), so the page sends no BEGIN and no ROLLBACK, two of its six round trips.
+    Nothing that writes to the product may use it, as nothing on it is rolled back (a task's rehearsal uses the
+    session). In a
     request that means to write or whose session already began, and where the sessions are bound to a
     connection (tests bind an outer transaction), it is the session's own connection.
     """

@@ -106,7 +106,38 @@ def make_engine(url: str, *, write_lock: Callable[[Connection], bool] | None = N
     engine = create_engine(url, **kwargs)
     if "pool_pre_ping" not in kwargs:  # an explicit False means no ping at all
         _ping_when_idle(engine)
+    if engine.dialect.driver == "psycopg":
+        _back_in_transactions(engine)
     return engine
+
+
+def reads_alone(conn: Connection) -> None:
+    """Make a connection just taken from the pool run each statement alone, with no BEGIN or ROLLBACK: a
+    page's reads (console.db). A lone statement sees what it would see in a transaction of its own.
+
+    On PostgreSQL, psycopg's own autocommit, which the pool puts back when the connection returns: SQLAlchemy's
+    AUTOCOMMIT level set it and reset it through its characteristics, about 70 Python calls a connection. The
+    audit refuses a connection marked so (console.audit.chain.entry_connection).
+    """
+    if conn.dialect.driver == "psycopg":
+        conn.connection.dbapi_connection.autocommit = True
+        conn.execution_options(**{READS_ALONE: True})
+    elif conn.dialect.name == "sqlite":
+        conn.execution_options(**{READS_ALONE: True})  # our BEGIN is skipped (_fix_pysqlite)
+    else:
+        conn.execution_options(isolation_level="AUTOCOMMIT")  # MySQL and MariaDB, at READ COMMITTED
+
+
+def _back_in_transactions(engine: Engine) -> None:
+    # A connection that read alone goes back to the pool in transactions again, or not at all: the next to
+    # take it may be a session whose writes must commit together (a run, an audit entry).
+    @event.listens_for(engine, "checkin")
+    def _checkin(dbapi_connection, record):
+        if dbapi_connection is not None and dbapi_connection.autocommit:
+            try:
+                dbapi_connection.autocommit = False
+            except Exception:
+                record.invalidate()
 
 
 def _mysql_settings(kwargs: dict) -> None:
