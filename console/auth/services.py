@@ -63,7 +63,7 @@ def acting_user(conn: Connection, email: str) -> SignedInUser | None:
 
 def bearer_user(conn: Connection, token: str) -> tuple[SignedInUser, int | None] | None:
     """(the user a live bearer token acts as, who issued it), or None for an unknown or revoked token or a
-    disabled user: `active_token`'s rule, in one statement that loads no ORM object."""
+    disabled user: the one rule of which tokens are live, in one statement that loads no ORM object."""
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     row = send(conn, _BEARER, {"digest": _token_digest(token)}).first()
@@ -291,16 +291,6 @@ def revoke_token(session: Session, token_row: ApiToken, *, actor: str) -> None:
     token_row.revoked_at = utcnow()
     record_event(session, actor=actor, action="token.revoke", subject_type="token", subject_id=token_row.id,
                  details={"user": token_row.user.email, "prefix": token_row.prefix})
-
-
-def active_token(session: Session, token: str) -> ApiToken | None:
-    """The live token row of a bearer token (its user enabled), or None for an unknown or revoked one."""
-    if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
-        return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
-    if row is None or row.revoked_at is not None or not row.user.active:
-        return None
-    return row
 
 
 def count_users(session: Session) -> int:

@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 
 from console.audit.chain import entries_committed
 from console.audit.models import AuditHead
-from console.auth.services import active_token
-from console.db import console_session, utcnow
+from console.auth.services import bearer_user
+from console.db import console_reads, console_session, utcnow
 from console.permissions import VIEW_METRICS, role_refusal, user_can
 from console.tasks.models import TaskRun
 
@@ -133,9 +133,9 @@ def _refusal() -> Response | None:
         expected = current_app.config.get("METRICS_TOKEN") or ""
         if expected and hmac.compare_digest(token.encode(), expected.encode()):
             return None
-        row = active_token(console_session(), token)
-        user = row.user if row is not None else None
-        if user is not None:
+        found = bearer_user(console_reads(), token)
+        if found is not None:
+            user = found[0]
             if user_can(user, VIEW_METRICS):
                 return None
             return _error(403, "forbidden", role_refusal(user.role, "read the metrics"))
