@@ -13,7 +13,7 @@ from sqlalchemy import (Boolean, Column, DateTime, Integer, MetaData, String, Ta
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from console import direct
-from console.direct import Sent, send
+from console.direct import Sent, send, send_all
 from console.engines import make_engine
 
 METADATA = MetaData()
@@ -111,3 +111,63 @@ def test_a_connection_the_server_dropped_fails_as_sqlalchemy_says(engine):
         with pytest.raises(DBAPIError) as raised:  # OperationalError, or ProgrammingError on SQLite
             send(conn, NAMED, {"name": "anyone"})
         assert raised.value.connection_invalidated  # the pool will not hand it out again
+
+
+def _round_trips(engine, monkeypatch) -> list:
+    """Each time psycopg waits for the server (on PostgreSQL): a pipeline waits once for all it sent."""
+    if not _driver_sends(engine):
+        return []
+    import psycopg
+
+    waits, entered = [], psycopg.Connection.pipeline
+    monkeypatch.setattr(psycopg.Connection, "pipeline", lambda self: waits.append("pipeline") or entered(self))
+    return waits
+
+
+def test_statements_sent_together_give_each_its_rows_in_one_pipeline(engine, monkeypatch):
+    with engine.connect() as conn:
+        send(conn, ADD, {"id": 10, "name": "ten", "done": True, "made_at": WHEN})
+        send(conn, ADD, {"id": 11, "name": "eleven", "done": False, "made_at": WHEN})
+        pipelines = _round_trips(engine, monkeypatch)
+        ten, nobody, eleven = send_all(conn, [(NAMED, {"name": "ten"}), (NAMED, {"name": "nobody"}),
+                                              (NAMED, {"name": "eleven"})])
+        assert [tuple(r) for r in ten] == [(10, "ten", True)] and nobody.first() is None
+        assert eleven.one()._asdict() == {"id": 11, "name": "eleven", "done": False}
+        assert pipelines == (["pipeline"] if _driver_sends(engine) else [])
+        assert conn.in_transaction()  # the connection's own transaction: what it added is seen, and rolled back
+        conn.rollback()
+        assert conn.execute(select(func.count()).select_from(THINGS)).scalar() == 0
+
+
+def test_a_call_that_needs_sqlalchemy_sends_them_all_one_by_one(engine, monkeypatch):
+    with engine.connect() as conn:
+        pipelines = _round_trips(engine, monkeypatch)
+        _added, found = send_all(conn, [(ADD_NOW, {"id": 12, "name": "clock"}), (NAMED, {"name": "clock"})])
+        assert found.one().name == "clock"  # sent in order: the second sees what the first added
+        assert pipelines == []
+        conn.rollback()
+
+
+def test_a_failed_statement_among_several_raises_as_sqlalchemy_says(engine):
+    with engine.connect() as conn:
+        send(conn, ADD, {"id": 13, "name": "taken", "done": False, "made_at": WHEN})
+        conn.commit()
+        with pytest.raises(IntegrityError):
+            send_all(conn, [(NAMED, {"name": "taken"}), (ADD, {"id": 14, "name": "taken", "done": False,
+                                                                "made_at": WHEN})])
+        conn.rollback()
+        assert send_all(conn, [(NAMED, {"name": "taken"}), (NAMED, {"name": "nobody"})])[0].one().id == 13
+        conn.rollback()
+    with engine.begin() as conn:
+        conn.execute(THINGS.delete())
+
+
+def test_a_pipeline_on_a_connection_the_server_dropped_fails_as_sqlalchemy_says(engine):
+    from sqlalchemy.exc import DBAPIError
+
+    with engine.connect() as conn:
+        send(conn, NAMED, {"name": "anyone"})
+        conn.connection.dbapi_connection.close()
+        with pytest.raises(DBAPIError) as raised:
+            send_all(conn, [(NAMED, {"name": "anyone"}), (NAMED, {"name": "else"})])
+        assert raised.value.connection_invalidated

@@ -11,11 +11,12 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Callable
 
-from sqlalchemy import bindparam, literal_column, select, update
+from sqlalchemy import bindparam, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from console.auth.models import StaffUser
 from console.deflection.models import Ticket, TicketEvent
 from console.direct import send
 
@@ -34,6 +35,25 @@ _EARLIER = (select(*(_EVENTS.c[name] for name in FACT_COLUMNS)).where(_EVENTS.c.
             .order_by(_EVENTS.c.id))
 _UPDATES: dict[frozenset, object] = {}
 _CREATES: dict[str, object] = {}
+# A new ticket belongs to the team of whoever opened it, "support" when they have none (or there is no one).
+DEFAULT_TEAM = "support"
+
+
+def team_of(session: Session, actor: str) -> str:
+    if not actor:
+        return DEFAULT_TEAM
+    # The actor may be loaded in this session already (a web request's own user): no query.
+    for known in session.identity_map.values():
+        if isinstance(known, StaffUser) and known.email == actor:
+            return known.team or DEFAULT_TEAM
+    return session.scalar(select(StaffUser.team).where(StaffUser.email == actor)) or DEFAULT_TEAM
+
+
+def _team_in_sql():
+    """team_of as the INSERT's own subquery (by the unique email): the statement that opens a ticket on
+    PostgreSQL reads the opener's team itself, a round trip fewer than reading it first."""
+    team = select(StaffUser.team).where(StaffUser.email == bindparam("actor")).scalar_subquery()
+    return func.coalesce(func.nullif(team, ""), DEFAULT_TEAM)
 
 
 def _open_statement(dialect: str):
@@ -49,7 +69,8 @@ def _open_statement(dialect: str):
         if dialect == "postgresql":
             # Every column but the key a value of its own, as opening() gives them: compiled once, sent as it is.
             given = (*TICKET_COLUMNS, "created_at", "updated_at")
-            statement = pg_insert(_TICKETS).values({name: bindparam(name) for name in given if name != "id"})
+            statement = pg_insert(_TICKETS).values({name: _team_in_sql() if name == "team" else bindparam(name)
+                                                    for name in given if name != "id"})
             _CREATES[dialect] = (statement.on_conflict_do_update(index_elements=[_TICKETS.c.ref],
                                                                  set_={"ref": statement.excluded.ref})
                                  .returning(*columns, literal_column("xmax = 0").label("created")))
@@ -59,20 +80,20 @@ def _open_statement(dialect: str):
     return _CREATES[dialect]
 
 
-def lock_ticket(session: Session, ref: str, opening: Callable[[], dict]) -> tuple[SimpleNamespace, bool]:
+def lock_ticket(session: Session, ref: str, opening: Callable[[], dict], *, actor: str) -> tuple[SimpleNamespace, bool]:
     """(the ticket's row, locked, as a plain record; whether this call created it).
 
     `ref` is clean already. `opening()` gives the columns of the ticket if it is new (its facts included, so
-    that a new ticket needs no second write); the table's defaults fill the rest.
+    that a new ticket needs no second write) but its team, which is `actor`'s; the table's defaults fill the rest.
     """
     conn = session.connection()
     dialect = conn.dialect.name
     if dialect == "postgresql":
-        row = send(conn, _open_statement(dialect), {**opening(), "ref": ref}).one()._asdict()
+        row = send(conn, _open_statement(dialect), {**opening(), "ref": ref, "actor": actor or ""}).one()._asdict()
         return SimpleNamespace(**row), row.pop("created")
     row = conn.execute(_LOCKED, {"ref": ref}).first()
     if row is None:
-        row = conn.execute(_open_statement(dialect), {**opening(), "ref": ref}).first()
+        row = conn.execute(_open_statement(dialect), {**opening(), "ref": ref, "team": team_of(session, actor)}).first()
         if row is not None:
             return SimpleNamespace(**row._mapping), True
         row = conn.execute(_LOCKED, {"ref": ref}).one()

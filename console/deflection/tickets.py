@@ -20,7 +20,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from console.audit.chain import append as audit
-from console.auth.models import StaffUser
 from console.db import reserve_ids, utcnow
 from console.deflection.digest import notifies_at_once
 from console.deflection.models import EVENT_KINDS, Ticket, TicketEvent
@@ -28,7 +27,7 @@ from console.deflection.outcome import derive_facts
 from console.deflection.rollup import RollupDeltas, event_entries, ticket_entry
 from console.deflection.rotation import duty_for
 from console.deflection.ticket_refs import TicketError, clean_ref
-from console.deflection.ticket_rows import earlier_events, lock_ticket, update_ticket
+from console.deflection.ticket_rows import earlier_events, lock_ticket, team_of, update_ticket
 from console.webhooks.outbox import notify
 
 EVENT_FIELDS = frozenset({"task", "run_id", "run_status", "undo_of", "runbook", "escalation_class", "category",
@@ -49,16 +48,6 @@ def clean_category(value: str) -> str:
 
 def find_ticket(session: Session, ref: str) -> Ticket | None:
     return session.scalar(select(Ticket).where(Ticket.ref == (ref or "").strip()))
-
-
-def _team_of(session: Session, actor: str) -> str:
-    if not actor:
-        return "support"
-    # The actor is usually the request's own user, already loaded in this session: no query.
-    for known in session.identity_map.values():
-        if isinstance(known, StaffUser) and known.email == actor:
-            return known.team or "support"
-    return session.scalar(select(StaffUser.team).where(StaffUser.email == actor)) or "support"
 
 
 def open_ticket(session: Session, ref: str, *, actor: str = "", lock: bool = False) -> Ticket:
@@ -84,7 +73,7 @@ def _open_ticket(session: Session, ref: str, *, actor: str, lock: bool) -> tuple
     # RETURNING gives the new row (locked, as we inserted it) without reading it back.
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     created = session.scalar(insert(Ticket).values(ref=ref, created_at=now, updated_at=now,
-                                                   team=_team_of(session, actor))
+                                                   team=team_of(session, actor))
                              .on_conflict_do_nothing(index_elements=[Ticket.ref]).returning(Ticket))
     if created is not None:
         return created, True
@@ -172,10 +161,10 @@ def add_run_event(session: Session, ref: str, *, actor: str, task: str, run_id: 
 
     def opening() -> dict:  # a ticket this event opens is written with its facts: they follow from the event alone
         facts = derive_facts([event])
-        return {"created_at": now, "updated_at": now, "team": _team_of(session, actor), "customer": customer,
+        return {"created_at": now, "updated_at": now, "customer": customer,
                 **{name: getattr(facts, name) for name in FACT_FIELDS}}
 
-    ticket, created = lock_ticket(session, ref, opening)
+    ticket, created = lock_ticket(session, ref, opening, actor=actor)
     deltas = RollupDeltas()
     if created:
         deltas.add_ticket(ticket_entry(ticket))

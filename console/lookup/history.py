@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.engine import Connection
 
 from console.deflection.models import Ticket
-from console.direct import send
+from console.direct import send_all
 from console.lookup.records import RecordPage, fill_value
 from console.tasks.models import TaskRun
 from console.tasks.spec import record_key, subject_from_params
@@ -85,20 +85,18 @@ def subject(page: RecordPage) -> Subject:
     return Subject("", None, record.name, tuple(keys))
 
 
-def runs_about(conn: Connection, about: Subject) -> list | None:
-    """The latest task runs on the subject (read on `conn`, the console's); None when no task is offered on the
-    record (or runs are not built)."""
-    if not _present(conn, TaskRun):
-        return None
+def _runs_call(about: Subject) -> tuple | None:
+    """The statement and parameters that read the latest task runs on the subject; None when no task is offered
+    on the record."""
     # Core, not the ORM: these rows are only read, and the ORM's per-statement bookkeeping is pure cost.
     if about.order_id is not None:
-        return send(conn, _statement(TaskRun, "order_id", RUN_COLUMNS), {"value": about.order_id}).all()
+        return _statement(TaskRun, "order_id", RUN_COLUMNS), {"value": about.order_id}
     if about.customer:  # as runs record it
-        return send(conn, _statement(TaskRun, "customer", RUN_COLUMNS), {"value": about.customer.lower()}).all()
+        return _statement(TaskRun, "customer", RUN_COLUMNS), {"value": about.customer.lower()}
     if not about.keys:
         return None
-    return send(conn, _on_record(len(about.keys)), {"record": about.record,
-                                                    **{f"key{n}": key for n, key in enumerate(about.keys)}}).all()
+    return _on_record(len(about.keys)), {"record": about.record,
+                                         **{f"key{n}": key for n, key in enumerate(about.keys)}}
 
 
 def _on_record(count: int):
@@ -114,8 +112,12 @@ def _on_record(count: int):
     return statement
 
 
-def tickets_about(conn: Connection, customer: str) -> list | None:
-    """The latest tickets about the customer (by email); None when the record has no customer subject."""
-    if not customer or not _present(conn, Ticket):
-        return None
-    return send(conn, _statement(Ticket, "customer", TICKET_COLUMNS), {"value": customer}).all()
+def runs_and_tickets(conn: Connection, about: Subject) -> tuple[list | None, list | None]:
+    """(the latest task runs on the subject, the latest tickets about its customer by email), read together on
+    `conn` (the console's); either is None when the record has no such subject (or the table is not built)."""
+    runs = _runs_call(about) if _present(conn, TaskRun) else None
+    tickets = (_statement(Ticket, "customer", TICKET_COLUMNS), {"value": about.customer}) \
+        if about.customer and _present(conn, Ticket) else None
+    calls = [call for call in (runs, tickets) if call is not None]
+    found = iter(sent.all() for sent in send_all(conn, calls))
+    return (next(found) if runs else None), (next(found) if tickets else None)

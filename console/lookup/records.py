@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
-from console.direct import send
+from console.direct import send, send_all
 from console.lookup.listing import token
 from console.lookup.paging import prebuilt
 from console.product.declare import BelongsTo
@@ -66,23 +66,34 @@ def parse_key(reflected: ReflectedRecord, raw: str):
 
 
 def load(conn: Connection, schema: ProductSchema, reflected: ReflectedRecord, raw_key: str) -> RecordPage | None:
-    """The record with this key and its related records; None when there is no such row."""
+    """The record with this key and its related records; None when there is no such row.
+
+    The row and the records that belong to it go by the key alone: they are sent together (one round trip on
+    PostgreSQL), then what the row belongs to, by the row's own columns.
+    """
     key = parse_key(reflected, raw_key)
     if key is None:
         return None
-    row = send(conn, reflected.statement(("one", "detail")), {"key": key}).first()
+    relations = [(relation, schema.record(relation.record)) for relation in reflected.record.related]
+    children = [(relation, other) for relation, other in relations if not isinstance(relation, BelongsTo)]
+    # One more child than the relation shows: whether to link to the rest.
+    sent = send_all(conn, [(reflected.statement(("one", "detail")), {"key": key}),
+                           *((other.statement(("children", relation.via, relation.limit + 1)), {"parent": key})
+                             for relation, other in children)])
+    row = sent[0].first()
     if row is None:
         return None
     page = RecordPage(reflected, row)
-    for relation in reflected.record.related:
-        other = schema.record(relation.record)
+    found = {id(relation): rows.all() for (relation, _other), rows in zip(children, sent[1:])}
+    wanted = [(relation, other, page.values[relation.via]) for relation, other in relations
+              if isinstance(relation, BelongsTo) and page.values[relation.via] is not None]
+    parents = send_all(conn, [(other.statement(("one", "list")), {"key": value}) for _relation, other, value in wanted])
+    found.update({id(relation): rows.all() for (relation, _other, _value), rows in zip(wanted, parents)})
+    for relation, other in relations:
+        rows = found.get(id(relation), [])
         if isinstance(relation, BelongsTo):
-            value = page.values[relation.via]
-            rows = [] if value is None else send(conn, other.statement(("one", "list")), {"key": value}).all()
             page.related.append(Related(relation.label, other, relation.via, False, rows))
         else:
-            # One more than the relation shows: whether to link to the rest.
-            rows = send(conn, other.statement(("children", relation.via, relation.limit + 1)), {"parent": key}).all()
             page.related.append(Related(relation.label, other, relation.via, True, rows[:relation.limit],
                                         more=len(rows) > relation.limit))
     return page

@@ -267,9 +267,9 @@ class RecordsView(ConsoleView):
             rows = self._rows(conn, other, relation.rows, base, hidden, revealed, known, lists=lists)
             sections.append(html.related_section(relation.label, heading, len(relation.rows),
                                                  html.table(other, rows, hidden), more, the_noun))
-        console = console_reads()
-        sections.append(html.runs_section(history.runs_about(console, about), run_url))
-        sections.append(html.tickets_section(history.tickets_about(console, about.customer), the_noun,
+        runs, tickets = history.runs_and_tickets(console_reads(), about)
+        sections.append(html.runs_section(runs, run_url))
+        sections.append(html.tickets_section(tickets, the_noun,
                                              current_app.jinja_env.globals.get("ticket_link")))
         row = page.values
         return self.render(

@@ -99,3 +99,15 @@ def test_a_run_event_and_its_rollup_are_one_statement_on_postgresql(app, console
                              .join(Ticket, Ticket.id == TicketEvent.ticket_id).where(Ticket.ref == "T-ONE")) == 2
     assert _rollups(console_db)["events"] == {("d", "task_run", "unlock_account", "succeeded"): 2,
                                               ("w", "task_run", "unlock_account", "succeeded"): 2}
+
+
+def test_a_ticket_a_run_opens_belongs_to_the_team_of_the_runs_requester(app, console_db, make_user):
+    night = make_user("agent", team="night-shift")
+    teamless = make_user("agent", team="")
+    with app.app_context():
+        for ref, actor in (("T-NIGHT", night.email), ("T-TEAMLESS", teamless.email), ("T-GONE", "gone@example.com"),
+                           ("T-NOBODY", "")):
+            add_run_event(console_db, ref, actor=actor, **RUNS[0])
+        console_db.expire_all()  # the users are in this session: read what the statements wrote
+        teams = dict(console_db.execute(select(Ticket.ref, Ticket.team)).all())
+    assert teams == {"T-NIGHT": "night-shift", "T-TEAMLESS": "support", "T-GONE": "support", "T-NOBODY": "support"}

@@ -4,6 +4,7 @@ console.db.console_reads); a request that writes keeps its transaction.
 
 These use `isolated_app` (engines not bound to a test's outer transaction) and run on both databases.
 """
+import re
 import sqlite3
 
 import pytest
@@ -78,7 +79,7 @@ def test_a_pooled_connection_comes_back_in_transactions_after_a_page(shop):
 
 
 def test_pages_read_the_console_without_a_transaction_and_give_the_connections_back(shop):
-    # The signed-in user on every page, the record's runs and tickets on its page: one round trip each.
+    # The signed-in user on every page, the record's runs and tickets on its page.
     pages = [("/admin/records/customers/", SHOWN), ("/admin/records/customers/7", SHOWN)]
     seen = _autocommit_of_statements(shop, pages, database="console")
     assert len(seen) >= 4, seen  # the user twice, the runs and the tickets
@@ -112,3 +113,40 @@ def test_a_read_connection_gives_way_when_its_session_begins(shop, reads, sessio
         assert conn.closed and session_conn is not conn
         assert reads() is session_conn  # the session began: reads are in its transaction now
     assert dbs.console_engine.pool.checkedout() == dbs.target_engine.pool.checkedout() == 0
+
+
+def test_a_record_page_reads_its_row_and_its_children_in_one_round_trip_on_postgresql(shop, monkeypatch):
+    """On PostgreSQL the row and the records that belong to it go together (console.direct.send_all), then the
+    record's runs and its tickets: one round trip for each database but the signed-in user's."""
+    if shop.extensions["console_db"].target_engine.dialect.name != "postgresql":
+        pytest.skip("psycopg's pipeline is PostgreSQL's: elsewhere each statement is sent alone")
+    import psycopg
+
+    trips, pipelined = [], []
+    execute, pipeline = psycopg.Cursor.execute, psycopg.Connection.pipeline
+
+    def counted_execute(cursor, query, *args, **kwargs):
+        if cursor.connection._pipeline is not None:
+            pipelined[-1][1].append(re.search(r"FROM\s+(\w+)", str(query)).group(1))
+        else:
+            trips.append((cursor.connection.info.dbname, "alone"))
+        return execute(cursor, query, *args, **kwargs)
+
+    def counted_pipeline(connection):
+        pipelined.append((connection.info.dbname, []))
+        trips.append((connection.info.dbname, "pipeline"))
+        return pipeline(connection)
+
+    client = shop.test_client()
+    email = make_committed_user(shop, "lead")
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    assert client.post("/login", data={"email": email, "password": TEST_PASSWORD, "csrf_token": token}).status_code == 302
+    client.get("/admin/records/customers/7")  # the first request reflects the tables
+    monkeypatch.setattr(psycopg.Cursor, "execute", counted_execute)
+    monkeypatch.setattr(psycopg.Connection, "pipeline", counted_pipeline)
+    response = client.get("/admin/records/customers/7")
+    assert response.status_code == 200 and SHOWN in response.get_data(as_text=True)
+    urls = shop.extensions["console_db"]
+    target, console = (engine.url.database for engine in (urls.target_engine, urls.console_engine))
+    assert sorted(trips) == sorted([(console, "alone"), (target, "pipeline"), (console, "pipeline")])
+    assert dict(pipelined) == {target: ["customers", "orders", "email_outbox"], console: ["task_runs", "tickets"]}
