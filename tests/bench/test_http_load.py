@@ -1,9 +1,16 @@
-"""The http suite's pure helpers: reading wrk's output and writing its Lua script."""
+"""The http suite's helpers: reading wrk's output, writing its Lua script, and the cookie it sends."""
+import http.cookiejar
 import re
+import threading
+import urllib.request
 
 import pytest
+from werkzeug.serving import make_server
 
+from bench import http_load
 from bench.http_load import WrkOutputError, all_200, lua_script, parse_wrk, to_ms
+from tests.committed import make_committed_user
+from tests.conftest import TEST_PASSWORD
 
 # Real `wrk -t2 -c4 -d1s --latency -s <lua_script(...)>` output (wrk 4.1.0, Debian 12).
 ALL_200 = """Running 1s test @ http://127.0.0.1:18765
@@ -106,3 +113,29 @@ def test_lua_script_lists_the_paths_and_refuses_one_it_cannot_quote():
     assert 'string.format("bench: status_200=%d status_other=%d first_other=%d\\n"' in script
     with pytest.raises(ValueError, match="the Lua script can quote"):
         lua_script(['/admin/"; os.exit() --'])
+
+
+def test_the_login_cookie_is_sent_as_a_browser_sends_it_so_pages_do_not_re_sign_it(isolated_app, monkeypatch):
+    """wrk sends the login's cookie and its User-Agent: a page then changes nothing in the session, so it is not
+    signed and sent again on every request (which a User-Agent changed after the login would cause)."""
+    app = isolated_app(RATELIMIT_ENABLED=False)
+    make_committed_user(app, "agent", email=http_load.AGENT)
+    monkeypatch.setattr(http_load, "PASSWORD", TEST_PASSWORD)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        cookie = http_load.login_cookie(base)
+
+        def set_cookie(user_agent: str):
+            opener = http_load._opener(http.cookiejar.CookieJar())
+            request = urllib.request.Request(base + "/admin/records/customers/",
+                                             headers={"Cookie": cookie, "User-Agent": user_agent})
+            with opener.open(request, timeout=30) as response:
+                assert response.status == 200
+                return response.headers.get("Set-Cookie")
+
+        assert set_cookie(http_load.USER_AGENT) is None
+        assert set_cookie("another browser") is not None  # Flask-Login's protection: the session is not fresh
+    finally:
+        server.shutdown()
