@@ -149,9 +149,10 @@ def send(conn: Connection, statement, params: dict | None = None):
     a `Sent` straight from the driver where that changes nothing, else SQLAlchemy's own result (always for a
     Session, whose execute() flushes first)."""
     ready = _ready(conn, statement, params)
-    if ready is None:
-        return conn.execute(statement, params)
-    sql, values, row = ready
+    return conn.execute(statement, params) if ready is None else _one(conn, *ready)
+
+
+def _one(conn: Connection, sql: str, values: dict, row) -> Sent:
     cursor = None
     try:
         cursor = conn.connection.dbapi_connection.cursor()  # a connection the server dropped fails here
@@ -169,16 +170,17 @@ def send_all(conn: Connection, calls: list[tuple]) -> list:
     could be sent straight to the driver: psycopg's pipeline sends them all before it waits for the first
     answer. Only for statements that do not depend on each other's rows: reads, typically.
 
-    Under load a round trip is dear on both ends (a page of six reads served half the requests a second of a
-    page of one; pipelined, three quarters). A failed statement raises as send() would, and those after it in
-    the pipeline are not run.
+    A round trip is dear on a shared machine: a route reading six rows by key one after the other served 1,000
+    requests a second under wrk where one read served 1,900, and 1,300 with the six pipelined. A record page
+    opens 13-21% sooner. A failed statement raises as send() would, and those after it are not run.
     """
     ready = [_ready(conn, statement, params) for statement, params in calls]
     if len(calls) < 2 or None in ready:
-        return [send(conn, statement, params) for statement, params in calls]
+        return [conn.execute(statement, params) if how is None else _one(conn, *how)
+                for (statement, params), how in zip(calls, ready)]
     cursors = []
     try:
-        driver = conn.connection.dbapi_connection
+        driver = conn.connection.dbapi_connection  # a connection the server dropped fails here
         with driver.pipeline():
             for sql, values, _row in ready:
                 cursors.append(driver.cursor())
