@@ -1,7 +1,8 @@
 """console.direct: prebuilt statements sent straight to psycopg, in the SQLAlchemy connection's transaction.
 
-On PostgreSQL the rows come from the driver; a statement that needs SQLAlchemy at execution time, a
-connection with listeners, and SQLite get SQLAlchemy's own `execute()`. Either way a caller sees the same
+On PostgreSQL and SQLite the rows come from the driver (on SQLite with SQLAlchemy's own conversion of the
+result's times and booleans); a statement that needs SQLAlchemy at execution time, and a connection with
+listeners, get SQLAlchemy's own `execute()`. Either way a caller sees the same
 rows, the same errors and the same transaction. These run on the console database of the run (SQLite, or
 PostgreSQL with TEST_DATABASE_URL), in a table of their own.
 """
@@ -9,7 +10,7 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import (Boolean, Column, DateTime, Integer, MetaData, String, Table, bindparam, event, func, insert,
-                        select, update)
+                        or_, select, update)
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from console import direct
@@ -39,6 +40,10 @@ def engine(database_urls):
 
 
 def _driver_sends(engine) -> bool:
+    return engine.dialect.driver in ("psycopg", "pysqlite")
+
+
+def _pipelines(engine) -> bool:
     return engine.dialect.driver == "psycopg"
 
 
@@ -115,7 +120,7 @@ def test_a_connection_the_server_dropped_fails_as_sqlalchemy_says(engine):
 
 def _round_trips(engine, monkeypatch) -> list:
     """Each time psycopg waits for the server (on PostgreSQL): a pipeline waits once for all it sent."""
-    if not _driver_sends(engine):
+    if not _pipelines(engine):
         return []
     import psycopg
 
@@ -133,7 +138,7 @@ def test_statements_sent_together_give_each_its_rows_in_one_pipeline(engine, mon
                                               (NAMED, {"name": "eleven"})])
         assert [tuple(r) for r in ten] == [(10, "ten", True)] and nobody.first() is None
         assert eleven.one()._asdict() == {"id": 11, "name": "eleven", "done": False}
-        assert pipelines == (["pipeline"] if _driver_sends(engine) else [])
+        assert pipelines == (["pipeline"] if _pipelines(engine) else [])
         assert conn.in_transaction()  # the connection's own transaction: what it added is seen, and rolled back
         conn.rollback()
         assert conn.execute(select(func.count()).select_from(THINGS)).scalar() == 0
@@ -171,3 +176,20 @@ def test_a_pipeline_on_a_connection_the_server_dropped_fails_as_sqlalchemy_says(
         with pytest.raises(DBAPIError) as raised:
             send_all(conn, [(NAMED, {"name": "anyone"}), (NAMED, {"name": "else"})])
         assert raised.value.connection_invalidated
+
+
+def test_rows_come_back_as_the_types_sqlalchemy_gives(engine):
+    """SQLite keeps times as text and booleans as integers: the rows sent directly are converted as SQLAlchemy's."""
+    everything = select(THINGS).where(THINGS.c.id == bindparam("id"))
+    # A parameter used twice: SQLite's positional style names it twice in order.
+    either = select(THINGS.c.id).where(or_(THINGS.c.name == bindparam("name"),
+                                           THINGS.c.name == func.lower(bindparam("name"))))
+    with engine.connect() as conn:
+        send(conn, ADD, {"id": 20, "name": "typed", "done": True, "made_at": WHEN})
+        sent = send(conn, everything, {"id": 20})
+        assert isinstance(sent, Sent) is _driver_sends(engine)
+        row = sent.one()
+        assert tuple(row) == tuple(conn.execute(everything, {"id": 20}).one()) == (20, "typed", True, WHEN)
+        assert row.done is True and type(row.made_at) is datetime
+        assert send(conn, either, {"name": "TYPED"}).scalar_one() == 20
+        conn.rollback()
