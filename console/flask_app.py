@@ -12,6 +12,7 @@ Each was paid by every request, a page or a bare JSON answer alike (counted with
   headers that verified are kept, keyed by their exact text: no other header, no changed cookie and no
   cookie signed with another key can match one. The user the session names is still loaded and checked on
   every request (console/auth/__init__.py).
+- a response whose session did not change still had the cookie's settings worked out: about 30 calls.
 """
 from __future__ import annotations
 
@@ -100,6 +101,15 @@ class SessionCookies(SecureCookieSessionInterface):
                 self._opened.clear()
             self._opened[header] = (int(signed.timestamp()), data)
         return self.session_class(data)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        # Flask works out the cookie's seven settings (each a read of the config) before it asks whether there
+        # is anything to send; on most pages there is not, and only the Vary header is owed.
+        if not session.modified and not (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 class ConsoleFlask(Flask):

@@ -2,7 +2,7 @@
 import time
 from datetime import timedelta
 
-from flask import session
+from flask import Flask, session
 
 from console import flask_app
 from console.flask_app import OPENED_LIMIT, SYNC_CACHE_LIMIT, ConsoleFlask
@@ -179,3 +179,37 @@ def test_the_remembered_headers_stay_bounded():
         client.delete_cookie(f"other{n}")
     assert client.get_cookie("session").value == cookie
     assert 0 < len(app.session_interface._opened) <= OPENED_LIMIT
+
+
+def _session_headers(app_class) -> list[tuple]:
+    """(Set-Cookie sent?, the Vary header) for each kind of request, on an app of `app_class`."""
+    app = app_class(__name__)
+    app.config.update(SECRET_KEY="headers-secret-key")
+
+    @app.post("/sign-in")
+    def sign_in():
+        session["who"] = "ann"
+        session.permanent = "permanent" in app.config
+        return "ok"
+
+    app.add_url_rule("/who", "who", lambda: session.get("who", "nobody"))
+    app.add_url_rule("/nothing", "nothing", lambda: "no session here")
+    app.add_url_rule("/out", "out", lambda: session.clear() or "out", methods=["POST"])
+    seen = []
+    for permanent in (False, True):
+        if permanent:
+            app.config["permanent"] = True
+        client = app.test_client()
+        for method, path in (("post", "/sign-in"), ("get", "/who"), ("get", "/who"), ("get", "/nothing"),
+                             ("post", "/out"), ("get", "/who")):
+            response = getattr(client, method)(path)
+            seen.append((permanent, path, "Set-Cookie" in response.headers, response.headers.get("Vary")))
+    return seen
+
+
+def test_responses_carry_the_cookie_and_vary_headers_flask_sends():
+    # The unchanged session's shortcut: a cookie only when Flask would send one (a change, a permanent session
+    # refreshed on each request, a cleared one deleted), and Vary: Cookie whenever the session was read.
+    assert _session_headers(ConsoleFlask) == _session_headers(Flask)
+    assert (False, "/who", False, "Cookie") in _session_headers(ConsoleFlask)
+    assert (True, "/who", True, "Cookie") in _session_headers(ConsoleFlask)
