@@ -39,19 +39,9 @@ _CREATES: dict[str, object] = {}
 DEFAULT_TEAM = "support"
 
 
-def team_of(session: Session, actor: str) -> str:
-    if not actor:
-        return DEFAULT_TEAM
-    # The actor may be loaded in this session already (a web request's own user): no query.
-    for known in session.identity_map.values():
-        if isinstance(known, StaffUser) and known.email == actor:
-            return known.team or DEFAULT_TEAM
-    return session.scalar(select(StaffUser.team).where(StaffUser.email == actor)) or DEFAULT_TEAM
-
-
-def _team_in_sql():
-    """team_of as the INSERT's own subquery (by the unique email): the statement that opens a ticket on
-    PostgreSQL reads the opener's team itself, a round trip fewer than reading it first."""
+def team_in_sql():
+    """The opener's team (the `actor` parameter, an email) as a subquery of the INSERT that opens a ticket:
+    read by the statement itself, never by a query before it."""
     team = select(StaffUser.team).where(StaffUser.email == bindparam("actor")).scalar_subquery()
     return func.coalesce(func.nullif(team, ""), DEFAULT_TEAM)
 
@@ -69,14 +59,14 @@ def _open_statement(dialect: str):
         if dialect == "postgresql":
             # Every column but the key a value of its own, as opening() gives them: compiled once, sent as it is.
             given = (*TICKET_COLUMNS, "created_at", "updated_at")
-            statement = pg_insert(_TICKETS).values({name: _team_in_sql() if name == "team" else bindparam(name)
+            statement = pg_insert(_TICKETS).values({name: team_in_sql() if name == "team" else bindparam(name)
                                                     for name in given if name != "id"})
             _CREATES[dialect] = (statement.on_conflict_do_update(index_elements=[_TICKETS.c.ref],
                                                                  set_={"ref": statement.excluded.ref})
                                  .returning(*columns, literal_column("xmax = 0").label("created")))
         else:
-            _CREATES[dialect] = (sqlite_insert(_TICKETS).on_conflict_do_nothing(index_elements=[_TICKETS.c.ref])
-                                 .returning(*columns))
+            _CREATES[dialect] = (sqlite_insert(_TICKETS).values(team=team_in_sql())
+                                 .on_conflict_do_nothing(index_elements=[_TICKETS.c.ref]).returning(*columns))
     return _CREATES[dialect]
 
 
@@ -93,7 +83,7 @@ def lock_ticket(session: Session, ref: str, opening: Callable[[], dict], *, acto
         return SimpleNamespace(**row), row.pop("created")
     row = conn.execute(_LOCKED, {"ref": ref}).first()
     if row is None:
-        row = conn.execute(_open_statement(dialect), {**opening(), "ref": ref, "team": team_of(session, actor)}).first()
+        row = conn.execute(_open_statement(dialect), {**opening(), "ref": ref, "actor": actor or ""}).first()
         if row is not None:
             return SimpleNamespace(**row._mapping), True
         row = conn.execute(_LOCKED, {"ref": ref}).one()

@@ -27,7 +27,7 @@ from console.deflection.outcome import derive_facts
 from console.deflection.rollup import RollupDeltas, event_entries, ticket_entry
 from console.deflection.rotation import duty_for
 from console.deflection.ticket_refs import TicketError, clean_ref
-from console.deflection.ticket_rows import earlier_events, lock_ticket, team_of, update_ticket
+from console.deflection.ticket_rows import earlier_events, lock_ticket, team_in_sql, update_ticket
 from console.webhooks.outbox import notify
 
 EVENT_FIELDS = frozenset({"task", "run_id", "run_status", "undo_of", "runbook", "escalation_class", "category",
@@ -72,9 +72,9 @@ def _open_ticket(session: Session, ref: str, *, actor: str, lock: bool) -> tuple
     # ON CONFLICT DO NOTHING: when another request creates it first, theirs is the one we read.
     # RETURNING gives the new row (locked, as we inserted it) without reading it back.
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    created = session.scalar(insert(Ticket).values(ref=ref, created_at=now, updated_at=now,
-                                                   team=team_of(session, actor))
-                             .on_conflict_do_nothing(index_elements=[Ticket.ref]).returning(Ticket))
+    created = session.scalar(insert(Ticket).values(ref=ref, created_at=now, updated_at=now, team=team_in_sql())
+                             .on_conflict_do_nothing(index_elements=[Ticket.ref]).returning(Ticket),
+                             {"actor": actor or ""})
     if created is not None:
         return created, True
     return session.scalar(query.execution_options(populate_existing=True)), False
