@@ -3,10 +3,12 @@
 gunicorn serves bench.http_app with the settings of console/serving.py (4 workers of 8 threads,
 gthread) but without the access log, whose cost would be the same on both sides and would only
 narrow the gap. wrk (2 threads, 32 connections, --latency) on loopback requests one route for a
-round; the routes take turns (list, page, bare, list, page, bare) after a warm-up of each. A
+round; the routes take turns (list, page, bare, list, page, bare...: five rounds) after a warm-up of each. A
 generated Lua script spreads the requests over many customers (the list is always page 1) and
 counts every answer that is not a 200: a page that redirects to the login form would otherwise be a
-fast fake. wrk runs on the same 2 vCPUs as the server. The pages' URLs come from bench/pages.py.
+fast fake. wrk runs on the same 2 vCPUs as the server, so each round's CPU a request is shown beside its
+requests/s, by where it was used: gunicorn's processes, the local database server's, wrk's (bench/cpu_split.py).
+The pages' URLs come from bench/pages.py.
 
 Target (issues 7 and 19): each page reaches at least half the requests per second of the bare route.
 """
@@ -30,14 +32,16 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bench import pages
+from bench import cpu_split, pages
 from bench.harness import BenchContext, SuiteResult, Table, Target
 from bench.http_app import AGENT, BARE_PREFIX, CUSTOMERS, PASSWORD, create_bench_app, prepare_console
 
 WORKERS, THREADS = 4, 8
 CONNECTIONS, WRK_THREADS = 32, 2
-ROUNDS = 2
-FULL_SECONDS, QUICK_SECONDS = (2, 10), (1, 1)  # (warm-up, round)
+# Rounds, each route in turn: this machine's speed moves by a quarter within a minute (the same route served 841
+# and 670 requests/s a minute apart), so five short rounds average the drift over both sides better than two long.
+ROUNDS, QUICK_ROUNDS = 5, 2
+FULL_SECONDS, QUICK_SECONDS = (2, 5), (1, 1)  # (warm-up, round)
 SUBJECTS = 200
 TARGET_RATIO = 0.5
 BARE = "bare JSON route"
@@ -282,6 +286,7 @@ def run(ctx: BenchContext) -> SuiteResult:
     prepare_console(app, {AGENT: "agent"})
     app.extensions["console_db"].dispose()
     ids = pick_customer_ids(shop, SUBJECTS)
+    dialects = (app.extensions["console_db"].console_engine.dialect.name, shop.dialect.name)
     shop.dispose()
     warmup, seconds = QUICK_SECONDS if ctx.quick else FULL_SECONDS
     port = free_port()
@@ -304,15 +309,19 @@ def run(ctx: BenchContext) -> SuiteResult:
                 for name, (script, paths, expect) in scripts.items():
                     check_once(base, paths[len(paths) // 2], cookie, expect)
                     run_wrk(base, script, warmup, cookie)
-                for number in range(1, ROUNDS + 1):
+                for number in range(1, (QUICK_ROUNDS if ctx.quick else ROUNDS) + 1):
                     for name, (script, _, _) in scripts.items():
                         # A browser keeps the cookie the console refreshes each minute; wrk cannot, so each
                         # round logs in afresh rather than have every request re-sign a stale cookie.
                         cookie = login_cookie(base)
+                        before = cpu_split.read(process.pid, dialects)
                         figures = run_wrk(base, script, seconds, cookie)
+                        figures.update(cpu_split.per_request(before, cpu_split.read(process.pid, dialects),
+                                                             figures["requests"]))
                         rounds.append((name, number, figures))
                         print(f"  {name}, round {number}: {figures['requests_per_s']:,.0f} req/s, "
-                              f"p99 {figures['p99_ms']:,.1f} ms", flush=True)
+                              f"p99 {figures['p99_ms']:,.1f} ms, CPU a request (gunicorn / database / wrk) "
+                              f"{_cpu_cell(figures)} ms", flush=True)
             finally:
                 stop_gunicorn(process)
     return _result(ctx, ids, rounds, seconds)
@@ -321,12 +330,15 @@ def run(ctx: BenchContext) -> SuiteResult:
 def _result(ctx: BenchContext, ids: list[int], rounds: list, seconds: int) -> SuiteResult:
     table = Table(f"{WORKERS} gunicorn workers × {THREADS} threads; wrk {WRK_THREADS} threads, {CONNECTIONS} "
                   f"connections, {seconds} s per round, over {len(ids)} customers",
-                  ["route", "round", "requests/s", "p50 (ms)", "p99 (ms)", "requests", "socket errors"])
+                  ["route", "round", "requests/s", "p50 (ms)", "p99 (ms)", "requests", "socket errors",
+                   "CPU a request: gunicorn / database server / wrk (ms)"])
     per_route: dict[str, list[float]] = {}
+    cpu: dict[str, list[dict]] = {}
     for name, number, figures in rounds:
         table.rows.append([name, number, round(figures["requests_per_s"], 1), figures["p50_ms"], figures["p99_ms"],
-                           figures["requests"], sum(figures["socket_errors"].values())])
+                           figures["requests"], sum(figures["socket_errors"].values()), _cpu_cell(figures)])
         per_route.setdefault(name, []).append(figures["requests_per_s"])
+        cpu.setdefault(name, []).append(figures)
     bare = statistics.mean(per_route[BARE])
     found = []
     for name, rates in per_route.items():
@@ -336,5 +348,18 @@ def _result(ctx: BenchContext, ids: list[int], rounds: list, seconds: int) -> Su
                                 f">= {TARGET_RATIO}×", f"{ratio:.2f}× ({statistics.mean(rates):,.0f} ÷ {bare:,.0f})",
                                 ratio >= TARGET_RATIO))
     wrk = {"rounds": [{"route": n, "round": r, **f} for n, r, f in rounds]}
-    return SuiteResult("http", facts={**ctx.facts, "load_average_after": os.getloadavg(), "wrk": wrk},
+    # Mean CPU a request, by route and by where it was used: what bounds requests/s on a machine all three share.
+    cpu_means = {name: {key: round(statistics.mean(f[key] for f in found_rounds), 3) for key in CPU_KEYS}
+                 for name, found_rounds in cpu.items() if all("web_cpu_ms" in f for f in found_rounds)}
+    return SuiteResult("http", facts={**ctx.facts, "load_average_after": os.getloadavg(), "wrk": wrk,
+                                      "cpu_ms_per_request": cpu_means},
                        tables=[table], targets=found)
+
+
+CPU_KEYS = ("web_cpu_ms", "database_cpu_ms", "wrk_cpu_ms")
+
+
+def _cpu_cell(figures: dict) -> str:
+    if "web_cpu_ms" not in figures:
+        return "-"
+    return " / ".join(f"{figures[key]:.2f}" for key in CPU_KEYS)
