@@ -49,11 +49,13 @@ def neutral(text: str) -> str:
 
 
 def html_text(value) -> str:
-    """`value` as HTML text, as markupsafe's escape has it: a str escaped (HTML_ESCAPES), a number as it is,
-    Markup and anything else with `__html__` left to markupsafe. A record page escapes some sixty values."""
+    """`value` as HTML text, as markupsafe's escape has it: a str escaped, a number as it is, Markup and
+    anything else with `__html__` left to markupsafe. A record page escapes some sixty values: markupsafe's
+    escape, in C, takes a third of the time of `str.translate(HTML_ESCAPES)`, whose table maps to several
+    characters and so is looked up character by character."""
     kind = value.__class__
     if kind is str:
-        return value.translate(HTML_ESCAPES)
+        return str(escape(value))
     if kind is int:
         return str(value)
     return escape(value)
