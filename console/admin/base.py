@@ -15,11 +15,11 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.model.typefmt import BASE_FORMATTERS, DETAIL_FORMATTERS
 from flask_login import current_user
 from jinja2 import pass_context
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from console.admin.home import home_sections
 from console.extensions import request_user
-from console.formatting import local_time
+from console.formatting import html_text, local_time
 from console.permissions import role_title, user_can
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -182,18 +182,18 @@ class PageChrome:
         user = request_user()
         if not user.is_authenticated:
             return Markup("")
-        email, role = escape(user.email), escape(role_title(user.role))  # Markup: placed as text in the f-strings
+        email, role = html_text(str(user.email)), html_text(role_title(user.role))
         html = (f'<span class="navbar-text mr-2 text-light"><span class="navbar-user" title="{email}">{email}</span>'
                 f' · <span class="badge badge-light">{role}</span></span>\n')
         ticket = session.get("ticket_ref")
         if ticket:
             page = context.get("ticket_page_url")
-            ref = escape(ticket)
-            link = escape(page(ticket)) if page is not None else "#"
+            ref = html_text(str(ticket))
+            link = html_text(str(page(ticket))) if page is not None else "#"
             html += (f'<span class="navbar-text mr-2"><a class="badge badge-info ticket-badge" href="{link}" '
                      f'title="Current ticket: {ref}">Ticket {ref}</a></span>\n')
-        logout = escape(self.url("auth.logout"))
-        token = escape(context["csrf_token"]())
+        logout = html_text(self.url("auth.logout"))
+        token = html_text(str(context["csrf_token"]()))
         return Markup(f'{html}<form method="post" action="{logout}" class="form-inline">\n'
                       f'<input type="hidden" name="csrf_token" value="{token}">\n'
                       '<button type="submit" class="btn btn-outline-light btn-sm">Log out</button>\n</form>')

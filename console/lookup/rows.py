@@ -20,7 +20,8 @@ from weakref import WeakKeyDictionary
 
 from markupsafe import Markup, escape
 
-from console.formatting import BIDI_CONTROLS, HTML_ESCAPES, MONTHS, UTC_ZONE, local_time, table_noun
+from console.formatting import (BIDI_CONTROLS, HTML_ESCAPES, MONTHS, NEEDS_ESCAPING, UTC_ZONE, html_text, local_time,
+                                table_noun)
 from console.product import mask
 from console.product.mask import MASK
 from console.product.money import format_money
@@ -52,9 +53,9 @@ def _parent_link(links: dict, parent: tuple | None, value) -> str:
     value as text when the page has no such row."""
     if parent is not None and value in parent[1]:
         other_base, found, title = parent
-        html = f'<a href="{record_url(other_base, value)}">{escape(title(found[value]))}</a>'
+        html = f'<a href="{record_url(other_base, value)}">{html_text(title(found[value]))}</a>'
     else:
-        html = str(escape(value))
+        html = html_text(str(value))
     links[value] = html
     return html
 
@@ -134,9 +135,15 @@ def record_url(base: str, key) -> str:
     return f"{base}{key:d}" if type(key) is int else f"{base}{quote(str(key), safe='')}"
 
 
-def _text(var: str) -> str:
+def _escaped(expression: str, name: str) -> str:
+    """An expression for the text `expression` gives, escaped (NEEDS_ESCAPING, in formatting), held in `name`."""
+    return f"({name} if _UNSAFE({name} := {expression}) is None else {name}.translate(_ESC))"
+
+
+def _text(var: str, n: int) -> str:
     """Any value as escaped text ('' for None)."""
-    return f'("" if {var} is None else ({var} if {var}.__class__ in _NUMBERS else _escape({var})))'
+    text = _escaped(f"({var} if {var}.__class__ is str else str({var}))", f"e{n}")
+    return f'("" if {var} is None else ({var} if {var}.__class__ in _NUMBERS else {text}))'
 
 
 def _email_mask_source(n: int, var: str) -> list[str]:
@@ -190,14 +197,14 @@ def _cell_source(column, var: str, n: int, reflected, revealed: bool, utc: bool,
         body.append(f"t{n} = '' if {var} is None else ({var} if {var}.__class__ is str else str({var}))")
         neutral = f"(t{n} if t{n}.isascii() else t{n}.translate(_BIDI))"
         if revealed or mask is None:
-            return f"_escape({neutral})"
+            return _escaped(neutral, f"e{n}")
         inline = _INLINE_MASKS.get(mask)
         if inline is None:
-            return f"_escape(_M{n}({neutral}))"
+            return _escaped(f"_M{n}({neutral})", f"e{n}")
         namespace["_MASK"] = MASK
         body.append(f"u{n} = {neutral}")
         body.extend(inline(n, f"u{n}"))
-        return f"_escape(m{n})"
+        return _escaped(f"m{n}", f"e{n}")
     if kind == "money":
         money = record.money[column.name]
         if money.currency:  # a declared code, three capital letters: the amount's text needs no escaping
@@ -212,23 +219,21 @@ def _cell_source(column, var: str, n: int, reflected, revealed: bool, utc: bool,
     if kind == "parent":
         prelude.append(f"_L{n} = {{}}; _P{n} = parents.get({column.name!r})")
         return f'("" if {var} is None else (_L{n}[{var}] if {var} in _L{n} else _parent(_L{n}, _P{n}, {var})))'
-    return _text(var)
+    return _text(var, n)
 
 
 def _compile(reflected, fields: tuple[str, ...], shown_columns, revealed: bool, utc: bool, select: bool):
     names = {name: f"v{number}" for number, name in enumerate(fields)}
     key = names[reflected.record.key]
-    # markupsafe's escape (in C) for the cells: a third of the time of str.translate with HTML_ESCAPES, whose
-    # table maps to several characters. Its Markup is only ever placed in the row's f-string, as text.
     namespace = {"_NOUN": str(escape(table_noun(reflected.record.name).lower())), "_ESC": HTML_ESCAPES,
-                 "_escape": escape, "_BIDI": BIDI_CONTROLS, "_NUMBERS": PLAIN_NUMBERS, "_MONTHS": MONTHS,
+                 "_UNSAFE": NEEDS_ESCAPING, "_BIDI": BIDI_CONTROLS, "_NUMBERS": PLAIN_NUMBERS, "_MONTHS": MONTHS,
                  "_datetime": datetime, "_badge": _badge_html, "_time": _time_html, "_money": format_money,
                  "_currency": _currency, "_parent": _parent_link, "_quote": quote}
     prelude: list[str] = []
     body, cells = [], []
     if select:
         # A checkbox per row for a bulk run (console.lookup.selection), named by the row it selects.
-        body.append(f"key_text = f'{{{key}}}' if {key}.__class__ is int else _escape(str({key}))")
+        body.append(f"key_text = f'{{{key}}}' if {key}.__class__ is int else {_escaped(f'str({key})', 'k')}")
         cells.append('<td><input type="checkbox" name="key" value="{key_text}" '
                      'aria-label="Select {_NOUN} {key_text}"></td>')
     for n, column in enumerate(shown_columns):
