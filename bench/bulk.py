@@ -202,6 +202,10 @@ def with_workers(app, workers: int, workload: Workload, items: list[dict], ticke
             except subprocess.TimeoutExpired:  # a worker blocked in Redis after a warm shutdown request
                 process.kill()
                 process.wait(timeout=15)
+        try:  # the suite's own database, left empty: no worker's registration stays behind
+            Redis.from_url(REDIS_URL).flushdb()
+        except RedisError:
+            pass
         app.config["QUEUE_URL"] = ""
 
 

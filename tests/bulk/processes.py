@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import func, insert, select
 
 from admin_tasks.shop_schema import Customer, Order, Payment
@@ -70,6 +71,12 @@ class Console:
                 worker.kill()
                 worker.wait(timeout=10)
         self.app.extensions["console_db"].dispose()
+        # Killed workers leave their registrations (and the queue's) behind: the tests' own Redis database is
+        # left empty, as it was found. A Redis a test stopped has nothing to leave.
+        try:
+            Redis.from_url(self.redis_url, socket_connect_timeout=2).flushdb()
+        except RedisError:
+            pass
 
     def context(self):
         """An app context whose sessions the factories use too."""
